@@ -1,0 +1,332 @@
+//! Name resolution, type checking and lowering, one item at a time.
+//!
+//! `check_item` reads only the item's syntax tree, the global `Scope` and (for lists, zones and
+//! calendars) the contents of the files the item names. It returns diagnostics, the facts an
+//! editor needs (what each name refers to, the type of each expression) and the item's IR.
+
+mod decl;
+pub(crate) mod expr;
+pub mod graph;
+pub(crate) mod literal;
+mod rule;
+pub mod scope;
+mod test;
+mod workflow;
+
+use std::sync::Arc;
+
+use smol_str::SmolStr;
+
+pub use expr::BUILTINS;
+pub use scope::Scope;
+
+use crate::diagnostics::Diag;
+use crate::ir::{self, Ty};
+use crate::syntax::Span;
+use crate::syntax::ast::{self, ItemKind};
+
+/// What a name in the source refers to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Target {
+    /// A top-level item by name.
+    Item(SmolStr),
+    Field { event: SmolStr, field: SmolStr },
+    Variant { enum_name: SmolStr, variant: SmolStr },
+    /// A binding declared at this span in the same item.
+    Binding(Span),
+    State { workflow: SmolStr, state: SmolStr },
+}
+
+/// Per-item facts for the language server; spans relative to the item.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Facts {
+    pub refs: Vec<(Span, Target)>,
+    /// The type of each checked expression, and whether it may be absent.
+    pub types: Vec<(Span, Ty, bool)>,
+    /// Bindings declared in the item: span of the name and the event type it binds.
+    pub bindings: Vec<(Span, SmolStr)>,
+}
+
+/// The IR of one item, when it checked without errors.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lowered {
+    Nothing,
+    Rule(ir::Rule),
+    Workflow(ir::Workflow),
+    Test(ir::TestCase),
+    List(ir::ListDef),
+    Zone(ir::ZoneDef),
+    Calendar(ir::CalendarDef),
+    /// The parsed contents are needed only for `List`, `Zone` and `Calendar`; other
+    /// declarations are lowered from the scope.
+    Declaration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedItem {
+    pub diagnostics: Vec<Diag>,
+    pub facts: Facts,
+    pub lowered: Lowered,
+}
+
+/// Reads a file that an item names (relative to the item's file): its contents or why not.
+/// The second string is the resolved path, for messages.
+pub type ReadResource<'a> = &'a dyn Fn(&str) -> (Result<Arc<str>, String>, String);
+
+/// Checks one item against the scope.
+pub fn check_item(scope: &Scope, item: &ast::Item, read: ReadResource<'_>) -> CheckedItem {
+    match &item.kind {
+        ItemKind::Rule(r) => rule::check(scope, r),
+        ItemKind::Workflow(w) => workflow::check(scope, w),
+        ItemKind::Test(t) => test::check(scope, t),
+        _ => decl::check(scope, item, read),
+    }
+}
+
+/// Adds constants to a scope built by `scope::declare`, in dependency order; constants in a
+/// cycle get no value (the cycle is reported by `graph::fn_const_cycles`).
+pub fn define_consts(scope: &mut Scope, consts: &[&ast::Const]) {
+    let order = graph::const_order(scope, consts);
+    for c in order {
+        let (ty, value) = {
+            let mut cx = expr::ExprCx::new(scope);
+            let expected = c.ty.as_ref().and_then(|t| scope.resolve_type(t));
+            let t = cx.check(&c.value, expected.as_ref());
+            let value = cx.arena.as_const(t.id).cloned();
+            let failed = cx.diags.iter().any(|d| d.level() == crate::diagnostics::Level::Error);
+            (expected.unwrap_or(t.ty), if failed { None } else { value })
+        };
+        scope.consts.insert(c.name.name.clone(), scope::ConstSig { ty, value });
+    }
+}
+
+/// Checks the actions of a rule or a workflow state. `trigger` is the event type a `start`
+/// action would start its workflow with.
+pub(crate) fn actions(cx: &mut expr::ExprCx<'_>, actions: &[ast::Action], trigger: Option<&SmolStr>) -> Vec<ir::Action> {
+    use crate::diagnostics::*;
+    let mut out = Vec::new();
+    for action in actions {
+        match action {
+            ast::Action::Alert(a) => {
+                let mut units = Vec::new();
+                for u in &a.units {
+                    match cx.scope.units.get(&u.name) {
+                        Some(i) => {
+                            cx.facts.refs.push((u.span, Target::Item(u.name.clone())));
+                            units.push(*i);
+                        }
+                        None => {
+                            let help = did_you_mean(&u.name, cx.scope.units.keys().map(|k| k.as_str()));
+                            cx.report(UnknownUnit {
+                                span: u.span,
+                                name: u.name.to_string(),
+                                help,
+                            });
+                        }
+                    }
+                }
+                let severity = a.severity.as_ref().and_then(|s| severity(cx, s));
+                let message = a.message.as_ref().map(|m| literal::template(cx, m));
+                out.push(ir::Action::Alert {
+                    units,
+                    severity,
+                    message,
+                });
+            }
+            ast::Action::Emit(e) => {
+                if let Some(a) = emit(cx, e) {
+                    out.push(a);
+                }
+            }
+            ast::Action::Start(w, span) => match cx.scope.workflows.get(&w.name) {
+                Some(sig) => {
+                    cx.facts.refs.push((w.span, Target::Item(w.name.clone())));
+                    if let (Some(expected), Some(found)) = (&sig.start_event, trigger)
+                        && expected != found
+                    {
+                        cx.report(StartTypeMismatch {
+                            span: *span,
+                            workflow: w.name.to_string(),
+                            expected: expected.to_string(),
+                            found: format!("`{found}`"),
+                        });
+                    }
+                    out.push(ir::Action::Start { workflow: sig.index });
+                }
+                None => {
+                    let help = did_you_mean(&w.name, cx.scope.workflows.keys().map(|k| k.as_str()));
+                    cx.report(UnknownWorkflow {
+                        span: w.span,
+                        name: w.name.to_string(),
+                        help,
+                    });
+                }
+            },
+        }
+    }
+    out
+}
+
+pub(crate) fn severity(cx: &mut expr::ExprCx<'_>, s: &ast::Ident) -> Option<ir::Severity> {
+    let parsed = ir::Severity::parse(&s.name);
+    if parsed.is_none() {
+        let help = crate::diagnostics::did_you_mean(&s.name, ir::Severity::NAMES);
+        cx.report(crate::diagnostics::UnknownSeverity {
+            span: s.span,
+            name: s.name.to_string(),
+            help,
+        });
+    }
+    parsed
+}
+
+fn emit(cx: &mut expr::ExprCx<'_>, e: &ast::EmitAction) -> Option<ir::Action> {
+    use crate::diagnostics::*;
+    let Some(sig) = cx.scope.events.get(&e.ty.name).cloned() else {
+        let help = did_you_mean(&e.ty.name, cx.scope.events.keys().map(|k| k.as_str()));
+        cx.report(UnknownEvent {
+            span: e.ty.span,
+            name: e.ty.name.to_string(),
+            help,
+        });
+        for f in &e.fields {
+            cx.check(&f.value, None);
+        }
+        return None;
+    };
+    cx.facts.refs.push((e.ty.span, Target::Item(e.ty.name.clone())));
+    let fields = field_values(cx, &e.ty.name, &sig, &e.fields, e.span, false, |cx, value, ty| {
+        let t = cx.check(value, Some(ty));
+        (t.id, t.ty)
+    })?;
+    let absent = |cx: &mut expr::ExprCx<'_>| cx.arena.push(ir::Node::Const(ir::Value::Absent), Ty::Error, e.span);
+    let ids = fields.into_iter().map(|f| f.unwrap_or_else(|| absent(cx))).collect();
+    Some(ir::Action::Emit {
+        event: sig.index,
+        fields: ids,
+    })
+}
+
+/// Checks `Type { field: value, ... }` against the event's declaration: every field known and
+/// given once with the right type, every required field present. Returns a value per field
+/// slot (`None` for an omitted optional field). `allow_time` permits the implicit `time`,
+/// which the caller reads separately.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn field_values<T>(
+    cx: &mut expr::ExprCx<'_>,
+    event: &SmolStr,
+    sig: &scope::EventSig,
+    inits: &[ast::FieldInit],
+    span: Span,
+    allow_time: bool,
+    mut value: impl FnMut(&mut expr::ExprCx<'_>, &ast::Expr, &Ty) -> (T, Ty),
+) -> Option<Vec<Option<T>>> {
+    use crate::diagnostics::*;
+    let mut out: Vec<Option<T>> = sig.fields.iter().map(|_| None).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    let mut ok = true;
+    for init in inits {
+        let name = init.name.name.as_str();
+        if seen.contains(&name) {
+            cx.report(DuplicateMember {
+                span: init.name.span,
+                what: "field",
+                name: name.to_string(),
+                owner: event.to_string(),
+            });
+            ok = false;
+            continue;
+        }
+        seen.push(name);
+        if name == "time" && allow_time {
+            continue;
+        }
+        if name == "time" || name == "id" {
+            cx.report(EngineField {
+                span: init.name.span,
+                field: name.to_string(),
+                help: Some(if name == "time" {
+                    "an emitted event takes the time of the firing".into()
+                } else {
+                    "ids of derived events are assigned by the engine".into()
+                }),
+            });
+            ok = false;
+            continue;
+        }
+        let Some(slot) = sig.fields.iter().position(|f| f.name == name) else {
+            if sig.complete {
+                let help = did_you_mean(name, sig.fields.iter().map(|f| f.name.as_str()));
+                cx.report(UnknownField {
+                    span: init.name.span,
+                    field: name.to_string(),
+                    event: event.to_string(),
+                    help,
+                });
+            }
+            cx.check(&init.value, None);
+            ok = false;
+            continue;
+        };
+        cx.facts.refs.push((
+            init.name.span,
+            Target::Field {
+                event: event.clone(),
+                field: init.name.name.clone(),
+            },
+        ));
+        let want = sig.fields[slot].ty.clone();
+        let (v, ty) = value(cx, &init.value, &want);
+        if !ty.fits(&want) {
+            cx.report(TypeMismatch {
+                span: init.value.span,
+                expected: format!("{} for `{name}`", want.described()),
+                found: ty.described(),
+                help: None,
+            });
+            ok = false;
+        }
+        out[slot] = Some(v);
+    }
+    let missing: Vec<String> = sig
+        .fields
+        .iter()
+        .zip(&out)
+        .filter(|(f, v)| !f.optional && v.is_none() && !seen.contains(&f.name.as_str()))
+        .map(|(f, _)| format!("`{}`", f.name))
+        .chain((allow_time && !seen.contains(&"time")).then(|| "`time`".to_string()))
+        .collect();
+    if !missing.is_empty() && sig.complete {
+        cx.report(MissingField {
+            span,
+            plural: if missing.len() == 1 { "" } else { "s" },
+            fields: missing.join(", "),
+            event: event.to_string(),
+        });
+        ok = false;
+    }
+    ok.then_some(out)
+}
+
+/// Reports an unknown event type and returns `None`, or records the reference.
+pub(crate) fn event_type(cx: &mut expr::ExprCx<'_>, ty: &ast::Ident) -> Option<SmolStr> {
+    if cx.scope.events.contains_key(&ty.name) {
+        cx.facts.refs.push((ty.span, Target::Item(ty.name.clone())));
+        return Some(ty.name.clone());
+    }
+    if ty.name.is_empty() {
+        return None;
+    }
+    let help = crate::diagnostics::did_you_mean(&ty.name, cx.scope.events.keys().map(|k| k.as_str()));
+    cx.report(crate::diagnostics::UnknownEvent {
+        span: ty.span,
+        name: ty.name.to_string(),
+        help,
+    });
+    None
+}
+
+/// Whether `diags` has an error (not only warnings).
+pub(crate) fn has_errors(diags: &[Diag]) -> bool {
+    diags.iter().any(|d| d.level() == crate::diagnostics::Level::Error)
+}

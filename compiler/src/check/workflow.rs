@@ -1,0 +1,435 @@
+//! Checking and lowering workflows (SPEC §5).
+
+use smol_str::SmolStr;
+
+use super::expr::{ExprCx, Typed, WorkflowCx};
+use super::scope::Scope;
+use super::{CheckedItem, Lowered, Target, actions, event_type, graph, has_errors};
+use crate::diagnostics::*;
+use crate::ir::{self, Ty};
+use crate::syntax::Span;
+use crate::syntax::ast::{self, StateClause, WorkflowClause};
+
+/// Slot of the start event and of the event offered to a transition.
+const START: u8 = 0;
+const EVENT: u8 = 1;
+
+pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
+    let mut cx = ExprCx::new(scope);
+    let states: Vec<&ast::State> = w
+        .clauses
+        .iter()
+        .filter_map(|c| match c {
+            WorkflowClause::State(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let names: Vec<SmolStr> = states.iter().map(|s| s.name.name.clone()).collect();
+    cx.workflow = Some(WorkflowCx {
+        name: w.name.name.clone(),
+        states: names.clone(),
+    });
+    for (i, s) in states.iter().enumerate() {
+        if names[..i].contains(&s.name.name) {
+            cx.report(DuplicateMember {
+                span: s.name.span,
+                what: "state",
+                name: s.name.name.to_string(),
+                owner: w.name.name.to_string(),
+            });
+        }
+    }
+
+    let mut title = None;
+    let mut start = None;
+    for c in &w.clauses {
+        match c {
+            WorkflowClause::Title(t) => {
+                if title.replace(t).is_some() {
+                    cx.report(RepeatedClause {
+                        span: t.span,
+                        clause: "title",
+                    });
+                }
+            }
+            WorkflowClause::Start(m, span) => {
+                if start.replace((m, *span)).is_some() {
+                    cx.report(RepeatedClause {
+                        span: *span,
+                        clause: "start on",
+                    });
+                }
+            }
+            WorkflowClause::State(_) => {}
+        }
+    }
+    if states.is_empty() {
+        cx.report(MissingClause {
+            span: w.name.span,
+            owner: format!("workflow `{}`", w.name.name),
+            clause: "state",
+            help: Some("declare the states: `state intake { ... }`".into()),
+        });
+    }
+    let Some((start_match, start_span)) = start else {
+        cx.report(MissingClause {
+            span: w.name.span,
+            owner: format!("workflow `{}`", w.name.name),
+            clause: "`start on` clause",
+            help: Some("say which event starts an instance: `start on d: DisputeReported by d.case_id`".into()),
+        });
+        return finish(cx, None);
+    };
+    let start = start_clause(&mut cx, start_match, start_span);
+    let base_env = cx.env.clone();
+
+    let mut lowered_states = Vec::new();
+    let mut edges: Vec<(usize, usize)> = Vec::new();
+    let state_index = |cx: &mut ExprCx<'_>, target: &ast::Ident| -> Option<u32> {
+        match names.iter().position(|n| *n == target.name) {
+            Some(i) => {
+                cx.facts.refs.push((
+                    target.span,
+                    Target::State {
+                        workflow: w.name.name.clone(),
+                        state: target.name.clone(),
+                    },
+                ));
+                u32::try_from(i).ok()
+            }
+            None => {
+                if !target.name.is_empty() {
+                    let help = did_you_mean(&target.name, names.iter().map(|n| n.as_str()));
+                    cx.report(UnknownState {
+                        span: target.span,
+                        name: target.name.to_string(),
+                        workflow: w.name.name.to_string(),
+                        help,
+                    });
+                }
+                None
+            }
+        }
+    };
+
+    for (si, state) in states.iter().enumerate() {
+        let mut on_enter = Vec::new();
+        let mut transitions = Vec::new();
+        let mut timers = Vec::new();
+        for clause in &state.clauses {
+            cx.env = base_env.clone();
+            if state.is_final && !matches!(clause, StateClause::OnEnter(..)) {
+                cx.report(MisplacedConstruct {
+                    span: clause_span(clause),
+                    what: "a transition".into(),
+                    place: format!("in final state `{}`", state.name.name),
+                    help: Some("a final state ends the instance; only `on enter` actions run there".into()),
+                });
+                continue;
+            }
+            match clause {
+                StateClause::OnEnter(acts, _) => {
+                    on_enter.extend(actions(&mut cx, acts, None));
+                }
+                StateClause::On(t) => {
+                    let trigger = trigger(&mut cx, &t.event, start.as_ref());
+                    let target = state_index(&mut cx, &t.target);
+                    let acts = actions(&mut cx, &t.actions, None);
+                    if let (Some(trigger), Some(target)) = (trigger, target) {
+                        edges.push((si, target as usize));
+                        transitions.push(ir::Transition::On {
+                            trigger,
+                            target,
+                            actions: acts,
+                        });
+                    }
+                }
+                StateClause::Await(a) => {
+                    let mut items = Vec::new();
+                    for m in &a.items {
+                        cx.env = base_env.clone();
+                        if let Some(t) = trigger(&mut cx, m, start.as_ref()) {
+                            items.push(t);
+                        }
+                    }
+                    cx.env = base_env.clone();
+                    let quorum = match a.quorum {
+                        ast::Quorum::All => u32::try_from(a.items.len()).unwrap_or(u32::MAX),
+                        ast::Quorum::Any(k, span) => {
+                            if k == 0 || k as usize > a.items.len() {
+                                cx.report(BadQuorum {
+                                    span,
+                                    k,
+                                    n: a.items.len(),
+                                    plural: if a.items.len() == 1 { "" } else { "s" },
+                                });
+                            }
+                            k
+                        }
+                    };
+                    let target = state_index(&mut cx, &a.target);
+                    let acts = actions(&mut cx, &a.actions, None);
+                    if let Some(target) = target
+                        && items.len() == a.items.len()
+                    {
+                        edges.push((si, target as usize));
+                        transitions.push(ir::Transition::Await {
+                            quorum,
+                            items,
+                            target,
+                            actions: acts,
+                        });
+                    }
+                }
+                StateClause::After(a) => {
+                    let delay = match &a.delay {
+                        ast::Delay::Duration(e) => cx.constant_duration(e, "the deadline").map(ir::Delay::Duration),
+                        ast::Delay::Workdays(n, span) => {
+                            if scope.calendar.is_none() {
+                                cx.report(WorkdaysWithoutCalendar { span: *span });
+                            }
+                            if *n == 0 {
+                                cx.report(BadDuration {
+                                    span: *span,
+                                    text: format!("{n} workdays"),
+                                    reason: "must be at least one working day".into(),
+                                    help: None,
+                                });
+                                None
+                            } else {
+                                Some(ir::Delay::Workdays(*n))
+                            }
+                        }
+                    };
+                    let target = match &a.target {
+                        Some(t) => state_index(&mut cx, t).map(Some),
+                        None => Some(None),
+                    };
+                    if a.target.is_none() && a.actions.is_empty() {
+                        cx.report(NoAction {
+                            span: a.span,
+                            what: "this deadline".into(),
+                            help: Some("add `-> state` to move on, or an action such as `alert unit`".into()),
+                        });
+                    }
+                    let acts = actions(&mut cx, &a.actions, None);
+                    if let (Some(delay), Some(target)) = (delay, target) {
+                        if let Some(t) = target {
+                            edges.push((si, t as usize));
+                        }
+                        let label = match delay {
+                            ir::Delay::Duration(ms) => format!("after {}", crate::time::format_duration(ms)),
+                            ir::Delay::Workdays(n) => format!("after {n} workdays"),
+                        };
+                        timers.push(ir::Timer {
+                            delay,
+                            target,
+                            actions: acts,
+                            label,
+                        });
+                    }
+                }
+            }
+        }
+        lowered_states.push(ir::StateDef {
+            name: state.name.name.clone(),
+            is_final: state.is_final,
+            on_enter,
+            transitions,
+            timers,
+        });
+    }
+
+    let graph_states: Vec<graph::StateNode> = states
+        .iter()
+        .map(|s| graph::StateNode {
+            name: s.name.name.clone(),
+            span: s.name.span,
+            is_final: s.is_final,
+        })
+        .collect();
+    for d in graph::workflow_warnings(&graph_states, &edges) {
+        cx.report(d);
+    }
+
+    let Some(start) = start else {
+        return finish(cx, None);
+    };
+    let wf = ir::Workflow {
+        name: w.name.name.clone(),
+        title: title.map(|t| super::literal::string_value(t).to_string()),
+        start: ir::WorkflowStart {
+            event: start.event_index,
+            cond: start.cond,
+            key: start.key.id,
+        },
+        states: lowered_states,
+        exprs: ir::ExprArena::default(),
+        origin: ir::Origin::default(),
+    };
+    finish(cx, Some(wf))
+}
+
+fn finish(mut cx: ExprCx<'_>, wf: Option<ir::Workflow>) -> CheckedItem {
+    let lowered = match wf {
+        Some(mut w) if !has_errors(&cx.diags) => {
+            w.exprs = std::mem::take(&mut cx.arena);
+            Lowered::Workflow(w)
+        }
+        _ => Lowered::Nothing,
+    };
+    CheckedItem {
+        diagnostics: cx.diags,
+        facts: cx.facts,
+        lowered,
+    }
+}
+
+fn clause_span(c: &StateClause) -> Span {
+    match c {
+        StateClause::OnEnter(_, s) => *s,
+        StateClause::On(t) => t.span,
+        StateClause::After(a) => a.span,
+        StateClause::Await(a) => a.span,
+    }
+}
+
+struct Start {
+    event_index: u32,
+    cond: Option<ir::ExprId>,
+    key: Typed,
+    /// The field the key is read from (`case_id` in `by d.case_id`): other events correlate
+    /// by their field of this name unless they say `by`.
+    key_field: Option<SmolStr>,
+}
+
+/// Checks `start on`, leaving the start event bound in slot 0.
+fn start_clause(cx: &mut ExprCx<'_>, m: &ast::EventMatch, span: Span) -> Option<Start> {
+    let event = event_type(cx, &m.ty)?;
+    let sig = cx.scope.events.get(&event)?.clone();
+    match &m.binding {
+        Some(b) => {
+            cx.env.bind_event(b, START, &event);
+            cx.facts.bindings.push((b.span, event.clone()));
+        }
+        None => cx.env.implicit = Some((START, event.clone())),
+    }
+    let cond = m.cond.as_ref().map(|c| cx.condition(c));
+    let Some(by) = &m.by else {
+        cx.report(MissingClause {
+            span,
+            owner: "`start on`".into(),
+            clause: "instance key",
+            help: Some(format!("add `by` and the key field, such as `by {}`", example_key(m, &sig))),
+        });
+        return None;
+    };
+    let key = cx.check(by, None);
+    if !key.ty.is_key() {
+        cx.report(TypeMismatch {
+            span: by.span,
+            expected: "a key (str, int, bool, time, duration or enum)".into(),
+            found: key.ty.described(),
+            help: None,
+        });
+    }
+    let key_field = match &by.kind {
+        ast::ExprKind::Field(_, f) => Some(f.name.clone()),
+        ast::ExprKind::Name(n) => Some(n.name.clone()),
+        _ => None,
+    };
+    // Transition conditions name the transition's event's fields directly, not the start's.
+    cx.env.implicit = None;
+    Some(Start {
+        event_index: sig.index,
+        cond,
+        key,
+        key_field,
+    })
+}
+
+fn example_key(m: &ast::EventMatch, sig: &super::scope::EventSig) -> String {
+    let field = sig.fields.first().map_or("id", |f| f.name.as_str());
+    match &m.binding {
+        Some(b) => format!("{}.{field}", b.name),
+        None => field.to_string(),
+    }
+}
+
+/// Checks an event that drives a transition (`on T ...` or an `await` item): its type, how it
+/// finds its instance, and its guard.
+fn trigger(cx: &mut ExprCx<'_>, m: &ast::EventMatch, start: Option<&Start>) -> Option<ir::Trigger> {
+    let event = event_type(cx, &m.ty)?;
+    let sig = cx.scope.events.get(&event)?.clone();
+    let start_env = cx.env.clone();
+    // The correlation key is read from this event alone.
+    cx.env = Default::default();
+    cx.env.implicit = Some((EVENT, event.clone()));
+    if let Some(b) = &m.binding {
+        cx.env.bind_event(b, EVENT, &event);
+        cx.facts.bindings.push((b.span, event.clone()));
+    }
+    let key = match (&m.by, start) {
+        (Some(by), _) => Some(cx.check(by, None)),
+        (None, Some(start)) => match start.key_field.as_ref().and_then(|f| sig.field(f).map(|r| (f, r))) {
+            Some((f, r)) => {
+                cx.facts.refs.push((
+                    m.ty.span,
+                    Target::Field {
+                        event: event.clone(),
+                        field: f.clone(),
+                    },
+                ));
+                let (ty, optional) = sig.field_type(r);
+                let node = match r {
+                    super::scope::FieldRef::Time => ir::Node::EventTime(EVENT),
+                    super::scope::FieldRef::Id => ir::Node::EventId(EVENT),
+                    super::scope::FieldRef::Declared(i) => ir::Node::Field { slot: EVENT, field: i },
+                };
+                let id = cx.arena.push(node, ty.clone(), m.ty.span);
+                Some(Typed { id, ty, optional })
+            }
+            None => {
+                let key = start.key_field.clone().unwrap_or_else(|| SmolStr::new("key"));
+                let help = Some(format!("correlate it explicitly: `on {event} by <expression giving the {key}>`"));
+                cx.report(NoCorrelation {
+                    span: m.ty.span,
+                    event: event.to_string(),
+                    key: key.to_string(),
+                    help,
+                });
+                None
+            }
+        },
+        (None, None) => None,
+    };
+    if let (Some(k), Some(start)) = (&key, start)
+        && !k.ty.fits(&start.key.ty)
+    {
+        cx.report(TypeMismatch {
+            span: m.by.as_ref().map_or(m.ty.span, |b| b.span),
+            expected: format!("{} like the instance key", start.key.ty.described()),
+            found: k.ty.described(),
+            help: None,
+        });
+    }
+    // The guard and the actions see the start binding and this event.
+    let trigger_env = cx.env.clone();
+    cx.env = start_env;
+    if let Some(b) = &m.binding {
+        cx.env.bind_event(b, EVENT, &event);
+    }
+    cx.env.implicit = trigger_env.implicit;
+    let cond = m.cond.as_ref().map(|c| cx.condition(c));
+    // Actions after the arrow may name the binding, not the bare fields.
+    cx.env.implicit = None;
+    let key = key?;
+    if key.ty == Ty::Error {
+        return None;
+    }
+    Some(ir::Trigger {
+        event: sig.index,
+        key: key.id,
+        cond,
+    })
+}

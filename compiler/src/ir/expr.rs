@@ -1,0 +1,280 @@
+//! IR expressions: typed nodes in an arena, addressed by `ExprId`.
+//!
+//! An expression reads events through *slots*: slot 0 is the event of a single-event or window
+//! rule (the latest one for `having`), slot `i` the `i`-th step of a sequence, and in a workflow
+//! slot 0 is the start event and slot 1 the event being offered to a transition. Function calls
+//! to `fn` items are inlined during lowering; constant subexpressions are folded.
+
+use std::fmt;
+
+use super::value::{Ty, Value};
+use crate::syntax::Span;
+
+/// An expression in an `ExprArena`. Displays as `e3`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(pub u32);
+
+impl fmt::Display for ExprId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "e{}", self.0)
+    }
+}
+
+impl ExprId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum UnOp {
+    Not,
+    Neg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl BinOp {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Rem => "%",
+            BinOp::Eq => "==",
+            BinOp::Ne => "!=",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+        }
+    }
+
+    pub fn is_comparison(self) -> bool {
+        !matches!(
+            self,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
+        )
+    }
+}
+
+/// Built-in functions (SPEC §3). Regexes and zones are referenced by index into the program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    Len,
+    Lower,
+    Upper,
+    Contains,
+    StartsWith,
+    EndsWith,
+    Abs,
+    Min,
+    Max,
+    Float,
+    Int,
+    Hour,
+    Weekday,
+    Distance,
+    /// `point(lat, lon)`: a position from two floats (for test events and constants).
+    Point,
+}
+
+impl Builtin {
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::Len => "len",
+            Builtin::Lower => "lower",
+            Builtin::Upper => "upper",
+            Builtin::Contains => "contains",
+            Builtin::StartsWith => "starts_with",
+            Builtin::EndsWith => "ends_with",
+            Builtin::Abs => "abs",
+            Builtin::Min => "min",
+            Builtin::Max => "max",
+            Builtin::Float => "float",
+            Builtin::Int => "int",
+            Builtin::Hour => "hour",
+            Builtin::Weekday => "weekday",
+            Builtin::Distance => "distance",
+            Builtin::Point => "point",
+        }
+    }
+}
+
+/// Window aggregates (SPEC §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AggKind {
+    Count,
+    Sum,
+    Min,
+    Max,
+    Avg,
+    Distinct,
+}
+
+impl AggKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            AggKind::Count => "count",
+            AggKind::Sum => "sum",
+            AggKind::Min => "min",
+            AggKind::Max => "max",
+            AggKind::Avg => "avg",
+            AggKind::Distinct => "distinct",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Node {
+    Const(Value),
+    /// Field `field` (its position in the event declaration) of the event in `slot`.
+    Field {
+        slot: u8,
+        field: u16,
+    },
+    /// The implicit `time` of the event in `slot`.
+    EventTime(u8),
+    /// The implicit optional `id` of the event in `slot`.
+    EventId(u8),
+    Unary(UnOp, ExprId),
+    Binary(BinOp, ExprId, ExprId),
+    /// `and`/`or` short-circuit; an absent operand counts as false.
+    And(ExprId, ExprId),
+    Or(ExprId, ExprId),
+    /// `x in set`; `negated` for `not in` (still false when `x` is absent).
+    In {
+        value: ExprId,
+        set: ExprId,
+        negated: bool,
+    },
+    /// `x in list` against a named list, which can be reloaded at run time.
+    InList {
+        value: ExprId,
+        list: u32,
+        negated: bool,
+    },
+    Coalesce(ExprId, ExprId),
+    Exists(ExprId),
+    Call(Builtin, Vec<ExprId>),
+    /// `matches(s, "re")`; the pattern was compiled once by the checker.
+    Matches(ExprId, smol_str::SmolStr),
+    /// `within(p, zone)` with the program's zone number.
+    Within(ExprId, u32),
+    /// The value of aggregate number `i` of the rule's window.
+    Agg(u32),
+    /// The group or sequence key (a workflow's instance key).
+    Key,
+    /// In a workflow: the state the instance came from (`{from}`).
+    From,
+    /// In a workflow: how many times the instance entered state number `i`.
+    Visits(u32),
+    /// Parameter `i` of a `fn` whose body is checked on its own; never in a program, since
+    /// calls are inlined.
+    Param(u32),
+}
+
+/// The expressions of one rule, workflow or test.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ExprArena {
+    nodes: Vec<(Node, Ty, Span)>,
+}
+
+impl ExprArena {
+    /// Adds a node. Operands must already be in the arena (ids only point backwards), which
+    /// keeps evaluation order and the JIT's walk simple.
+    pub fn push(&mut self, node: Node, ty: Ty, span: Span) -> ExprId {
+        debug_assert!(self.operands(&node).iter().all(|o| o.index() < self.nodes.len()));
+        let id = ExprId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push((node, ty, span));
+        id
+    }
+
+    pub fn node(&self, id: ExprId) -> &Node {
+        &self.entry(id).0
+    }
+
+    pub fn ty(&self, id: ExprId) -> &Ty {
+        &self.entry(id).1
+    }
+
+    /// The source span (relative to the item's start) the node came from.
+    pub fn span(&self, id: ExprId) -> Span {
+        self.entry(id).2
+    }
+
+    fn entry(&self, id: ExprId) -> &(Node, Ty, Span) {
+        static MISSING: (Node, Ty, Span) = (Node::Const(Value::Absent), Ty::Error, Span { start: 0, end: 0 });
+        self.nodes.get(id.index()).unwrap_or(&MISSING)
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn ids(&self) -> impl Iterator<Item = ExprId> + use<> {
+        (0..u32::try_from(self.nodes.len()).unwrap_or(u32::MAX)).map(ExprId)
+    }
+
+    /// The ids a node reads.
+    pub fn operands(&self, node: &Node) -> Vec<ExprId> {
+        match node {
+            Node::Unary(_, a) | Node::Exists(a) | Node::Matches(a, _) | Node::Within(a, _) => {
+                vec![*a]
+            }
+            Node::InList { value, .. } => vec![*value],
+            Node::Binary(_, a, b) | Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) => {
+                vec![*a, *b]
+            }
+            Node::In { value, set, .. } => vec![*value, *set],
+            Node::Call(_, args) => args.clone(),
+            Node::Const(_)
+            | Node::Field { .. }
+            | Node::EventTime(_)
+            | Node::EventId(_)
+            | Node::Agg(_)
+            | Node::Key
+            | Node::From
+            | Node::Visits(_)
+            | Node::Param(_) => Vec::new(),
+        }
+    }
+
+    /// Checks that every operand points backwards; run after lowering in tests.
+    pub fn verify(&self) -> Result<(), String> {
+        for (i, (node, _, _)) in self.nodes.iter().enumerate() {
+            for op in self.operands(node) {
+                if op.index() >= i {
+                    return Err(format!("e{i} reads {op}, which does not come before it"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The constant value of `id`, if it is a constant.
+    pub fn as_const(&self, id: ExprId) -> Option<&Value> {
+        match self.node(id) {
+            Node::Const(v) => Some(v),
+            _ => None,
+        }
+    }
+}

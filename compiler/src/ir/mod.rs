@@ -1,0 +1,385 @@
+//! The typed IR of a whole rule set: the only thing the runtime sees.
+//!
+//! Everything is resolved: event types, fields, units, lists, zones, states and workflows are
+//! numbers into the program's tables; constants are folded; `fn` calls are inlined. Each rule,
+//! workflow and test owns an `ExprArena` for its expressions.
+
+mod expr;
+pub mod ops;
+mod value;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use smol_str::SmolStr;
+
+pub use expr::{AggKind, BinOp, Builtin, ExprArena, ExprId, Node, UnOp};
+pub use value::{Point, SetValue, Severity, Ty, Value};
+
+/// Index of an event type in `Program::events`.
+pub type EventTypeId = u32;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    /// `sha256:` and the hex digest of the canonical text (SPEC §1).
+    pub fingerprint: String,
+    /// The IANA name of the rule set's time zone (`UTC` by default).
+    pub timezone: String,
+    pub events: Vec<EventType>,
+    pub enums: Vec<EnumDef>,
+    pub units: Vec<UnitDef>,
+    pub lists: Vec<ListDef>,
+    pub zones: Vec<ZoneDef>,
+    pub calendar: Option<CalendarDef>,
+    pub rules: Vec<Rule>,
+    pub workflows: Vec<Workflow>,
+    pub tests: Vec<TestCase>,
+}
+
+impl Program {
+    pub fn event_id(&self, name: &str) -> Option<EventTypeId> {
+        self.events
+            .iter()
+            .position(|e| e.name == name)
+            .and_then(|i| u32::try_from(i).ok())
+    }
+
+    pub fn event(&self, id: EventTypeId) -> Option<&EventType> {
+        self.events.get(id as usize)
+    }
+
+    pub fn time_zone(&self) -> jiff::tz::TimeZone {
+        crate::time::time_zone(&self.timezone).unwrap_or(jiff::tz::TimeZone::UTC)
+    }
+}
+
+/// Where an item is in the source, to point at it from records and reports.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Origin {
+    pub file: String,
+    /// Byte offset of the item in its file; spans in the item's arena are relative to it.
+    pub offset: u32,
+    /// One-based line of the item's first keyword.
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventType {
+    pub name: SmolStr,
+    /// Declared fields in order; a field's position is its slot in a row.
+    pub fields: Vec<FieldDef>,
+}
+
+impl EventType {
+    pub fn field(&self, name: &str) -> Option<(u16, &FieldDef)> {
+        self.fields
+            .iter()
+            .enumerate()
+            .find(|(_, f)| f.name == name)
+            .and_then(|(i, f)| Some((u16::try_from(i).ok()?, f)))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDef {
+    pub name: SmolStr,
+    pub ty: Ty,
+    pub optional: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumDef {
+    pub name: SmolStr,
+    pub variants: Vec<SmolStr>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnitDef {
+    pub name: SmolStr,
+    pub display: Option<String>,
+    /// `None`: sees every field. `Some`: per event type, the fields it may see.
+    pub sees: Option<Vec<(EventTypeId, Vec<u16>)>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListDef {
+    pub name: SmolStr,
+    pub elem: Ty,
+    /// Where the list was read from (absolute or relative to the working directory), for
+    /// reloading; `None` for a literal list.
+    pub path: Option<String>,
+    pub values: Arc<SetValue>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ZoneDef {
+    pub name: SmolStr,
+    pub polygons: Vec<Polygon>,
+}
+
+/// A polygon as lon/lat rings: the exterior and its holes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Polygon {
+    pub exterior: Vec<(f64, f64)>,
+    pub holes: Vec<Vec<(f64, f64)>>,
+}
+
+impl ZoneDef {
+    pub fn contains(&self, p: Point) -> bool {
+        self.polygons.iter().any(|poly| {
+            ops::ring_contains(&poly.exterior, p)
+                && !poly.holes.iter().any(|h| ops::ring_contains(h, p))
+        })
+    }
+}
+
+/// Working days: weekdays, minus holidays, plus make-up workdays. Dates as (year, month, day).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CalendarDef {
+    pub name: SmolStr,
+    pub holidays: BTreeSet<(i16, i8, i8)>,
+    pub workdays: BTreeSet<(i16, i8, i8)>,
+}
+
+impl CalendarDef {
+    pub fn is_workday(&self, date: jiff::civil::Date) -> bool {
+        let key = (date.year(), date.month(), date.day());
+        if self.workdays.contains(&key) {
+            return true;
+        }
+        if self.holidays.contains(&key) {
+            return false;
+        }
+        !matches!(
+            date.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rules
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    pub name: SmolStr,
+    pub title: Option<String>,
+    pub severity: Severity,
+    pub tags: Vec<String>,
+    /// After this event time the rule no longer fires.
+    pub expires: Option<i64>,
+    pub shadow: bool,
+    pub pattern: Pattern,
+    pub actions: Vec<Action>,
+    pub suppress: Option<Suppress>,
+    pub exprs: ExprArena,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Suppress {
+    /// `None`: the alert key (group or sequence key), else the whole rule.
+    pub key: Option<ExprId>,
+    pub duration: i64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    Single {
+        event: EventTypeId,
+        cond: Option<ExprId>,
+    },
+    Window {
+        event: EventTypeId,
+        cond: Option<ExprId>,
+        key: ExprId,
+        within: i64,
+        having: ExprId,
+        /// The aggregates `having` and messages use; `Node::Agg(i)` reads number `i`.
+        aggregates: Vec<Aggregate>,
+    },
+    Sequence {
+        within: i64,
+        steps: Vec<SeqStep>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub kind: AggKind,
+    /// Evaluated on each event of the window (slot 0); `None` for `count()`.
+    pub arg: Option<ExprId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeqStep {
+    pub event: EventTypeId,
+    /// `then not`: an absence.
+    pub absent: bool,
+    /// The step's key, read from its event in this step's slot.
+    pub key: ExprId,
+    pub cond: Option<ExprId>,
+}
+
+impl Pattern {
+    /// The event types the pattern reads (for dispatch and the rule graph).
+    pub fn event_types(&self) -> Vec<EventTypeId> {
+        match self {
+            Pattern::Single { event, .. } | Pattern::Window { event, .. } => vec![*event],
+            Pattern::Sequence { steps, .. } => steps.iter().map(|s| s.event).collect(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    Alert {
+        units: Vec<u32>,
+        severity: Option<Severity>,
+        message: Option<Template>,
+    },
+    Emit {
+        event: EventTypeId,
+        /// A value for every field slot of the event type (`Const(Absent)` for omitted
+        /// optional fields).
+        fields: Vec<ExprId>,
+    },
+    Start {
+        workflow: u32,
+    },
+}
+
+/// A message with `{expr}` interpolations.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    Text(String),
+    Expr(ExprId),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflows
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Workflow {
+    pub name: SmolStr,
+    pub title: Option<String>,
+    pub start: WorkflowStart,
+    /// States in declaration order; the first is where instances begin.
+    pub states: Vec<StateDef>,
+    pub exprs: ExprArena,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowStart {
+    pub event: EventTypeId,
+    pub cond: Option<ExprId>,
+    /// The instance key, read from the start event in slot 0.
+    pub key: ExprId,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateDef {
+    pub name: SmolStr,
+    pub is_final: bool,
+    pub on_enter: Vec<Action>,
+    /// Event-driven transitions (`on` and `await`) in source order.
+    pub transitions: Vec<Transition>,
+    /// Timers (`after`) in source order.
+    pub timers: Vec<Timer>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    On {
+        trigger: Trigger,
+        target: u32,
+        actions: Vec<Action>,
+    },
+    Await {
+        quorum: u32,
+        items: Vec<Trigger>,
+        target: u32,
+        actions: Vec<Action>,
+    },
+}
+
+/// An event that can drive a transition: its type, how it finds its instance, and its guard.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trigger {
+    pub event: EventTypeId,
+    /// The instance key, read from the event in slot 1.
+    pub key: ExprId,
+    /// Evaluated with the start event in slot 0 and this event in slot 1.
+    pub cond: Option<ExprId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timer {
+    pub delay: Delay,
+    /// `Some`: interrupting (`after D -> s`); `None`: runs its actions and the state stays.
+    pub target: Option<u32>,
+    pub actions: Vec<Action>,
+    /// How the cause is written in transition records: `after 3d`.
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delay {
+    Duration(i64),
+    Workdays(u32),
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TestCase {
+    pub name: String,
+    pub steps: Vec<TestStep>,
+    pub expects: Vec<Expectation>,
+    pub origin: Origin,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TestStep {
+    /// An event: its type, time and a value per field slot.
+    Event {
+        event: EventTypeId,
+        time: i64,
+        fields: Vec<Value>,
+        /// One-based line in the test's file, used as the event's line in evidence.
+        line: u32,
+    },
+    AdvanceBy(i64),
+    AdvanceTo(i64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    pub negated: bool,
+    pub target: ExpectTarget,
+    pub key: Option<Value>,
+    pub count: Option<u64>,
+    pub at: Option<i64>,
+    /// The expectation's source text, to show when it fails.
+    pub text: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExpectTarget {
+    /// Alerts of a rule or of a workflow.
+    Alert(SmolStr),
+    /// A transition of `workflow`'s instance `key` into `to`.
+    Transition {
+        workflow: SmolStr,
+        key: Value,
+        to: SmolStr,
+    },
+}

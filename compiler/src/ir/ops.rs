@@ -1,0 +1,265 @@
+//! What each operator and built-in does to values (SPEC §3). The one place for these facts:
+//! constant folding in the compiler and the runtime's interpreter both call these functions,
+//! and the JIT is tested against the interpreter.
+
+use std::sync::Arc;
+
+use super::expr::{BinOp, Builtin, UnOp};
+use super::value::{Point, Value};
+
+/// Why an expression has no value for an event. The whole condition is then false for that
+/// event, and the run summary counts it (SPEC §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EvalError {
+    Overflow,
+    DivisionByZero,
+}
+
+impl EvalError {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EvalError::Overflow => "integer overflow",
+            EvalError::DivisionByZero => "division by zero",
+        }
+    }
+}
+
+pub type EvalResult = Result<Value, EvalError>;
+
+/// Whether a value counts as true in a condition: only `true` does; absent counts as false.
+pub fn truthy(v: &Value) -> bool {
+    matches!(v, Value::Bool(true))
+}
+
+pub fn unary(op: UnOp, v: &Value) -> EvalResult {
+    Ok(match (op, v) {
+        (UnOp::Not, v) => Value::Bool(!truthy(v)),
+        (UnOp::Neg, Value::Absent) => Value::Absent,
+        (UnOp::Neg, Value::Int(i)) => Value::Int(i.checked_neg().ok_or(EvalError::Overflow)?),
+        (UnOp::Neg, Value::Float(f)) => Value::Float(-f),
+        (UnOp::Neg, Value::Duration(d)) => {
+            Value::Duration(d.checked_neg().ok_or(EvalError::Overflow)?)
+        }
+        _ => Value::Absent,
+    })
+}
+
+pub fn binary(op: BinOp, a: &Value, b: &Value) -> EvalResult {
+    if op.is_comparison() {
+        return Ok(Value::Bool(compare(op, a, b)));
+    }
+    if a.is_absent() || b.is_absent() {
+        return Ok(Value::Absent);
+    }
+    use Value::*;
+    let ovf = EvalError::Overflow;
+    Ok(match (op, a, b) {
+        (BinOp::Add, Int(x), Int(y)) => Int(x.checked_add(*y).ok_or(ovf)?),
+        (BinOp::Sub, Int(x), Int(y)) => Int(x.checked_sub(*y).ok_or(ovf)?),
+        (BinOp::Mul, Int(x), Int(y)) => Int(x.checked_mul(*y).ok_or(ovf)?),
+        (BinOp::Div, Int(x), Int(y)) => Int(int_div(*x, *y)?),
+        (BinOp::Rem, Int(x), Int(y)) => Int(int_rem(*x, *y)?),
+        (BinOp::Add, Float(x), Float(y)) => float(x + y)?,
+        (BinOp::Sub, Float(x), Float(y)) => float(x - y)?,
+        (BinOp::Mul, Float(x), Float(y)) => float(x * y)?,
+        (BinOp::Div, Float(x), Float(y)) if *y == 0.0 => return Err(EvalError::DivisionByZero),
+        (BinOp::Div, Float(x), Float(y)) => float(x / y)?,
+        (BinOp::Rem, Float(x), Float(y)) if *y == 0.0 => return Err(EvalError::DivisionByZero),
+        (BinOp::Rem, Float(x), Float(y)) => float(x % y)?,
+        (BinOp::Add, Duration(x), Duration(y)) => Duration(x.checked_add(*y).ok_or(ovf)?),
+        (BinOp::Sub, Duration(x), Duration(y)) => Duration(x.checked_sub(*y).ok_or(ovf)?),
+        (BinOp::Mul, Duration(x), Int(y)) | (BinOp::Mul, Int(y), Duration(x)) => {
+            Duration(x.checked_mul(*y).ok_or(ovf)?)
+        }
+        (BinOp::Div, Duration(x), Int(y)) => Duration(int_div(*x, *y)?),
+        (BinOp::Div, Duration(x), Duration(y)) => Int(int_div(*x, *y)?),
+        (BinOp::Rem, Duration(x), Duration(y)) => Duration(int_rem(*x, *y)?),
+        (BinOp::Sub, Time(x), Time(y)) => Duration(x.checked_sub(*y).ok_or(ovf)?),
+        (BinOp::Add, Time(x), Duration(y)) | (BinOp::Add, Duration(y), Time(x)) => {
+            Time(x.checked_add(*y).ok_or(ovf)?)
+        }
+        (BinOp::Sub, Time(x), Duration(y)) => Time(x.checked_sub(*y).ok_or(ovf)?),
+        (BinOp::Add, Str(x), Str(y)) => {
+            let mut s = String::with_capacity(x.len() + y.len());
+            s.push_str(x);
+            s.push_str(y);
+            Str(Arc::from(s))
+        }
+        _ => Absent,
+    })
+}
+
+fn float(f: f64) -> EvalResult {
+    if f.is_finite() {
+        Ok(Value::Float(f))
+    } else {
+        Err(EvalError::Overflow)
+    }
+}
+
+fn int_div(x: i64, y: i64) -> Result<i64, EvalError> {
+    if y == 0 {
+        return Err(EvalError::DivisionByZero);
+    }
+    x.checked_div(y).ok_or(EvalError::Overflow)
+}
+
+fn int_rem(x: i64, y: i64) -> Result<i64, EvalError> {
+    if y == 0 {
+        return Err(EvalError::DivisionByZero);
+    }
+    x.checked_rem(y).ok_or(EvalError::Overflow)
+}
+
+/// A comparison; false whenever either side is absent.
+pub fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
+    use std::cmp::Ordering;
+    use Value::*;
+    let ord = match (a, b) {
+        (Absent, _) | (_, Absent) => return false,
+        (Int(x), Int(y)) => x.cmp(y),
+        (Float(x), Float(y)) => match x.partial_cmp(y) {
+            Some(o) => o,
+            None => return false,
+        },
+        (Str(x), Str(y)) => x.as_bytes().cmp(y.as_bytes()),
+        (Time(x), Time(y)) | (Duration(x), Duration(y)) => x.cmp(y),
+        (Bool(x), Bool(y)) => x.cmp(y),
+        (Enum(x), Enum(y)) => x.cmp(y),
+        (Point(x), Point(y)) => {
+            let same = x.lat == y.lat && x.lon == y.lon;
+            if same { Ordering::Equal } else { Ordering::Less }
+        }
+        _ => return false,
+    };
+    match op {
+        BinOp::Eq => ord == Ordering::Equal,
+        BinOp::Ne => ord != Ordering::Equal,
+        BinOp::Lt => ord == Ordering::Less,
+        BinOp::Le => ord != Ordering::Greater,
+        BinOp::Gt => ord == Ordering::Greater,
+        BinOp::Ge => ord != Ordering::Less,
+        _ => false,
+    }
+}
+
+/// `v in set`, or `v not in set` when `negated`; false whenever `v` is absent.
+pub fn in_set(v: &Value, set: &Value, negated: bool) -> Value {
+    match (v, set) {
+        (Value::Absent, _) | (_, Value::Absent) => Value::Bool(false),
+        (v, Value::Set(s)) => Value::Bool(s.contains(v) != negated),
+        _ => Value::Bool(false),
+    }
+}
+
+/// A built-in applied to values; absent arguments give an absent result.
+pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
+    if args.iter().any(Value::is_absent) {
+        return Ok(Value::Absent);
+    }
+    use Value::*;
+    Ok(match (f, args) {
+        (Builtin::Len, [Str(s)]) => Int(i64::try_from(s.chars().count()).map_err(|_| EvalError::Overflow)?),
+        (Builtin::Len, [Set(s)]) => Int(i64::try_from(s.items.len()).map_err(|_| EvalError::Overflow)?),
+        (Builtin::Lower, [Str(s)]) => Str(Arc::from(s.to_lowercase())),
+        (Builtin::Upper, [Str(s)]) => Str(Arc::from(s.to_uppercase())),
+        (Builtin::Contains, [Str(s), Str(p)]) => Bool(s.contains(&**p)),
+        (Builtin::StartsWith, [Str(s), Str(p)]) => Bool(s.starts_with(&**p)),
+        (Builtin::EndsWith, [Str(s), Str(p)]) => Bool(s.ends_with(&**p)),
+        (Builtin::Abs, [Int(i)]) => Int(i.checked_abs().ok_or(EvalError::Overflow)?),
+        (Builtin::Abs, [Float(x)]) => Float(x.abs()),
+        (Builtin::Abs, [Duration(d)]) => Duration(d.checked_abs().ok_or(EvalError::Overflow)?),
+        (Builtin::Min, [a, b]) => {
+            if compare(super::expr::BinOp::Le, a, b) { a.clone() } else { b.clone() }
+        }
+        (Builtin::Max, [a, b]) => {
+            if compare(super::expr::BinOp::Ge, a, b) { a.clone() } else { b.clone() }
+        }
+        (Builtin::Float, [Int(i)]) => Float(*i as f64),
+        (Builtin::Float, [Float(x)]) => Float(*x),
+        (Builtin::Int, [Float(x)]) => {
+            let t = x.trunc();
+            // i64::MAX as f64 rounds up to 2^63, which is already out of range.
+            if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
+                return Err(EvalError::Overflow);
+            }
+            Int(t as i64)
+        }
+        (Builtin::Int, [Int(i)]) => Int(*i),
+        (Builtin::Hour, [Time(t)]) => Int(i64::from(local(*t, tz)?.hour())),
+        (Builtin::Weekday, [Time(t)]) => {
+            Int(i64::from(local(*t, tz)?.weekday().to_monday_one_offset()))
+        }
+        (Builtin::Distance, [Point(p), Point(q)]) => Float(haversine(*p, *q)),
+        (Builtin::Point, [Float(lat), Float(lon)]) => Point(super::value::Point { lat: *lat, lon: *lon }),
+        _ => Absent,
+    })
+}
+
+fn local(ms: i64, tz: &jiff::tz::TimeZone) -> Result<jiff::civil::DateTime, EvalError> {
+    let ts = jiff::Timestamp::from_millisecond(ms).map_err(|_| EvalError::Overflow)?;
+    Ok(tz.to_datetime(ts))
+}
+
+/// Great-circle distance in metres on the mean Earth sphere.
+pub fn haversine(p: Point, q: Point) -> f64 {
+    const R: f64 = 6_371_008.8;
+    let (la1, la2) = (p.lat.to_radians(), q.lat.to_radians());
+    let dla = la2 - la1;
+    let dlo = (q.lon - p.lon).to_radians();
+    let h = (dla / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlo / 2.0).sin().powi(2);
+    2.0 * R * h.sqrt().min(1.0).asin()
+}
+
+/// Whether `p` lies inside the polygon ring `ring` (lon/lat pairs), by ray casting. Points on
+/// the boundary may fall either way, as with every floating-point point-in-polygon test.
+pub fn ring_contains(ring: &[(f64, f64)], p: Point) -> bool {
+    let (x, y) = (p.lon, p.lat);
+    let mut inside = false;
+    let mut j = ring.len().wrapping_sub(1);
+    for i in 0..ring.len() {
+        let (xi, yi) = ring[i];
+        let (xj, yj) = ring[j % ring.len()];
+        if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
+            inside = !inside;
+        }
+        j = i;
+    }
+    inside
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_follows_spec_section_3() {
+        assert_eq!(binary(BinOp::Add, &Value::Int(i64::MAX), &Value::Int(1)), Err(EvalError::Overflow));
+        assert_eq!(binary(BinOp::Div, &Value::Int(1), &Value::Int(0)), Err(EvalError::DivisionByZero));
+        assert_eq!(binary(BinOp::Div, &Value::Int(i64::MIN), &Value::Int(-1)), Err(EvalError::Overflow));
+        assert_eq!(
+            binary(BinOp::Sub, &Value::Time(10_000), &Value::Time(4_000)),
+            Ok(Value::Duration(6_000))
+        );
+        assert_eq!(binary(BinOp::Add, &Value::Absent, &Value::Int(1)), Ok(Value::Absent));
+    }
+
+    #[test]
+    fn comparisons_with_absent_are_false_and_not_applies_after() {
+        assert!(!compare(BinOp::Eq, &Value::Absent, &Value::Int(1)));
+        assert!(!compare(BinOp::Ne, &Value::Absent, &Value::Int(1)));
+        let cmp = Value::Bool(compare(BinOp::Eq, &Value::Absent, &Value::Int(1)));
+        assert_eq!(unary(UnOp::Not, &cmp), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn distance_and_polygons() {
+        let a = Point { lat: 22.5, lon: 114.0 };
+        let b = Point { lat: 22.5, lon: 114.01 };
+        let d = haversine(a, b);
+        assert!((d - 1028.0).abs() < 5.0, "{d}");
+        let square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
+        assert!(ring_contains(&square, Point { lat: 0.5, lon: 0.5 }));
+        assert!(!ring_contains(&square, Point { lat: 1.5, lon: 0.5 }));
+    }
+}

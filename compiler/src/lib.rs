@@ -1,0 +1,13 @@
+//! Vigil's language front end: source text to a checked, typed IR.
+//!
+//! The pipeline is a set of salsa queries (`db`): `parse_file` → item index → per-item
+//! checking → lowering to `ir::Program`. The CLI and the language server run the same queries.
+//! The compiler does no I/O: list, zone and calendar contents arrive through `db::Db::resource`.
+
+pub mod diagnostics;
+pub mod line_index;
+pub mod syntax;
+pub mod check;
+pub mod fmt;
+pub mod ir;
+pub mod time;

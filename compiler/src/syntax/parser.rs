@@ -1,0 +1,1170 @@
+//! From pest's parse tree to `ast`, and pest's errors to `SyntaxError`s.
+
+use std::sync::Arc;
+
+use pest::Parser as _;
+use pest::iterators::Pair;
+use smol_str::SmolStr;
+
+use super::ast::*;
+use super::split::{Chunk, CommentKind, split};
+use super::{ItemTag, ParsedFile, ParsedItem, Span};
+use crate::diagnostics::{Diag, NotAnItem, SyntaxError};
+
+#[derive(pest_derive::Parser)]
+#[grammar = "grammar.pest"]
+struct VigilParser;
+
+type P<'i> = Pair<'i, Rule>;
+
+/// Parses a whole file. Never fails: each item parses on its own and reports its own errors.
+pub fn parse_file(text: &str) -> ParsedFile {
+    let split = split(text);
+    let mut file = ParsedFile {
+        comments: split.comments,
+        ..ParsedFile::default()
+    };
+    for chunk in &split.chunks {
+        let Some(tag) = chunk.tag else {
+            let found: String = text[chunk.start..chunk.significant_end]
+                .chars()
+                .take(40)
+                .collect();
+            let found = found.lines().next().unwrap_or("").to_string();
+            file.errors.push(
+                NotAnItem {
+                    span: Span::new(chunk.start, chunk.significant_end),
+                    found,
+                }
+                .into(),
+            );
+            continue;
+        };
+        file.items.push(parse_chunk(text, chunk, tag, &file.comments));
+    }
+    file
+}
+
+fn parse_chunk(text: &str, chunk: &Chunk, tag: ItemTag, comments: &[super::Comment]) -> ParsedItem {
+    let source = &text[chunk.start..chunk.end];
+    let offset = u32::try_from(chunk.start).unwrap_or(u32::MAX);
+    let (tree, errors) = match parse_item(source) {
+        Ok(item) => (Some(Arc::new(item)), Vec::new()),
+        Err(err) => (None, vec![err]),
+    };
+    let name = tree
+        .as_ref()
+        .and_then(|t| match &t.kind {
+            ItemKind::Test(test) => Some(Ident {
+                name: test.name.raw.clone(),
+                span: test.name.span,
+            }),
+            _ => t.name().cloned(),
+        })
+        .or_else(|| name_after_keyword(source, tag));
+    ParsedItem {
+        tag,
+        name,
+        offset,
+        span: Span::new(chunk.start, chunk.significant_end),
+        docs: docs_before(text, chunk.start, comments),
+        tree,
+        errors,
+    }
+}
+
+/// The name that follows an item's keyword, read without the grammar (for items that do not
+/// parse). Spans are relative to the item.
+fn name_after_keyword(source: &str, tag: ItemTag) -> Option<Ident> {
+    let after = tag.keyword().len();
+    let rest = source.get(after..)?;
+    let skip = rest.len() - rest.trim_start().len();
+    let start = after + skip;
+    let rest = &source[start..];
+    let (start, len) = if tag == ItemTag::Test {
+        let inner = rest.strip_prefix('"')?;
+        (start + 1, inner.find('"')?)
+    } else {
+        let len = rest
+            .char_indices()
+            .find(|&(_, c)| !(c == '_' || c.is_alphanumeric()))
+            .map_or(rest.len(), |(i, _)| i);
+        (start, len)
+    };
+    (len > 0).then(|| Ident {
+        name: SmolStr::new(&source[start..start + len]),
+        span: Span::new(start, start + len),
+    })
+}
+
+/// The text of the `///` comments right above `start`, slashes and one blank removed.
+fn docs_before(text: &str, start: usize, comments: &[super::Comment]) -> Option<String> {
+    let mut lines = Vec::new();
+    let mut cursor = start;
+    for c in comments.iter().rev().filter(|c| (c.span.end as usize) <= start) {
+        let between = &text[c.span.end as usize..cursor];
+        if c.kind != CommentKind::Doc || !between.trim().is_empty() || between.matches('\n').count() > 1 {
+            break;
+        }
+        let body = &text[c.span.range()];
+        let body = body.trim_start_matches("///");
+        lines.push(body.strip_prefix(' ').unwrap_or(body).trim_end().to_string());
+        cursor = c.span.start as usize;
+    }
+    if lines.is_empty() {
+        return None;
+    }
+    lines.reverse();
+    Some(lines.join("\n"))
+}
+
+/// Parses one item's text; spans in the result are relative to the start of `source`.
+fn parse_item(source: &str) -> Result<Item, Diag> {
+    match VigilParser::parse(Rule::item_file, source) {
+        Ok(mut pairs) => {
+            let file = pairs.next().ok_or_else(|| internal(source))?;
+            let item = inner(file).next().ok_or_else(|| internal(source))?;
+            Ok(build_item(item))
+        }
+        Err(_) => Err(syntax_error(source, Rule::item_file)),
+    }
+}
+
+/// Parses a standalone expression (an interpolation inside a message). Spans are relative to
+/// the start of `source`.
+pub fn parse_expr(source: &str) -> Result<Expr, Diag> {
+    match VigilParser::parse(Rule::expr_file, source) {
+        Ok(mut pairs) => {
+            let file = pairs.next().ok_or_else(|| internal(source))?;
+            let expr = inner(file).next().ok_or_else(|| internal(source))?;
+            Ok(build_expr(expr))
+        }
+        Err(_) => Err(syntax_error(source, Rule::expr_file)),
+    }
+}
+
+fn internal(source: &str) -> Diag {
+    SyntaxError {
+        span: Span::new(0, source.len()),
+        message: "the parser returned no tree".into(),
+        label: "here".into(),
+        help: None,
+    }
+    .into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/// Parses `source` again with pest's error detail on, and turns the failure into a diagnostic
+/// that lists what could come at the furthest point reached.
+fn syntax_error(source: &str, rule: Rule) -> Diag {
+    pest::set_error_detail(true);
+    let result = VigilParser::parse(rule, source);
+    pest::set_error_detail(false);
+    let Err(err) = result else {
+        return internal(source);
+    };
+    let pos = match err.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((s, _)) => s,
+    };
+    let mut expected: Vec<String> = Vec::new();
+    if let Some(attempts) = err.parse_attempts() {
+        for token in attempts.expected_tokens() {
+            // `ParsingToken` is not exported; its `Display` is the token itself.
+            let token = token.to_string();
+            if let Some(d) = describe_literal(&token) {
+                expected.push(d);
+            }
+        }
+        for stack in &attempts.call_stacks {
+            let rule = stack.deepest.get_rule().copied().or(stack.parent);
+            if let Some(d) = rule.and_then(describe_rule) {
+                expected.push(d.to_string());
+            }
+        }
+    }
+    if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
+        expected.extend(positives.iter().filter_map(|r| describe_rule(*r)).map(str::to_string));
+    }
+    expected.sort();
+    expected.dedup();
+    // Long lists come from the many clauses that may follow an expression; show a few.
+    if expected.len() > 8 {
+        expected.retain(|e| !e.starts_with('`') || e == "`}`" || e == "`,`" || e == "`->`");
+        expected.push("a clause".into());
+    }
+    let found = found_at(source, pos);
+    let (message, label) = match expected.as_slice() {
+        [] => (format!("unexpected {found}"), "unexpected here".to_string()),
+        [one] => (format!("expected {one}, found {found}"), format!("expected {one}")),
+        many => {
+            let list = many.join(", ");
+            (format!("expected one of {list}; found {found}"), "unexpected here".to_string())
+        }
+    };
+    let end = source[pos..]
+        .chars()
+        .next()
+        .map_or(pos, |c| pos + c.len_utf8());
+    SyntaxError {
+        span: Span::new(pos, end),
+        help: syntax_help(source, pos, &expected),
+        message,
+        label,
+    }
+    .into()
+}
+
+fn found_at(source: &str, pos: usize) -> String {
+    let rest = source[pos..].trim_start();
+    if rest.is_empty() || rest.starts_with("//") && rest.lines().count() <= 1 {
+        return "the end of the item".into();
+    }
+    let word: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if word.is_empty() {
+        let c = rest.chars().next().unwrap_or(' ');
+        format!("`{c}`")
+    } else {
+        format!("`{word}`")
+    }
+}
+
+fn syntax_help(source: &str, pos: usize, expected: &[String]) -> Option<String> {
+    let rest = source[pos..].trim_start();
+    let before = source[..pos].trim_end();
+    if expected.iter().any(|e| e == "`}`") && rest.is_empty() {
+        return Some("a `{` is not closed".into());
+    }
+    if rest.starts_with('=') && !rest.starts_with("==") && !before.ends_with(['=', '<', '>', '!']) {
+        return Some("compare with `==`".into());
+    }
+    if rest.starts_with("&&") {
+        return Some("write `and`".into());
+    }
+    if rest.starts_with("||") {
+        return Some("write `or`".into());
+    }
+    if rest.starts_with('!') && !rest.starts_with("!=") {
+        return Some("write `not`".into());
+    }
+    if rest.starts_with('\'') {
+        return Some("strings use double quotes".into());
+    }
+    if expected.iter().any(|e| e == "`,`")
+        && source[..pos].ends_with(char::is_whitespace)
+        && source[..pos].trim_end_matches([' ', '\t']).ends_with('\n')
+    {
+        return Some("separate the entries with commas".into());
+    }
+    None
+}
+
+fn describe_literal(token: &str) -> Option<String> {
+    // Tokens that are part of bigger lexical rules (digits, quotes inside strings) are better
+    // described by their rule; keep punctuation and words.
+    if token.is_empty() || token.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    if token.contains("..") || token == "BUILTIN_RULE" || token.trim().is_empty() {
+        return None;
+    }
+    match token {
+        "\"" | "\\" | "{{" | "}}" | "." | "T" | "t" | "Z" | "z" | "ms" | "d" | "h" | "m" | "s"
+        | "_" | "/*" | "//" | "\u{feff}" => None,
+        "!=" | "%" | "*" | "+" | "-" | "/" | "<=" | "<" | "==" | ">=" | ">" | "??" | "and" | "or"
+        | "in" | "not" => Some("an operator".into()),
+        _ => Some(format!("`{token}`")),
+    }
+}
+
+fn describe_rule(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::ident | Rule::binding => "a name",
+        Rule::string | Rule::str_raw => "a string",
+        Rule::int_lit => "an integer",
+        Rule::float_lit => "a number",
+        Rule::duration_lit => "a duration",
+        Rule::time_lit => "a time",
+        Rule::bool_lit => "`true` or `false`",
+        Rule::expr
+        | Rule::or_expr
+        | Rule::and_expr
+        | Rule::not_expr
+        | Rule::cmp_expr
+        | Rule::coalesce_expr
+        | Rule::add_expr
+        | Rule::mul_expr
+        | Rule::unary_expr
+        | Rule::postfix_expr
+        | Rule::paren
+        | Rule::call
+        | Rule::set_lit => "an expression",
+        Rule::cmp_op | Rule::add_op | Rule::mul_op | Rule::coalesce_op | Rule::not_in => {
+            "an operator"
+        }
+        Rule::type_expr => "a type",
+        Rule::EOI => "the end of the item",
+        Rule::arrow => "`->`",
+        Rule::when_clause => "`when`",
+        Rule::title_clause => "`title`",
+        Rule::severity_clause | Rule::alert_severity => "`severity`",
+        Rule::suppress_clause => "`suppress`",
+        Rule::tags_clause => "`tags`",
+        Rule::expires_clause => "`expires`",
+        Rule::mode_clause => "`mode`",
+        Rule::alert_action => "`alert`",
+        Rule::alert_message => "`message`",
+        Rule::emit_action => "`emit`",
+        Rule::start_action | Rule::start_clause => "`start`",
+        Rule::where_clause => "`where`",
+        Rule::by_clause => "`by`",
+        Rule::group_clause => "`group`",
+        Rule::state_decl => "`state`",
+        Rule::final_decl => "`final`",
+        Rule::on_enter | Rule::on_transition => "`on`",
+        Rule::after_clause => "`after`",
+        Rule::await_clause => "`await`",
+        Rule::quorum | Rule::quorum_all | Rule::quorum_any => "`all` or `any`",
+        Rule::events_block => "`events`",
+        Rule::expect_stmt => "`expect`",
+        Rule::advance_by | Rule::advance_to => "`advance`",
+        Rule::event_lit => "an event",
+        Rule::field_decl | Rule::field_init => "a field",
+        Rule::sees_clause => "`sees`",
+        Rule::file_source => "`file(...)`",
+        Rule::geojson_source => "`geojson(...)`",
+        Rule::fn_param => "a parameter",
+        Rule::seq_step | Rule::event_match => "an event type",
+        Rule::expect_key => "`key`",
+        Rule::expect_count => "`count`",
+        Rule::expect_at => "`at`",
+        Rule::expect_negation => "`no`",
+        Rule::expect_alert => "`alert`",
+        Rule::expect_transition => "`transition`",
+        Rule::workdays_delay => "`workdays`",
+        Rule::delay => "a duration",
+        Rule::optional_mark => "`?`",
+        other => return keyword_text(other),
+    })
+}
+
+/// `kw_where` is described as "`where`".
+fn keyword_text(rule: Rule) -> Option<&'static str> {
+    Some(match rule {
+        Rule::kw_and => "`and`",
+        Rule::kw_or => "`or`",
+        Rule::kw_not => "`not`",
+        Rule::kw_in => "`in`",
+        Rule::kw_timezone => "`timezone`",
+        Rule::kw_unit => "`unit`",
+        Rule::kw_sees => "`sees`",
+        Rule::kw_calendar => "`calendar`",
+        Rule::kw_file => "`file`",
+        Rule::kw_enum => "`enum`",
+        Rule::kw_event => "`event`",
+        Rule::kw_list => "`list`",
+        Rule::kw_zone => "`zone`",
+        Rule::kw_geojson => "`geojson`",
+        Rule::kw_const => "`const`",
+        Rule::kw_fn => "`fn`",
+        Rule::kw_rule => "`rule`",
+        Rule::kw_title => "`title`",
+        Rule::kw_severity => "`severity`",
+        Rule::kw_tags => "`tags`",
+        Rule::kw_expires => "`expires`",
+        Rule::kw_mode => "`mode`",
+        Rule::kw_suppress => "`suppress`",
+        Rule::kw_by => "`by`",
+        Rule::kw_for => "`for`",
+        Rule::kw_when => "`when`",
+        Rule::kw_where => "`where`",
+        Rule::kw_group => "`group`",
+        Rule::kw_within => "`within`",
+        Rule::kw_having => "`having`",
+        Rule::kw_sequence => "`sequence`",
+        Rule::kw_then => "`then`",
+        Rule::kw_alert => "`alert`",
+        Rule::kw_message => "`message`",
+        Rule::kw_emit => "`emit`",
+        Rule::kw_start => "`start`",
+        Rule::kw_workflow => "`workflow`",
+        Rule::kw_on => "`on`",
+        Rule::kw_state => "`state`",
+        Rule::kw_final => "`final`",
+        Rule::kw_enter => "`enter`",
+        Rule::kw_after => "`after`",
+        Rule::kw_workdays => "`workdays`",
+        Rule::kw_await => "`await`",
+        Rule::kw_all => "`all`",
+        Rule::kw_any => "`any`",
+        Rule::kw_of => "`of`",
+        Rule::kw_test => "`test`",
+        Rule::kw_events => "`events`",
+        Rule::kw_advance => "`advance`",
+        Rule::kw_to => "`to`",
+        Rule::kw_expect => "`expect`",
+        Rule::kw_no => "`no`",
+        Rule::kw_transition => "`transition`",
+        Rule::kw_key => "`key`",
+        Rule::kw_count => "`count`",
+        Rule::kw_at => "`at`",
+        _ => return None,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tree building. The grammar guarantees the shape of each pair, so a missing child can only be
+// a bug in this file; the builders fall back to empty values rather than panic.
+
+fn is_keyword(rule: Rule) -> bool {
+    keyword_text(rule).is_some()
+}
+
+/// The children of `pair`, keyword tokens left out.
+fn inner(pair: P<'_>) -> impl Iterator<Item = P<'_>> {
+    pair.into_inner()
+        .filter(|p| !is_keyword(p.as_rule()) && p.as_rule() != Rule::EOI)
+}
+
+fn span(pair: &P<'_>) -> Span {
+    let s = pair.as_span();
+    Span::new(s.start(), s.end())
+}
+
+fn ident(pair: P<'_>) -> Ident {
+    Ident {
+        name: SmolStr::new(pair.as_str()),
+        span: span(&pair),
+    }
+}
+
+fn missing_ident() -> Ident {
+    Ident {
+        name: SmolStr::default(),
+        span: Span::default(),
+    }
+}
+
+fn string(pair: P<'_>) -> StrLit {
+    let sp = span(&pair);
+    let raw = pair
+        .into_inner()
+        .next()
+        .map(|p| SmolStr::new(p.as_str()))
+        .unwrap_or_default();
+    StrLit { raw, span: sp }
+}
+
+fn missing_expr() -> Expr {
+    Expr {
+        kind: ExprKind::Bool(false),
+        span: Span::default(),
+    }
+}
+
+fn build_item(pair: P<'_>) -> Item {
+    let sp = span(&pair);
+    let rule = pair.as_rule();
+    let has_braces = pair.as_str().trim_end().ends_with('}');
+    let mut it = inner(pair);
+    let kind = match rule {
+        Rule::timezone_item => ItemKind::Timezone(it.next().map(string).unwrap_or(StrLit {
+            raw: SmolStr::default(),
+            span: sp,
+        })),
+        Rule::unit_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let mut display = None;
+            let mut sees = None;
+            if has_braces {
+                sees = Some(Vec::new());
+            }
+            for p in it {
+                match p.as_rule() {
+                    Rule::string => display = Some(string(p)),
+                    Rule::sees_clause => {
+                        let s = span(&p);
+                        let mut parts = inner(p);
+                        let event = parts.next().map(ident).unwrap_or_else(missing_ident);
+                        sees.get_or_insert_with(Vec::new).push(Sees {
+                            event,
+                            fields: parts.map(ident).collect(),
+                            span: s,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            ItemKind::Unit(Unit { name, display, sees })
+        }
+        Rule::calendar_item | Rule::zone_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let path = it
+                .next()
+                .and_then(|src| inner(src).next())
+                .map(string)
+                .unwrap_or(StrLit {
+                    raw: SmolStr::default(),
+                    span: sp,
+                });
+            let decl = FileDecl { name, path };
+            if rule == Rule::zone_item {
+                ItemKind::Zone(decl)
+            } else {
+                ItemKind::Calendar(decl)
+            }
+        }
+        Rule::enum_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            ItemKind::Enum(Enum {
+                name,
+                variants: it.map(ident).collect(),
+            })
+        }
+        Rule::event_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let fields = it
+                .map(|f| {
+                    let s = span(&f);
+                    let mut parts = inner(f);
+                    FieldDecl {
+                        name: parts.next().map(ident).unwrap_or_else(missing_ident),
+                        ty: parts.next().map(type_expr).unwrap_or_else(|| missing_type(s)),
+                        span: s,
+                    }
+                })
+                .collect();
+            ItemKind::Event(Event { name, fields })
+        }
+        Rule::list_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let source = match it.next() {
+                Some(p) if p.as_rule() == Rule::file_source => ListSource::File(
+                    inner(p).next().map(string).unwrap_or(StrLit {
+                        raw: SmolStr::default(),
+                        span: sp,
+                    }),
+                ),
+                Some(p) => ListSource::Literal(build_expr(p)),
+                None => ListSource::Literal(missing_expr()),
+            };
+            ItemKind::List(List { name, source })
+        }
+        Rule::const_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let mut ty = None;
+            let mut value = missing_expr();
+            for p in it {
+                match p.as_rule() {
+                    Rule::type_expr => ty = Some(type_expr(p)),
+                    _ => value = build_expr(p),
+                }
+            }
+            ItemKind::Const(Const { name, ty, value })
+        }
+        Rule::fn_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let mut params = Vec::new();
+            let mut ret = missing_type(sp);
+            let mut body = missing_expr();
+            for p in it {
+                match p.as_rule() {
+                    Rule::fn_param => {
+                        let mut parts = inner(p);
+                        params.push(Param {
+                            name: parts.next().map(ident).unwrap_or_else(missing_ident),
+                            ty: parts.next().map(type_expr).unwrap_or_else(|| missing_type(sp)),
+                        });
+                    }
+                    Rule::type_expr => ret = type_expr(p),
+                    _ => body = build_expr(p),
+                }
+            }
+            ItemKind::Fn(Fn {
+                name,
+                params,
+                ret,
+                body,
+            })
+        }
+        Rule::rule_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            ItemKind::Rule(Rule_ {
+                name,
+                clauses: it.map(rule_clause).collect(),
+            })
+        }
+        Rule::workflow_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let clauses = it
+                .map(|p| match p.as_rule() {
+                    Rule::title_clause => WorkflowClause::Title(
+                        inner(p).next().map(string).unwrap_or(StrLit {
+                            raw: SmolStr::default(),
+                            span: sp,
+                        }),
+                    ),
+                    Rule::start_clause => {
+                        let s = span(&p);
+                        let m = inner(p).next().map(event_match).unwrap_or_else(|| missing_match(s));
+                        WorkflowClause::Start(m, s)
+                    }
+                    _ => WorkflowClause::State(state_decl(p)),
+                })
+                .collect();
+            ItemKind::Workflow(Workflow { name, clauses })
+        }
+        _ => {
+            let name = it.next().map(string).unwrap_or(StrLit {
+                raw: SmolStr::default(),
+                span: sp,
+            });
+            ItemKind::Test(Test {
+                name,
+                clauses: it.map(test_clause).collect(),
+            })
+        }
+    };
+    Item { kind, span: sp }
+}
+
+type Rule_ = super::ast::Rule;
+
+fn missing_type(span: Span) -> TypeExpr {
+    TypeExpr {
+        name: Ident {
+            name: SmolStr::default(),
+            span,
+        },
+        arg: None,
+        optional: false,
+        span,
+    }
+}
+
+fn missing_match(span: Span) -> EventMatch {
+    EventMatch {
+        binding: None,
+        ty: missing_ident(),
+        by: None,
+        cond: None,
+        by_first: false,
+        span,
+    }
+}
+
+fn type_expr(pair: P<'_>) -> TypeExpr {
+    let sp = span(&pair);
+    let mut name = missing_ident();
+    let mut arg = None;
+    let mut optional = false;
+    for p in inner(pair) {
+        match p.as_rule() {
+            Rule::ident => name = ident(p),
+            Rule::type_expr => arg = Some(Box::new(type_expr(p))),
+            _ => optional = true,
+        }
+    }
+    TypeExpr {
+        name,
+        arg,
+        optional,
+        span: sp,
+    }
+}
+
+fn rule_clause(pair: P<'_>) -> RuleClause {
+    let sp = span(&pair);
+    let rule = pair.as_rule();
+    match rule {
+        Rule::title_clause => RuleClause::Title(inner(pair).next().map(string).unwrap_or(StrLit {
+            raw: SmolStr::default(),
+            span: sp,
+        })),
+        Rule::severity_clause => {
+            RuleClause::Severity(inner(pair).next().map(ident).unwrap_or_else(missing_ident))
+        }
+        Rule::mode_clause => {
+            RuleClause::Mode(inner(pair).next().map(ident).unwrap_or_else(missing_ident))
+        }
+        Rule::tags_clause => RuleClause::Tags(inner(pair).map(string).collect(), sp),
+        Rule::expires_clause => {
+            RuleClause::Expires(inner(pair).next().map(build_expr).unwrap_or_else(missing_expr))
+        }
+        Rule::suppress_clause => {
+            let exprs: Vec<Expr> = inner(pair).map(build_expr).collect();
+            let (by, duration) = match <[Expr; 2]>::try_from(exprs) {
+                Ok([by, d]) => (Some(by), d),
+                Err(mut v) => (None, v.pop().unwrap_or_else(missing_expr)),
+            };
+            RuleClause::Suppress(Suppress {
+                by,
+                duration,
+                span: sp,
+            })
+        }
+        Rule::when_clause => {
+            let pattern = inner(pair).next().map(pattern).unwrap_or_else(|| {
+                Pattern::Single(SinglePattern {
+                    event: missing_match(sp),
+                    group: None,
+                    span: sp,
+                })
+            });
+            RuleClause::When(pattern)
+        }
+        _ => RuleClause::Action(action(pair)),
+    }
+}
+
+fn pattern(pair: P<'_>) -> Pattern {
+    let sp = span(&pair);
+    match pair.as_rule() {
+        Rule::sequence_pattern => {
+            let mut it = inner(pair);
+            let key = it.next().map(ident).unwrap_or_else(missing_ident);
+            let within = it.next().map(build_expr).unwrap_or_else(missing_expr);
+            let steps = it
+                .map(|step| {
+                    let s = span(&step);
+                    let mut absent = false;
+                    let mut event = missing_match(s);
+                    for p in inner(step) {
+                        match p.as_rule() {
+                            Rule::absent_mark => absent = true,
+                            _ => event = event_match(p),
+                        }
+                    }
+                    Step {
+                        absent,
+                        event,
+                        span: s,
+                    }
+                })
+                .collect();
+            Pattern::Sequence(SequencePattern {
+                key,
+                within,
+                steps,
+                span: sp,
+            })
+        }
+        _ => {
+            let mut event = missing_match(sp);
+            let mut group = None;
+            for p in inner(pair) {
+                match p.as_rule() {
+                    Rule::event_match => event = event_match(p),
+                    _ => {
+                        let gs = span(&p);
+                        let mut e = inner(p).map(build_expr);
+                        group = Some(GroupClause {
+                            key: e.next().unwrap_or_else(missing_expr),
+                            within: e.next().unwrap_or_else(missing_expr),
+                            having: e.next().unwrap_or_else(missing_expr),
+                            span: gs,
+                        });
+                    }
+                }
+            }
+            Pattern::Single(SinglePattern {
+                event,
+                group,
+                span: sp,
+            })
+        }
+    }
+}
+
+fn event_match(pair: P<'_>) -> EventMatch {
+    let sp = span(&pair);
+    let mut m = missing_match(sp);
+    for p in inner(pair) {
+        match p.as_rule() {
+            Rule::binding => m.binding = inner(p).next().map(ident),
+            Rule::ident => m.ty = ident(p),
+            Rule::by_clause => {
+                m.by_first = m.cond.is_none();
+                m.by = inner(p).next().map(build_expr);
+            }
+            Rule::where_clause => m.cond = inner(p).next().map(build_expr),
+            _ => {}
+        }
+    }
+    m
+}
+
+fn action(pair: P<'_>) -> Action {
+    let sp = span(&pair);
+    match pair.as_rule() {
+        Rule::alert_action => {
+            let mut a = AlertAction {
+                units: Vec::new(),
+                severity: None,
+                message: None,
+                message_first: false,
+                span: sp,
+            };
+            for p in inner(pair) {
+                match p.as_rule() {
+                    Rule::ident => a.units.push(ident(p)),
+                    Rule::alert_severity => a.severity = inner(p).next().map(ident),
+                    _ => {
+                        a.message_first = a.severity.is_none();
+                        a.message = inner(p).next().map(string);
+                    }
+                }
+            }
+            Action::Alert(a)
+        }
+        Rule::emit_action => {
+            let mut it = inner(pair);
+            let ty = it.next().map(ident).unwrap_or_else(missing_ident);
+            Action::Emit(EmitAction {
+                ty,
+                fields: it.map(field_init).collect(),
+                span: sp,
+            })
+        }
+        _ => Action::Start(inner(pair).next().map(ident).unwrap_or_else(missing_ident), sp),
+    }
+}
+
+fn field_init(pair: P<'_>) -> FieldInit {
+    let mut it = inner(pair);
+    FieldInit {
+        name: it.next().map(ident).unwrap_or_else(missing_ident),
+        value: it.next().map(build_expr).unwrap_or_else(missing_expr),
+    }
+}
+
+fn state_decl(pair: P<'_>) -> State {
+    let sp = span(&pair);
+    let is_final = pair.as_rule() == Rule::final_decl;
+    let has_body = !is_final || pair.as_str().trim_end().ends_with('}');
+    let mut it = inner(pair);
+    let name = it.next().map(ident).unwrap_or_else(missing_ident);
+    let clauses = it.map(state_clause).collect();
+    State {
+        name,
+        is_final,
+        has_body,
+        clauses,
+        span: sp,
+    }
+}
+
+/// Splits the children after an event match or delay into an optional arrow target and actions.
+fn arrow_and_actions<'i>(it: impl Iterator<Item = P<'i>>) -> (Option<Ident>, Vec<Action>) {
+    let mut target = None;
+    let mut actions = Vec::new();
+    for p in it {
+        if p.as_rule() == Rule::arrow {
+            target = inner(p).next().map(ident);
+        } else {
+            actions.push(action(p));
+        }
+    }
+    (target, actions)
+}
+
+fn state_clause(pair: P<'_>) -> StateClause {
+    let sp = span(&pair);
+    match pair.as_rule() {
+        Rule::on_enter => StateClause::OnEnter(inner(pair).map(action).collect(), sp),
+        Rule::on_transition => {
+            let mut it = inner(pair);
+            let event = it.next().map(event_match).unwrap_or_else(|| missing_match(sp));
+            let (target, actions) = arrow_and_actions(it);
+            StateClause::On(OnTransition {
+                event,
+                target: target.unwrap_or_else(missing_ident),
+                actions,
+                span: sp,
+            })
+        }
+        Rule::after_clause => {
+            let mut it = inner(pair);
+            let delay = match it.next() {
+                Some(d) => delay(d),
+                None => Delay::Duration(missing_expr()),
+            };
+            let (target, actions) = arrow_and_actions(it);
+            StateClause::After(AfterClause {
+                delay,
+                target,
+                actions,
+                span: sp,
+            })
+        }
+        _ => {
+            let mut quorum = Quorum::All;
+            let mut items = Vec::new();
+            let mut rest = Vec::new();
+            for p in inner(pair) {
+                match p.as_rule() {
+                    Rule::quorum => {
+                        if let Some(q) = inner(p).next()
+                            && q.as_rule() == Rule::quorum_any
+                        {
+                            let k = q.into_inner().find(|c| c.as_rule() == Rule::int_lit);
+                            quorum = match k {
+                                Some(k) => Quorum::Any(k.as_str().parse().unwrap_or(u32::MAX), span(&k)),
+                                None => Quorum::Any(0, sp),
+                            };
+                        }
+                    }
+                    Rule::event_match => items.push(event_match(p)),
+                    _ => rest.push(p),
+                }
+            }
+            let (target, actions) = arrow_and_actions(rest.into_iter());
+            StateClause::Await(AwaitClause {
+                quorum,
+                items,
+                target: target.unwrap_or_else(missing_ident),
+                actions,
+                span: sp,
+            })
+        }
+    }
+}
+
+fn delay(pair: P<'_>) -> Delay {
+    let Some(p) = inner(pair).next() else {
+        return Delay::Duration(missing_expr());
+    };
+    if p.as_rule() == Rule::workdays_delay {
+        let n = p.into_inner().find(|c| c.as_rule() == Rule::int_lit);
+        match n {
+            Some(n) => Delay::Workdays(n.as_str().parse().unwrap_or(u32::MAX), span(&n)),
+            None => Delay::Workdays(0, Span::default()),
+        }
+    } else {
+        Delay::Duration(build_expr(p))
+    }
+}
+
+fn test_clause(pair: P<'_>) -> TestClause {
+    let sp = span(&pair);
+    match pair.as_rule() {
+        Rule::events_block => TestClause::Events(
+            inner(pair)
+                .map(|p| {
+                    let s = span(&p);
+                    match p.as_rule() {
+                        Rule::advance_to => TestStep::AdvanceTo(
+                            inner(p).next().map(build_expr).unwrap_or_else(missing_expr),
+                            s,
+                        ),
+                        Rule::advance_by => TestStep::AdvanceBy(
+                            inner(p).next().map(build_expr).unwrap_or_else(missing_expr),
+                            s,
+                        ),
+                        _ => {
+                            let mut it = inner(p);
+                            let ty = it.next().map(ident).unwrap_or_else(missing_ident);
+                            TestStep::Event(TestEvent {
+                                ty,
+                                fields: it.map(field_init).collect(),
+                                span: s,
+                            })
+                        }
+                    }
+                })
+                .collect(),
+            sp,
+        ),
+        _ => {
+            let body = inner(pair).next();
+            let mut negated = false;
+            let mut kind = ExpectKind::Alert(missing_ident());
+            let mut options = Vec::new();
+            if let Some(body) = body {
+                let is_transition = body.as_rule() == Rule::expect_transition;
+                let mut idents = Vec::new();
+                let mut key = None;
+                for p in inner(body) {
+                    match p.as_rule() {
+                        Rule::expect_negation => negated = true,
+                        Rule::ident => idents.push(ident(p)),
+                        Rule::expect_option => {
+                            if let Some(o) = inner(p).next() {
+                                let r = o.as_rule();
+                                let e = inner(o).next().map(build_expr).unwrap_or_else(missing_expr);
+                                options.push(match r {
+                                    Rule::expect_key => ExpectOption::Key(e),
+                                    Rule::expect_count => ExpectOption::Count(e),
+                                    _ => ExpectOption::At(e),
+                                });
+                            }
+                        }
+                        _ => key = Some(build_expr(p)),
+                    }
+                }
+                let mut idents = idents.into_iter();
+                let first = idents.next().unwrap_or_else(missing_ident);
+                kind = if is_transition {
+                    ExpectKind::Transition {
+                        workflow: first,
+                        key: key.unwrap_or_else(missing_expr),
+                        to: idents.next().unwrap_or_else(missing_ident),
+                    }
+                } else {
+                    ExpectKind::Alert(first)
+                };
+            }
+            TestClause::Expect(Expect {
+                negated,
+                kind,
+                options,
+                span: sp,
+            })
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+fn build_expr(pair: P<'_>) -> Expr {
+    let sp = span(&pair);
+    match pair.as_rule() {
+        Rule::expr => inner(pair).next().map(build_expr).unwrap_or_else(missing_expr),
+        Rule::or_expr | Rule::and_expr | Rule::coalesce_expr | Rule::add_expr | Rule::mul_expr => {
+            let fixed = match pair.as_rule() {
+                Rule::or_expr => Some(BinaryOp::Or),
+                Rule::and_expr => Some(BinaryOp::And),
+                Rule::coalesce_expr => Some(BinaryOp::Coalesce),
+                _ => None,
+            };
+            let mut it = pair.into_inner();
+            let mut left = it.next().map(build_expr).unwrap_or_else(missing_expr);
+            while let Some(op) = it.next() {
+                let op = fixed.unwrap_or(match op.as_str() {
+                    "+" => BinaryOp::Add,
+                    "-" => BinaryOp::Sub,
+                    "*" => BinaryOp::Mul,
+                    "/" => BinaryOp::Div,
+                    _ => BinaryOp::Rem,
+                });
+                let right = it.next().map(build_expr).unwrap_or_else(missing_expr);
+                let s = left.span.to(right.span);
+                left = Expr {
+                    kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                    span: s,
+                };
+            }
+            left
+        }
+        Rule::not_expr => {
+            let mut it = pair.into_inner();
+            match it.next() {
+                Some(first) if first.as_rule() == Rule::not_op => {
+                    let operand = it.next().map(build_expr).unwrap_or_else(missing_expr);
+                    Expr {
+                        kind: ExprKind::Unary(UnaryOp::Not, Box::new(operand)),
+                        span: sp,
+                    }
+                }
+                Some(first) => build_expr(first),
+                None => missing_expr(),
+            }
+        }
+        Rule::cmp_expr => {
+            let mut it = pair.into_inner();
+            let left = it.next().map(build_expr).unwrap_or_else(missing_expr);
+            match (it.next(), it.next()) {
+                (Some(op), Some(right)) => {
+                    let text: String = op.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
+                    let op = match text.as_str() {
+                        "==" => BinaryOp::Eq,
+                        "!=" => BinaryOp::Ne,
+                        "<" => BinaryOp::Lt,
+                        "<=" => BinaryOp::Le,
+                        ">" => BinaryOp::Gt,
+                        ">=" => BinaryOp::Ge,
+                        "in" => BinaryOp::In,
+                        _ => BinaryOp::NotIn,
+                    };
+                    let right = build_expr(right);
+                    Expr {
+                        kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                        span: sp,
+                    }
+                }
+                _ => left,
+            }
+        }
+        Rule::unary_expr => {
+            let mut negs = Vec::new();
+            let mut operand = missing_expr();
+            for p in pair.into_inner() {
+                if p.as_rule() == Rule::neg_op {
+                    negs.push(span(&p));
+                } else {
+                    operand = build_expr(p);
+                }
+            }
+            for neg in negs.into_iter().rev() {
+                let s = neg.to(operand.span);
+                operand = Expr {
+                    kind: ExprKind::Unary(UnaryOp::Neg, Box::new(operand)),
+                    span: s,
+                };
+            }
+            operand
+        }
+        Rule::postfix_expr => {
+            let mut it = pair.into_inner();
+            let mut e = it.next().map(build_expr).unwrap_or_else(missing_expr);
+            for field in it {
+                let f = ident(field);
+                let s = e.span.to(f.span);
+                e = Expr {
+                    kind: ExprKind::Field(Box::new(e), f),
+                    span: s,
+                };
+            }
+            e
+        }
+        Rule::paren => Expr {
+            kind: ExprKind::Paren(Box::new(
+                inner(pair).next().map(build_expr).unwrap_or_else(missing_expr),
+            )),
+            span: sp,
+        },
+        Rule::call => {
+            let mut it = inner(pair);
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            Expr {
+                kind: ExprKind::Call(name, it.map(build_expr).collect()),
+                span: sp,
+            }
+        }
+        Rule::set_lit => Expr {
+            kind: ExprKind::Set(inner(pair).map(build_expr).collect()),
+            span: sp,
+        },
+        Rule::time_lit => literal(ExprKind::Time(SmolStr::new(pair.as_str())), sp),
+        Rule::duration_lit => literal(ExprKind::Duration(SmolStr::new(pair.as_str())), sp),
+        Rule::float_lit => literal(ExprKind::Float(SmolStr::new(pair.as_str())), sp),
+        Rule::int_lit => literal(ExprKind::Int(SmolStr::new(pair.as_str())), sp),
+        Rule::bool_lit => literal(ExprKind::Bool(pair.as_str() == "true"), sp),
+        Rule::string => literal(ExprKind::Str(string(pair)), sp),
+        Rule::ident => Expr {
+            span: sp,
+            kind: ExprKind::Name(ident(pair)),
+        },
+        _ => missing_expr(),
+    }
+}
+
+fn literal(kind: ExprKind, span: Span) -> Expr {
+    Expr { kind, span }
+}
