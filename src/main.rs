@@ -1,1 +1,38 @@
-fn main() {}
+//! `vigil`: the command line. Argument parsing and commands only; the language lives in
+//! `vigil-compiler`, execution in `vigil-runtime`.
+
+mod cmd;
+mod ruleset;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "vigil",
+    version,
+    about = "Vigil: alert rules and response workflows over event streams",
+    long_about = "Vigil checks, formats, tests and runs rule sets written in the Vigil language \
+                  (.vigil files): rules over events, workflows with deadlines, and tests beside them."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse and type-check a rule set; report every error with its source.
+    Check(cmd::check::Args),
+    /// Rewrite files in the canonical style (comments kept); --check only lists them.
+    Fmt(cmd::fmt::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => cmd::check::run(args),
+        Command::Fmt(args) => cmd::fmt::run(args),
+    }
+}

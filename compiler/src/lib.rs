@@ -11,3 +11,5 @@ pub mod check;
 pub mod fmt;
 pub mod ir;
 pub mod time;
+pub mod db;
+mod lower;

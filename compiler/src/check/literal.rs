@@ -73,7 +73,7 @@ pub(crate) fn template(cx: &mut ExprCx<'_>, lit: &StrLit) -> Template {
     let mut text = String::new();
     let mut i = 0;
     let bytes = raw.as_bytes();
-    let mut flush_text = |text: &mut String, parts: &mut Vec<TemplatePart>, cx: &mut ExprCx<'_>, at: usize| {
+    let flush_text = |text: &mut String, parts: &mut Vec<TemplatePart>, cx: &mut ExprCx<'_>, at: usize| {
         if text.is_empty() {
             return;
         }

@@ -157,19 +157,22 @@ impl Scope {
     }
 }
 
-/// The declarations of the rule set, first definition of each name only, in rule-set order.
-pub(crate) struct Declarations<'a> {
-    pub items: Vec<&'a ast::Item>,
-}
-
-/// Builds every part of the scope that needs no expression checking; constants are added by
-/// `check::consts` in dependency order afterwards.
-pub(crate) fn declare(decls: &Declarations<'_>) -> Scope {
+/// `items` are the declarations in rule-set order (rules and tests left out: only the rules'
+/// names matter here).
+pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
     let mut scope = Scope {
         timezone: "UTC".into(),
         ..Scope::default()
     };
-    for item in &decls.items {
+    for name in rule_names {
+        scope
+            .names
+            .entry(name.clone())
+            .or_insert(crate::syntax::ItemTag::Rule);
+        let next = u32::try_from(scope.rules.len()).unwrap_or(u32::MAX);
+        scope.rules.entry(name.clone()).or_insert(next);
+    }
+    for item in items {
         if let Some(name) = item.name() {
             scope
                 .names
@@ -193,9 +196,6 @@ pub(crate) fn declare(decls: &Declarations<'_>) -> Scope {
             ItemKind::Calendar(c) => {
                 scope.calendar.get_or_insert_with(|| c.name.name.clone());
             }
-            ItemKind::Rule(r) => {
-                scope.rules.entry(r.name.name.clone()).or_insert(0);
-            }
             ItemKind::Workflow(w) => {
                 let mut states = Vec::new();
                 let mut start_event = None;
@@ -208,8 +208,9 @@ pub(crate) fn declare(decls: &Declarations<'_>) -> Scope {
                         ast::WorkflowClause::Title(_) => {}
                     }
                 }
+                let index = u32::try_from(scope.workflows.len()).unwrap_or(u32::MAX);
                 scope.workflows.entry(w.name.name.clone()).or_insert(WorkflowSig {
-                    index: 0,
+                    index,
                     states,
                     start_event,
                 });
@@ -218,7 +219,7 @@ pub(crate) fn declare(decls: &Declarations<'_>) -> Scope {
         }
     }
     // Types refer to enums, so events, lists and fns come second.
-    for item in &decls.items {
+    for item in items {
         match &item.kind {
             ItemKind::Event(e) if !scope.events.contains_key(&e.name.name) => {
                 let mut complete = true;
@@ -282,7 +283,8 @@ pub(crate) fn declare(decls: &Declarations<'_>) -> Scope {
     scope
 }
 
-/// Gives every table entry its position in name order: the ids the IR uses.
+/// Gives every table entry its position in name order: the ids the IR uses. Rules and
+/// workflows keep their declaration order, which orders their records (SPEC §7).
 fn number(scope: &mut Scope) {
     for (i, sig) in scope.events.values_mut().enumerate() {
         sig.index = u32::try_from(i).unwrap_or(u32::MAX);
@@ -293,10 +295,7 @@ fn number(scope: &mut Scope) {
     for (i, sig) in scope.lists.values_mut().enumerate() {
         sig.index = u32::try_from(i).unwrap_or(u32::MAX);
     }
-    for (i, sig) in scope.workflows.values_mut().enumerate() {
-        sig.index = u32::try_from(i).unwrap_or(u32::MAX);
-    }
-    for map in [&mut scope.units, &mut scope.zones, &mut scope.rules] {
+    for map in [&mut scope.units, &mut scope.zones] {
         for (i, v) in map.values_mut().enumerate() {
             *v = u32::try_from(i).unwrap_or(u32::MAX);
         }

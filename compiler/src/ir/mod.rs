@@ -61,6 +61,9 @@ pub struct Origin {
     pub offset: u32,
     /// One-based line of the item's first keyword.
     pub line: u32,
+    /// Position of the item in the rule set (files in order, items in order): the
+    /// "declaration order" that orders records and timers (SPEC §7).
+    pub order: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

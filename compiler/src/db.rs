@@ -1,0 +1,551 @@
+//! The salsa database: inputs (source files, the files lists and zones name) and the queries
+//! every tool runs: parse → items → scope → per-item check → diagnostics and program.
+//!
+//! Items are identified by `ItemId` (file, kind, name, occurrence), and their trees have spans
+//! relative to the item, so editing one item leaves every other item's tree equal: salsa then
+//! reuses their checks.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+
+use smol_str::SmolStr;
+
+use crate::check::{self, CheckedItem, Lowered, Scope};
+use crate::diagnostics::{self, Diag, Located};
+use crate::ir;
+use crate::line_index::LineIndex;
+use crate::syntax::ast::{self, ItemKind};
+use crate::syntax::{self, ItemTag, ParsedFile, Span};
+
+/// A `.vigil` source file.
+#[salsa::input(debug)]
+pub struct SourceFile {
+    /// The path as the user gave it (relative paths stay relative).
+    #[returns(ref)]
+    pub path: String,
+    #[returns(ref)]
+    pub text: Arc<str>,
+}
+
+/// A rule set: its files in order (SPEC §1: a directory's files sorted by path).
+#[salsa::input(debug)]
+pub struct RuleSet {
+    #[returns(ref)]
+    pub files: Vec<SourceFile>,
+    /// The current time in milliseconds, for warnings about expired rules; `None` to skip them.
+    #[returns(copy)]
+    pub now: Option<i64>,
+}
+
+/// A file that a list, zone or calendar declaration names, by resolved path.
+#[salsa::input(debug)]
+pub struct Resource {
+    #[returns(ref)]
+    pub path: String,
+    #[returns(ref)]
+    pub contents: Result<Arc<str>, String>,
+}
+
+/// One item of a rule set. `index` tells apart items of the same kind and name in one file.
+#[salsa::interned(debug)]
+pub struct ItemId<'db> {
+    #[returns(copy)]
+    pub ruleset: RuleSet,
+    #[returns(copy)]
+    pub file: SourceFile,
+    #[returns(copy)]
+    pub tag: ItemTag,
+    #[returns(ref)]
+    pub name: SmolStr,
+    #[returns(copy)]
+    pub index: u32,
+}
+
+#[salsa::db]
+pub trait Db: salsa::Database {
+    /// The input holding the contents of the file at `path` (resolved), created on first use.
+    fn resource(&self, path: &str) -> Resource;
+}
+
+/// Reads a resource file: its text, or why it could not be read. The compiler does no I/O;
+/// the CLI passes a loader that reads the disk, tests pass one over a map.
+pub type Loader = Arc<dyn Fn(&str) -> Result<String, String> + Send + Sync>;
+
+#[salsa::db]
+#[derive(Clone)]
+pub struct Database {
+    storage: salsa::Storage<Self>,
+    resources: Arc<Mutex<HashMap<String, Resource>>>,
+    loader: Loader,
+    executed: Arc<Mutex<Vec<salsa::DatabaseKeyIndex>>>,
+}
+
+#[salsa::db]
+impl salsa::Database for Database {}
+
+#[salsa::db]
+impl Db for Database {
+    fn resource(&self, path: &str) -> Resource {
+        let mut map = self.resources.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(r) = map.get(path) {
+            return *r;
+        }
+        let contents = (self.loader)(path).map(Arc::from);
+        let r = Resource::new(self, path.to_string(), contents);
+        map.insert(path.to_string(), r);
+        r
+    }
+}
+
+impl Database {
+    pub fn new(loader: Loader) -> Database {
+        let executed: Arc<Mutex<Vec<salsa::DatabaseKeyIndex>>> = Arc::default();
+        let sink = executed.clone();
+        let callback = move |event: salsa::Event| {
+            if let salsa::EventKind::WillExecute { database_key } = event.kind {
+                sink.lock().unwrap_or_else(|e| e.into_inner()).push(database_key);
+            }
+        };
+        Database {
+            storage: salsa::Storage::new(Some(Box::new(callback))),
+            resources: Arc::default(),
+            loader,
+            executed,
+        }
+    }
+
+    /// A database whose resources come from the disk.
+    pub fn with_disk() -> Database {
+        Database::new(Arc::new(|path: &str| std::fs::read_to_string(path).map_err(|e| e.to_string())))
+    }
+
+    /// Reads every resource again through the loader (after lists or zones changed on disk).
+    pub fn reload_resources(&mut self) {
+        use salsa::Setter;
+        let all: Vec<(String, Resource)> = self
+            .resources
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        for (path, r) in all {
+            let contents = (self.loader)(&path).map(Arc::from);
+            if r.contents(self) != &contents {
+                let _previous = r.set_contents(self).to(contents);
+            }
+        }
+    }
+
+    /// Queries executed since the last call, as `(query name, key)`; for tests that show a
+    /// change re-checked only what depends on it.
+    pub fn take_executed(&self) -> Vec<(String, salsa::Id)> {
+        let keys = std::mem::take(&mut *self.executed.lock().unwrap_or_else(|e| e.into_inner()));
+        keys.into_iter()
+            .map(|k| {
+                let name = salsa::Database::ingredient_debug_name(self, k.ingredient_index()).into_owned();
+                (name, k.key_index())
+            })
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+#[salsa::tracked(returns(ref))]
+pub fn parse(db: &dyn Db, file: SourceFile) -> Arc<ParsedFile> {
+    Arc::new(syntax::parse_file(file.text(db)))
+}
+
+/// The items of one file, in order.
+#[salsa::tracked(returns(ref))]
+pub fn file_items<'db>(db: &'db dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<ItemId<'db>> {
+    let parsed = parse(db, file);
+    let mut counts: HashMap<(ItemTag, SmolStr), u32> = HashMap::new();
+    parsed
+        .items
+        .iter()
+        .map(|it| {
+            let name = it.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+            let n = counts.entry((it.tag, name.clone())).or_insert(0);
+            let index = *n;
+            *n += 1;
+            ItemId::new(db, ruleset, file, it.tag, name, index)
+        })
+        .collect()
+}
+
+/// Every item of the rule set, files in order.
+#[salsa::tracked(returns(ref))]
+pub fn items<'db>(db: &'db dyn Db, ruleset: RuleSet) -> Vec<ItemId<'db>> {
+    ruleset
+        .files(db)
+        .iter()
+        .flat_map(|f| file_items(db, ruleset, *f).iter().copied())
+        .collect()
+}
+
+fn parsed_item<'a>(db: &'a dyn Db, item: ItemId<'_>) -> Option<&'a syntax::ParsedItem> {
+    let parsed = parse(db, item.file(db));
+    let name = item.name(db);
+    parsed
+        .items
+        .iter()
+        .filter(|it| it.tag == item.tag(db) && it.name.as_ref().map_or("", |n| n.name.as_str()) == name.as_str())
+        .nth(item.index(db) as usize)
+}
+
+/// The syntax tree of one item (spans relative to the item), `None` if it did not parse.
+#[salsa::tracked(returns(ref))]
+pub fn item_syntax<'db>(db: &'db dyn Db, item: ItemId<'db>) -> Option<Arc<ast::Item>> {
+    parsed_item(db, item).and_then(|p| p.tree.clone())
+}
+
+/// Where an item is: its offset in the file and its `///` documentation.
+#[salsa::tracked(returns(ref))]
+pub fn item_location<'db>(db: &'db dyn Db, item: ItemId<'db>) -> (u32, Span, Option<String>) {
+    parsed_item(db, item).map_or((0, Span::default(), None), |p| (p.offset, p.span, p.docs.clone()))
+}
+
+/// The global scope: every declaration's signature. Rule and test bodies are not read, so an
+/// edit inside a rule leaves the scope equal.
+#[salsa::tracked(returns(ref))]
+pub fn scope(db: &dyn Db, ruleset: RuleSet) -> Arc<Scope> {
+    let mut decls: Vec<Arc<ast::Item>> = Vec::new();
+    let mut rule_names = Vec::new();
+    for id in items(db, ruleset) {
+        match id.tag(db) {
+            ItemTag::Rule => rule_names.push(id.name(db).clone()),
+            ItemTag::Test => {}
+            _ => {
+                if let Some(tree) = item_syntax(db, *id) {
+                    decls.push(tree.clone());
+                }
+            }
+        }
+    }
+    let refs: Vec<&ast::Item> = decls.iter().map(|d| &**d).collect();
+    let mut scope = check::scope::declare(&refs, &rule_names);
+    let consts: Vec<&ast::Const> = refs
+        .iter()
+        .filter_map(|i| match &i.kind {
+            ItemKind::Const(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    check::define_consts(&mut scope, &consts);
+    Arc::new(scope)
+}
+
+/// The directory of `file`, joined with `relative`, without `.` and `..` parts.
+pub fn resolve_path(file: &str, relative: &str) -> String {
+    let base = std::path::Path::new(file).parent().unwrap_or(std::path::Path::new(""));
+    let joined = base.join(relative);
+    let mut parts: Vec<std::path::Component> = Vec::new();
+    for c in joined.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir if matches!(parts.last(), Some(std::path::Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let path: std::path::PathBuf = parts.iter().collect();
+    path.to_string_lossy().into_owned()
+}
+
+/// Checks one item. Reads the scope, the item's own tree and the files it names.
+#[salsa::tracked(returns(ref))]
+pub fn check_item<'db>(db: &'db dyn Db, item: ItemId<'db>) -> Arc<CheckedItem> {
+    let Some(tree) = item_syntax(db, item) else {
+        return Arc::new(CheckedItem {
+            diagnostics: Vec::new(),
+            facts: check::Facts::default(),
+            lowered: Lowered::Nothing,
+        });
+    };
+    let scope = scope(db, item.ruleset(db));
+    let file = item.file(db).path(db).clone();
+    let read = |relative: &str| {
+        let resolved = resolve_path(&file, relative);
+        let r = db.resource(&resolved);
+        (r.contents(db).clone(), resolved)
+    };
+    Arc::new(check::check_item(scope, tree, &read))
+}
+
+/// Diagnostics that involve several items: duplicate names, cycles, too many time zones or
+/// calendars, expired rules. Spans are absolute in the file given with each.
+#[salsa::tracked(returns(ref))]
+pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> {
+    use diagnostics::*;
+    let mut out = Vec::new();
+    let mut first: BTreeMap<SmolStr, (SourceFile, u32)> = BTreeMap::new();
+    let mut timezone_seen = false;
+    let mut calendar_seen = false;
+    let mut defs: BTreeMap<SmolStr, Vec<ast::Expr>> = BTreeMap::new();
+    let mut def_spans: BTreeMap<SmolStr, (SourceFile, Span)> = BTreeMap::new();
+    let mut producers = Vec::new();
+    let mut producer_files = BTreeMap::new();
+    for id in items(db, ruleset) {
+        let file = id.file(db);
+        let (offset, item_span, _) = item_location(db, *id).clone();
+        let tree = item_syntax(db, *id);
+        let name_span = tree
+            .as_ref()
+            .and_then(|t| t.name().map(|n| n.span.shift(offset)))
+            .unwrap_or(item_span);
+        let tag = id.tag(db);
+        if tag.is_named() && !id.name(db).is_empty() {
+            let name = id.name(db).clone();
+            match first.get(&name) {
+                Some((f, at)) => {
+                    let text = f.text(db);
+                    let (line, col) = LineIndex::new(text).human(text, *at);
+                    out.push((
+                        file,
+                        DuplicateName {
+                            span: name_span,
+                            name: name.to_string(),
+                            first: format!("first defined at {}:{line}:{col}", f.path(db)),
+                        }
+                        .into(),
+                    ));
+                }
+                None => {
+                    first.insert(name, (file, name_span.start));
+                }
+            }
+        }
+        match tag {
+            ItemTag::Timezone if std::mem::replace(&mut timezone_seen, true) => out.push((
+                file,
+                TooMany {
+                    span: item_span,
+                    what: "timezone",
+                    help: "a rule set has one time zone".into(),
+                }
+                .into(),
+            )),
+            ItemTag::Calendar if std::mem::replace(&mut calendar_seen, true) => out.push((
+                file,
+                TooMany {
+                    span: item_span,
+                    what: "calendar",
+                    help: "`after N workdays` uses the rule set's one calendar; merge the files".into(),
+                }
+                .into(),
+            )),
+            _ => {}
+        }
+        let Some(tree) = tree else { continue };
+        match &tree.kind {
+            ItemKind::Const(c) => {
+                defs.entry(c.name.name.clone()).or_default().push(c.value.clone());
+                def_spans.entry(c.name.name.clone()).or_insert((file, name_span));
+            }
+            ItemKind::Fn(f) => {
+                defs.entry(f.name.name.clone()).or_default().push(f.body.clone());
+                def_spans.entry(f.name.name.clone()).or_insert((file, name_span));
+            }
+            ItemKind::Rule(r) => {
+                let p = producer_of_rule(r, name_span);
+                producer_files.insert(p.name.clone(), file);
+                producers.push(p);
+            }
+            ItemKind::Workflow(w) => {
+                let p = producer_of_workflow(w, name_span);
+                producer_files.insert(p.name.clone(), file);
+                producers.push(p);
+            }
+            _ => {}
+        }
+    }
+    let def_refs: BTreeMap<SmolStr, Vec<&ast::Expr>> =
+        defs.iter().map(|(k, v)| (k.clone(), v.iter().collect())).collect();
+    for cycle in check::graph::fn_const_cycles(&def_refs) {
+        if let Some((file, span)) = cycle.first().and_then(|n| def_spans.get(n)) {
+            out.push((
+                *file,
+                Cycle {
+                    span: *span,
+                    what: "these functions and constants",
+                    cycle: cycle.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → "),
+                    help: "a `fn` or `const` cannot depend on itself".into(),
+                }
+                .into(),
+            ));
+        }
+    }
+    for cycle in check::graph::emit_cycles(&producers) {
+        let Some(start) = cycle.first() else { continue };
+        let Some(p) = producers.iter().find(|p| p.name == *start) else { continue };
+        let Some(file) = producer_files.get(start) else { continue };
+        out.push((
+            *file,
+            Cycle {
+                span: p.span,
+                what: "rules and the events they emit",
+                cycle: cycle.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → "),
+                help: "an emitted event must not lead back to the rule that emitted it".into(),
+            }
+            .into(),
+        ));
+    }
+    if let Some(now) = ruleset.now(db) {
+        expired_rules(db, ruleset, now, &mut out);
+    }
+    out
+}
+
+fn expired_rules(db: &dyn Db, ruleset: RuleSet, now: i64, out: &mut Vec<(SourceFile, Diag)>) {
+    let tz = crate::time::time_zone(&scope(db, ruleset).timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    for id in items(db, ruleset) {
+        if id.tag(db) != ItemTag::Rule {
+            continue;
+        }
+        if let Lowered::Rule(r) = &check_item(db, *id).lowered
+            && let Some(at) = r.expires
+            && at <= now
+            && let Some(tree) = item_syntax(db, *id)
+        {
+            let offset = item_location(db, *id).0;
+            let span = match &tree.kind {
+                ItemKind::Rule(rule) => rule
+                    .clauses
+                    .iter()
+                    .find_map(|c| match c {
+                        ast::RuleClause::Expires(e) => Some(e.span),
+                        _ => None,
+                    })
+                    .unwrap_or(rule.name.span),
+                _ => tree.span,
+            };
+            out.push((
+                id.file(db),
+                diagnostics::RuleExpired {
+                    span: span.shift(offset),
+                    name: r.name.to_string(),
+                    at: crate::time::format_time(at, &tz),
+                }
+                .into(),
+            ));
+        }
+    }
+}
+
+fn producer_of_rule(r: &ast::Rule, span: Span) -> check::graph::Producer {
+    let mut consumes = Vec::new();
+    let mut emits = Vec::new();
+    for c in &r.clauses {
+        match c {
+            ast::RuleClause::When(ast::Pattern::Single(s)) => consumes.push(s.event.ty.name.clone()),
+            ast::RuleClause::When(ast::Pattern::Sequence(s)) => {
+                consumes.extend(s.steps.iter().map(|st| st.event.ty.name.clone()))
+            }
+            ast::RuleClause::Action(ast::Action::Emit(e)) => emits.push(e.ty.name.clone()),
+            _ => {}
+        }
+    }
+    check::graph::Producer {
+        name: r.name.name.clone(),
+        span,
+        consumes,
+        emits,
+    }
+}
+
+fn producer_of_workflow(w: &ast::Workflow, span: Span) -> check::graph::Producer {
+    let mut consumes = Vec::new();
+    let mut emits = Vec::new();
+    let mut acts = |actions: &[ast::Action]| {
+        for a in actions {
+            if let ast::Action::Emit(e) = a {
+                emits.push(e.ty.name.clone());
+            }
+        }
+    };
+    for c in &w.clauses {
+        match c {
+            ast::WorkflowClause::Start(m, _) => consumes.push(m.ty.name.clone()),
+            ast::WorkflowClause::State(s) => {
+                for sc in &s.clauses {
+                    match sc {
+                        ast::StateClause::OnEnter(a, _) => acts(a),
+                        ast::StateClause::On(t) => {
+                            consumes.push(t.event.ty.name.clone());
+                            acts(&t.actions);
+                        }
+                        ast::StateClause::After(a) => acts(&a.actions),
+                        ast::StateClause::Await(a) => {
+                            consumes.extend(a.items.iter().map(|m| m.ty.name.clone()));
+                            acts(&a.actions);
+                        }
+                    }
+                }
+            }
+            ast::WorkflowClause::Title(_) => {}
+        }
+    }
+    check::graph::Producer {
+        name: w.name.name.clone(),
+        span,
+        consumes,
+        emits,
+    }
+}
+
+/// Every diagnostic of the rule set, file by file in position order.
+#[salsa::tracked(returns(ref))]
+pub fn ruleset_diagnostics(db: &dyn Db, ruleset: RuleSet) -> Vec<Located> {
+    let mut by_file: BTreeMap<usize, Vec<Diag>> = BTreeMap::new();
+    let files = ruleset.files(db);
+    for (fi, file) in files.iter().enumerate() {
+        let parsed = parse(db, *file);
+        let list = by_file.entry(fi).or_default();
+        list.extend(parsed.errors.iter().cloned());
+        for it in &parsed.items {
+            list.extend(it.errors.iter().map(|d| d.clone().shifted(it.offset)));
+        }
+        for id in file_items(db, ruleset, *file) {
+            let offset = item_location(db, *id).0;
+            list.extend(check_item(db, *id).diagnostics.iter().map(|d| d.clone().shifted(offset)));
+        }
+    }
+    for (file, d) in ruleset_checks(db, ruleset) {
+        if let Some(fi) = files.iter().position(|f| f == file) {
+            by_file.entry(fi).or_default().push(d.clone());
+        }
+    }
+    let mut out = Vec::new();
+    for (fi, mut diags) in by_file {
+        let file = files[fi];
+        diags.sort_by_key(|d| (d.span().start, d.span().end));
+        diags.dedup();
+        for diag in diags {
+            out.push(Located {
+                path: file.path(db).clone(),
+                text: file.text(db).clone(),
+                diag,
+            });
+        }
+    }
+    out
+}
+
+/// The file diagnostics for one file (for the language server).
+pub fn file_diagnostics(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<Located> {
+    let path = file.path(db);
+    ruleset_diagnostics(db, ruleset).iter().filter(|d| &d.path == path).cloned().collect()
+}
+
+/// The whole rule set as IR, or `None` when it has errors.
+#[salsa::tracked(returns(ref))]
+pub fn program(db: &dyn Db, ruleset: RuleSet) -> Option<Arc<ir::Program>> {
+    if ruleset_diagnostics(db, ruleset).iter().any(|d| d.level() == diagnostics::Level::Error) {
+        return None;
+    }
+    crate::lower::assemble(db, ruleset).map(Arc::new)
+}
