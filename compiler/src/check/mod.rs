@@ -87,6 +87,10 @@ pub fn check_item(scope: &Scope, item: &ast::Item, read: ReadResource<'_>) -> Ch
 /// cycle get no value (the cycle is reported by `graph::fn_const_cycles`).
 pub fn define_consts(scope: &mut Scope, consts: &[&ast::Const]) {
     let order = graph::const_order(scope, consts);
+    // Constants in a cycle are known names without a value, so their uses report nothing more.
+    for c in consts {
+        scope.consts.insert(c.name.name.clone(), scope::ConstSig { ty: Ty::Error, value: None });
+    }
     for c in order {
         let (ty, value) = {
             let mut cx = expr::ExprCx::new(scope);

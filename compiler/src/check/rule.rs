@@ -181,9 +181,8 @@ fn single(cx: &mut ExprCx<'_>, s: &ast::SinglePattern) -> Option<LoweredPattern>
             help: Some("to count events per key, write `group by key within D having ...`".into()),
         });
     }
-    if let Some(e) = &event {
-        bind(cx, &s.event, 0, e);
-    }
+    // An unknown type still binds its name, so its uses report nothing more.
+    bind(cx, &s.event, 0, event.as_ref().unwrap_or(&SmolStr::default()));
     let cond = s.event.cond.as_ref().map(|c| cx.condition(c));
     let event = event?;
     let index = cx.scope.events.get(&event)?.index;
@@ -234,6 +233,8 @@ fn sequence(cx: &mut ExprCx<'_>, s: &ast::SequencePattern) -> Option<LoweredPatt
             ok = false;
         }
         let Some(event) = event_type(cx, &step.event.ty) else {
+            bind(cx, &step.event, slot, &SmolStr::default());
+            cx.env.implicit = None;
             ok = false;
             continue;
         };

@@ -305,7 +305,12 @@ struct Start {
 
 /// Checks `start on`, leaving the start event bound in slot 0.
 fn start_clause(cx: &mut ExprCx<'_>, m: &ast::EventMatch, span: Span) -> Option<Start> {
-    let event = event_type(cx, &m.ty)?;
+    let Some(event) = event_type(cx, &m.ty) else {
+        if let Some(b) = &m.binding {
+            cx.env.bind_event(b, START, &SmolStr::default());
+        }
+        return None;
+    };
     let sig = cx.scope.events.get(&event)?.clone();
     match &m.binding {
         Some(b) => {
@@ -359,7 +364,12 @@ fn example_key(m: &ast::EventMatch, sig: &super::scope::EventSig) -> String {
 /// Checks an event that drives a transition (`on T ...` or an `await` item): its type, how it
 /// finds its instance, and its guard.
 fn trigger(cx: &mut ExprCx<'_>, m: &ast::EventMatch, start: Option<&Start>) -> Option<ir::Trigger> {
-    let event = event_type(cx, &m.ty)?;
+    let Some(event) = event_type(cx, &m.ty) else {
+        if let Some(b) = &m.binding {
+            cx.env.bind_event(b, EVENT, &SmolStr::default());
+        }
+        return None;
+    };
     let sig = cx.scope.events.get(&event)?.clone();
     let start_env = cx.env.clone();
     // The correlation key is read from this event alone.

@@ -39,7 +39,10 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             };
             (d, c)
         })
-        .filter(|(d, c)| *d <= limit || (c.len() > 3 && (c.contains(&lower) || lower.contains(&c.to_lowercase()))))
+        .filter(|(d, c)| {
+            *d <= limit
+                || (c.len() > 3 && lower.len() >= 3 && (c.contains(&lower) || lower.contains(&c.to_lowercase())))
+        })
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
 }
