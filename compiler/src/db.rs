@@ -380,9 +380,9 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
         }
     }
     for cycle in check::graph::emit_cycles(&producers) {
-        let Some(start) = cycle.first() else { continue };
-        let Some(p) = producers.iter().find(|p| p.name == *start) else { continue };
-        let Some(file) = producer_files.get(start) else { continue };
+        // Report at the first rule or workflow of the cycle (it alternates with event types).
+        let Some(p) = cycle.iter().find_map(|n| producers.iter().find(|p| p.name == *n)) else { continue };
+        let Some(file) = producer_files.get(&p.name) else { continue };
         out.push((
             *file,
             Cycle {

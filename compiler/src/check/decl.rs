@@ -97,7 +97,14 @@ fn type_expr(cx: &mut ExprCx<'_>, t: &ast::TypeExpr) -> Option<Ty> {
             } else if let Some(arg) = t.arg.as_deref().filter(|_| t.name.name == "set") {
                 type_expr(cx, arg);
             } else {
-                let help = did_you_mean(&t.name.name, cx.scope.type_names());
+                let help = type_alias(&t.name.name)
+                    .map(|a| format!("did you mean `{a}`?"))
+                    .or_else(|| {
+                        let names = cx.scope.type_names();
+                        let aliases = TYPE_ALIASES.iter().map(|(alias, _)| *alias);
+                        let s = crate::diagnostics::suggest(&t.name.name, names.iter().copied().chain(aliases))?;
+                        Some(format!("did you mean `{}`?", type_alias(s).unwrap_or(s)))
+                    });
                 cx.report(UnknownType {
                     span: t.name.span,
                     name: t.name.name.to_string(),
@@ -107,6 +114,26 @@ fn type_expr(cx: &mut ExprCx<'_>, t: &ast::TypeExpr) -> Option<Ty> {
             None
         }
     }
+}
+
+/// Type names from other languages and what Vigil calls them.
+const TYPE_ALIASES: [(&str, &str); 12] = [
+    ("string", "str"),
+    ("String", "str"),
+    ("integer", "int"),
+    ("long", "int"),
+    ("i64", "int"),
+    ("boolean", "bool"),
+    ("double", "float"),
+    ("number", "float"),
+    ("f64", "float"),
+    ("datetime", "time"),
+    ("timestamp", "time"),
+    ("interval", "duration"),
+];
+
+fn type_alias(name: &str) -> Option<&'static str> {
+    TYPE_ALIASES.iter().find(|(a, _)| *a == name).map(|(_, t)| *t)
 }
 
 fn unit(cx: &mut ExprCx<'_>, u: &ast::Unit) {

@@ -165,7 +165,17 @@ pub fn emit_cycles(producers: &[Producer]) -> Vec<Vec<SmolStr>> {
     }
     cycles(&g)
         .into_iter()
-        .map(|c| c.into_iter().map(|n| SmolStr::new(n.trim_start_matches(':'))).collect())
+        .map(|c| {
+            // Start at a rule, not at an event type.
+            let start = c.iter().position(|n| !n.starts_with(':')).unwrap_or(0);
+            let mut ring: Vec<SmolStr> = c[..c.len().saturating_sub(1)].to_vec();
+            let by = start.min(ring.len().saturating_sub(1));
+            ring.rotate_left(by);
+            if let Some(first) = ring.first().cloned() {
+                ring.push(first);
+            }
+            ring.into_iter().map(|n| SmolStr::new(n.trim_start_matches(':'))).collect()
+        })
         .collect()
 }
 

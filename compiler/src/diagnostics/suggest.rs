@@ -41,6 +41,7 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         })
         .filter(|(d, c)| {
             *d <= limit
+                || (c.len() >= 3 && lower.starts_with(&c.to_lowercase()))
                 || (c.len() > 3 && lower.len() >= 3 && (c.contains(&lower) || lower.contains(&c.to_lowercase())))
         })
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))

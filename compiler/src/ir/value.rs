@@ -55,7 +55,8 @@ impl Ty {
     /// The type as a user writes it, with an article for messages: "an int".
     pub fn described(&self) -> String {
         match self {
-            Ty::Int | Ty::Enum(_) | Ty::Error => format!("an {self}"),
+            Ty::Int | Ty::Error => format!("an {self}"),
+            Ty::Enum(name) => format!("a `{name}` value"),
             _ => format!("a {self}"),
         }
     }

@@ -48,7 +48,8 @@ pub fn parse_file(text: &str) -> ParsedFile {
 fn parse_chunk(text: &str, chunk: &Chunk, tag: ItemTag, comments: &[super::Comment]) -> ParsedItem {
     let source = &text[chunk.start..chunk.end];
     let offset = u32::try_from(chunk.start).unwrap_or(u32::MAX);
-    let (tree, errors) = match parse_item(source) {
+    let significant = chunk.significant_end - chunk.start;
+    let (tree, errors) = match parse_item(source, significant) {
         Ok(item) => (Some(Arc::new(item)), Vec::new()),
         Err(err) => (None, vec![err]),
     };
@@ -119,14 +120,14 @@ fn docs_before(text: &str, start: usize, comments: &[super::Comment]) -> Option<
 }
 
 /// Parses one item's text; spans in the result are relative to the start of `source`.
-fn parse_item(source: &str) -> Result<Item, Diag> {
+fn parse_item(source: &str, significant: usize) -> Result<Item, Diag> {
     match VigilParser::parse(Rule::item_file, source) {
         Ok(mut pairs) => {
             let file = pairs.next().ok_or_else(|| internal(source))?;
             let item = inner(file).next().ok_or_else(|| internal(source))?;
             Ok(build_item(item))
         }
-        Err(_) => Err(syntax_error(source, Rule::item_file)),
+        Err(_) => Err(syntax_error(source, Rule::item_file, significant)),
     }
 }
 
@@ -139,7 +140,7 @@ pub fn parse_expr(source: &str) -> Result<Expr, Diag> {
             let expr = inner(file).next().ok_or_else(|| internal(source))?;
             Ok(build_expr(expr))
         }
-        Err(_) => Err(syntax_error(source, Rule::expr_file)),
+        Err(_) => Err(syntax_error(source, Rule::expr_file, source.len())),
     }
 }
 
@@ -158,17 +159,24 @@ fn internal(source: &str) -> Diag {
 
 /// Parses `source` again with pest's error detail on, and turns the failure into a diagnostic
 /// that lists what could come at the furthest point reached.
-fn syntax_error(source: &str, rule: Rule) -> Diag {
+fn syntax_error(source: &str, rule: Rule, significant: usize) -> Diag {
     pest::set_error_detail(true);
     let result = VigilParser::parse(rule, source);
     pest::set_error_detail(false);
     let Err(err) = result else {
         return internal(source);
     };
-    let pos = match err.location {
+    let mut pos = match err.location {
         pest::error::InputLocation::Pos(p) => p,
         pest::error::InputLocation::Span((s, _)) => s,
     };
+    if let Some(attempts) = err.parse_attempts() {
+        pos = pos.max(attempts.max_position).min(source.len());
+    }
+    // An item that ends too early: point just after its last code, not at the next item.
+    if pos >= significant {
+        pos = significant.min(source.len());
+    }
     let mut expected: Vec<String> = Vec::new();
     if let Some(attempts) = err.parse_attempts() {
         for token in attempts.expected_tokens() {
@@ -217,9 +225,23 @@ fn syntax_error(source: &str, rule: Rule) -> Diag {
     .into()
 }
 
+/// `text` without leading blanks and comments.
+fn skip_trivia(mut text: &str) -> &str {
+    loop {
+        text = text.trim_start();
+        if text.starts_with("//") {
+            text = text.find('\n').map_or("", |i| &text[i..]);
+        } else if let Some(rest) = text.strip_prefix("/*") {
+            text = rest.find("*/").map_or("", |i| &rest[i + 2..]);
+        } else {
+            return text;
+        }
+    }
+}
+
 fn found_at(source: &str, pos: usize) -> String {
-    let rest = source[pos..].trim_start();
-    if rest.is_empty() || rest.starts_with("//") && rest.lines().count() <= 1 {
+    let rest = skip_trivia(&source[pos..]);
+    if rest.is_empty() {
         return "the end of the item".into();
     }
     let word: String = rest
@@ -235,7 +257,7 @@ fn found_at(source: &str, pos: usize) -> String {
 }
 
 fn syntax_help(source: &str, pos: usize, expected: &[String]) -> Option<String> {
-    let rest = source[pos..].trim_start();
+    let rest = skip_trivia(&source[pos..]);
     let before = source[..pos].trim_end();
     if expected.iter().any(|e| e == "`}`") && rest.is_empty() {
         return Some("a `{` is not closed".into());
@@ -252,6 +274,18 @@ fn syntax_help(source: &str, pos: usize, expected: &[String]) -> Option<String> 
     if rest.starts_with('!') && !rest.starts_with("!=") {
         return Some("write `not`".into());
     }
+    let mut words = before.rsplit(|c: char| c.is_whitespace()).filter(|w| !w.is_empty());
+    let (prev, prev2) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let is_name = |w: &str| !w.is_empty() && w.chars().all(|c| c == '_' || c.is_alphanumeric());
+    if expected.iter().any(|e| e == "`->`") && rest.starts_with(|c: char| c.is_alphabetic()) {
+        return Some(format!("a transition needs an arrow: `-> {}`", found_word(rest)));
+    }
+    if is_name(prev)
+        && rest.starts_with(|c: char| c.is_alphabetic())
+        && matches!(prev2, "when" | "then" | "not" | "on" | "of" | "start")
+    {
+        return Some(format!("a binding takes a colon: `{prev}: {}`", found_word(rest)));
+    }
     if rest.starts_with('\'') {
         return Some("strings use double quotes".into());
     }
@@ -262,6 +296,14 @@ fn syntax_help(source: &str, pos: usize, expected: &[String]) -> Option<String> 
         return Some("separate the entries with commas".into());
     }
     None
+}
+
+fn found_word(rest: &str) -> &str {
+    let end = rest
+        .char_indices()
+        .find(|&(_, c)| !(c == '_' || c.is_alphanumeric()))
+        .map_or(rest.len(), |(i, _)| i);
+    &rest[..end]
 }
 
 fn describe_literal(token: &str) -> Option<String> {
