@@ -27,6 +27,10 @@ enum Command {
     Check(cmd::check::Args),
     /// Rewrite files in the canonical style (comments kept); --check only lists them.
     Fmt(cmd::fmt::Args),
+    /// Run a rule set over events (JSON Lines) and write alert and transition records.
+    Run(cmd::run::Args),
+    /// Run the `test` blocks of a rule set.
+    Test(cmd::test::Args),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +38,7 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
+        Command::Run(args) => cmd::run::run(args),
+        Command::Test(args) => cmd::test::run(args),
     }
 }

@@ -10,7 +10,8 @@ use vigil_compiler::db::{Database, RuleSet, SourceFile};
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
+        let meta =
+            std::fs::metadata(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
         if meta.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
@@ -51,8 +52,13 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, String> {
     let mut sources = Vec::new();
     for f in &files {
         let bytes = std::fs::read(f).map_err(|e| format!("cannot read `{}`: {e}", f.display()))?;
-        let text = String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8", f.display()))?;
-        sources.push(SourceFile::new(&db, f.to_string_lossy().into_owned(), Arc::from(text)));
+        let text =
+            String::from_utf8(bytes).map_err(|_| format!("`{}` is not UTF-8", f.display()))?;
+        sources.push(SourceFile::new(
+            &db,
+            f.to_string_lossy().into_owned(),
+            Arc::from(text),
+        ));
     }
     let now = jiff::Timestamp::now().as_millisecond();
     let ruleset = RuleSet::new(&db, sources, Some(now));

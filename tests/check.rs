@@ -9,11 +9,17 @@ use vigil_compiler::db::ruleset_diagnostics;
 use vigil_compiler::diagnostics::{render_human, render_json};
 
 fn check_report(path: &std::path::Path) -> String {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("main.vigil");
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("main.vigil");
     let text = std::fs::read_to_string(path).expect("fixture");
     let (db, ruleset) = common::Fixture::parse(name, &text).load();
     let diags = ruleset_diagnostics(&db, ruleset);
-    assert!(!diags.is_empty(), "{name}: a check fixture must produce a diagnostic");
+    assert!(
+        !diags.is_empty(),
+        "{name}: a check fixture must produce a diagnostic"
+    );
     let mut out = render_human(diags, false);
     out.push_str("\n--- json ---\n");
     out.push_str(&render_json(diags));

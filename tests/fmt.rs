@@ -19,7 +19,9 @@ fn canonical_style() {
 
 fn repository_vigil_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         for e in entries.flatten() {
             let p = e.path();
             let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -38,7 +40,11 @@ fn repository_vigil_files() -> Vec<PathBuf> {
 
 fn comments(text: &str) -> Vec<String> {
     let parsed = parse_file(text);
-    parsed.comments.iter().map(|c| text[c.span.range()].trim_end().to_string()).collect()
+    parsed
+        .comments
+        .iter()
+        .map(|c| text[c.span.range()].trim_end().to_string())
+        .collect()
 }
 
 #[test]
@@ -50,14 +56,28 @@ fn every_repository_file_formats_idempotently_and_keeps_its_comments() {
         let text = std::fs::read_to_string(&path).expect("readable");
         match format_file(&text) {
             Ok(once) => {
-                let twice = format_file(&once).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-                assert_eq!(once, twice, "{}: formatting is not idempotent", path.display());
-                assert_eq!(comments(&text), comments(&once), "{}: comments changed", path.display());
+                let twice =
+                    format_file(&once).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert_eq!(
+                    once,
+                    twice,
+                    "{}: formatting is not idempotent",
+                    path.display()
+                );
+                assert_eq!(
+                    comments(&text),
+                    comments(&once),
+                    "{}: comments changed",
+                    path.display()
+                );
                 formatted += 1;
             }
             // Fixtures of syntax errors are the only files that may not format.
             Err(FormatError::Syntax) => {
-                assert!(!parse_file(&text).errors.is_empty() || parse_file(&text).items.iter().any(|i| i.tree.is_none()));
+                assert!(
+                    !parse_file(&text).errors.is_empty()
+                        || parse_file(&text).items.iter().any(|i| i.tree.is_none())
+                );
             }
             Err(e) => panic!("{}: {e}", path.display()),
         }

@@ -8,11 +8,51 @@ use proptest::prelude::*;
 use vigil_compiler::db::{program, ruleset_diagnostics};
 
 const SNIPPETS: &[&str] = &[
-    "{", "}", "(", ")", "[", "]", "\"", "->", "where", "then not", "and", "or", "not", "in", ",", ":",
-    "when", "rule x {", "alert", "emit X { a: 1 }", "group by", "within", "having count() >= ",
-    "sequence by", "state s {", "after 3 workdays", "await any 2 of", "final", "expect alert",
-    "1h30m", "2021-11-25T19:00:00+08:00", "99999999999999999999", "1.5", "??", "{x}", "/*", "//",
-    "\n", "通话", "é", "\u{0}", "test \"t\" {", "events {", "advance 1d", "matches(x, \"(\")",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    "\"",
+    "->",
+    "where",
+    "then not",
+    "and",
+    "or",
+    "not",
+    "in",
+    ",",
+    ":",
+    "when",
+    "rule x {",
+    "alert",
+    "emit X { a: 1 }",
+    "group by",
+    "within",
+    "having count() >= ",
+    "sequence by",
+    "state s {",
+    "after 3 workdays",
+    "await any 2 of",
+    "final",
+    "expect alert",
+    "1h30m",
+    "2021-11-25T19:00:00+08:00",
+    "99999999999999999999",
+    "1.5",
+    "??",
+    "{x}",
+    "/*",
+    "//",
+    "\n",
+    "通话",
+    "é",
+    "\u{0}",
+    "test \"t\" {",
+    "events {",
+    "advance 1d",
+    "matches(x, \"(\")",
 ];
 
 fn seeds() -> Vec<String> {
@@ -20,7 +60,11 @@ fn seeds() -> Vec<String> {
     let mut out = Vec::new();
     for d in dirs {
         let dir = common::fixtures().join(d.trim_start_matches("fixtures/"));
-        let mut files: Vec<_> = std::fs::read_dir(dir).expect("fixtures").flatten().map(|e| e.path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .expect("fixtures")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
         files.sort();
         for f in files {
             if let Ok(t) = std::fs::read_to_string(&f) {

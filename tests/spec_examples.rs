@@ -17,7 +17,10 @@ fn spec_text() -> String {
     let root = env!("CARGO_MANIFEST_DIR");
     let ours = std::fs::read_to_string(format!("{root}/docs/SPEC.md")).expect("docs/SPEC.md");
     if let Ok(shared) = std::fs::read_to_string(format!("{root}/../shared/SPEC.md")) {
-        assert_eq!(ours, shared, "docs/SPEC.md differs from ../shared/SPEC.md: copy it again");
+        assert_eq!(
+            ours, shared,
+            "docs/SPEC.md differs from ../shared/SPEC.md: copy it again"
+        );
     }
     ours
 }
@@ -55,7 +58,11 @@ fn load(files: BTreeMap<String, String>) -> (Database, RuleSet) {
 #[test]
 fn every_complete_example_checks_clean_as_one_rule_set() {
     let blocks = code_blocks(&spec_text());
-    assert!(blocks.len() >= 8, "expected the SPEC's examples, found {} blocks", blocks.len());
+    assert!(
+        blocks.len() >= 8,
+        "expected the SPEC's examples, found {} blocks",
+        blocks.len()
+    );
     let files: BTreeMap<String, String> = blocks
         .iter()
         .filter(|b| !b.trim_start().starts_with("when"))
@@ -75,9 +82,15 @@ fn every_complete_example_checks_clean_as_one_rule_set() {
 #[test]
 fn every_when_fragment_parses_and_checks_inside_a_rule() {
     let blocks = code_blocks(&spec_text());
-    let fragments: Vec<&String> = blocks.iter().filter(|b| b.trim_start().starts_with("when")).collect();
+    let fragments: Vec<&String> = blocks
+        .iter()
+        .filter(|b| b.trim_start().starts_with("when"))
+        .collect();
     assert_eq!(fragments.len(), 3, "§4.1 has three `when` fragments");
-    let complete: Vec<&String> = blocks.iter().filter(|b| !b.trim_start().starts_with("when")).collect();
+    let complete: Vec<&String> = blocks
+        .iter()
+        .filter(|b| !b.trim_start().starts_with("when"))
+        .collect();
     for (i, fragment) in fragments.iter().enumerate() {
         let mut files: BTreeMap<String, String> = complete
             .iter()
@@ -89,6 +102,10 @@ fn every_when_fragment_parses_and_checks_inside_a_rule() {
         files.insert("fragment.vigil".into(), wrapped);
         let (db, ruleset) = load(files);
         let diags = ruleset_diagnostics(&db, ruleset);
-        assert!(diags.is_empty(), "fragment {i}:\n{}", render_human(diags, false));
+        assert!(
+            diags.is_empty(),
+            "fragment {i}:\n{}",
+            render_human(diags, false)
+        );
     }
 }

@@ -103,7 +103,9 @@ impl Database {
         let sink = executed.clone();
         let callback = move |event: salsa::Event| {
             if let salsa::EventKind::WillExecute { database_key } = event.kind {
-                sink.lock().unwrap_or_else(|e| e.into_inner()).push(database_key);
+                sink.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(database_key);
             }
         };
         Database {
@@ -116,7 +118,9 @@ impl Database {
 
     /// A database whose resources come from the disk.
     pub fn with_disk() -> Database {
-        Database::new(Arc::new(|path: &str| std::fs::read_to_string(path).map_err(|e| e.to_string())))
+        Database::new(Arc::new(|path: &str| {
+            std::fs::read_to_string(path).map_err(|e| e.to_string())
+        }))
     }
 
     /// Reads every resource again through the loader (after lists or zones changed on disk).
@@ -143,7 +147,8 @@ impl Database {
         let keys = std::mem::take(&mut *self.executed.lock().unwrap_or_else(|e| e.into_inner()));
         keys.into_iter()
             .map(|k| {
-                let name = salsa::Database::ingredient_debug_name(self, k.ingredient_index()).into_owned();
+                let name =
+                    salsa::Database::ingredient_debug_name(self, k.ingredient_index()).into_owned();
                 (name, k.key_index())
             })
             .collect()
@@ -192,7 +197,10 @@ fn parsed_item<'a>(db: &'a dyn Db, item: ItemId<'_>) -> Option<&'a syntax::Parse
     parsed
         .items
         .iter()
-        .filter(|it| it.tag == item.tag(db) && it.name.as_ref().map_or("", |n| n.name.as_str()) == name.as_str())
+        .filter(|it| {
+            it.tag == item.tag(db)
+                && it.name.as_ref().map_or("", |n| n.name.as_str()) == name.as_str()
+        })
         .nth(item.index(db) as usize)
 }
 
@@ -205,7 +213,9 @@ pub fn item_syntax<'db>(db: &'db dyn Db, item: ItemId<'db>) -> Option<Arc<ast::I
 /// Where an item is: its offset in the file and its `///` documentation.
 #[salsa::tracked(returns(ref))]
 pub fn item_location<'db>(db: &'db dyn Db, item: ItemId<'db>) -> (u32, Span, Option<String>) {
-    parsed_item(db, item).map_or((0, Span::default(), None), |p| (p.offset, p.span, p.docs.clone()))
+    parsed_item(db, item).map_or((0, Span::default(), None), |p| {
+        (p.offset, p.span, p.docs.clone())
+    })
 }
 
 /// The global scope: every declaration's signature. Rule and test bodies are not read, so an
@@ -240,13 +250,17 @@ pub fn scope(db: &dyn Db, ruleset: RuleSet) -> Arc<Scope> {
 
 /// The directory of `file`, joined with `relative`, without `.` and `..` parts.
 pub fn resolve_path(file: &str, relative: &str) -> String {
-    let base = std::path::Path::new(file).parent().unwrap_or(std::path::Path::new(""));
+    let base = std::path::Path::new(file)
+        .parent()
+        .unwrap_or(std::path::Path::new(""));
     let joined = base.join(relative);
     let mut parts: Vec<std::path::Component> = Vec::new();
     for c in joined.components() {
         match c {
             std::path::Component::CurDir => {}
-            std::path::Component::ParentDir if matches!(parts.last(), Some(std::path::Component::Normal(_))) => {
+            std::path::Component::ParentDir
+                if matches!(parts.last(), Some(std::path::Component::Normal(_))) =>
+            {
                 parts.pop();
             }
             other => parts.push(other),
@@ -334,7 +348,8 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
                 TooMany {
                     span: item_span,
                     what: "calendar",
-                    help: "`after N workdays` uses the rule set's one calendar; merge the files".into(),
+                    help: "`after N workdays` uses the rule set's one calendar; merge the files"
+                        .into(),
                 }
                 .into(),
             )),
@@ -343,12 +358,20 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
         let Some(tree) = tree else { continue };
         match &tree.kind {
             ItemKind::Const(c) => {
-                defs.entry(c.name.name.clone()).or_default().push(c.value.clone());
-                def_spans.entry(c.name.name.clone()).or_insert((file, name_span));
+                defs.entry(c.name.name.clone())
+                    .or_default()
+                    .push(c.value.clone());
+                def_spans
+                    .entry(c.name.name.clone())
+                    .or_insert((file, name_span));
             }
             ItemKind::Fn(f) => {
-                defs.entry(f.name.name.clone()).or_default().push(f.body.clone());
-                def_spans.entry(f.name.name.clone()).or_insert((file, name_span));
+                defs.entry(f.name.name.clone())
+                    .or_default()
+                    .push(f.body.clone());
+                def_spans
+                    .entry(f.name.name.clone())
+                    .or_insert((file, name_span));
             }
             ItemKind::Rule(r) => {
                 let p = producer_of_rule(r, name_span);
@@ -363,8 +386,10 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
             _ => {}
         }
     }
-    let def_refs: BTreeMap<SmolStr, Vec<&ast::Expr>> =
-        defs.iter().map(|(k, v)| (k.clone(), v.iter().collect())).collect();
+    let def_refs: BTreeMap<SmolStr, Vec<&ast::Expr>> = defs
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().collect()))
+        .collect();
     for cycle in check::graph::fn_const_cycles(&def_refs) {
         if let Some((file, span)) = cycle.first().and_then(|n| def_spans.get(n)) {
             out.push((
@@ -372,7 +397,11 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
                 Cycle {
                     span: *span,
                     what: "these functions and constants",
-                    cycle: cycle.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → "),
+                    cycle: cycle
+                        .iter()
+                        .map(|n| format!("`{n}`"))
+                        .collect::<Vec<_>>()
+                        .join(" → "),
                     help: "a `fn` or `const` cannot depend on itself".into(),
                 }
                 .into(),
@@ -381,14 +410,25 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
     }
     for cycle in check::graph::emit_cycles(&producers) {
         // Report at the first rule or workflow of the cycle (it alternates with event types).
-        let Some(p) = cycle.iter().find_map(|n| producers.iter().find(|p| p.name == *n)) else { continue };
-        let Some(file) = producer_files.get(&p.name) else { continue };
+        let Some(p) = cycle
+            .iter()
+            .find_map(|n| producers.iter().find(|p| p.name == *n))
+        else {
+            continue;
+        };
+        let Some(file) = producer_files.get(&p.name) else {
+            continue;
+        };
         out.push((
             *file,
             Cycle {
                 span: p.span,
                 what: "rules and the events they emit",
-                cycle: cycle.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" → "),
+                cycle: cycle
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(" → "),
                 help: "an emitted event must not lead back to the rule that emitted it".into(),
             }
             .into(),
@@ -401,7 +441,8 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
 }
 
 fn expired_rules(db: &dyn Db, ruleset: RuleSet, now: i64, out: &mut Vec<(SourceFile, Diag)>) {
-    let tz = crate::time::time_zone(&scope(db, ruleset).timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let tz =
+        crate::time::time_zone(&scope(db, ruleset).timezone).unwrap_or(jiff::tz::TimeZone::UTC);
     for id in items(db, ruleset) {
         if id.tag(db) != ItemTag::Rule {
             continue;
@@ -441,7 +482,9 @@ fn producer_of_rule(r: &ast::Rule, span: Span) -> check::graph::Producer {
     let mut emits = Vec::new();
     for c in &r.clauses {
         match c {
-            ast::RuleClause::When(ast::Pattern::Single(s)) => consumes.push(s.event.ty.name.clone()),
+            ast::RuleClause::When(ast::Pattern::Single(s)) => {
+                consumes.push(s.event.ty.name.clone())
+            }
             ast::RuleClause::When(ast::Pattern::Sequence(s)) => {
                 consumes.extend(s.steps.iter().map(|st| st.event.ty.name.clone()))
             }
@@ -511,7 +554,12 @@ pub fn ruleset_diagnostics(db: &dyn Db, ruleset: RuleSet) -> Vec<Located> {
         }
         for id in file_items(db, ruleset, *file) {
             let offset = item_location(db, *id).0;
-            list.extend(check_item(db, *id).diagnostics.iter().map(|d| d.clone().shifted(offset)));
+            list.extend(
+                check_item(db, *id)
+                    .diagnostics
+                    .iter()
+                    .map(|d| d.clone().shifted(offset)),
+            );
         }
     }
     for (file, d) in ruleset_checks(db, ruleset) {
@@ -538,13 +586,20 @@ pub fn ruleset_diagnostics(db: &dyn Db, ruleset: RuleSet) -> Vec<Located> {
 /// The file diagnostics for one file (for the language server).
 pub fn file_diagnostics(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<Located> {
     let path = file.path(db);
-    ruleset_diagnostics(db, ruleset).iter().filter(|d| &d.path == path).cloned().collect()
+    ruleset_diagnostics(db, ruleset)
+        .iter()
+        .filter(|d| &d.path == path)
+        .cloned()
+        .collect()
 }
 
 /// The whole rule set as IR, or `None` when it has errors.
 #[salsa::tracked(returns(ref))]
 pub fn program(db: &dyn Db, ruleset: RuleSet) -> Option<Arc<ir::Program>> {
-    if ruleset_diagnostics(db, ruleset).iter().any(|d| d.level() == diagnostics::Level::Error) {
+    if ruleset_diagnostics(db, ruleset)
+        .iter()
+        .any(|d| d.level() == diagnostics::Level::Error)
+    {
         return None;
     }
     crate::lower::assemble(db, ruleset).map(Arc::new)

@@ -4,12 +4,12 @@
 //! checking → lowering to `ir::Program`. The CLI and the language server run the same queries.
 //! The compiler does no I/O: list, zone and calendar contents arrive through `db::Db::resource`.
 
-pub mod diagnostics;
-pub mod line_index;
-pub mod syntax;
 pub mod check;
+pub mod db;
+pub mod diagnostics;
 pub mod fmt;
 pub mod ir;
-pub mod time;
-pub mod db;
+pub mod line_index;
 mod lower;
+pub mod syntax;
+pub mod time;

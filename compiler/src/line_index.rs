@@ -18,7 +18,10 @@ impl LineIndex {
 
     /// Zero-based line and zero-based byte column of `offset`.
     pub fn line_col(&self, offset: u32) -> (u32, u32) {
-        let line = self.starts.partition_point(|&s| s <= offset).saturating_sub(1);
+        let line = self
+            .starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1);
         let start = self.starts.get(line).copied().unwrap_or(0);
         (u32::try_from(line).unwrap_or(u32::MAX), offset - start)
     }
@@ -29,7 +32,9 @@ impl LineIndex {
         let (line, col) = self.line_col(offset);
         let start = (offset - col) as usize;
         let end = (offset as usize).min(text.len());
-        let chars = text.get(start..end).map_or(col as usize, |s| s.chars().count());
+        let chars = text
+            .get(start..end)
+            .map_or(col as usize, |s| s.chars().count());
         (line + 1, u32::try_from(chars).unwrap_or(u32::MAX) + 1)
     }
 

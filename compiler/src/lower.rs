@@ -20,7 +20,9 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
     // First definition of each name (duplicates are errors, so there are none here).
     let mut by_name: BTreeMap<(ItemTag, SmolStr), ItemId<'_>> = BTreeMap::new();
     for id in ids {
-        by_name.entry((id.tag(db), id.name(db).clone())).or_insert(*id);
+        by_name
+            .entry((id.tag(db), id.name(db).clone()))
+            .or_insert(*id);
     }
 
     let events = scope
@@ -50,12 +52,18 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
     let mut units = Vec::new();
     for name in scope.units.keys() {
         let id = by_name.get(&(ItemTag::Unit, name.clone()))?;
-        let Some(tree) = item_syntax(db, *id) else { continue };
-        let ItemKind::Unit(u) = &tree.kind else { continue };
+        let Some(tree) = item_syntax(db, *id) else {
+            continue;
+        };
+        let ItemKind::Unit(u) = &tree.kind else {
+            continue;
+        };
         let sees = u.sees.as_ref().map(|list| {
             let mut per_event: BTreeMap<u32, Vec<u16>> = BTreeMap::new();
             for s in list {
-                let Some(sig) = scope.events.get(&s.event.name) else { continue };
+                let Some(sig) = scope.events.get(&s.event.name) else {
+                    continue;
+                };
                 let fields = per_event.entry(sig.index).or_default();
                 for f in &s.fields {
                     if let Some(crate::check::scope::FieldRef::Declared(i)) = sig.field(&f.name) {
@@ -67,7 +75,10 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
         });
         units.push(ir::UnitDef {
             name: name.clone(),
-            display: u.display.as_ref().map(|d| crate::check::literal::string_value(d).to_string()),
+            display: u
+                .display
+                .as_ref()
+                .map(|d| crate::check::literal::string_value(d).to_string()),
             sees,
         });
     }
@@ -88,10 +99,12 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
         }
     }
     let calendar = match &scope.calendar {
-        Some(name) => match &check_item(db, *by_name.get(&(ItemTag::Calendar, name.clone()))?).lowered {
-            Lowered::Calendar(c) => Some(c.clone()),
-            _ => return None,
-        },
+        Some(name) => {
+            match &check_item(db, *by_name.get(&(ItemTag::Calendar, name.clone()))?).lowered {
+                Lowered::Calendar(c) => Some(c.clone()),
+                _ => return None,
+            }
+        }
         None => None,
     };
 

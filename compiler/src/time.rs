@@ -10,7 +10,13 @@ pub const MINUTE: i64 = 60 * SECOND;
 pub const HOUR: i64 = 60 * MINUTE;
 pub const DAY: i64 = 24 * HOUR;
 
-const UNITS: [(&str, i64); 5] = [("d", DAY), ("h", HOUR), ("m", MINUTE), ("s", SECOND), ("ms", 1)];
+const UNITS: [(&str, i64); 5] = [
+    ("d", DAY),
+    ("h", HOUR),
+    ("m", MINUTE),
+    ("s", SECOND),
+    ("ms", 1),
+];
 
 /// Parses a duration literal such as `90s`, `1h30m` or `7d`. Units must come from largest to
 /// smallest, each at most once.
@@ -19,7 +25,9 @@ pub fn parse_duration_literal(text: &str) -> Result<i64, String> {
     let mut last_unit = None::<usize>;
     let mut rest = text;
     while !rest.is_empty() {
-        let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         if digits == 0 {
             return Err("expected a number".into());
         }
@@ -89,7 +97,9 @@ pub fn parse_time(text: &str) -> Result<i64, String> {
     let has_offset = text.ends_with(['Z', 'z'])
         || text
             .get(text.len().saturating_sub(6)..)
-            .is_some_and(|tail| tail.starts_with(['+', '-']) && tail.as_bytes().get(3) == Some(&b':'));
+            .is_some_and(|tail| {
+                tail.starts_with(['+', '-']) && tail.as_bytes().get(3) == Some(&b':')
+            });
     if !has_offset {
         return Err("the offset is missing (add `Z` or `+08:00`)".into());
     }
@@ -193,7 +203,12 @@ mod tests {
 
     #[test]
     fn duration_literals_round_trip() {
-        for (text, ms) in [("90s", 90_000), ("1h30m", 90 * MINUTE), ("7d", 7 * DAY), ("250ms", 250)] {
+        for (text, ms) in [
+            ("90s", 90_000),
+            ("1h30m", 90 * MINUTE),
+            ("7d", 7 * DAY),
+            ("250ms", 250),
+        ] {
             assert_eq!(parse_duration_literal(text), Ok(ms));
         }
         assert_eq!(format_duration(90 * MINUTE), "1h30m");
@@ -211,7 +226,10 @@ mod tests {
         assert_eq!(format_time(t, &sh), "2021-11-25T19:00:00+08:00");
         assert!(parse_time("2021-11-25T19:00:00").is_err());
         assert!(parse_time("2021-13-25T19:00:00Z").is_err());
-        assert_eq!(format_time(t + 5, &TimeZone::UTC), "2021-11-25T11:00:00.005Z");
+        assert_eq!(
+            format_time(t + 5, &TimeZone::UTC),
+            "2021-11-25T11:00:00.005Z"
+        );
     }
 
     #[test]

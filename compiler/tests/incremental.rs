@@ -24,7 +24,11 @@ fn rechecked(db: &Database, ruleset: RuleSet) -> Vec<String> {
     let executed = db.take_executed();
     let mut names: Vec<String> = items(db, ruleset)
         .iter()
-        .filter(|id| executed.iter().any(|(q, key)| q == "check_item" && *key == id.as_id()))
+        .filter(|id| {
+            executed
+                .iter()
+                .any(|(q, key)| q == "check_item" && *key == id.as_id())
+        })
         .map(|id| id.name(db).to_string())
         .collect();
     names.sort();
@@ -50,12 +54,17 @@ fn changing_a_schema_rechecks_its_readers() {
     assert!(ruleset_diagnostics(&db, ruleset).is_empty());
     db.take_executed();
 
-    schema.set_text(&mut db).to(Arc::from("unit u\nevent E { a: int, c: str }\n"));
+    schema
+        .set_text(&mut db)
+        .to(Arc::from("unit u\nevent E { a: int, c: str }\n"));
     let diags = ruleset_diagnostics(&db, ruleset);
     assert_eq!(diags.len(), 1, "r2 reads the removed field `b`");
     assert_eq!(diags[0].diag.code_str(), "vigil::unknown_field");
     let again = rechecked(&db, ruleset);
-    assert!(again.contains(&"r1".to_string()) && again.contains(&"r2".to_string()), "{again:?}");
+    assert!(
+        again.contains(&"r1".to_string()) && again.contains(&"r2".to_string()),
+        "{again:?}"
+    );
 }
 
 #[test]

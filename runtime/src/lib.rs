@@ -1,1 +1,87 @@
-//! Placeholder.
+//! Vigil's runtime: runs a compiled rule set (`vigil_compiler::ir::Program`) over a stream of
+//! events and produces alert and transition records.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use vigil_runtime::{Engine, EngineConfig, compile};
+//!
+//! let program = compile(&[(
+//!     "rules.vigil",
+//!     r#"
+//!     unit desk
+//!     event Call { caller: str, minutes: int }
+//!     rule long_call {
+//!       when c: Call where c.minutes >= 30
+//!       alert desk message "{c.caller} talked for {c.minutes} minutes"
+//!     }
+//!     "#,
+//! )])
+//! .expect("the rule set checks");
+//! let mut engine = Engine::new(Arc::new(program), EngineConfig::default());
+//! engine.push_line(br#"{"type":"Call","time":"2021-11-25T19:00:00Z","caller":"+86170","minutes":45}"#);
+//! engine.finish();
+//! let records = engine.take_records();
+//! assert_eq!(records.len(), 1);
+//! let json = engine.to_json(&records[0]);
+//! assert!(json.contains(r#""message":"+86170 talked for 45 minutes""#));
+//! ```
+
+#![deny(missing_docs)]
+
+mod actions;
+mod engine;
+mod ingest;
+mod interp;
+mod record;
+mod row;
+mod rules;
+pub mod testing;
+mod workflow;
+
+use std::sync::Arc;
+
+pub use engine::{Engine, EngineConfig, Pushed, Stats};
+pub use ingest::{Reject, RejectKind};
+pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
+pub use row::{Key, Row, Source};
+pub use workflow::workdays_due;
+
+impl Engine {
+    /// A record as one JSON line (no newline), times in the rule set's time zone.
+    pub fn to_json(&self, record: &Record) -> String {
+        record::Writer {
+            program: &self.program,
+            tz: &self.tables.tz,
+        }
+        .json(record)
+    }
+
+    /// An alert as delivered to unit number `unit`: its evidence limited to what the unit sees.
+    pub fn to_json_for_unit(&self, alert: &AlertRecord, unit: u32) -> String {
+        record::Writer {
+            program: &self.program,
+            tz: &self.tables.tz,
+        }
+        .alert_for_unit(alert, unit)
+    }
+}
+
+/// Compiles in-memory sources (name, text) into a program; `Err` holds the rendered
+/// diagnostics. Files that lists and zones name are read from the disk relative to the
+/// working directory.
+pub fn compile(sources: &[(&str, &str)]) -> Result<vigil_compiler::ir::Program, String> {
+    use vigil_compiler::db::{Database, RuleSet, SourceFile, program, ruleset_diagnostics};
+    let db = Database::with_disk();
+    let files = sources
+        .iter()
+        .map(|(name, text)| SourceFile::new(&db, (*name).to_string(), Arc::from(*text)))
+        .collect();
+    let ruleset = RuleSet::new(&db, files, None);
+    match program(&db, ruleset) {
+        Some(p) => Ok((**p).clone()),
+        None => Err(vigil_compiler::diagnostics::render_human(
+            ruleset_diagnostics(&db, ruleset),
+            false,
+        )),
+    }
+}

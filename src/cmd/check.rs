@@ -63,5 +63,9 @@ pub fn run(args: Args) -> ExitCode {
         (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
     };
     eprintln!("checked {summary} — {verdict}");
-    if failed { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

@@ -26,14 +26,18 @@ impl Fixture {
         let mut body = String::new();
         for line in text.split_inclusive('\n') {
             if let Some(rest) = line.trim_end().strip_prefix("// @file: ") {
-                files.insert(std::mem::replace(&mut name, rest.to_string()), std::mem::take(&mut body));
+                files.insert(
+                    std::mem::replace(&mut name, rest.to_string()),
+                    std::mem::take(&mut body),
+                );
                 continue;
             }
             body.push_str(line);
         }
         files.insert(name, body);
         if !text.contains("// @no-prelude") {
-            let prelude = std::fs::read_to_string(fixtures().join("prelude.vigil")).expect("prelude");
+            let prelude =
+                std::fs::read_to_string(fixtures().join("prelude.vigil")).expect("prelude");
             files.insert("prelude.vigil".into(), prelude);
         }
         Fixture { files }

@@ -83,7 +83,9 @@ fn type_expr(cx: &mut ExprCx<'_>, t: &ast::TypeExpr) -> Option<Ty> {
     match cx.scope.resolve_type(t) {
         Some(ty) => {
             if cx.scope.enums.contains_key(&t.name.name) {
-                cx.facts.refs.push((t.name.span, Target::Item(t.name.name.clone())));
+                cx.facts
+                    .refs
+                    .push((t.name.span, Target::Item(t.name.name.clone())));
             }
             Some(ty)
         }
@@ -102,7 +104,10 @@ fn type_expr(cx: &mut ExprCx<'_>, t: &ast::TypeExpr) -> Option<Ty> {
                     .or_else(|| {
                         let names = cx.scope.type_names();
                         let aliases = TYPE_ALIASES.iter().map(|(alias, _)| *alias);
-                        let s = crate::diagnostics::suggest(&t.name.name, names.iter().copied().chain(aliases))?;
+                        let s = crate::diagnostics::suggest(
+                            &t.name.name,
+                            names.iter().copied().chain(aliases),
+                        )?;
                         Some(format!("did you mean `{}`?", type_alias(s).unwrap_or(s)))
                     });
                 cx.report(UnknownType {
@@ -133,7 +138,10 @@ const TYPE_ALIASES: [(&str, &str); 12] = [
 ];
 
 fn type_alias(name: &str) -> Option<&'static str> {
-    TYPE_ALIASES.iter().find(|(a, _)| *a == name).map(|(_, t)| *t)
+    TYPE_ALIASES
+        .iter()
+        .find(|(a, _)| *a == name)
+        .map(|(_, t)| *t)
 }
 
 fn unit(cx: &mut ExprCx<'_>, u: &ast::Unit) {
@@ -147,7 +155,9 @@ fn unit(cx: &mut ExprCx<'_>, u: &ast::Unit) {
             });
             continue;
         };
-        cx.facts.refs.push((s.event.span, Target::Item(s.event.name.clone())));
+        cx.facts
+            .refs
+            .push((s.event.span, Target::Item(s.event.name.clone())));
         for f in &s.fields {
             if sig.field(&f.name).is_some() {
                 cx.facts.refs.push((
@@ -185,7 +195,9 @@ fn event(cx: &mut ExprCx<'_>, e: &ast::Event) {
             cx.report(EngineField {
                 span: f.name.span,
                 field: f.name.name.to_string(),
-                help: Some("every event already has `time: time` and `id: str?`; rename this field".into()),
+                help: Some(
+                    "every event already has `time: time` and `id: str?`; rename this field".into(),
+                ),
             });
         }
         if let Some(Ty::Set(_)) = type_expr(cx, &f.ty) {
@@ -203,8 +215,19 @@ fn function(cx: &mut ExprCx<'_>, f: &ast::Fn) {
     let ret = type_expr(cx, &f.ret);
     for (i, p) in f.params.iter().enumerate() {
         let ty = type_expr(cx, &p.ty).unwrap_or(Ty::Error);
-        let id = cx.arena.push(Node::Param(u32::try_from(i).unwrap_or(u32::MAX)), ty.clone(), p.name.span);
-        cx.env_bind_value(&p.name, Typed { id, ty, optional: false });
+        let id = cx.arena.push(
+            Node::Param(u32::try_from(i).unwrap_or(u32::MAX)),
+            ty.clone(),
+            p.name.span,
+        );
+        cx.env_bind_value(
+            &p.name,
+            Typed {
+                id,
+                ty,
+                optional: false,
+            },
+        );
     }
     let t = cx.check(&f.body, ret.as_ref());
     if let Some(want) = ret
@@ -229,7 +252,11 @@ impl ExprCx<'_> {
 // Lists, zones and calendars
 
 fn list(cx: &mut ExprCx<'_>, l: &ast::List, read: ReadResource<'_>) -> Lowered {
-    let elem = cx.scope.lists.get(&l.name.name).map_or(Ty::Error, |s| s.elem.clone());
+    let elem = cx
+        .scope
+        .lists
+        .get(&l.name.name)
+        .map_or(Ty::Error, |s| s.elem.clone());
     let (values, path) = match &l.source {
         ast::ListSource::Literal(e) => {
             let t = cx.check(e, Some(&Ty::Set(Box::new(elem.clone()))));
@@ -242,7 +269,10 @@ fn list(cx: &mut ExprCx<'_>, l: &ast::List, read: ReadResource<'_>) -> Lowered {
             let (contents, resolved) = read(&p.raw);
             match contents {
                 Ok(text) => {
-                    let items = parse_list_file(&text).into_iter().map(|s| Value::str(&s)).collect();
+                    let items = parse_list_file(&text)
+                        .into_iter()
+                        .map(|s| Value::str(&s))
+                        .collect();
                     (Arc::new(SetValue::new(items)), Some(resolved))
                 }
                 Err(reason) => {
@@ -319,7 +349,11 @@ pub fn parse_geojson(text: &str) -> Result<Vec<ir::Polygon>, String> {
 fn collect_polygons(v: &serde_json::Value, out: &mut Vec<ir::Polygon>) -> Result<(), String> {
     match v.get("type").and_then(|t| t.as_str()) {
         Some("FeatureCollection") => {
-            for f in v.get("features").and_then(|f| f.as_array()).ok_or("a FeatureCollection without `features`")? {
+            for f in v
+                .get("features")
+                .and_then(|f| f.as_array())
+                .ok_or("a FeatureCollection without `features`")?
+            {
                 collect_polygons(f, out)?;
             }
         }
@@ -329,11 +363,18 @@ fn collect_polygons(v: &serde_json::Value, out: &mut Vec<ir::Polygon>) -> Result
             }
         }
         Some("GeometryCollection") => {
-            for g in v.get("geometries").and_then(|f| f.as_array()).ok_or("a GeometryCollection without `geometries`")? {
+            for g in v
+                .get("geometries")
+                .and_then(|f| f.as_array())
+                .ok_or("a GeometryCollection without `geometries`")?
+            {
                 collect_polygons(g, out)?;
             }
         }
-        Some("Polygon") => out.push(polygon(v.get("coordinates").ok_or("a Polygon without `coordinates`")?)?),
+        Some("Polygon") => out.push(polygon(
+            v.get("coordinates")
+                .ok_or("a Polygon without `coordinates`")?,
+        )?),
         Some("MultiPolygon") => {
             for p in v
                 .get("coordinates")
@@ -351,16 +392,22 @@ fn collect_polygons(v: &serde_json::Value, out: &mut Vec<ir::Polygon>) -> Result
 }
 
 fn polygon(coords: &serde_json::Value) -> Result<ir::Polygon, String> {
-    let rings = coords.as_array().ok_or("polygon coordinates must be an array of rings")?;
+    let rings = coords
+        .as_array()
+        .ok_or("polygon coordinates must be an array of rings")?;
     let mut parsed = Vec::new();
     for ring in rings {
-        let points = ring.as_array().ok_or("a ring must be an array of positions")?;
+        let points = ring
+            .as_array()
+            .ok_or("a ring must be an array of positions")?;
         let mut r = Vec::new();
         for p in points {
             let lon = p.get(0).and_then(|x| x.as_f64());
             let lat = p.get(1).and_then(|x| x.as_f64());
             match (lon, lat) {
-                (Some(lon), Some(lat)) if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) => {
+                (Some(lon), Some(lat))
+                    if (-180.0..=180.0).contains(&lon) && (-90.0..=90.0).contains(&lat) =>
+                {
                     r.push((lon, lat))
                 }
                 _ => return Err(format!("bad position {p}: expected [longitude, latitude]")),
@@ -424,7 +471,10 @@ pub fn parse_calendar(text: &str) -> Result<(Dates, Dates), String> {
         }
         let mut parts = line.split_whitespace();
         let (Some(date), Some(kind), None) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(format!("line {}: expected `YYYY-MM-DD holiday` or `YYYY-MM-DD workday`", n + 1));
+            return Err(format!(
+                "line {}: expected `YYYY-MM-DD holiday` or `YYYY-MM-DD workday`",
+                n + 1
+            ));
         };
         let d: jiff::civil::Date = date
             .parse()
@@ -433,7 +483,12 @@ pub fn parse_calendar(text: &str) -> Result<(Dates, Dates), String> {
         match kind {
             "holiday" => holidays.insert(key),
             "workday" => workdays.insert(key),
-            other => return Err(format!("line {}: `{other}` should be `holiday` or `workday`", n + 1)),
+            other => {
+                return Err(format!(
+                    "line {}: `{other}` should be `holiday` or `workday`",
+                    n + 1
+                ));
+            }
         };
     }
     Ok((holidays, workdays))

@@ -22,11 +22,7 @@ pub(crate) struct Typed {
 #[derive(Debug, Clone)]
 pub(crate) enum Binding {
     /// An event bound by a pattern, readable in `slot`.
-    Event {
-        slot: u8,
-        event: SmolStr,
-        def: Span,
-    },
+    Event { slot: u8, event: SmolStr, def: Span },
     /// A value: a `fn` parameter while its body is inlined.
     Value(Typed),
 }
@@ -165,10 +161,18 @@ impl<'a> ExprCx<'a> {
             Node::Binary(op, a, b) => ops::binary(*op, c(a)?, c(b)?).ok(),
             Node::And(a, b) => Some(Value::Bool(ops::truthy(c(a)?) && ops::truthy(c(b)?))),
             Node::Or(a, b) => Some(Value::Bool(ops::truthy(c(a)?) || ops::truthy(c(b)?))),
-            Node::In { value, set, negated } => Some(ops::in_set(c(value)?, c(set)?, *negated)),
+            Node::In {
+                value,
+                set,
+                negated,
+            } => Some(ops::in_set(c(value)?, c(set)?, *negated)),
             Node::Coalesce(a, b) => {
                 let a = c(a)?;
-                Some(if a.is_absent() { c(b)?.clone() } else { a.clone() })
+                Some(if a.is_absent() {
+                    c(b)?.clone()
+                } else {
+                    a.clone()
+                })
             }
             Node::Call(f, args) => {
                 let vals: Option<Vec<Value>> = args.iter().map(|a| c(a).cloned()).collect();
@@ -230,7 +234,12 @@ impl<'a> ExprCx<'a> {
 
     /// Checks an expression that must be a constant (test values, `expires`); returns its
     /// value and type.
-    pub fn constant_value(&mut self, e: &ast::Expr, expected: Option<&Ty>, what: &str) -> Option<(Value, Ty)> {
+    pub fn constant_value(
+        &mut self,
+        e: &ast::Expr,
+        expected: Option<&Ty>,
+        what: &str,
+    ) -> Option<(Value, Ty)> {
         let t = self.check(e, expected);
         if t.ty.is_error() {
             return None;
@@ -304,7 +313,10 @@ impl<'a> ExprCx<'a> {
                 Err((reason, at)) => {
                     let start = s.span.start + 1 + u32::try_from(at).unwrap_or(0);
                     self.report(BadString {
-                        span: Span { start, end: start + 2 },
+                        span: Span {
+                            start,
+                            end: start + 2,
+                        },
                         reason,
                         help: Some("escapes are \\\" \\\\ \\n \\t and \\u{XXXX}".into()),
                     });
@@ -404,7 +416,10 @@ impl<'a> ExprCx<'a> {
                         span,
                         expected: "a value".into(),
                         found: format!("the event `{}`", n.name),
-                        help: Some(format!("use one of its fields, such as `{}.{example}`", n.name)),
+                        help: Some(format!(
+                            "use one of its fields, such as `{}.{example}`",
+                            n.name
+                        )),
                     });
                     self.error(span)
                 }
@@ -504,7 +519,12 @@ impl<'a> ExprCx<'a> {
             let mut candidates: Vec<&str> = self.env.names().collect();
             candidates.extend(self.scope.consts.keys().map(|k| k.as_str()));
             candidates.extend(self.scope.lists.keys().map(|k| k.as_str()));
-            candidates.extend(self.scope.enums.values().flat_map(|e| e.variants.iter().map(|v| v.as_str())));
+            candidates.extend(
+                self.scope
+                    .enums
+                    .values()
+                    .flat_map(|e| e.variants.iter().map(|v| v.as_str())),
+            );
             if let Some((_, event)) = &self.env.implicit
                 && let Some(sig) = self.scope.events.get(event)
             {
@@ -593,7 +613,10 @@ impl<'a> ExprCx<'a> {
                         return match sig.variants.iter().position(|v| *v == field.name) {
                             Some(i) => self.variant(b.name.clone(), field, i),
                             None => {
-                                let help = did_you_mean(&field.name, sig.variants.iter().map(|v| v.as_str()));
+                                let help = did_you_mean(
+                                    &field.name,
+                                    sig.variants.iter().map(|v| v.as_str()),
+                                );
                                 self.report(UnknownVariant {
                                     span: field.span,
                                     name: field.name.to_string(),
@@ -613,7 +636,10 @@ impl<'a> ExprCx<'a> {
                 span: base.span,
                 expected: "an event binding".into(),
                 found: t.ty.described(),
-                help: Some(format!("only events have fields; `.{}` cannot be read here", field.name)),
+                help: Some(format!(
+                    "only events have fields; `.{}` cannot be read here",
+                    field.name
+                )),
             });
         }
         self.error(span)
@@ -661,7 +687,9 @@ impl<'a> ExprCx<'a> {
                     self.report(NeedlessOptional {
                         span: l.span,
                         what: literal::source_text(l),
-                        help: Some("`??` only matters for optional fields; drop the default".into()),
+                        help: Some(
+                            "`??` only matters for optional fields; drop the default".into(),
+                        ),
                     });
                 }
                 if !b.ty.fits(&a.ty) {
@@ -672,7 +700,11 @@ impl<'a> ExprCx<'a> {
                         help: None,
                     });
                 }
-                let ty = if a.ty.is_error() { b.ty.clone() } else { a.ty.clone() };
+                let ty = if a.ty.is_error() {
+                    b.ty.clone()
+                } else {
+                    a.ty.clone()
+                };
                 self.node(Node::Coalesce(a.id, b.id), ty, b.optional, span)
             }
             _ => {
@@ -763,7 +795,9 @@ impl<'a> ExprCx<'a> {
             Some(ty) => self.node(Node::Binary(bin, a.id, b.id), ty, optional, span),
             None => {
                 let help = match (&a.ty, &b.ty) {
-                    (Int, Float) | (Float, Int) => Some("convert the int with `float(x)`".to_string()),
+                    (Int, Float) | (Float, Int) => {
+                        Some("convert the int with `float(x)`".to_string())
+                    }
                     (Time, Time) if bin == BinOp::Add => {
                         Some("subtract two times to get a duration".to_string())
                     }
@@ -910,7 +944,13 @@ impl<'a> ExprCx<'a> {
         self.error(span)
     }
 
-    fn aggregate(&mut self, kind: AggKind, name: &ast::Ident, args: &[ast::Expr], span: Span) -> Typed {
+    fn aggregate(
+        &mut self,
+        kind: AggKind,
+        name: &ast::Ident,
+        args: &[ast::Expr],
+        span: Span,
+    ) -> Typed {
         if self.aggregates.is_none() {
             self.report(AggregateOutsideWindow {
                 span,
@@ -928,7 +968,9 @@ impl<'a> ExprCx<'a> {
         };
         if let Some((t, s)) = &arg {
             let ok = match kind {
-                AggKind::Sum | AggKind::Avg => matches!(t.ty, Ty::Int | Ty::Float | Ty::Duration | Ty::Error),
+                AggKind::Sum | AggKind::Avg => {
+                    matches!(t.ty, Ty::Int | Ty::Float | Ty::Duration | Ty::Error)
+                }
                 AggKind::Min | AggKind::Max => t.ty.is_ordered(),
                 _ => t.ty.is_key() || t.ty.is_error(),
             };
@@ -960,7 +1002,12 @@ impl<'a> ExprCx<'a> {
         self.refer(name.span, Target::Item(name.name.clone()));
         if args.len() != sig.params.len() {
             let n = sig.params.len();
-            return self.arity(name, &format!("{n} argument{}", if n == 1 { "" } else { "s" }), args.len(), span);
+            return self.arity(
+                name,
+                &format!("{n} argument{}", if n == 1 { "" } else { "s" }),
+                args.len(),
+                span,
+            );
         }
         let mut bound = Vec::new();
         for ((pname, pty), arg) in sig.params.iter().zip(args) {
@@ -991,11 +1038,17 @@ impl<'a> ExprCx<'a> {
         self.quiet -= 1;
         self.env = saved;
         if self.quiet == 0 {
-            self.facts.types.push((span, sig.ret.clone(), body.optional));
+            self.facts
+                .types
+                .push((span, sig.ret.clone(), body.optional));
         }
         Typed {
             id: body.id,
-            ty: if sig.ret.is_error() { body.ty } else { sig.ret.clone() },
+            ty: if sig.ret.is_error() {
+                body.ty
+            } else {
+                sig.ret.clone()
+            },
             optional: body.optional,
         }
     }
@@ -1037,7 +1090,10 @@ impl<'a> ExprCx<'a> {
                     .lines()
                     .rev()
                     .find(|l| l.starts_with("error:"))
-                    .map_or_else(|| "syntax error".to_string(), |l| l.trim_start_matches("error: ").to_string()),
+                    .map_or_else(
+                        || "syntax error".to_string(),
+                        |l| l.trim_start_matches("error: ").to_string(),
+                    ),
                 regex::Error::CompiledTooBig(_) => "the compiled expression is too big".to_string(),
                 _ => e.to_string(),
             };
@@ -1048,7 +1104,12 @@ impl<'a> ExprCx<'a> {
             });
             return self.error(span);
         }
-        self.node(Node::Matches(t.id, SmolStr::new(text)), Ty::Bool, false, span)
+        self.node(
+            Node::Matches(t.id, SmolStr::new(text)),
+            Ty::Bool,
+            false,
+            span,
+        )
     }
 
     fn within(&mut self, name: &ast::Ident, args: &[ast::Expr], span: Span) -> Typed {
@@ -1075,7 +1136,9 @@ impl<'a> ExprCx<'a> {
                     self.report(UnknownName {
                         span: z.span,
                         name: z.name.to_string(),
-                        help: help.or(Some("declare it with `zone name = geojson(\"...\")`".into())),
+                        help: help.or(Some(
+                            "declare it with `zone name = geojson(\"...\")`".into(),
+                        )),
                     });
                     None
                 }
@@ -1127,7 +1190,12 @@ impl<'a> ExprCx<'a> {
                         state: state.name.clone(),
                     },
                 );
-                self.node(Node::Visits(u32::try_from(i).unwrap_or(u32::MAX)), Ty::Int, false, span)
+                self.node(
+                    Node::Visits(u32::try_from(i).unwrap_or(u32::MAX)),
+                    Ty::Int,
+                    false,
+                    span,
+                )
             }
             None => {
                 let help = did_you_mean(&state.name, wf.states.iter().map(|s| s.as_str()));
@@ -1176,7 +1244,11 @@ impl<'a> ExprCx<'a> {
             }
         };
         if args.len() != arity {
-            let expected = if arity == 1 { "1 argument".to_string() } else { format!("{arity} arguments") };
+            let expected = if arity == 1 {
+                "1 argument".to_string()
+            } else {
+                format!("{arity} arguments")
+            };
             return self.arity(name, &expected, args.len(), span);
         }
         let typed: Vec<Typed> = args.iter().map(|a| self.check(a, None)).collect();
@@ -1204,10 +1276,18 @@ impl<'a> ExprCx<'a> {
                 self.node(Node::Call(builtin, ids), ty, optional, span)
             }
             None => {
-                let found = tys.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(", ");
+                let found = tys
+                    .iter()
+                    .map(|t| t.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 self.report(TypeMismatch {
                     span,
-                    expected: format!("arguments for `{}`: {}", name.name, builtin_signature(builtin)),
+                    expected: format!(
+                        "arguments for `{}`: {}",
+                        name.name,
+                        builtin_signature(builtin)
+                    ),
                     found: format!("({found})"),
                     help: None,
                 });
@@ -1219,9 +1299,29 @@ impl<'a> ExprCx<'a> {
 
 /// Every built-in function name, aggregates included (for completion and "did you mean").
 pub const BUILTINS: [&str; 23] = [
-    "len", "lower", "upper", "contains", "starts_with", "ends_with", "matches", "abs", "min", "max",
-    "float", "int", "hour", "weekday", "within", "distance", "point", "exists", "visits", "count",
-    "sum", "avg", "distinct",
+    "len",
+    "lower",
+    "upper",
+    "contains",
+    "starts_with",
+    "ends_with",
+    "matches",
+    "abs",
+    "min",
+    "max",
+    "float",
+    "int",
+    "hour",
+    "weekday",
+    "within",
+    "distance",
+    "point",
+    "exists",
+    "visits",
+    "count",
+    "sum",
+    "avg",
+    "distinct",
 ];
 
 pub fn builtin_signature(b: Builtin) -> &'static str {

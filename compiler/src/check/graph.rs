@@ -66,7 +66,9 @@ fn cycles(g: &DiGraphMap<&str, ()>) -> Vec<Vec<SmolStr>> {
         }
         // Walk the cycle from its smallest name so the message is stable.
         let members: BTreeSet<&str> = scc.iter().copied().collect();
-        let Some(&start) = members.iter().next() else { continue };
+        let Some(&start) = members.iter().next() else {
+            continue;
+        };
         let mut path = vec![SmolStr::new(start)];
         let mut cur = start;
         let mut visited = BTreeSet::from([start]);
@@ -121,7 +123,8 @@ pub(crate) fn const_order<'a>(scope: &Scope, consts: &[&'a ast::Const]) -> Vec<&
     };
     // Edges point from user to used: evaluate the used ones first.
     order.reverse();
-    let by_name: BTreeMap<&str, &ast::Const> = consts.iter().map(|c| (c.name.name.as_str(), *c)).collect();
+    let by_name: BTreeMap<&str, &ast::Const> =
+        consts.iter().map(|c| (c.name.name.as_str(), *c)).collect();
     order
         .into_iter()
         .filter(|n| !in_cycle.contains(*n))
@@ -174,7 +177,9 @@ pub fn emit_cycles(producers: &[Producer]) -> Vec<Vec<SmolStr>> {
             if let Some(first) = ring.first().cloned() {
                 ring.push(first);
             }
-            ring.into_iter().map(|n| SmolStr::new(n.trim_start_matches(':'))).collect()
+            ring.into_iter()
+                .map(|n| SmolStr::new(n.trim_start_matches(':')))
+                .collect()
         })
         .collect()
 }

@@ -73,20 +73,21 @@ pub(crate) fn template(cx: &mut ExprCx<'_>, lit: &StrLit) -> Template {
     let mut text = String::new();
     let mut i = 0;
     let bytes = raw.as_bytes();
-    let flush_text = |text: &mut String, parts: &mut Vec<TemplatePart>, cx: &mut ExprCx<'_>, at: usize| {
-        if text.is_empty() {
-            return;
-        }
-        match unescape(text) {
-            Ok(t) => parts.push(TemplatePart::Text(t)),
-            Err((reason, _)) => cx.report(crate::diagnostics::BadString {
-                span: Span::new(base as usize + at, base as usize + at + 1),
-                reason,
-                help: None,
-            }),
-        }
-        text.clear();
-    };
+    let flush_text =
+        |text: &mut String, parts: &mut Vec<TemplatePart>, cx: &mut ExprCx<'_>, at: usize| {
+            if text.is_empty() {
+                return;
+            }
+            match unescape(text) {
+                Ok(t) => parts.push(TemplatePart::Text(t)),
+                Err((reason, _)) => cx.report(crate::diagnostics::BadString {
+                    span: Span::new(base as usize + at, base as usize + at + 1),
+                    reason,
+                    help: None,
+                }),
+            }
+            text.clear();
+        };
     while i < bytes.len() {
         let c = bytes[i];
         if c == b'\\' {

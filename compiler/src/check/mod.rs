@@ -30,11 +30,20 @@ use crate::syntax::ast::{self, ItemKind};
 pub enum Target {
     /// A top-level item by name.
     Item(SmolStr),
-    Field { event: SmolStr, field: SmolStr },
-    Variant { enum_name: SmolStr, variant: SmolStr },
+    Field {
+        event: SmolStr,
+        field: SmolStr,
+    },
+    Variant {
+        enum_name: SmolStr,
+        variant: SmolStr,
+    },
     /// A binding declared at this span in the same item.
     Binding(Span),
-    State { workflow: SmolStr, state: SmolStr },
+    State {
+        workflow: SmolStr,
+        state: SmolStr,
+    },
 }
 
 /// Per-item facts for the language server; spans relative to the item.
@@ -89,7 +98,13 @@ pub fn define_consts(scope: &mut Scope, consts: &[&ast::Const]) {
     let order = graph::const_order(scope, consts);
     // Constants in a cycle are known names without a value, so their uses report nothing more.
     for c in consts {
-        scope.consts.insert(c.name.name.clone(), scope::ConstSig { ty: Ty::Error, value: None });
+        scope.consts.insert(
+            c.name.name.clone(),
+            scope::ConstSig {
+                ty: Ty::Error,
+                value: None,
+            },
+        );
     }
     for c in order {
         let (ty, value) = {
@@ -97,16 +112,25 @@ pub fn define_consts(scope: &mut Scope, consts: &[&ast::Const]) {
             let expected = c.ty.as_ref().and_then(|t| scope.resolve_type(t));
             let t = cx.check(&c.value, expected.as_ref());
             let value = cx.arena.as_const(t.id).cloned();
-            let failed = cx.diags.iter().any(|d| d.level() == crate::diagnostics::Level::Error);
+            let failed = cx
+                .diags
+                .iter()
+                .any(|d| d.level() == crate::diagnostics::Level::Error);
             (expected.unwrap_or(t.ty), if failed { None } else { value })
         };
-        scope.consts.insert(c.name.name.clone(), scope::ConstSig { ty, value });
+        scope
+            .consts
+            .insert(c.name.name.clone(), scope::ConstSig { ty, value });
     }
 }
 
 /// Checks the actions of a rule or a workflow state. `trigger` is the event type a `start`
 /// action would start its workflow with.
-pub(crate) fn actions(cx: &mut expr::ExprCx<'_>, actions: &[ast::Action], trigger: Option<&SmolStr>) -> Vec<ir::Action> {
+pub(crate) fn actions(
+    cx: &mut expr::ExprCx<'_>,
+    actions: &[ast::Action],
+    trigger: Option<&SmolStr>,
+) -> Vec<ir::Action> {
     use crate::diagnostics::*;
     let mut out = Vec::new();
     for action in actions {
@@ -120,7 +144,8 @@ pub(crate) fn actions(cx: &mut expr::ExprCx<'_>, actions: &[ast::Action], trigge
                             units.push(*i);
                         }
                         None => {
-                            let help = did_you_mean(&u.name, cx.scope.units.keys().map(|k| k.as_str()));
+                            let help =
+                                did_you_mean(&u.name, cx.scope.units.keys().map(|k| k.as_str()));
                             cx.report(UnknownUnit {
                                 span: u.span,
                                 name: u.name.to_string(),
@@ -155,7 +180,9 @@ pub(crate) fn actions(cx: &mut expr::ExprCx<'_>, actions: &[ast::Action], trigge
                             found: format!("`{found}`"),
                         });
                     }
-                    out.push(ir::Action::Start { workflow: sig.index });
+                    out.push(ir::Action::Start {
+                        workflow: sig.index,
+                    });
                 }
                 None => {
                     let help = did_you_mean(&w.name, cx.scope.workflows.keys().map(|k| k.as_str()));
@@ -198,13 +225,29 @@ fn emit(cx: &mut expr::ExprCx<'_>, e: &ast::EmitAction) -> Option<ir::Action> {
         }
         return None;
     };
-    cx.facts.refs.push((e.ty.span, Target::Item(e.ty.name.clone())));
-    let fields = field_values(cx, &e.ty.name, &sig, &e.fields, e.span, false, |cx, value, ty| {
-        let t = cx.check(value, Some(ty));
-        (t.id, t.ty)
-    })?;
-    let absent = |cx: &mut expr::ExprCx<'_>| cx.arena.push(ir::Node::Const(ir::Value::Absent), Ty::Error, e.span);
-    let ids = fields.into_iter().map(|f| f.unwrap_or_else(|| absent(cx))).collect();
+    cx.facts
+        .refs
+        .push((e.ty.span, Target::Item(e.ty.name.clone())));
+    let fields = field_values(
+        cx,
+        &e.ty.name,
+        &sig,
+        &e.fields,
+        e.span,
+        false,
+        |cx, value, ty| {
+            let t = cx.check(value, Some(ty));
+            (t.id, t.ty)
+        },
+    )?;
+    let absent = |cx: &mut expr::ExprCx<'_>| {
+        cx.arena
+            .push(ir::Node::Const(ir::Value::Absent), Ty::Error, e.span)
+    };
+    let ids = fields
+        .into_iter()
+        .map(|f| f.unwrap_or_else(|| absent(cx)))
+        .collect();
     Some(ir::Action::Emit {
         event: sig.index,
         fields: ids,
@@ -321,7 +364,8 @@ pub(crate) fn event_type(cx: &mut expr::ExprCx<'_>, ty: &ast::Ident) -> Option<S
     if ty.name.is_empty() {
         return None;
     }
-    let help = crate::diagnostics::did_you_mean(&ty.name, cx.scope.events.keys().map(|k| k.as_str()));
+    let help =
+        crate::diagnostics::did_you_mean(&ty.name, cx.scope.events.keys().map(|k| k.as_str()));
     cx.report(crate::diagnostics::UnknownEvent {
         span: ty.span,
         name: ty.name.to_string(),
@@ -332,5 +376,7 @@ pub(crate) fn event_type(cx: &mut expr::ExprCx<'_>, ty: &ast::Ident) -> Option<S
 
 /// Whether `diags` has an error (not only warnings).
 pub(crate) fn has_errors(diags: &[Diag]) -> bool {
-    diags.iter().any(|d| d.level() == crate::diagnostics::Level::Error)
+    diags
+        .iter()
+        .any(|d| d.level() == crate::diagnostics::Level::Error)
 }

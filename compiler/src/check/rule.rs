@@ -39,7 +39,9 @@ pub(super) fn check(scope: &Scope, rule: &ast::Rule) -> CheckedItem {
         }
     }
 
-    let severity = sev.and_then(|s| severity(&mut cx, s)).unwrap_or(ir::Severity::Medium);
+    let severity = sev
+        .and_then(|s| severity(&mut cx, s))
+        .unwrap_or(ir::Severity::Medium);
     let shadow = match mode {
         Some(m) if m.name == "shadow" => true,
         Some(m) => {
@@ -51,19 +53,21 @@ pub(super) fn check(scope: &Scope, rule: &ast::Rule) -> CheckedItem {
         }
         None => false,
     };
-    let expires = expires.and_then(|e| match cx.constant_value(e, Some(&Ty::Time), "`expires`") {
-        Some((Value::Time(t), _)) => Some(t),
-        Some((_, ty)) => {
-            cx.report(TypeMismatch {
-                span: e.span,
-                expected: "a time such as 2027-01-01T00:00:00+08:00".into(),
-                found: ty.described(),
-                help: None,
-            });
-            None
-        }
-        None => None,
-    });
+    let expires = expires.and_then(
+        |e| match cx.constant_value(e, Some(&Ty::Time), "`expires`") {
+            Some((Value::Time(t), _)) => Some(t),
+            Some((_, ty)) => {
+                cx.report(TypeMismatch {
+                    span: e.span,
+                    expected: "a time such as 2027-01-01T00:00:00+08:00".into(),
+                    found: ty.described(),
+                    help: None,
+                });
+                None
+            }
+            None => None,
+        },
+    );
 
     let Some(pattern_ast) = when else {
         cx.report(MissingClause {
@@ -79,7 +83,9 @@ pub(super) fn check(scope: &Scope, rule: &ast::Rule) -> CheckedItem {
         cx.report(NoAction {
             span: rule.name.span,
             what: format!("rule `{}`", rule.name.name),
-            help: Some("add an action: `alert unit`, `emit Event { ... }` or `start workflow`".into()),
+            help: Some(
+                "add an action: `alert unit`, `emit Event { ... }` or `start workflow`".into(),
+            ),
         });
     }
     let trigger = lowered.as_ref().and_then(|p| p.trigger.clone());
@@ -111,7 +117,11 @@ pub(super) fn check(scope: &Scope, rule: &ast::Rule) -> CheckedItem {
         title: title.map(|t| super::literal::string_value(t).to_string()),
         severity,
         tags: tags
-            .map(|t| t.iter().map(|s| super::literal::string_value(s).to_string()).collect())
+            .map(|t| {
+                t.iter()
+                    .map(|s| super::literal::string_value(s).to_string())
+                    .collect()
+            })
             .unwrap_or_default(),
         expires,
         shadow,
@@ -182,7 +192,12 @@ fn single(cx: &mut ExprCx<'_>, s: &ast::SinglePattern) -> Option<LoweredPattern>
         });
     }
     // An unknown type still binds its name, so its uses report nothing more.
-    bind(cx, &s.event, 0, event.as_ref().unwrap_or(&SmolStr::default()));
+    bind(
+        cx,
+        &s.event,
+        0,
+        event.as_ref().unwrap_or(&SmolStr::default()),
+    );
     let cond = s.event.cond.as_ref().map(|c| cx.condition(c));
     let event = event?;
     let index = cx.scope.events.get(&event)?.index;
@@ -312,7 +327,11 @@ fn sequence(cx: &mut ExprCx<'_>, s: &ast::SequencePattern) -> Option<LoweredPatt
             }
             Some(first) if !key.ty.fits(first) => {
                 cx.report(SequenceKeyType {
-                    span: step.event.by.as_ref().map_or(step.event.ty.span, |b| b.span),
+                    span: step
+                        .event
+                        .by
+                        .as_ref()
+                        .map_or(step.event.ty.span, |b| b.span),
                     key: s.key.name.to_string(),
                     expected: first.to_string(),
                     found: key.ty.to_string(),

@@ -140,7 +140,9 @@ impl Scope {
 
     /// Every name a type may be written as, for "did you mean".
     pub fn type_names(&self) -> Vec<&str> {
-        let mut v = vec!["bool", "int", "float", "str", "time", "duration", "point", "set"];
+        let mut v = vec![
+            "bool", "int", "float", "str", "time", "duration", "point", "set",
+        ];
         v.extend(self.enums.keys().map(|k| k.as_str()));
         v
     }
@@ -209,11 +211,14 @@ pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
                     }
                 }
                 let index = u32::try_from(scope.workflows.len()).unwrap_or(u32::MAX);
-                scope.workflows.entry(w.name.name.clone()).or_insert(WorkflowSig {
-                    index,
-                    states,
-                    start_event,
-                });
+                scope
+                    .workflows
+                    .entry(w.name.name.clone())
+                    .or_insert(WorkflowSig {
+                        index,
+                        states,
+                        start_event,
+                    });
             }
             _ => {}
         }
@@ -252,7 +257,9 @@ pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
                     ast::ListSource::File(_) => Ty::Str,
                     ast::ListSource::Literal(e) => literal_list_type(&scope, e),
                 };
-                scope.lists.insert(l.name.name.clone(), ListSig { index: 0, elem });
+                scope
+                    .lists
+                    .insert(l.name.name.clone(), ListSig { index: 0, elem });
             }
             ItemKind::Fn(f) if !scope.fns.contains_key(&f.name.name) => {
                 let params = f

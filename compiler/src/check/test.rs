@@ -108,16 +108,25 @@ fn test_step(cx: &mut ExprCx<'_>, step: &TestStep) -> Option<ir::TestStep> {
                 },
                 None => None,
             };
-            let fields = field_values(cx, &name, &sig, &ev.fields, ev.span, true, |cx, value, ty| {
-                match cx.constant_value(value, Some(ty), "a test event's field") {
+            let fields = field_values(
+                cx,
+                &name,
+                &sig,
+                &ev.fields,
+                ev.span,
+                true,
+                |cx, value, ty| match cx.constant_value(value, Some(ty), "a test event's field") {
                     Some((v, t)) => (v, t),
                     None => (Value::Absent, Ty::Error),
-                }
-            })?;
+                },
+            )?;
             Some(ir::TestStep::Event {
                 event: sig.index,
                 time: time?,
-                fields: fields.into_iter().map(|v| v.unwrap_or(Value::Absent)).collect(),
+                fields: fields
+                    .into_iter()
+                    .map(|v| v.unwrap_or(Value::Absent))
+                    .collect(),
                 line: ev.span.start,
             })
         }
@@ -147,11 +156,19 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
     let mut ok = true;
     let target = match &e.kind {
         ExpectKind::Alert(name) => {
-            let known = cx.scope.rules.contains_key(&name.name) || cx.scope.workflows.contains_key(&name.name);
+            let known = cx.scope.rules.contains_key(&name.name)
+                || cx.scope.workflows.contains_key(&name.name);
             if known {
-                cx.facts.refs.push((name.span, Target::Item(name.name.clone())));
+                cx.facts
+                    .refs
+                    .push((name.span, Target::Item(name.name.clone())));
             } else {
-                let candidates = cx.scope.rules.keys().chain(cx.scope.workflows.keys()).map(|k| k.as_str());
+                let candidates = cx
+                    .scope
+                    .rules
+                    .keys()
+                    .chain(cx.scope.workflows.keys())
+                    .map(|k| k.as_str());
                 let help = did_you_mean(&name.name, candidates);
                 cx.report(UnknownRule {
                     span: name.span,
@@ -162,10 +179,17 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
             }
             ir::ExpectTarget::Alert(name.name.clone())
         }
-        ExpectKind::Transition { workflow, key: k, to } => {
+        ExpectKind::Transition {
+            workflow,
+            key: k,
+            to,
+        } => {
             let sig = cx.scope.workflows.get(&workflow.name).cloned();
             let Some(sig) = sig else {
-                let help = did_you_mean(&workflow.name, cx.scope.workflows.keys().map(|k| k.as_str()));
+                let help = did_you_mean(
+                    &workflow.name,
+                    cx.scope.workflows.keys().map(|k| k.as_str()),
+                );
                 cx.report(UnknownWorkflow {
                     span: workflow.span,
                     name: workflow.name.to_string(),
@@ -174,7 +198,9 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
                 cx.check(k, None);
                 return None;
             };
-            cx.facts.refs.push((workflow.span, Target::Item(workflow.name.clone())));
+            cx.facts
+                .refs
+                .push((workflow.span, Target::Item(workflow.name.clone())));
             if sig.states.contains(&to.name) {
                 cx.facts.refs.push((
                     to.span,
@@ -193,7 +219,9 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
                 });
                 ok = false;
             }
-            let key_value = cx.constant_value(k, None, "the instance key").map(|(v, _)| v);
+            let key_value = cx
+                .constant_value(k, None, "the instance key")
+                .map(|(v, _)| v);
             ir::ExpectTarget::Transition {
                 workflow: workflow.name.clone(),
                 key: key_value.unwrap_or(Value::Absent),
@@ -203,21 +231,28 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
     };
     for option in &e.options {
         match option {
-            ExpectOption::Key(k) => key = cx.constant_value(k, None, "the expected key").map(|(v, _)| v),
-            ExpectOption::Count(c) => match cx.constant_value(c, Some(&Ty::Int), "the expected count") {
-                Some((Value::Int(n), _)) if n >= 0 => count = u64::try_from(n).ok(),
-                Some((v, _)) => {
-                    cx.report(TypeMismatch {
-                        span: c.span,
-                        expected: "a count of zero or more".into(),
-                        found: describe(&v),
-                        help: None,
-                    });
-                    ok = false;
+            ExpectOption::Key(k) => {
+                key = cx
+                    .constant_value(k, None, "the expected key")
+                    .map(|(v, _)| v)
+            }
+            ExpectOption::Count(c) => {
+                match cx.constant_value(c, Some(&Ty::Int), "the expected count") {
+                    Some((Value::Int(n), _)) if n >= 0 => count = u64::try_from(n).ok(),
+                    Some((v, _)) => {
+                        cx.report(TypeMismatch {
+                            span: c.span,
+                            expected: "a count of zero or more".into(),
+                            found: describe(&v),
+                            help: None,
+                        });
+                        ok = false;
+                    }
+                    None => ok = false,
                 }
-                None => ok = false,
-            },
-            ExpectOption::At(t) => match cx.constant_value(t, Some(&Ty::Time), "the expected time") {
+            }
+            ExpectOption::At(t) => match cx.constant_value(t, Some(&Ty::Time), "the expected time")
+            {
                 Some((Value::Time(ms), _)) => at = Some(ms),
                 Some((v, _)) => {
                     cx.report(TypeMismatch {

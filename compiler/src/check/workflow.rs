@@ -76,7 +76,10 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
             span: w.name.span,
             owner: format!("workflow `{}`", w.name.name),
             clause: "`start on` clause",
-            help: Some("say which event starts an instance: `start on d: DisputeReported by d.case_id`".into()),
+            help: Some(
+                "say which event starts an instance: `start on d: DisputeReported by d.case_id`"
+                    .into(),
+            ),
         });
         return finish(cx, None);
     };
@@ -123,7 +126,9 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                     span: clause_span(clause),
                     what: "a transition".into(),
                     place: format!("in final state `{}`", state.name.name),
-                    help: Some("a final state ends the instance; only `on enter` actions run there".into()),
+                    help: Some(
+                        "a final state ends the instance; only `on enter` actions run there".into(),
+                    ),
                 });
                 continue;
             }
@@ -183,7 +188,9 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                 }
                 StateClause::After(a) => {
                     let delay = match &a.delay {
-                        ast::Delay::Duration(e) => cx.constant_duration(e, "the deadline").map(ir::Delay::Duration),
+                        ast::Delay::Duration(e) => cx
+                            .constant_duration(e, "the deadline")
+                            .map(ir::Delay::Duration),
                         ast::Delay::Workdays(n, span) => {
                             if scope.calendar.is_none() {
                                 cx.report(WorkdaysWithoutCalendar { span: *span });
@@ -209,7 +216,10 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                         cx.report(NoAction {
                             span: a.span,
                             what: "this deadline".into(),
-                            help: Some("add `-> state` to move on, or an action such as `alert unit`".into()),
+                            help: Some(
+                                "add `-> state` to move on, or an action such as `alert unit`"
+                                    .into(),
+                            ),
                         });
                     }
                     let acts = actions(&mut cx, &a.actions, None);
@@ -218,7 +228,9 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                             edges.push((si, t as usize));
                         }
                         let label = match delay {
-                            ir::Delay::Duration(ms) => format!("after {}", crate::time::format_duration(ms)),
+                            ir::Delay::Duration(ms) => {
+                                format!("after {}", crate::time::format_duration(ms))
+                            }
                             ir::Delay::Workdays(n) => format!("after {n} workdays"),
                         };
                         timers.push(ir::Timer {
@@ -325,7 +337,10 @@ fn start_clause(cx: &mut ExprCx<'_>, m: &ast::EventMatch, span: Span) -> Option<
             span,
             owner: "`start on`".into(),
             clause: "instance key",
-            help: Some(format!("add `by` and the key field, such as `by {}`", example_key(m, &sig))),
+            help: Some(format!(
+                "add `by` and the key field, such as `by {}`",
+                example_key(m, &sig)
+            )),
         });
         return None;
     };
@@ -381,7 +396,11 @@ fn trigger(cx: &mut ExprCx<'_>, m: &ast::EventMatch, start: Option<&Start>) -> O
     }
     let key = match (&m.by, start) {
         (Some(by), _) => Some(cx.check(by, None)),
-        (None, Some(start)) => match start.key_field.as_ref().and_then(|f| sig.field(f).map(|r| (f, r))) {
+        (None, Some(start)) => match start
+            .key_field
+            .as_ref()
+            .and_then(|f| sig.field(f).map(|r| (f, r)))
+        {
             Some((f, r)) => {
                 cx.facts.refs.push((
                     m.ty.span,
@@ -394,14 +413,22 @@ fn trigger(cx: &mut ExprCx<'_>, m: &ast::EventMatch, start: Option<&Start>) -> O
                 let node = match r {
                     super::scope::FieldRef::Time => ir::Node::EventTime(EVENT),
                     super::scope::FieldRef::Id => ir::Node::EventId(EVENT),
-                    super::scope::FieldRef::Declared(i) => ir::Node::Field { slot: EVENT, field: i },
+                    super::scope::FieldRef::Declared(i) => ir::Node::Field {
+                        slot: EVENT,
+                        field: i,
+                    },
                 };
                 let id = cx.arena.push(node, ty.clone(), m.ty.span);
                 Some(Typed { id, ty, optional })
             }
             None => {
-                let key = start.key_field.clone().unwrap_or_else(|| SmolStr::new("key"));
-                let help = Some(format!("correlate it explicitly: `on {event} by <expression giving the {key}>`"));
+                let key = start
+                    .key_field
+                    .clone()
+                    .unwrap_or_else(|| SmolStr::new("key"));
+                let help = Some(format!(
+                    "correlate it explicitly: `on {event} by <expression giving the {key}>`"
+                ));
                 cx.report(NoCorrelation {
                     span: m.ty.span,
                     event: event.to_string(),

@@ -7,7 +7,7 @@
 mod render;
 mod suggest;
 
-pub use render::{Located, RenderFormat, render_json, render_human, summary_counts};
+pub use render::{Located, RenderFormat, render_human, render_json, summary_counts};
 pub use suggest::{did_you_mean, suggest};
 
 use miette::Diagnostic;
@@ -324,7 +324,10 @@ pub struct UnknownSeverity {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Error, Diagnostic)]
 #[error("unknown mode `{name}`")]
-#[diagnostic(code(vigil::unknown_mode), help("the only mode is `shadow`: `mode shadow`"))]
+#[diagnostic(
+    code(vigil::unknown_mode),
+    help("the only mode is `shadow`: `mode shadow`")
+)]
 pub struct UnknownMode {
     #[label("expected `shadow`")]
     pub span: Span,
@@ -681,7 +684,10 @@ pub struct RuleExpired {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Error, Diagnostic)]
 #[error("`await any {k} of` with {n} item{plural}")]
-#[diagnostic(code(vigil::bad_quorum), help("k must be between 1 and the number of items"))]
+#[diagnostic(
+    code(vigil::bad_quorum),
+    help("k must be between 1 and the number of items")
+)]
 pub struct BadQuorum {
     #[label("can never complete")]
     pub span: Span,

@@ -42,14 +42,19 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .filter(|(d, c)| {
             *d <= limit
                 || (c.len() >= 3 && lower.starts_with(&c.to_lowercase()))
-                || (c.len() > 3 && lower.len() >= 3 && (c.contains(&lower) || lower.contains(&c.to_lowercase())))
+                || (c.len() > 3
+                    && lower.len() >= 3
+                    && (c.contains(&lower) || lower.contains(&c.to_lowercase())))
         })
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
 }
 
 /// The help line for a misspelt name: "did you mean `x`?".
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     suggest(name, candidates).map(|s| format!("did you mean `{s}`?"))
 }
 

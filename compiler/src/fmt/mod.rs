@@ -26,8 +26,13 @@ pub enum FormatError {
 impl std::fmt::Display for FormatError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            FormatError::Syntax => f.write_str("the file has syntax errors; run `vigil check` to see them"),
-            FormatError::Unsound(why) => write!(f, "internal error: the formatter changed the rule set ({why})"),
+            FormatError::Syntax => {
+                f.write_str("the file has syntax errors; run `vigil check` to see them")
+            }
+            FormatError::Unsound(why) => write!(
+                f,
+                "internal error: the formatter changed the rule set ({why})"
+            ),
         }
     }
 }
@@ -121,8 +126,13 @@ fn format_parsed(text: &str, parsed: &ParsedFile) -> String {
         }
         let single_line = lines.len() == 1;
         if !out.is_empty() {
-            let blank_in_source = has_blank_line(text, prev_end, leading.get(first_leading).map_or(offset, |c| c.span.start) as usize);
-            let keep_tight = matches!(prev_single_line, Some((true, tag)) if single_line && tag == item.tag) && !blank_in_source;
+            let blank_in_source = has_blank_line(
+                text,
+                prev_end,
+                leading.get(first_leading).map_or(offset, |c| c.span.start) as usize,
+            );
+            let keep_tight = matches!(prev_single_line, Some((true, tag)) if single_line && tag == item.tag)
+                && !blank_in_source;
             if !keep_tight {
                 out.push('\n');
             }
@@ -167,9 +177,9 @@ fn format_parsed(text: &str, parsed: &ParsedFile) -> String {
         }
         emit_item(text, &lines, &inner, &mut out);
         prev_single_line = Some((single_line, item.tag));
-        prev_end = inner
-            .last()
-            .map_or(item_end as usize, |c| (c.span.end as usize).max(item_end as usize));
+        prev_end = inner.last().map_or(item_end as usize, |c| {
+            (c.span.end as usize).max(item_end as usize)
+        });
     }
     // Comments after the last item.
     let rest: Vec<_> = comments.collect();
@@ -202,10 +212,16 @@ fn emit_item(text: &str, lines: &[Line], comments: &[&crate::syntax::Comment], o
         let own_line = text[line_start..start].trim().is_empty();
         let body = comment_text(text, c);
         if own_line {
-            let next = lines.iter().position(|l| l.anchor as usize > start).unwrap_or(lines.len());
+            let next = lines
+                .iter()
+                .position(|l| l.anchor as usize > start)
+                .unwrap_or(lines.len());
             before[next].push(body);
         } else {
-            let prev = lines.iter().rposition(|l| (l.anchor as usize) < start).unwrap_or(0);
+            let prev = lines
+                .iter()
+                .rposition(|l| (l.anchor as usize) < start)
+                .unwrap_or(0);
             trailing[prev].push(body);
         }
     }
@@ -213,17 +229,29 @@ fn emit_item(text: &str, lines: &[Line], comments: &[&crate::syntax::Comment], o
         // Keep one blank line where the author left one between two lines of an item.
         if i > 0 {
             let prev = &lines[i - 1];
-            let from = text[prev.anchor as usize..].find('\n').map_or(text.len(), |p| prev.anchor as usize + p);
+            let from = text[prev.anchor as usize..]
+                .find('\n')
+                .map_or(text.len(), |p| prev.anchor as usize + p);
             let to = before[i]
                 .first()
-                .and_then(|_| comments.iter().find(|c| (c.span.start as usize) > prev.anchor as usize))
-                .map_or(line.anchor as usize, |c| (c.span.start as usize).min(line.anchor as usize));
+                .and_then(|_| {
+                    comments
+                        .iter()
+                        .find(|c| (c.span.start as usize) > prev.anchor as usize)
+                })
+                .map_or(line.anchor as usize, |c| {
+                    (c.span.start as usize).min(line.anchor as usize)
+                });
             if from < to && has_blank_line(text, from, to) {
                 out.push('\n');
             }
         }
         // A comment before a closing brace belongs inside the block.
-        let comment_indent = if line.text == "}" { line.indent + 1 } else { line.indent };
+        let comment_indent = if line.text == "}" {
+            line.indent + 1
+        } else {
+            line.indent
+        };
         for body in &before[i] {
             push_line(out, comment_indent, body);
         }
@@ -241,7 +269,11 @@ fn emit_item(text: &str, lines: &[Line], comments: &[&crate::syntax::Comment], o
 
 fn comment_text<'a>(text: &'a str, c: &crate::syntax::Comment) -> &'a str {
     let t = &text[c.span.range()];
-    if c.kind == CommentKind::Block { t } else { t.trim_end() }
+    if c.kind == CommentKind::Block {
+        t
+    } else {
+        t.trim_end()
+    }
 }
 
 /// Whether `text[from..to]` contains an empty line.
@@ -250,9 +282,11 @@ fn has_blank_line(text: &str, from: usize, to: usize) -> bool {
         return false;
     }
     let s = &text[from..to.min(text.len())];
-    s.split('\n').skip(1).collect::<Vec<_>>().split_last().is_some_and(|(_, middle)| {
-        middle.iter().any(|l| l.trim().is_empty())
-    })
+    s.split('\n')
+        .skip(1)
+        .collect::<Vec<_>>()
+        .split_last()
+        .is_some_and(|(_, middle)| middle.iter().any(|l| l.trim().is_empty()))
 }
 
 /// Parses the output again: same items (canonical text), same comments in the same order.
@@ -277,7 +311,9 @@ fn verify(input: &str, parsed: &ParsedFile, out: &str) -> Result<(), FormatError
             .collect()
     };
     if comments(input, parsed) != comments(out, &again) {
-        return Err(FormatError::Unsound("a comment was lost or moved out of order".into()));
+        return Err(FormatError::Unsound(
+            "a comment was lost or moved out of order".into(),
+        ));
     }
     Ok(())
 }

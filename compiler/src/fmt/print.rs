@@ -40,8 +40,16 @@ impl Printer {
         match &item.kind {
             ItemKind::Timezone(tz) => self.line(0, at, format!("timezone {}", string(tz))),
             ItemKind::Unit(u) => self.unit(u, item.span),
-            ItemKind::Calendar(c) => self.line(0, at, format!("calendar {} = file({})", c.name.name, string(&c.path))),
-            ItemKind::Zone(z) => self.line(0, at, format!("zone {} = geojson({})", z.name.name, string(&z.path))),
+            ItemKind::Calendar(c) => self.line(
+                0,
+                at,
+                format!("calendar {} = file({})", c.name.name, string(&c.path)),
+            ),
+            ItemKind::Zone(z) => self.line(
+                0,
+                at,
+                format!("zone {} = geojson({})", z.name.name, string(&z.path)),
+            ),
             ItemKind::Enum(e) => {
                 let variants: Vec<&str> = e.variants.iter().map(|v| v.name.as_str()).collect();
                 let one = format!("enum {} {{ {} }}", e.name.name, variants.join(", "));
@@ -63,7 +71,11 @@ impl Printer {
                 } else {
                     self.line(0, at, format!("event {} {{", e.name.name));
                     for f in &e.fields {
-                        self.line(1, f.span.start, format!("{}: {},", f.name.name, type_expr(&f.ty)));
+                        self.line(
+                            1,
+                            f.span.start,
+                            format!("{}: {},", f.name.name, type_expr(&f.ty)),
+                        );
                     }
                     self.close(0, item.span);
                 }
@@ -76,8 +88,15 @@ impl Printer {
                 self.line(0, at, format!("list {} = {source}", l.name.name));
             }
             ItemKind::Const(c) => {
-                let ty = c.ty.as_ref().map(|t| format!(": {}", type_expr(t))).unwrap_or_default();
-                self.line(0, at, format!("const {}{ty} = {}", c.name.name, expr(&c.value)));
+                let ty =
+                    c.ty.as_ref()
+                        .map(|t| format!(": {}", type_expr(t)))
+                        .unwrap_or_default();
+                self.line(
+                    0,
+                    at,
+                    format!("const {}{ty} = {}", c.name.name, expr(&c.value)),
+                );
             }
             ItemKind::Fn(f) => {
                 let params: Vec<String> = f
@@ -85,7 +104,12 @@ impl Printer {
                     .iter()
                     .map(|p| format!("{}: {}", p.name.name, type_expr(&p.ty)))
                     .collect();
-                let head = format!("fn {}({}) -> {} =", f.name.name, params.join(", "), type_expr(&f.ret));
+                let head = format!(
+                    "fn {}({}) -> {} =",
+                    f.name.name,
+                    params.join(", "),
+                    type_expr(&f.ret)
+                );
                 self.condition(0, at, &head, &f.body);
             }
             ItemKind::Rule(r) => self.rule(r, item.span),
@@ -95,15 +119,25 @@ impl Printer {
     }
 
     fn unit(&mut self, u: &Unit, span: Span) {
-        let display = u.display.as_ref().map(|d| format!(" {}", string(d))).unwrap_or_default();
+        let display = u
+            .display
+            .as_ref()
+            .map(|d| format!(" {}", string(d)))
+            .unwrap_or_default();
         match &u.sees {
             None => self.line(0, span.start, format!("unit {}{display}", u.name.name)),
-            Some(sees) if sees.is_empty() => self.line(0, span.start, format!("unit {}{display} {{}}", u.name.name)),
+            Some(sees) if sees.is_empty() => {
+                self.line(0, span.start, format!("unit {}{display} {{}}", u.name.name))
+            }
             Some(sees) => {
                 self.line(0, span.start, format!("unit {}{display} {{", u.name.name));
                 for s in sees {
                     let fields: Vec<&str> = s.fields.iter().map(|f| f.name.as_str()).collect();
-                    self.line(1, s.span.start, format!("sees {}.{{{}}}", s.event.name, fields.join(", ")));
+                    self.line(
+                        1,
+                        s.span.start,
+                        format!("sees {}.{{{}}}", s.event.name, fields.join(", ")),
+                    );
                 }
                 self.close(0, span);
             }
@@ -125,7 +159,11 @@ impl Printer {
         };
         self.line(indent, anchor, format!("{head} {}", expr(first)));
         for o in rest {
-            self.line(indent + 2, o.span.start, format!("{} {}", op.as_str(), expr(o)));
+            self.line(
+                indent + 2,
+                o.span.start,
+                format!("{} {}", op.as_str(), expr(o)),
+            );
         }
     }
 
@@ -134,16 +172,27 @@ impl Printer {
         for c in &r.clauses {
             match c {
                 RuleClause::Title(t) => self.line(1, t.span.start, format!("title {}", string(t))),
-                RuleClause::Severity(s) => self.line(1, s.span.start, format!("severity {}", s.name)),
+                RuleClause::Severity(s) => {
+                    self.line(1, s.span.start, format!("severity {}", s.name))
+                }
                 RuleClause::Mode(m) => self.line(1, m.span.start, format!("mode {}", m.name)),
-                RuleClause::Expires(e) => self.line(1, e.span.start, format!("expires {}", expr(e))),
+                RuleClause::Expires(e) => {
+                    self.line(1, e.span.start, format!("expires {}", expr(e)))
+                }
                 RuleClause::Tags(tags, s) => {
                     let t: Vec<String> = tags.iter().map(string).collect();
                     self.line(1, s.start, format!("tags [{}]", t.join(", ")));
                 }
                 RuleClause::Suppress(s) => {
-                    let by = s.by.as_ref().map(|b| format!(" by {}", expr(b))).unwrap_or_default();
-                    self.line(1, s.span.start, format!("suppress{by} for {}", expr(&s.duration)));
+                    let by =
+                        s.by.as_ref()
+                            .map(|b| format!(" by {}", expr(b)))
+                            .unwrap_or_default();
+                    self.line(
+                        1,
+                        s.span.start,
+                        format!("suppress{by} for {}", expr(&s.duration)),
+                    );
                 }
                 RuleClause::When(p) => self.pattern(p),
                 RuleClause::Action(a) => self.action(1, a),
@@ -271,7 +320,9 @@ impl Printer {
         self.line(0, span.start, format!("workflow {} {{", w.name.name));
         for c in &w.clauses {
             match c {
-                WorkflowClause::Title(t) => self.line(1, t.span.start, format!("title {}", string(t))),
+                WorkflowClause::Title(t) => {
+                    self.line(1, t.span.start, format!("title {}", string(t)))
+                }
                 WorkflowClause::Start(m, s) => {
                     let (head, cond) = match_head("start on", m);
                     let text = match cond {
@@ -308,14 +359,23 @@ impl Printer {
                         Some((c, tail)) => format!("{head} {}{tail}", expr(c)),
                         None => head,
                     };
-                    self.with_actions(2, t.span.start, format!("{head} -> {}", t.target.name), &t.actions);
+                    self.with_actions(
+                        2,
+                        t.span.start,
+                        format!("{head} -> {}", t.target.name),
+                        &t.actions,
+                    );
                 }
                 StateClause::After(a) => {
                     let delay = match &a.delay {
                         Delay::Duration(e) => expr(e),
                         Delay::Workdays(n, _) => format!("{n} workdays"),
                     };
-                    let arrow = a.target.as_ref().map(|t| format!(" -> {}", t.name)).unwrap_or_default();
+                    let arrow = a
+                        .target
+                        .as_ref()
+                        .map(|t| format!(" -> {}", t.name))
+                        .unwrap_or_default();
                     self.with_actions(2, a.span.start, format!("after {delay}{arrow}"), &a.actions);
                 }
                 StateClause::Await(a) => {
@@ -329,12 +389,18 @@ impl Printer {
                         .map(|m| {
                             let (head, cond) = match_head("", m);
                             match cond {
-                                Some((c, tail)) => format!("{} {}{tail}", head.trim_start(), expr(c)),
+                                Some((c, tail)) => {
+                                    format!("{} {}{tail}", head.trim_start(), expr(c))
+                                }
                                 None => head.trim_start().to_string(),
                             }
                         })
                         .collect();
-                    let one = format!("await {quorum} of {} -> {}", items.join(", "), a.target.name);
+                    let one = format!(
+                        "await {quorum} of {} -> {}",
+                        items.join(", "),
+                        a.target.name
+                    );
                     if one.len() + 2 * INDENT <= WIDTH {
                         self.with_actions(2, a.span.start, one, &a.actions);
                     } else {
@@ -344,7 +410,12 @@ impl Printer {
                             let sep = if i == last { "" } else { "," };
                             self.line(4, m.span.start, format!("{text}{sep}"));
                         }
-                        self.with_actions(3, a.target.span.start, format!("-> {}", a.target.name), &a.actions);
+                        self.with_actions(
+                            3,
+                            a.target.span.start,
+                            format!("-> {}", a.target.name),
+                            &a.actions,
+                        );
                     }
                 }
             }
@@ -364,8 +435,12 @@ impl Printer {
                     self.line(1, s.start, "events {");
                     for step in steps {
                         match step {
-                            TestStep::AdvanceBy(e, s) => self.line(2, s.start, format!("advance {}", expr(e))),
-                            TestStep::AdvanceTo(e, s) => self.line(2, s.start, format!("advance to {}", expr(e))),
+                            TestStep::AdvanceBy(e, s) => {
+                                self.line(2, s.start, format!("advance {}", expr(e)))
+                            }
+                            TestStep::AdvanceTo(e, s) => {
+                                self.line(2, s.start, format!("advance to {}", expr(e)))
+                            }
                             TestStep::Event(ev) => {
                                 let fields: Vec<String> = ev
                                     .fields
@@ -404,7 +479,10 @@ fn alert_text(a: &AlertAction) -> String {
     let units: Vec<&str> = a.units.iter().map(|u| u.name.as_str()).collect();
     let mut out = format!("alert {}", units.join(", "));
     let severity = a.severity.as_ref().map(|s| format!(" severity {}", s.name));
-    let message = a.message.as_ref().map(|m| format!(" message {}", string(m)));
+    let message = a
+        .message
+        .as_ref()
+        .map(|m| format!(" message {}", string(m)));
     let (first, second) = if a.message_first {
         (message, severity)
     } else {
@@ -420,7 +498,12 @@ fn expect_text(e: &Expect) -> String {
     let mut out = match &e.kind {
         ExpectKind::Alert(n) => format!("expect {no}alert {}", n.name),
         ExpectKind::Transition { workflow, key, to } => {
-            format!("expect {no}transition {} {} to {}", workflow.name, expr(key), to.name)
+            format!(
+                "expect {no}transition {} {} to {}",
+                workflow.name,
+                expr(key),
+                to.name
+            )
         }
     };
     for o in &e.options {
@@ -504,7 +587,9 @@ pub(crate) fn expr(e: &Expr) -> String {
 
 fn write_expr(e: &Expr, out: &mut String) {
     match &e.kind {
-        ExprKind::Int(t) | ExprKind::Float(t) | ExprKind::Duration(t) | ExprKind::Time(t) => out.push_str(t),
+        ExprKind::Int(t) | ExprKind::Float(t) | ExprKind::Duration(t) | ExprKind::Time(t) => {
+            out.push_str(t)
+        }
         ExprKind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         ExprKind::Str(s) => out.push_str(&string(s)),
         ExprKind::Name(n) => out.push_str(&n.name),

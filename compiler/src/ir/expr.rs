@@ -198,7 +198,11 @@ impl ExprArena {
     /// Adds a node. Operands must already be in the arena (ids only point backwards), which
     /// keeps evaluation order and the JIT's walk simple.
     pub fn push(&mut self, node: Node, ty: Ty, span: Span) -> ExprId {
-        debug_assert!(self.operands(&node).iter().all(|o| o.index() < self.nodes.len()));
+        debug_assert!(
+            self.operands(&node)
+                .iter()
+                .all(|o| o.index() < self.nodes.len())
+        );
         let id = ExprId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
         self.nodes.push((node, ty, span));
         id
@@ -218,7 +222,11 @@ impl ExprArena {
     }
 
     fn entry(&self, id: ExprId) -> &(Node, Ty, Span) {
-        static MISSING: (Node, Ty, Span) = (Node::Const(Value::Absent), Ty::Error, Span { start: 0, end: 0 });
+        static MISSING: (Node, Ty, Span) = (
+            Node::Const(Value::Absent),
+            Ty::Error,
+            Span { start: 0, end: 0 },
+        );
         self.nodes.get(id.index()).unwrap_or(&MISSING)
     }
 

@@ -113,8 +113,8 @@ fn int_rem(x: i64, y: i64) -> Result<i64, EvalError> {
 
 /// A comparison; false whenever either side is absent.
 pub fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
-    use std::cmp::Ordering;
     use Value::*;
+    use std::cmp::Ordering;
     let ord = match (a, b) {
         (Absent, _) | (_, Absent) => return false,
         (Int(x), Int(y)) => x.cmp(y),
@@ -128,7 +128,11 @@ pub fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
         (Enum(x), Enum(y)) => x.cmp(y),
         (Point(x), Point(y)) => {
             let same = x.lat == y.lat && x.lon == y.lon;
-            if same { Ordering::Equal } else { Ordering::Less }
+            if same {
+                Ordering::Equal
+            } else {
+                Ordering::Less
+            }
         }
         _ => return false,
     };
@@ -159,8 +163,12 @@ pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
     }
     use Value::*;
     Ok(match (f, args) {
-        (Builtin::Len, [Str(s)]) => Int(i64::try_from(s.chars().count()).map_err(|_| EvalError::Overflow)?),
-        (Builtin::Len, [Set(s)]) => Int(i64::try_from(s.items.len()).map_err(|_| EvalError::Overflow)?),
+        (Builtin::Len, [Str(s)]) => {
+            Int(i64::try_from(s.chars().count()).map_err(|_| EvalError::Overflow)?)
+        }
+        (Builtin::Len, [Set(s)]) => {
+            Int(i64::try_from(s.items.len()).map_err(|_| EvalError::Overflow)?)
+        }
         (Builtin::Lower, [Str(s)]) => Str(Arc::from(s.to_lowercase())),
         (Builtin::Upper, [Str(s)]) => Str(Arc::from(s.to_uppercase())),
         (Builtin::Contains, [Str(s), Str(p)]) => Bool(s.contains(&**p)),
@@ -170,10 +178,18 @@ pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
         (Builtin::Abs, [Float(x)]) => Float(x.abs()),
         (Builtin::Abs, [Duration(d)]) => Duration(d.checked_abs().ok_or(EvalError::Overflow)?),
         (Builtin::Min, [a, b]) => {
-            if compare(super::expr::BinOp::Le, a, b) { a.clone() } else { b.clone() }
+            if compare(super::expr::BinOp::Le, a, b) {
+                a.clone()
+            } else {
+                b.clone()
+            }
         }
         (Builtin::Max, [a, b]) => {
-            if compare(super::expr::BinOp::Ge, a, b) { a.clone() } else { b.clone() }
+            if compare(super::expr::BinOp::Ge, a, b) {
+                a.clone()
+            } else {
+                b.clone()
+            }
         }
         (Builtin::Float, [Int(i)]) => Float(*i as f64),
         (Builtin::Float, [Float(x)]) => Float(*x),
@@ -191,7 +207,10 @@ pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
             Int(i64::from(local(*t, tz)?.weekday().to_monday_one_offset()))
         }
         (Builtin::Distance, [Point(p), Point(q)]) => Float(haversine(*p, *q)),
-        (Builtin::Point, [Float(lat), Float(lon)]) => Point(super::value::Point { lat: *lat, lon: *lon }),
+        (Builtin::Point, [Float(lat), Float(lon)]) => Point(super::value::Point {
+            lat: *lat,
+            lon: *lon,
+        }),
         _ => Absent,
     })
 }
@@ -234,14 +253,26 @@ mod tests {
 
     #[test]
     fn arithmetic_follows_spec_section_3() {
-        assert_eq!(binary(BinOp::Add, &Value::Int(i64::MAX), &Value::Int(1)), Err(EvalError::Overflow));
-        assert_eq!(binary(BinOp::Div, &Value::Int(1), &Value::Int(0)), Err(EvalError::DivisionByZero));
-        assert_eq!(binary(BinOp::Div, &Value::Int(i64::MIN), &Value::Int(-1)), Err(EvalError::Overflow));
+        assert_eq!(
+            binary(BinOp::Add, &Value::Int(i64::MAX), &Value::Int(1)),
+            Err(EvalError::Overflow)
+        );
+        assert_eq!(
+            binary(BinOp::Div, &Value::Int(1), &Value::Int(0)),
+            Err(EvalError::DivisionByZero)
+        );
+        assert_eq!(
+            binary(BinOp::Div, &Value::Int(i64::MIN), &Value::Int(-1)),
+            Err(EvalError::Overflow)
+        );
         assert_eq!(
             binary(BinOp::Sub, &Value::Time(10_000), &Value::Time(4_000)),
             Ok(Value::Duration(6_000))
         );
-        assert_eq!(binary(BinOp::Add, &Value::Absent, &Value::Int(1)), Ok(Value::Absent));
+        assert_eq!(
+            binary(BinOp::Add, &Value::Absent, &Value::Int(1)),
+            Ok(Value::Absent)
+        );
     }
 
     #[test]
@@ -254,8 +285,14 @@ mod tests {
 
     #[test]
     fn distance_and_polygons() {
-        let a = Point { lat: 22.5, lon: 114.0 };
-        let b = Point { lat: 22.5, lon: 114.01 };
+        let a = Point {
+            lat: 22.5,
+            lon: 114.0,
+        };
+        let b = Point {
+            lat: 22.5,
+            lon: 114.01,
+        };
         let d = haversine(a, b);
         assert!((d - 1028.0).abs() < 5.0, "{d}");
         let square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];

@@ -144,10 +144,9 @@ impl Value {
             (Value::Str(a), Value::Str(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Value::Time(a), Value::Time(b)) | (Value::Duration(a), Value::Duration(b)) => a.cmp(b),
             (Value::Enum(a), Value::Enum(b)) => a.cmp(b),
-            (Value::Point(a), Value::Point(b)) => a
-                .lat
-                .total_cmp(&b.lat)
-                .then(a.lon.total_cmp(&b.lon)),
+            (Value::Point(a), Value::Point(b)) => {
+                a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
+            }
             (Value::Set(a), Value::Set(b)) => a.items.len().cmp(&b.items.len()),
             (Value::Absent, Value::Absent) => Ordering::Equal,
             _ => self.rank().cmp(&other.rank()),

@@ -40,7 +40,8 @@ pub fn parse_file(text: &str) -> ParsedFile {
             );
             continue;
         };
-        file.items.push(parse_chunk(text, chunk, tag, &file.comments));
+        file.items
+            .push(parse_chunk(text, chunk, tag, &file.comments));
     }
     file
 }
@@ -102,14 +103,26 @@ fn name_after_keyword(source: &str, tag: ItemTag) -> Option<Ident> {
 fn docs_before(text: &str, start: usize, comments: &[super::Comment]) -> Option<String> {
     let mut lines = Vec::new();
     let mut cursor = start;
-    for c in comments.iter().rev().filter(|c| (c.span.end as usize) <= start) {
+    for c in comments
+        .iter()
+        .rev()
+        .filter(|c| (c.span.end as usize) <= start)
+    {
         let between = &text[c.span.end as usize..cursor];
-        if c.kind != CommentKind::Doc || !between.trim().is_empty() || between.matches('\n').count() > 1 {
+        if c.kind != CommentKind::Doc
+            || !between.trim().is_empty()
+            || between.matches('\n').count() > 1
+        {
             break;
         }
         let body = &text[c.span.range()];
         let body = body.trim_start_matches("///");
-        lines.push(body.strip_prefix(' ').unwrap_or(body).trim_end().to_string());
+        lines.push(
+            body.strip_prefix(' ')
+                .unwrap_or(body)
+                .trim_end()
+                .to_string(),
+        );
         cursor = c.span.start as usize;
     }
     if lines.is_empty() {
@@ -194,7 +207,12 @@ fn syntax_error(source: &str, rule: Rule, significant: usize) -> Diag {
         }
     }
     if let pest::error::ErrorVariant::ParsingError { positives, .. } = &err.variant {
-        expected.extend(positives.iter().filter_map(|r| describe_rule(*r)).map(str::to_string));
+        expected.extend(
+            positives
+                .iter()
+                .filter_map(|r| describe_rule(*r))
+                .map(str::to_string),
+        );
     }
     expected.sort();
     expected.dedup();
@@ -206,10 +224,16 @@ fn syntax_error(source: &str, rule: Rule, significant: usize) -> Diag {
     let found = found_at(source, pos);
     let (message, label) = match expected.as_slice() {
         [] => (format!("unexpected {found}"), "unexpected here".to_string()),
-        [one] => (format!("expected {one}, found {found}"), format!("expected {one}")),
+        [one] => (
+            format!("expected {one}, found {found}"),
+            format!("expected {one}"),
+        ),
         many => {
             let list = many.join(", ");
-            (format!("expected one of {list}; found {found}"), "unexpected here".to_string())
+            (
+                format!("expected one of {list}; found {found}"),
+                "unexpected here".to_string(),
+            )
         }
     };
     let end = source[pos..]
@@ -274,17 +298,25 @@ fn syntax_help(source: &str, pos: usize, expected: &[String]) -> Option<String> 
     if rest.starts_with('!') && !rest.starts_with("!=") {
         return Some("write `not`".into());
     }
-    let mut words = before.rsplit(|c: char| c.is_whitespace()).filter(|w| !w.is_empty());
+    let mut words = before
+        .rsplit(|c: char| c.is_whitespace())
+        .filter(|w| !w.is_empty());
     let (prev, prev2) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
     let is_name = |w: &str| !w.is_empty() && w.chars().all(|c| c == '_' || c.is_alphanumeric());
     if expected.iter().any(|e| e == "`->`") && rest.starts_with(|c: char| c.is_alphabetic()) {
-        return Some(format!("a transition needs an arrow: `-> {}`", found_word(rest)));
+        return Some(format!(
+            "a transition needs an arrow: `-> {}`",
+            found_word(rest)
+        ));
     }
     if is_name(prev)
         && rest.starts_with(|c: char| c.is_alphabetic())
         && matches!(prev2, "when" | "then" | "not" | "on" | "of" | "start")
     {
-        return Some(format!("a binding takes a colon: `{prev}: {}`", found_word(rest)));
+        return Some(format!(
+            "a binding takes a colon: `{prev}: {}`",
+            found_word(rest)
+        ));
     }
     if rest.starts_with('\'') {
         return Some("strings use double quotes".into());
@@ -318,8 +350,8 @@ fn describe_literal(token: &str) -> Option<String> {
     match token {
         "\"" | "\\" | "{{" | "}}" | "." | "T" | "t" | "Z" | "z" | "ms" | "d" | "h" | "m" | "s"
         | "_" | "/*" | "//" | "\u{feff}" => None,
-        "!=" | "%" | "*" | "+" | "-" | "/" | "<=" | "<" | "==" | ">=" | ">" | "??" | "and" | "or"
-        | "in" | "not" => Some("an operator".into()),
+        "!=" | "%" | "*" | "+" | "-" | "/" | "<=" | "<" | "==" | ">=" | ">" | "??" | "and"
+        | "or" | "in" | "not" => Some("an operator".into()),
         _ => Some(format!("`{token}`")),
     }
 }
@@ -542,7 +574,11 @@ fn build_item(pair: P<'_>) -> Item {
                     _ => {}
                 }
             }
-            ItemKind::Unit(Unit { name, display, sees })
+            ItemKind::Unit(Unit {
+                name,
+                display,
+                sees,
+            })
         }
         Rule::calendar_item | Rule::zone_item => {
             let name = it.next().map(ident).unwrap_or_else(missing_ident);
@@ -576,7 +612,10 @@ fn build_item(pair: P<'_>) -> Item {
                     let mut parts = inner(f);
                     FieldDecl {
                         name: parts.next().map(ident).unwrap_or_else(missing_ident),
-                        ty: parts.next().map(type_expr).unwrap_or_else(|| missing_type(s)),
+                        ty: parts
+                            .next()
+                            .map(type_expr)
+                            .unwrap_or_else(|| missing_type(s)),
                         span: s,
                     }
                 })
@@ -586,12 +625,12 @@ fn build_item(pair: P<'_>) -> Item {
         Rule::list_item => {
             let name = it.next().map(ident).unwrap_or_else(missing_ident);
             let source = match it.next() {
-                Some(p) if p.as_rule() == Rule::file_source => ListSource::File(
-                    inner(p).next().map(string).unwrap_or(StrLit {
+                Some(p) if p.as_rule() == Rule::file_source => {
+                    ListSource::File(inner(p).next().map(string).unwrap_or(StrLit {
                         raw: SmolStr::default(),
                         span: sp,
-                    }),
-                ),
+                    }))
+                }
                 Some(p) => ListSource::Literal(build_expr(p)),
                 None => ListSource::Literal(missing_expr()),
             };
@@ -620,7 +659,10 @@ fn build_item(pair: P<'_>) -> Item {
                         let mut parts = inner(p);
                         params.push(Param {
                             name: parts.next().map(ident).unwrap_or_else(missing_ident),
-                            ty: parts.next().map(type_expr).unwrap_or_else(|| missing_type(sp)),
+                            ty: parts
+                                .next()
+                                .map(type_expr)
+                                .unwrap_or_else(|| missing_type(sp)),
                         });
                     }
                     Rule::type_expr => ret = type_expr(p),
@@ -645,15 +687,18 @@ fn build_item(pair: P<'_>) -> Item {
             let name = it.next().map(ident).unwrap_or_else(missing_ident);
             let clauses = it
                 .map(|p| match p.as_rule() {
-                    Rule::title_clause => WorkflowClause::Title(
-                        inner(p).next().map(string).unwrap_or(StrLit {
+                    Rule::title_clause => {
+                        WorkflowClause::Title(inner(p).next().map(string).unwrap_or(StrLit {
                             raw: SmolStr::default(),
                             span: sp,
-                        }),
-                    ),
+                        }))
+                    }
                     Rule::start_clause => {
                         let s = span(&p);
-                        let m = inner(p).next().map(event_match).unwrap_or_else(|| missing_match(s));
+                        let m = inner(p)
+                            .next()
+                            .map(event_match)
+                            .unwrap_or_else(|| missing_match(s));
                         WorkflowClause::Start(m, s)
                     }
                     _ => WorkflowClause::State(state_decl(p)),
@@ -735,9 +780,12 @@ fn rule_clause(pair: P<'_>) -> RuleClause {
             RuleClause::Mode(inner(pair).next().map(ident).unwrap_or_else(missing_ident))
         }
         Rule::tags_clause => RuleClause::Tags(inner(pair).map(string).collect(), sp),
-        Rule::expires_clause => {
-            RuleClause::Expires(inner(pair).next().map(build_expr).unwrap_or_else(missing_expr))
-        }
+        Rule::expires_clause => RuleClause::Expires(
+            inner(pair)
+                .next()
+                .map(build_expr)
+                .unwrap_or_else(missing_expr),
+        ),
         Rule::suppress_clause => {
             let exprs: Vec<Expr> = inner(pair).map(build_expr).collect();
             let (by, duration) = match <[Expr; 2]>::try_from(exprs) {
@@ -873,7 +921,10 @@ fn action(pair: P<'_>) -> Action {
                 span: sp,
             })
         }
-        _ => Action::Start(inner(pair).next().map(ident).unwrap_or_else(missing_ident), sp),
+        _ => Action::Start(
+            inner(pair).next().map(ident).unwrap_or_else(missing_ident),
+            sp,
+        ),
     }
 }
 
@@ -921,7 +972,10 @@ fn state_clause(pair: P<'_>) -> StateClause {
         Rule::on_enter => StateClause::OnEnter(inner(pair).map(action).collect(), sp),
         Rule::on_transition => {
             let mut it = inner(pair);
-            let event = it.next().map(event_match).unwrap_or_else(|| missing_match(sp));
+            let event = it
+                .next()
+                .map(event_match)
+                .unwrap_or_else(|| missing_match(sp));
             let (target, actions) = arrow_and_actions(it);
             StateClause::On(OnTransition {
                 event,
@@ -956,7 +1010,9 @@ fn state_clause(pair: P<'_>) -> StateClause {
                         {
                             let k = q.into_inner().find(|c| c.as_rule() == Rule::int_lit);
                             quorum = match k {
-                                Some(k) => Quorum::Any(k.as_str().parse().unwrap_or(u32::MAX), span(&k)),
+                                Some(k) => {
+                                    Quorum::Any(k.as_str().parse().unwrap_or(u32::MAX), span(&k))
+                                }
                                 None => Quorum::Any(0, sp),
                             };
                         }
@@ -1038,7 +1094,8 @@ fn test_clause(pair: P<'_>) -> TestClause {
                         Rule::expect_option => {
                             if let Some(o) = inner(p).next() {
                                 let r = o.as_rule();
-                                let e = inner(o).next().map(build_expr).unwrap_or_else(missing_expr);
+                                let e =
+                                    inner(o).next().map(build_expr).unwrap_or_else(missing_expr);
                                 options.push(match r {
                                     Rule::expect_key => ExpectOption::Key(e),
                                     Rule::expect_count => ExpectOption::Count(e),
@@ -1077,7 +1134,10 @@ fn test_clause(pair: P<'_>) -> TestClause {
 fn build_expr(pair: P<'_>) -> Expr {
     let sp = span(&pair);
     match pair.as_rule() {
-        Rule::expr => inner(pair).next().map(build_expr).unwrap_or_else(missing_expr),
+        Rule::expr => inner(pair)
+            .next()
+            .map(build_expr)
+            .unwrap_or_else(missing_expr),
         Rule::or_expr | Rule::and_expr | Rule::coalesce_expr | Rule::add_expr | Rule::mul_expr => {
             let fixed = match pair.as_rule() {
                 Rule::or_expr => Some(BinaryOp::Or),
@@ -1177,7 +1237,10 @@ fn build_expr(pair: P<'_>) -> Expr {
         }
         Rule::paren => Expr {
             kind: ExprKind::Paren(Box::new(
-                inner(pair).next().map(build_expr).unwrap_or_else(missing_expr),
+                inner(pair)
+                    .next()
+                    .map(build_expr)
+                    .unwrap_or_else(missing_expr),
             )),
             span: sp,
         },

@@ -207,14 +207,18 @@ mod tests {
 
     #[test]
     fn splits_items_and_keeps_comments() {
-        let text = "// head\nunit a \"A\"\n/// doc\nevent E { rule: str }\nrule r { when e: E alert a }\n";
+        let text =
+            "// head\nunit a \"A\"\n/// doc\nevent E { rule: str }\nrule r { when e: E alert a }\n";
         let got = tags(text);
         assert_eq!(
             got,
             vec![
                 (Some(ItemTag::Unit), "unit a \"A\"".to_string()),
                 (Some(ItemTag::Event), "event E { rule: str }".to_string()),
-                (Some(ItemTag::Rule), "rule r { when e: E alert a }".to_string()),
+                (
+                    Some(ItemTag::Rule),
+                    "rule r { when e: E alert a }".to_string()
+                ),
             ]
         );
         let s = split(text);

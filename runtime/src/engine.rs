@@ -1,0 +1,524 @@
+//! The engine: event time (lateness buffer, watermark, timers), dispatch of events to rules
+//! and workflows in declaration order, and the records they produce (SPEC §7).
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::sync::Arc;
+
+use vigil_compiler::ir::{EventTypeId, Program, Value};
+
+use crate::ingest::{self, Interner, Reject, RejectKind, Schema};
+use crate::interp::{EvalError, Tables};
+use crate::record::Record;
+use crate::row::{Event, Key, Row};
+use crate::rules::RuleState;
+use crate::workflow::WorkflowState;
+
+/// Options of an engine. `Default` gives the CLI's defaults.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// How long to wait for out-of-order events, in milliseconds (SPEC §7 `--lateness`).
+    pub lateness: i64,
+    /// The most keys a rule keeps state for; beyond it, events for new keys are dropped by
+    /// that rule and an overflow record says so.
+    pub max_keys_per_rule: usize,
+}
+
+impl Default for EngineConfig {
+    fn default() -> EngineConfig {
+        EngineConfig {
+            lateness: 0,
+            max_keys_per_rule: 1_000_000,
+        }
+    }
+}
+
+/// Counters for the run summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Events accepted into the engine.
+    pub accepted: u64,
+    /// Events processed by the rules (accepted events once released, plus derived ones).
+    pub processed: u64,
+    /// Events emitted by rules and processed.
+    pub derived: u64,
+    /// Rejected input lines, by reason (late events included).
+    pub rejected: BTreeMap<RejectKind, u64>,
+    /// Alert records written (shadow ones not included).
+    pub alerts: u64,
+    /// Alert records of rules in `mode shadow`.
+    pub shadow_alerts: u64,
+    /// Firings suppressed by `suppress ... for`.
+    pub suppressed: u64,
+    /// Workflow transition records written (starts included).
+    pub transitions: u64,
+    /// Conditions that were false because of an overflow or a division by zero.
+    pub eval_errors: BTreeMap<&'static str, u64>,
+    /// Events a window or sequence skipped because their key or aggregated value was absent.
+    pub key_absent: u64,
+    /// Start events ignored because an instance with their key was live.
+    pub duplicate_starts: u64,
+    /// Events dropped by a rule at its key cap (each with an overflow record).
+    pub overflows: u64,
+}
+
+impl Stats {
+    /// All rejected lines.
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// What a timer does when it fires.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TimerKind {
+    /// The deadline of a sequence match waiting for an absence (`then not` last).
+    Absence { rule: usize, key: Key, id: u64 },
+    /// An `after` clause of a workflow state, for the instance's entry `generation`.
+    Workflow {
+        workflow: usize,
+        key: Key,
+        generation: u64,
+        timer: usize,
+    },
+    /// Drop a window's or sequence's state for `key` if it has expired (no output).
+    Evict { rule: usize, key: Key },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Timer {
+    pub due: i64,
+    /// Declaration order of the rule or workflow.
+    pub order: u32,
+    pub key_bytes: Vec<u8>,
+    pub seq: u64,
+    pub kind: TimerKind,
+}
+
+impl PartialEq for Timer {
+    fn eq(&self, other: &Timer) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Timer {}
+impl PartialOrd for Timer {
+    fn partial_cmp(&self, other: &Timer) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Timer {
+    /// (due time, declaration order, key in byte order, creation order): SPEC §7.
+    fn cmp(&self, other: &Timer) -> Ordering {
+        (self.due, self.order, &self.key_bytes, self.seq).cmp(&(
+            other.due,
+            other.order,
+            &other.key_bytes,
+            other.seq,
+        ))
+    }
+}
+
+/// A buffered event, released in (time, arrival) order.
+struct Buffered {
+    time: i64,
+    arrival: u64,
+    row: Row,
+}
+
+impl PartialEq for Buffered {
+    fn eq(&self, other: &Buffered) -> bool {
+        (self.time, self.arrival) == (other.time, other.arrival)
+    }
+}
+impl Eq for Buffered {}
+impl PartialOrd for Buffered {
+    fn partial_cmp(&self, other: &Buffered) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Buffered {
+    fn cmp(&self, other: &Buffered) -> Ordering {
+        (self.time, self.arrival).cmp(&(other.time, other.arrival))
+    }
+}
+
+/// Who reads an event type, in declaration order.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Consumer {
+    Rule(usize),
+    Workflow(usize),
+}
+
+/// A compiled rule set running over a stream of events.
+///
+/// Push events (raw JSON lines or typed rows), move the watermark, and take the records that
+/// came out. Replaying the same input gives the same records in the same order.
+pub struct Engine {
+    pub(crate) program: Arc<Program>,
+    pub(crate) tables: Tables,
+    pub(crate) config: EngineConfig,
+    schema: Schema,
+    interner: Interner,
+    pub(crate) stats: Stats,
+    pub(crate) records: Vec<Record>,
+    pub(crate) fingerprint: Arc<str>,
+    /// Names as shared strings, for records.
+    pub(crate) rule_names: Vec<Arc<str>>,
+    pub(crate) unit_names: Vec<Arc<str>>,
+    pub(crate) workflow_names: Vec<Arc<str>>,
+    pub(crate) event_names: Vec<Arc<str>>,
+    consumers: Vec<Vec<Consumer>>,
+    pub(crate) rules: Vec<RuleState>,
+    pub(crate) workflows: Vec<WorkflowState>,
+    // Event time.
+    max_seen: Option<i64>,
+    watermark: i64,
+    arrivals: u64,
+    buffer: BinaryHeap<Reverse<Buffered>>,
+    pub(crate) timers: BinaryHeap<Reverse<Timer>>,
+    timer_seq: u64,
+    pub(crate) derived: VecDeque<Row>,
+    lines: u64,
+    /// Numbers for sequence matches waiting for an absence, and for workflow state entries.
+    pub(crate) timer_ids: u64,
+    pub(crate) generations: u64,
+}
+
+/// The result of pushing one input line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pushed {
+    /// Accepted (it may still be waiting in the lateness buffer).
+    Accepted,
+    /// An empty or blank line: skipped, but counted for line numbers.
+    Blank,
+    /// Not accepted: written to the rejects output with this reason.
+    Rejected(Reject),
+}
+
+impl Engine {
+    /// An engine for `program`, with no events seen yet.
+    pub fn new(program: Arc<Program>, config: EngineConfig) -> Engine {
+        let mut consumers: Vec<Vec<(u32, Consumer)>> = vec![Vec::new(); program.events.len()];
+        for (i, r) in program.rules.iter().enumerate() {
+            let mut types = r.pattern.event_types();
+            types.sort_unstable();
+            types.dedup();
+            for t in types {
+                if let Some(list) = consumers.get_mut(t as usize) {
+                    list.push((r.origin.order, Consumer::Rule(i)));
+                }
+            }
+        }
+        for (i, w) in program.workflows.iter().enumerate() {
+            for t in crate::workflow::event_types(w) {
+                if let Some(list) = consumers.get_mut(t as usize) {
+                    list.push((w.origin.order, Consumer::Workflow(i)));
+                }
+            }
+        }
+        let consumers = consumers
+            .into_iter()
+            .map(|mut l| {
+                l.sort_by_key(|(order, _)| *order);
+                l.into_iter().map(|(_, c)| c).collect()
+            })
+            .collect();
+        Engine {
+            tables: Tables::new(&program),
+            schema: Schema::new(&program),
+            interner: Interner::default(),
+            stats: Stats::default(),
+            records: Vec::new(),
+            fingerprint: Arc::from(program.fingerprint.as_str()),
+            rule_names: program
+                .rules
+                .iter()
+                .map(|r| Arc::from(r.name.as_str()))
+                .collect(),
+            unit_names: program
+                .units
+                .iter()
+                .map(|u| Arc::from(u.name.as_str()))
+                .collect(),
+            workflow_names: program
+                .workflows
+                .iter()
+                .map(|w| Arc::from(w.name.as_str()))
+                .collect(),
+            event_names: program
+                .events
+                .iter()
+                .map(|e| Arc::from(e.name.as_str()))
+                .collect(),
+            consumers,
+            rules: program.rules.iter().map(RuleState::new).collect(),
+            workflows: program
+                .workflows
+                .iter()
+                .map(|_| WorkflowState::default())
+                .collect(),
+            max_seen: None,
+            watermark: i64::MIN,
+            arrivals: 0,
+            buffer: BinaryHeap::new(),
+            timers: BinaryHeap::new(),
+            timer_seq: 0,
+            derived: VecDeque::new(),
+            lines: 0,
+            timer_ids: 0,
+            generations: 0,
+            program,
+            config,
+        }
+    }
+
+    /// The program this engine runs.
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
+    /// The counters so far.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The current watermark (`i64::MIN` before the first event).
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// Pushes the next input line (JSON); line numbers count every line pushed.
+    pub fn push_line(&mut self, line: &[u8]) -> Pushed {
+        self.lines += 1;
+        let line_no = self.lines;
+        if line.iter().all(u8::is_ascii_whitespace) {
+            return Pushed::Blank;
+        }
+        match ingest::decode(&self.schema, &mut self.interner, line, line_no) {
+            Ok(row) => match self.push_row(row) {
+                Ok(()) => Pushed::Accepted,
+                Err(r) => Pushed::Rejected(r),
+            },
+            Err(r) => {
+                *self.stats.rejected.entry(r.kind).or_insert(0) += 1;
+                Pushed::Rejected(r)
+            }
+        }
+    }
+
+    /// Number of lines pushed so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Pushes a typed event. An event older than the watermark is rejected as late.
+    pub fn push_row(&mut self, row: Row) -> Result<(), Reject> {
+        if row.time < self.watermark {
+            *self.stats.rejected.entry(RejectKind::Late).or_insert(0) += 1;
+            return Err(Reject {
+                kind: RejectKind::Late,
+                detail: format!(
+                    "time {} is before the watermark {}",
+                    vigil_compiler::time::format_time(row.time, &self.tables.tz),
+                    vigil_compiler::time::format_time(self.watermark, &self.tables.tz)
+                ),
+            });
+        }
+        self.stats.accepted += 1;
+        self.arrivals += 1;
+        let time = row.time;
+        self.buffer.push(Reverse(Buffered {
+            time,
+            arrival: self.arrivals,
+            row,
+        }));
+        let max = self.max_seen.map_or(time, |m| m.max(time));
+        self.max_seen = Some(max);
+        self.advance(max.saturating_sub(self.config.lateness));
+        Ok(())
+    }
+
+    /// Moves the watermark to `to` (never back), releasing buffered events and firing timers
+    /// due up to it.
+    pub fn advance_to(&mut self, to: i64) {
+        self.advance(to);
+    }
+
+    /// End of input (SPEC §7): the watermark becomes the greatest event time seen, releasing
+    /// every buffered event and firing the timers due by then.
+    pub fn finish(&mut self) {
+        if let Some(max) = self.max_seen {
+            self.advance(max);
+        }
+    }
+
+    /// The greatest event time accepted so far.
+    pub fn max_time_seen(&self) -> Option<i64> {
+        self.max_seen
+    }
+
+    /// The records produced since the last `take_records`, without taking them.
+    pub fn peek_records(&self) -> &[Record] {
+        &self.records
+    }
+
+    /// Takes the records produced since the last call.
+    pub fn take_records(&mut self) -> Vec<Record> {
+        std::mem::take(&mut self.records)
+    }
+
+    /// Deadlines that are still to come: absence deadlines and workflow timers.
+    pub fn pending_deadlines(&self) -> usize {
+        self.timers
+            .iter()
+            .filter(|Reverse(t)| self.timer_is_live(t))
+            .count()
+    }
+
+    fn advance(&mut self, to: i64) {
+        if to <= self.watermark {
+            return;
+        }
+        self.watermark = to;
+        loop {
+            let next_timer = self.timers.peek().map(|Reverse(t)| t.due);
+            let next_event = self.buffer.peek().map(|Reverse(b)| b.time);
+            match (next_timer, next_event) {
+                // At one instant, timers run before events (SPEC §7).
+                (Some(t), e) if t <= to && e.is_none_or(|e| t <= e) => {
+                    if let Some(Reverse(timer)) = self.timers.pop() {
+                        self.fire_timer(timer);
+                        self.drain_derived();
+                    }
+                }
+                (_, Some(e)) if e <= to => {
+                    if let Some(Reverse(b)) = self.buffer.pop() {
+                        self.process(Arc::new(b.row));
+                        self.drain_derived();
+                    }
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Runs every consumer of `event`'s type, in declaration order.
+    pub(crate) fn process(&mut self, event: Event) {
+        self.stats.processed += 1;
+        let consumers = self
+            .consumers
+            .get(event.ty as usize)
+            .cloned()
+            .unwrap_or_default();
+        for c in consumers {
+            match c {
+                Consumer::Rule(r) => self.rule_event(r, &event),
+                Consumer::Workflow(w) => self.workflow_event(w, &event),
+            }
+        }
+    }
+
+    fn drain_derived(&mut self) {
+        while let Some(row) = self.derived.pop_front() {
+            self.stats.derived += 1;
+            self.process(Arc::new(row));
+        }
+    }
+
+    pub(crate) fn schedule(&mut self, due: i64, order: u32, key: &Key, kind: TimerKind) {
+        self.timer_seq += 1;
+        self.timers.push(Reverse(Timer {
+            due,
+            order,
+            key_bytes: key.sort_bytes(),
+            seq: self.timer_seq,
+            kind,
+        }));
+    }
+
+    fn fire_timer(&mut self, timer: Timer) {
+        match timer.kind {
+            TimerKind::Absence { rule, key, id } => self.absence_deadline(rule, key, id, timer.due),
+            TimerKind::Workflow {
+                workflow,
+                key,
+                generation,
+                timer: index,
+            } => self.workflow_timer(workflow, key, generation, index, timer.due),
+            TimerKind::Evict { rule, key } => self.evict(rule, key, timer.due),
+        }
+    }
+
+    fn timer_is_live(&self, t: &Timer) -> bool {
+        match &t.kind {
+            TimerKind::Absence { rule, key, id } => self.absence_is_live(*rule, key, *id),
+            TimerKind::Workflow {
+                workflow,
+                key,
+                generation,
+                ..
+            } => self.workflow_timer_is_live(*workflow, key, *generation),
+            TimerKind::Evict { .. } => false,
+        }
+    }
+
+    /// Counts an evaluation error (the condition is then false).
+    pub(crate) fn eval_error(&mut self, e: EvalError) {
+        *self.stats.eval_errors.entry(e.as_str()).or_insert(0) += 1;
+    }
+
+    /// Evaluates a condition; errors make it false and are counted.
+    pub(crate) fn test(
+        &mut self,
+        arena: &vigil_compiler::ir::ExprArena,
+        id: vigil_compiler::ir::ExprId,
+        ctx: &crate::interp::Ctx<'_>,
+    ) -> bool {
+        match crate::interp::eval(arena, id, ctx, &self.tables) {
+            Ok(v) => vigil_compiler::ir::ops::truthy(&v),
+            Err(e) => {
+                self.eval_error(e);
+                false
+            }
+        }
+    }
+
+    /// Evaluates a value; errors give `None` and are counted.
+    pub(crate) fn value(
+        &mut self,
+        arena: &vigil_compiler::ir::ExprArena,
+        id: vigil_compiler::ir::ExprId,
+        ctx: &crate::interp::Ctx<'_>,
+    ) -> Option<Value> {
+        match crate::interp::eval(arena, id, ctx, &self.tables) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.eval_error(e);
+                None
+            }
+        }
+    }
+
+    /// Replaces the contents of the named lists (rules are not recompiled). Returns the names
+    /// that are not lists of this rule set.
+    pub fn reload_lists(&mut self, lists: Vec<(String, Vec<String>)>) -> Vec<String> {
+        let mut unknown = Vec::new();
+        for (name, values) in lists {
+            match self.program.lists.iter().position(|l| l.name == name) {
+                Some(i) => {
+                    let items = values.iter().map(|v| Value::str(v)).collect();
+                    if let Some(slot) = self.tables.lists.get_mut(i) {
+                        *slot = Arc::new(vigil_compiler::ir::SetValue::new(items));
+                    }
+                }
+                None => unknown.push(name),
+            }
+        }
+        unknown
+    }
+
+    /// The id of an event type by name.
+    pub fn event_type(&self, name: &str) -> Option<EventTypeId> {
+        self.program.event_id(name)
+    }
+}

@@ -1,0 +1,494 @@
+//! Output records (SPEC §7): alerts, transitions and overflow notices, and how they are written
+//! as JSON Lines. Field order is fixed so that a replay gives byte-identical output.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use vigil_compiler::ir::{Program, Severity, Value};
+use vigil_compiler::time::{format_duration, format_time};
+
+use crate::row::{Event, Source};
+
+/// At most this many events are listed as an alert's evidence (SPEC §7).
+pub const EVIDENCE_LIMIT: usize = 100;
+
+#[derive(Debug, Clone, PartialEq)]
+/// One output record.
+pub enum Record {
+    /// A rule or workflow raised an alert.
+    Alert(AlertRecord),
+    /// A workflow instance changed state (or started).
+    Transition(TransitionRecord),
+    /// A rule reached its cap on live keys and dropped an event instead of growing further.
+    Overflow(OverflowRecord),
+    /// After a reload, a workflow instance whose state no longer exists (SPEC §5).
+    Orphan(OrphanRecord),
+}
+
+/// Who raised an alert.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    /// A rule, by name.
+    Rule(Arc<str>),
+    /// A workflow state: its `on enter`, transition or deadline actions.
+    Workflow {
+        /// The workflow's name.
+        workflow: Arc<str>,
+        /// The state whose action raised the alert.
+        state: Arc<str>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+/// An alert (SPEC §7).
+pub struct AlertRecord {
+    /// Deterministic id: a hash of origin, key, time and evidence.
+    pub id: String,
+    /// The rule or workflow state that raised it.
+    pub origin: Origin,
+    /// The action's severity, else the rule's.
+    pub severity: Severity,
+    /// The rule's or workflow's title.
+    pub title: Option<Arc<str>>,
+    /// Unit names.
+    pub to: Vec<Arc<str>>,
+    /// The group, sequence or instance key, else the suppression key, else absent (null).
+    pub key: Value,
+    /// When it fired, in milliseconds since the epoch.
+    pub time: i64,
+    /// The message with its interpolations filled in.
+    pub message: Option<String>,
+    /// The events that made it fire, at most `EVIDENCE_LIMIT`.
+    pub evidence: Vec<Event>,
+    /// How many events there were in all.
+    pub evidence_total: usize,
+    /// Raised by a rule in `mode shadow`: recorded, delivered to nobody.
+    pub shadow: bool,
+    /// The rule set's fingerprint.
+    pub ruleset: Arc<str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+/// A workflow transition (SPEC §7).
+pub struct TransitionRecord {
+    /// The workflow's name.
+    pub workflow: Arc<str>,
+    /// The group, sequence or instance key, else the suppression key, else absent (null).
+    pub key: Value,
+    /// The state left; `None` when the instance started.
+    pub from: Option<Arc<str>>,
+    /// The state entered.
+    pub to: Arc<str>,
+    /// When it fired, in milliseconds since the epoch.
+    pub time: i64,
+    /// The event type, or `after 3d` for a deadline.
+    pub cause: Arc<str>,
+    /// The input line of the cause event, if it was an input event.
+    pub line: Option<u64>,
+    /// The rule set's fingerprint.
+    pub ruleset: Arc<str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+/// A rule at its key cap dropped an event.
+pub struct OverflowRecord {
+    /// The rule's name.
+    pub rule: Arc<str>,
+    /// The group, sequence or instance key, else the suppression key, else absent (null).
+    pub key: Value,
+    /// When it fired, in milliseconds since the epoch.
+    pub time: i64,
+    /// The cap on live keys.
+    pub limit: usize,
+    /// The input line of the dropped event.
+    pub line: Option<u64>,
+    /// The rule set's fingerprint.
+    pub ruleset: Arc<str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+/// A workflow instance in a state that a reloaded rule set no longer has.
+pub struct OrphanRecord {
+    /// The workflow's name.
+    pub workflow: Arc<str>,
+    /// The group, sequence or instance key, else the suppression key, else absent (null).
+    pub key: Value,
+    /// The state it is in.
+    pub state: Arc<str>,
+    /// When it fired, in milliseconds since the epoch.
+    pub time: i64,
+    /// The fingerprint the instance started with.
+    pub started_with: Arc<str>,
+    /// The rule set's fingerprint.
+    pub ruleset: Arc<str>,
+}
+
+impl Record {
+    /// The record's event time.
+    pub fn time(&self) -> i64 {
+        match self {
+            Record::Alert(a) => a.time,
+            Record::Transition(t) => t.time,
+            Record::Overflow(o) => o.time,
+            Record::Orphan(o) => o.time,
+        }
+    }
+}
+
+/// A deterministic alert id: a hash of the origin, key, time and evidence (SPEC §7), so a
+/// consumer can drop duplicates.
+pub fn alert_id(origin: &Origin, key: &Value, time: i64, evidence: &[Event]) -> String {
+    let mut h = Sha256::new();
+    match origin {
+        Origin::Rule(r) => {
+            h.update(b"rule\0");
+            h.update(r.as_bytes());
+        }
+        Origin::Workflow { workflow, state } => {
+            h.update(b"workflow\0");
+            h.update(workflow.as_bytes());
+            h.update(b"\0");
+            h.update(state.as_bytes());
+        }
+    }
+    h.update(b"\0");
+    h.update(format!("{key:?}").as_bytes());
+    h.update(time.to_be_bytes());
+    for e in evidence {
+        h.update(e.ty.to_be_bytes());
+        h.update(e.time.to_be_bytes());
+        match &e.source {
+            Source::Line(l) => h.update(l.to_be_bytes()),
+            Source::Derived(r) => h.update(r.as_bytes()),
+        }
+    }
+    let digest = h.finalize();
+    digest
+        .iter()
+        .take(16)
+        .fold(String::with_capacity(32), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// What records need to be written: names of types, fields and enum values, and the zone.
+pub struct Writer<'a> {
+    pub program: &'a Program,
+    pub tz: &'a jiff::tz::TimeZone,
+}
+
+impl Writer<'_> {
+    /// The record as one JSON line (without the newline).
+    pub fn json(&self, record: &Record) -> String {
+        let mut o = String::with_capacity(256);
+        match record {
+            Record::Alert(a) => self.alert(a, &mut o, None),
+            Record::Transition(t) => {
+                o.push_str("{\"kind\":\"transition\",\"workflow\":");
+                push_str(&mut o, &t.workflow);
+                o.push_str(",\"key\":");
+                self.value_json(&t.key, &mut o);
+                o.push_str(",\"from\":");
+                match &t.from {
+                    Some(f) => push_str(&mut o, f),
+                    None => o.push_str("null"),
+                }
+                o.push_str(",\"to\":");
+                push_str(&mut o, &t.to);
+                o.push_str(",\"time\":");
+                push_str(&mut o, &format_time(t.time, self.tz));
+                o.push_str(",\"cause\":");
+                push_str(&mut o, &t.cause);
+                o.push_str(",\"line\":");
+                match t.line {
+                    Some(l) => {
+                        let _ = write!(o, "{l}");
+                    }
+                    None => o.push_str("null"),
+                }
+                o.push_str(",\"ruleset\":");
+                push_str(&mut o, &t.ruleset);
+                o.push('}');
+            }
+            Record::Overflow(x) => {
+                o.push_str("{\"kind\":\"overflow\",\"rule\":");
+                push_str(&mut o, &x.rule);
+                o.push_str(",\"key\":");
+                self.value_json(&x.key, &mut o);
+                o.push_str(",\"time\":");
+                push_str(&mut o, &format_time(x.time, self.tz));
+                let _ = write!(o, ",\"limit\":{}", x.limit);
+                o.push_str(",\"line\":");
+                match x.line {
+                    Some(l) => {
+                        let _ = write!(o, "{l}");
+                    }
+                    None => o.push_str("null"),
+                }
+                o.push_str(",\"message\":\"the rule holds its maximum number of keys; this event was not added\"");
+                o.push_str(",\"ruleset\":");
+                push_str(&mut o, &x.ruleset);
+                o.push('}');
+            }
+            Record::Orphan(x) => {
+                o.push_str("{\"kind\":\"orphan\",\"workflow\":");
+                push_str(&mut o, &x.workflow);
+                o.push_str(",\"key\":");
+                self.value_json(&x.key, &mut o);
+                o.push_str(",\"state\":");
+                push_str(&mut o, &x.state);
+                o.push_str(",\"time\":");
+                push_str(&mut o, &format_time(x.time, self.tz));
+                o.push_str(",\"started_with\":");
+                push_str(&mut o, &x.started_with);
+                o.push_str(",\"message\":\"the state this instance is in no longer exists in the rule set\"");
+                o.push_str(",\"ruleset\":");
+                push_str(&mut o, &x.ruleset);
+                o.push('}');
+            }
+        }
+        o
+    }
+
+    /// An alert as delivered to one unit: evidence limited to the fields the unit may see.
+    pub fn alert_for_unit(&self, a: &AlertRecord, unit: u32) -> String {
+        let mut o = String::with_capacity(256);
+        self.alert(a, &mut o, Some(unit));
+        o
+    }
+
+    fn alert(&self, a: &AlertRecord, o: &mut String, unit: Option<u32>) {
+        o.push_str("{\"kind\":\"alert\",\"id\":");
+        push_str(o, &a.id);
+        match &a.origin {
+            Origin::Rule(r) => {
+                o.push_str(",\"rule\":");
+                push_str(o, r);
+            }
+            Origin::Workflow { workflow, state } => {
+                o.push_str(",\"workflow\":");
+                push_str(o, workflow);
+                o.push_str(",\"state\":");
+                push_str(o, state);
+            }
+        }
+        o.push_str(",\"severity\":");
+        push_str(o, a.severity.as_str());
+        if let Some(t) = &a.title {
+            o.push_str(",\"title\":");
+            push_str(o, t);
+        }
+        o.push_str(",\"to\":[");
+        for (i, u) in a.to.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            push_str(o, u);
+        }
+        o.push_str("],\"key\":");
+        self.value_json(&a.key, o);
+        o.push_str(",\"time\":");
+        push_str(o, &format_time(a.time, self.tz));
+        if let Some(m) = &a.message {
+            o.push_str(",\"message\":");
+            push_str(o, m);
+        }
+        if a.shadow {
+            o.push_str(",\"shadow\":true");
+        }
+        o.push_str(",\"evidence\":[");
+        for (i, e) in a.evidence.iter().enumerate() {
+            if i > 0 {
+                o.push(',');
+            }
+            self.event_json(e, o, unit);
+        }
+        o.push(']');
+        if a.evidence_total > a.evidence.len() {
+            let _ = write!(o, ",\"evidence_total\":{}", a.evidence_total);
+        }
+        o.push_str(",\"ruleset\":");
+        push_str(o, &a.ruleset);
+        o.push('}');
+    }
+
+    /// An event as evidence: type, line, time, id and fields (those `unit` may see).
+    pub fn event_json(&self, e: &Event, o: &mut String, unit: Option<u32>) {
+        let Some(ty) = self.program.event(e.ty) else {
+            o.push_str("null");
+            return;
+        };
+        let allowed: Option<&[u16]> = unit.and_then(|u| {
+            let sees = self.program.units.get(u as usize)?.sees.as_ref()?;
+            Some(
+                sees.iter()
+                    .find(|(t, _)| *t == e.ty)
+                    .map_or(&[][..], |(_, f)| f.as_slice()),
+            )
+        });
+        o.push_str("{\"type\":");
+        push_str(o, &ty.name);
+        match &e.source {
+            Source::Line(l) => {
+                let _ = write!(o, ",\"line\":{l}");
+            }
+            Source::Derived(rule) => {
+                o.push_str(",\"line\":null,\"derived_from\":");
+                push_str(o, rule);
+            }
+        }
+        o.push_str(",\"time\":");
+        push_str(o, &format_time(e.time, self.tz));
+        if let Some(id) = &e.id {
+            o.push_str(",\"id\":");
+            push_str(o, id);
+        }
+        for (i, (f, v)) in ty.fields.iter().zip(e.fields.iter()).enumerate() {
+            if v.is_absent() {
+                continue;
+            }
+            if let Some(allowed) = allowed
+                && !allowed.iter().any(|a| *a as usize == i)
+            {
+                continue;
+            }
+            o.push(',');
+            push_str(o, &f.name);
+            o.push(':');
+            self.field_json(v, &f.ty, o);
+        }
+        o.push('}');
+    }
+
+    fn field_json(&self, v: &Value, ty: &vigil_compiler::ir::Ty, o: &mut String) {
+        match (v, ty) {
+            (Value::Enum(i), vigil_compiler::ir::Ty::Enum(name)) => {
+                let variant = self
+                    .program
+                    .enums
+                    .iter()
+                    .find(|e| e.name == *name)
+                    .and_then(|e| e.variants.get(*i as usize));
+                match variant {
+                    Some(v) => push_str(o, v),
+                    None => {
+                        let _ = write!(o, "{i}");
+                    }
+                }
+            }
+            _ => self.value_json(v, o),
+        }
+    }
+
+    /// A value in JSON: times as RFC 3339 strings, durations as seconds, points as objects.
+    pub fn value_json(&self, v: &Value, o: &mut String) {
+        match v {
+            Value::Absent => o.push_str("null"),
+            Value::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(o, "{i}");
+            }
+            Value::Float(f) => push_float(o, *f),
+            Value::Str(s) => push_str(o, s),
+            Value::Time(t) => push_str(o, &format_time(*t, self.tz)),
+            Value::Duration(d) => {
+                if d % 1000 == 0 {
+                    let _ = write!(o, "{}", d / 1000);
+                } else {
+                    push_float(o, *d as f64 / 1000.0);
+                }
+            }
+            Value::Point(p) => {
+                o.push_str("{\"lat\":");
+                push_float(o, p.lat);
+                o.push_str(",\"lon\":");
+                push_float(o, p.lon);
+                o.push('}');
+            }
+            Value::Enum(i) => {
+                let _ = write!(o, "{i}");
+            }
+            Value::Set(s) => {
+                o.push('[');
+                for (i, item) in s.items.iter().enumerate() {
+                    if i > 0 {
+                        o.push(',');
+                    }
+                    self.value_json(item, o);
+                }
+                o.push(']');
+            }
+        }
+    }
+
+    /// A value as text in a message (SPEC §3): durations as `1h30m`, times in RFC 3339 in the
+    /// rule set's zone, enum values by name when `enum_name` says which enum.
+    pub fn value_text(&self, v: &Value, enum_name: Option<&str>, o: &mut String) {
+        match v {
+            Value::Absent => {}
+            Value::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
+            Value::Int(i) => {
+                let _ = write!(o, "{i}");
+            }
+            Value::Float(f) => {
+                let _ = write!(o, "{f}");
+            }
+            Value::Str(s) => o.push_str(s),
+            Value::Time(t) => o.push_str(&format_time(*t, self.tz)),
+            Value::Duration(d) => o.push_str(&format_duration(*d)),
+            Value::Point(p) => {
+                let _ = write!(o, "({}, {})", p.lat, p.lon);
+            }
+            Value::Enum(i) => {
+                let name = enum_name
+                    .and_then(|n| self.program.enums.iter().find(|e| e.name == n))
+                    .and_then(|e| e.variants.get(*i as usize));
+                match name {
+                    Some(n) => o.push_str(n),
+                    None => {
+                        let _ = write!(o, "{i}");
+                    }
+                }
+            }
+            Value::Set(s) => {
+                o.push('[');
+                for (i, item) in s.items.iter().enumerate() {
+                    if i > 0 {
+                        o.push_str(", ");
+                    }
+                    self.value_text(item, enum_name, o);
+                }
+                o.push(']');
+            }
+        }
+    }
+}
+
+fn push_float(o: &mut String, f: f64) {
+    if f.is_finite() {
+        let _ = write!(o, "{f}");
+    } else {
+        o.push_str("null");
+    }
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn push_str(o: &mut String, s: &str) {
+    o.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("\\\""),
+            '\\' => o.push_str("\\\\"),
+            '\n' => o.push_str("\\n"),
+            '\r' => o.push_str("\\r"),
+            '\t' => o.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(o, "\\u{:04x}", c as u32);
+            }
+            c => o.push(c),
+        }
+    }
+    o.push('"');
+}

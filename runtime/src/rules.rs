@@ -1,0 +1,816 @@
+//! Rules: single events, sliding windows with consumption, sequences with EQL-style match
+//! selection and absences (SPEC §4.1), suppression and actions (SPEC §4.2).
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use vigil_compiler::ir::{self, AggKind, BinOp, Pattern, Value, ops};
+
+use crate::engine::{Engine, TimerKind};
+use crate::interp::{Ctx, EvalError};
+use crate::record::{EVIDENCE_LIMIT, OverflowRecord, Record};
+use crate::row::{Event, Key, Row, Source};
+
+pub(crate) struct RuleState {
+    pattern: PatternState,
+    /// Suppression: for each key, the end of its quiet interval.
+    suppressed_until: HashMap<Key, i64>,
+    /// Size at which the suppression table is next swept of expired entries.
+    sweep_at: usize,
+}
+
+enum PatternState {
+    Single,
+    Window(HashMap<Key, Group>),
+    Sequence(HashMap<Key, SeqKey>),
+}
+
+struct Group {
+    /// The window's events with their aggregated values, oldest first.
+    events: VecDeque<(Event, Vec<Value>)>,
+    evict_scheduled: bool,
+}
+
+/// A match in progress: the events of the steps matched so far (one slot per step).
+#[derive(Clone)]
+struct Partial {
+    slots: Vec<Option<Event>>,
+    first_time: i64,
+}
+
+struct SeqKey {
+    /// `waiting[k]`: the one partial match that has matched positive steps 0..=k.
+    waiting: Vec<Option<Partial>>,
+    /// Complete matches waiting for their absence deadline, each with its own.
+    pending: Vec<(u64, Partial)>,
+    evict_scheduled: bool,
+}
+
+impl SeqKey {
+    fn is_empty(&self) -> bool {
+        self.pending.is_empty() && self.waiting.iter().all(Option::is_none)
+    }
+}
+
+impl RuleState {
+    pub(crate) fn new(rule: &ir::Rule) -> RuleState {
+        let pattern = match &rule.pattern {
+            Pattern::Single { .. } => PatternState::Single,
+            Pattern::Window { .. } => PatternState::Window(HashMap::new()),
+            Pattern::Sequence { .. } => PatternState::Sequence(HashMap::new()),
+        };
+        RuleState {
+            pattern,
+            suppressed_until: HashMap::new(),
+            sweep_at: 1024,
+        }
+    }
+
+    /// Number of keys with state, for the key cap.
+    fn keys(&self) -> usize {
+        match &self.pattern {
+            PatternState::Single => 0,
+            PatternState::Window(g) => g.len(),
+            PatternState::Sequence(s) => s.len(),
+        }
+    }
+}
+
+/// A rule firing, before suppression and actions.
+pub(crate) struct Firing {
+    pub rule: usize,
+    pub time: i64,
+    /// The group or sequence key, if the pattern has one.
+    pub key: Option<Value>,
+    pub slots: Vec<Option<Event>>,
+    pub evidence: Vec<Event>,
+    pub evidence_total: usize,
+    pub aggregates: Vec<Value>,
+    /// The event a `start` action starts its workflow with.
+    pub trigger: Option<Event>,
+}
+
+impl Engine {
+    pub(crate) fn rule_event(&mut self, r: usize, event: &Event) {
+        let program = self.program.clone();
+        let Some(rule) = program.rules.get(r) else {
+            return;
+        };
+        if rule.expires.is_some_and(|x| event.time >= x) {
+            return;
+        }
+        match &rule.pattern {
+            Pattern::Single { cond, .. } => {
+                let slots = [Some(&**event)];
+                let ctx = Ctx {
+                    slots: &slots,
+                    ..Ctx::default()
+                };
+                if cond.is_none_or(|c| self.test(&rule.exprs, c, &ctx)) {
+                    self.fire(Firing {
+                        rule: r,
+                        time: event.time,
+                        key: None,
+                        slots: vec![Some(event.clone())],
+                        evidence: vec![event.clone()],
+                        evidence_total: 1,
+                        aggregates: Vec::new(),
+                        trigger: Some(event.clone()),
+                    });
+                }
+            }
+            Pattern::Window {
+                cond,
+                key,
+                within,
+                having,
+                aggregates,
+                ..
+            } => self.window_event(r, rule, event, *cond, *key, *within, *having, aggregates),
+            Pattern::Sequence { within, steps } => {
+                self.sequence_event(r, rule, event, *within, steps)
+            }
+        }
+    }
+
+    /// Writes an overflow record and reports whether `rule` may not take one more key.
+    fn at_key_cap(&mut self, r: usize, key: &Value, event: &Event) -> bool {
+        let live = self.rules.get(r).map_or(0, RuleState::keys);
+        if live < self.config.max_keys_per_rule {
+            return false;
+        }
+        self.stats.overflows += 1;
+        self.records.push(Record::Overflow(OverflowRecord {
+            rule: self.rule_names[r].clone(),
+            key: key.clone(),
+            time: event.time,
+            limit: self.config.max_keys_per_rule,
+            line: event.line(),
+            ruleset: self.fingerprint.clone(),
+        }));
+        true
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Windows
+
+    #[allow(clippy::too_many_arguments)]
+    fn window_event(
+        &mut self,
+        r: usize,
+        rule: &ir::Rule,
+        event: &Event,
+        cond: Option<ir::ExprId>,
+        key_expr: ir::ExprId,
+        within: i64,
+        having: ir::ExprId,
+        aggregates: &[ir::Aggregate],
+    ) {
+        let slots = [Some(&**event)];
+        let ctx = Ctx {
+            slots: &slots,
+            ..Ctx::default()
+        };
+        if cond.is_some_and(|c| !self.test(&rule.exprs, c, &ctx)) {
+            return;
+        }
+        let Some(key) = self.value(&rule.exprs, key_expr, &ctx) else {
+            return;
+        };
+        if key.is_absent() {
+            self.stats.key_absent += 1;
+            return;
+        }
+        let mut values = Vec::with_capacity(aggregates.len());
+        for a in aggregates {
+            match a.arg {
+                None => values.push(Value::Absent),
+                Some(arg) => match self.value(&rule.exprs, arg, &ctx) {
+                    Some(Value::Absent) | None => {
+                        self.stats.key_absent += 1;
+                        return;
+                    }
+                    Some(v) => values.push(v),
+                },
+            }
+        }
+        let k = Key(key.clone());
+        let is_new = match &self.rules[r].pattern {
+            PatternState::Window(groups) => !groups.contains_key(&k),
+            _ => return,
+        };
+        if is_new && self.at_key_cap(r, &key, event) {
+            return;
+        }
+        let t = event.time;
+        let (window, schedule_evict) = {
+            let PatternState::Window(groups) = &mut self.rules[r].pattern else {
+                return;
+            };
+            let group = groups.entry(k.clone()).or_insert_with(|| Group {
+                events: VecDeque::new(),
+                evict_scheduled: false,
+            });
+            // The window at t holds events with t - W < e.time <= t.
+            while group
+                .events
+                .front()
+                .is_some_and(|(e, _)| e.time <= t - within)
+            {
+                group.events.pop_front();
+            }
+            group.events.push_back((event.clone(), values));
+            let schedule = !group.evict_scheduled;
+            group.evict_scheduled = true;
+            let window: Vec<(Event, Vec<Value>)> = group.events.iter().cloned().collect();
+            (window, schedule)
+        };
+        if schedule_evict {
+            let due = window.first().map_or(t, |(e, _)| e.time) + within;
+            self.schedule(
+                due,
+                rule.origin.order,
+                &k,
+                TimerKind::Evict {
+                    rule: r,
+                    key: k.clone(),
+                },
+            );
+        }
+        let aggs = match compute_aggregates(aggregates, &window) {
+            Ok(a) => a,
+            Err(e) => {
+                self.eval_error(e);
+                return;
+            }
+        };
+        let ctx = Ctx {
+            slots: &slots,
+            key: Some(&key),
+            aggregates: &aggs,
+            ..Ctx::default()
+        };
+        if !self.test(&rule.exprs, having, &ctx) {
+            return;
+        }
+        // Consume: the group starts again empty.
+        if let PatternState::Window(groups) = &mut self.rules[r].pattern
+            && let Some(g) = groups.get_mut(&k)
+        {
+            g.events.clear();
+        }
+        let total = window.len();
+        let evidence: Vec<Event> = window
+            .iter()
+            .take(EVIDENCE_LIMIT)
+            .map(|(e, _)| e.clone())
+            .collect();
+        self.fire(Firing {
+            rule: r,
+            time: t,
+            key: Some(key),
+            slots: vec![Some(event.clone())],
+            evidence,
+            evidence_total: total,
+            aggregates: aggs,
+            trigger: Some(event.clone()),
+        });
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Sequences
+
+    fn sequence_event(
+        &mut self,
+        r: usize,
+        rule: &ir::Rule,
+        event: &Event,
+        within: i64,
+        steps: &[ir::SeqStep],
+    ) {
+        let positive: Vec<usize> = (0..steps.len()).filter(|&i| !steps[i].absent).collect();
+        let final_absence = steps.last().is_some_and(|s| s.absent);
+        let n = steps.len();
+
+        // The key of each step this event's type can fill.
+        let mut keys: Vec<Option<Value>> = vec![None; n];
+        for (j, step) in steps.iter().enumerate() {
+            if step.event != event.ty {
+                continue;
+            }
+            let mut slots: Vec<Option<&Row>> = vec![None; n];
+            slots[j] = Some(event);
+            let ctx = Ctx {
+                slots: &slots,
+                ..Ctx::default()
+            };
+            match self.value(&rule.exprs, step.key, &ctx) {
+                Some(Value::Absent) => self.stats.key_absent += 1,
+                Some(v) => keys[j] = Some(v),
+                None => {}
+            }
+        }
+        if keys.iter().all(Option::is_none) {
+            return;
+        }
+
+        // Absences in the middle discard the partial that waits before them.
+        for (j, step) in steps.iter().enumerate() {
+            if !step.absent || j + 1 == n {
+                continue;
+            }
+            let Some(key) = keys[j].clone() else { continue };
+            let Some(k) = positive.iter().rposition(|&p| p < j) else {
+                continue;
+            };
+            let k_key = Key(key);
+            let partial = self
+                .seq_state(r)
+                .and_then(|s| s.get(&k_key))
+                .and_then(|s| s.waiting[k].clone());
+            if let Some(p) = partial
+                && self.step_matches(rule, step, &p, j, event)
+                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
+            {
+                s.waiting[k] = None;
+            }
+        }
+
+        // A final absence cancels the pending matches of its key whose deadline is later.
+        if final_absence && let Some(key) = keys[n - 1].clone() {
+            let k_key = Key(key);
+            let pending: Vec<(u64, Partial)> = self
+                .seq_state(r)
+                .and_then(|s| s.get(&k_key))
+                .map(|s| s.pending.clone())
+                .unwrap_or_default();
+            let step = &steps[n - 1];
+            let mut cancelled = Vec::new();
+            for (id, p) in &pending {
+                if event.time < p.first_time + within
+                    && self.step_matches(rule, step, p, n - 1, event)
+                {
+                    cancelled.push(*id);
+                }
+            }
+            if !cancelled.is_empty()
+                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
+            {
+                s.pending.retain(|(id, _)| !cancelled.contains(id));
+            }
+        }
+
+        // Positive steps, last first, so one event never fills two steps of one match.
+        for k in (0..positive.len()).rev() {
+            let j = positive[k];
+            if steps[j].event != event.ty {
+                continue;
+            }
+            let Some(key) = keys[j].clone() else { continue };
+            let k_key = Key(key.clone());
+            let candidate = if k == 0 {
+                Some(Partial {
+                    slots: vec![None; n],
+                    first_time: event.time,
+                })
+            } else {
+                let waiting = self
+                    .seq_state(r)
+                    .and_then(|s| s.get(&k_key))
+                    .and_then(|s| s.waiting[k - 1].clone());
+                match waiting {
+                    // Every positive step must fall within the span of the first.
+                    Some(p) if event.time - p.first_time < within => Some(p),
+                    Some(_) => {
+                        if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
+                            s.waiting[k - 1] = None;
+                        }
+                        None
+                    }
+                    None => None,
+                }
+            };
+            let Some(partial) = candidate else { continue };
+            if !self.step_matches(rule, &steps[j], &partial, j, event) {
+                continue;
+            }
+            let mut advanced = partial;
+            advanced.slots[j] = Some(event.clone());
+            if k == 0 && !self.ensure_seq_key(r, &k_key, &key, event, positive.len()) {
+                continue;
+            }
+            if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
+                && k > 0
+            {
+                s.waiting[k - 1] = None;
+            }
+            if k + 1 < positive.len() {
+                let first_time = advanced.first_time;
+                if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
+                    s.waiting[k] = Some(advanced);
+                }
+                self.schedule_seq_evict(r, rule, &k_key, first_time + within);
+                continue;
+            }
+            if final_absence {
+                self.timer_ids += 1;
+                let id = self.timer_ids;
+                let deadline = advanced.first_time + within;
+                if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
+                    s.pending.push((id, advanced));
+                }
+                self.schedule(
+                    deadline,
+                    rule.origin.order,
+                    &k_key,
+                    TimerKind::Absence {
+                        rule: r,
+                        key: k_key.clone(),
+                        id,
+                    },
+                );
+                continue;
+            }
+            // Complete: fire once, and discard every partial of this key (skip past last event).
+            if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
+                s.waiting.iter_mut().for_each(|w| *w = None);
+            }
+            let evidence: Vec<Event> = advanced.slots.iter().flatten().cloned().collect();
+            self.fire(Firing {
+                rule: r,
+                time: event.time,
+                key: Some(key),
+                slots: advanced.slots,
+                evidence_total: evidence.len(),
+                evidence,
+                aggregates: Vec::new(),
+                trigger: Some(event.clone()),
+            });
+            self.drop_seq_key_if_empty(r, &k_key);
+            // The completing event does not start a new match.
+            return;
+        }
+    }
+
+    fn seq_state(&self, r: usize) -> Option<&HashMap<Key, SeqKey>> {
+        match &self.rules.get(r)?.pattern {
+            PatternState::Sequence(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn seq_state_mut(&mut self, r: usize) -> Option<&mut HashMap<Key, SeqKey>> {
+        match &mut self.rules.get_mut(r)?.pattern {
+            PatternState::Sequence(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Makes sure `key` has sequence state; false when the key cap forbids it.
+    fn ensure_seq_key(
+        &mut self,
+        r: usize,
+        k: &Key,
+        key: &Value,
+        event: &Event,
+        positives: usize,
+    ) -> bool {
+        if self.seq_state(r).is_some_and(|s| s.contains_key(k)) {
+            return true;
+        }
+        if self.at_key_cap(r, key, event) {
+            return false;
+        }
+        if let Some(s) = self.seq_state_mut(r) {
+            s.insert(
+                k.clone(),
+                SeqKey {
+                    waiting: vec![None; positives],
+                    pending: Vec::new(),
+                    evict_scheduled: false,
+                },
+            );
+        }
+        true
+    }
+
+    fn schedule_seq_evict(&mut self, r: usize, rule: &ir::Rule, k: &Key, due: i64) {
+        let schedule = match self.seq_state_mut(r).and_then(|s| s.get_mut(k)) {
+            Some(s) if !s.evict_scheduled => {
+                s.evict_scheduled = true;
+                true
+            }
+            _ => false,
+        };
+        if schedule {
+            self.schedule(
+                due,
+                rule.origin.order,
+                k,
+                TimerKind::Evict {
+                    rule: r,
+                    key: k.clone(),
+                },
+            );
+        }
+    }
+
+    fn drop_seq_key_if_empty(&mut self, r: usize, k: &Key) {
+        if let Some(s) = self.seq_state_mut(r)
+            && s.get(k).is_some_and(SeqKey::is_empty)
+        {
+            s.remove(k);
+        }
+    }
+
+    /// Whether `event` fills step `j` of `partial` (its condition sees the earlier steps).
+    fn step_matches(
+        &mut self,
+        rule: &ir::Rule,
+        step: &ir::SeqStep,
+        partial: &Partial,
+        j: usize,
+        event: &Event,
+    ) -> bool {
+        let Some(cond) = step.cond else { return true };
+        let mut slots: Vec<Option<&Row>> = partial.slots.iter().map(|s| s.as_deref()).collect();
+        if let Some(s) = slots.get_mut(j) {
+            *s = Some(event);
+        }
+        let ctx = Ctx {
+            slots: &slots,
+            ..Ctx::default()
+        };
+        self.test(&rule.exprs, cond, &ctx)
+    }
+
+    /// A final-absence deadline: the match fires unless an absent-type event cancelled it.
+    pub(crate) fn absence_deadline(&mut self, r: usize, k: Key, id: u64, due: i64) {
+        let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k)) else {
+            return;
+        };
+        let Some(pos) = s.pending.iter().position(|(i, _)| *i == id) else {
+            return;
+        };
+        let (_, partial) = s.pending.remove(pos);
+        self.drop_seq_key_if_empty(r, &k);
+        let program = self.program.clone();
+        let Some(rule) = program.rules.get(r) else {
+            return;
+        };
+        if rule.expires.is_some_and(|x| due >= x) {
+            return;
+        }
+        let evidence: Vec<Event> = partial.slots.iter().flatten().cloned().collect();
+        let trigger = evidence.last().cloned();
+        self.fire(Firing {
+            rule: r,
+            time: due,
+            key: Some(k.0),
+            slots: partial.slots,
+            evidence_total: evidence.len(),
+            evidence,
+            aggregates: Vec::new(),
+            trigger,
+        });
+    }
+
+    pub(crate) fn absence_is_live(&self, r: usize, k: &Key, id: u64) -> bool {
+        self.seq_state(r)
+            .and_then(|s| s.get(k))
+            .is_some_and(|s| s.pending.iter().any(|(i, _)| *i == id))
+    }
+
+    /// Drops state that can no longer affect an output (SPEC §7).
+    pub(crate) fn evict(&mut self, r: usize, k: Key, now: i64) {
+        let program = self.program.clone();
+        let Some(rule) = program.rules.get(r) else {
+            return;
+        };
+        let mut reschedule = None;
+        match (&rule.pattern, self.rules.get_mut(r).map(|s| &mut s.pattern)) {
+            (Pattern::Window { within, .. }, Some(PatternState::Window(groups))) => {
+                if let Some(g) = groups.get_mut(&k) {
+                    while g
+                        .events
+                        .front()
+                        .is_some_and(|(e, _)| e.time <= now - within)
+                    {
+                        g.events.pop_front();
+                    }
+                    match g.events.front() {
+                        None => {
+                            groups.remove(&k);
+                        }
+                        Some((e, _)) => reschedule = Some(e.time + within),
+                    }
+                }
+            }
+            (Pattern::Sequence { within, .. }, Some(PatternState::Sequence(keys))) => {
+                if let Some(s) = keys.get_mut(&k) {
+                    for w in &mut s.waiting {
+                        if w.as_ref().is_some_and(|p| p.first_time + within <= now) {
+                            *w = None;
+                        }
+                    }
+                    s.evict_scheduled = false;
+                    let next = s
+                        .waiting
+                        .iter()
+                        .flatten()
+                        .map(|p| p.first_time + within)
+                        .min();
+                    if s.is_empty() {
+                        keys.remove(&k);
+                    } else if let Some(due) = next {
+                        s.evict_scheduled = true;
+                        reschedule = Some(due);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if let Some(due) = reschedule {
+            self.schedule(
+                due,
+                rule.origin.order,
+                &k,
+                TimerKind::Evict {
+                    rule: r,
+                    key: k.clone(),
+                },
+            );
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Firing: suppression, then actions
+
+    pub(crate) fn fire(&mut self, f: Firing) {
+        let program = self.program.clone();
+        let Some(rule) = program.rules.get(f.rule) else {
+            return;
+        };
+        if rule.expires.is_some_and(|x| f.time >= x) {
+            return;
+        }
+        let slot_refs: Vec<Option<&Row>> = f.slots.iter().map(|s| s.as_deref()).collect();
+        let ctx = Ctx {
+            slots: &slot_refs,
+            key: f.key.as_ref(),
+            aggregates: &f.aggregates,
+            ..Ctx::default()
+        };
+        let suppress_key = match &rule.suppress {
+            Some(s) => match s.key {
+                Some(e) => match self.value(&rule.exprs, e, &ctx) {
+                    Some(v) => Some(v),
+                    None => return,
+                },
+                None => None,
+            },
+            None => None,
+        };
+        // The alert key: group or sequence key, else the `suppress by` value, else null.
+        let alert_key = f
+            .key
+            .clone()
+            .or_else(|| suppress_key.clone())
+            .unwrap_or(Value::Absent);
+        if let Some(s) = &rule.suppress {
+            let k = Key(suppress_key
+                .clone()
+                .or_else(|| f.key.clone())
+                .unwrap_or(Value::Absent));
+            let state = &mut self.rules[f.rule];
+            if state
+                .suppressed_until
+                .get(&k)
+                .is_some_and(|until| f.time < *until)
+            {
+                self.stats.suppressed += 1;
+                return;
+            }
+            state.suppressed_until.insert(k, f.time + s.duration);
+            if state.suppressed_until.len() >= state.sweep_at {
+                let now = f.time;
+                state.suppressed_until.retain(|_, until| *until > now);
+                state.sweep_at = (state.suppressed_until.len() * 2).max(1024);
+            }
+        }
+        let origin = crate::record::Origin::Rule(self.rule_names[f.rule].clone());
+        let title = rule.title.as_deref().map(Arc::from);
+        let actions = rule.actions.clone();
+        self.run_actions(
+            &actions,
+            &rule.exprs,
+            &ctx,
+            crate::actions::ActionContext {
+                origin,
+                default_severity: rule.severity,
+                title,
+                key: alert_key,
+                time: f.time,
+                evidence: &f.evidence,
+                evidence_total: f.evidence_total,
+                shadow: rule.shadow,
+                producer: self.rule_names[f.rule].clone(),
+                trigger: f.trigger.as_ref(),
+            },
+        );
+    }
+
+    /// Builds a derived event from an `emit` action's field values.
+    pub(crate) fn derived_row(
+        &self,
+        event: u32,
+        time: i64,
+        fields: Vec<Value>,
+        producer: &Arc<str>,
+    ) -> Row {
+        Row {
+            ty: event,
+            time,
+            id: None,
+            source: Source::Derived(producer.clone()),
+            fields: fields.into_boxed_slice(),
+        }
+    }
+}
+
+/// The aggregates of a window (each a value per event, computed when it joined).
+fn compute_aggregates(
+    aggs: &[ir::Aggregate],
+    window: &[(Event, Vec<Value>)],
+) -> Result<Vec<Value>, EvalError> {
+    let mut out = Vec::with_capacity(aggs.len());
+    for (i, a) in aggs.iter().enumerate() {
+        let values = window.iter().filter_map(|(_, vals)| vals.get(i));
+        let v = match a.kind {
+            AggKind::Count => Value::Int(i64::try_from(window.len()).unwrap_or(i64::MAX)),
+            AggKind::Distinct => {
+                let set: HashSet<Key> = values.map(|v| Key(v.clone())).collect();
+                Value::Int(i64::try_from(set.len()).unwrap_or(i64::MAX))
+            }
+            AggKind::Sum => {
+                let mut acc: Option<Value> = None;
+                for v in values {
+                    acc = Some(match acc {
+                        None => v.clone(),
+                        Some(a) => ops::binary(BinOp::Add, &a, v)?,
+                    });
+                }
+                acc.unwrap_or(Value::Absent)
+            }
+            AggKind::Min | AggKind::Max => {
+                let op = if a.kind == AggKind::Min {
+                    BinOp::Lt
+                } else {
+                    BinOp::Gt
+                };
+                let mut best: Option<&Value> = None;
+                for v in values {
+                    if best.is_none_or(|b| ops::compare(op, v, b)) {
+                        best = Some(v);
+                    }
+                }
+                best.cloned().unwrap_or(Value::Absent)
+            }
+            AggKind::Avg => {
+                let vals: Vec<&Value> = values.collect();
+                if vals.is_empty() {
+                    Value::Absent
+                } else {
+                    let n = vals.len() as f64;
+                    match vals[0] {
+                        Value::Duration(_) => {
+                            let mut sum: i128 = 0;
+                            for v in &vals {
+                                if let Value::Duration(d) = v {
+                                    sum += i128::from(*d);
+                                }
+                            }
+                            Value::Duration(
+                                i64::try_from(sum / vals.len() as i128)
+                                    .map_err(|_| EvalError::Overflow)?,
+                            )
+                        }
+                        _ => {
+                            let sum: f64 = vals
+                                .iter()
+                                .map(|v| match v {
+                                    Value::Int(i) => *i as f64,
+                                    Value::Float(f) => *f,
+                                    _ => 0.0,
+                                })
+                                .sum();
+                            Value::Float(sum / n)
+                        }
+                    }
+                }
+            }
+        };
+        out.push(v);
+    }
+    Ok(out)
+}

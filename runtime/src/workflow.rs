@@ -1,0 +1,571 @@
+//! Workflows (SPEC §5): instances per key, driven by events and deadlines in event time.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use vigil_compiler::ir::{self, Delay, Severity, Transition, Value};
+
+use crate::actions::ActionContext;
+use crate::engine::{Engine, TimerKind};
+use crate::interp::Ctx;
+use crate::record::{Origin, Record, TransitionRecord};
+use crate::row::{Event, Key, Row};
+
+#[derive(Default)]
+pub(crate) struct WorkflowState {
+    pub(crate) instances: HashMap<Key, Instance>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Instance {
+    pub state: usize,
+    pub entered: i64,
+    pub start: Event,
+    pub visits: Vec<u32>,
+    /// Identifies this entry into `state`: timers of earlier entries carry other numbers.
+    pub generation: u64,
+    /// For each transition of the current state, the events filling its `await` items.
+    pub awaits: Vec<Vec<Option<Event>>>,
+    /// The rule set fingerprint the instance started with (SPEC §5), kept across reloads.
+    #[allow(dead_code)]
+    pub fingerprint: Arc<str>,
+}
+
+/// The event types a workflow reads.
+pub(crate) fn event_types(w: &ir::Workflow) -> Vec<u32> {
+    let mut out = vec![w.start.event];
+    for s in &w.states {
+        for t in &s.transitions {
+            match t {
+                Transition::On { trigger, .. } => out.push(trigger.event),
+                Transition::Await { items, .. } => out.extend(items.iter().map(|i| i.event)),
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Why a transition happened.
+enum Cause<'a> {
+    Event(&'a Event),
+    Timer(&'a str),
+}
+
+impl Engine {
+    pub(crate) fn workflow_event(&mut self, w: usize, event: &Event) {
+        let program = self.program.clone();
+        let Some(wf) = program.workflows.get(w) else {
+            return;
+        };
+        let mut started: Option<Key> = None;
+        if wf.start.event == event.ty {
+            let slots = [Some(&**event)];
+            let ctx = Ctx {
+                slots: &slots,
+                ..Ctx::default()
+            };
+            if wf.start.cond.is_none_or(|c| self.test(&wf.exprs, c, &ctx)) {
+                match self.value(&wf.exprs, wf.start.key, &ctx) {
+                    Some(Value::Absent) => self.stats.key_absent += 1,
+                    Some(key) => {
+                        let k = Key(key);
+                        if self.start_instance(w, wf, k.clone(), event, event.time) {
+                            started = Some(k);
+                        }
+                    }
+                    None => {}
+                }
+            }
+        }
+        // Which instances the event can belong to: the keys its triggers compute.
+        let mut keys: Vec<Key> = Vec::new();
+        for state in &wf.states {
+            for t in &state.transitions {
+                let triggers: Vec<&ir::Trigger> = match t {
+                    Transition::On { trigger, .. } => vec![trigger],
+                    Transition::Await { items, .. } => items.iter().collect(),
+                };
+                for trig in triggers {
+                    if trig.event != event.ty {
+                        continue;
+                    }
+                    if let Some(k) = self.trigger_key(wf, trig, event)
+                        && !keys.contains(&k)
+                    {
+                        keys.push(k);
+                    }
+                }
+            }
+        }
+        for k in keys {
+            // The start event is not offered to the state it started.
+            if started.as_ref() == Some(&k) {
+                continue;
+            }
+            self.offer(w, wf, &k, event);
+        }
+    }
+
+    fn trigger_key(&mut self, wf: &ir::Workflow, trig: &ir::Trigger, event: &Event) -> Option<Key> {
+        let slots = [None, Some(&**event)];
+        let ctx = Ctx {
+            slots: &slots,
+            ..Ctx::default()
+        };
+        match self.value(&wf.exprs, trig.key, &ctx)? {
+            Value::Absent => None,
+            v => Some(Key(v)),
+        }
+    }
+
+    /// Offers an event to the instance `key`'s current state: the first matching transition
+    /// (in source order) is taken; an `await` it only partly fills lets later ones try too.
+    fn offer(&mut self, w: usize, wf: &ir::Workflow, key: &Key, event: &Event) {
+        let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
+            return;
+        };
+        let Some(state) = wf.states.get(inst.state) else {
+            return;
+        };
+        let visits = inst.visits.clone();
+        let from_name = state.name.clone();
+        for (ti, t) in state.transitions.iter().enumerate() {
+            match t {
+                Transition::On {
+                    trigger,
+                    target,
+                    actions,
+                } => {
+                    if trigger.event != event.ty
+                        || self.trigger_key(wf, trigger, event).as_ref() != Some(key)
+                    {
+                        continue;
+                    }
+                    if !self.guard(wf, trigger, &inst.start, event, &from_name, &visits) {
+                        continue;
+                    }
+                    self.take(
+                        w,
+                        wf,
+                        key,
+                        *target as usize,
+                        actions,
+                        Cause::Event(event),
+                        event.time,
+                    );
+                    return;
+                }
+                Transition::Await {
+                    quorum,
+                    items,
+                    target,
+                    actions,
+                } => {
+                    let mut filled = inst
+                        .awaits
+                        .get(ti)
+                        .cloned()
+                        .unwrap_or_else(|| vec![None; items.len()]);
+                    let mut took = None;
+                    for (ii, item) in items.iter().enumerate() {
+                        if filled.get(ii).is_some_and(Option::is_some) || item.event != event.ty {
+                            continue;
+                        }
+                        if self.trigger_key(wf, item, event).as_ref() != Some(key) {
+                            continue;
+                        }
+                        if self.guard(wf, item, &inst.start, event, &from_name, &visits) {
+                            took = Some(ii);
+                            break;
+                        }
+                    }
+                    let Some(ii) = took else { continue };
+                    filled[ii] = Some(event.clone());
+                    let count = filled.iter().filter(|f| f.is_some()).count();
+                    if count >= *quorum as usize {
+                        self.take(
+                            w,
+                            wf,
+                            key,
+                            *target as usize,
+                            actions,
+                            Cause::Event(event),
+                            event.time,
+                        );
+                        return;
+                    }
+                    if let Some(i) = self.workflows[w].instances.get_mut(key)
+                        && let Some(slot) = i.awaits.get_mut(ti)
+                    {
+                        *slot = filled;
+                    }
+                }
+            }
+        }
+    }
+
+    fn guard(
+        &mut self,
+        wf: &ir::Workflow,
+        trig: &ir::Trigger,
+        start: &Event,
+        event: &Event,
+        from: &str,
+        visits: &[u32],
+    ) -> bool {
+        let Some(cond) = trig.cond else { return true };
+        let slots = [Some(&**start), Some(&**event)];
+        let ctx = Ctx {
+            slots: &slots,
+            from: Some(from),
+            visits,
+            ..Ctx::default()
+        };
+        self.test(&wf.exprs, cond, &ctx)
+    }
+
+    /// Starts an instance for `key` (unless one is live); true when it started.
+    fn start_instance(
+        &mut self,
+        w: usize,
+        wf: &ir::Workflow,
+        key: Key,
+        event: &Event,
+        time: i64,
+    ) -> bool {
+        if self.workflows[w].instances.contains_key(&key) {
+            self.stats.duplicate_starts += 1;
+            return false;
+        }
+        let Some(first) = wf.states.first() else {
+            return false;
+        };
+        let inst = Instance {
+            state: 0,
+            entered: time,
+            start: event.clone(),
+            visits: vec![0; wf.states.len()],
+            generation: 0,
+            awaits: Vec::new(),
+            fingerprint: self.fingerprint.clone(),
+        };
+        self.workflows[w].instances.insert(key.clone(), inst);
+        self.transition_record(w, &key, None, &first.name, &Cause::Event(event), time);
+        self.enter(w, wf, &key, 0, None, Some(event), time);
+        true
+    }
+
+    /// A rule's `start` action: the rule's event starts an instance (its `where` is the rule's).
+    pub(crate) fn start_by_rule(&mut self, w: usize, event: &Event, time: i64) {
+        let program = self.program.clone();
+        let Some(wf) = program.workflows.get(w) else {
+            return;
+        };
+        if wf.start.event != event.ty {
+            return;
+        }
+        let slots = [Some(&**event)];
+        let ctx = Ctx {
+            slots: &slots,
+            ..Ctx::default()
+        };
+        match self.value(&wf.exprs, wf.start.key, &ctx) {
+            Some(Value::Absent) => self.stats.key_absent += 1,
+            Some(key) => {
+                self.start_instance(w, wf, Key(key), event, time);
+            }
+            None => {}
+        }
+    }
+
+    fn transition_record(
+        &mut self,
+        w: usize,
+        key: &Key,
+        from: Option<&str>,
+        to: &str,
+        cause: &Cause<'_>,
+        time: i64,
+    ) {
+        self.stats.transitions += 1;
+        let (cause_text, line): (Arc<str>, Option<u64>) = match cause {
+            Cause::Event(e) => (self.event_names[e.ty as usize].clone(), e.line()),
+            Cause::Timer(label) => (Arc::from(*label), None),
+        };
+        self.records.push(Record::Transition(TransitionRecord {
+            workflow: self.workflow_names[w].clone(),
+            key: key.0.clone(),
+            from: from.map(Arc::from),
+            to: Arc::from(to),
+            time,
+            cause: cause_text,
+            line,
+            ruleset: self.fingerprint.clone(),
+        }));
+    }
+
+    /// Takes a transition: its record, its actions, then the target's entry.
+    #[allow(clippy::too_many_arguments)]
+    fn take(
+        &mut self,
+        w: usize,
+        wf: &ir::Workflow,
+        key: &Key,
+        target: usize,
+        actions: &[ir::Action],
+        cause: Cause<'_>,
+        time: i64,
+    ) {
+        let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
+            return;
+        };
+        let from = wf
+            .states
+            .get(inst.state)
+            .map_or("", |s| s.name.as_str())
+            .to_string();
+        let to = wf
+            .states
+            .get(target)
+            .map_or("", |s| s.name.as_str())
+            .to_string();
+        self.transition_record(w, key, Some(&from), &to, &cause, time);
+        let cause_event = match &cause {
+            Cause::Event(e) => Some(*e),
+            Cause::Timer(_) => None,
+        };
+        self.workflow_actions(w, wf, key, &inst, &from, &from, cause_event, actions, time);
+        self.enter(w, wf, key, target, Some(&from), cause_event, time);
+    }
+
+    /// Enters `target`: visits, timers, await progress, `on enter`; a final state ends the
+    /// instance.
+    #[allow(clippy::too_many_arguments)]
+    fn enter(
+        &mut self,
+        w: usize,
+        wf: &ir::Workflow,
+        key: &Key,
+        target: usize,
+        from: Option<&str>,
+        cause: Option<&Event>,
+        time: i64,
+    ) {
+        let Some(state) = wf.states.get(target) else {
+            return;
+        };
+        self.generations += 1;
+        let generation = self.generations;
+        let inst = {
+            let Some(inst) = self.workflows[w].instances.get_mut(key) else {
+                return;
+            };
+            inst.state = target;
+            inst.entered = time;
+            inst.generation = generation;
+            if let Some(v) = inst.visits.get_mut(target) {
+                *v += 1;
+            }
+            inst.awaits = state
+                .transitions
+                .iter()
+                .map(|t| match t {
+                    Transition::Await { items, .. } => vec![None; items.len()],
+                    Transition::On { .. } => Vec::new(),
+                })
+                .collect();
+            inst.clone()
+        };
+        if !state.is_final {
+            for (i, timer) in state.timers.iter().enumerate() {
+                let due = self.due(time, timer.delay);
+                self.schedule(
+                    due,
+                    wf.origin.order,
+                    key,
+                    TimerKind::Workflow {
+                        workflow: w,
+                        key: key.clone(),
+                        generation,
+                        timer: i,
+                    },
+                );
+            }
+        }
+        let from = from.unwrap_or("");
+        self.workflow_actions(
+            w,
+            wf,
+            key,
+            &inst,
+            &state.name,
+            from,
+            cause,
+            &state.on_enter,
+            time,
+        );
+        if state.is_final {
+            self.workflows[w].instances.remove(key);
+        }
+    }
+
+    /// When an `after` delay entered at `entered` is due.
+    fn due(&self, entered: i64, delay: Delay) -> i64 {
+        match delay {
+            Delay::Duration(ms) => entered.saturating_add(ms),
+            Delay::Workdays(n) => {
+                workdays_due(entered, n, self.program.calendar.as_ref(), &self.tables.tz)
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn workflow_actions(
+        &mut self,
+        w: usize,
+        wf: &ir::Workflow,
+        key: &Key,
+        inst: &Instance,
+        state_name: &str,
+        from: &str,
+        cause: Option<&Event>,
+        actions: &[ir::Action],
+        time: i64,
+    ) {
+        if actions.is_empty() {
+            return;
+        }
+        // Slot 0: the start event; slot 1: the event that caused the transition.
+        let slots: [Option<&Row>; 2] = [Some(&inst.start), cause.map(|e| &**e)];
+        let ctx = Ctx {
+            slots: &slots,
+            key: Some(&key.0),
+            from: Some(from),
+            visits: &inst.visits,
+            ..Ctx::default()
+        };
+        let mut evidence = vec![inst.start.clone()];
+        if let Some(c) = cause
+            && !Arc::ptr_eq(c, &inst.start)
+        {
+            evidence.push(c.clone());
+        }
+        let origin = Origin::Workflow {
+            workflow: self.workflow_names[w].clone(),
+            state: Arc::from(state_name),
+        };
+        let total = evidence.len();
+        self.run_actions(
+            actions,
+            &wf.exprs,
+            &ctx,
+            ActionContext {
+                origin,
+                default_severity: Severity::Medium,
+                title: wf.title.as_deref().map(Arc::from),
+                key: key.0.clone(),
+                time,
+                evidence: &evidence,
+                evidence_total: total,
+                shadow: false,
+                producer: self.workflow_names[w].clone(),
+                trigger: cause.or(Some(&inst.start)),
+            },
+        );
+    }
+
+    pub(crate) fn workflow_timer(
+        &mut self,
+        w: usize,
+        key: Key,
+        generation: u64,
+        index: usize,
+        due: i64,
+    ) {
+        let program = self.program.clone();
+        let Some(wf) = program.workflows.get(w) else {
+            return;
+        };
+        let Some(inst) = self.workflows[w].instances.get(&key).cloned() else {
+            return;
+        };
+        if inst.generation != generation {
+            return;
+        }
+        let Some(state) = wf.states.get(inst.state) else {
+            return;
+        };
+        let Some(timer) = state.timers.get(index) else {
+            return;
+        };
+        match timer.target {
+            Some(target) => {
+                self.take(
+                    w,
+                    wf,
+                    &key,
+                    target as usize,
+                    &timer.actions,
+                    Cause::Timer(&timer.label),
+                    due,
+                );
+            }
+            None => {
+                let name = state.name.clone();
+                self.workflow_actions(w, wf, &key, &inst, &name, &name, None, &timer.actions, due);
+            }
+        }
+    }
+
+    pub(crate) fn workflow_timer_is_live(&self, w: usize, key: &Key, generation: u64) -> bool {
+        self.workflows
+            .get(w)
+            .and_then(|s| s.instances.get(key))
+            .is_some_and(|i| i.generation == generation)
+    }
+
+    /// Live workflow instances (for the summary).
+    pub fn live_instances(&self) -> usize {
+        self.workflows.iter().map(|w| w.instances.len()).sum()
+    }
+}
+
+/// The end of the `n`-th working day after the day of `entered` (local), as the instant of the
+/// following midnight (SPEC §5); the day of entry does not count.
+pub fn workdays_due(
+    entered: i64,
+    n: u32,
+    calendar: Option<&ir::CalendarDef>,
+    tz: &jiff::tz::TimeZone,
+) -> i64 {
+    let Ok(ts) = jiff::Timestamp::from_millisecond(entered) else {
+        return entered;
+    };
+    let mut day = tz.to_datetime(ts).date();
+    let is_workday = |d: jiff::civil::Date| match calendar {
+        Some(c) => c.is_workday(d),
+        None => !matches!(
+            d.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        ),
+    };
+    let mut counted = 0;
+    // A calendar cannot hold more than a few years of holidays in a row; stop after ten.
+    for _ in 0..3660 {
+        let Ok(next) = day.tomorrow() else { break };
+        day = next;
+        if is_workday(day) {
+            counted += 1;
+            if counted >= n {
+                break;
+            }
+        }
+    }
+    let Ok(after) = day.tomorrow() else {
+        return entered;
+    };
+    tz.to_timestamp(after.to_datetime(jiff::civil::Time::midnight()))
+        .map_or(entered, |t| t.as_millisecond())
+}
