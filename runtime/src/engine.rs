@@ -367,6 +367,12 @@ impl Engine {
         std::mem::take(&mut self.records)
     }
 
+    /// Keys the engine holds state for (window groups, sequence keys, workflow instances):
+    /// what memory follows. Suppression entries and buffered events are not counted.
+    pub fn live_keys(&self) -> usize {
+        self.rules.iter().map(RuleState::keys).sum::<usize>() + self.live_instances()
+    }
+
     /// Deadlines that are still to come: absence deadlines and workflow timers.
     pub fn pending_deadlines(&self) -> usize {
         self.timers
@@ -376,10 +382,9 @@ impl Engine {
     }
 
     fn advance(&mut self, to: i64) {
-        if to <= self.watermark {
-            return;
-        }
-        self.watermark = to;
+        // The watermark never moves back, but events at it may still be waiting.
+        self.watermark = self.watermark.max(to);
+        let to = self.watermark;
         loop {
             let next_timer = self.timers.peek().map(|Reverse(t)| t.due);
             let next_event = self.buffer.peek().map(|Reverse(b)| b.time);

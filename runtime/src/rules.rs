@@ -67,7 +67,7 @@ impl RuleState {
     }
 
     /// Number of keys with state, for the key cap.
-    fn keys(&self) -> usize {
+    pub(crate) fn keys(&self) -> usize {
         match &self.pattern {
             PatternState::Single => 0,
             PatternState::Window(g) => g.len(),

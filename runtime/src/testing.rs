@@ -125,7 +125,11 @@ fn check(engine: &Engine, e: &Expectation, records: &[Record]) -> Option<Failure
         .iter()
         .filter(|r| match (&e.target, r) {
             (ExpectTarget::Alert(_), Record::Alert(a)) => {
-                e.key.as_ref().is_none_or(|k| same(k, &a.key)) && e.at.is_none_or(|t| t == a.time)
+                e.key.as_ref().is_none_or(|k| same(k, &a.key))
+                    && e.at.is_none_or(|t| t == a.time)
+                    && e.message
+                        .as_ref()
+                        .is_none_or(|m| a.message.as_ref() == Some(m))
             }
             (ExpectTarget::Transition { key, to, .. }, Record::Transition(t)) => {
                 same(key, &t.key) && *t.to == **to && e.at.is_none_or(|at| at == t.time)

@@ -153,6 +153,7 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
     let mut key = None;
     let mut count = None;
     let mut at = None;
+    let mut message = None;
     let mut ok = true;
     let target = match &e.kind {
         ExpectKind::Alert(name) => {
@@ -231,6 +232,17 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
     };
     for option in &e.options {
         match option {
+            ExpectOption::Message(s) => match super::literal::unescape(&s.raw) {
+                Ok(text) => message = Some(text),
+                Err((reason, _)) => {
+                    cx.report(BadString {
+                        span: s.span,
+                        reason,
+                        help: None,
+                    });
+                    ok = false;
+                }
+            },
             ExpectOption::Key(k) => {
                 key = cx
                     .constant_value(k, None, "the expected key")
@@ -267,6 +279,14 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
             },
         }
     }
+    if message.is_some() && matches!(e.kind, ExpectKind::Transition { .. }) {
+        cx.report(BadExpectation {
+            span: e.span,
+            reason: "transitions have no message".into(),
+            label: "`message` applies to `expect alert`".into(),
+        });
+        ok = false;
+    }
     if e.negated && count.is_some() {
         cx.report(BadExpectation {
             span: e.span,
@@ -284,6 +304,7 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
         key,
         count,
         at,
+        message,
         text: String::new(),
         line: e.span.start,
     })

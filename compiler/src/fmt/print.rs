@@ -508,11 +508,12 @@ fn expect_text(e: &Expect) -> String {
     };
     for o in &e.options {
         let (k, v) = match o {
-            ExpectOption::Key(v) => ("key", v),
-            ExpectOption::Count(v) => ("count", v),
-            ExpectOption::At(v) => ("at", v),
+            ExpectOption::Key(v) => ("key", expr(v)),
+            ExpectOption::Count(v) => ("count", expr(v)),
+            ExpectOption::At(v) => ("at", expr(v)),
+            ExpectOption::Message(s) => ("message", string(s)),
         };
-        out.push_str(&format!(" {k} {}", expr(v)));
+        out.push_str(&format!(" {k} {v}"));
     }
     out
 }

@@ -370,6 +370,8 @@ pub struct Expectation {
     pub key: Option<Value>,
     pub count: Option<u64>,
     pub at: Option<i64>,
+    /// The alert's message, exactly.
+    pub message: Option<String>,
     /// The expectation's source text, to show when it fails.
     pub text: String,
     pub line: u32,

@@ -383,6 +383,8 @@ pub enum ExpectOption {
     Key(Expr),
     Count(Expr),
     At(Expr),
+    /// The alert's message, exactly.
+    Message(StrLit),
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -417,6 +417,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::expect_key => "`key`",
         Rule::expect_count => "`count`",
         Rule::expect_at => "`at`",
+        Rule::expect_message => "`message`",
         Rule::expect_negation => "`no`",
         Rule::expect_alert => "`alert`",
         Rule::expect_transition => "`transition`",
@@ -1094,6 +1095,15 @@ fn test_clause(pair: P<'_>) -> TestClause {
                         Rule::expect_option => {
                             if let Some(o) = inner(p).next() {
                                 let r = o.as_rule();
+                                if r == Rule::expect_message {
+                                    let sp = span(&o);
+                                    let s = inner(o).next().map(string).unwrap_or(StrLit {
+                                        raw: SmolStr::default(),
+                                        span: sp,
+                                    });
+                                    options.push(ExpectOption::Message(s));
+                                    continue;
+                                }
                                 let e =
                                     inner(o).next().map(build_expr).unwrap_or_else(missing_expr);
                                 options.push(match r {

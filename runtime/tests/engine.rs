@@ -1,0 +1,381 @@
+//! The engine against SPEC §7: input, rejects, event time, ordering, output, state.
+
+use std::sync::Arc;
+
+use vigil_runtime::{Engine, EngineConfig, Pushed, Record, RejectKind, compile};
+
+const RULES: &str = r#"
+timezone "Asia/Shanghai"
+unit desk
+unit patrol "巡逻" { sees Contact.{track} }
+enum Category { noise, theft }
+event Call { caller: str, minutes: int, duration: duration?, category: Category? }
+event Contact { track: str, identified: bool, position: point?, secret: str? }
+event Escalation { caller: str }
+
+rule long_call {
+  when c: Call where c.minutes >= 30
+  alert desk message "{c.caller}"
+}
+
+rule also_long {
+  when c: Call where c.minutes >= 30
+  alert desk
+  emit Escalation { caller: c.caller }
+}
+
+rule escalated {
+  when e: Escalation
+  alert desk
+}
+
+rule ratio {
+  when c: Call where 100 / (c.minutes - 7) > 1 and c.minutes * 4611686018427387904 > 0
+  alert desk
+}
+
+rule unidentified {
+  when sequence by track within 15m
+    a: Contact where not a.identified
+    then not Contact where identified
+  alert patrol
+}
+
+rule per_caller {
+  when c: Call group by c.caller within 1h having count() >= 100
+  alert desk
+}
+"#;
+
+fn engine(lateness: i64, max_keys: usize) -> Engine {
+    let program = compile(&[("rules.vigil", RULES)]).expect("rules check");
+    Engine::new(
+        Arc::new(program),
+        EngineConfig {
+            lateness,
+            max_keys_per_rule: max_keys,
+        },
+    )
+}
+
+fn call(time: &str, caller: &str, minutes: i64) -> String {
+    format!(r#"{{"type":"Call","time":"{time}","caller":"{caller}","minutes":{minutes}}}"#)
+}
+
+fn json(engine: &mut Engine) -> Vec<String> {
+    let records = engine.take_records();
+    records.iter().map(|r| engine.to_json(r)).collect()
+}
+
+fn rejected(p: Pushed) -> RejectKind {
+    match p {
+        Pushed::Rejected(r) => r.kind,
+        other => panic!("expected a reject, got {other:?}"),
+    }
+}
+
+#[test]
+fn bad_lines_are_rejected_with_their_reason_and_processing_continues() {
+    let mut e = engine(0, 1000);
+    assert_eq!(rejected(e.push_line(b"not json")), RejectKind::NotJson);
+    assert_eq!(rejected(e.push_line(b"[1, 2]")), RejectKind::NotObject);
+    assert_eq!(
+        rejected(e.push_line(br#"{"time":"2021-11-25T19:00:00Z"}"#)),
+        RejectKind::MissingType
+    );
+    assert_eq!(
+        rejected(e.push_line(br#"{"type":"Nope","time":"2021-11-25T19:00:00Z"}"#)),
+        RejectKind::UnknownType
+    );
+    assert_eq!(
+        rejected(e.push_line(br#"{"type":"Call","time":"2021-11-25T19:00:00Z","caller":"a"}"#)),
+        RejectKind::MissingField
+    );
+    assert_eq!(
+        rejected(e.push_line(
+            br#"{"type":"Call","time":"2021-11-25T19:00:00Z","caller":"a","minutes":"x"}"#
+        )),
+        RejectKind::WrongType
+    );
+    assert_eq!(
+        rejected(e.push_line(
+            br#"{"type":"Call","time":"2021-11-25T19:00:00Z","caller":"a","minutes":1.5}"#
+        )),
+        RejectKind::WrongType
+    );
+    assert_eq!(
+        rejected(e.push_line(
+            br#"{"type":"Call","time":"2021-11-25T19:00:00","caller":"a","minutes":1}"#
+        )),
+        RejectKind::BadTime
+    );
+    assert_eq!(
+        rejected(e.push_line(br#"{"type":"Call","caller":"a","minutes":1}"#)),
+        RejectKind::BadTime
+    );
+    assert_eq!(
+        rejected(e.push_line(br#"{"type":"Call","time":"2021-11-25T19:00:00Z","caller":"a","minutes":1,"category":"arson"}"#)),
+        RejectKind::WrongType
+    );
+    assert_eq!(e.push_line(b"   "), Pushed::Blank);
+    assert_eq!(
+        e.push_line(call("2021-11-25T19:00:00Z", "a", 45).as_bytes()),
+        Pushed::Accepted
+    );
+    e.finish();
+    let out = json(&mut e);
+    // Blank lines count for line numbers: the accepted event is on line 12.
+    assert!(out[0].contains(r#""line":12"#), "{}", out[0]);
+    assert_eq!(e.stats().rejected_total(), 10);
+}
+
+#[test]
+fn fields_decode_from_every_accepted_form() {
+    let mut e = engine(0, 1000);
+    // CloudEvents structured mode: fields under `data`, the top-level id is the event's id;
+    // epoch milliseconds; an int written 45.0; an ISO duration; an enum by name.
+    let line = r#"{"specversion":"1.0","id":"evt-1","source":"carrier","type":"Call","time":1637866800000,"data":{"caller":"+86","minutes":45.0,"duration":"PT1H30M","category":"theft"}}"#;
+    assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted);
+    // The type after the fields.
+    let late_type = r#"{"time":"2021-11-25T19:00:01Z","caller":"b","minutes":31,"duration":5400,"type":"Call"}"#;
+    assert_eq!(e.push_line(late_type.as_bytes()), Pushed::Accepted);
+    e.finish();
+    let out = json(&mut e);
+    assert!(
+        out[0].contains(
+            r#""id":"evt-1","caller":"+86","minutes":45,"duration":5400,"category":"theft""#
+        ),
+        "{}",
+        out[0]
+    );
+    assert!(
+        out[0].contains(r#""time":"2021-11-26T03:00:00+08:00""#),
+        "{}",
+        out[0]
+    );
+    assert!(
+        out.iter()
+            .any(|r| r.contains(r#""caller":"b","minutes":31,"duration":5400"#))
+    );
+}
+
+#[test]
+fn late_events_are_rejected_and_an_event_at_the_watermark_is_not() {
+    let mut e = engine(5_000, 1000);
+    assert_eq!(
+        e.push_line(call("2021-11-25T19:00:10Z", "a", 1).as_bytes()),
+        Pushed::Accepted
+    );
+    // Watermark is now 19:00:05. Exactly at it: accepted; before it: late.
+    assert_eq!(
+        e.push_line(call("2021-11-25T19:00:05Z", "b", 1).as_bytes()),
+        Pushed::Accepted
+    );
+    assert_eq!(
+        rejected(e.push_line(call("2021-11-25T19:00:04.999Z", "c", 1).as_bytes())),
+        RejectKind::Late
+    );
+    assert_eq!(e.stats().rejected[&RejectKind::Late], 1);
+}
+
+#[test]
+fn the_lateness_buffer_releases_events_in_time_then_arrival_order() {
+    let mut e = engine(60_000, 1000);
+    for (t, who) in [
+        ("19:00:30", "second"),
+        ("19:00:10", "first"),
+        ("19:00:30", "third"),
+    ] {
+        e.push_line(call(&format!("2021-11-25T{t}Z"), who, 40).as_bytes());
+    }
+    assert!(
+        e.take_records().is_empty(),
+        "nothing is released before the watermark passes"
+    );
+    e.finish();
+    let callers: Vec<String> = json(&mut e)
+        .into_iter()
+        .filter(|r| r.contains(r#""rule":"long_call""#))
+        .map(|r| {
+            r.split(r#""message":""#)
+                .nth(1)
+                .unwrap_or("")
+                .split('"')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(callers, ["first", "second", "third"]);
+}
+
+#[test]
+fn rules_firing_on_one_event_write_in_declaration_order_and_derived_events_follow() {
+    let mut e = engine(0, 1000);
+    e.push_line(call("2021-11-25T19:00:00Z", "a", 40).as_bytes());
+    e.finish();
+    let out = json(&mut e);
+    let rules: Vec<&str> = out
+        .iter()
+        .map(|r| {
+            r.split(r#""rule":""#)
+                .nth(1)
+                .unwrap_or("")
+                .split('"')
+                .next()
+                .unwrap_or("")
+        })
+        .collect();
+    // `ratio` is declared between them but its condition overflows for 40 minutes.
+    assert_eq!(rules, ["long_call", "also_long", "escalated"]);
+    assert!(
+        out[2].contains(r#""line":null,"derived_from":"also_long""#),
+        "{}",
+        out[2]
+    );
+}
+
+#[test]
+fn overflow_and_division_by_zero_make_the_condition_false_and_are_counted() {
+    let mut e = engine(0, 1000);
+    // minutes = 7: division by zero; minutes = 40: 40 * 2^62 overflows.
+    e.push_line(call("2021-11-25T19:00:00Z", "a", 7).as_bytes());
+    e.push_line(call("2021-11-25T19:00:01Z", "b", 40).as_bytes());
+    e.push_line(call("2021-11-25T19:00:02Z", "c", 0).as_bytes());
+    e.finish();
+    let out = json(&mut e);
+    assert!(
+        !out.iter().any(|r| r.contains(r#""rule":"ratio""#)),
+        "{out:?}"
+    );
+    let errors = &e.stats().eval_errors;
+    assert_eq!(errors.get("division by zero"), Some(&1));
+    assert_eq!(errors.get("integer overflow"), Some(&1));
+}
+
+#[test]
+fn end_of_input_keeps_later_deadlines_pending_and_until_fires_them() {
+    let contact = |t: &str, track: &str| {
+        format!(
+            r#"{{"type":"Contact","time":"{t}","track":"{track}","identified":false,"secret":"s"}}"#
+        )
+    };
+    let mut e = engine(0, 1000);
+    e.push_line(contact("2021-11-25T19:00:00Z", "T1").as_bytes());
+    e.push_line(contact("2021-11-25T19:20:00Z", "T2").as_bytes());
+    e.finish();
+    let out = json(&mut e);
+    assert_eq!(
+        out.len(),
+        1,
+        "T1's deadline (19:15) passed; T2's (19:35) did not: {out:?}"
+    );
+    assert_eq!(e.pending_deadlines(), 1);
+    e.advance_to(i64::MAX);
+    let out = json(&mut e);
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].contains(r#""time":"2021-11-26T03:35:00+08:00""#),
+        "{}",
+        out[0]
+    );
+    assert_eq!(e.pending_deadlines(), 0);
+}
+
+#[test]
+fn delivered_evidence_carries_only_the_fields_a_unit_sees() {
+    let mut e = engine(0, 1000);
+    let line = r#"{"type":"Contact","time":"2021-11-25T19:00:00Z","track":"T1","identified":false,"secret":"classified","position":{"lat":22.5,"lon":114.1}}"#;
+    e.push_line(line.as_bytes());
+    e.advance_to(i64::MAX);
+    let records = e.take_records();
+    let Record::Alert(alert) = &records[0] else {
+        panic!("an alert")
+    };
+    let full = e.to_json(&records[0]);
+    assert!(
+        full.contains("classified") && full.contains(r#""position":{"lat":22.5,"lon":114.1}"#),
+        "{full}"
+    );
+    let unit = e
+        .program()
+        .units
+        .iter()
+        .position(|u| u.name == "patrol")
+        .expect("unit") as u32;
+    let delivered = e.to_json_for_unit(alert, unit);
+    assert!(
+        !delivered.contains("classified") && !delivered.contains("position"),
+        "{delivered}"
+    );
+    assert!(
+        delivered.contains(r#""track":"T1""#) && delivered.contains(r#""time":"#),
+        "{delivered}"
+    );
+}
+
+#[test]
+fn a_rule_at_its_key_cap_writes_an_overflow_record() {
+    let mut e = engine(0, 2);
+    for (i, who) in ["a", "b", "c"].iter().enumerate() {
+        e.push_line(call(&format!("2021-11-25T19:00:0{i}Z"), who, 1).as_bytes());
+    }
+    e.finish();
+    let out = json(&mut e);
+    let overflow: Vec<&String> = out
+        .iter()
+        .filter(|r| r.contains(r#""kind":"overflow""#))
+        .collect();
+    assert_eq!(overflow.len(), 1, "{out:?}");
+    assert!(
+        overflow[0].contains(r#""rule":"per_caller","key":"c""#),
+        "{}",
+        overflow[0]
+    );
+    assert_eq!(e.stats().overflows, 1);
+}
+
+#[test]
+fn state_is_evicted_once_keys_go_quiet() {
+    let mut e = engine(0, 1_000_000);
+    for i in 0..1000 {
+        e.push_line(call("2021-11-25T19:00:00Z", &format!("caller-{i}"), 1).as_bytes());
+    }
+    assert_eq!(e.live_keys(), 1000);
+    // Two hours later every window (1h) is empty and its group gone.
+    e.push_line(call("2021-11-25T21:00:00Z", "late", 1).as_bytes());
+    assert_eq!(e.live_keys(), 1);
+}
+
+#[test]
+fn replaying_the_same_input_gives_byte_identical_output() {
+    let mut lines = Vec::new();
+    for i in 0..500 {
+        let t = format!(
+            "2021-11-25T{:02}:{:02}:{:02}Z",
+            10 + i / 3600,
+            (i / 60) % 60,
+            i % 60
+        );
+        lines.push(call(&t, &format!("c{}", i % 7), (i * 13) % 60));
+        lines.push(format!(
+            r#"{{"type":"Contact","time":"{t}","track":"T{}","identified":{}}}"#,
+            i % 5,
+            i % 3 == 0
+        ));
+    }
+    let run = || {
+        let mut e = engine(2_000, 1000);
+        let mut out = Vec::new();
+        for l in &lines {
+            e.push_line(l.as_bytes());
+            out.extend(json(&mut e));
+        }
+        e.finish();
+        out.extend(json(&mut e));
+        out.join("\n")
+    };
+    let first = run();
+    assert!(first.len() > 10_000);
+    assert_eq!(first, run());
+}

@@ -1,0 +1,225 @@
+//! The command line end to end: `vigil test`, `vigil run`, `vigil check`, `vigil fmt`, as a
+//! user runs them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn vigil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("vigil runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("vigil-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn the_semantics_suite_passes() {
+    let o = vigil(&["test", "tests/semantics"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    let last = out.lines().last().unwrap_or("");
+    let passed: usize = last
+        .split(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        passed >= 35 && last.ends_with(" passed, 0 failed"),
+        "{last}"
+    );
+}
+
+#[test]
+fn a_failing_test_shows_expected_and_actual_and_exits_1() {
+    let dir = temp_dir("failing");
+    for f in ["schema.vigil", "calendar.txt"] {
+        std::fs::copy(Path::new("tests/semantics").join(f), dir.join(f)).expect("copy");
+    }
+    let text = std::fs::read_to_string("tests/semantics/suppression.vigil").expect("read");
+    let broken = text.replace(
+        "expect alert long_call key \"E1\" count 2",
+        "expect alert long_call key \"E1\" count 3",
+    );
+    std::fs::write(dir.join("suppression.vigil"), broken).expect("write");
+    let o = vigil(&["test", dir.to_str().expect("utf-8")]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("FAIL suppression is half-open"), "{out}");
+    assert!(
+        out.contains("expected exactly 3, found 2 matching alerts"),
+        "{out}"
+    );
+    assert!(
+        out.contains(r#""rule":"long_call""#),
+        "the actual records are shown: {out}"
+    );
+    assert!(out.trim_end().ends_with("2 passed, 1 failed"), "{out}");
+}
+
+#[test]
+fn check_reports_every_error_and_exits_1() {
+    let dir = temp_dir("check");
+    std::fs::write(
+        dir.join("a.vigil"),
+        "unit u\nevent E { a: int }\nrule r1 {\n  when e: E where e.b > 1\n  alert u\n}\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("b.vigil"),
+        "rule r2 {\n  when e: E where e.a > 1\n  alert v\n}\n",
+    )
+    .expect("write");
+    let o = vigil(&["check", dir.to_str().expect("utf-8")]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("vigil::unknown_field") && err.contains("vigil::unknown_unit"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a.vigil:4:") && err.contains("b.vigil:3:"),
+        "{err}"
+    );
+    assert!(err.contains("2 errors"), "{err}");
+
+    let o = vigil(&[
+        "check",
+        dir.to_str().expect("utf-8"),
+        "--error-format",
+        "json",
+    ]);
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["code"], "vigil::unknown_field");
+    assert_eq!(lines[0]["help"], "did you mean `a`?");
+}
+
+#[test]
+fn check_passes_on_a_clean_rule_set_with_a_summary() {
+    let o = vigil(&["check", "tests/semantics"]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    // The expired `old_campaign` rule of actions.vigil is a warning, not an error.
+    assert!(
+        err.contains("checked 6 files:") && err.contains(" tests — 1 warning"),
+        "{err}"
+    );
+    assert!(err.contains("vigil::rule_expired"), "{err}");
+}
+
+#[test]
+fn warnings_fail_only_with_deny_warnings() {
+    let dir = temp_dir("warn");
+    std::fs::write(
+        dir.join("w.vigil"),
+        "event D { id2: str }\nworkflow w {\n  start on d: D by d.id2\n  state a { after 1d -> b }\n  state b {}\n}\n",
+    )
+    .expect("write");
+    let path = dir.to_str().expect("utf-8");
+    assert!(vigil(&["check", path]).status.success());
+    assert_eq!(
+        vigil(&["check", path, "--deny-warnings"]).status.code(),
+        Some(1)
+    );
+}
+
+#[test]
+fn fmt_check_lists_unformatted_files_and_fmt_fixes_them() {
+    let dir = temp_dir("fmt");
+    let file = dir.join("r.vigil");
+    std::fs::write(
+        &file,
+        "unit u   // the desk\nevent E{a:int}\nrule r{when e:E where e.a>1 alert u}\n",
+    )
+    .expect("write");
+    let path = dir.to_str().expect("utf-8");
+    let o = vigil(&["fmt", "--check", path]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("r.vigil"));
+    assert!(vigil(&["fmt", path]).status.success());
+    let formatted = std::fs::read_to_string(&file).expect("read");
+    assert!(formatted.contains("unit u  // the desk\n"), "{formatted}");
+    assert!(
+        formatted.contains("rule r {\n  when e: E where e.a > 1\n  alert u\n}\n"),
+        "{formatted}"
+    );
+    assert!(vigil(&["fmt", "--check", path]).status.success());
+}
+
+#[test]
+fn run_writes_records_rejects_and_a_summary() {
+    let dir = temp_dir("run");
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"type":"Call","time":"2021-11-01T10:00:00+08:00","caller":"x","callee":"E1","minutes":40}"#,
+            "\n\nnot json\n",
+            r#"{"type":"Call","time":"2021-11-01T09:00:00+08:00","caller":"x","callee":"E1","minutes":40}"#,
+            "\n",
+        ),
+    )
+    .expect("write");
+    let out = dir.join("out.jsonl");
+    let rejects = dir.join("rejects.jsonl");
+    let o = vigil(&[
+        "run",
+        "tests/semantics/schema.vigil",
+        "tests/semantics/suppression.vigil",
+        "--events",
+        events.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    let records = std::fs::read_to_string(&out).expect("out");
+    assert_eq!(records.lines().count(), 1, "{records}");
+    assert!(records.contains(r#""rule":"long_call""#));
+    let rejected = std::fs::read_to_string(&rejects).expect("rejects");
+    assert!(
+        rejected.contains(r#""line":3,"reason":"not_json""#),
+        "{rejected}"
+    );
+    assert!(
+        rejected.contains(r#""line":4,"reason":"late""#),
+        "{rejected}"
+    );
+    assert!(
+        err.contains("rejected            2 (not_json 1, late 1)"),
+        "{err}"
+    );
+
+    let o = vigil(&[
+        "run",
+        "tests/semantics/schema.vigil",
+        "--events",
+        events.to_str().expect("utf-8"),
+        "--strict",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "--strict stops at the first reject"
+    );
+}
