@@ -191,17 +191,32 @@ pub fn items<'db>(db: &'db dyn Db, ruleset: RuleSet) -> Vec<ItemId<'db>> {
         .collect()
 }
 
+/// Where each item of a file is in its `ParsedFile`, by (kind, name, occurrence).
+#[salsa::tracked(returns(ref))]
+fn item_positions(db: &dyn Db, file: SourceFile) -> HashMap<(ItemTag, SmolStr, u32), usize> {
+    let parsed = parse(db, file);
+    let mut counts: HashMap<(ItemTag, SmolStr), u32> = HashMap::new();
+    let mut out = HashMap::with_capacity(parsed.items.len());
+    for (pos, it) in parsed.items.iter().enumerate() {
+        let name = it.name.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+        let n = counts.entry((it.tag, name.clone())).or_insert(0);
+        out.insert((it.tag, name, *n), pos);
+        *n += 1;
+    }
+    out
+}
+
+/// The line index of a file, computed once per text.
+#[salsa::tracked(returns(ref))]
+pub fn line_index(db: &dyn Db, file: SourceFile) -> Arc<LineIndex> {
+    Arc::new(LineIndex::new(file.text(db)))
+}
+
 fn parsed_item<'a>(db: &'a dyn Db, item: ItemId<'_>) -> Option<&'a syntax::ParsedItem> {
-    let parsed = parse(db, item.file(db));
-    let name = item.name(db);
-    parsed
-        .items
-        .iter()
-        .filter(|it| {
-            it.tag == item.tag(db)
-                && it.name.as_ref().map_or("", |n| n.name.as_str()) == name.as_str()
-        })
-        .nth(item.index(db) as usize)
+    let file = item.file(db);
+    let key = (item.tag(db), item.name(db).clone(), item.index(db));
+    let pos = *item_positions(db, file).get(&key)?;
+    parse(db, file).items.get(pos)
 }
 
 /// The syntax tree of one item (spans relative to the item), `None` if it did not parse.
@@ -317,7 +332,7 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
             match first.get(&name) {
                 Some((f, at)) => {
                     let text = f.text(db);
-                    let (line, col) = LineIndex::new(text).human(text, *at);
+                    let (line, col) = line_index(db, *f).human(text, *at);
                     out.push((
                         file,
                         DuplicateName {

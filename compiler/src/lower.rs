@@ -8,7 +8,6 @@ use smol_str::SmolStr;
 use crate::check::Lowered;
 use crate::db::{Db, ItemId, RuleSet, check_item, item_location, item_syntax, items, scope};
 use crate::ir;
-use crate::line_index::LineIndex;
 use crate::syntax::ItemTag;
 use crate::syntax::ast::ItemKind;
 
@@ -116,7 +115,7 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
             let file = id.file(db);
             let text = file.text(db);
             let offset = item_location(db, *id).0;
-            let (line, _) = LineIndex::new(text).human(text, offset);
+            let (line, _) = crate::db::line_index(db, file).human(text, offset);
             ir::Origin {
                 file: file.path(db).clone(),
                 offset,
@@ -163,7 +162,7 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
 /// Turns a test's item-relative offsets into line numbers, and keeps each expectation's text.
 fn place_test(db: &dyn Db, id: ItemId<'_>, t: &mut ir::TestCase) {
     let text = id.file(db).text(db);
-    let index = LineIndex::new(text);
+    let index = crate::db::line_index(db, id.file(db));
     let offset = t.origin.offset;
     let line_of = |rel: u32| index.human(text, offset + rel).0;
     for step in &mut t.steps {
