@@ -112,7 +112,7 @@ impl Engine {
                         let program = self.program.clone();
                         let writer = Writer {
                             program: &program,
-                            tz: &self.tables.tz,
+                            tables: &self.tables,
                         };
                         writer.value_text(&v, enum_name.as_deref(), &mut out);
                     }

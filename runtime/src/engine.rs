@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use vigil_compiler::ir::{EventTypeId, Program, Value};
 
-use crate::ingest::{self, Interner, Reject, RejectKind, Schema};
+use crate::ingest::{self, Reject, RejectKind, Schema};
 use crate::interp::{EvalError, Tables};
 use crate::record::Record;
 use crate::row::{Event, Key, Row};
@@ -158,7 +158,6 @@ pub struct Engine {
     pub(crate) tables: Tables,
     pub(crate) config: EngineConfig,
     schema: Schema,
-    interner: Interner,
     pub(crate) stats: Stats,
     pub(crate) records: Vec<Record>,
     pub(crate) fingerprint: Arc<str>,
@@ -226,7 +225,6 @@ impl Engine {
         Engine {
             tables: Tables::new(&program),
             schema: Schema::new(&program),
-            interner: Interner::default(),
             stats: Stats::default(),
             records: Vec::new(),
             fingerprint: Arc::from(program.fingerprint.as_str()),
@@ -294,7 +292,7 @@ impl Engine {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Pushed::Blank;
         }
-        match ingest::decode(&self.schema, &mut self.interner, line, line_no) {
+        match ingest::decode(&self.schema, line, line_no) {
             Ok(row) => match self.push_row(row) {
                 Ok(()) => Pushed::Accepted,
                 Err(r) => Pushed::Rejected(r),
@@ -309,6 +307,18 @@ impl Engine {
     /// Number of lines pushed so far.
     pub fn lines(&self) -> u64 {
         self.lines
+    }
+
+    /// Packs field values (one per declared field of `event`, `Absent` for a missing optional
+    /// one) into a row, for `push_row`.
+    pub fn make_row(
+        &self,
+        event: EventTypeId,
+        time: i64,
+        fields: &[Value],
+        source: crate::row::Source,
+    ) -> Row {
+        self.build_row(event, time, fields, source)
     }
 
     /// Pushes a typed event. An event older than the watermark is rejected as late.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use smol_str::SmolStr;
 use vigil_compiler::ir::{ExprArena, ExprId, Node, SetValue, Value, ZoneDef, ops};
 
-use crate::row::Row;
+use crate::row::{Layout, Row};
 
 pub use vigil_compiler::ir::ops::EvalError;
 
@@ -24,6 +24,7 @@ pub struct Ctx<'a> {
 
 /// The rule set's shared tables: lists (reloadable), zones, compiled regexes, time zone.
 pub struct Tables {
+    pub layouts: Vec<Layout>,
     pub lists: Vec<Arc<SetValue>>,
     pub zones: Vec<ZoneDef>,
     pub regexes: HashMap<SmolStr, regex::Regex>,
@@ -50,11 +51,21 @@ impl Tables {
             collect(&w.exprs);
         }
         Tables {
+            layouts: Layout::all(program),
             lists: program.lists.iter().map(|l| l.values.clone()).collect(),
             zones: program.zones.clone(),
             regexes,
             tz: program.time_zone(),
         }
+    }
+}
+
+impl Tables {
+    /// Field `i` of `row`.
+    pub fn field(&self, row: &Row, i: u16) -> Value {
+        self.layouts
+            .get(row.ty as usize)
+            .map_or(Value::Absent, |l| row.value(l, i))
     }
 }
 
@@ -69,14 +80,18 @@ pub fn eval(
     Ok(match arena.node(id) {
         Node::Const(v) => v.clone(),
         Node::Field { slot, field } => {
-            slot_row(ctx, *slot).map_or(Value::Absent, |r| r.field(*field).clone())
+            slot_row(ctx, *slot).map_or(Value::Absent, |r| tables.field(r, *field))
         }
         Node::EventTime(slot) => {
             slot_row(ctx, *slot).map_or(Value::Absent, |r| Value::Time(r.time))
         }
-        Node::EventId(slot) => slot_row(ctx, *slot)
-            .and_then(|r| r.id.clone())
-            .map_or(Value::Absent, Value::Str),
+        Node::EventId(slot) => slot_row(ctx, *slot).map_or(Value::Absent, |r| {
+            let id = tables
+                .layouts
+                .get(r.ty as usize)
+                .map_or(u16::MAX, Layout::id_field);
+            tables.field(r, id)
+        }),
         Node::Unary(op, a) => ops::unary(*op, &ev(*a)?)?,
         Node::Binary(op, a, b) => {
             let a = ev(*a)?;

@@ -32,6 +32,7 @@ mod actions;
 mod engine;
 mod ingest;
 mod interp;
+mod json;
 mod record;
 mod row;
 mod rules;
@@ -43,7 +44,7 @@ use std::sync::Arc;
 pub use engine::{Engine, EngineConfig, Pushed, Stats};
 pub use ingest::{Reject, RejectKind};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
-pub use row::{Key, Row, Source};
+pub use row::{Key, Kind, Layout, Row, RowBuilder, Source};
 pub use workflow::workdays_due;
 
 impl Engine {
@@ -51,7 +52,7 @@ impl Engine {
     pub fn to_json(&self, record: &Record) -> String {
         record::Writer {
             program: &self.program,
-            tz: &self.tables.tz,
+            tables: &self.tables,
         }
         .json(record)
     }
@@ -60,7 +61,7 @@ impl Engine {
     pub fn to_json_for_unit(&self, alert: &AlertRecord, unit: u32) -> String {
         record::Writer {
             program: &self.program,
-            tz: &self.tables.tz,
+            tables: &self.tables,
         }
         .alert_for_unit(alert, unit)
     }

@@ -176,7 +176,7 @@ pub fn alert_id(origin: &Origin, key: &Value, time: i64, evidence: &[Event]) -> 
 /// What records need to be written: names of types, fields and enum values, and the zone.
 pub struct Writer<'a> {
     pub program: &'a Program,
-    pub tz: &'a jiff::tz::TimeZone,
+    pub tables: &'a crate::interp::Tables,
 }
 
 impl Writer<'_> {
@@ -198,7 +198,7 @@ impl Writer<'_> {
                 o.push_str(",\"to\":");
                 push_str(&mut o, &t.to);
                 o.push_str(",\"time\":");
-                push_str(&mut o, &format_time(t.time, self.tz));
+                push_str(&mut o, &format_time(t.time, &self.tables.tz));
                 o.push_str(",\"cause\":");
                 push_str(&mut o, &t.cause);
                 o.push_str(",\"line\":");
@@ -218,7 +218,7 @@ impl Writer<'_> {
                 o.push_str(",\"key\":");
                 self.value_json(&x.key, &mut o);
                 o.push_str(",\"time\":");
-                push_str(&mut o, &format_time(x.time, self.tz));
+                push_str(&mut o, &format_time(x.time, &self.tables.tz));
                 let _ = write!(o, ",\"limit\":{}", x.limit);
                 o.push_str(",\"line\":");
                 match x.line {
@@ -240,7 +240,7 @@ impl Writer<'_> {
                 o.push_str(",\"state\":");
                 push_str(&mut o, &x.state);
                 o.push_str(",\"time\":");
-                push_str(&mut o, &format_time(x.time, self.tz));
+                push_str(&mut o, &format_time(x.time, &self.tables.tz));
                 o.push_str(",\"started_with\":");
                 push_str(&mut o, &x.started_with);
                 o.push_str(",\"message\":\"the state this instance is in no longer exists in the rule set\"");
@@ -290,7 +290,7 @@ impl Writer<'_> {
         o.push_str("],\"key\":");
         self.value_json(&a.key, o);
         o.push_str(",\"time\":");
-        push_str(o, &format_time(a.time, self.tz));
+        push_str(o, &format_time(a.time, &self.tables.tz));
         if let Some(m) = &a.message {
             o.push_str(",\"message\":");
             push_str(o, m);
@@ -340,12 +340,14 @@ impl Writer<'_> {
             }
         }
         o.push_str(",\"time\":");
-        push_str(o, &format_time(e.time, self.tz));
-        if let Some(id) = &e.id {
+        push_str(o, &format_time(e.time, &self.tables.tz));
+        let layout = self.tables.layouts.get(e.ty as usize);
+        if let Some(id) = layout.and_then(|l| e.str_field(l, l.id_field())) {
             o.push_str(",\"id\":");
             push_str(o, id);
         }
-        for (i, (f, v)) in ty.fields.iter().zip(e.fields.iter()).enumerate() {
+        for (i, f) in ty.fields.iter().enumerate() {
+            let v = self.tables.field(e, u16::try_from(i).unwrap_or(u16::MAX));
             if v.is_absent() {
                 continue;
             }
@@ -357,7 +359,7 @@ impl Writer<'_> {
             o.push(',');
             push_str(o, &f.name);
             o.push(':');
-            self.field_json(v, &f.ty, o);
+            self.field_json(&v, &f.ty, o);
         }
         o.push('}');
     }
@@ -392,7 +394,7 @@ impl Writer<'_> {
             }
             Value::Float(f) => push_float(o, *f),
             Value::Str(s) => push_str(o, s),
-            Value::Time(t) => push_str(o, &format_time(*t, self.tz)),
+            Value::Time(t) => push_str(o, &format_time(*t, &self.tables.tz)),
             Value::Duration(d) => {
                 if d % 1000 == 0 {
                     let _ = write!(o, "{}", d / 1000);
@@ -436,7 +438,7 @@ impl Writer<'_> {
                 let _ = write!(o, "{f}");
             }
             Value::Str(s) => o.push_str(s),
-            Value::Time(t) => o.push_str(&format_time(*t, self.tz)),
+            Value::Time(t) => o.push_str(&format_time(*t, &self.tables.tz)),
             Value::Duration(d) => o.push_str(&format_duration(*d)),
             Value::Point(p) => {
                 let _ = write!(o, "({}, {})", p.lat, p.lon);

@@ -1,9 +1,14 @@
-//! Events as typed rows, and keys.
+//! Events as packed rows with fixed field offsets, and keys.
+//!
+//! A row is one block of 64-bit words laid out by its event type's `Layout` (a scalar takes one
+//! word, a string or a point two), a presence bit per field, and one text buffer holding all of
+//! its strings. Compiled conditions read fields at fixed offsets; the interpreter reads them as
+//! `Value`s.
 
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use vigil_compiler::ir::{EventTypeId, Value};
+use vigil_compiler::ir::{EventType, EventTypeId, Point, Program, Ty, Value};
 
 /// Where an event came from: an input line, or a rule that emitted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,29 +19,145 @@ pub enum Source {
     Derived(Arc<str>),
 }
 
-/// One event: its type, time, optional id, and a value per declared field (in declaration
-/// order; `Value::Absent` for a missing optional field).
+/// How a field is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// One word, 0 or 1.
+    Bool,
+    /// One word, two's complement.
+    Int,
+    /// One word, the bits of an `f64`.
+    Float,
+    /// Two words: byte offset into the row's text, and length.
+    Str,
+    /// One word, milliseconds since the epoch.
+    Time,
+    /// One word, milliseconds.
+    Duration,
+    /// Two words: latitude and longitude bits.
+    Point,
+    /// One word, the variant's position.
+    Enum,
+}
+
+impl Kind {
+    fn of(ty: &Ty) -> Kind {
+        match ty {
+            Ty::Bool => Kind::Bool,
+            Ty::Int => Kind::Int,
+            Ty::Float => Kind::Float,
+            Ty::Time => Kind::Time,
+            Ty::Duration => Kind::Duration,
+            Ty::Point => Kind::Point,
+            Ty::Enum(_) => Kind::Enum,
+            _ => Kind::Str,
+        }
+    }
+
+    /// Words the field takes.
+    pub fn width(self) -> u32 {
+        match self {
+            Kind::Str | Kind::Point => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// The row layout of one event type: where each field's words are. The implicit `id` is the
+/// last field (index `fields.len()`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Layout {
+    /// (first word, kind) per field, `id` last.
+    pub slots: Vec<(u32, Kind)>,
+    /// Total words in a row.
+    pub words: u32,
+}
+
+impl Layout {
+    /// The layout of `event`.
+    pub fn new(event: &EventType) -> Layout {
+        let mut slots = Vec::with_capacity(event.fields.len() + 1);
+        let mut words = 0;
+        for f in &event.fields {
+            let k = Kind::of(&f.ty);
+            slots.push((words, k));
+            words += k.width();
+        }
+        slots.push((words, Kind::Str));
+        words += 2;
+        Layout { slots, words }
+    }
+
+    /// Layouts of every event type of `program`, by type id.
+    pub fn all(program: &Program) -> Vec<Layout> {
+        program.events.iter().map(Layout::new).collect()
+    }
+
+    /// The field index of the implicit `id`.
+    pub fn id_field(&self) -> u16 {
+        u16::try_from(self.slots.len().saturating_sub(1)).unwrap_or(u16::MAX)
+    }
+}
+
+/// One event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     /// The event type.
     pub ty: EventTypeId,
     /// Event time, milliseconds since the epoch.
     pub time: i64,
-    /// The optional `id` (the CloudEvents id in structured mode).
-    pub id: Option<Arc<str>>,
     /// The input line or the emitting rule.
     pub source: Source,
-    /// One value per declared field.
-    pub fields: Box<[Value]>,
+    /// Bit `i` set: field `i` is present.
+    pub present: u64,
+    /// The fields' words, as laid out by the type's `Layout`.
+    pub words: Box<[u64]>,
+    /// Every string field's text, one after another.
+    pub text: Box<str>,
 }
 
 /// A shared event: windows and partial matches hold events without copying them.
 pub type Event = Arc<Row>;
 
 impl Row {
-    /// Field number `i` (absent when out of range).
-    pub fn field(&self, i: u16) -> &Value {
-        self.fields.get(i as usize).unwrap_or(&Value::Absent)
+    /// Field `i` of a row laid out by `layout`, as a value (`Absent` when missing).
+    pub fn value(&self, layout: &Layout, i: u16) -> Value {
+        let Some(&(w, kind)) = layout.slots.get(i as usize) else {
+            return Value::Absent;
+        };
+        if i >= 64 || self.present & (1 << i) == 0 {
+            return Value::Absent;
+        }
+        let w = w as usize;
+        let word = |k: usize| self.words.get(w + k).copied().unwrap_or(0);
+        match kind {
+            Kind::Bool => Value::Bool(word(0) != 0),
+            Kind::Int => Value::Int(word(0) as i64),
+            Kind::Float => Value::Float(f64::from_bits(word(0))),
+            Kind::Time => Value::Time(word(0) as i64),
+            Kind::Duration => Value::Duration(word(0) as i64),
+            Kind::Enum => Value::Enum(word(0) as u32),
+            Kind::Point => Value::Point(Point {
+                lat: f64::from_bits(word(0)),
+                lon: f64::from_bits(word(1)),
+            }),
+            Kind::Str => Value::str(self.str_at(word(0), word(1))),
+        }
+    }
+
+    /// The text of string field `i`, without copying; `None` when missing or not a string.
+    pub fn str_field(&self, layout: &Layout, i: u16) -> Option<&str> {
+        let &(w, kind) = layout.slots.get(i as usize)?;
+        if kind != Kind::Str || i >= 64 || self.present & (1 << i) == 0 {
+            return None;
+        }
+        let w = w as usize;
+        Some(self.str_at(*self.words.get(w)?, *self.words.get(w + 1)?))
+    }
+
+    fn str_at(&self, start: u64, len: u64) -> &str {
+        let start = start as usize;
+        self.text.get(start..start + len as usize).unwrap_or("")
     }
 
     /// The input line, for input events.
@@ -44,6 +165,95 @@ impl Row {
         match self.source {
             Source::Line(l) => Some(l),
             Source::Derived(_) => None,
+        }
+    }
+}
+
+/// Builds a row field by field.
+pub struct RowBuilder<'l> {
+    layout: &'l Layout,
+    present: u64,
+    words: Vec<u64>,
+    text: String,
+}
+
+impl<'l> RowBuilder<'l> {
+    /// An empty row of `layout`.
+    pub fn new(layout: &'l Layout) -> RowBuilder<'l> {
+        RowBuilder {
+            layout,
+            present: 0,
+            words: vec![0; layout.words as usize],
+            text: String::new(),
+        }
+    }
+
+    /// Whether field `i` has been set.
+    pub fn is_set(&self, i: u16) -> bool {
+        i < 64 && self.present & (1 << i) != 0
+    }
+
+    fn mark(&mut self, i: u16) -> Option<usize> {
+        if i >= 64 {
+            return None;
+        }
+        self.present |= 1 << i;
+        self.layout.slots.get(i as usize).map(|(w, _)| *w as usize)
+    }
+
+    /// Sets a one-word field (bool, int, time, duration, enum, or float bits).
+    pub fn set_word(&mut self, i: u16, word: u64) {
+        if let Some(w) = self.mark(i)
+            && let Some(slot) = self.words.get_mut(w)
+        {
+            *slot = word;
+        }
+    }
+
+    /// Sets a string field.
+    pub fn set_str(&mut self, i: u16, s: &str) {
+        let start = self.text.len() as u64;
+        self.text.push_str(s);
+        if let Some(w) = self.mark(i)
+            && w + 1 < self.words.len()
+        {
+            self.words[w] = start;
+            self.words[w + 1] = s.len() as u64;
+        }
+    }
+
+    /// Sets a point field.
+    pub fn set_point(&mut self, i: u16, p: Point) {
+        if let Some(w) = self.mark(i)
+            && w + 1 < self.words.len()
+        {
+            self.words[w] = p.lat.to_bits();
+            self.words[w + 1] = p.lon.to_bits();
+        }
+    }
+
+    /// Sets field `i` from a value of its type (absent leaves it unset).
+    pub fn set_value(&mut self, i: u16, v: &Value) {
+        match v {
+            Value::Absent | Value::Set(_) => {}
+            Value::Bool(b) => self.set_word(i, u64::from(*b)),
+            Value::Int(x) | Value::Time(x) | Value::Duration(x) => self.set_word(i, *x as u64),
+            Value::Float(f) => self.set_word(i, f.to_bits()),
+            Value::Enum(e) => self.set_word(i, u64::from(*e)),
+            Value::Str(s) => self.set_str(i, s),
+            Value::Point(p) => self.set_point(i, *p),
+        }
+    }
+
+    /// The finished row.
+    pub fn finish(self, ty: EventTypeId, time: i64, source: Source) -> Row {
+        Row {
+            ty,
+            time,
+            source,
+            present: self.present,
+            words: self.words.into_boxed_slice(),
+            text: self.text.into_boxed_str(),
         }
     }
 }

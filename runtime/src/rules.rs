@@ -728,13 +728,23 @@ impl Engine {
         fields: Vec<Value>,
         producer: &Arc<str>,
     ) -> Row {
-        Row {
-            ty: event,
-            time,
-            id: None,
-            source: Source::Derived(producer.clone()),
-            fields: fields.into_boxed_slice(),
+        self.build_row(event, time, &fields, Source::Derived(producer.clone()))
+    }
+
+    /// Packs field values (one per declared field) into a row.
+    pub(crate) fn build_row(&self, event: u32, time: i64, fields: &[Value], source: Source) -> Row {
+        let Some(layout) = self.tables.layouts.get(event as usize) else {
+            return crate::row::RowBuilder::new(&crate::row::Layout {
+                slots: Vec::new(),
+                words: 0,
+            })
+            .finish(event, time, source);
+        };
+        let mut b = crate::row::RowBuilder::new(layout);
+        for (i, v) in fields.iter().enumerate() {
+            b.set_value(u16::try_from(i).unwrap_or(u16::MAX), v);
         }
+        b.finish(event, time, source)
     }
 }
 

@@ -7,7 +7,7 @@ use vigil_compiler::ir::{ExpectTarget, Expectation, Program, TestCase, TestStep,
 
 use crate::engine::{Engine, EngineConfig};
 use crate::record::{Origin, Record};
-use crate::row::{Key, Row, Source};
+use crate::row::{Key, Source};
 
 /// How one test went.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,13 +60,7 @@ pub fn run_test_in(engine: &mut Engine, test: &TestCase) -> TestOutcome {
                 fields,
                 line,
             } => {
-                let row = Row {
-                    ty: *event,
-                    time: *time,
-                    id: None,
-                    source: Source::Line(u64::from(*line)),
-                    fields: fields.clone().into_boxed_slice(),
-                };
+                let row = engine.build_row(*event, *time, fields, Source::Line(u64::from(*line)));
                 if let Err(r) = engine.push_row(row) {
                     let name = engine
                         .program()

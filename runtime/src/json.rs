@@ -1,0 +1,415 @@
+//! A strict JSON scanner over one line: strings (borrowed when they have no escapes),
+//! numbers, literals, and skipping whole values. Ingestion drives it field by field, so no
+//! JSON tree is ever built. It accepts exactly RFC 8259 JSON (tested against serde_json).
+
+/// A syntax error, with the byte offset where it was found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SyntaxError {
+    pub at: usize,
+    pub what: &'static str,
+}
+
+pub(crate) type Result<T> = std::result::Result<T, SyntaxError>;
+
+/// A JSON number: an integer when it is written as one and fits, else a float.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Number {
+    Int(i64),
+    Float(f64),
+}
+
+/// The kind of the next value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Next {
+    String,
+    Number,
+    True,
+    False,
+    Null,
+    Object,
+    Array,
+}
+
+/// Nesting limit for skipped values (deeper input is rejected, not a stack overflow).
+const MAX_DEPTH: u32 = 128;
+
+pub(crate) struct Scanner<'a> {
+    text: &'a str,
+    b: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    pub fn new(text: &'a str) -> Scanner<'a> {
+        Scanner {
+            text,
+            b: text.as_bytes(),
+            pos: 0,
+        }
+    }
+
+    /// The whole line being scanned.
+    pub fn source(&self) -> &'a str {
+        self.text
+    }
+
+    pub fn err<T>(&self, what: &'static str) -> Result<T> {
+        Err(SyntaxError { at: self.pos, what })
+    }
+
+    pub fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// Skips blanks and returns the next byte without consuming it.
+    pub fn peek(&mut self) -> Option<u8> {
+        self.ws();
+        self.b.get(self.pos).copied()
+    }
+
+    pub fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub fn expect(&mut self, c: u8, what: &'static str) -> Result<()> {
+        if self.eat(c) { Ok(()) } else { self.err(what) }
+    }
+
+    /// Only blanks remain.
+    pub fn end(&mut self) -> Result<()> {
+        if self.peek().is_none() {
+            Ok(())
+        } else {
+            self.err("trailing characters after the object")
+        }
+    }
+
+    pub fn next_kind(&mut self) -> Result<Next> {
+        Ok(match self.peek() {
+            Some(b'"') => Next::String,
+            Some(b'-' | b'0'..=b'9') => Next::Number,
+            Some(b't') => Next::True,
+            Some(b'f') => Next::False,
+            Some(b'n') => Next::Null,
+            Some(b'{') => Next::Object,
+            Some(b'[') => Next::Array,
+            Some(_) => return self.err("expected a value"),
+            None => return self.err("unexpected end of line"),
+        })
+    }
+
+    /// A string; borrowed from the input unless it has escapes, in which case it is decoded
+    /// into `scratch` and the returned slice points there.
+    pub fn string<'s>(&mut self, scratch: &'s mut String) -> Result<&'s str>
+    where
+        'a: 's,
+    {
+        self.expect(b'"', "expected a string")?;
+        let start = self.pos;
+        loop {
+            match self.b.get(self.pos) {
+                Some(b'"') => {
+                    let s = &self.text[start..self.pos];
+                    self.pos += 1;
+                    return Ok(s);
+                }
+                Some(b'\\') => break,
+                Some(c) if *c < 0x20 => return self.err("control character in a string"),
+                Some(_) => self.pos += 1,
+                None => return self.err("unterminated string"),
+            }
+        }
+        scratch.clear();
+        scratch.push_str(&self.text[start..self.pos]);
+        loop {
+            match self.b.get(self.pos) {
+                Some(b'"') => {
+                    self.pos += 1;
+                    return Ok(scratch.as_str());
+                }
+                Some(b'\\') => {
+                    self.pos += 1;
+                    let c = match self.b.get(self.pos) {
+                        Some(b'"') => '"',
+                        Some(b'\\') => '\\',
+                        Some(b'/') => '/',
+                        Some(b'b') => '\u{8}',
+                        Some(b'f') => '\u{c}',
+                        Some(b'n') => '\n',
+                        Some(b'r') => '\r',
+                        Some(b't') => '\t',
+                        Some(b'u') => {
+                            self.pos += 1;
+                            let hi = self.hex4()?;
+                            let code = if (0xD800..0xDC00).contains(&hi) {
+                                if self.b.get(self.pos) != Some(&b'\\')
+                                    || self.b.get(self.pos + 1) != Some(&b'u')
+                                {
+                                    return self.err("unpaired surrogate");
+                                }
+                                self.pos += 2;
+                                let lo = self.hex4()?;
+                                if !(0xDC00..0xE000).contains(&lo) {
+                                    return self.err("unpaired surrogate");
+                                }
+                                0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00)
+                            } else if (0xDC00..0xE000).contains(&hi) {
+                                return self.err("unpaired surrogate");
+                            } else {
+                                hi
+                            };
+                            match char::from_u32(code) {
+                                Some(c) => scratch.push(c),
+                                None => return self.err("bad \\u escape"),
+                            }
+                            continue;
+                        }
+                        _ => return self.err("bad escape"),
+                    };
+                    scratch.push(c);
+                    self.pos += 1;
+                }
+                Some(c) if *c < 0x20 => return self.err("control character in a string"),
+                Some(_) => {
+                    let run = self.pos;
+                    while let Some(c) = self.b.get(self.pos) {
+                        if *c == b'"' || *c == b'\\' || *c < 0x20 {
+                            break;
+                        }
+                        self.pos += 1;
+                    }
+                    scratch.push_str(&self.text[run..self.pos]);
+                }
+                None => return self.err("unterminated string"),
+            }
+        }
+    }
+
+    fn hex4(&mut self) -> Result<u32> {
+        let mut v = 0u32;
+        for _ in 0..4 {
+            let d = match self.b.get(self.pos) {
+                Some(c @ b'0'..=b'9') => u32::from(c - b'0'),
+                Some(c @ b'a'..=b'f') => u32::from(c - b'a' + 10),
+                Some(c @ b'A'..=b'F') => u32::from(c - b'A' + 10),
+                _ => return self.err("bad \\u escape"),
+            };
+            v = v * 16 + d;
+            self.pos += 1;
+        }
+        Ok(v)
+    }
+
+    pub fn number(&mut self) -> Result<Number> {
+        self.ws();
+        let start = self.pos;
+        let negative = self.b.get(self.pos) == Some(&b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let int_start = self.pos;
+        match self.b.get(self.pos) {
+            Some(b'0') => self.pos += 1,
+            Some(b'1'..=b'9') => {
+                while let Some(b'0'..=b'9') = self.b.get(self.pos) {
+                    self.pos += 1;
+                }
+            }
+            _ => return self.err("expected a number"),
+        }
+        let int_end = self.pos;
+        let mut integral = true;
+        if self.b.get(self.pos) == Some(&b'.') {
+            integral = false;
+            self.pos += 1;
+            let d = self.pos;
+            while let Some(b'0'..=b'9') = self.b.get(self.pos) {
+                self.pos += 1;
+            }
+            if self.pos == d {
+                return self.err("expected digits after the decimal point");
+            }
+        }
+        if let Some(b'e' | b'E') = self.b.get(self.pos) {
+            integral = false;
+            self.pos += 1;
+            if let Some(b'+' | b'-') = self.b.get(self.pos) {
+                self.pos += 1;
+            }
+            let d = self.pos;
+            while let Some(b'0'..=b'9') = self.b.get(self.pos) {
+                self.pos += 1;
+            }
+            if self.pos == d {
+                return self.err("expected digits in the exponent");
+            }
+        }
+        if integral && int_end - int_start <= 18 {
+            let mut v: i64 = 0;
+            for c in &self.b[int_start..int_end] {
+                v = v * 10 + i64::from(c - b'0');
+            }
+            return Ok(Number::Int(if negative { -v } else { v }));
+        }
+        let text = &self.text[start..self.pos];
+        if integral && let Ok(v) = text.parse::<i64>() {
+            return Ok(Number::Int(v));
+        }
+        match text.parse::<f64>() {
+            Ok(f) if f.is_finite() => Ok(Number::Float(f)),
+            _ => self.err("number out of range"),
+        }
+    }
+
+    /// `true`, `false` or `null` (whichever comes next).
+    pub fn literal(&mut self) -> Result<Next> {
+        self.ws();
+        let rest = &self.b[self.pos..];
+        let (kind, len) = if rest.starts_with(b"true") {
+            (Next::True, 4)
+        } else if rest.starts_with(b"false") {
+            (Next::False, 5)
+        } else if rest.starts_with(b"null") {
+            (Next::Null, 4)
+        } else {
+            return self.err("expected a value");
+        };
+        self.pos += len;
+        Ok(kind)
+    }
+
+    /// Skips one value of any kind, checking its syntax.
+    pub fn skip(&mut self, scratch: &mut String) -> Result<()> {
+        self.skip_depth(scratch, 0)
+    }
+
+    fn skip_depth(&mut self, scratch: &mut String, depth: u32) -> Result<()> {
+        if depth > MAX_DEPTH {
+            return self.err("nested too deeply");
+        }
+        match self.next_kind()? {
+            Next::String => self.string(scratch).map(|_| ()),
+            Next::Number => self.number().map(|_| ()),
+            Next::True | Next::False | Next::Null => self.literal().map(|_| ()),
+            Next::Object => {
+                self.pos += 1;
+                if self.eat(b'}') {
+                    return Ok(());
+                }
+                loop {
+                    self.string(scratch)?;
+                    self.expect(b':', "expected `:`")?;
+                    self.skip_depth(scratch, depth + 1)?;
+                    if self.eat(b',') {
+                        continue;
+                    }
+                    return self.expect(b'}', "expected `,` or `}`");
+                }
+            }
+            Next::Array => {
+                self.pos += 1;
+                if self.eat(b']') {
+                    return Ok(());
+                }
+                loop {
+                    self.skip_depth(scratch, depth + 1)?;
+                    if self.eat(b',') {
+                        continue;
+                    }
+                    return self.expect(b']', "expected `,` or `]`");
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn ours(text: &str) -> bool {
+        let mut sc = Scanner::new(text);
+        let mut scratch = String::new();
+        sc.skip(&mut scratch).is_ok() && sc.end().is_ok()
+    }
+
+    fn serde(text: &str) -> bool {
+        // Into a `Value`, so strings are decoded in full (lone surrogates rejected).
+        serde_json::from_str::<serde_json::Value>(text).is_ok()
+    }
+
+    #[test]
+    fn agrees_with_serde_on_tricky_inputs() {
+        for t in [
+            r#"{"a":1}"#,
+            r#"{"a":-0.5e-3}"#,
+            r#"{"a":01}"#,
+            r#"{"a":1.}"#,
+            r#"{"a":.5}"#,
+            r#"{"a":"\u00e9\ud83d\ude00"}"#,
+            r#"{"a":"\ud83d"}"#,
+            r#"{"a":"\q"}"#,
+            "{\"a\":\"\t\"}",
+            r#"{"a":[1,2,]}"#,
+            r#"{"a":{}}"#,
+            r#"{,}"#,
+            r#"{"a":1}x"#,
+            r#"  {"a" : [ true , false , null ] }  "#,
+            r#"{"a":1e400}"#,
+            r#"{"a":123456789012345678901234567890}"#,
+            r#"[]"#,
+            r#""s""#,
+            "nul",
+            "",
+            "{\"a\":\"\u{7f}\"}",
+        ] {
+            assert_eq!(ours(t), serde(t), "{t:?}");
+        }
+    }
+
+    #[test]
+    fn numbers_and_escapes_decode_like_serde() {
+        let mut scratch = String::new();
+        let mut sc = Scanner::new(r#""a\"b\\c\u00e9\ud83d\ude00""#);
+        assert_eq!(sc.string(&mut scratch).unwrap(), "a\"b\\cé😀");
+        for (t, n) in [
+            ("42", Number::Int(42)),
+            ("-7", Number::Int(-7)),
+            ("2.5", Number::Float(2.5)),
+            ("1e3", Number::Float(1000.0)),
+            ("9223372036854775807", Number::Int(i64::MAX)),
+            (
+                "9223372036854775808",
+                Number::Float(9_223_372_036_854_775_808.0),
+            ),
+        ] {
+            assert_eq!(Scanner::new(t).number().unwrap(), n, "{t}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        #[test]
+        fn accepts_exactly_what_serde_accepts(s in r#"[\{\}\[\]":,0-9\-\.eE\+ tfrueanl\\u/bnrtx]{0,40}"#) {
+            prop_assert_eq!(ours(&s), serde(&s), "{:?}", s);
+        }
+
+        #[test]
+        fn mutated_event_lines_agree(cut in 0usize..120, insert in prop::sample::select(vec!["", "\"", "{", "}", ",", ":", "\\", "1", " ", "]"])) {
+            let line = r#"{"type":"Call","time":"2021-11-25T19:00:00Z","data":{"a":[1,{"b":"x\"y"}],"n":-1.5e2},"ok":true}"#;
+            let cut = cut.min(line.len());
+            let s = format!("{}{}{}", &line[..cut], insert, &line[cut..]);
+            prop_assert_eq!(ours(&s), serde(&s), "{:?}", s);
+        }
+    }
+}
