@@ -9,6 +9,7 @@ use vigil_compiler::ir::{EventTypeId, Program, Value};
 
 use crate::ingest::{self, Reject, RejectKind, Schema};
 use crate::interp::{EvalError, Tables};
+use crate::plan::Plan;
 use crate::record::Record;
 use crate::row::{Event, Key, Row};
 use crate::rules::RuleState;
@@ -166,7 +167,11 @@ pub struct Engine {
     pub(crate) unit_names: Vec<Arc<str>>,
     pub(crate) workflow_names: Vec<Arc<str>>,
     pub(crate) event_names: Vec<Arc<str>>,
-    consumers: Vec<Vec<Consumer>>,
+    plan: Plan,
+    /// Per conjunct: the epoch of the event it was last evaluated for, and the result (low
+    /// bit). An event is one epoch, so a shared conjunct is evaluated once per event.
+    cache: Vec<u64>,
+    epoch: u64,
     pub(crate) rules: Vec<RuleState>,
     pub(crate) workflows: Vec<WorkflowState>,
     // Event time.
@@ -197,33 +202,13 @@ pub enum Pushed {
 impl Engine {
     /// An engine for `program`, with no events seen yet.
     pub fn new(program: Arc<Program>, config: EngineConfig) -> Engine {
-        let mut consumers: Vec<Vec<(u32, Consumer)>> = vec![Vec::new(); program.events.len()];
-        for (i, r) in program.rules.iter().enumerate() {
-            let mut types = r.pattern.event_types();
-            types.sort_unstable();
-            types.dedup();
-            for t in types {
-                if let Some(list) = consumers.get_mut(t as usize) {
-                    list.push((r.origin.order, Consumer::Rule(i)));
-                }
-            }
-        }
-        for (i, w) in program.workflows.iter().enumerate() {
-            for t in crate::workflow::event_types(w) {
-                if let Some(list) = consumers.get_mut(t as usize) {
-                    list.push((w.origin.order, Consumer::Workflow(i)));
-                }
-            }
-        }
-        let consumers = consumers
-            .into_iter()
-            .map(|mut l| {
-                l.sort_by_key(|(order, _)| *order);
-                l.into_iter().map(|(_, c)| c).collect()
-            })
-            .collect();
+        let tables = Tables::new(&program);
+        let plan = Plan::new(&program, &tables);
         Engine {
-            tables: Tables::new(&program),
+            cache: vec![0; plan.conjuncts.len()],
+            epoch: 0,
+            plan,
+            tables,
             schema: Schema::new(&program),
             stats: Stats::default(),
             records: Vec::new(),
@@ -248,7 +233,6 @@ impl Engine {
                 .iter()
                 .map(|e| Arc::from(e.name.as_str()))
                 .collect(),
-            consumers,
             rules: program.rules.iter().map(RuleState::new).collect(),
             workflows: program
                 .workflows
@@ -417,20 +401,88 @@ impl Engine {
         }
     }
 
-    /// Runs every consumer of `event`'s type, in declaration order.
+    /// Runs every rule and workflow the event concerns, in declaration order.
     pub(crate) fn process(&mut self, event: Event) {
         self.stats.processed += 1;
-        let consumers = self
-            .consumers
+        self.epoch += 1;
+        let mut candidates = Vec::new();
+        if let Some(layout) = self.tables.layouts.get(event.ty as usize) {
+            self.plan.candidates(&event, layout, &mut candidates);
+        }
+        // The candidates whose whole condition holds, as (declaration order, rule).
+        let mut passed: Vec<(u32, Consumer)> = Vec::new();
+        for g in candidates {
+            let Some(gated) = self
+                .plan
+                .types
+                .get(event.ty as usize)
+                .and_then(|tp| tp.gated.get(g as usize))
+            else {
+                continue;
+            };
+            let (rule, order, n) = (gated.rule, gated.order, gated.conjuncts.len());
+            let mut ok = true;
+            for k in 0..n {
+                let c = self.plan.types[event.ty as usize].gated[g as usize].conjuncts[k];
+                if !self.conjunct(c, &event) {
+                    ok = false;
+                    break;
+                }
+            }
+            if ok {
+                passed.push((order, Consumer::Rule(rule)));
+            }
+        }
+        let always = self
+            .plan
+            .types
             .get(event.ty as usize)
-            .cloned()
-            .unwrap_or_default();
-        for c in consumers {
+            .map_or(&[][..], |tp| &tp.always[..]);
+        let mut consumers = Vec::with_capacity(passed.len() + always.len());
+        // Both lists are in declaration order: merge them.
+        let (mut i, mut j) = (0, 0);
+        while i < passed.len() || j < always.len() {
+            if j >= always.len() || (i < passed.len() && passed[i].0 < always[j].0) {
+                consumers.push((passed[i].1, true));
+                i += 1;
+            } else {
+                consumers.push((always[j].1, false));
+                j += 1;
+            }
+        }
+        for (c, gated) in consumers {
             match c {
-                Consumer::Rule(r) => self.rule_event(r, &event),
+                Consumer::Rule(r) => self.rule_event(r, &event, gated),
                 Consumer::Workflow(w) => self.workflow_event(w, &event),
             }
         }
+    }
+
+    /// Evaluates conjunct `c` on `row`, once per event.
+    fn conjunct(&mut self, c: u32, row: &Row) -> bool {
+        let tag = self.epoch << 1;
+        if let Some(cached) = self.cache.get(c as usize)
+            && cached & !1 == tag
+        {
+            return cached & 1 == 1;
+        }
+        let Some(conj) = self.plan.conjuncts.get(c as usize) else {
+            return false;
+        };
+        let program = self.program.clone();
+        let Some(rule) = program.rules.get(conj.rule) else {
+            return false;
+        };
+        let slots = [Some(row)];
+        let ctx = crate::interp::Ctx {
+            slots: &slots,
+            ..crate::interp::Ctx::default()
+        };
+        let value = self.test(&rule.exprs, conj.expr, &ctx);
+        if let Some(slot) = self.cache.get_mut(c as usize) {
+            *slot = tag | u64::from(value);
+        }
+        value
     }
 
     fn drain_derived(&mut self) {
@@ -529,6 +581,7 @@ impl Engine {
                 None => unknown.push(name),
             }
         }
+        self.plan.rebuild_indexes(&self.tables);
         unknown
     }
 

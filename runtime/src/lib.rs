@@ -33,6 +33,7 @@ mod engine;
 mod ingest;
 mod interp;
 mod json;
+mod plan;
 mod record;
 mod row;
 mod rules;

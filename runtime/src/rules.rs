@@ -91,7 +91,8 @@ pub(crate) struct Firing {
 }
 
 impl Engine {
-    pub(crate) fn rule_event(&mut self, r: usize, event: &Event) {
+    /// Offers `event` to rule `r`; `gated` when the plan already found its condition true.
+    pub(crate) fn rule_event(&mut self, r: usize, event: &Event, gated: bool) {
         let program = self.program.clone();
         let Some(rule) = program.rules.get(r) else {
             return;
@@ -106,7 +107,7 @@ impl Engine {
                     slots: &slots,
                     ..Ctx::default()
                 };
-                if cond.is_none_or(|c| self.test(&rule.exprs, c, &ctx)) {
+                if gated || cond.is_none_or(|c| self.test(&rule.exprs, c, &ctx)) {
                     self.fire(Firing {
                         rule: r,
                         time: event.time,
@@ -126,7 +127,10 @@ impl Engine {
                 having,
                 aggregates,
                 ..
-            } => self.window_event(r, rule, event, *cond, *key, *within, *having, aggregates),
+            } => {
+                let cond = if gated { None } else { *cond };
+                self.window_event(r, rule, event, cond, *key, *within, *having, aggregates)
+            }
             Pattern::Sequence { within, steps } => {
                 self.sequence_event(r, rule, event, *within, steps)
             }

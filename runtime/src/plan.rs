@@ -1,0 +1,386 @@
+//! The dispatch plan: which rules an event can concern, and their conditions split into shared
+//! conjuncts.
+//!
+//! Rules on one event type share work, as in Rete's alpha network. A single-event or window
+//! rule's condition is split at its top-level `and`s into conjuncts; equal conjuncts of
+//! different rules are one entry of the conjunct table and are evaluated at most once per
+//! event. A rule with a conjunct `field == constant`, `field in [constants]` or
+//! `field in list` is reached through a hash index on that field, so an event only meets the
+//! rules whose constant it carries; the others are scanned. Sequences and workflows are always
+//! offered the event. The plan is the same for the interpreter and the JIT: only the evaluation
+//! of a conjunct differs.
+
+use std::fmt::Write as _;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use vigil_compiler::ir::{BinOp, ExprArena, ExprId, Node, Pattern, Program, Value};
+
+use crate::engine::Consumer;
+use crate::interp::Tables;
+use crate::row::{Kind, Layout, Row};
+
+/// A conjunct of some rule's condition, shared by every rule that has it.
+#[derive(Debug, Clone)]
+pub(crate) struct Conjunct {
+    /// The rule whose arena holds `expr` (any of the rules sharing it).
+    pub rule: usize,
+    pub expr: ExprId,
+}
+
+/// A rule gated by its condition.
+#[derive(Debug, Clone)]
+pub(crate) struct Gated {
+    pub rule: usize,
+    pub order: u32,
+    /// Conjuncts still to test once the rule is a candidate, in source order.
+    pub conjuncts: Vec<u32>,
+    /// The conjunct the rule is indexed by, if any (already true for a candidate).
+    pub indexed: Option<IndexKey>,
+}
+
+/// What a rule is indexed by: a field and the constants it must equal one of (or a list).
+#[derive(Debug, Clone)]
+pub(crate) struct IndexKey {
+    pub field: u16,
+    pub keys: IndexValues,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum IndexValues {
+    Constants(Vec<Value>),
+    /// The contents of list number `i` (rebuilt when lists are reloaded).
+    List(u32),
+}
+
+/// Rules of one event type reached through one field's value.
+#[derive(Debug, Default)]
+pub(crate) struct FieldIndex {
+    pub field: u16,
+    pub kind: Option<Kind>,
+    pub words: FxHashMap<u64, Vec<u32>>,
+    pub strs: FxHashMap<Box<str>, Vec<u32>>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct TypePlan {
+    /// Single-event and window rules of this type.
+    pub gated: Vec<Gated>,
+    /// Positions in `gated` of the rules with no index: tested on every event.
+    pub scan: Vec<u32>,
+    pub indexes: Vec<FieldIndex>,
+    /// Sequences and workflows, in declaration order: offered every event of the type.
+    pub always: Vec<(u32, Consumer)>,
+}
+
+pub(crate) struct Plan {
+    pub types: Vec<TypePlan>,
+    pub conjuncts: Vec<Conjunct>,
+}
+
+impl Plan {
+    pub fn new(program: &Program, tables: &Tables) -> Plan {
+        let mut types: Vec<TypePlan> = program.events.iter().map(|_| TypePlan::default()).collect();
+        let mut conjuncts: Vec<Conjunct> = Vec::new();
+        let mut by_shape: FxHashMap<String, u32> = FxHashMap::default();
+        for (r, rule) in program.rules.iter().enumerate() {
+            let (event, cond) = match &rule.pattern {
+                Pattern::Single { event, cond } | Pattern::Window { event, cond, .. } => {
+                    (*event, *cond)
+                }
+                Pattern::Sequence { .. } => {
+                    let mut seen = Vec::new();
+                    for t in rule.pattern.event_types() {
+                        if !seen.contains(&t) {
+                            seen.push(t);
+                            if let Some(tp) = types.get_mut(t as usize) {
+                                tp.always.push((rule.origin.order, Consumer::Rule(r)));
+                            }
+                        }
+                    }
+                    continue;
+                }
+            };
+            let mut parts = Vec::new();
+            if let Some(c) = cond {
+                split_and(&rule.exprs, c, &mut parts);
+            }
+            let layout = tables.layouts.get(event as usize);
+            // Index by the first conjunct that is an equality or membership on a field.
+            let indexed_pos = layout.and_then(|l| {
+                parts
+                    .iter()
+                    .position(|p| index_key(&rule.exprs, *p, l).is_some())
+            });
+            let indexed =
+                indexed_pos.and_then(|i| layout.and_then(|l| index_key(&rule.exprs, parts[i], l)));
+            let mut ids = Vec::new();
+            for (i, p) in parts.iter().enumerate() {
+                if Some(i) == indexed_pos {
+                    continue;
+                }
+                let shape = shape(&rule.exprs, *p);
+                let next = u32::try_from(conjuncts.len()).unwrap_or(u32::MAX);
+                let id = *by_shape.entry(shape).or_insert_with(|| {
+                    conjuncts.push(Conjunct { rule: r, expr: *p });
+                    next
+                });
+                ids.push(id);
+            }
+            if let Some(tp) = types.get_mut(event as usize) {
+                tp.gated.push(Gated {
+                    rule: r,
+                    order: rule.origin.order,
+                    conjuncts: ids,
+                    indexed,
+                });
+            }
+        }
+        for w in &program.workflows {
+            let i = program
+                .workflows
+                .iter()
+                .position(|x| std::ptr::eq(x, w))
+                .unwrap_or(0);
+            for t in crate::workflow::event_types(w) {
+                if let Some(tp) = types.get_mut(t as usize) {
+                    tp.always.push((w.origin.order, Consumer::Workflow(i)));
+                }
+            }
+        }
+        for tp in &mut types {
+            tp.always.sort_by_key(|(order, _)| *order);
+        }
+        let mut plan = Plan { types, conjuncts };
+        plan.rebuild_indexes(tables);
+        plan
+    }
+
+    /// (Re)builds the hash indexes, from constants and the current list contents.
+    pub fn rebuild_indexes(&mut self, tables: &Tables) {
+        for (ty, tp) in self.types.iter_mut().enumerate() {
+            tp.indexes.clear();
+            tp.scan.clear();
+            let layout = tables.layouts.get(ty);
+            for (g, gated) in tp.gated.iter().enumerate() {
+                let g = u32::try_from(g).unwrap_or(u32::MAX);
+                let Some(key) = &gated.indexed else {
+                    tp.scan.push(g);
+                    continue;
+                };
+                let kind = layout
+                    .and_then(|l| l.slots.get(key.field as usize))
+                    .map(|(_, k)| *k);
+                let pos = match tp.indexes.iter().position(|ix| ix.field == key.field) {
+                    Some(p) => p,
+                    None => {
+                        tp.indexes.push(FieldIndex {
+                            field: key.field,
+                            kind,
+                            ..FieldIndex::default()
+                        });
+                        tp.indexes.len() - 1
+                    }
+                };
+                let values: Vec<Value> = match &key.keys {
+                    IndexValues::Constants(v) => v.clone(),
+                    IndexValues::List(l) => tables
+                        .lists
+                        .get(*l as usize)
+                        .map(|s| s.items.clone())
+                        .unwrap_or_default(),
+                };
+                let ix = &mut tp.indexes[pos];
+                let mut seen_words = FxHashSet::default();
+                let mut seen_strs = FxHashSet::default();
+                for v in values {
+                    match &v {
+                        Value::Str(s) => {
+                            if seen_strs.insert(s.clone()) {
+                                ix.strs.entry(Box::from(&**s)).or_default().push(g);
+                            }
+                        }
+                        other => {
+                            if let Some(w) = word_of(other)
+                                && seen_words.insert(w)
+                            {
+                                ix.words.entry(w).or_default().push(g);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The gated rules (positions in `gated`) an event can concern, sorted.
+    pub fn candidates(&self, row: &Row, layout: &Layout, out: &mut Vec<u32>) {
+        out.clear();
+        let Some(tp) = self.types.get(row.ty as usize) else {
+            return;
+        };
+        out.extend_from_slice(&tp.scan);
+        for ix in &tp.indexes {
+            let hits = match ix.kind {
+                Some(Kind::Str) => row.str_field(layout, ix.field).and_then(|s| ix.strs.get(s)),
+                Some(_) => word_field(row, layout, ix.field).and_then(|w| ix.words.get(&w)),
+                None => None,
+            };
+            if let Some(h) = hits {
+                out.extend_from_slice(h);
+            }
+        }
+        if !tp.indexes.is_empty() {
+            out.sort_unstable();
+        }
+    }
+}
+
+/// The word of a present one-word field.
+fn word_field(row: &Row, layout: &Layout, field: u16) -> Option<u64> {
+    let &(w, kind) = layout.slots.get(field as usize)?;
+    if field >= 64 || row.present & (1 << field) == 0 || kind.width() != 1 {
+        return None;
+    }
+    row.words.get(w as usize).copied()
+}
+
+/// The word a value is stored as in a one-word field.
+fn word_of(v: &Value) -> Option<u64> {
+    match v {
+        Value::Bool(b) => Some(u64::from(*b)),
+        Value::Int(i) | Value::Time(i) | Value::Duration(i) => Some(*i as u64),
+        Value::Enum(e) => Some(u64::from(*e)),
+        _ => None,
+    }
+}
+
+/// The top-level conjuncts of `id`.
+pub(crate) fn split_and(arena: &ExprArena, id: ExprId, out: &mut Vec<ExprId>) {
+    match arena.node(id) {
+        Node::And(a, b) => {
+            split_and(arena, *a, out);
+            split_and(arena, *b, out);
+        }
+        _ => out.push(id),
+    }
+}
+
+/// The index key of a conjunct `field == const`, `field in [consts]` or `field in list`.
+fn index_key(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<IndexKey> {
+    let field_of = |e: ExprId| match arena.node(e) {
+        Node::Field { slot: 0, field } => {
+            let (_, kind) = layout.slots.get(*field as usize)?;
+            // Floats and points are not compared by their bits.
+            matches!(
+                kind,
+                Kind::Str | Kind::Int | Kind::Enum | Kind::Bool | Kind::Time | Kind::Duration
+            )
+            .then_some(*field)
+        }
+        _ => None,
+    };
+    match arena.node(id) {
+        Node::Binary(BinOp::Eq, a, b) => {
+            let (f, c) = match (
+                field_of(*a),
+                arena.as_const(*b),
+                field_of(*b),
+                arena.as_const(*a),
+            ) {
+                (Some(f), Some(c), _, _) | (_, _, Some(f), Some(c)) => (f, c),
+                _ => return None,
+            };
+            (!c.is_absent()).then(|| IndexKey {
+                field: f,
+                keys: IndexValues::Constants(vec![c.clone()]),
+            })
+        }
+        Node::In {
+            value,
+            set,
+            negated: false,
+        } => {
+            let f = field_of(*value)?;
+            match arena.as_const(*set)? {
+                Value::Set(s) => Some(IndexKey {
+                    field: f,
+                    keys: IndexValues::Constants(s.items.clone()),
+                }),
+                _ => None,
+            }
+        }
+        Node::InList {
+            value,
+            list,
+            negated: false,
+        } => Some(IndexKey {
+            field: field_of(*value)?,
+            keys: IndexValues::List(*list),
+        }),
+        _ => None,
+    }
+}
+
+/// A text that is equal for structurally equal expressions (across arenas).
+fn shape(arena: &ExprArena, id: ExprId) -> String {
+    let mut out = String::new();
+    write_shape(arena, id, &mut out);
+    out
+}
+
+fn write_shape(arena: &ExprArena, id: ExprId, out: &mut String) {
+    let node = arena.node(id);
+    match node {
+        Node::Const(v) => {
+            let _ = write!(out, "C{:?}:{}", v, arena.ty(id));
+        }
+        Node::Matches(_, p) => {
+            let _ = write!(out, "M{p:?}");
+        }
+        other => {
+            // The node without its operand ids, then the operands' shapes.
+            let text = format!("{other:?}");
+            let head: String = text
+                .chars()
+                .take_while(|c| *c != '(' && *c != '{')
+                .collect();
+            let _ = write!(out, "{head}");
+            match other {
+                Node::Field { slot, field } => {
+                    let _ = write!(out, "[{slot}.{field}]");
+                }
+                Node::EventTime(s) | Node::EventId(s) => {
+                    let _ = write!(out, "[{s}]");
+                }
+                Node::Unary(op, _) => {
+                    let _ = write!(out, "[{op:?}]");
+                }
+                Node::Binary(op, _, _) => {
+                    let _ = write!(out, "[{op:?}]");
+                }
+                Node::In { negated, .. } => {
+                    let _ = write!(out, "[{negated}]");
+                }
+                Node::InList { list, negated, .. } => {
+                    let _ = write!(out, "[{list},{negated}]");
+                }
+                Node::Call(f, _) => {
+                    let _ = write!(out, "[{f:?}]");
+                }
+                Node::Within(_, z) => {
+                    let _ = write!(out, "[{z}]");
+                }
+                Node::Agg(i) | Node::Visits(i) | Node::Param(i) => {
+                    let _ = write!(out, "[{i}]");
+                }
+                _ => {}
+            }
+        }
+    }
+    out.push('(');
+    for o in arena.operands(node) {
+        write_shape(arena, o, out);
+        out.push(',');
+    }
+    out.push(')');
+}
