@@ -9,6 +9,7 @@ use vigil_compiler::ir::{EventTypeId, Program, Value};
 
 use crate::ingest::{self, Reject, RejectKind, Schema};
 use crate::interp::{EvalError, Tables};
+use crate::jit::{JitCode, JitRow, Job};
 use crate::plan::Plan;
 use crate::record::Record;
 use crate::row::{Event, Key, Row};
@@ -23,6 +24,18 @@ pub struct EngineConfig {
     /// The most keys a rule keeps state for; beyond it, events for new keys are dropped by
     /// that rule and an overflow record says so.
     pub max_keys_per_rule: usize,
+    /// How conditions are evaluated.
+    pub engine: EngineKind,
+}
+
+/// How an engine evaluates conditions. Both give the same records (tested against each other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EngineKind {
+    /// Native code from Cranelift, the interpreter for what it does not cover.
+    #[default]
+    Jit,
+    /// The reference interpreter only.
+    Interp,
 }
 
 impl Default for EngineConfig {
@@ -30,6 +43,7 @@ impl Default for EngineConfig {
         EngineConfig {
             lateness: 0,
             max_keys_per_rule: 1_000_000,
+            engine: EngineKind::Jit,
         }
     }
 }
@@ -172,6 +186,9 @@ pub struct Engine {
     /// bit). An event is one epoch, so a shared conjunct is evaluated once per event.
     cache: Vec<u64>,
     epoch: u64,
+    /// Compiled conjuncts (with `EngineKind::Jit`).
+    jit: Option<JitCode>,
+    jit_error: Option<String>,
     pub(crate) rules: Vec<RuleState>,
     pub(crate) workflows: Vec<WorkflowState>,
     // Event time.
@@ -204,8 +221,17 @@ impl Engine {
     pub fn new(program: Arc<Program>, config: EngineConfig) -> Engine {
         let tables = Tables::new(&program);
         let plan = Plan::new(&program, &tables);
+        let (jit, jit_error) = match config.engine {
+            EngineKind::Interp => (None, None),
+            EngineKind::Jit => match compile_plan(&program, &tables, &plan) {
+                Ok(code) => (Some(code), None),
+                Err(e) => (None, Some(e)),
+            },
+        };
         Engine {
             cache: vec![0; plan.conjuncts.len()],
+            jit,
+            jit_error,
             epoch: 0,
             plan,
             tables,
@@ -466,6 +492,21 @@ impl Engine {
         {
             return cached & 1 == 1;
         }
+        if let Some(jit) = &self.jit
+            && let Some(result) = jit.eval(c as usize, &[JitRow::of(row)], &self.tables)
+        {
+            let value = match result {
+                Ok(v) => v,
+                Err(e) => {
+                    self.eval_error(e);
+                    false
+                }
+            };
+            if let Some(slot) = self.cache.get_mut(c as usize) {
+                *slot = tag | u64::from(value);
+            }
+            return value;
+        }
         let Some(conj) = self.plan.conjuncts.get(c as usize) else {
             return false;
         };
@@ -581,6 +622,12 @@ impl Engine {
                 None => unknown.push(name),
             }
         }
+        self.tables.list_index = self
+            .tables
+            .lists
+            .iter()
+            .map(|l| crate::interp::ListIndex::new(l))
+            .collect();
         self.plan.rebuild_indexes(&self.tables);
         unknown
     }
@@ -588,5 +635,44 @@ impl Engine {
     /// The id of an event type by name.
     pub fn event_type(&self, name: &str) -> Option<EventTypeId> {
         self.program.event_id(name)
+    }
+}
+
+/// Compiles the plan's conjuncts; each reads the event of its rule's pattern in slot 0.
+fn compile_plan(program: &Program, tables: &Tables, plan: &Plan) -> Result<JitCode, String> {
+    let mut jobs = Vec::with_capacity(plan.conjuncts.len());
+    for c in &plan.conjuncts {
+        let Some(rule) = program.rules.get(c.rule) else {
+            return Err("internal error: a conjunct of no rule".into());
+        };
+        let event = match &rule.pattern {
+            vigil_compiler::ir::Pattern::Single { event, .. }
+            | vigil_compiler::ir::Pattern::Window { event, .. } => *event,
+            vigil_compiler::ir::Pattern::Sequence { .. } => {
+                return Err("internal error: a sequence in the plan".into());
+            }
+        };
+        jobs.push(Job {
+            arena: &rule.exprs,
+            expr: c.expr,
+            slots: vec![event],
+        });
+    }
+    crate::jit::compile(program, &tables.layouts, &jobs)
+}
+
+impl Engine {
+    /// With the JIT: how many conjuncts were compiled, how many there are, and how long
+    /// compiling took; or why the JIT could not be used.
+    pub fn jit_report(&self) -> Result<(usize, usize, std::time::Duration), String> {
+        match (&self.jit, &self.jit_error) {
+            (Some(code), _) => Ok((
+                code.compiled(),
+                self.plan.conjuncts.len(),
+                code.compile_time,
+            )),
+            (None, Some(e)) => Err(e.clone()),
+            (None, None) => Err("the interpreter was chosen".into()),
+        }
     }
 }

@@ -26,6 +26,8 @@ pub struct Ctx<'a> {
 pub struct Tables {
     pub layouts: Vec<Layout>,
     pub lists: Vec<Arc<SetValue>>,
+    /// The lists again, hashed, for the compiled code's lookups.
+    pub list_index: Vec<ListIndex>,
     pub zones: Vec<ZoneDef>,
     pub regexes: HashMap<SmolStr, regex::Regex>,
     pub tz: jiff::tz::TimeZone,
@@ -50,13 +52,41 @@ impl Tables {
         for w in &program.workflows {
             collect(&w.exprs);
         }
+        let lists: Vec<Arc<SetValue>> = program.lists.iter().map(|l| l.values.clone()).collect();
         Tables {
             layouts: Layout::all(program),
-            lists: program.lists.iter().map(|l| l.values.clone()).collect(),
+            list_index: lists.iter().map(|l| ListIndex::new(l)).collect(),
+            lists,
             zones: program.zones.clone(),
             regexes,
             tz: program.time_zone(),
         }
+    }
+}
+
+/// A list's contents as hash sets: strings, and one-word values.
+#[derive(Debug, Default)]
+pub struct ListIndex {
+    pub strs: rustc_hash::FxHashSet<Box<str>>,
+    pub words: rustc_hash::FxHashSet<u64>,
+}
+
+impl ListIndex {
+    pub fn new(set: &SetValue) -> ListIndex {
+        let mut ix = ListIndex::default();
+        for v in &set.items {
+            match v {
+                Value::Str(s) => {
+                    ix.strs.insert(Box::from(&**s));
+                }
+                other => {
+                    if let Some(w) = crate::row::word_of(other) {
+                        ix.words.insert(w);
+                    }
+                }
+            }
+        }
+        ix
     }
 }
 
@@ -116,7 +146,9 @@ pub fn eval(
         } => {
             let v = ev(*value)?;
             match (v, tables.lists.get(*list as usize)) {
-                (Value::Absent, _) | (_, None) => Value::Bool(false),
+                // `not` applies after: `x not in l` is true for an absent `x` (SPEC §3).
+                (Value::Absent, _) => Value::Bool(*negated),
+                (_, None) => Value::Bool(false),
                 (v, Some(set)) => Value::Bool(set.contains(&v) != *negated),
             }
         }

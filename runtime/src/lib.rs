@@ -32,6 +32,7 @@ mod actions;
 mod engine;
 mod ingest;
 mod interp;
+mod jit;
 mod json;
 mod plan;
 mod record;
@@ -42,7 +43,7 @@ mod workflow;
 
 use std::sync::Arc;
 
-pub use engine::{Engine, EngineConfig, Pushed, Stats};
+pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Reject, RejectKind};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
 pub use row::{Key, Kind, Layout, Row, RowBuilder, Source};

@@ -200,7 +200,7 @@ impl Plan {
                             }
                         }
                         other => {
-                            if let Some(w) = word_of(other)
+                            if let Some(w) = crate::row::word_of(other)
                                 && seen_words.insert(w)
                             {
                                 ix.words.entry(w).or_default().push(g);
@@ -242,16 +242,6 @@ fn word_field(row: &Row, layout: &Layout, field: u16) -> Option<u64> {
         return None;
     }
     row.words.get(w as usize).copied()
-}
-
-/// The word a value is stored as in a one-word field.
-fn word_of(v: &Value) -> Option<u64> {
-    match v {
-        Value::Bool(b) => Some(u64::from(*b)),
-        Value::Int(i) | Value::Time(i) | Value::Duration(i) => Some(*i as u64),
-        Value::Enum(e) => Some(u64::from(*e)),
-        _ => None,
-    }
 }
 
 /// The top-level conjuncts of `id`.

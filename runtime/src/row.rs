@@ -309,3 +309,13 @@ impl Key {
         }
     }
 }
+
+/// The word a value is stored as in a one-word field (`None` for strings, floats, points).
+pub(crate) fn word_of(v: &Value) -> Option<u64> {
+    match v {
+        Value::Bool(b) => Some(u64::from(*b)),
+        Value::Int(i) | Value::Time(i) | Value::Duration(i) => Some(*i as u64),
+        Value::Enum(e) => Some(u64::from(*e)),
+        _ => None,
+    }
+}

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
+use vigil_runtime::{Engine, EngineConfig, EngineKind, Pushed, Record};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -40,14 +40,16 @@ pub struct Args {
     /// The most keys one rule keeps state for; beyond it, an overflow record is written.
     #[arg(long, default_value_t = 1_000_000)]
     max_keys: usize,
-    /// How expressions are evaluated.
-    #[arg(long, value_enum, default_value = "interp")]
-    engine: EngineKind,
+    /// How conditions are evaluated.
+    #[arg(long, value_enum, default_value = "jit")]
+    engine: EngineChoice,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
-enum EngineKind {
-    /// The reference interpreter.
+enum EngineChoice {
+    /// Native code compiled with Cranelift (the interpreter covers the rest).
+    Jit,
+    /// The reference interpreter only.
     Interp,
 }
 
@@ -55,7 +57,6 @@ enum EngineKind {
 const SHOWN_REJECTS: u64 = 5;
 
 pub fn run(args: Args) -> ExitCode {
-    let EngineKind::Interp = args.engine;
     let lateness = match vigil_compiler::time::parse_duration_literal(&args.lateness) {
         Ok(ms) => ms,
         Err(e) => return super::fail(format!("--lateness {}: {e}", args.lateness)),
@@ -75,6 +76,10 @@ pub fn run(args: Args) -> ExitCode {
     let config = EngineConfig {
         lateness,
         max_keys_per_rule: args.max_keys,
+        engine: match args.engine {
+            EngineChoice::Jit => EngineKind::Jit,
+            EngineChoice::Interp => EngineKind::Interp,
+        },
     };
     let mut engine = Engine::new(Arc::new(program), config);
 
@@ -329,6 +334,13 @@ fn summary(engine: &Engine, seconds: f64, rejects_written: bool) {
     }
     if s.overflows > 0 {
         eprintln!("  dropped at key cap  {}", s.overflows);
+    }
+    match engine.jit_report() {
+        Ok((compiled, total, time)) => eprintln!(
+            "  engine              jit: {compiled} of {total} conditions compiled in {:.1} ms",
+            time.as_secs_f64() * 1000.0
+        ),
+        Err(why) => eprintln!("  engine              interpreter ({why})"),
     }
     eprintln!("  time                {seconds:.2} s, {rate:.0} events/s");
 }

@@ -1,0 +1,162 @@
+//! Host functions the generated code calls for what is not worth inlining: string comparison
+//! and search, set and list membership, regexes, zones, time zones, geodesy.
+//!
+//! Every helper is `extern "C"`, takes plain integers, floats and pointers, and never panics
+//! (a panic cannot unwind through generated code). Pointers to strings always point into a
+//! row's text or a constant of the compiled code, both valid UTF-8.
+
+use rustc_hash::FxHashSet;
+use vigil_compiler::ir::{Point, ops};
+
+use crate::interp::Tables;
+
+/// The bytes at `p..p+len` as text.
+///
+/// SAFETY: callers pass pointers into a row's text or a string constant of the compiled code,
+/// both valid UTF-8 that outlive the call.
+unsafe fn text<'a>(p: *const u8, len: u64) -> &'a str {
+    if len == 0 || p.is_null() {
+        return "";
+    }
+    // SAFETY: see the function's contract.
+    unsafe { std::str::from_utf8_unchecked(std::slice::from_raw_parts(p, len as usize)) }
+}
+
+pub(crate) extern "C" fn str_eq(a: *const u8, al: u64, b: *const u8, bl: u64) -> u8 {
+    // SAFETY: string arguments come from rows or constants (see `text`).
+    u8::from(al == bl && unsafe { text(a, al) == text(b, bl) })
+}
+
+pub(crate) extern "C" fn str_cmp(a: *const u8, al: u64, b: *const u8, bl: u64) -> i64 {
+    // SAFETY: as above.
+    let (x, y) = unsafe { (text(a, al), text(b, bl)) };
+    x.as_bytes().cmp(y.as_bytes()) as i64
+}
+
+pub(crate) extern "C" fn str_contains(a: *const u8, al: u64, b: *const u8, bl: u64) -> u8 {
+    // SAFETY: as above.
+    u8::from(unsafe { text(a, al).contains(text(b, bl)) })
+}
+
+pub(crate) extern "C" fn str_starts_with(a: *const u8, al: u64, b: *const u8, bl: u64) -> u8 {
+    // SAFETY: as above.
+    u8::from(unsafe { text(a, al).starts_with(text(b, bl)) })
+}
+
+pub(crate) extern "C" fn str_ends_with(a: *const u8, al: u64, b: *const u8, bl: u64) -> u8 {
+    // SAFETY: as above.
+    u8::from(unsafe { text(a, al).ends_with(text(b, bl)) })
+}
+
+pub(crate) extern "C" fn str_chars(a: *const u8, al: u64) -> i64 {
+    // SAFETY: as above.
+    i64::try_from(unsafe { text(a, al) }.chars().count()).unwrap_or(i64::MAX)
+}
+
+/// Membership in a constant set of strings owned by the compiled code.
+pub(crate) extern "C" fn str_in_set(set: *const FxHashSet<Box<str>>, a: *const u8, al: u64) -> u8 {
+    // SAFETY: `set` points at a set owned by the `JitCode` that holds the calling function.
+    let set = unsafe { &*set };
+    // SAFETY: as above.
+    u8::from(set.contains(unsafe { text(a, al) }))
+}
+
+/// Membership in a constant set of one-word values owned by the compiled code.
+pub(crate) extern "C" fn word_in_set(set: *const FxHashSet<u64>, w: u64) -> u8 {
+    // SAFETY: as for `str_in_set`.
+    let set = unsafe { &*set };
+    u8::from(set.contains(&w))
+}
+
+/// Membership in list `list` (its current contents: lists can be reloaded).
+pub(crate) extern "C" fn str_in_list(
+    tables: *const Tables,
+    list: u64,
+    a: *const u8,
+    al: u64,
+) -> u8 {
+    // SAFETY: the engine passes its own tables, alive for the call.
+    let tables = unsafe { &*tables };
+    // SAFETY: as above.
+    let s = unsafe { text(a, al) };
+    u8::from(
+        tables
+            .list_index
+            .get(list as usize)
+            .is_some_and(|ix| ix.strs.contains(s)),
+    )
+}
+
+pub(crate) extern "C" fn word_in_list(tables: *const Tables, list: u64, w: u64) -> u8 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    u8::from(
+        tables
+            .list_index
+            .get(list as usize)
+            .is_some_and(|ix| ix.words.contains(&w)),
+    )
+}
+
+pub(crate) extern "C" fn matches(re: *const regex::Regex, a: *const u8, al: u64) -> u8 {
+    // SAFETY: `re` points at a regex owned by the calling function's `JitCode`.
+    let re = unsafe { &*re };
+    // SAFETY: as above.
+    u8::from(re.is_match(unsafe { text(a, al) }))
+}
+
+pub(crate) extern "C" fn within(tables: *const Tables, zone: u64, lat: f64, lon: f64) -> u8 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    u8::from(
+        tables
+            .zones
+            .get(zone as usize)
+            .is_some_and(|z| z.contains(Point { lat, lon })),
+    )
+}
+
+pub(crate) extern "C" fn distance(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
+    ops::haversine(
+        Point {
+            lat: lat1,
+            lon: lon1,
+        },
+        Point {
+            lat: lat2,
+            lon: lon2,
+        },
+    )
+}
+
+pub(crate) extern "C" fn fmod(x: f64, y: f64) -> f64 {
+    x % y
+}
+
+/// The local hour of `t`, or -1 when `t` is out of range.
+pub(crate) extern "C" fn hour(tables: *const Tables, t: i64) -> i64 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    match ops::call(
+        vigil_compiler::ir::Builtin::Hour,
+        &[vigil_compiler::ir::Value::Time(t)],
+        &tables.tz,
+    ) {
+        Ok(vigil_compiler::ir::Value::Int(h)) => h,
+        _ => -1,
+    }
+}
+
+/// The local ISO weekday of `t` (1 = Monday), or -1 when `t` is out of range.
+pub(crate) extern "C" fn weekday(tables: *const Tables, t: i64) -> i64 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    match ops::call(
+        vigil_compiler::ir::Builtin::Weekday,
+        &[vigil_compiler::ir::Value::Time(t)],
+        &tables.tz,
+    ) {
+        Ok(vigil_compiler::ir::Value::Int(d)) => d,
+        _ => -1,
+    }
+}

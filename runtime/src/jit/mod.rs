@@ -1,0 +1,1086 @@
+//! The Cranelift JIT: each conjunct of the dispatch plan becomes a native function over packed
+//! rows.
+//!
+//! Calling convention: `fn(rows: *const JitRow, tables: *const Tables) -> u8`. `rows` points at
+//! one `JitRow` per slot (slot 0 is the event). The result is 0 (false), 1 (true), 2 (integer
+//! overflow or a non-finite float) or 3 (division by zero), which makes the condition false
+//! and is counted, as in the interpreter. Fields are read at the offsets of the event type's
+//! `Layout`; only fields of that layout are read, so the code never reads outside its row.
+//! Expressions the JIT does not cover (string-building functions, aggregates) are left to the
+//! interpreter: `JitCode::funcs` has `None` for them.
+
+mod helpers;
+
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, Block, InstBuilder, MemFlagsData, Type, UserFuncName, Value, types,
+};
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
+use rustc_hash::FxHashSet;
+use vigil_compiler::ir::{
+    BinOp, Builtin, EventTypeId, ExprArena, ExprId, Node, Program, Ty, UnOp, Value as V,
+};
+
+use crate::interp::{EvalError, Tables};
+use crate::row::{Kind, Layout, Row};
+
+/// A row as the generated code sees it.
+#[repr(C)]
+pub(crate) struct JitRow {
+    pub words: *const u64,
+    pub text: *const u8,
+    pub present: u64,
+    pub time: i64,
+}
+
+const ROW_WORDS: i32 = 0;
+const ROW_TEXT: i32 = 8;
+const ROW_PRESENT: i32 = 16;
+const ROW_TIME: i32 = 24;
+const ROW_SIZE: i64 = 32;
+
+impl JitRow {
+    pub fn of(row: &Row) -> JitRow {
+        JitRow {
+            words: row.words.as_ptr(),
+            text: row.text.as_ptr(),
+            present: row.present,
+            time: row.time,
+        }
+    }
+}
+
+type CondFn = unsafe extern "C" fn(*const JitRow, *const Tables) -> u8;
+
+/// The compiled conjuncts of a rule set, and the memory they live in.
+pub(crate) struct JitCode {
+    module: Option<JITModule>,
+    funcs: Vec<Option<CondFn>>,
+    // Data the generated code points at; boxed so the addresses stay put.
+    _strings: Vec<Box<str>>,
+    _str_sets: Vec<Box<FxHashSet<Box<str>>>>,
+    _word_sets: Vec<Box<FxHashSet<u64>>>,
+    _regexes: Vec<Box<regex::Regex>>,
+    /// How long compiling took, for reports.
+    pub compile_time: std::time::Duration,
+}
+
+// SAFETY: the function pointers and data pointers point into memory this value owns and
+// nothing mutates after compilation; JITModule itself is Send.
+unsafe impl Send for JitCode {}
+
+impl Drop for JitCode {
+    fn drop(&mut self) {
+        self.funcs.clear();
+        if let Some(m) = self.module.take() {
+            // SAFETY: the function pointers were dropped above and the engine that called
+            // them is being dropped: no generated code can run any more.
+            unsafe { m.free_memory() };
+        }
+    }
+}
+
+impl JitCode {
+    /// Evaluates conjunct `i` on `rows`; `None` when it was not compiled.
+    pub fn eval(
+        &self,
+        i: usize,
+        rows: &[JitRow],
+        tables: &Tables,
+    ) -> Option<Result<bool, EvalError>> {
+        let f = self.funcs.get(i).copied().flatten()?;
+        // SAFETY: `f` was compiled for rows laid out by their types' layouts, which is how
+        // the engine builds every row; `rows` has a JitRow for every slot the code reads.
+        let r = unsafe { f(rows.as_ptr(), tables) };
+        Some(match r {
+            0 => Ok(false),
+            1 => Ok(true),
+            3 => Err(EvalError::DivisionByZero),
+            _ => Err(EvalError::Overflow),
+        })
+    }
+
+    /// How many conjuncts were compiled (the rest run in the interpreter).
+    pub fn compiled(&self) -> usize {
+        self.funcs.iter().filter(|f| f.is_some()).count()
+    }
+}
+
+/// One condition to compile: its arena, root, and the event type of each slot it reads.
+pub(crate) struct Job<'a> {
+    pub arena: &'a ExprArena,
+    pub expr: ExprId,
+    pub slots: Vec<EventTypeId>,
+}
+
+#[derive(Clone, Copy)]
+struct Helpers {
+    str_eq: FuncId,
+    str_cmp: FuncId,
+    str_contains: FuncId,
+    str_starts_with: FuncId,
+    str_ends_with: FuncId,
+    str_chars: FuncId,
+    str_in_set: FuncId,
+    word_in_set: FuncId,
+    str_in_list: FuncId,
+    word_in_list: FuncId,
+    matches: FuncId,
+    within: FuncId,
+    distance: FuncId,
+    fmod: FuncId,
+    hour: FuncId,
+    weekday: FuncId,
+}
+
+/// Compiles `jobs`; a job the JIT does not cover gets `None`.
+pub(crate) fn compile(
+    program: &Program,
+    layouts: &[Layout],
+    jobs: &[Job<'_>],
+) -> Result<JitCode, String> {
+    let started = std::time::Instant::now();
+    let mut flags = settings::builder();
+    let set =
+        |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("{k}: {e}"));
+    set(&mut flags, "opt_level", "speed")?;
+    set(&mut flags, "is_pic", "false")?;
+    set(&mut flags, "use_colocated_libcalls", "false")?;
+    set(&mut flags, "unwind_info", "false")?;
+    set(
+        &mut flags,
+        "enable_verifier",
+        if cfg!(debug_assertions) {
+            "true"
+        } else {
+            "false"
+        },
+    )?;
+    let isa = cranelift_native::builder()
+        .map_err(|e| e.to_string())?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| e.to_string())?;
+    let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
+    let symbols: [(&str, *const u8); 16] = [
+        ("vigil_str_eq", helpers::str_eq as *const u8),
+        ("vigil_str_cmp", helpers::str_cmp as *const u8),
+        ("vigil_str_contains", helpers::str_contains as *const u8),
+        (
+            "vigil_str_starts_with",
+            helpers::str_starts_with as *const u8,
+        ),
+        ("vigil_str_ends_with", helpers::str_ends_with as *const u8),
+        ("vigil_str_chars", helpers::str_chars as *const u8),
+        ("vigil_str_in_set", helpers::str_in_set as *const u8),
+        ("vigil_word_in_set", helpers::word_in_set as *const u8),
+        ("vigil_str_in_list", helpers::str_in_list as *const u8),
+        ("vigil_word_in_list", helpers::word_in_list as *const u8),
+        ("vigil_matches", helpers::matches as *const u8),
+        ("vigil_within", helpers::within as *const u8),
+        ("vigil_distance", helpers::distance as *const u8),
+        ("vigil_fmod", helpers::fmod as *const u8),
+        ("vigil_hour", helpers::hour as *const u8),
+        ("vigil_weekday", helpers::weekday as *const u8),
+    ];
+    for (name, ptr) in symbols {
+        jb.symbol(name, ptr);
+    }
+    let mut module = JITModule::new(jb);
+    let ptr = module.target_config().pointer_type();
+    let mut declare = |name: &str, params: &[Type], ret: Type| -> Result<FuncId, String> {
+        let mut sig = module.make_signature();
+        for p in params {
+            sig.params.push(AbiParam::new(*p));
+        }
+        sig.returns.push(if ret == types::I8 {
+            AbiParam::new(ret).uext()
+        } else {
+            AbiParam::new(ret)
+        });
+        module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(|e| e.to_string())
+    };
+    let (i8t, i64t, f64t) = (types::I8, types::I64, types::F64);
+    let h = Helpers {
+        str_eq: declare("vigil_str_eq", &[ptr, i64t, ptr, i64t], i8t)?,
+        str_cmp: declare("vigil_str_cmp", &[ptr, i64t, ptr, i64t], i64t)?,
+        str_contains: declare("vigil_str_contains", &[ptr, i64t, ptr, i64t], i8t)?,
+        str_starts_with: declare("vigil_str_starts_with", &[ptr, i64t, ptr, i64t], i8t)?,
+        str_ends_with: declare("vigil_str_ends_with", &[ptr, i64t, ptr, i64t], i8t)?,
+        str_chars: declare("vigil_str_chars", &[ptr, i64t], i64t)?,
+        str_in_set: declare("vigil_str_in_set", &[ptr, ptr, i64t], i8t)?,
+        word_in_set: declare("vigil_word_in_set", &[ptr, i64t], i8t)?,
+        str_in_list: declare("vigil_str_in_list", &[ptr, i64t, ptr, i64t], i8t)?,
+        word_in_list: declare("vigil_word_in_list", &[ptr, i64t, i64t], i8t)?,
+        matches: declare("vigil_matches", &[ptr, ptr, i64t], i8t)?,
+        within: declare("vigil_within", &[ptr, i64t, f64t, f64t], i8t)?,
+        distance: declare("vigil_distance", &[f64t, f64t, f64t, f64t], f64t)?,
+        fmod: declare("vigil_fmod", &[f64t, f64t], f64t)?,
+        hour: declare("vigil_hour", &[ptr, i64t], i64t)?,
+        weekday: declare("vigil_weekday", &[ptr, i64t], i64t)?,
+    };
+
+    let mut data = Data::default();
+    let mut ctx = module.make_context();
+    let mut fctx = FunctionBuilderContext::new();
+    let mut ids = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let mut sig = module.make_signature();
+        sig.params.push(AbiParam::new(ptr));
+        sig.params.push(AbiParam::new(ptr));
+        sig.returns.push(AbiParam::new(types::I8).uext());
+        let id = module
+            .declare_anonymous_function(&sig)
+            .map_err(|e| e.to_string())?;
+        ctx.func.signature = sig;
+        ctx.func.name = UserFuncName::user(0, id.as_u32());
+        let built = {
+            let mut b = FunctionBuilder::new(&mut ctx.func, &mut fctx);
+            let entry = b.create_block();
+            b.append_block_params_for_function_params(entry);
+            let err = b.create_block();
+            b.append_block_param(err, types::I8);
+            b.switch_to_block(entry);
+            let rows = b.block_params(entry)[0];
+            let tables = b.block_params(entry)[1];
+            let mut g = Gen {
+                b,
+                ptr_ty: ptr,
+                arena: job.arena,
+                program,
+                layouts,
+                slots: &job.slots,
+                rows,
+                tables,
+                err,
+                module: &mut module,
+                helpers: h,
+                data: &mut data,
+            };
+            let result = g.expr(job.expr).and_then(|jv| {
+                let t = g.truthy(&jv);
+                g.b.ins().return_(&[t]);
+                g.b.switch_to_block(g.err);
+                let code = g.b.block_params(g.err)[0];
+                g.b.ins().return_(&[code]);
+                Ok(())
+            });
+            let mut b = g.b;
+            if result.is_err() {
+                // Leave a valid body behind so the builder can be finalized and reused.
+                let cur = b.current_block();
+                if cur.is_some() {
+                    let zero = b.ins().iconst(types::I8, 0);
+                    b.ins().return_(&[zero]);
+                }
+                b.switch_to_block(err);
+                let code = b.block_params(err)[0];
+                b.ins().return_(&[code]);
+            }
+            b.seal_all_blocks();
+            b.finalize(module.target_config());
+            result.is_ok()
+        };
+        if built {
+            if let Err(e) = module.define_function(id, &mut ctx) {
+                module.clear_context(&mut ctx);
+                return Err(format!(
+                    "internal error: the JIT produced invalid code: {e}"
+                ));
+            }
+            ids.push(Some(id));
+        } else {
+            ids.push(None);
+        }
+        module.clear_context(&mut ctx);
+    }
+    module.finalize_definitions().map_err(|e| e.to_string())?;
+    let funcs = ids
+        .into_iter()
+        .map(|id| {
+            id.map(|id| {
+                let p = module.get_finalized_function(id);
+                // SAFETY: the function was declared with this signature above.
+                unsafe { std::mem::transmute::<*const u8, CondFn>(p) }
+            })
+        })
+        .collect();
+    Ok(JitCode {
+        module: Some(module),
+        funcs,
+        _strings: data.strings,
+        _str_sets: data.str_sets,
+        _word_sets: data.word_sets,
+        _regexes: data.regexes,
+        compile_time: started.elapsed(),
+    })
+}
+
+#[derive(Default)]
+struct Data {
+    strings: Vec<Box<str>>,
+    str_sets: Vec<Box<FxHashSet<Box<str>>>>,
+    word_sets: Vec<Box<FxHashSet<u64>>>,
+    regexes: Vec<Box<regex::Regex>>,
+}
+
+/// Something the JIT does not compile; the conjunct stays with the interpreter.
+struct Unsupported;
+
+type R<T> = Result<T, Unsupported>;
+
+/// A value in registers: its parts, and whether it is absent (`None`: never).
+#[derive(Clone, Copy)]
+enum Parts {
+    /// Bool as i8 0/1.
+    Bool(Value),
+    /// Int, time, duration, enum: i64.
+    Word(Value),
+    Float(Value),
+    Str(Value, Value),
+    Point(Value, Value),
+}
+
+#[derive(Clone, Copy)]
+struct Jv {
+    parts: Parts,
+    absent: Option<Value>,
+}
+
+struct Gen<'a, 'b> {
+    b: FunctionBuilder<'b>,
+    ptr_ty: Type,
+    arena: &'a ExprArena,
+    program: &'a Program,
+    layouts: &'a [Layout],
+    slots: &'a [EventTypeId],
+    rows: Value,
+    tables: Value,
+    err: Block,
+    module: &'a mut JITModule,
+    helpers: Helpers,
+    data: &'a mut Data,
+}
+
+impl Gen<'_, '_> {
+    fn call(&mut self, f: FuncId, args: &[Value]) -> Value {
+        let fref = self.module.declare_func_in_func(f, self.b.func);
+        let inst = self.b.ins().call(fref, args);
+        self.b.inst_results(inst)[0]
+    }
+
+    fn i8(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I8, v)
+    }
+
+    fn i64(&mut self, v: i64) -> Value {
+        self.b.ins().iconst(types::I64, v)
+    }
+
+    /// `a or b` for absence flags.
+    fn either(&mut self, a: Option<Value>, b: Option<Value>) -> Option<Value> {
+        match (a, b) {
+            (Some(x), Some(y)) => Some(self.b.ins().bor(x, y)),
+            (x, None) => x,
+            (None, y) => y,
+        }
+    }
+
+    fn not(&mut self, v: Value) -> Value {
+        self.b.ins().bxor_imm_u(v, 1)
+    }
+
+    /// True in a condition: present and true.
+    fn truthy(&mut self, jv: &Jv) -> Value {
+        let v = match jv.parts {
+            Parts::Bool(v) => v,
+            _ => self.i8(0),
+        };
+        match jv.absent {
+            Some(a) => {
+                let present = self.not(a);
+                self.b.ins().band(v, present)
+            }
+            None => v,
+        }
+    }
+
+    /// Jumps to the error exit with `code` when `flag` is set and the operands are present.
+    fn fail_if(&mut self, flag: Value, absent: Option<Value>, code: i64) {
+        let flag = match absent {
+            Some(a) => {
+                let present = self.not(a);
+                self.b.ins().band(flag, present)
+            }
+            None => flag,
+        };
+        let cont = self.b.create_block();
+        let c = self.i8(code);
+        self.b.ins().brif(flag, self.err, &[c.into()], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    fn placeholder(&mut self, ty: &Ty) -> R<Parts> {
+        Ok(match ty {
+            Ty::Bool => Parts::Bool(self.i8(0)),
+            Ty::Int | Ty::Time | Ty::Duration | Ty::Enum(_) => Parts::Word(self.i64(0)),
+            Ty::Float => Parts::Float(self.b.ins().f64const(0.0)),
+            Ty::Str => {
+                let z = self.b.ins().iconst(self.ptr_ty, 0);
+                let l = self.i64(0);
+                Parts::Str(z, l)
+            }
+            Ty::Point => {
+                let z = self.b.ins().f64const(0.0);
+                Parts::Point(z, z)
+            }
+            _ => return Err(Unsupported),
+        })
+    }
+
+    fn constant(&mut self, v: &V, ty: &Ty) -> R<Jv> {
+        let parts = match v {
+            V::Absent => {
+                let p = self.placeholder(ty)?;
+                let one = self.i8(1);
+                return Ok(Jv {
+                    parts: p,
+                    absent: Some(one),
+                });
+            }
+            V::Bool(b) => Parts::Bool(self.i8(i64::from(*b))),
+            V::Int(i) | V::Time(i) | V::Duration(i) => Parts::Word(self.i64(*i)),
+            V::Enum(e) => Parts::Word(self.i64(i64::from(*e))),
+            V::Float(f) => Parts::Float(self.b.ins().f64const(*f)),
+            V::Str(s) => {
+                let boxed: Box<str> = Box::from(&**s);
+                let (p, l) = (boxed.as_ptr() as i64, boxed.len() as i64);
+                self.data.strings.push(boxed);
+                let p = self.b.ins().iconst(self.ptr_ty, p);
+                Parts::Str(p, self.i64(l))
+            }
+            V::Point(p) => Parts::Point(self.b.ins().f64const(p.lat), self.b.ins().f64const(p.lon)),
+            V::Set(_) => return Err(Unsupported),
+        };
+        Ok(Jv {
+            parts,
+            absent: None,
+        })
+    }
+
+    fn row_ptr(&mut self, slot: u8) -> Value {
+        self.b
+            .ins()
+            .iadd_imm_s(self.rows, i64::from(slot) * ROW_SIZE)
+    }
+
+    fn field(&mut self, slot: u8, field: u16, optional: bool) -> R<Jv> {
+        let ty = *self.slots.get(slot as usize).ok_or(Unsupported)?;
+        let layout = self.layouts.get(ty as usize).ok_or(Unsupported)?;
+        let &(w, kind) = layout.slots.get(field as usize).ok_or(Unsupported)?;
+        if field >= 64 {
+            return Err(Unsupported);
+        }
+        let flags = MemFlagsData::trusted();
+        let row = self.row_ptr(slot);
+        let absent = if optional {
+            let present = self.b.ins().load(types::I64, flags, row, ROW_PRESENT);
+            let bit = self.b.ins().ushr_imm_u(present, i64::from(field));
+            let bit = self.b.ins().band_imm_u(bit, 1);
+            Some(self.b.ins().icmp_imm_s(IntCC::Equal, bit, 0))
+        } else {
+            None
+        };
+        let words = self.b.ins().load(self.ptr_ty, flags, row, ROW_WORDS);
+        let off = i32::try_from(w * 8).map_err(|_| Unsupported)?;
+        let parts = match kind {
+            Kind::Bool => {
+                let wv = self.b.ins().load(types::I64, flags, words, off);
+                Parts::Bool(self.b.ins().ireduce(types::I8, wv))
+            }
+            Kind::Int | Kind::Time | Kind::Duration | Kind::Enum => {
+                Parts::Word(self.b.ins().load(types::I64, flags, words, off))
+            }
+            Kind::Float => Parts::Float(self.b.ins().load(types::F64, flags, words, off)),
+            Kind::Point => Parts::Point(
+                self.b.ins().load(types::F64, flags, words, off),
+                self.b.ins().load(types::F64, flags, words, off + 8),
+            ),
+            Kind::Str => {
+                let start = self.b.ins().load(types::I64, flags, words, off);
+                let len = self.b.ins().load(types::I64, flags, words, off + 8);
+                let text = self.b.ins().load(self.ptr_ty, flags, row, ROW_TEXT);
+                Parts::Str(self.b.ins().iadd(text, start), len)
+            }
+        };
+        Ok(Jv { parts, absent })
+    }
+
+    fn expr(&mut self, id: ExprId) -> R<Jv> {
+        let ty = self.arena.ty(id).clone();
+        match self.arena.node(id).clone() {
+            Node::Const(v) => self.constant(&v, &ty),
+            Node::Field { slot, field } => {
+                let event = *self.slots.get(slot as usize).ok_or(Unsupported)?;
+                let optional = self
+                    .program
+                    .event(event)
+                    .and_then(|e| e.fields.get(field as usize))
+                    .is_none_or(|f| f.optional);
+                self.field(slot, field, optional)
+            }
+            Node::EventTime(slot) => {
+                let row = self.row_ptr(slot);
+                let t = self
+                    .b
+                    .ins()
+                    .load(types::I64, MemFlagsData::trusted(), row, ROW_TIME);
+                Ok(Jv {
+                    parts: Parts::Word(t),
+                    absent: None,
+                })
+            }
+            Node::EventId(slot) => {
+                let event = *self.slots.get(slot as usize).ok_or(Unsupported)?;
+                let id = self
+                    .layouts
+                    .get(event as usize)
+                    .ok_or(Unsupported)?
+                    .id_field();
+                self.field(slot, id, true)
+            }
+            Node::Unary(UnOp::Not, a) => {
+                let a = self.expr(a)?;
+                let t = self.truthy(&a);
+                Ok(Jv {
+                    parts: Parts::Bool(self.not(t)),
+                    absent: None,
+                })
+            }
+            Node::Unary(UnOp::Neg, a) => {
+                let a = self.expr(a)?;
+                let parts = match a.parts {
+                    Parts::Word(v) => {
+                        let zero = self.i64(0);
+                        let (r, of) = self.b.ins().ssub_overflow(zero, v);
+                        self.fail_if(of, a.absent, 2);
+                        Parts::Word(r)
+                    }
+                    Parts::Float(v) => Parts::Float(self.b.ins().fneg(v)),
+                    _ => return Err(Unsupported),
+                };
+                Ok(Jv {
+                    parts,
+                    absent: a.absent,
+                })
+            }
+            Node::Binary(op, a, b) => {
+                let x = self.expr(a)?;
+                let y = self.expr(b)?;
+                if op.is_comparison() {
+                    self.compare(op, x, y)
+                } else {
+                    self.arith(op, x, y)
+                }
+            }
+            Node::And(a, b) | Node::Or(a, b) => {
+                let is_and = matches!(self.arena.node(id), Node::And(..));
+                let x = self.expr(a)?;
+                let tx = self.truthy(&x);
+                let rhs = self.b.create_block();
+                let join = self.b.create_block();
+                self.b.append_block_param(join, types::I8);
+                if is_and {
+                    self.b.ins().brif(tx, rhs, &[], join, &[tx.into()]);
+                } else {
+                    self.b.ins().brif(tx, join, &[tx.into()], rhs, &[]);
+                }
+                self.b.switch_to_block(rhs);
+                let y = self.expr(b)?;
+                let ty_ = self.truthy(&y);
+                self.b.ins().jump(join, &[ty_.into()]);
+                self.b.switch_to_block(join);
+                Ok(Jv {
+                    parts: Parts::Bool(self.b.block_params(join)[0]),
+                    absent: None,
+                })
+            }
+            Node::In {
+                value,
+                set,
+                negated,
+            } => {
+                let v = self.expr(value)?;
+                let Some(V::Set(s)) = self.arena.as_const(set).cloned() else {
+                    return Err(Unsupported);
+                };
+                let found = match v.parts {
+                    Parts::Str(p, l) => {
+                        let strs: FxHashSet<Box<str>> = s
+                            .items
+                            .iter()
+                            .filter_map(|i| match i {
+                                V::Str(x) => Some(Box::from(&**x)),
+                                _ => None,
+                            })
+                            .collect();
+                        let boxed = Box::new(strs);
+                        let addr = &*boxed as *const FxHashSet<Box<str>> as i64;
+                        self.data.str_sets.push(boxed);
+                        let sp = self.b.ins().iconst(self.ptr_ty, addr);
+                        self.call(self.helpers.str_in_set, &[sp, p, l])
+                    }
+                    Parts::Word(w) => {
+                        let words: Option<FxHashSet<u64>> =
+                            s.items.iter().map(crate::row::word_of).collect();
+                        let words = words.ok_or(Unsupported)?;
+                        if words.len() <= 8 {
+                            let mut acc = self.i8(0);
+                            let mut sorted: Vec<u64> = words.into_iter().collect();
+                            sorted.sort_unstable();
+                            for k in sorted {
+                                let e = self.b.ins().icmp_imm_s(IntCC::Equal, w, k as i64);
+                                acc = self.b.ins().bor(acc, e);
+                            }
+                            acc
+                        } else {
+                            let boxed = Box::new(words);
+                            let addr = &*boxed as *const FxHashSet<u64> as i64;
+                            self.data.word_sets.push(boxed);
+                            let sp = self.b.ins().iconst(self.ptr_ty, addr);
+                            self.call(self.helpers.word_in_set, &[sp, w])
+                        }
+                    }
+                    Parts::Bool(bv) => {
+                        let w = self.b.ins().uextend(types::I64, bv);
+                        let mut acc = self.i8(0);
+                        for i in &s.items {
+                            let k = crate::row::word_of(i).ok_or(Unsupported)?;
+                            let e = self.b.ins().icmp_imm_s(IntCC::Equal, w, k as i64);
+                            acc = self.b.ins().bor(acc, e);
+                        }
+                        acc
+                    }
+                    _ => return Err(Unsupported),
+                };
+                Ok(self.membership(found, v.absent, negated))
+            }
+            Node::InList {
+                value,
+                list,
+                negated,
+            } => {
+                let v = self.expr(value)?;
+                let l = self.i64(i64::from(list));
+                let found = match v.parts {
+                    Parts::Str(p, len) => {
+                        self.call(self.helpers.str_in_list, &[self.tables, l, p, len])
+                    }
+                    Parts::Word(w) => self.call(self.helpers.word_in_list, &[self.tables, l, w]),
+                    Parts::Bool(bv) => {
+                        let w = self.b.ins().uextend(types::I64, bv);
+                        self.call(self.helpers.word_in_list, &[self.tables, l, w])
+                    }
+                    _ => return Err(Unsupported),
+                };
+                Ok(self.membership(found, v.absent, negated))
+            }
+            Node::Coalesce(a, b) => {
+                let x = self.expr(a)?;
+                let Some(absent) = x.absent else { return Ok(x) };
+                let rhs = self.b.create_block();
+                let join = self.b.create_block();
+                let kinds = self.param_types(&x.parts);
+                for t in &kinds {
+                    self.b.append_block_param(join, *t);
+                }
+                self.b.append_block_param(join, types::I8);
+                let mut args: Vec<cranelift_codegen::ir::BlockArg> =
+                    self.values(&x.parts).into_iter().map(Into::into).collect();
+                let zero = self.i8(0);
+                args.push(zero.into());
+                self.b.ins().brif(absent, rhs, &[], join, &args);
+                self.b.switch_to_block(rhs);
+                let y = self.expr(b)?;
+                let ya = match y.absent {
+                    Some(a) => a,
+                    None => self.i8(0),
+                };
+                let mut args: Vec<cranelift_codegen::ir::BlockArg> =
+                    self.values(&y.parts).into_iter().map(Into::into).collect();
+                args.push(ya.into());
+                self.b.ins().jump(join, &args);
+                self.b.switch_to_block(join);
+                let params = self.b.block_params(join).to_vec();
+                let parts = rebuild(&x.parts, &params);
+                Ok(Jv {
+                    parts,
+                    absent: params.last().copied(),
+                })
+            }
+            Node::Exists(a) => {
+                let x = self.expr(a)?;
+                let v = match x.absent {
+                    Some(a) => self.not(a),
+                    None => self.i8(1),
+                };
+                Ok(Jv {
+                    parts: Parts::Bool(v),
+                    absent: None,
+                })
+            }
+            Node::Call(f, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in &args {
+                    vals.push(self.expr(*a)?);
+                }
+                let mut absent = None;
+                for v in &vals {
+                    absent = self.either(absent, v.absent);
+                }
+                self.builtin(f, &vals, absent)
+            }
+            Node::Matches(s, pattern) => {
+                let x = self.expr(s)?;
+                let Parts::Str(p, l) = x.parts else {
+                    return Err(Unsupported);
+                };
+                let re = regex::Regex::new(&pattern).map_err(|_| Unsupported)?;
+                let boxed = Box::new(re);
+                let addr = &*boxed as *const regex::Regex as i64;
+                self.data.regexes.push(boxed);
+                let rp = self.b.ins().iconst(self.ptr_ty, addr);
+                let m = self.call(self.helpers.matches, &[rp, p, l]);
+                Ok(self.membership(m, x.absent, false))
+            }
+            Node::Within(p, zone) => {
+                let x = self.expr(p)?;
+                let Parts::Point(lat, lon) = x.parts else {
+                    return Err(Unsupported);
+                };
+                let z = self.i64(i64::from(zone));
+                let m = self.call(self.helpers.within, &[self.tables, z, lat, lon]);
+                Ok(self.membership(m, x.absent, false))
+            }
+            Node::Agg(_) | Node::Key | Node::From | Node::Visits(_) | Node::Param(_) => {
+                Err(Unsupported)
+            }
+        }
+    }
+
+    /// `found`, negated if asked, and `negated` for an absent value (`not` applies after).
+    fn membership(&mut self, found: Value, absent: Option<Value>, negated: bool) -> Jv {
+        let r = if negated { self.not(found) } else { found };
+        let v = match absent {
+            Some(a) => {
+                let k = self.i8(i64::from(negated));
+                self.b.ins().select(a, k, r)
+            }
+            None => r,
+        };
+        Jv {
+            parts: Parts::Bool(v),
+            absent: None,
+        }
+    }
+
+    fn param_types(&self, p: &Parts) -> Vec<Type> {
+        let ptr = self.ptr_ty;
+        match p {
+            Parts::Bool(_) => vec![types::I8],
+            Parts::Word(_) => vec![types::I64],
+            Parts::Float(_) => vec![types::F64],
+            Parts::Str(..) => vec![ptr, types::I64],
+            Parts::Point(..) => vec![types::F64, types::F64],
+        }
+    }
+
+    fn values(&self, p: &Parts) -> Vec<Value> {
+        match *p {
+            Parts::Bool(v) | Parts::Word(v) | Parts::Float(v) => vec![v],
+            Parts::Str(a, b) | Parts::Point(a, b) => vec![a, b],
+        }
+    }
+
+    fn compare(&mut self, op: BinOp, x: Jv, y: Jv) -> R<Jv> {
+        let absent = self.either(x.absent, y.absent);
+        let r = match (x.parts, y.parts) {
+            (Parts::Word(a), Parts::Word(b)) | (Parts::Bool(a), Parts::Bool(b)) => {
+                let cc = match op {
+                    BinOp::Eq => IntCC::Equal,
+                    BinOp::Ne => IntCC::NotEqual,
+                    BinOp::Lt => IntCC::SignedLessThan,
+                    BinOp::Le => IntCC::SignedLessThanOrEqual,
+                    BinOp::Gt => IntCC::SignedGreaterThan,
+                    _ => IntCC::SignedGreaterThanOrEqual,
+                };
+                self.b.ins().icmp(cc, a, b)
+            }
+            (Parts::Float(a), Parts::Float(b)) => {
+                let cc = match op {
+                    BinOp::Eq => FloatCC::Equal,
+                    BinOp::Ne => FloatCC::OrderedNotEqual,
+                    BinOp::Lt => FloatCC::LessThan,
+                    BinOp::Le => FloatCC::LessThanOrEqual,
+                    BinOp::Gt => FloatCC::GreaterThan,
+                    _ => FloatCC::GreaterThanOrEqual,
+                };
+                self.b.ins().fcmp(cc, a, b)
+            }
+            (Parts::Str(ap, al), Parts::Str(bp, bl)) => match op {
+                BinOp::Eq => self.call(self.helpers.str_eq, &[ap, al, bp, bl]),
+                BinOp::Ne => {
+                    let e = self.call(self.helpers.str_eq, &[ap, al, bp, bl]);
+                    self.not(e)
+                }
+                _ => {
+                    let c = self.call(self.helpers.str_cmp, &[ap, al, bp, bl]);
+                    let cc = match op {
+                        BinOp::Lt => IntCC::SignedLessThan,
+                        BinOp::Le => IntCC::SignedLessThanOrEqual,
+                        BinOp::Gt => IntCC::SignedGreaterThan,
+                        _ => IntCC::SignedGreaterThanOrEqual,
+                    };
+                    self.b.ins().icmp_imm_s(cc, c, 0)
+                }
+            },
+            (Parts::Point(a1, a2), Parts::Point(b1, b2)) => {
+                let e1 = self.b.ins().fcmp(FloatCC::Equal, a1, b1);
+                let e2 = self.b.ins().fcmp(FloatCC::Equal, a2, b2);
+                let same = self.b.ins().band(e1, e2);
+                match op {
+                    BinOp::Eq | BinOp::Ge => same,
+                    BinOp::Ne | BinOp::Lt => self.not(same),
+                    BinOp::Le => self.i8(1),
+                    _ => self.i8(0),
+                }
+            }
+            _ => return Err(Unsupported),
+        };
+        let v = match absent {
+            Some(a) => {
+                let present = self.not(a);
+                self.b.ins().band(r, present)
+            }
+            None => r,
+        };
+        Ok(Jv {
+            parts: Parts::Bool(v),
+            absent: None,
+        })
+    }
+
+    /// Checked integer division or remainder (SPEC §3: zero and overflow are errors).
+    fn int_div(&mut self, op: BinOp, a: Value, b: Value, absent: Option<Value>) -> Value {
+        let zero = self.b.ins().icmp_imm_s(IntCC::Equal, b, 0);
+        self.fail_if(zero, absent, 3);
+        let minus_one = self.b.ins().icmp_imm_s(IntCC::Equal, b, -1);
+        let min = self.b.ins().icmp_imm_s(IntCC::Equal, a, i64::MIN);
+        let ovf = self.b.ins().band(minus_one, min);
+        self.fail_if(ovf, absent, 2);
+        // Absent operands reach here with placeholders: keep the divisor safe anyway.
+        let one = self.i64(1);
+        let bad = self.b.ins().bor(zero, ovf);
+        let safe = self.b.ins().select(bad, one, b);
+        if op == BinOp::Div {
+            self.b.ins().sdiv(a, safe)
+        } else {
+            self.b.ins().srem(a, safe)
+        }
+    }
+
+    fn finite(&mut self, r: Value, absent: Option<Value>) {
+        let abs = self.b.ins().fabs(r);
+        let inf = self.b.ins().f64const(f64::INFINITY);
+        let ok = self.b.ins().fcmp(FloatCC::LessThan, abs, inf);
+        let bad = self.not(ok);
+        self.fail_if(bad, absent, 2);
+    }
+
+    fn arith(&mut self, op: BinOp, x: Jv, y: Jv) -> R<Jv> {
+        let absent = self.either(x.absent, y.absent);
+        let parts = match (x.parts, y.parts) {
+            (Parts::Word(a), Parts::Word(b)) => {
+                // Int, time and duration arithmetic (the checker allowed only meaningful
+                // combinations): all words, every operation checked.
+                let r = match op {
+                    BinOp::Add => {
+                        let (r, of) = self.b.ins().sadd_overflow(a, b);
+                        self.fail_if(of, absent, 2);
+                        r
+                    }
+                    BinOp::Sub => {
+                        let (r, of) = self.b.ins().ssub_overflow(a, b);
+                        self.fail_if(of, absent, 2);
+                        r
+                    }
+                    BinOp::Mul => {
+                        let (r, of) = self.b.ins().smul_overflow(a, b);
+                        self.fail_if(of, absent, 2);
+                        r
+                    }
+                    BinOp::Div | BinOp::Rem => self.int_div(op, a, b, absent),
+                    _ => return Err(Unsupported),
+                };
+                Parts::Word(r)
+            }
+            (Parts::Float(a), Parts::Float(b)) => {
+                if matches!(op, BinOp::Div | BinOp::Rem) {
+                    let zero = self.b.ins().f64const(0.0);
+                    let z = self.b.ins().fcmp(FloatCC::Equal, b, zero);
+                    self.fail_if(z, absent, 3);
+                }
+                let r = match op {
+                    BinOp::Add => self.b.ins().fadd(a, b),
+                    BinOp::Sub => self.b.ins().fsub(a, b),
+                    BinOp::Mul => self.b.ins().fmul(a, b),
+                    BinOp::Div => self.b.ins().fdiv(a, b),
+                    BinOp::Rem => self.call(self.helpers.fmod, &[a, b]),
+                    _ => return Err(Unsupported),
+                };
+                self.finite(r, absent);
+                Parts::Float(r)
+            }
+            _ => return Err(Unsupported),
+        };
+        Ok(Jv { parts, absent })
+    }
+
+    fn builtin(&mut self, f: Builtin, vals: &[Jv], absent: Option<Value>) -> R<Jv> {
+        let p = |i: usize| vals.get(i).map(|v| v.parts).ok_or(Unsupported);
+        let parts = match f {
+            Builtin::Abs => match p(0)? {
+                Parts::Word(v) => {
+                    let min = self.b.ins().icmp_imm_s(IntCC::Equal, v, i64::MIN);
+                    self.fail_if(min, absent, 2);
+                    let neg = self.b.ins().ineg(v);
+                    let is_neg = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, v, 0);
+                    Parts::Word(self.b.ins().select(is_neg, neg, v))
+                }
+                Parts::Float(v) => Parts::Float(self.b.ins().fabs(v)),
+                _ => return Err(Unsupported),
+            },
+            Builtin::Min | Builtin::Max => {
+                let first = match (p(0)?, p(1)?) {
+                    (Parts::Word(a), Parts::Word(b)) => {
+                        let cc = if f == Builtin::Min {
+                            IntCC::SignedLessThanOrEqual
+                        } else {
+                            IntCC::SignedGreaterThanOrEqual
+                        };
+                        self.b.ins().icmp(cc, a, b)
+                    }
+                    (Parts::Float(a), Parts::Float(b)) => {
+                        let cc = if f == Builtin::Min {
+                            FloatCC::LessThanOrEqual
+                        } else {
+                            FloatCC::GreaterThanOrEqual
+                        };
+                        self.b.ins().fcmp(cc, a, b)
+                    }
+                    (Parts::Str(ap, al), Parts::Str(bp, bl)) => {
+                        let c = self.call(self.helpers.str_cmp, &[ap, al, bp, bl]);
+                        let cc = if f == Builtin::Min {
+                            IntCC::SignedLessThanOrEqual
+                        } else {
+                            IntCC::SignedGreaterThanOrEqual
+                        };
+                        self.b.ins().icmp_imm_s(cc, c, 0)
+                    }
+                    _ => return Err(Unsupported),
+                };
+                match (p(0)?, p(1)?) {
+                    (Parts::Word(a), Parts::Word(b)) => {
+                        Parts::Word(self.b.ins().select(first, a, b))
+                    }
+                    (Parts::Float(a), Parts::Float(b)) => {
+                        Parts::Float(self.b.ins().select(first, a, b))
+                    }
+                    (Parts::Str(ap, al), Parts::Str(bp, bl)) => Parts::Str(
+                        self.b.ins().select(first, ap, bp),
+                        self.b.ins().select(first, al, bl),
+                    ),
+                    _ => return Err(Unsupported),
+                }
+            }
+            Builtin::Float => match p(0)? {
+                Parts::Word(v) => Parts::Float(self.b.ins().fcvt_from_sint(types::F64, v)),
+                Parts::Float(v) => Parts::Float(v),
+                _ => return Err(Unsupported),
+            },
+            Builtin::Int => match p(0)? {
+                Parts::Word(v) => Parts::Word(v),
+                Parts::Float(v) => {
+                    let t = self.b.ins().trunc(v);
+                    let lo = self.b.ins().f64const(-9.223_372_036_854_776e18);
+                    let hi = self.b.ins().f64const(9.223_372_036_854_776e18);
+                    let ge = self.b.ins().fcmp(FloatCC::GreaterThanOrEqual, t, lo);
+                    let lt = self.b.ins().fcmp(FloatCC::LessThan, t, hi);
+                    let ok = self.b.ins().band(ge, lt);
+                    let bad = self.not(ok);
+                    self.fail_if(bad, absent, 2);
+                    Parts::Word(self.b.ins().fcvt_to_sint_sat(types::I64, t))
+                }
+                _ => return Err(Unsupported),
+            },
+            Builtin::Len => match p(0)? {
+                Parts::Str(sp, sl) => Parts::Word(self.call(self.helpers.str_chars, &[sp, sl])),
+                _ => return Err(Unsupported),
+            },
+            Builtin::Contains | Builtin::StartsWith | Builtin::EndsWith => match (p(0)?, p(1)?) {
+                (Parts::Str(ap, al), Parts::Str(bp, bl)) => {
+                    let h = match f {
+                        Builtin::Contains => self.helpers.str_contains,
+                        Builtin::StartsWith => self.helpers.str_starts_with,
+                        _ => self.helpers.str_ends_with,
+                    };
+                    Parts::Bool(self.call(h, &[ap, al, bp, bl]))
+                }
+                _ => return Err(Unsupported),
+            },
+            Builtin::Hour | Builtin::Weekday => match p(0)? {
+                Parts::Word(t) => {
+                    let h = if f == Builtin::Hour {
+                        self.helpers.hour
+                    } else {
+                        self.helpers.weekday
+                    };
+                    let r = self.call(h, &[self.tables, t]);
+                    let bad = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+                    self.fail_if(bad, absent, 2);
+                    Parts::Word(r)
+                }
+                _ => return Err(Unsupported),
+            },
+            Builtin::Distance => match (p(0)?, p(1)?) {
+                (Parts::Point(a1, a2), Parts::Point(b1, b2)) => {
+                    Parts::Float(self.call(self.helpers.distance, &[a1, a2, b1, b2]))
+                }
+                _ => return Err(Unsupported),
+            },
+            Builtin::Point => match (p(0)?, p(1)?) {
+                (Parts::Float(lat), Parts::Float(lon)) => Parts::Point(lat, lon),
+                _ => return Err(Unsupported),
+            },
+            Builtin::Lower | Builtin::Upper => return Err(Unsupported),
+        };
+        Ok(Jv { parts, absent })
+    }
+}
+
+/// Parts of the same shape as `like`, from a join block's parameters (the values first, then
+/// the absence flag).
+fn rebuild(like: &Parts, params: &[Value]) -> Parts {
+    match (like, params) {
+        (Parts::Bool(_), [a, ..]) => Parts::Bool(*a),
+        (Parts::Word(_), [a, ..]) => Parts::Word(*a),
+        (Parts::Float(_), [a, ..]) => Parts::Float(*a),
+        (Parts::Str(..), [a, b, ..]) => Parts::Str(*a, *b),
+        (Parts::Point(..), [a, b, ..]) => Parts::Point(*a, *b),
+        _ => *like,
+    }
+}
