@@ -31,6 +31,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Run the `test` blocks of a rule set.
     Test(cmd::test::Args),
+    /// Start the language server on standard input and output (for editors).
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -40,5 +42,6 @@ fn main() -> ExitCode {
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Test(args) => cmd::test::run(args),
+        Command::Lsp => vigil_lsp::run_stdio(),
     }
 }

@@ -8,6 +8,7 @@ pub mod check;
 pub mod db;
 pub mod diagnostics;
 pub mod fmt;
+pub mod ide;
 pub mod ir;
 pub mod line_index;
 mod lower;

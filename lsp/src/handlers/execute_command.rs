@@ -1,0 +1,94 @@
+//! `workspace/executeCommand`: `vigil.runTest` runs one `test` block with `vigil test` (the
+//! language server does not link the runtime) and records the outcome for the code lens.
+//! The saved files are what runs.
+
+use std::path::PathBuf;
+
+use tower_lsp_server::jsonrpc::{Error, Result};
+use tower_lsp_server::ls_types::{ExecuteCommandParams, Uri};
+
+use super::code_lens::RUN_TEST;
+use crate::state::{Snapshot, TestRun};
+
+/// A test to run: the command line and where to put the outcome.
+pub(crate) struct Job {
+    program: Vec<String>,
+    files: Vec<PathBuf>,
+    pub(crate) title: String,
+    /// The document's key, for the code lens.
+    pub(crate) key: String,
+}
+
+/// Reads the command's arguments: the document URI and the test's title.
+pub(crate) fn prepare(
+    snap: &Snapshot,
+    p: &ExecuteCommandParams,
+    program: &[String],
+) -> Result<Job> {
+    if p.command != RUN_TEST {
+        return Err(Error::invalid_params(format!(
+            "unknown command `{}`",
+            p.command
+        )));
+    }
+    let (Some(uri), Some(title)) = (
+        p.arguments.first().and_then(|v| v.as_str()),
+        p.arguments.get(1).and_then(|v| v.as_str()),
+    ) else {
+        return Err(Error::invalid_params("expected [uri, test title]"));
+    };
+    let uri: Uri = uri
+        .parse()
+        .map_err(|_| Error::invalid_params("not a URI"))?;
+    let doc = snap
+        .doc(&uri)
+        .ok_or_else(|| Error::invalid_params("unknown document"))?;
+    let files = doc
+        .ruleset
+        .files(&snap.db)
+        .iter()
+        .map(|f| PathBuf::from(f.path(&snap.db)))
+        .filter(|p| p.is_file())
+        .collect();
+    Ok(Job {
+        program: program.to_vec(),
+        files,
+        title: title.to_string(),
+        key: doc.file.path(&snap.db).clone(),
+    })
+}
+
+/// Runs the test (blocking) and returns its outcome and the JSON `vigil test` printed.
+pub(crate) fn execute(job: &Job) -> std::result::Result<(TestRun, serde_json::Value), String> {
+    let (program, lead) = job
+        .program
+        .split_first()
+        .ok_or("no test command configured")?;
+    let output = std::process::Command::new(program)
+        .args(lead)
+        .arg("test")
+        .args(&job.files)
+        .args(["--filter", &job.title, "--format", "json"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run `{program}`: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let found = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["test"].as_str() == Some(job.title.as_str()));
+    let Some(value) = found else {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let first = stderr
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or("no output");
+        return Err(format!("the test did not run: {first}"));
+    };
+    let passed = value["passed"].as_bool().unwrap_or(false);
+    let failures = value["failures"].as_array().map_or(0, Vec::len);
+    let summary = value["failures"][0]["expectation"]
+        .as_str()
+        .map_or_else(|| format!("{failures} expectation(s)"), str::to_string);
+    Ok((TestRun { passed, summary }, value))
+}
