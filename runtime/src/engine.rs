@@ -173,6 +173,7 @@ pub struct Engine {
     pub(crate) tables: Tables,
     pub(crate) config: EngineConfig,
     schema: Schema,
+    buffers: crate::row::RowBuffers,
     pub(crate) stats: Stats,
     pub(crate) records: Vec<Record>,
     pub(crate) fingerprint: Arc<str>,
@@ -236,6 +237,7 @@ impl Engine {
             plan,
             tables,
             schema: Schema::new(&program),
+            buffers: crate::row::RowBuffers::default(),
             stats: Stats::default(),
             records: Vec::new(),
             fingerprint: Arc::from(program.fingerprint.as_str()),
@@ -302,7 +304,7 @@ impl Engine {
         if line.iter().all(u8::is_ascii_whitespace) {
             return Pushed::Blank;
         }
-        match ingest::decode(&self.schema, line, line_no) {
+        match ingest::decode(&self.schema, &mut self.buffers, line, line_no) {
             Ok(row) => match self.push_row(row) {
                 Ok(()) => Pushed::Accepted,
                 Err(r) => Pushed::Rejected(r),
@@ -347,14 +349,25 @@ impl Engine {
         self.stats.accepted += 1;
         self.arrivals += 1;
         let time = row.time;
+        let max = self.max_seen.map_or(time, |m| m.max(time));
+        self.max_seen = Some(max);
+        let to = max.saturating_sub(self.config.lateness);
+        // Without waiting (lateness 0, or an event later than the lateness), the event goes
+        // straight to the rules, after the timers due by its time.
+        if self.buffer.is_empty() && time <= to {
+            self.watermark = self.watermark.max(to);
+            self.fire_timers_until(time);
+            self.process(Arc::new(row));
+            self.drain_derived();
+            self.advance(to);
+            return Ok(());
+        }
         self.buffer.push(Reverse(Buffered {
             time,
             arrival: self.arrivals,
             row,
         }));
-        let max = self.max_seen.map_or(time, |m| m.max(time));
-        self.max_seen = Some(max);
-        self.advance(max.saturating_sub(self.config.lateness));
+        self.advance(to);
         Ok(())
     }
 
@@ -524,6 +537,20 @@ impl Engine {
             *slot = tag | u64::from(value);
         }
         value
+    }
+
+    /// Fires the timers due at or before `t`, in order.
+    fn fire_timers_until(&mut self, t: i64) {
+        while self
+            .timers
+            .peek()
+            .is_some_and(|Reverse(timer)| timer.due <= t)
+        {
+            if let Some(Reverse(timer)) = self.timers.pop() {
+                self.fire_timer(timer);
+                self.drain_derived();
+            }
+        }
     }
 
     fn drain_derived(&mut self) {

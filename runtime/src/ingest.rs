@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 use vigil_compiler::ir::{EventTypeId, Point, Program};
 
 use crate::json::{Next, Number, Scanner, SyntaxError};
-use crate::row::{Kind, Layout, Row, RowBuilder, Source};
+use crate::row::{Kind, Layout, Row, RowBuffers, RowBuilder, Source};
 
 /// Why an input line was not accepted. The reason's kind is counted in the run summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,8 +159,13 @@ impl Schema {
     }
 }
 
-/// Decodes one input line into a row.
-pub fn decode(schema: &Schema, line: &[u8], line_no: u64) -> Result<Row, Reject> {
+/// Decodes one input line into a row, building it in `buffers` (kept for the next line).
+pub fn decode(
+    schema: &Schema,
+    buffers: &mut RowBuffers,
+    line: &[u8],
+    line_no: u64,
+) -> Result<Row, Reject> {
     let text = std::str::from_utf8(line).map_err(|e| {
         reject(
             RejectKind::NotJson,
@@ -178,16 +183,13 @@ pub fn decode(schema: &Schema, line: &[u8], line_no: u64) -> Result<Row, Reject>
         pending_data: None,
         error: None,
         hint: 0,
+        buffers: std::mem::take(buffers),
     };
-    if d.sc.peek() != Some(b'{') {
-        // Tell "not JSON" from "JSON but not an object" by checking the value's syntax.
-        d.sc.skip(&mut d.scratch)?;
-        d.sc.end()?;
-        return Err(reject(RejectKind::NotObject, "expected a JSON object"));
+    let result = d.run(line_no);
+    if let Some(b) = d.buffers_back() {
+        *buffers = b;
     }
-    d.object(false)?;
-    d.sc.end()?;
-    d.finish(line_no)
+    result
 }
 
 struct Decoder<'s, 'a> {
@@ -202,9 +204,31 @@ struct Decoder<'s, 'a> {
     pending_data: Option<(usize, usize)>,
     error: Option<Reject>,
     hint: usize,
+    /// Row storage until the type is known.
+    buffers: RowBuffers,
 }
 
 impl<'s, 'a> Decoder<'s, 'a> {
+    fn run(&mut self, line_no: u64) -> Result<Row, Reject> {
+        if self.sc.peek() != Some(b'{') {
+            // Tell "not JSON" from "JSON but not an object" by checking the value's syntax.
+            self.sc.skip(&mut self.scratch)?;
+            self.sc.end()?;
+            return Err(reject(RejectKind::NotObject, "expected a JSON object"));
+        }
+        self.object(false)?;
+        self.sc.end()?;
+        self.finish(line_no)
+    }
+
+    /// The row buffers, wherever they are now.
+    fn buffers_back(&mut self) -> Option<RowBuffers> {
+        match self.row.take() {
+            Some(b) => Some(b.into_buffers()),
+            None => Some(std::mem::take(&mut self.buffers)),
+        }
+    }
+
     fn fail(&mut self, r: Reject) {
         if self.error.is_none() {
             self.error = Some(r);
@@ -218,7 +242,11 @@ impl<'s, 'a> Decoder<'s, 'a> {
             return Ok(());
         }
         loop {
-            let key = self.sc.string(&mut self.scratch)?.to_string();
+            // Keys are borrowed from the line unless they have escapes.
+            let key: std::borrow::Cow<'a, str> = match self.sc.string_raw(&mut self.scratch)? {
+                Some(k) => std::borrow::Cow::Borrowed(k),
+                None => std::borrow::Cow::Owned(self.scratch.clone()),
+            };
             self.sc.expect(b':', "expected `:`")?;
             self.member(&key, in_data)?;
             if self.sc.eat(b',') {
@@ -238,7 +266,11 @@ impl<'s, 'a> Decoder<'s, 'a> {
                         Some(ty) => {
                             let ty = *ty;
                             self.ty = Some(ty);
-                            self.row = self.schema.layout(ty).map(RowBuilder::new);
+                            let buffers = std::mem::take(&mut self.buffers);
+                            self.row = self
+                                .schema
+                                .layout(ty)
+                                .map(|l| RowBuilder::with_buffers(l, buffers));
                         }
                         None => {
                             let msg = format!("unknown event type `{name}`");
@@ -471,7 +503,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
         })
     }
 
-    fn finish(mut self, line_no: u64) -> Result<Row, Reject> {
+    fn finish(&mut self, line_no: u64) -> Result<Row, Reject> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -503,7 +535,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
             None => return Err(reject(RejectKind::BadTime, "no `time` field")),
         };
         let ev = &self.schema.events[ty as usize];
-        let Some(row) = self.row.take() else {
+        let Some(row) = self.row.as_ref() else {
             return Err(reject(RejectKind::UnknownType, "no layout"));
         };
         let missing: Vec<String> = ev
@@ -519,7 +551,12 @@ impl<'s, 'a> Decoder<'s, 'a> {
                 format!("missing required field {}", missing.join(", ")),
             ));
         }
-        Ok(row.finish(ty, time, Source::Line(line_no)))
+        let Some(row) = self.row.take() else {
+            return Err(reject(RejectKind::UnknownType, "no layout"));
+        };
+        let (row, buffers) = row.finish_reusing(ty, time, Source::Line(line_no));
+        self.buffers = buffers;
+        Ok(row)
     }
 }
 

@@ -111,28 +111,44 @@ impl<'a> Scanner<'a> {
     where
         'a: 's,
     {
+        match self.string_raw(scratch)? {
+            Some(s) => Ok(s),
+            None => Ok(scratch.as_str()),
+        }
+    }
+
+    /// A string: `Some` borrowed from the input when it has no escapes, else `None` with the
+    /// decoded text in `scratch`.
+    pub fn string_raw(&mut self, scratch: &mut String) -> Result<Option<&'a str>> {
         self.expect(b'"', "expected a string")?;
         let start = self.pos;
-        loop {
-            match self.b.get(self.pos) {
-                Some(b'"') => {
-                    let s = &self.text[start..self.pos];
-                    self.pos += 1;
-                    return Ok(s);
-                }
-                Some(b'\\') => break,
-                Some(c) if *c < 0x20 => return self.err("control character in a string"),
-                Some(_) => self.pos += 1,
-                None => return self.err("unterminated string"),
-            }
+        let Some(off) = memchr::memchr2(b'"', b'\\', &self.b[start..]) else {
+            self.pos = self.b.len();
+            return self.err("unterminated string");
+        };
+        let end = start + off;
+        if let Some(bad) = self.b[start..end].iter().position(|c| *c < 0x20) {
+            self.pos = start + bad;
+            return self.err("control character in a string");
+        }
+        self.pos = end;
+        if self.b[end] == b'"' {
+            self.pos = end + 1;
+            return Ok(Some(&self.text[start..end]));
         }
         scratch.clear();
-        scratch.push_str(&self.text[start..self.pos]);
+        scratch.push_str(&self.text[start..end]);
+        self.escaped(scratch)?;
+        Ok(None)
+    }
+
+    /// The rest of a string from its first `\`, decoded into `scratch`.
+    fn escaped(&mut self, scratch: &mut String) -> Result<()> {
         loop {
             match self.b.get(self.pos) {
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok(scratch.as_str());
+                    return Ok(());
                 }
                 Some(b'\\') => {
                     self.pos += 1;

@@ -46,7 +46,7 @@ use std::sync::Arc;
 pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Reject, RejectKind};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
-pub use row::{Key, Kind, Layout, Row, RowBuilder, Source};
+pub use row::{Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
 pub use workflow::workdays_due;
 
 impl Engine {

@@ -479,6 +479,11 @@ fn push_float(o: &mut String, f: f64) {
 /// Appends `s` as a JSON string literal.
 pub fn push_str(o: &mut String, s: &str) {
     o.push('"');
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        o.push_str(s);
+        o.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => o.push_str("\\\""),

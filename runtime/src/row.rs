@@ -169,6 +169,13 @@ impl Row {
     }
 }
 
+/// Storage reused from one row to the next while decoding.
+#[derive(Debug, Default)]
+pub struct RowBuffers {
+    words: Vec<u64>,
+    text: String,
+}
+
 /// Builds a row field by field.
 pub struct RowBuilder<'l> {
     layout: &'l Layout,
@@ -180,11 +187,50 @@ pub struct RowBuilder<'l> {
 impl<'l> RowBuilder<'l> {
     /// An empty row of `layout`.
     pub fn new(layout: &'l Layout) -> RowBuilder<'l> {
+        RowBuilder::with_buffers(layout, RowBuffers::default())
+    }
+
+    /// An empty row of `layout` built in reused buffers (see `finish_reusing`).
+    pub fn with_buffers(layout: &'l Layout, buffers: RowBuffers) -> RowBuilder<'l> {
+        let RowBuffers {
+            mut words,
+            mut text,
+        } = buffers;
+        words.clear();
+        words.resize(layout.words as usize, 0);
+        text.clear();
         RowBuilder {
             layout,
             present: 0,
-            words: vec![0; layout.words as usize],
-            text: String::new(),
+            words,
+            text,
+        }
+    }
+
+    /// The finished row, with exactly sized storage, and the buffers back for the next row.
+    pub fn finish_reusing(self, ty: EventTypeId, time: i64, source: Source) -> (Row, RowBuffers) {
+        let row = Row {
+            ty,
+            time,
+            source,
+            present: self.present,
+            words: Box::from(self.words.as_slice()),
+            text: Box::from(self.text.as_str()),
+        };
+        (
+            row,
+            RowBuffers {
+                words: self.words,
+                text: self.text,
+            },
+        )
+    }
+
+    /// Gives the storage back without building a row.
+    pub fn into_buffers(self) -> RowBuffers {
+        RowBuffers {
+            words: self.words,
+            text: self.text,
         }
     }
 

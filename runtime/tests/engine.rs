@@ -54,6 +54,7 @@ fn engine(lateness: i64, max_keys: usize) -> Engine {
         EngineConfig {
             lateness,
             max_keys_per_rule: max_keys,
+            ..EngineConfig::default()
         },
     )
 }
