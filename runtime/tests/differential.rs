@@ -1,0 +1,353 @@
+//! The JIT against the interpreter: random well-typed rule sets over random events must give
+//! byte-identical records and the same error counts in both engines.
+//!
+//! The normal test run tries `CASES` cases; `VIGIL_DIFF_CASES=100000 cargo test --release
+//! --test differential` runs a longer search. A failing case prints itself as a fixture: save
+//! the printed block as `runtime/tests/differential/<name>.case` and it is replayed on every
+//! run from then on.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use proptest::strategy::ValueTree;
+use proptest::test_runner::{Config, TestRunner};
+use vigil_runtime::{Engine, EngineConfig, EngineKind, compile};
+
+const SCHEMA: &str = r#"
+timezone "Asia/Shanghai"
+unit desk
+enum Category { a, b, c, d }
+event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point? }
+list names = ["x", "y", "zé", ""]
+list codes = [1, 2, 3]
+zone square = geojson("square.geojson")
+"#;
+
+const ZONE: &str = r#"{"type":"Polygon","coordinates":[[[0,0],[10,0],[10,10],[0,10],[0,0]]]}"#;
+
+const CASES: u32 = 2000;
+
+/// A generated expression of a given type, as Vigil source.
+fn int_expr(depth: u32) -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        Just("e.i".to_string()),
+        Just("(e.j ?? 0)".to_string()),
+        Just("len(e.s)".to_string()),
+        (-5i64..5).prop_map(|n| n.to_string()),
+        Just("9223372036854775807".to_string()),
+        Just("(0 - 9223372036854775807 - 1)".to_string()),
+        Just("hour(e.time)".to_string()),
+        Just("weekday(e.time)".to_string()),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    let sub = int_expr(depth - 1);
+    prop_oneof![
+        3 => leaf,
+        1 => (sub.clone(), prop::sample::select(vec!["+", "-", "*", "/", "%"]), sub.clone())
+            .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+        1 => sub.clone().prop_map(|a| format!("abs({a})")),
+        1 => sub.clone().prop_map(|a| format!("-{a}")),
+        1 => (sub.clone(), sub.clone()).prop_map(|(a, b)| format!("min({a}, {b})")),
+        1 => float_expr(depth - 1).prop_map(|f| format!("int({f})")),
+    ]
+    .boxed()
+}
+
+fn float_expr(depth: u32) -> BoxedStrategy<String> {
+    let leaf = prop_oneof![
+        Just("e.f".to_string()),
+        Just("(e.g ?? 0.5)".to_string()),
+        prop::sample::select(vec!["0.0", "1.5", "-2.25", "1000000000000000000000.0"])
+            .prop_map(String::from),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    let sub = float_expr(depth - 1);
+    prop_oneof![
+        3 => leaf,
+        1 => (sub.clone(), prop::sample::select(vec!["+", "-", "*", "/", "%"]), sub.clone())
+            .prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+        1 => int_expr(depth - 1).prop_map(|i| format!("float({i})")),
+        1 => (sub.clone(), sub).prop_map(|(a, b)| format!("max({a}, {b})")),
+    ]
+    .boxed()
+}
+
+fn str_expr() -> BoxedStrategy<String> {
+    prop_oneof![
+        Just("e.s".to_string()),
+        Just("e.t".to_string()),
+        Just("(e.t ?? \"x\")".to_string()),
+        prop::sample::select(vec!["\"x\"", "\"zé\"", "\"\"", "\"yy\""]).prop_map(String::from),
+        Just("min(e.s, \"y\")".to_string()),
+    ]
+    .boxed()
+}
+
+fn bool_expr(depth: u32) -> BoxedStrategy<String> {
+    let cmp = prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]);
+    let leaf = prop_oneof![
+        (int_expr(1), cmp.clone(), int_expr(1)).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+        (float_expr(1), cmp.clone(), float_expr(1)).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+        (str_expr(), cmp.clone(), str_expr()).prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+        (
+            Just("e.d"),
+            cmp.clone(),
+            prop::sample::select(vec!["30m", "1h", "0s"])
+        )
+            .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+        Just("e.b".to_string()),
+        prop::sample::select(vec![
+            "e.c == a",
+            "e.c != b",
+            "e.c in [a, c]",
+            "e.c not in [d]"
+        ])
+        .prop_map(String::from),
+        prop::sample::select(vec![
+            "e.s in names",
+            "e.t in names",
+            "e.t not in names",
+            "e.i in codes",
+            "e.j not in codes",
+            "e.s in [\"x\", \"q\"]",
+            "e.t not in [\"x\"]",
+            "exists(e.t)",
+            "exists(e.p)",
+            "within(e.p, square)",
+            "contains(e.s, \"z\")",
+            "starts_with(e.s, \"y\")",
+            "ends_with(e.t ?? \"\", \"é\")",
+            "matches(e.s, \"^[xy]+$\")",
+            "distance(e.p ?? point(1.0, 1.0), point(2.0, 2.0)) < 200000.0",
+            "e.time - e.time == 0s",
+            "e.p == point(5.0, 5.0)",
+        ])
+        .prop_map(String::from),
+    ];
+    if depth == 0 {
+        return leaf.boxed();
+    }
+    let sub = bool_expr(depth - 1);
+    prop_oneof![
+        3 => leaf,
+        1 => (sub.clone(), prop::sample::select(vec!["and", "or"]), sub.clone()).prop_map(|(a, op, b)| format!("({a} {op} {b})")),
+        1 => sub.prop_map(|a| format!("not ({a})")),
+    ]
+    .boxed()
+}
+
+#[derive(Debug, Clone)]
+struct Case {
+    rules: String,
+    events: Vec<String>,
+}
+
+fn event_line() -> impl Strategy<Value = (i64, String)> {
+    (
+        0i64..5_000,
+        prop::sample::select(vec!["x", "y", "zé", "", "xyx", "q\\\"uote"]),
+        prop::option::of(prop::sample::select(vec!["x", "zé", "w"])),
+        prop::sample::select(vec![
+            0i64,
+            1,
+            -1,
+            2,
+            7,
+            9_223_372_036_854_775_807,
+            -9_223_372_036_854_775_808,
+        ]),
+        prop::option::of(prop::sample::select(vec![0i64, 3, -4])),
+        prop::sample::select(vec!["0.0", "1.5", "-3.5", "1e300"]),
+        prop::option::of(prop::sample::select(vec!["0.0", "2.5"])),
+        prop::sample::select(vec![0i64, 600, 3600, 7200]),
+        any::<bool>(),
+        prop::sample::select(vec!["a", "b", "c", "d"]),
+        prop::option::of((0.0f64..12.0, 0.0f64..12.0)),
+    )
+        .prop_map(|(dt, s, t, i, j, f, g, d, b, c, p)| {
+            let mut line = format!(
+                r#"{{"type":"E","time":{},"s":"{s}","i":{i},"f":{f},"d":{d},"b":{b},"c":"{c}""#,
+                1_637_800_000_000i64 + dt * 1000
+            );
+            if let Some(t) = t {
+                let _ = write!(line, r#","t":"{t}""#);
+            }
+            if let Some(j) = j {
+                let _ = write!(line, r#","j":{j}"#);
+            }
+            if let Some(g) = g {
+                let _ = write!(line, r#","g":{g}"#);
+            }
+            if let Some((lat, lon)) = p {
+                let _ = write!(line, r#","p":{{"lat":{lat},"lon":{lon}}}"#);
+            }
+            line.push('}');
+            (dt, line)
+        })
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (
+        proptest::collection::vec(bool_expr(2), 1..5),
+        bool_expr(1),
+        proptest::collection::vec(event_line(), 1..25),
+    )
+        .prop_map(|(conds, window_cond, mut events)| {
+            let mut rules = String::new();
+            for (k, c) in conds.iter().enumerate() {
+                let _ = writeln!(rules, "rule r{k} {{\n  when e: E where {c}\n  alert desk message \"{{e.s}} {{e.i}}\"\n}}");
+            }
+            let _ = writeln!(
+                rules,
+                "rule w {{\n  when e: E where {window_cond}\n    group by e.c within 1h having count() >= 2\n  alert desk message \"{{key}} {{count()}}\"\n}}"
+            );
+            events.sort_by_key(|(t, _)| *t);
+            Case {
+                rules,
+                events: events.into_iter().map(|(_, l)| l).collect(),
+            }
+        })
+}
+
+/// A directory holding the zone file, written once (tests run in parallel).
+fn zone_dir() -> &'static std::path::Path {
+    static DIR: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("vigil-diff-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        std::fs::write(dir.join("square.geojson"), ZONE).expect("zone file");
+        dir
+    })
+}
+
+/// Records (JSON) and error counts of `case` in one engine.
+fn run(case: &Case, kind: EngineKind) -> Result<(Vec<String>, String), String> {
+    let schema_path = zone_dir().join("schema.vigil");
+    let schema_name = schema_path.to_string_lossy().into_owned();
+    let program = compile(&[(schema_name.as_str(), SCHEMA), ("rules.vigil", &case.rules)])?;
+    let mut engine = Engine::new(
+        Arc::new(program),
+        EngineConfig {
+            engine: kind,
+            ..EngineConfig::default()
+        },
+    );
+    if kind == EngineKind::Jit {
+        let (compiled, total, _) = engine.jit_report()?;
+        // Every construct the generator uses is one the JIT compiles: a conjunct left to the
+        // interpreter would make the comparison vacuous.
+        if compiled != total {
+            return Err(format!(
+                "only {compiled} of {total} conditions were compiled:\n{}",
+                case.rules
+            ));
+        }
+    }
+    let mut out = Vec::new();
+    for l in &case.events {
+        engine.push_line(l.as_bytes());
+        let recs = engine.take_records();
+        out.extend(recs.iter().map(|r| engine.to_json(r)));
+    }
+    engine.finish();
+    let recs = engine.take_records();
+    out.extend(recs.iter().map(|r| engine.to_json(r)));
+    Ok((
+        out,
+        format!(
+            "{:?} {:?}",
+            engine.stats().eval_errors,
+            engine.stats().rejected
+        ),
+    ))
+}
+
+fn fixture(case: &Case) -> String {
+    let mut s = String::from("--- rules\n");
+    s.push_str(&case.rules);
+    s.push_str("--- events\n");
+    for e in &case.events {
+        s.push_str(e);
+        s.push('\n');
+    }
+    s
+}
+
+fn parse_fixture(text: &str) -> Case {
+    let rules_start = text.find("--- rules\n").map_or(0, |i| i + 10);
+    let events_at = text.find("--- events\n").unwrap_or(text.len());
+    Case {
+        rules: text[rules_start..events_at].to_string(),
+        events: text[(events_at + 11).min(text.len())..]
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    }
+}
+
+fn same(case: &Case) -> Result<(), String> {
+    let jit = run(case, EngineKind::Jit)?;
+    let interp = run(case, EngineKind::Interp)?;
+    if jit != interp {
+        return Err(format!(
+            "the JIT and the interpreter disagree. Save this as runtime/tests/differential/<name>.case:\n{}\njit:    {:#?}\ninterp: {:#?}",
+            fixture(case),
+            jit,
+            interp
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn jit_and_interpreter_agree_on_random_rule_sets() {
+    let cases = std::env::var("VIGIL_DIFF_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CASES);
+    let mut runner = TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&case(), |c| same(&c).map_err(TestCaseError::fail));
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn saved_regressions_still_agree() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "case") {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            if let Err(e) = same(&parse_fixture(&text)) {
+                panic!("{}: {e}", path.display());
+            }
+        }
+    }
+}
+
+#[test]
+fn the_generator_makes_rules_that_fire_and_conditions_the_jit_compiles() {
+    // Guard against a vacuous differential test: the generated cases must produce alerts and
+    // the JIT must compile their conditions.
+    let mut runner = TestRunner::deterministic();
+    let mut alerts = 0;
+    for _ in 0..50 {
+        let c = case().new_tree(&mut runner).expect("a case").current();
+        let (records, _) = run(&c, EngineKind::Jit).expect("runs");
+        alerts += records.len();
+    }
+    assert!(alerts > 50, "only {alerts} alerts in 50 cases");
+}
