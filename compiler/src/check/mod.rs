@@ -237,7 +237,7 @@ fn emit(cx: &mut expr::ExprCx<'_>, e: &ast::EmitAction) -> Option<ir::Action> {
         false,
         |cx, value, ty| {
             let t = cx.check(value, Some(ty));
-            (t.id, t.ty)
+            (t.id, t.ty, t.optional)
         },
     )?;
     let absent = |cx: &mut expr::ExprCx<'_>| {
@@ -266,7 +266,7 @@ pub(crate) fn field_values<T>(
     inits: &[ast::FieldInit],
     span: Span,
     allow_time: bool,
-    mut value: impl FnMut(&mut expr::ExprCx<'_>, &ast::Expr, &Ty) -> (T, Ty),
+    mut value: impl FnMut(&mut expr::ExprCx<'_>, &ast::Expr, &Ty) -> (T, Ty, bool),
 ) -> Option<Vec<Option<T>>> {
     use crate::diagnostics::*;
     let mut out: Vec<Option<T>> = sig.fields.iter().map(|_| None).collect();
@@ -323,8 +323,16 @@ pub(crate) fn field_values<T>(
             },
         ));
         let want = sig.fields[slot].ty.clone();
-        let (v, ty) = value(cx, &init.value, &want);
-        if !ty.fits(&want) {
+        let (v, ty, may_be_absent) = value(cx, &init.value, &want);
+        if may_be_absent && !sig.fields[slot].optional && ty.fits(&want) {
+            cx.report(TypeMismatch {
+                span: init.value.span,
+                expected: format!("a value that is always present for the required field `{name}`"),
+                found: "a value that may be absent".into(),
+                help: Some(format!("give a default: `{} ?? ...`", literal::source_text(&init.value))),
+            });
+            ok = false;
+        } else if !ty.fits(&want) {
             cx.report(TypeMismatch {
                 span: init.value.span,
                 expected: format!("{} for `{name}`", want.described()),

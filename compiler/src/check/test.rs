@@ -116,8 +116,8 @@ fn test_step(cx: &mut ExprCx<'_>, step: &TestStep) -> Option<ir::TestStep> {
                 ev.span,
                 true,
                 |cx, value, ty| match cx.constant_value(value, Some(ty), "a test event's field") {
-                    Some((v, t)) => (v, t),
-                    None => (Value::Absent, Ty::Error),
+                    Some((v, t)) => (v, t, false),
+                    None => (Value::Absent, Ty::Error, false),
                 },
             )?;
             Some(ir::TestStep::Event {

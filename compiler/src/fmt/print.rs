@@ -5,6 +5,17 @@ use crate::syntax::Span;
 use crate::syntax::ast::*;
 
 pub(crate) const WIDTH: usize = 100;
+
+/// The display width of `s`: wide (CJK) characters count two columns.
+pub(crate) fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            let c = c as u32;
+            let wide = matches!(c, 0x1100..=0x115F | 0x2E80..=0xA4CF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6 | 0x20000..=0x3FFFD);
+            if wide { 2 } else { 1 }
+        })
+        .sum()
+}
 const INDENT: usize = 2;
 
 /// One output line: indentation level, text, and the source offset (relative to the item) of
@@ -55,7 +66,7 @@ impl Printer {
                 let one = format!("enum {} {{ {} }}", e.name.name, variants.join(", "));
                 if variants.is_empty() {
                     self.line(0, at, format!("enum {} {{}}", e.name.name));
-                } else if one.len() <= WIDTH {
+                } else if width(&one) <= WIDTH {
                     self.line(0, at, one);
                 } else {
                     self.line(0, at, format!("enum {} {{", e.name.name));
@@ -148,7 +159,7 @@ impl Printer {
     /// continuation line.
     fn condition(&mut self, indent: usize, anchor: u32, head: &str, cond: &Expr) {
         let one = format!("{head} {}", expr(cond));
-        if one.len() + indent * INDENT <= WIDTH {
+        if width(&one) + indent * INDENT <= WIDTH {
             self.line(indent, anchor, one);
             return;
         }
@@ -271,7 +282,7 @@ impl Printer {
                 let one = format!("emit {} {{ {} }}", e.ty.name, fields.join(", "));
                 if fields.is_empty() {
                     self.line(indent, e.span.start, format!("emit {} {{}}", e.ty.name));
-                } else if one.len() + indent * INDENT <= WIDTH {
+                } else if width(&one) + indent * INDENT <= WIDTH {
                     self.line(indent, e.span.start, one);
                 } else {
                     self.line(indent, e.span.start, format!("emit {} {{", e.ty.name));
@@ -305,7 +316,7 @@ impl Printer {
             } else {
                 format!("{head} {}", joined.join(" "))
             };
-            if one.len() + indent * INDENT <= WIDTH || actions.len() <= 1 {
+            if width(&one) + indent * INDENT <= WIDTH || actions.len() <= 1 {
                 self.line(indent, anchor, one);
                 return;
             }
@@ -401,7 +412,7 @@ impl Printer {
                         items.join(", "),
                         a.target.name
                     );
-                    if one.len() + 2 * INDENT <= WIDTH {
+                    if width(&one) + 2 * INDENT <= WIDTH {
                         self.with_actions(2, a.span.start, one, &a.actions);
                     } else {
                         self.line(2, a.span.start, format!("await {quorum} of"));
@@ -450,7 +461,7 @@ impl Printer {
                                 let one = format!("{} {{ {} }}", ev.ty.name, fields.join(", "));
                                 if fields.is_empty() {
                                     self.line(2, ev.span.start, format!("{} {{}}", ev.ty.name));
-                                } else if one.len() + 2 * INDENT <= WIDTH {
+                                } else if width(&one) + 2 * INDENT <= WIDTH {
                                     self.line(2, ev.span.start, one);
                                 } else {
                                     self.line(2, ev.span.start, format!("{} {{", ev.ty.name));
@@ -468,7 +479,18 @@ impl Printer {
                     }
                     self.close(1, *s);
                 }
-                TestClause::Expect(e) => self.line(1, e.span.start, expect_text(e)),
+                TestClause::Expect(e) => {
+                    let (head, options) = expect_parts(e);
+                    let one = options.iter().fold(head.clone(), |acc, (_, o)| format!("{acc} {o}"));
+                    if width(&one) + INDENT <= WIDTH {
+                        self.line(1, e.span.start, one);
+                    } else {
+                        self.line(1, e.span.start, head);
+                        for (anchor, o) in options {
+                            self.line(3, anchor, o);
+                        }
+                    }
+                }
             }
         }
         self.close(0, span);
@@ -493,29 +515,26 @@ fn alert_text(a: &AlertAction) -> String {
     out
 }
 
-fn expect_text(e: &Expect) -> String {
+/// An expectation's head (`expect alert r`) and its options, each with its source offset.
+fn expect_parts(e: &Expect) -> (String, Vec<(u32, String)>) {
     let no = if e.negated { "no " } else { "" };
-    let mut out = match &e.kind {
+    let head = match &e.kind {
         ExpectKind::Alert(n) => format!("expect {no}alert {}", n.name),
         ExpectKind::Transition { workflow, key, to } => {
-            format!(
-                "expect {no}transition {} {} to {}",
-                workflow.name,
-                expr(key),
-                to.name
-            )
+            format!("expect {no}transition {} {} to {}", workflow.name, expr(key), to.name)
         }
     };
-    for o in &e.options {
-        let (k, v) = match o {
-            ExpectOption::Key(v) => ("key", expr(v)),
-            ExpectOption::Count(v) => ("count", expr(v)),
-            ExpectOption::At(v) => ("at", expr(v)),
-            ExpectOption::Message(s) => ("message", string(s)),
-        };
-        out.push_str(&format!(" {k} {v}"));
-    }
-    out
+    let options = e
+        .options
+        .iter()
+        .map(|o| match o {
+            ExpectOption::Key(v) => (v.span.start, format!("key {}", expr(v))),
+            ExpectOption::Count(v) => (v.span.start, format!("count {}", expr(v))),
+            ExpectOption::At(v) => (v.span.start, format!("at {}", expr(v))),
+            ExpectOption::Message(s) => (s.span.start, format!("message {}", string(s))),
+        })
+        .collect();
+    (head, options)
 }
 
 /// `keyword [x:] Type [by ..]`, and the `where` condition with whatever follows it.

@@ -147,10 +147,12 @@ pub fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
     }
 }
 
-/// `v in set`, or `v not in set` when `negated`; false whenever `v` is absent.
+/// `v in set`, or `v not in set` when `negated`. For an absent `v`, `in` is false and
+/// `not in` true: `not` applies after (SPEC §3).
 pub fn in_set(v: &Value, set: &Value, negated: bool) -> Value {
     match (v, set) {
-        (Value::Absent, _) | (_, Value::Absent) => Value::Bool(false),
+        (Value::Absent, _) => Value::Bool(negated),
+        (_, Value::Absent) => Value::Bool(false),
         (v, Value::Set(s)) => Value::Bool(s.contains(v) != negated),
         _ => Value::Bool(false),
     }
