@@ -12,8 +12,11 @@ mod handlers;
 mod publish;
 mod server;
 mod state;
+mod transport;
 
 use std::process::ExitCode;
+
+use tokio::io::{AsyncRead, AsyncWrite};
 
 pub use server::{Backend, Config};
 use tower_lsp_server::{ClientSocket, LspService, Server};
@@ -22,6 +25,19 @@ use tower_lsp_server::{ClientSocket, LspService, Server};
 pub fn service(config: Config) -> (LspService<Backend>, ClientSocket) {
     let builder = LspService::build(move |client| Backend::new(client, config));
     server::with_custom_methods(builder).finish()
+}
+
+/// Serves one client on `input` and `output` until it says `exit` or closes `input`.
+/// Malformed messages are logged and skipped.
+pub async fn serve<I, O>(input: I, output: O, config: Config)
+where
+    I: AsyncRead + Unpin + Send + 'static,
+    O: AsyncWrite + Unpin,
+{
+    let (service, socket) = service(config);
+    Server::new(transport::checked(input), output, socket)
+        .serve(service)
+        .await;
 }
 
 /// Runs the server on standard input and output until the client says `exit`.
@@ -36,12 +52,11 @@ pub fn run_stdio() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    runtime.block_on(async {
-        let (service, socket) = service(Config::default());
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket)
-            .serve(service)
-            .await;
-    });
+    runtime.block_on(serve(
+        tokio::io::stdin(),
+        tokio::io::stdout(),
+        Config::default(),
+    ));
     // Standard input's blocking read cannot be cancelled, so the runtime is not dropped.
     std::process::exit(0)
 }

@@ -153,6 +153,17 @@ impl Backend {
         });
     }
 
+    /// `vigil/invalidMessage`: stands for a message that could not be decoded.
+    async fn invalid_message(&self) {
+        self.inner
+            .client
+            .log_message(
+                MessageType::WARNING,
+                "ignored a message that is not JSON-RPC",
+            )
+            .await;
+    }
+
     /// `vigil/debug/panic`: a request that panics (tests check the server survives).
     async fn debug_panic(&self) -> Result<serde_json::Value> {
         if !self.inner.config.debug_methods {
@@ -212,6 +223,7 @@ pub(crate) fn with_custom_methods(
     b.custom_method("vigil/debug/panic", Backend::debug_panic)
         .custom_method("vigil/debug/slowRead", Backend::debug_slow_read)
         .custom_method("vigil/debug/executedQueries", Backend::debug_executed)
+        .custom_method("vigil/invalidMessage", Backend::invalid_message)
 }
 
 /// Computes diagnostics once edits settle and publishes those that changed.

@@ -468,6 +468,22 @@ pub fn related(db: &dyn Db, ruleset: RuleSet, located: &Located) -> Vec<(FileSpa
         Diag::DuplicateName(d) => find_item(db, ruleset, &d.name)
             .and_then(|id| definition(db, ruleset, &Def::Item(id.name(db).clone())))
             .map(|nav| (nav, format!("`{}` is first defined here", d.name))),
+        Diag::UnknownField(d) => located.diag.replacement().and_then(|f| {
+            let def = Def::Field {
+                event: d.event.as_str().into(),
+                field: f.into(),
+            };
+            let nav = definition(db, ruleset, &def)?;
+            Some((nav, format!("`{}.{f}` is declared here", d.event)))
+        }),
+        Diag::UnknownVariant(d) => located.diag.replacement().and_then(|v| {
+            let def = Def::Variant {
+                enum_name: d.enum_name.as_str().into(),
+                variant: v.into(),
+            };
+            let nav = definition(db, ruleset, &def)?;
+            Some((nav, format!("`{}.{v}` is declared here", d.enum_name)))
+        }),
         _ => located.diag.replacement().and_then(|name| {
             let id = find_item(db, ruleset, name)?;
             let nav = definition(db, ruleset, &Def::Item(id.name(db).clone()))?;

@@ -205,7 +205,10 @@ pub enum FoldKind {
 /// expressions and runs of comment lines. Spans are absolute.
 pub fn folding_ranges(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<(Span, FoldKind)> {
     let text = file.text(db);
-    let multi = |s: Span| text.get(s.range()).is_some_and(|t| t.contains('\n'));
+    let multi = |s: Span| {
+        text.get(s.range())
+            .is_some_and(|t| t.trim_end().contains('\n'))
+    };
     let mut out = Vec::new();
     for id in db::file_items(db, ruleset, file) {
         let (offset, full, _) = db::item_location(db, *id).clone();

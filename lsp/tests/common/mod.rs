@@ -79,6 +79,8 @@ pub struct Client {
     /// Notifications (and server requests) received while waiting for something else.
     pub notes: Vec<Value>,
     pub server: tokio::task::JoinHandle<()>,
+    /// The `initialize` result.
+    pub init: Value,
 }
 
 impl Client {
@@ -89,15 +91,14 @@ impl Client {
         let (client_end, server_end) = tokio::io::duplex(1 << 22);
         let (srv_rd, srv_wr) = tokio::io::split(server_end);
         let (rd, wr) = tokio::io::split(client_end);
-        let (service, socket) = vigil_lsp::service(config);
-        let server =
-            tokio::spawn(tower_lsp_server::Server::new(srv_rd, srv_wr, socket).serve(service));
+        let server = tokio::spawn(vigil_lsp::serve(srv_rd, srv_wr, config));
         let mut c = Client {
             rd: BufReader::new(rd),
             wr,
             next_id: 0,
             notes: Vec::new(),
             server,
+            init: Value::Null,
         };
         let folders = match root {
             Some(ws) => json!([{"uri": ws.root_uri(), "name": "ws"}]),
@@ -110,6 +111,7 @@ impl Client {
             )
             .await;
         assert!(init["result"]["capabilities"].is_object(), "{init}");
+        c.init = init["result"].clone();
         c.notify("initialized", json!({})).await;
         c
     }
