@@ -191,6 +191,8 @@ pub struct Engine {
     jit: Option<JitCode>,
     jit_error: Option<String>,
     pub(crate) rules: Vec<RuleState>,
+    /// For each rule and workflow name: the fields its keys and messages read.
+    pub(crate) reads: std::collections::HashMap<Arc<str>, crate::redact::Reads>,
     pub(crate) workflows: Vec<WorkflowState>,
     // Event time.
     max_seen: Option<i64>,
@@ -262,6 +264,17 @@ impl Engine {
                 .map(|e| Arc::from(e.name.as_str()))
                 .collect(),
             rules: program.rules.iter().map(RuleState::new).collect(),
+            reads: program
+                .rules
+                .iter()
+                .map(|r| (Arc::from(r.name.as_str()), crate::redact::rule_reads(r)))
+                .chain(
+                    program
+                        .workflows
+                        .iter()
+                        .map(|w| (Arc::from(w.name.as_str()), crate::redact::workflow_reads(w))),
+                )
+                .collect(),
             workflows: program
                 .workflows
                 .iter()

@@ -36,6 +36,7 @@ mod jit;
 mod json;
 mod plan;
 mod record;
+mod redact;
 mod row;
 mod rules;
 pub mod testing;
@@ -61,11 +62,20 @@ impl Engine {
 
     /// An alert as delivered to unit number `unit`: its evidence limited to what the unit sees.
     pub fn to_json_for_unit(&self, alert: &AlertRecord, unit: u32) -> String {
+        let name = match &alert.origin {
+            Origin::Rule(r) => r,
+            Origin::Workflow { workflow, .. } => workflow,
+        };
+        let redaction = self
+            .reads
+            .get(name)
+            .map(|r| r.redaction(&self.program, unit))
+            .unwrap_or_default();
         record::Writer {
             program: &self.program,
             tables: &self.tables,
         }
-        .alert_for_unit(alert, unit)
+        .alert_for_unit(alert, unit, redaction)
     }
 }
 

@@ -162,6 +162,14 @@ pub fn alert_id(origin: &Origin, key: &Value, time: i64, evidence: &[Event]) -> 
             Source::Line(l) => h.update(l.to_be_bytes()),
             Source::Derived(r) => h.update(r.as_bytes()),
         }
+        // The content too: derived events have no line, and two of them at one time must
+        // not share an id.
+        h.update(e.present.to_be_bytes());
+        for w in e.words.iter() {
+            h.update(w.to_be_bytes());
+        }
+        h.update((e.text.len() as u64).to_be_bytes());
+        h.update(e.text.as_bytes());
     }
     let digest = h.finalize();
     digest
@@ -253,13 +261,27 @@ impl Writer<'_> {
     }
 
     /// An alert as delivered to one unit: evidence limited to the fields the unit may see.
-    pub fn alert_for_unit(&self, a: &AlertRecord, unit: u32) -> String {
+    /// The key and the message are left out (listed under `"redacted"`) when `redaction` says
+    /// they are computed from fields the unit may not see.
+    pub fn alert_for_unit(
+        &self,
+        a: &AlertRecord,
+        unit: u32,
+        redaction: crate::redact::Redaction,
+    ) -> String {
         let mut o = String::with_capacity(256);
-        self.alert(a, &mut o, Some(unit));
+        self.alert(a, &mut o, Some((unit, redaction)));
         o
     }
 
-    fn alert(&self, a: &AlertRecord, o: &mut String, unit: Option<u32>) {
+    fn alert(
+        &self,
+        a: &AlertRecord,
+        o: &mut String,
+        unit: Option<(u32, crate::redact::Redaction)>,
+    ) {
+        let redaction = unit.map(|(_, r)| r).unwrap_or_default();
+        let unit = unit.map(|(u, _)| u);
         o.push_str("{\"kind\":\"alert\",\"id\":");
         push_str(o, &a.id);
         match &a.origin {
@@ -288,12 +310,29 @@ impl Writer<'_> {
             push_str(o, u);
         }
         o.push_str("],\"key\":");
-        self.value_json(&a.key, o);
+        if redaction.key {
+            o.push_str("null");
+        } else {
+            self.value_json(&a.key, o);
+        }
         o.push_str(",\"time\":");
         push_str(o, &format_time(a.time, &self.tables.tz));
-        if let Some(m) = &a.message {
+        if let Some(m) = a.message.as_ref().filter(|_| !redaction.message) {
             o.push_str(",\"message\":");
             push_str(o, m);
+        }
+        if redaction.key || (redaction.message && a.message.is_some()) {
+            let parts: Vec<&str> = [
+                (redaction.key, "\"key\""),
+                (redaction.message && a.message.is_some(), "\"message\""),
+            ]
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+            o.push_str(",\"redacted\":[");
+            o.push_str(&parts.join(","));
+            o.push(']');
         }
         if a.shadow {
             o.push_str(",\"shadow\":true");

@@ -380,3 +380,71 @@ fn replaying_the_same_input_gives_byte_identical_output() {
     assert!(first.len() > 10_000);
     assert_eq!(first, run());
 }
+
+#[test]
+fn alerts_on_different_derived_events_have_different_ids() {
+    let program = compile(&[(
+        "r.vigil",
+        "unit desk\nevent Incident { address: str }\nevent Lead { address: str }\n\
+         rule lead {\n  when i: Incident\n  emit Lead { address: i.address }\n}\n\
+         rule lead_alert {\n  when l: Lead\n  alert desk\n}\n",
+    )])
+    .expect("checks");
+    let mut e = Engine::new(Arc::new(program), EngineConfig::default());
+    e.push_line(br#"{"type":"Incident","time":"2021-11-25T19:00:00Z","address":"A"}"#);
+    e.push_line(br#"{"type":"Incident","time":"2021-11-25T19:00:00Z","address":"B"}"#);
+    e.finish();
+    let ids: Vec<String> = e
+        .take_records()
+        .iter()
+        .filter_map(|r| match r {
+            Record::Alert(a) => Some(a.id.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids.len(), 2);
+    assert_ne!(ids[0], ids[1]);
+}
+
+#[test]
+fn a_units_copy_leaves_out_a_key_and_message_made_of_fields_it_may_not_see() {
+    let program = compile(&[(
+        "r.vigil",
+        "unit stewards { sees EntranceCheck.{gate} }\nunit desk\nevent EntranceCheck { gate: str, person_ref: str }\n\
+         rule watched {\n  when e: EntranceCheck where e.person_ref == \"9f2c\"\n  alert stewards, desk message \"{e.person_ref} at {e.gate}\"\n  suppress by e.person_ref for 30m\n}\n\
+         rule gate_busy {\n  when e: EntranceCheck\n  alert stewards message \"gate {e.gate}\"\n}\n",
+    )])
+    .expect("checks");
+    let mut e = Engine::new(Arc::new(program), EngineConfig::default());
+    e.push_line(br#"{"type":"EntranceCheck","time":"2021-11-25T19:00:00Z","gate":"G1","person_ref":"9f2c"}"#);
+    e.finish();
+    let records = e.take_records();
+    let alert = |i: usize| match &records[i] {
+        Record::Alert(a) => a.clone(),
+        other => panic!("{other:?}"),
+    };
+    let unit = |name: &str| {
+        e.program()
+            .units
+            .iter()
+            .position(|u| u.name == name)
+            .expect("unit") as u32
+    };
+    let stewards = e.to_json_for_unit(&alert(0), unit("stewards"));
+    assert!(!stewards.contains("9f2c"), "{stewards}");
+    assert!(
+        stewards.contains(r#""key":null"#) && stewards.contains(r#""redacted":["key","message"]"#),
+        "{stewards}"
+    );
+    let desk = e.to_json_for_unit(&alert(0), unit("desk"));
+    assert!(
+        desk.contains(r#""key":"9f2c""#) && desk.contains("9f2c at G1"),
+        "{desk}"
+    );
+    // A message made only of visible fields is delivered whole.
+    let gate = e.to_json_for_unit(&alert(1), unit("stewards"));
+    assert!(
+        gate.contains(r#""message":"gate G1""#) && !gate.contains("redacted"),
+        "{gate}"
+    );
+}
