@@ -223,3 +223,31 @@ fn run_writes_records_rejects_and_a_summary() {
         "--strict stops at the first reject"
     );
 }
+
+#[test]
+fn coverage_reports_clauses_rules_and_transitions_both_ways() {
+    let o = vigil(&["test", "tests/semantics", "--coverage"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}");
+    // A clause seen both ways, and one the suite never makes true.
+    assert!(
+        out.contains("rule three_in_a_week (tests/semantics/windows.vigil:"),
+        "{out}"
+    );
+    let line = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(
+        line("i.category == theft").contains("true ✓  false ✓"),
+        "{out}"
+    );
+    assert!(
+        line("sessions -> sessions on Session").contains("taken ✓"),
+        "{out}"
+    );
+    let total = line("seen both ways:");
+    assert!(total.contains(" of 14 rules"), "{total}");
+}

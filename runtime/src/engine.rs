@@ -36,6 +36,8 @@ pub enum EngineKind {
     Jit,
     /// The reference interpreter only.
     Interp,
+    /// The interpreter, every clause evaluated and recorded (`Engine::take_coverage`).
+    Coverage,
 }
 
 impl Default for EngineConfig {
@@ -187,6 +189,11 @@ pub struct Engine {
     /// bit). An event is one epoch, so a shared conjunct is evaluated once per event.
     cache: Vec<u64>,
     epoch: u64,
+    /// With `EngineKind::Coverage`: what the events exercised.
+    pub(crate) coverage: Option<Box<crate::coverage::Coverage>>,
+    arena_owner: std::collections::HashMap<usize, crate::coverage::Owner>,
+    /// Firings so far (before suppression), to tell whether offering an event fired a rule.
+    pub(crate) fire_count: u64,
     /// Compiled conjuncts (with `EngineKind::Jit`).
     jit: Option<JitCode>,
     jit_error: Option<String>,
@@ -223,9 +230,9 @@ impl Engine {
     /// An engine for `program`, with no events seen yet.
     pub fn new(program: Arc<Program>, config: EngineConfig) -> Engine {
         let tables = Tables::new(&program);
-        let plan = Plan::new(&program, &tables);
+        let plan = Plan::new(&program, &tables, config.engine != EngineKind::Coverage);
         let (jit, jit_error) = match config.engine {
-            EngineKind::Interp => (None, None),
+            EngineKind::Interp | EngineKind::Coverage => (None, None),
             EngineKind::Jit => match compile_plan(&program, &tables, &plan) {
                 Ok(code) => (Some(code), None),
                 Err(e) => (None, Some(e)),
@@ -233,6 +240,37 @@ impl Engine {
         };
         Engine {
             cache: vec![0; plan.conjuncts.len()],
+            coverage: (config.engine == EngineKind::Coverage).then(|| {
+                let mut c = Box::<crate::coverage::Coverage>::default();
+                for (owner, root) in crate::coverage::conditions(&program) {
+                    let arena = match owner {
+                        crate::coverage::Owner::Rule(r) => &program.rules[r].exprs,
+                        crate::coverage::Owner::Workflow(w) => &program.workflows[w].exprs,
+                    };
+                    let mut leaves = Vec::new();
+                    crate::coverage::leaves(arena, root, &mut leaves);
+                    c.all_clauses.extend(leaves.into_iter().map(|l| (owner, l)));
+                }
+                c
+            }),
+            arena_owner: program
+                .rules
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    (
+                        &r.exprs as *const _ as usize,
+                        crate::coverage::Owner::Rule(i),
+                    )
+                })
+                .chain(program.workflows.iter().enumerate().map(|(i, w)| {
+                    (
+                        &w.exprs as *const _ as usize,
+                        crate::coverage::Owner::Workflow(i),
+                    )
+                }))
+                .collect(),
+            fire_count: 0,
             jit,
             jit_error,
             epoch: 0,
@@ -483,6 +521,8 @@ impl Engine {
             }
             if ok {
                 passed.push((order, Consumer::Rule(rule)));
+            } else if let Some(c) = self.coverage.as_mut() {
+                c.rule(rule, false);
             }
         }
         let always = self
@@ -504,7 +544,15 @@ impl Engine {
         }
         for (c, gated) in consumers {
             match c {
-                Consumer::Rule(r) => self.rule_event(r, &event, gated),
+                Consumer::Rule(r) => {
+                    let before = self.fire_count;
+                    self.rule_event(r, &event, gated);
+                    if self.fire_count == before
+                        && let Some(c) = self.coverage.as_mut()
+                    {
+                        c.rule(r, false);
+                    }
+                }
                 Consumer::Workflow(w) => self.workflow_event(w, &event),
             }
         }
@@ -622,6 +670,9 @@ impl Engine {
         id: vigil_compiler::ir::ExprId,
         ctx: &crate::interp::Ctx<'_>,
     ) -> bool {
+        if self.coverage.is_some() {
+            self.cover(arena, id, ctx);
+        }
         match crate::interp::eval(arena, id, ctx, &self.tables) {
             Ok(v) => vigil_compiler::ir::ops::truthy(&v),
             Err(e) => {
@@ -714,5 +765,39 @@ impl Engine {
             (None, Some(e)) => Err(e.clone()),
             (None, None) => Err("the interpreter was chosen".into()),
         }
+    }
+}
+
+impl Engine {
+    /// Records the value of every clause under `id` (coverage engines only).
+    fn cover(
+        &mut self,
+        arena: &vigil_compiler::ir::ExprArena,
+        id: vigil_compiler::ir::ExprId,
+        ctx: &crate::interp::Ctx<'_>,
+    ) {
+        let Some(owner) = self.arena_owner.get(&(arena as *const _ as usize)).copied() else {
+            return;
+        };
+        let mut leaves = Vec::new();
+        crate::coverage::leaves(arena, id, &mut leaves);
+        for leaf in leaves {
+            let v = crate::interp::eval(arena, leaf, ctx, &self.tables)
+                .is_ok_and(|v| vigil_compiler::ir::ops::truthy(&v));
+            if let Some(c) = self.coverage.as_mut() {
+                c.clause(owner, leaf, v);
+            }
+        }
+    }
+
+    /// What the events so far exercised (coverage engines only).
+    pub fn take_coverage(&mut self) -> Option<crate::coverage::Coverage> {
+        self.coverage.as_mut().map(|c| {
+            let all = c.all_clauses.clone();
+            let mut taken = std::mem::take(&mut **c);
+            c.all_clauses = all;
+            taken.all_clauses = c.all_clauses.clone();
+            taken
+        })
     }
 }

@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 mod actions;
+pub mod coverage;
 mod engine;
 mod ingest;
 mod interp;

@@ -78,7 +78,9 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
-    pub fn new(program: &Program, tables: &Tables) -> Plan {
+    /// `shared`: index rules and share equal conjuncts (off for coverage, so every clause of
+    /// every rule is evaluated on its own).
+    pub fn new(program: &Program, tables: &Tables, shared: bool) -> Plan {
         let mut types: Vec<TypePlan> = program.events.iter().map(|_| TypePlan::default()).collect();
         let mut conjuncts: Vec<Conjunct> = Vec::new();
         let mut by_shape: FxHashMap<String, u32> = FxHashMap::default();
@@ -106,7 +108,7 @@ impl Plan {
             }
             let layout = tables.layouts.get(event as usize);
             // Index by the first conjunct that is an equality or membership on a field.
-            let indexed_pos = layout.and_then(|l| {
+            let indexed_pos = layout.filter(|_| shared).and_then(|l| {
                 parts
                     .iter()
                     .position(|p| index_key(&rule.exprs, *p, l).is_some())
@@ -118,7 +120,11 @@ impl Plan {
                 if Some(i) == indexed_pos {
                     continue;
                 }
-                let shape = shape(&rule.exprs, *p);
+                let shape = if shared {
+                    shape(&rule.exprs, *p)
+                } else {
+                    format!("{r}/{}", p.0)
+                };
                 let next = u32::try_from(conjuncts.len()).unwrap_or(u32::MAX);
                 let id = *by_shape.entry(shape).or_insert_with(|| {
                     conjuncts.push(Conjunct { rule: r, expr: *p });

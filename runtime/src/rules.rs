@@ -658,6 +658,10 @@ impl Engine {
         if rule.expires.is_some_and(|x| f.time >= x) {
             return;
         }
+        self.fire_count += 1;
+        if let Some(c) = self.coverage.as_mut() {
+            c.rule(f.rule, true);
+        }
         let slot_refs: Vec<Option<&Row>> = f.slots.iter().map(|s| s.as_deref()).collect();
         let ctx = Ctx {
             slots: &slot_refs,

@@ -158,3 +158,20 @@ fn check(engine: &Engine, e: &Expectation, records: &[Record]) -> Option<Failure
         actual: about.iter().map(|r| engine.to_json(r)).collect(),
     })
 }
+
+/// Runs one test block in a coverage engine: its outcome and what it exercised.
+pub fn run_test_with_coverage(
+    program: &Arc<Program>,
+    test: &TestCase,
+) -> (TestOutcome, crate::coverage::Coverage) {
+    let mut engine = Engine::new(
+        program.clone(),
+        EngineConfig {
+            engine: crate::engine::EngineKind::Coverage,
+            ..EngineConfig::default()
+        },
+    );
+    let outcome = run_test_in(&mut engine, test);
+    let coverage = engine.take_coverage().unwrap_or_default();
+    (outcome, coverage)
+}

@@ -143,7 +143,11 @@ impl Engine {
                     {
                         continue;
                     }
-                    if !self.guard(wf, trigger, &inst.start, event, &from_name, &visits) {
+                    let taken = self.guard(wf, trigger, &inst.start, event, &from_name, &visits);
+                    if let Some(c) = self.coverage.as_mut() {
+                        c.transition(w, inst.state, ti, taken);
+                    }
+                    if !taken {
                         continue;
                     }
                     self.take(
@@ -184,7 +188,11 @@ impl Engine {
                     let Some(ii) = took else { continue };
                     filled[ii] = Some(event.clone());
                     let count = filled.iter().filter(|f| f.is_some()).count();
-                    if count >= *quorum as usize {
+                    let complete = count >= *quorum as usize;
+                    if let Some(c) = self.coverage.as_mut() {
+                        c.transition(w, inst.state, ti, complete);
+                    }
+                    if complete {
                         self.take(
                             w,
                             wf,
@@ -321,6 +329,33 @@ impl Engine {
         let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
             return;
         };
+        // Every other way out of the state being left was not taken (for coverage).
+        if let (Some(c), Some(s)) = (self.coverage.as_mut(), wf.states.get(inst.state)) {
+            let taken = match &cause {
+                Cause::Timer(label) => s
+                    .timers
+                    .iter()
+                    .position(|t| t.label == *label)
+                    .map(|i| s.transitions.len() + i),
+                Cause::Event(_) => s.transitions.iter().position(|t| match t {
+                    Transition::On {
+                        target: t,
+                        actions: a,
+                        ..
+                    }
+                    | Transition::Await {
+                        target: t,
+                        actions: a,
+                        ..
+                    } => *t as usize == target && std::ptr::eq(a.as_ptr(), actions.as_ptr()),
+                }),
+            };
+            for i in 0..s.transitions.len() + s.timers.len() {
+                if Some(i) != taken {
+                    c.transition(w, inst.state, i, false);
+                }
+            }
+        }
         let from = wf
             .states
             .get(inst.state)
@@ -500,6 +535,9 @@ impl Engine {
         let Some(timer) = state.timers.get(index) else {
             return;
         };
+        if let Some(c) = self.coverage.as_mut() {
+            c.transition(w, inst.state, state.transitions.len() + index, true);
+        }
         match timer.target {
             Some(target) => {
                 self.take(

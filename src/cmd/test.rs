@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use vigil_runtime::testing::{TestOutcome, run_test};
+use vigil_runtime::coverage::Coverage;
+use vigil_runtime::testing::{TestOutcome, run_test, run_test_with_coverage};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,6 +16,10 @@ pub struct Args {
     /// Run only the tests whose title contains this text.
     #[arg(long)]
     filter: Option<String>,
+    /// Also report, per rule, workflow transition and condition clause, whether the tests
+    /// saw it both ways (true and false).
+    #[arg(long)]
+    coverage: bool,
     /// `human` (default) or `json`: one object per test, for tools such as the editor.
     #[arg(long, value_enum, default_value = "human")]
     format: Format,
@@ -39,6 +44,7 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut passed = 0;
     let mut failed = 0;
+    let mut coverage = Coverage::default();
     for test in &program.tests {
         if args
             .filter
@@ -47,7 +53,13 @@ pub fn run(args: Args) -> ExitCode {
         {
             continue;
         }
-        let outcome = run_test(&program, test);
+        let outcome = if args.coverage {
+            let (outcome, c) = run_test_with_coverage(&program, test);
+            coverage.merge(&c);
+            outcome
+        } else {
+            run_test(&program, test)
+        };
         if outcome.passed() {
             passed += 1;
         } else {
@@ -68,6 +80,9 @@ pub fn run(args: Args) -> ExitCode {
     }
     if args.format == Format::Human {
         println!("{passed} passed, {failed} failed");
+    }
+    if args.coverage {
+        crate::cmd::coverage::print(&program, &coverage, color);
     }
     if failed > 0 {
         ExitCode::from(1)
