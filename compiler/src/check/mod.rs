@@ -329,7 +329,10 @@ pub(crate) fn field_values<T>(
                 span: init.value.span,
                 expected: format!("a value that is always present for the required field `{name}`"),
                 found: "a value that may be absent".into(),
-                help: Some(format!("give a default: `{} ?? ...`", literal::source_text(&init.value))),
+                help: Some(format!(
+                    "give a default: `{} ?? ...`",
+                    literal::source_text(&init.value)
+                )),
             });
             ok = false;
         } else if !ty.fits(&want) {

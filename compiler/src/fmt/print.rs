@@ -481,7 +481,9 @@ impl Printer {
                 }
                 TestClause::Expect(e) => {
                     let (head, options) = expect_parts(e);
-                    let one = options.iter().fold(head.clone(), |acc, (_, o)| format!("{acc} {o}"));
+                    let one = options
+                        .iter()
+                        .fold(head.clone(), |acc, (_, o)| format!("{acc} {o}"));
                     if width(&one) + INDENT <= WIDTH {
                         self.line(1, e.span.start, one);
                     } else {
@@ -521,7 +523,12 @@ fn expect_parts(e: &Expect) -> (String, Vec<(u32, String)>) {
     let head = match &e.kind {
         ExpectKind::Alert(n) => format!("expect {no}alert {}", n.name),
         ExpectKind::Transition { workflow, key, to } => {
-            format!("expect {no}transition {} {} to {}", workflow.name, expr(key), to.name)
+            format!(
+                "expect {no}transition {} {} to {}",
+                workflow.name,
+                expr(key),
+                to.name
+            )
         }
     };
     let options = e
