@@ -2,7 +2,6 @@
 //! `vigil-compiler`, execution in `vigil-runtime`.
 
 mod cmd;
-mod ruleset;
 
 use std::process::ExitCode;
 

@@ -35,6 +35,7 @@ mod ingest;
 mod interp;
 mod jit;
 mod json;
+pub mod load;
 mod plan;
 mod record;
 mod redact;

@@ -9,33 +9,23 @@ pub mod test;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vigil_compiler::diagnostics::{Level, render_human};
+use vigil_compiler::diagnostics::render_human;
 
 /// Checks and compiles the rule set at `paths`; on errors prints them and returns exit 1.
 pub fn compile(paths: &[PathBuf]) -> Result<vigil_compiler::ir::Program, ExitCode> {
     use std::io::IsTerminal;
-    let loaded = crate::ruleset::load(paths).map_err(fail)?;
-    let (db, ruleset) = (&loaded.db, loaded.ruleset);
-    let diags = vigil_compiler::db::ruleset_diagnostics(db, ruleset);
-    let errors: Vec<_> = diags
-        .iter()
-        .filter(|d| d.level() == Level::Error)
-        .cloned()
-        .collect();
-    if !errors.is_empty() {
-        eprint!("{}", render_human(&errors, std::io::stderr().is_terminal()));
-        eprintln!(
-            "error: the rule set has {} error{}; nothing was run",
-            errors.len(),
-            if errors.len() == 1 { "" } else { "s" }
-        );
-        return Err(ExitCode::from(1));
-    }
-    match vigil_compiler::db::program(db, ruleset) {
-        Some(p) => Ok((**p).clone()),
-        None => Err(fail(
-            "internal error: the rule set checked but did not compile",
-        )),
+    match vigil_runtime::load::compile_paths(paths) {
+        Ok(p) => Ok(p),
+        Err(vigil_runtime::load::LoadError::Io(e)) => Err(fail(e)),
+        Err(vigil_runtime::load::LoadError::Invalid(errors)) => {
+            eprint!("{}", render_human(&errors, std::io::stderr().is_terminal()));
+            let n = errors.len();
+            eprintln!(
+                "error: the rule set has {n} error{}; nothing was run",
+                if n == 1 { "" } else { "s" }
+            );
+            Err(ExitCode::from(1))
+        }
     }
 }
 

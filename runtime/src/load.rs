@@ -1,4 +1,5 @@
-//! Loading a rule set from the paths on the command line into a compiler database.
+//! Loading a rule set from the disk: its files into a compiler database, and from there a
+//! checked program.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,10 +43,55 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 
 /// A database holding the rule set at `paths`.
 pub struct Loaded {
+    /// The database.
     pub db: Database,
+    /// The rule set in it.
     pub ruleset: RuleSet,
 }
 
+/// Why a rule set could not be compiled.
+#[derive(Debug)]
+pub enum LoadError {
+    /// A file could not be read.
+    Io(String),
+    /// The rule set has errors (warnings are not included).
+    Invalid(Vec<vigil_compiler::diagnostics::Located>),
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LoadError::Io(e) => f.write_str(e),
+            LoadError::Invalid(d) => {
+                f.write_str(&vigil_compiler::diagnostics::render_human(d, false))
+            }
+        }
+    }
+}
+
+/// Loads and compiles the rule set at `paths` (files and directories).
+pub fn compile_paths(paths: &[PathBuf]) -> Result<vigil_compiler::ir::Program, LoadError> {
+    use vigil_compiler::diagnostics::Level;
+    let loaded = load(paths).map_err(LoadError::Io)?;
+    let diags = vigil_compiler::db::ruleset_diagnostics(&loaded.db, loaded.ruleset);
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.level() == Level::Error)
+        .cloned()
+        .collect();
+    if !errors.is_empty() {
+        return Err(LoadError::Invalid(errors));
+    }
+    match vigil_compiler::db::program(&loaded.db, loaded.ruleset) {
+        Some(p) => Ok((**p).clone()),
+        None => Err(LoadError::Io(
+            "internal error: the rule set checked but did not compile".into(),
+        )),
+    }
+}
+
+/// Reads the files at `paths` into a new database (list, zone and calendar files are read from
+/// the disk when the checker asks for them). `Err` is an I/O problem, not a language error.
 pub fn load(paths: &[PathBuf]) -> Result<Loaded, String> {
     let files = collect_files(paths)?;
     let db = Database::with_disk();
