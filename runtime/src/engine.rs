@@ -136,10 +136,10 @@ impl Ord for Timer {
 }
 
 /// A buffered event, released in (time, arrival) order.
-struct Buffered {
-    time: i64,
-    arrival: u64,
-    row: Row,
+pub(crate) struct Buffered {
+    pub(crate) time: i64,
+    pub(crate) arrival: u64,
+    pub(crate) row: Row,
 }
 
 impl PartialEq for Buffered {
@@ -202,14 +202,14 @@ pub struct Engine {
     pub(crate) reads: std::collections::HashMap<Arc<str>, crate::redact::Reads>,
     pub(crate) workflows: Vec<WorkflowState>,
     // Event time.
-    max_seen: Option<i64>,
-    watermark: i64,
-    arrivals: u64,
-    buffer: BinaryHeap<Reverse<Buffered>>,
+    pub(crate) max_seen: Option<i64>,
+    pub(crate) watermark: i64,
+    pub(crate) arrivals: u64,
+    pub(crate) buffer: BinaryHeap<Reverse<Buffered>>,
     pub(crate) timers: BinaryHeap<Reverse<Timer>>,
-    timer_seq: u64,
+    pub(crate) timer_seq: u64,
     pub(crate) derived: VecDeque<Row>,
-    lines: u64,
+    pub(crate) lines: u64,
     /// Numbers for sequence matches waiting for an absence, and for workflow state entries.
     pub(crate) timer_ids: u64,
     pub(crate) generations: u64,
@@ -799,5 +799,27 @@ impl Engine {
             taken.all_clauses = c.all_clauses.clone();
             taken
         })
+    }
+}
+
+impl Engine {
+    /// Replaces the rule set while keeping the state (SPEC §5): windows, partial matches and
+    /// suppression of rules whose pattern did not change, and every workflow instance (moved
+    /// to the state of the same name, or reported in an orphan record). Records not yet taken
+    /// are kept.
+    pub fn reload(&mut self, program: Arc<Program>) -> Result<(), crate::snapshot::SnapshotError> {
+        let pending = std::mem::take(&mut self.records);
+        let bytes = self.snapshot();
+        let mut fresh = Engine::new(program, self.config.clone());
+        let restored = fresh.restore(&bytes);
+        if let Err(e) = restored {
+            self.records = pending;
+            return Err(e);
+        }
+        let orphans = std::mem::take(&mut fresh.records);
+        *self = fresh;
+        self.records = pending;
+        self.records.extend(orphans);
+        Ok(())
     }
 }

@@ -41,6 +41,7 @@ mod record;
 mod redact;
 mod row;
 mod rules;
+mod snapshot;
 pub mod testing;
 mod workflow;
 
@@ -50,6 +51,7 @@ pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Reject, RejectKind};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
 pub use row::{Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
+pub use snapshot::SnapshotError;
 pub use workflow::workdays_due;
 
 impl Engine {

@@ -12,38 +12,38 @@ use crate::record::{EVIDENCE_LIMIT, OverflowRecord, Record};
 use crate::row::{Event, Key, Row, Source};
 
 pub(crate) struct RuleState {
-    pattern: PatternState,
+    pub(crate) pattern: PatternState,
     /// Suppression: for each key, the end of its quiet interval.
-    suppressed_until: HashMap<Key, i64>,
+    pub(crate) suppressed_until: HashMap<Key, i64>,
     /// Size at which the suppression table is next swept of expired entries.
-    sweep_at: usize,
+    pub(crate) sweep_at: usize,
 }
 
-enum PatternState {
+pub(crate) enum PatternState {
     Single,
     Window(HashMap<Key, Group>),
     Sequence(HashMap<Key, SeqKey>),
 }
 
-struct Group {
+pub(crate) struct Group {
     /// The window's events with their aggregated values, oldest first.
-    events: VecDeque<(Event, Vec<Value>)>,
-    evict_scheduled: bool,
+    pub(crate) events: VecDeque<(Event, Vec<Value>)>,
+    pub(crate) evict_scheduled: bool,
 }
 
 /// A match in progress: the events of the steps matched so far (one slot per step).
 #[derive(Clone)]
-struct Partial {
-    slots: Vec<Option<Event>>,
-    first_time: i64,
+pub(crate) struct Partial {
+    pub(crate) slots: Vec<Option<Event>>,
+    pub(crate) first_time: i64,
 }
 
-struct SeqKey {
+pub(crate) struct SeqKey {
     /// `waiting[k]`: the one partial match that has matched positive steps 0..=k.
-    waiting: Vec<Option<Partial>>,
+    pub(crate) waiting: Vec<Option<Partial>>,
     /// Complete matches waiting for their absence deadline, each with its own.
-    pending: Vec<(u64, Partial)>,
-    evict_scheduled: bool,
+    pub(crate) pending: Vec<(u64, Partial)>,
+    pub(crate) evict_scheduled: bool,
 }
 
 impl SeqKey {

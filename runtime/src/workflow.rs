@@ -415,7 +415,7 @@ impl Engine {
         };
         if !state.is_final {
             for (i, timer) in state.timers.iter().enumerate() {
-                let due = self.due(time, timer.delay);
+                let due = self.delay_due(time, timer.delay);
                 self.schedule(
                     due,
                     wf.origin.order,
@@ -447,7 +447,7 @@ impl Engine {
     }
 
     /// When an `after` delay entered at `entered` is due.
-    fn due(&self, entered: i64, delay: Delay) -> i64 {
+    pub(crate) fn delay_due(&self, entered: i64, delay: Delay) -> i64 {
         match delay {
             Delay::Duration(ms) => entered.saturating_add(ms),
             Delay::Workdays(n) => {

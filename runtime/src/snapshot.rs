@@ -1,0 +1,975 @@
+//! Engine state as bytes: every window, partial match, suppression interval, workflow instance,
+//! timer (with its absolute due time), the watermark and the lateness buffer.
+//!
+//! A snapshot names things (rules, workflows, states, event types, fields) rather than
+//! numbering them, so it can be restored into a different version of the rule set: a rule whose
+//! pattern is unchanged keeps its state, a changed one starts afresh; a workflow instance keeps
+//! the fingerprint it started with and moves to the state of the same name, or is reported in
+//! an orphan record when that state is gone (SPEC §5).
+
+use std::cmp::Reverse;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use vigil_compiler::ir::{self, ExprArena, ExprId, Point, Program, SetValue, Value};
+
+use crate::engine::{Buffered, Engine, Stats, Timer, TimerKind};
+use crate::ingest::RejectKind;
+use crate::record::{OrphanRecord, Record};
+use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
+use crate::rules::{Group, Partial, PatternState, SeqKey};
+use crate::workflow::Instance;
+
+const MAGIC: &[u8; 8] = b"VIGILST1";
+
+/// Why a snapshot could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotError(pub String);
+
+impl std::fmt::Display for SnapshotError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "unreadable engine state: {}", self.0)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+struct Enc {
+    buf: Vec<u8>,
+    rows: HashMap<*const Row, u32>,
+}
+
+impl Enc {
+    fn u8(&mut self, v: u8) {
+        self.buf.push(v);
+    }
+    fn u64(&mut self, v: u64) {
+        // LEB128: state is mostly small numbers.
+        let mut v = v;
+        loop {
+            let b = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.buf.push(b);
+                return;
+            }
+            self.buf.push(b | 0x80);
+        }
+    }
+    fn i64(&mut self, v: i64) {
+        self.u64(((v << 1) ^ (v >> 63)) as u64);
+    }
+    fn bool(&mut self, v: bool) {
+        self.u8(u8::from(v));
+    }
+    fn str(&mut self, s: &str) {
+        self.u64(s.len() as u64);
+        self.buf.extend_from_slice(s.as_bytes());
+    }
+    fn opt_i64(&mut self, v: Option<i64>) {
+        match v {
+            Some(x) => {
+                self.u8(1);
+                self.i64(x);
+            }
+            None => self.u8(0),
+        }
+    }
+
+    fn value(&mut self, v: &Value) {
+        match v {
+            Value::Absent => self.u8(0),
+            Value::Bool(b) => {
+                self.u8(1);
+                self.bool(*b);
+            }
+            Value::Int(i) => {
+                self.u8(2);
+                self.i64(*i);
+            }
+            Value::Float(f) => {
+                self.u8(3);
+                self.u64(f.to_bits());
+            }
+            Value::Str(s) => {
+                self.u8(4);
+                self.str(s);
+            }
+            Value::Time(t) => {
+                self.u8(5);
+                self.i64(*t);
+            }
+            Value::Duration(d) => {
+                self.u8(6);
+                self.i64(*d);
+            }
+            Value::Point(p) => {
+                self.u8(7);
+                self.u64(p.lat.to_bits());
+                self.u64(p.lon.to_bits());
+            }
+            Value::Enum(e) => {
+                self.u8(8);
+                self.u64(u64::from(*e));
+            }
+            Value::Set(s) => {
+                self.u8(9);
+                self.u64(s.items.len() as u64);
+                for i in &s.items {
+                    self.value(i);
+                }
+            }
+        }
+    }
+
+    /// An event: in full the first time, by number afterwards (rows are shared).
+    fn row(&mut self, program: &Program, layouts: &[crate::row::Layout], row: &Event) {
+        let ptr = Arc::as_ptr(row);
+        if let Some(id) = self.rows.get(&ptr).copied() {
+            self.u8(1);
+            self.u64(u64::from(id));
+            return;
+        }
+        let id = u32::try_from(self.rows.len()).unwrap_or(u32::MAX);
+        self.rows.insert(ptr, id);
+        self.u8(0);
+        let ty = program.event(row.ty);
+        self.str(ty.map_or("", |t| t.name.as_str()));
+        self.i64(row.time);
+        match &row.source {
+            Source::Line(l) => {
+                self.u8(0);
+                self.u64(*l);
+            }
+            Source::Derived(r) => {
+                self.u8(1);
+                self.str(r);
+            }
+        }
+        // Fields by name, so a changed schema can still take the row.
+        let layout = layouts.get(row.ty as usize);
+        let fields: Vec<(&str, Value)> = ty
+            .map(|t| {
+                t.fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        (
+                            f.name.as_str(),
+                            layout.map_or(Value::Absent, |l| row.value(l, i as u16)),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let id_value = layout.map_or(Value::Absent, |l| row.value(l, l.id_field()));
+        self.value(&id_value);
+        let present: Vec<&(&str, Value)> = fields.iter().filter(|(_, v)| !v.is_absent()).collect();
+        self.u64(present.len() as u64);
+        for (name, v) in present {
+            self.str(name);
+            self.value(v);
+        }
+    }
+
+    fn opt_row(&mut self, program: &Program, layouts: &[crate::row::Layout], row: Option<&Event>) {
+        match row {
+            Some(r) => {
+                self.u8(1);
+                self.row(program, layouts, r);
+            }
+            None => self.u8(0),
+        }
+    }
+}
+
+/// A hash of what decides a rule's state: its pattern and the expressions the pattern uses
+/// (spans, messages and actions left out), so reformatting or rewording keeps the state.
+fn rule_shape(rule: &ir::Rule) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}", rule.pattern).hash(&mut h);
+    let mut roots = Vec::new();
+    match &rule.pattern {
+        ir::Pattern::Single { cond, .. } => roots.extend(*cond),
+        ir::Pattern::Window {
+            cond,
+            key,
+            having,
+            aggregates,
+            ..
+        } => {
+            roots.extend(*cond);
+            roots.push(*key);
+            roots.push(*having);
+            roots.extend(aggregates.iter().filter_map(|a| a.arg));
+        }
+        ir::Pattern::Sequence { steps, .. } => {
+            for s in steps {
+                roots.push(s.key);
+                roots.extend(s.cond);
+            }
+        }
+    }
+    if let Some(s) = &rule.suppress {
+        format!("{}", s.duration).hash(&mut h);
+        roots.extend(s.key);
+    }
+    for r in roots {
+        hash_expr(&rule.exprs, r, &mut h);
+    }
+    h.finish()
+}
+
+fn hash_expr(arena: &ExprArena, id: ExprId, h: &mut impl Hasher) {
+    let node = arena.node(id);
+    format!("{node:?}:{}", arena.ty(id)).hash(h);
+    for o in arena.operands(node) {
+        hash_expr(arena, o, h);
+    }
+}
+
+/// A hash of a workflow's structure (states, transitions, timers) and expressions.
+fn workflow_shape(w: &ir::Workflow) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}{:?}", w.start, w.states).hash(&mut h);
+    for id in w.exprs.ids() {
+        format!("{:?}:{}", w.exprs.node(id), w.exprs.ty(id)).hash(&mut h);
+    }
+    h.finish()
+}
+
+impl Engine {
+    /// The engine's whole state as bytes (see `restore`). Records not yet taken are not part
+    /// of it: take them first.
+    pub fn snapshot(&self) -> Vec<u8> {
+        let program = &*self.program;
+        let layouts = &self.tables.layouts;
+        let mut e = Enc {
+            buf: Vec::with_capacity(4096),
+            rows: HashMap::new(),
+        };
+        e.buf.extend_from_slice(MAGIC);
+        e.str(&self.program.fingerprint);
+        e.u64(self.lines);
+        e.opt_i64(self.max_seen);
+        e.i64(self.watermark);
+        e.u64(self.arrivals);
+        e.u64(self.timer_seq);
+        e.u64(self.timer_ids);
+        e.u64(self.generations);
+        encode_stats(&mut e, &self.stats);
+
+        let mut buffered: Vec<&Buffered> = self.buffer.iter().map(|Reverse(b)| b).collect();
+        buffered.sort();
+        // Rows are recognised by address: keep these copies alive until encoding ends, so no
+        // two of them share one.
+        let copies: Vec<(u64, Event)> = buffered
+            .iter()
+            .map(|b| (b.arrival, Arc::new(b.row.clone())))
+            .collect();
+        e.u64(copies.len() as u64);
+        for (arrival, row) in &copies {
+            e.u64(*arrival);
+            e.row(program, layouts, row);
+        }
+
+        let mut timers: Vec<&Timer> = self.timers.iter().map(|Reverse(t)| t).collect();
+        timers.sort();
+        e.u64(timers.len() as u64);
+        for t in timers {
+            e.i64(t.due);
+            e.u64(t.seq);
+            match &t.kind {
+                TimerKind::Absence { rule, key, id } => {
+                    e.u8(0);
+                    e.str(&self.rule_names[*rule]);
+                    e.value(&key.0);
+                    e.u64(*id);
+                }
+                TimerKind::Workflow {
+                    workflow,
+                    key,
+                    generation,
+                    timer,
+                } => {
+                    e.u8(1);
+                    e.str(&self.workflow_names[*workflow]);
+                    e.value(&key.0);
+                    e.u64(*generation);
+                    e.u64(*timer as u64);
+                }
+                TimerKind::Evict { rule, key } => {
+                    e.u8(2);
+                    e.str(&self.rule_names[*rule]);
+                    e.value(&key.0);
+                }
+            }
+        }
+
+        e.u64(self.rules.len() as u64);
+        for (r, state) in self.rules.iter().enumerate() {
+            e.str(&self.rule_names[r]);
+            e.u64(rule_shape(&program.rules[r]));
+            let mut supp: Vec<(&Key, &i64)> = state.suppressed_until.iter().collect();
+            supp.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+            e.u64(supp.len() as u64);
+            for (k, until) in supp {
+                e.value(&k.0);
+                e.i64(*until);
+            }
+            match &state.pattern {
+                PatternState::Single => e.u8(0),
+                PatternState::Window(groups) => {
+                    e.u8(1);
+                    let mut gs: Vec<(&Key, &Group)> = groups.iter().collect();
+                    gs.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+                    e.u64(gs.len() as u64);
+                    for (k, g) in gs {
+                        e.value(&k.0);
+                        e.bool(g.evict_scheduled);
+                        e.u64(g.events.len() as u64);
+                        for (ev, vals) in &g.events {
+                            e.row(program, layouts, ev);
+                            e.u64(vals.len() as u64);
+                            for v in vals {
+                                e.value(v);
+                            }
+                        }
+                    }
+                }
+                PatternState::Sequence(keys) => {
+                    e.u8(2);
+                    let mut ks: Vec<(&Key, &SeqKey)> = keys.iter().collect();
+                    ks.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+                    e.u64(ks.len() as u64);
+                    for (k, s) in ks {
+                        e.value(&k.0);
+                        e.bool(s.evict_scheduled);
+                        e.u64(s.waiting.len() as u64);
+                        for w in &s.waiting {
+                            match w {
+                                Some(p) => {
+                                    e.u8(1);
+                                    encode_partial(&mut e, program, layouts, p);
+                                }
+                                None => e.u8(0),
+                            }
+                        }
+                        e.u64(s.pending.len() as u64);
+                        for (id, p) in &s.pending {
+                            e.u64(*id);
+                            encode_partial(&mut e, program, layouts, p);
+                        }
+                    }
+                }
+            }
+        }
+
+        e.u64(self.workflows.len() as u64);
+        for (w, state) in self.workflows.iter().enumerate() {
+            let wf = &program.workflows[w];
+            e.str(&self.workflow_names[w]);
+            e.u64(workflow_shape(wf));
+            let mut insts: Vec<(&Key, &Instance)> = state.instances.iter().collect();
+            insts.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+            e.u64(insts.len() as u64);
+            for (k, inst) in insts {
+                e.value(&k.0);
+                e.str(wf.states.get(inst.state).map_or("", |s| s.name.as_str()));
+                e.i64(inst.entered);
+                e.row(program, layouts, &inst.start);
+                e.u64(inst.visits.len() as u64);
+                for (i, v) in inst.visits.iter().enumerate() {
+                    e.str(wf.states.get(i).map_or("", |s| s.name.as_str()));
+                    e.u64(u64::from(*v));
+                }
+                e.u64(inst.generation);
+                e.u64(inst.awaits.len() as u64);
+                for a in &inst.awaits {
+                    e.u64(a.len() as u64);
+                    for slot in a {
+                        e.opt_row(program, layouts, slot.as_ref());
+                    }
+                }
+                e.str(&inst.fingerprint);
+            }
+        }
+        e.buf
+    }
+}
+
+fn encode_partial(e: &mut Enc, program: &Program, layouts: &[crate::row::Layout], p: &Partial) {
+    e.i64(p.first_time);
+    e.u64(p.slots.len() as u64);
+    for s in &p.slots {
+        e.opt_row(program, layouts, s.as_ref());
+    }
+}
+
+fn encode_stats(e: &mut Enc, s: &Stats) {
+    for v in [
+        s.accepted,
+        s.processed,
+        s.derived,
+        s.alerts,
+        s.shadow_alerts,
+        s.suppressed,
+        s.transitions,
+        s.key_absent,
+        s.duplicate_starts,
+        s.overflows,
+    ] {
+        e.u64(v);
+    }
+    e.u64(s.rejected.len() as u64);
+    for (k, v) in &s.rejected {
+        e.u8(*k as u8);
+        e.u64(*v);
+    }
+    e.u64(s.eval_errors.len() as u64);
+    for (k, v) in &s.eval_errors {
+        e.str(k);
+        e.u64(*v);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+struct Dec<'b> {
+    b: &'b [u8],
+    pos: usize,
+    rows: Vec<Option<Event>>,
+}
+
+type R<T> = Result<T, SnapshotError>;
+
+fn bad<T>(what: &str) -> R<T> {
+    Err(SnapshotError(what.to_string()))
+}
+
+impl Dec<'_> {
+    fn u8(&mut self) -> R<u8> {
+        let v = *self
+            .b
+            .get(self.pos)
+            .ok_or_else(|| SnapshotError("truncated".into()))?;
+        self.pos += 1;
+        Ok(v)
+    }
+    fn u64(&mut self) -> R<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        bad("a number is too long")
+    }
+    fn len(&mut self) -> R<usize> {
+        let n = self.u64()?;
+        // No collection in a snapshot can be longer than the snapshot itself.
+        if n > self.b.len() as u64 {
+            return bad("a length is larger than the snapshot");
+        }
+        Ok(n as usize)
+    }
+    fn i64(&mut self) -> R<i64> {
+        let u = self.u64()?;
+        Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
+    }
+    fn bool(&mut self) -> R<bool> {
+        Ok(self.u8()? != 0)
+    }
+    fn str(&mut self) -> R<String> {
+        let n = self.len()?;
+        let bytes = self
+            .b
+            .get(self.pos..self.pos + n)
+            .ok_or_else(|| SnapshotError("truncated".into()))?;
+        self.pos += n;
+        String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError("text is not UTF-8".into()))
+    }
+    fn opt_i64(&mut self) -> R<Option<i64>> {
+        Ok(if self.u8()? == 1 {
+            Some(self.i64()?)
+        } else {
+            None
+        })
+    }
+    fn value(&mut self) -> R<Value> {
+        Ok(match self.u8()? {
+            0 => Value::Absent,
+            1 => Value::Bool(self.bool()?),
+            2 => Value::Int(self.i64()?),
+            3 => Value::Float(f64::from_bits(self.u64()?)),
+            4 => Value::Str(Arc::from(self.str()?)),
+            5 => Value::Time(self.i64()?),
+            6 => Value::Duration(self.i64()?),
+            7 => Value::Point(Point {
+                lat: f64::from_bits(self.u64()?),
+                lon: f64::from_bits(self.u64()?),
+            }),
+            8 => Value::Enum(u32::try_from(self.u64()?).unwrap_or(u32::MAX)),
+            9 => {
+                let n = self.len()?;
+                let mut items = Vec::with_capacity(n);
+                for _ in 0..n {
+                    items.push(self.value()?);
+                }
+                Value::Set(Arc::new(SetValue::new(items)))
+            }
+            _ => return bad("unknown value tag"),
+        })
+    }
+
+    /// A row, mapped onto `engine`'s program by type and field names; `None` when its type
+    /// is no longer in the rule set.
+    fn row(&mut self, engine: &Engine) -> R<Option<Event>> {
+        if self.u8()? == 1 {
+            let id = self.len()?;
+            return Ok(self.rows.get(id).cloned().flatten());
+        }
+        let ty_name = self.str()?;
+        let time = self.i64()?;
+        let source = match self.u8()? {
+            0 => Source::Line(self.u64()?),
+            _ => Source::Derived(Arc::from(self.str()?)),
+        };
+        let id = self.value()?;
+        let n = self.len()?;
+        let mut fields = Vec::with_capacity(n);
+        for _ in 0..n {
+            let name = self.str()?;
+            let v = self.value()?;
+            fields.push((name, v));
+        }
+        let ty = engine.program.event_id(&ty_name);
+        let row = ty.and_then(|ty| {
+            let event = engine.program.event(ty)?;
+            let layout = engine.tables.layouts.get(ty as usize)?;
+            let mut b = RowBuilder::new(layout);
+            for (name, v) in &fields {
+                if let Some((i, f)) = event.field(name)
+                    && value_fits(layout.slots.get(i as usize).map(|s| s.1), v, &f.ty)
+                {
+                    b.set_value(i, v);
+                }
+            }
+            if let Value::Str(_) = id {
+                b.set_value(layout.id_field(), &id);
+            }
+            Some(Arc::new(b.finish(ty, time, source)))
+        });
+        self.rows.push(row.clone());
+        Ok(row)
+    }
+
+    fn opt_row(&mut self, engine: &Engine) -> R<Option<Event>> {
+        Ok(if self.u8()? == 1 {
+            self.row(engine)?
+        } else {
+            None
+        })
+    }
+}
+
+/// Whether a stored value still has the field's type (a changed schema may not).
+fn value_fits(kind: Option<Kind>, v: &Value, ty: &ir::Ty) -> bool {
+    matches!(
+        (kind, v, ty),
+        (Some(Kind::Bool), Value::Bool(_), _)
+            | (Some(Kind::Int), Value::Int(_), _)
+            | (Some(Kind::Float), Value::Float(_), _)
+            | (Some(Kind::Str), Value::Str(_), _)
+            | (Some(Kind::Time), Value::Time(_), _)
+            | (Some(Kind::Duration), Value::Duration(_), _)
+            | (Some(Kind::Point), Value::Point(_), _)
+            | (Some(Kind::Enum), Value::Enum(_), ir::Ty::Enum(_))
+    )
+}
+
+impl Engine {
+    /// Restores a snapshot taken by `snapshot`, possibly of another version of the rule set.
+    /// Returns the number of input lines the snapshot had consumed. Orphaned workflow
+    /// instances are reported as records (take them with `take_records`).
+    pub fn restore(&mut self, bytes: &[u8]) -> Result<u64, SnapshotError> {
+        if bytes.get(..8) != Some(&MAGIC[..]) {
+            return bad("not a Vigil engine snapshot");
+        }
+        let mut d = Dec {
+            b: bytes,
+            pos: 8,
+            rows: Vec::new(),
+        };
+        let _fingerprint = d.str()?;
+        self.lines = d.u64()?;
+        self.max_seen = d.opt_i64()?;
+        self.watermark = d.i64()?;
+        self.arrivals = d.u64()?;
+        self.timer_seq = d.u64()?;
+        self.timer_ids = d.u64()?;
+        self.generations = d.u64()?;
+        self.stats = decode_stats(&mut d)?;
+
+        self.buffer.clear();
+        for _ in 0..d.len()? {
+            let arrival = d.u64()?;
+            if let Some(row) = d.row(self)? {
+                let row = Arc::try_unwrap(row).unwrap_or_else(|a| (*a).clone());
+                self.buffer.push(Reverse(Buffered {
+                    time: row.time,
+                    arrival,
+                    row,
+                }));
+            }
+        }
+
+        let rule_index: HashMap<String, usize> = self
+            .rule_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), i))
+            .collect();
+        let wf_index: HashMap<String, usize> = self
+            .workflow_names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.to_string(), i))
+            .collect();
+
+        // Timers are read now and kept once the rules and workflows they belong to are known.
+        struct Stored {
+            due: i64,
+            seq: u64,
+            kind: u8,
+            name: String,
+            key: Value,
+            a: u64,
+            b: u64,
+        }
+        let mut stored = Vec::new();
+        for _ in 0..d.len()? {
+            let due = d.i64()?;
+            let seq = d.u64()?;
+            let kind = d.u8()?;
+            let name = d.str()?;
+            let key = d.value()?;
+            let (a, b) = match kind {
+                0 => (d.u64()?, 0),
+                1 => (d.u64()?, d.u64()?),
+                _ => (0, 0),
+            };
+            stored.push(Stored {
+                due,
+                seq,
+                kind,
+                name,
+                key,
+                a,
+                b,
+            });
+        }
+
+        let program = self.program.clone();
+        let mut kept_rules = vec![false; program.rules.len()];
+        for _ in 0..d.len()? {
+            let name = d.str()?;
+            let shape = d.u64()?;
+            let target = rule_index
+                .get(&name)
+                .copied()
+                .filter(|r| rule_shape(&program.rules[*r]) == shape);
+            let mut supp = HashMap::new();
+            for _ in 0..d.len()? {
+                let k = d.value()?;
+                let until = d.i64()?;
+                supp.insert(Key(k), until);
+            }
+            let pattern = match d.u8()? {
+                0 => PatternState::Single,
+                1 => {
+                    let mut groups = HashMap::new();
+                    for _ in 0..d.len()? {
+                        let k = d.value()?;
+                        let evict_scheduled = d.bool()?;
+                        let mut events = VecDeque::new();
+                        for _ in 0..d.len()? {
+                            let row = d.row(self)?;
+                            let mut vals = Vec::new();
+                            for _ in 0..d.len()? {
+                                vals.push(d.value()?);
+                            }
+                            if let Some(row) = row {
+                                events.push_back((row, vals));
+                            }
+                        }
+                        groups.insert(
+                            Key(k),
+                            Group {
+                                events,
+                                evict_scheduled,
+                            },
+                        );
+                    }
+                    PatternState::Window(groups)
+                }
+                _ => {
+                    let mut keys = HashMap::new();
+                    for _ in 0..d.len()? {
+                        let k = d.value()?;
+                        let evict_scheduled = d.bool()?;
+                        let mut waiting = Vec::new();
+                        for _ in 0..d.len()? {
+                            waiting.push(if d.u8()? == 1 {
+                                Some(decode_partial(&mut d, self)?)
+                            } else {
+                                None
+                            });
+                        }
+                        let mut pending = Vec::new();
+                        for _ in 0..d.len()? {
+                            let id = d.u64()?;
+                            pending.push((id, decode_partial(&mut d, self)?));
+                        }
+                        keys.insert(
+                            Key(k),
+                            SeqKey {
+                                waiting,
+                                pending,
+                                evict_scheduled,
+                            },
+                        );
+                    }
+                    PatternState::Sequence(keys)
+                }
+            };
+            if let Some(r) = target {
+                let state = &mut self.rules[r];
+                state.suppressed_until = supp;
+                state.pattern = pattern;
+                kept_rules[r] = true;
+            }
+        }
+
+        let mut kept_workflows = vec![false; program.workflows.len()];
+        let mut orphans = Vec::new();
+        for _ in 0..d.len()? {
+            let name = d.str()?;
+            let shape = d.u64()?;
+            let target = wf_index.get(&name).copied();
+            let same = target.is_some_and(|w| workflow_shape(&program.workflows[w]) == shape);
+            if let Some(w) = target
+                && same
+            {
+                kept_workflows[w] = true;
+            }
+            for _ in 0..d.len()? {
+                let key = d.value()?;
+                let state_name = d.str()?;
+                let entered = d.i64()?;
+                let start = d.row(self)?;
+                let mut visits_by_name = Vec::new();
+                for _ in 0..d.len()? {
+                    let s = d.str()?;
+                    let v = d.u64()?;
+                    visits_by_name.push((s, v));
+                }
+                let generation = d.u64()?;
+                let mut awaits = Vec::new();
+                for _ in 0..d.len()? {
+                    let mut a = Vec::new();
+                    for _ in 0..d.len()? {
+                        a.push(d.opt_row(self)?);
+                    }
+                    awaits.push(a);
+                }
+                let fingerprint: Arc<str> = Arc::from(d.str()?);
+                let Some(w) = target else {
+                    orphans.push((name.clone(), key, state_name, fingerprint));
+                    continue;
+                };
+                let wf = &program.workflows[w];
+                let (Some(state), Some(start)) =
+                    (wf.states.iter().position(|s| s.name == state_name), start)
+                else {
+                    orphans.push((name.clone(), key, state_name, fingerprint));
+                    continue;
+                };
+                let visits = wf
+                    .states
+                    .iter()
+                    .map(|s| {
+                        visits_by_name
+                            .iter()
+                            .find(|(n, _)| *n == s.name)
+                            .map_or(0, |(_, v)| u32::try_from(*v).unwrap_or(u32::MAX))
+                    })
+                    .collect();
+                let mut inst = Instance {
+                    state,
+                    entered,
+                    start,
+                    visits,
+                    generation,
+                    awaits,
+                    fingerprint,
+                };
+                if !same {
+                    // A changed workflow: its await progress and timers are those of the new
+                    // definition, counted from when the state was entered.
+                    self.generations += 1;
+                    inst.generation = self.generations;
+                    inst.awaits = wf.states[state]
+                        .transitions
+                        .iter()
+                        .map(|t| match t {
+                            ir::Transition::Await { items, .. } => vec![None; items.len()],
+                            ir::Transition::On { .. } => Vec::new(),
+                        })
+                        .collect();
+                    let k = Key(key.clone());
+                    if !wf.states[state].is_final {
+                        for (i, timer) in wf.states[state].timers.iter().enumerate() {
+                            let due = self.delay_due(entered, timer.delay);
+                            self.schedule(
+                                due,
+                                wf.origin.order,
+                                &k,
+                                TimerKind::Workflow {
+                                    workflow: w,
+                                    key: k.clone(),
+                                    generation: inst.generation,
+                                    timer: i,
+                                },
+                            );
+                        }
+                    }
+                }
+                self.workflows[w].instances.insert(Key(key), inst);
+            }
+        }
+        let time = if self.watermark == i64::MIN {
+            0
+        } else {
+            self.watermark
+        };
+        for (workflow, key, state, started_with) in orphans {
+            self.records.push(Record::Orphan(OrphanRecord {
+                workflow: Arc::from(workflow),
+                key,
+                state: Arc::from(state),
+                time,
+                started_with,
+                ruleset: self.fingerprint.clone(),
+            }));
+        }
+
+        for s in stored {
+            let kind = match s.kind {
+                0 => rule_index
+                    .get(&s.name)
+                    .copied()
+                    .filter(|r| kept_rules[*r])
+                    .map(|r| TimerKind::Absence {
+                        rule: r,
+                        key: Key(s.key.clone()),
+                        id: s.a,
+                    }),
+                1 => wf_index
+                    .get(&s.name)
+                    .copied()
+                    .filter(|w| kept_workflows[*w])
+                    .map(|w| TimerKind::Workflow {
+                        workflow: w,
+                        key: Key(s.key.clone()),
+                        generation: s.a,
+                        timer: s.b as usize,
+                    }),
+                _ => rule_index
+                    .get(&s.name)
+                    .copied()
+                    .filter(|r| kept_rules[*r])
+                    .map(|r| TimerKind::Evict {
+                        rule: r,
+                        key: Key(s.key.clone()),
+                    }),
+            };
+            let Some(kind) = kind else { continue };
+            let order = match &kind {
+                TimerKind::Absence { rule, .. } | TimerKind::Evict { rule, .. } => {
+                    program.rules[*rule].origin.order
+                }
+                TimerKind::Workflow { workflow, .. } => program.workflows[*workflow].origin.order,
+            };
+            let key = Key(s.key);
+            self.timers.push(Reverse(Timer {
+                due: s.due,
+                order,
+                key_bytes: key.sort_bytes(),
+                seq: s.seq,
+                kind,
+            }));
+        }
+        // Rules whose state was dropped (changed or new) may have evict flags set on nothing:
+        // their fresh state starts clean, so nothing else is needed.
+        Ok(self.lines)
+    }
+}
+
+fn decode_partial(d: &mut Dec<'_>, engine: &Engine) -> R<Partial> {
+    let first_time = d.i64()?;
+    let mut slots = Vec::new();
+    for _ in 0..d.len()? {
+        slots.push(d.opt_row(engine)?);
+    }
+    Ok(Partial { slots, first_time })
+}
+
+fn decode_stats(d: &mut Dec<'_>) -> R<Stats> {
+    let mut s = Stats {
+        accepted: d.u64()?,
+        processed: d.u64()?,
+        derived: d.u64()?,
+        alerts: d.u64()?,
+        shadow_alerts: d.u64()?,
+        suppressed: d.u64()?,
+        transitions: d.u64()?,
+        key_absent: d.u64()?,
+        duplicate_starts: d.u64()?,
+        overflows: d.u64()?,
+        ..Stats::default()
+    };
+    const KINDS: [RejectKind; 8] = [
+        RejectKind::NotJson,
+        RejectKind::NotObject,
+        RejectKind::MissingType,
+        RejectKind::UnknownType,
+        RejectKind::MissingField,
+        RejectKind::WrongType,
+        RejectKind::BadTime,
+        RejectKind::Late,
+    ];
+    for _ in 0..d.len()? {
+        let k = d.u8()?;
+        let v = d.u64()?;
+        if let Some(kind) = KINDS.iter().find(|x| **x as u8 == k) {
+            s.rejected.insert(*kind, v);
+        }
+    }
+    for _ in 0..d.len()? {
+        let k = d.str()?;
+        let v = d.u64()?;
+        let name: &'static str = match k.as_str() {
+            "integer overflow" => "integer overflow",
+            "division by zero" => "division by zero",
+            _ => continue,
+        };
+        s.eval_errors.insert(name, v);
+    }
+    Ok(s)
+}
