@@ -46,7 +46,7 @@ impl Default for Config {
             .and_then(|d| i64::try_from(d.as_millis()).ok());
         Config {
             test_command: vec![exe],
-            debounce: Duration::from_millis(10),
+            debounce: Duration::from_millis(5),
             now,
             debug_methods: false,
         }

@@ -87,7 +87,6 @@ impl Client {
     /// Starts a server with `config` (debug requests on) and initializes it with `root`.
     pub async fn start(root: Option<&Workspace>, mut config: vigil_lsp::Config) -> Client {
         config.debug_methods = true;
-        config.now = None;
         let (client_end, server_end) = tokio::io::duplex(1 << 22);
         let (srv_rd, srv_wr) = tokio::io::split(server_end);
         let (rd, wr) = tokio::io::split(client_end);
