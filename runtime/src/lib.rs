@@ -42,6 +42,7 @@ mod redact;
 mod row;
 mod rules;
 mod snapshot;
+pub mod store;
 pub mod testing;
 mod workflow;
 

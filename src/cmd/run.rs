@@ -1,13 +1,14 @@
-//! `vigil run`: a rule set over a stream of JSON Lines events.
+//! `vigil run`: a rule set over a stream of JSON Lines events, optionally durable.
 
 use std::collections::BTreeMap;
-use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
-use std::path::PathBuf;
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use vigil_runtime::store::{Checkpoint, Store};
 use vigil_runtime::{Engine, EngineConfig, EngineKind, Pushed, Record};
 
 #[derive(clap::Args)]
@@ -43,6 +44,14 @@ pub struct Args {
     /// How conditions are evaluated.
     #[arg(long, value_enum, default_value = "jit")]
     engine: EngineChoice,
+    /// Make the run durable: checkpoints go to DIR; killed and started again with the same
+    /// command, the run resumes and its outputs end as if it had never stopped. Needs
+    /// `--events FILE` and `--out FILE`.
+    #[arg(long, value_name = "DIR")]
+    state: Option<PathBuf>,
+    /// With `--state`: commit a checkpoint every N input lines.
+    #[arg(long, default_value_t = 100_000, value_name = "N")]
+    checkpoint_every: u64,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -55,6 +64,110 @@ enum EngineChoice {
 
 /// Rejected lines shown on standard error when `--rejects` is not given.
 const SHOWN_REJECTS: u64 = 5;
+
+/// An output file that knows its committed length.
+struct Output {
+    path: String,
+    writer: BufWriter<File>,
+}
+
+impl Output {
+    /// Opens `path`: truncated to `keep` bytes when resuming, else emptied.
+    fn open(path: &Path, keep: Option<u64>) -> std::io::Result<Output> {
+        let file = match keep {
+            Some(len) => {
+                let f = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(path)?;
+                f.set_len(len)?;
+                let mut f = f;
+                f.seek(SeekFrom::End(0))?;
+                f
+            }
+            None => File::create(path)?,
+        };
+        Ok(Output {
+            path: path.to_string_lossy().into_owned(),
+            writer: BufWriter::with_capacity(1 << 16, file),
+        })
+    }
+
+    /// Flushes, forces the data to disk, and returns the length.
+    fn sync(&mut self) -> std::io::Result<u64> {
+        self.writer.flush()?;
+        let f = self.writer.get_mut();
+        f.sync_data()?;
+        f.stream_position()
+    }
+}
+
+/// Where records go.
+struct Sinks {
+    out: Box<dyn Write>,
+    /// The same file as `out` when it is a file (for durable runs).
+    out_file: Option<Output>,
+    rejects: Option<Output>,
+    delivery: Option<Delivery>,
+    live: bool,
+}
+
+impl Sinks {
+    fn write_records(&mut self, engine: &mut Engine) -> std::io::Result<()> {
+        let records = engine.take_records();
+        for r in &records {
+            let line = engine.to_json(r);
+            match self.out_file.as_mut() {
+                Some(o) => writeln!(o.writer, "{line}")?,
+                None => writeln!(self.out, "{line}")?,
+            }
+        }
+        if let Some(d) = self.delivery.as_mut() {
+            for r in &records {
+                if let Record::Alert(a) = r
+                    && !a.shadow
+                {
+                    d.write(engine, a)?;
+                }
+            }
+        }
+        if self.live {
+            self.out.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()?;
+        if let Some(o) = self.out_file.as_mut() {
+            o.writer.flush()?;
+        }
+        if let Some(r) = self.rejects.as_mut() {
+            r.writer.flush()?;
+        }
+        if let Some(d) = self.delivery.as_mut() {
+            d.files.values_mut().try_for_each(|o| o.writer.flush())?;
+        }
+        Ok(())
+    }
+
+    /// Every output file forced to disk, with its length.
+    fn sync_all(&mut self) -> std::io::Result<Vec<(String, u64)>> {
+        let mut out = Vec::new();
+        for o in self.out_file.iter_mut().chain(self.rejects.iter_mut()) {
+            let len = o.sync()?;
+            out.push((o.path.clone(), len));
+        }
+        if let Some(d) = self.delivery.as_mut() {
+            for o in d.files.values_mut() {
+                let len = o.sync()?;
+                out.push((o.path.clone(), len));
+            }
+        }
+        Ok(out)
+    }
+}
 
 pub fn run(args: Args) -> ExitCode {
     let lateness = match vigil_compiler::time::parse_duration_literal(&args.lateness) {
@@ -69,6 +182,11 @@ pub fn run(args: Args) -> ExitCode {
             Err(e) => return super::fail(format!("--until {t}: {e}")),
         },
     };
+    if args.state.is_some() && (args.events == "-" || args.out.is_none()) {
+        return super::fail(
+            "--state needs --events FILE and --out FILE: a resumed run rereads its input and rewrites its output from the last checkpoint",
+        );
+    }
     let program = match super::compile(&args.paths) {
         Ok(p) => p,
         Err(code) => return code,
@@ -83,39 +201,79 @@ pub fn run(args: Args) -> ExitCode {
     };
     let mut engine = Engine::new(Arc::new(program), config);
 
-    let (input, total_bytes): (Box<dyn Read>, Option<u64>) = if args.events == "-" {
-        (Box::new(std::io::stdin().lock()), None)
-    } else {
-        match File::open(&args.events) {
-            Ok(f) => {
-                let len = f.metadata().ok().map(|m| m.len());
-                (Box::new(f), len)
+    // A durable run resumes from its last checkpoint.
+    let store = match args.state.as_deref().map(Store::open).transpose() {
+        Ok(s) => s,
+        Err(e) => return super::fail(e),
+    };
+    let resume = match store.as_ref().map(Store::load).transpose() {
+        Ok(c) => c.flatten(),
+        Err(e) => return super::fail(e),
+    };
+    let kept = |path: &Path| -> Option<u64> {
+        let cp = resume.as_ref()?;
+        let p = path.to_string_lossy();
+        Some(
+            cp.outputs
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map_or(0, |(_, len)| *len),
+        )
+    };
+    if let Some(cp) = &resume
+        && let Err(e) = engine.restore(&cp.snapshot)
+    {
+        return super::fail(format!("{e}; remove the --state directory to start over"));
+    }
+    // A resumed run writes again what it wrote after the checkpoint; orphan records from a
+    // changed rule set come first.
+    let (input, total_bytes, start_offset): (Box<dyn Read>, Option<u64>, u64) =
+        if args.events == "-" {
+            (Box::new(std::io::stdin().lock()), None, 0)
+        } else {
+            match File::open(&args.events) {
+                Ok(mut f) => {
+                    let len = f.metadata().ok().map(|m| m.len());
+                    let offset = resume.as_ref().map_or(0, |c| c.input_offset);
+                    if let Err(e) = f.seek(SeekFrom::Start(offset)) {
+                        return super::fail(format!("cannot read `{}`: {e}", args.events));
+                    }
+                    (Box::new(f), len, offset)
+                }
+                Err(e) => return super::fail(format!("cannot read `{}`: {e}", args.events)),
             }
-            Err(e) => return super::fail(format!("cannot read `{}`: {e}", args.events)),
-        }
-    };
+        };
     let live = total_bytes.is_none();
-    let mut out: Box<dyn Write> = match &args.out {
-        Some(p) => match File::create(p) {
-            Ok(f) => Box::new(BufWriter::new(f)),
+    let mut sinks = Sinks {
+        out: Box::new(std::io::sink()),
+        out_file: None,
+        rejects: None,
+        delivery: None,
+        live,
+    };
+    match &args.out {
+        Some(p) => match Output::open(p, kept(p)) {
+            Ok(o) => sinks.out_file = Some(o),
             Err(e) => return super::fail(format!("cannot write `{}`: {e}", p.display())),
         },
-        None => Box::new(BufWriter::new(std::io::stdout().lock())),
-    };
-    let mut rejects: Option<BufWriter<File>> = match &args.rejects {
-        Some(p) => match File::create(p) {
-            Ok(f) => Some(BufWriter::new(f)),
+        None => sinks.out = Box::new(BufWriter::new(std::io::stdout().lock())),
+    }
+    if let Some(p) = &args.rejects {
+        match Output::open(p, kept(p)) {
+            Ok(o) => sinks.rejects = Some(o),
             Err(e) => return super::fail(format!("cannot write `{}`: {e}", p.display())),
-        },
-        None => None,
-    };
-    let mut delivery = match &args.deliver {
-        Some(dir) => match Delivery::new(dir) {
-            Ok(d) => Some(d),
+        }
+    }
+    if let Some(dir) = &args.deliver {
+        match Delivery::new(dir, resume.as_ref()) {
+            Ok(d) => sinks.delivery = Some(d),
             Err(e) => return super::fail(e),
-        },
-        None => None,
-    };
+        }
+    }
+    if let Err(e) = sinks.write_records(&mut engine) {
+        return super::fail(format!("cannot write records: {e}"));
+    }
+    let already_finished = resume.as_ref().is_some_and(|c| c.finished);
     let progress = total_bytes
         .filter(|_| std::io::stderr().is_terminal())
         .map(|len| {
@@ -126,19 +284,46 @@ pub fn run(args: Args) -> ExitCode {
                 )
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
+            bar.set_position(start_offset);
             bar
         });
+
+    let checkpoint = |engine: &mut Engine,
+                      sinks: &mut Sinks,
+                      offset: u64,
+                      finished: bool|
+     -> Result<(), String> {
+        let Some(store) = store.as_ref() else {
+            return Ok(());
+        };
+        sinks
+            .write_records(engine)
+            .map_err(|e| format!("cannot write records: {e}"))?;
+        let outputs = sinks
+            .sync_all()
+            .map_err(|e| format!("cannot write records: {e}"))?;
+        store.save(&Checkpoint {
+            snapshot: engine.snapshot(),
+            input_offset: offset,
+            outputs,
+            finished,
+        })
+    };
 
     let started = Instant::now();
     let mut reader = BufReader::with_capacity(1 << 16, input);
     let mut line = Vec::with_capacity(512);
-    let mut bytes_read = 0u64;
+    let mut offset = start_offset;
     let mut io_error = None;
+    let mut since_checkpoint = 0u64;
     loop {
+        if already_finished {
+            break;
+        }
         line.clear();
         match reader.read_until(b'\n', &mut line) {
             Ok(0) => break,
-            Ok(n) => bytes_read += n as u64,
+            Ok(n) => offset += n as u64,
             Err(e) => {
                 io_error = Some(e);
                 break;
@@ -148,7 +333,7 @@ pub fn run(args: Args) -> ExitCode {
         let text = text.strip_suffix(b"\r").unwrap_or(text);
         if let Pushed::Rejected(r) = engine.push_line(text) {
             let n = engine.lines();
-            if let Some(w) = rejects.as_mut() {
+            if let Some(w) = sinks.rejects.as_mut() {
                 let mut o = String::new();
                 o.push_str(&format!(
                     "{{\"line\":{n},\"reason\":\"{}\",\"detail\":",
@@ -158,43 +343,57 @@ pub fn run(args: Args) -> ExitCode {
                 o.push_str(",\"text\":");
                 push_json_str(&mut o, &String::from_utf8_lossy(text));
                 o.push('}');
-                let _ = writeln!(w, "{o}");
+                if let Err(e) = writeln!(w.writer, "{o}") {
+                    return super::fail(format!("cannot write rejects: {e}"));
+                }
             } else if engine.stats().rejected_total() <= SHOWN_REJECTS {
                 eprintln!("rejected line {n}: {r}");
             }
             if args.strict {
-                let _ = write_records(&engine, &mut out, delivery.as_mut());
-                let _ = out.flush();
+                let _ = sinks.write_records(&mut engine);
+                let _ = sinks.flush();
                 eprintln!("error: line {n} rejected and --strict given");
                 return ExitCode::from(2);
             }
         }
-        if let Err(e) = write_records(&engine, &mut out, delivery.as_mut())
-            .and_then(|()| if live { out.flush() } else { Ok(()) })
-        {
+        if let Err(e) = sinks.write_records(&mut engine) {
             return super::fail(format!("cannot write records: {e}"));
         }
-        let _ = engine_take_written(&mut engine);
+        since_checkpoint += 1;
+        if since_checkpoint >= args.checkpoint_every {
+            since_checkpoint = 0;
+            if let Err(e) = checkpoint(&mut engine, &mut sinks, offset, false) {
+                return super::fail(e);
+            }
+        }
         if let Some(bar) = &progress
             && engine.lines() % 4096 == 0
         {
-            bar.set_position(bytes_read);
+            bar.set_position(offset);
         }
     }
     if let Some(bar) = &progress {
         bar.finish_and_clear();
     }
-    engine.finish();
-    if let Some(t) = until {
-        engine.advance_to(t);
+    if !already_finished {
+        engine.finish();
+        if let Some(t) = until {
+            engine.advance_to(t);
+        }
     }
-    let result = write_records(&engine, &mut out, delivery.as_mut())
-        .and_then(|()| out.flush())
-        .and_then(|()| rejects.as_mut().map_or(Ok(()), |w| w.flush()))
-        .and_then(|()| delivery.as_mut().map_or(Ok(()), Delivery::flush));
-    let _ = engine_take_written(&mut engine);
+    let result = sinks
+        .write_records(&mut engine)
+        .and_then(|()| sinks.flush())
+        .map_err(|e| format!("cannot write records: {e}"))
+        .and_then(|()| {
+            if already_finished {
+                Ok(())
+            } else {
+                checkpoint(&mut engine, &mut sinks, offset, true)
+            }
+        });
     if let Err(e) = result {
-        return super::fail(format!("cannot write records: {e}"));
+        return super::fail(e);
     }
     summary(
         &engine,
@@ -207,45 +406,22 @@ pub fn run(args: Args) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Records are written from `engine.pending_output()` and then dropped.
-fn write_records(
-    engine: &Engine,
-    out: &mut dyn Write,
-    delivery: Option<&mut Delivery>,
-) -> std::io::Result<()> {
-    let records = engine.peek_records();
-    for r in records {
-        writeln!(out, "{}", engine.to_json(r))?;
-    }
-    if let Some(d) = delivery {
-        for r in records {
-            if let Record::Alert(a) = r
-                && !a.shadow
-            {
-                d.write(engine, a)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-fn engine_take_written(engine: &mut Engine) -> usize {
-    engine.take_records().len()
-}
-
 /// The per-unit feeds of `--deliver`.
 struct Delivery {
     dir: PathBuf,
-    files: BTreeMap<u32, BufWriter<File>>,
+    files: BTreeMap<u32, Output>,
+    /// Committed lengths of the feeds when resuming.
+    kept: Vec<(String, u64)>,
 }
 
 impl Delivery {
-    fn new(dir: &std::path::Path) -> Result<Delivery, String> {
+    fn new(dir: &Path, resume: Option<&Checkpoint>) -> Result<Delivery, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         Ok(Delivery {
             dir: dir.to_path_buf(),
             files: BTreeMap::new(),
+            kept: resume.map(|c| c.outputs.clone()).unwrap_or_default(),
         })
     }
 
@@ -260,18 +436,25 @@ impl Delivery {
             };
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             if !self.files.contains_key(&index) {
-                let f = File::create(self.dir.join(format!("{unit}.jsonl")))?;
-                self.files.insert(index, BufWriter::new(f));
+                let path = self.dir.join(format!("{unit}.jsonl"));
+                let p = path.to_string_lossy().into_owned();
+                let keep = if self.kept.is_empty() {
+                    None
+                } else {
+                    Some(
+                        self.kept
+                            .iter()
+                            .find(|(q, _)| *q == p)
+                            .map_or(0, |(_, len)| *len),
+                    )
+                };
+                self.files.insert(index, Output::open(&path, keep)?);
             }
             if let Some(f) = self.files.get_mut(&index) {
-                writeln!(f, "{}", engine.to_json_for_unit(alert, index))?;
+                writeln!(f.writer, "{}", engine.to_json_for_unit(alert, index))?;
             }
         }
         Ok(())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.files.values_mut().try_for_each(|f| f.flush())
     }
 }
 

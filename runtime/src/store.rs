@@ -1,0 +1,130 @@
+//! Durable checkpoints in an embedded store (redb): the engine's snapshot together with the
+//! input position and the length of every output file, committed in one transaction.
+//!
+//! A run that restarts from a checkpoint truncates its outputs to the committed lengths and
+//! reads its input from the committed position, so the output ends identical to an
+//! uninterrupted run: nothing lost, nothing written twice.
+
+use std::path::Path;
+
+use redb::{Database, ReadableDatabase, TableDefinition};
+
+const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("checkpoint");
+
+/// What was committed at a checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Checkpoint {
+    /// `Engine::snapshot`.
+    pub snapshot: Vec<u8>,
+    /// Byte offset in the input of the first line not yet read.
+    pub input_offset: u64,
+    /// Each output file (by the path the run was given) and its committed length.
+    pub outputs: Vec<(String, u64)>,
+    /// Whether the input had ended (and the end of input was processed).
+    pub finished: bool,
+}
+
+/// A checkpoint store in a directory.
+pub struct Store {
+    db: Database,
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in `dir`.
+    pub fn open(dir: &Path) -> Result<Store, String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        let path = dir.join("state.redb");
+        let db = Database::create(&path)
+            .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
+        Ok(Store { db })
+    }
+
+    /// The last committed checkpoint, if any.
+    pub fn load(&self) -> Result<Option<Checkpoint>, String> {
+        let txn = self.db.begin_read().map_err(err)?;
+        let table = match txn.open_table(TABLE) {
+            Ok(t) => t,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok(None),
+            Err(e) => return Err(err(e)),
+        };
+        let Some(snapshot) = table.get("snapshot").map_err(err)? else {
+            return Ok(None);
+        };
+        let snapshot = snapshot.value().to_vec();
+        let positions = table
+            .get("positions")
+            .map_err(err)?
+            .map(|v| v.value().to_vec())
+            .unwrap_or_default();
+        let (input_offset, outputs, finished) = decode_positions(&positions)?;
+        Ok(Some(Checkpoint {
+            snapshot,
+            input_offset,
+            outputs,
+            finished,
+        }))
+    }
+
+    /// Commits `cp` durably (it replaces the previous checkpoint atomically).
+    pub fn save(&self, cp: &Checkpoint) -> Result<(), String> {
+        let txn = self.db.begin_write().map_err(err)?;
+        {
+            let mut table = txn.open_table(TABLE).map_err(err)?;
+            table
+                .insert("snapshot", cp.snapshot.as_slice())
+                .map_err(err)?;
+            let positions = encode_positions(cp);
+            table
+                .insert("positions", positions.as_slice())
+                .map_err(err)?;
+        }
+        txn.commit().map_err(err)
+    }
+}
+
+fn encode_positions(cp: &Checkpoint) -> Vec<u8> {
+    let mut out = Vec::new();
+    out.extend_from_slice(&cp.input_offset.to_le_bytes());
+    out.push(u8::from(cp.finished));
+    out.extend_from_slice(&(cp.outputs.len() as u64).to_le_bytes());
+    for (path, len) in &cp.outputs {
+        out.extend_from_slice(&(path.len() as u64).to_le_bytes());
+        out.extend_from_slice(path.as_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+    }
+    out
+}
+
+fn decode_positions(b: &[u8]) -> Result<(u64, Vec<(String, u64)>, bool), String> {
+    let mut pos = 0;
+    let u64_at = |pos: &mut usize| -> Result<u64, String> {
+        let bytes: [u8; 8] = b
+            .get(*pos..*pos + 8)
+            .and_then(|s| s.try_into().ok())
+            .ok_or("truncated checkpoint positions")?;
+        *pos += 8;
+        Ok(u64::from_le_bytes(bytes))
+    };
+    let input = u64_at(&mut pos)?;
+    let finished = *b.get(pos).ok_or("truncated checkpoint positions")? != 0;
+    pos += 1;
+    let n = u64_at(&mut pos)?;
+    let mut outputs = Vec::new();
+    for _ in 0..n.min(1 << 16) {
+        let len = u64_at(&mut pos)? as usize;
+        let path = b
+            .get(pos..pos + len)
+            .and_then(|s| std::str::from_utf8(s).ok())
+            .ok_or("bad path in checkpoint positions")?
+            .to_string();
+        pos += len;
+        let size = u64_at(&mut pos)?;
+        outputs.push((path, size));
+    }
+    Ok((input, outputs, finished))
+}

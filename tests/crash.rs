@@ -1,0 +1,182 @@
+//! Durability (issue 5): a run with `--state` killed with SIGKILL at 20 random points and
+//! started again each time ends with outputs byte-identical to an uninterrupted run.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const EVENTS: usize = 200_000;
+
+/// A deterministic generator (SplitMix64).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// Windows, sequences with absences and workflows over 200,000 events, with some disorder
+/// (inside the lateness) and a few bad lines.
+fn write_events(path: &Path) {
+    let mut rng = Rng(7);
+    let mut out = String::with_capacity(EVENTS * 90);
+    let mut t: i64 = 1_637_800_000_000;
+    for i in 0..EVENTS {
+        t += 500 + rng.below(4_000) as i64;
+        let jitter = rng.below(5_000) as i64;
+        let time = t - jitter;
+        let id = rng.below(40);
+        let line = match rng.below(20) {
+            0 if i % 997 == 0 => "not json".to_string(),
+            0..=5 => {
+                let cat = ["noise", "theft", "violence"][rng.below(3) as usize];
+                format!(
+                    r#"{{"type":"Incident","time":{time},"id2":"I{id}","category":"{cat}","address":"A{}"}}"#,
+                    rng.below(60)
+                )
+            }
+            6..=10 => format!(
+                r#"{{"type":"Contact","time":{time},"track":"T{id}","identified":{}}}"#,
+                rng.below(3) == 0
+            ),
+            11..=12 => format!(r#"{{"type":"Identified","time":{time},"track":"T{id}"}}"#),
+            13..=15 => format!(r#"{{"type":"Ack","time":{time},"id2":"I{id}"}}"#),
+            _ => {
+                let role = ["police", "medic", "fire"][rng.below(3) as usize];
+                format!(r#"{{"type":"Arrived","time":{time},"id2":"I{id}","role":"{role}"}}"#)
+            }
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    std::fs::write(path, out).expect("events");
+}
+
+fn vigil() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+struct Paths {
+    out: PathBuf,
+    rejects: PathBuf,
+    deliver: PathBuf,
+}
+
+fn run_args(c: &mut Command, events: &Path, p: &Paths) {
+    c.args([
+        "run",
+        "tests/fixtures/crash",
+        "--lateness",
+        "5s",
+        "--until",
+        "end",
+        "--events",
+    ])
+    .arg(events)
+    .arg("--out")
+    .arg(&p.out)
+    .arg("--rejects")
+    .arg(&p.rejects)
+    .arg("--deliver")
+    .arg(&p.deliver)
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_default()
+}
+
+#[test]
+fn killed_twenty_times_the_durable_run_ends_byte_identical() {
+    let dir = std::env::temp_dir().join(format!("vigil-crash-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let events = dir.join("events.jsonl");
+    write_events(&events);
+
+    let reference = Paths {
+        out: dir.join("ref.jsonl"),
+        rejects: dir.join("ref.rejects"),
+        deliver: dir.join("ref-deliver"),
+    };
+    let mut c = vigil();
+    run_args(&mut c, &events, &reference);
+    let started = Instant::now();
+    assert!(c.status().expect("runs").success());
+    let full = started.elapsed();
+    let expected = read(&reference.out);
+    assert!(
+        expected.len() > 100_000,
+        "the reference run produced too little output"
+    );
+
+    let durable = Paths {
+        out: dir.join("out.jsonl"),
+        rejects: dir.join("out.rejects"),
+        deliver: dir.join("out-deliver"),
+    };
+    let state = dir.join("state");
+    let mut rng = Rng(42);
+    let mut killed_mid_run = 0;
+    for _ in 0..20 {
+        let mut c = vigil();
+        run_args(&mut c, &events, &durable);
+        c.arg("--state")
+            .arg(&state)
+            .args(["--checkpoint-every", "5000"]);
+        let mut child = c.spawn().expect("spawns");
+        // Each run gets a random slice of the work before it is killed, so the 20 kills land
+        // all along the input (a resumed run also redoes what followed its last checkpoint).
+        let slice = (full.as_millis() as u64 / 8).max(40);
+        let wait = Duration::from_millis(30 + rng.below(slice));
+        std::thread::sleep(wait);
+        if child.try_wait().expect("status").is_none() {
+            killed_mid_run += 1;
+        }
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+    }
+    let mut c = vigil();
+    run_args(&mut c, &events, &durable);
+    c.arg("--state")
+        .arg(&state)
+        .args(["--checkpoint-every", "5000"]);
+    assert!(c.status().expect("runs").success());
+
+    assert!(
+        killed_mid_run >= 10,
+        "only {killed_mid_run} of 20 kills hit a running process"
+    );
+    let got = read(&durable.out);
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "the durable output differs in length"
+    );
+    assert!(
+        got == expected,
+        "the durable output differs from the uninterrupted run"
+    );
+    assert_eq!(read(&durable.rejects), read(&reference.rejects));
+    for unit in ["desk", "medics"] {
+        let name = format!("{unit}.jsonl");
+        assert_eq!(
+            read(&durable.deliver.join(&name)),
+            read(&reference.deliver.join(&name)),
+            "{name}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
