@@ -98,8 +98,6 @@ pub(crate) enum TimerKind {
         generation: u64,
         timer: usize,
     },
-    /// Drop a window's or sequence's state for `key` if it has expired (no output).
-    Evict { rule: usize, key: Key },
 }
 
 #[derive(Debug, Clone)]
@@ -641,7 +639,6 @@ impl Engine {
                 generation,
                 timer: index,
             } => self.workflow_timer(workflow, key, generation, index, timer.due),
-            TimerKind::Evict { rule, key } => self.evict(rule, key, timer.due),
         }
     }
 
@@ -654,7 +651,6 @@ impl Engine {
                 generation,
                 ..
             } => self.workflow_timer_is_live(*workflow, key, *generation),
-            TimerKind::Evict { .. } => false,
         }
     }
 

@@ -153,7 +153,7 @@ pub fn alert_id(origin: &Origin, key: &Value, time: i64, evidence: &[Event]) -> 
         }
     }
     h.update(b"\0");
-    h.update(format!("{key:?}").as_bytes());
+    hash_value(&mut h, key);
     h.update(time.to_be_bytes());
     for e in evidence {
         h.update(e.ty.to_be_bytes());
@@ -179,6 +179,50 @@ pub fn alert_id(origin: &Origin, key: &Value, time: i64, evidence: &[Event]) -> 
             let _ = write!(s, "{b:02x}");
             s
         })
+}
+
+/// Feeds a key value into an id hash: a tag, then the value's bytes.
+fn hash_value(h: &mut Sha256, v: &Value) {
+    match v {
+        Value::Absent => h.update([0]),
+        Value::Bool(b) => h.update([1, u8::from(*b)]),
+        Value::Int(i) => {
+            h.update([2]);
+            h.update(i.to_be_bytes());
+        }
+        Value::Float(f) => {
+            h.update([3]);
+            h.update(f.to_bits().to_be_bytes());
+        }
+        Value::Str(s) => {
+            h.update([4]);
+            h.update((s.len() as u64).to_be_bytes());
+            h.update(s.as_bytes());
+        }
+        Value::Time(t) => {
+            h.update([5]);
+            h.update(t.to_be_bytes());
+        }
+        Value::Duration(d) => {
+            h.update([6]);
+            h.update(d.to_be_bytes());
+        }
+        Value::Point(p) => {
+            h.update([7]);
+            h.update(p.lat.to_bits().to_be_bytes());
+            h.update(p.lon.to_bits().to_be_bytes());
+        }
+        Value::Enum(e) => {
+            h.update([8]);
+            h.update(e.to_be_bytes());
+        }
+        Value::Set(s) => {
+            h.update([9]);
+            for i in &s.items {
+                hash_value(h, i);
+            }
+        }
+    }
 }
 
 /// What records need to be written: names of types, fields and enum values, and the zone.

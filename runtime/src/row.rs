@@ -311,7 +311,14 @@ pub struct Key(pub Value);
 
 impl PartialEq for Key {
     fn eq(&self, other: &Key) -> bool {
-        self.0.total_cmp(&other.0) == std::cmp::Ordering::Equal
+        match (&self.0, &other.0) {
+            (Value::Str(a), Value::Str(b)) => Arc::ptr_eq(a, b) || a == b,
+            (Value::Int(a), Value::Int(b))
+            | (Value::Time(a), Value::Time(b))
+            | (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::Enum(a), Value::Enum(b)) => a == b,
+            (a, b) => a.total_cmp(b) == std::cmp::Ordering::Equal,
+        }
     }
 }
 

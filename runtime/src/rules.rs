@@ -13,6 +13,8 @@ use crate::row::{Event, Key, Row, Source};
 
 pub(crate) struct RuleState {
     pub(crate) pattern: PatternState,
+    /// Event time of the next sweep of expired state.
+    pub(crate) next_sweep: i64,
     /// Suppression: for each key, the end of its quiet interval.
     pub(crate) suppressed_until: HashMap<Key, i64>,
     /// Size at which the suppression table is next swept of expired entries.
@@ -61,6 +63,7 @@ impl RuleState {
         };
         RuleState {
             pattern,
+            next_sweep: i64::MIN,
             suppressed_until: HashMap::new(),
             sweep_at: 1024,
         }
@@ -185,19 +188,19 @@ impl Engine {
             self.stats.key_absent += 1;
             return;
         }
-        let mut values = Vec::with_capacity(aggregates.len());
-        for a in aggregates {
-            match a.arg {
-                None => values.push(Value::Absent),
-                Some(arg) => match self.value(&rule.exprs, arg, &ctx) {
-                    Some(Value::Absent) | None => {
-                        self.stats.key_absent += 1;
-                        return;
-                    }
-                    Some(v) => values.push(v),
-                },
+        // The aggregated values of this event (one per aggregate with an argument).
+        let mut values = Vec::new();
+        for arg in aggregates.iter().filter_map(|a| a.arg) {
+            match self.value(&rule.exprs, arg, &ctx) {
+                Some(Value::Absent) | None => {
+                    self.stats.key_absent += 1;
+                    return;
+                }
+                Some(v) => values.push(v),
             }
         }
+        let t = event.time;
+        self.sweep(r, t, within);
         let k = Key(key.clone());
         let is_new = match &self.rules[r].pattern {
             PatternState::Window(groups) => !groups.contains_key(&k),
@@ -206,8 +209,7 @@ impl Engine {
         if is_new && self.at_key_cap(r, &key, event) {
             return;
         }
-        let t = event.time;
-        let (window, schedule_evict) = {
+        let aggs = {
             let PatternState::Window(groups) = &mut self.rules[r].pattern else {
                 return;
             };
@@ -224,24 +226,9 @@ impl Engine {
                 group.events.pop_front();
             }
             group.events.push_back((event.clone(), values));
-            let schedule = !group.evict_scheduled;
-            group.evict_scheduled = true;
-            let window: Vec<(Event, Vec<Value>)> = group.events.iter().cloned().collect();
-            (window, schedule)
+            compute_aggregates(aggregates, &group.events)
         };
-        if schedule_evict {
-            let due = window.first().map_or(t, |(e, _)| e.time) + within;
-            self.schedule(
-                due,
-                rule.origin.order,
-                &k,
-                TimerKind::Evict {
-                    rule: r,
-                    key: k.clone(),
-                },
-            );
-        }
-        let aggs = match compute_aggregates(aggregates, &window) {
+        let aggs = match aggs {
             Ok(a) => a,
             Err(e) => {
                 self.eval_error(e);
@@ -257,17 +244,16 @@ impl Engine {
         if !self.test(&rule.exprs, having, &ctx) {
             return;
         }
-        // Consume: the group starts again empty.
-        if let PatternState::Window(groups) = &mut self.rules[r].pattern
-            && let Some(g) = groups.get_mut(&k)
-        {
-            g.events.clear();
-        }
+        // Consume: the group starts again empty (and an empty group is no state at all).
+        let window = match &mut self.rules[r].pattern {
+            PatternState::Window(groups) => groups.remove(&k).map(|g| g.events).unwrap_or_default(),
+            _ => VecDeque::new(),
+        };
         let total = window.len();
         let evidence: Vec<Event> = window
-            .iter()
+            .into_iter()
             .take(EVIDENCE_LIMIT)
-            .map(|(e, _)| e.clone())
+            .map(|(e, _)| e)
             .collect();
         self.fire(Firing {
             rule: r,
@@ -279,6 +265,37 @@ impl Engine {
             aggregates: aggs,
             trigger: Some(event.clone()),
         });
+    }
+
+    /// Drops a rule's expired state once per span of event time (SPEC §7: memory follows the
+    /// live keys): window groups whose events have all left the window, and sequence keys whose
+    /// partial matches have all passed their span with no absence pending.
+    fn sweep(&mut self, r: usize, now: i64, within: i64) {
+        let Some(state) = self.rules.get_mut(r) else {
+            return;
+        };
+        if now < state.next_sweep {
+            return;
+        }
+        state.next_sweep = now.saturating_add(within);
+        let horizon = now.saturating_sub(within);
+        match &mut state.pattern {
+            PatternState::Window(groups) => groups.retain(|_, g| {
+                while g.events.front().is_some_and(|(e, _)| e.time <= horizon) {
+                    g.events.pop_front();
+                }
+                !g.events.is_empty()
+            }),
+            PatternState::Sequence(keys) => keys.retain(|_, s| {
+                for w in &mut s.waiting {
+                    if w.as_ref().is_some_and(|p| p.first_time <= horizon) {
+                        *w = None;
+                    }
+                }
+                !s.is_empty()
+            }),
+            PatternState::Single => {}
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -317,6 +334,7 @@ impl Engine {
         if keys.iter().all(Option::is_none) {
             return;
         }
+        self.sweep(r, event.time, within);
 
         // Absences in the middle discard the partial that waits before them.
         for (j, step) in steps.iter().enumerate() {
@@ -413,7 +431,6 @@ impl Engine {
                 if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
                     s.waiting[k] = Some(advanced);
                 }
-                self.schedule_seq_evict(r, rule, &k_key, first_time + within);
                 continue;
             }
             if final_absence {
@@ -498,27 +515,6 @@ impl Engine {
         true
     }
 
-    fn schedule_seq_evict(&mut self, r: usize, rule: &ir::Rule, k: &Key, due: i64) {
-        let schedule = match self.seq_state_mut(r).and_then(|s| s.get_mut(k)) {
-            Some(s) if !s.evict_scheduled => {
-                s.evict_scheduled = true;
-                true
-            }
-            _ => false,
-        };
-        if schedule {
-            self.schedule(
-                due,
-                rule.origin.order,
-                k,
-                TimerKind::Evict {
-                    rule: r,
-                    key: k.clone(),
-                },
-            );
-        }
-    }
-
     fn drop_seq_key_if_empty(&mut self, r: usize, k: &Key) {
         if let Some(s) = self.seq_state_mut(r)
             && s.get(k).is_some_and(SeqKey::is_empty)
@@ -583,68 +579,6 @@ impl Engine {
         self.seq_state(r)
             .and_then(|s| s.get(k))
             .is_some_and(|s| s.pending.iter().any(|(i, _)| *i == id))
-    }
-
-    /// Drops state that can no longer affect an output (SPEC §7).
-    pub(crate) fn evict(&mut self, r: usize, k: Key, now: i64) {
-        let program = self.program.clone();
-        let Some(rule) = program.rules.get(r) else {
-            return;
-        };
-        let mut reschedule = None;
-        match (&rule.pattern, self.rules.get_mut(r).map(|s| &mut s.pattern)) {
-            (Pattern::Window { within, .. }, Some(PatternState::Window(groups))) => {
-                if let Some(g) = groups.get_mut(&k) {
-                    while g
-                        .events
-                        .front()
-                        .is_some_and(|(e, _)| e.time <= now - within)
-                    {
-                        g.events.pop_front();
-                    }
-                    match g.events.front() {
-                        None => {
-                            groups.remove(&k);
-                        }
-                        Some((e, _)) => reschedule = Some(e.time + within),
-                    }
-                }
-            }
-            (Pattern::Sequence { within, .. }, Some(PatternState::Sequence(keys))) => {
-                if let Some(s) = keys.get_mut(&k) {
-                    for w in &mut s.waiting {
-                        if w.as_ref().is_some_and(|p| p.first_time + within <= now) {
-                            *w = None;
-                        }
-                    }
-                    s.evict_scheduled = false;
-                    let next = s
-                        .waiting
-                        .iter()
-                        .flatten()
-                        .map(|p| p.first_time + within)
-                        .min();
-                    if s.is_empty() {
-                        keys.remove(&k);
-                    } else if let Some(due) = next {
-                        s.evict_scheduled = true;
-                        reschedule = Some(due);
-                    }
-                }
-            }
-            _ => {}
-        }
-        if let Some(due) = reschedule {
-            self.schedule(
-                due,
-                rule.origin.order,
-                &k,
-                TimerKind::Evict {
-                    rule: r,
-                    key: k.clone(),
-                },
-            );
-        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -756,23 +690,29 @@ impl Engine {
     }
 }
 
-/// The aggregates of a window (each a value per event, computed when it joined).
+/// The aggregates of a window. Each event carries the values of the aggregates that have an
+/// argument, in order, computed when it joined.
 fn compute_aggregates(
     aggs: &[ir::Aggregate],
-    window: &[(Event, Vec<Value>)],
+    window: &VecDeque<(Event, Vec<Value>)>,
 ) -> Result<Vec<Value>, EvalError> {
     let mut out = Vec::with_capacity(aggs.len());
-    for (i, a) in aggs.iter().enumerate() {
-        let values = window.iter().filter_map(|(_, vals)| vals.get(i));
+    let mut arg_index = 0;
+    for a in aggs {
+        let i = arg_index;
+        if a.arg.is_some() {
+            arg_index += 1;
+        }
+        let values = || window.iter().filter_map(move |(_, vals)| vals.get(i));
         let v = match a.kind {
             AggKind::Count => Value::Int(i64::try_from(window.len()).unwrap_or(i64::MAX)),
             AggKind::Distinct => {
-                let set: HashSet<Key> = values.map(|v| Key(v.clone())).collect();
+                let set: HashSet<Key> = values().map(|v| Key(v.clone())).collect();
                 Value::Int(i64::try_from(set.len()).unwrap_or(i64::MAX))
             }
             AggKind::Sum => {
                 let mut acc: Option<Value> = None;
-                for v in values {
+                for v in values() {
                     acc = Some(match acc {
                         None => v.clone(),
                         Some(a) => ops::binary(BinOp::Add, &a, v)?,
@@ -787,7 +727,7 @@ fn compute_aggregates(
                     BinOp::Gt
                 };
                 let mut best: Option<&Value> = None;
-                for v in values {
+                for v in values() {
                     if best.is_none_or(|b| ops::compare(op, v, b)) {
                         best = Some(v);
                     }
@@ -795,7 +735,7 @@ fn compute_aggregates(
                 best.cloned().unwrap_or(Value::Absent)
             }
             AggKind::Avg => {
-                let vals: Vec<&Value> = values.collect();
+                let vals: Vec<&Value> = values().collect();
                 if vals.is_empty() {
                     Value::Absent
                 } else {

@@ -21,7 +21,7 @@ use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
 use crate::rules::{Group, Partial, PatternState, SeqKey};
 use crate::workflow::Instance;
 
-const MAGIC: &[u8; 8] = b"VIGILST1";
+const MAGIC: &[u8; 8] = b"VIGILST2";
 
 /// Why a snapshot could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -300,11 +300,6 @@ impl Engine {
                     e.u64(*generation);
                     e.u64(*timer as u64);
                 }
-                TimerKind::Evict { rule, key } => {
-                    e.u8(2);
-                    e.str(&self.rule_names[*rule]);
-                    e.value(&key.0);
-                }
             }
         }
 
@@ -312,6 +307,7 @@ impl Engine {
         for (r, state) in self.rules.iter().enumerate() {
             e.str(&self.rule_names[r]);
             e.u64(rule_shape(&program.rules[r]));
+            e.i64(state.next_sweep);
             let mut supp: Vec<(&Key, &i64)> = state.suppressed_until.iter().collect();
             supp.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
             e.u64(supp.len() as u64);
@@ -680,6 +676,7 @@ impl Engine {
         for _ in 0..d.len()? {
             let name = d.str()?;
             let shape = d.u64()?;
+            let next_sweep = d.i64()?;
             let target = rule_index
                 .get(&name)
                 .copied()
@@ -750,6 +747,7 @@ impl Engine {
             };
             if let Some(r) = target {
                 let state = &mut self.rules[r];
+                state.next_sweep = next_sweep;
                 state.suppressed_until = supp;
                 state.pattern = pattern;
                 kept_rules[r] = true;
@@ -890,20 +888,11 @@ impl Engine {
                         generation: s.a,
                         timer: s.b as usize,
                     }),
-                _ => rule_index
-                    .get(&s.name)
-                    .copied()
-                    .filter(|r| kept_rules[*r])
-                    .map(|r| TimerKind::Evict {
-                        rule: r,
-                        key: Key(s.key.clone()),
-                    }),
+                _ => None,
             };
             let Some(kind) = kind else { continue };
             let order = match &kind {
-                TimerKind::Absence { rule, .. } | TimerKind::Evict { rule, .. } => {
-                    program.rules[*rule].origin.order
-                }
+                TimerKind::Absence { rule, .. } => program.rules[*rule].origin.order,
                 TimerKind::Workflow { workflow, .. } => program.workflows[*workflow].origin.order,
             };
             let key = Key(s.key);
