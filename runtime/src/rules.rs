@@ -427,7 +427,6 @@ impl Engine {
                 s.waiting[k - 1] = None;
             }
             if k + 1 < positive.len() {
-                let first_time = advanced.first_time;
                 if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
                     s.waiting[k] = Some(advanced);
                 }
