@@ -305,38 +305,99 @@ pub fn check_item<'db>(db: &'db dyn Db, item: ItemId<'db>) -> Arc<CheckedItem> {
     Arc::new(check::check_item(scope, tree, &read))
 }
 
+/// What `ruleset_checks` reads from one item. Spans are relative to the item, so an edit
+/// elsewhere in the file leaves it equal, and so does an edit inside a rule that keeps what
+/// the rule consumes and emits: then the rule-set checks are not run again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemSummary {
+    /// The name's span, `None` when the item did not parse.
+    name_span: Option<Span>,
+    /// A `const` value or `fn` body, for the cycle check.
+    def: Option<(SmolStr, ast::Expr)>,
+    /// A rule's or workflow's name and the event types it consumes and emits.
+    producer: Option<(SmolStr, Vec<SmolStr>, Vec<SmolStr>)>,
+    /// A rule's `expires` time and where to report it.
+    expires: Option<(i64, Span)>,
+}
+
+#[salsa::tracked(returns(ref))]
+fn item_summary<'db>(db: &'db dyn Db, id: ItemId<'db>) -> ItemSummary {
+    let mut summary = ItemSummary {
+        name_span: None,
+        def: None,
+        producer: None,
+        expires: None,
+    };
+    let Some(tree) = item_syntax(db, id) else {
+        return summary;
+    };
+    summary.name_span = tree.name().map(|n| n.span);
+    match &tree.kind {
+        ItemKind::Const(c) => summary.def = Some((c.name.name.clone(), c.value.clone())),
+        ItemKind::Fn(f) => summary.def = Some((f.name.name.clone(), f.body.clone())),
+        ItemKind::Rule(r) => {
+            let p = producer_of_rule(r, Span::default());
+            summary.producer = Some((p.name, p.consumes, p.emits));
+            if let Lowered::Rule(lowered) = &check_item(db, id).lowered
+                && let Some(at) = lowered.expires
+            {
+                let span = r
+                    .clauses
+                    .iter()
+                    .find_map(|c| match c {
+                        ast::RuleClause::Expires(e) => Some(e.span),
+                        _ => None,
+                    })
+                    .unwrap_or(r.name.span);
+                summary.expires = Some((at, span));
+            }
+        }
+        ItemKind::Workflow(w) => {
+            let p = producer_of_workflow(w, Span::default());
+            summary.producer = Some((p.name, p.consumes, p.emits));
+        }
+        _ => {}
+    }
+    summary
+}
+
+/// An item's name span in its file (the item's span when it did not parse).
+fn absolute_name_span(db: &dyn Db, id: ItemId<'_>) -> Span {
+    let (offset, item_span, _) = item_location(db, id);
+    item_summary(db, id)
+        .name_span
+        .map_or(*item_span, |s| s.shift(*offset))
+}
+
 /// Diagnostics that involve several items: duplicate names, cycles, too many time zones or
-/// calendars, expired rules. Spans are absolute in the file given with each.
+/// calendars, expired rules. Spans are absolute in the file given with each. Only the items
+/// reported are located in their files, so moving items around does not re-run this.
 #[salsa::tracked(returns(ref))]
 pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> {
     use diagnostics::*;
     let mut out = Vec::new();
-    let mut first: BTreeMap<SmolStr, (SourceFile, u32)> = BTreeMap::new();
+    let mut first: BTreeMap<SmolStr, ItemId<'_>> = BTreeMap::new();
     let mut timezone_seen = false;
     let mut calendar_seen = false;
     let mut defs: BTreeMap<SmolStr, Vec<ast::Expr>> = BTreeMap::new();
-    let mut def_spans: BTreeMap<SmolStr, (SourceFile, Span)> = BTreeMap::new();
+    let mut def_items: BTreeMap<SmolStr, ItemId<'_>> = BTreeMap::new();
     let mut producers = Vec::new();
-    let mut producer_files = BTreeMap::new();
+    let mut producer_items = BTreeMap::new();
     for id in items(db, ruleset) {
         let file = id.file(db);
-        let (offset, item_span, _) = item_location(db, *id).clone();
-        let tree = item_syntax(db, *id);
-        let name_span = tree
-            .as_ref()
-            .and_then(|t| t.name().map(|n| n.span.shift(offset)))
-            .unwrap_or(item_span);
+        let summary = item_summary(db, *id);
         let tag = id.tag(db);
         if tag.is_named() && !id.name(db).is_empty() {
             let name = id.name(db).clone();
             match first.get(&name) {
-                Some((f, at)) => {
-                    let text = f.text(db);
-                    let (line, col) = line_index(db, *f).human(text, *at);
+                Some(first_id) => {
+                    let f = first_id.file(db);
+                    let at = absolute_name_span(db, *first_id).start;
+                    let (line, col) = line_index(db, f).human(f.text(db), at);
                     out.push((
                         file,
                         DuplicateName {
-                            span: name_span,
+                            span: absolute_name_span(db, *id),
                             name: name.to_string(),
                             first: format!("first defined at {}:{line}:{col}", f.path(db)),
                         }
@@ -344,7 +405,7 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
                     ));
                 }
                 None => {
-                    first.insert(name, (file, name_span.start));
+                    first.insert(name, *id);
                 }
             }
         }
@@ -352,7 +413,7 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
             ItemTag::Timezone if std::mem::replace(&mut timezone_seen, true) => out.push((
                 file,
                 TooMany {
-                    span: item_span,
+                    span: item_location(db, *id).1,
                     what: "timezone",
                     help: "a rule set has one time zone".into(),
                 }
@@ -361,7 +422,7 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
             ItemTag::Calendar if std::mem::replace(&mut calendar_seen, true) => out.push((
                 file,
                 TooMany {
-                    span: item_span,
+                    span: item_location(db, *id).1,
                     what: "calendar",
                     help: "`after N workdays` uses the rule set's one calendar; merge the files"
                         .into(),
@@ -370,35 +431,18 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
             )),
             _ => {}
         }
-        let Some(tree) = tree else { continue };
-        match &tree.kind {
-            ItemKind::Const(c) => {
-                defs.entry(c.name.name.clone())
-                    .or_default()
-                    .push(c.value.clone());
-                def_spans
-                    .entry(c.name.name.clone())
-                    .or_insert((file, name_span));
-            }
-            ItemKind::Fn(f) => {
-                defs.entry(f.name.name.clone())
-                    .or_default()
-                    .push(f.body.clone());
-                def_spans
-                    .entry(f.name.name.clone())
-                    .or_insert((file, name_span));
-            }
-            ItemKind::Rule(r) => {
-                let p = producer_of_rule(r, name_span);
-                producer_files.insert(p.name.clone(), file);
-                producers.push(p);
-            }
-            ItemKind::Workflow(w) => {
-                let p = producer_of_workflow(w, name_span);
-                producer_files.insert(p.name.clone(), file);
-                producers.push(p);
-            }
-            _ => {}
+        if let Some((name, e)) = &summary.def {
+            defs.entry(name.clone()).or_default().push(e.clone());
+            def_items.entry(name.clone()).or_insert(*id);
+        }
+        if let Some((name, consumes, emits)) = &summary.producer {
+            producer_items.insert(name.clone(), *id);
+            producers.push(check::graph::Producer {
+                name: name.clone(),
+                span: Span::default(),
+                consumes: consumes.clone(),
+                emits: emits.clone(),
+            });
         }
     }
     let def_refs: BTreeMap<SmolStr, Vec<&ast::Expr>> = defs
@@ -406,11 +450,11 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
         .map(|(k, v)| (k.clone(), v.iter().collect()))
         .collect();
     for cycle in check::graph::fn_const_cycles(&def_refs) {
-        if let Some((file, span)) = cycle.first().and_then(|n| def_spans.get(n)) {
+        if let Some(id) = cycle.first().and_then(|n| def_items.get(n)) {
             out.push((
-                *file,
+                id.file(db),
                 Cycle {
-                    span: *span,
+                    span: absolute_name_span(db, *id),
                     what: "these functions and constants",
                     cycle: cycle
                         .iter()
@@ -425,19 +469,13 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
     }
     for cycle in check::graph::emit_cycles(&producers) {
         // Report at the first rule or workflow of the cycle (it alternates with event types).
-        let Some(p) = cycle
-            .iter()
-            .find_map(|n| producers.iter().find(|p| p.name == *n))
-        else {
-            continue;
-        };
-        let Some(file) = producer_files.get(&p.name) else {
+        let Some(id) = cycle.iter().find_map(|n| producer_items.get(n)) else {
             continue;
         };
         out.push((
-            *file,
+            id.file(db),
             Cycle {
-                span: p.span,
+                span: absolute_name_span(db, *id),
                 what: "rules and the events they emit",
                 cycle: cycle
                     .iter()
@@ -456,35 +494,25 @@ pub fn ruleset_checks(db: &dyn Db, ruleset: RuleSet) -> Vec<(SourceFile, Diag)> 
 }
 
 fn expired_rules(db: &dyn Db, ruleset: RuleSet, now: i64, out: &mut Vec<(SourceFile, Diag)>) {
-    let tz =
-        crate::time::time_zone(&scope(db, ruleset).timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let mut tz = None;
     for id in items(db, ruleset) {
         if id.tag(db) != ItemTag::Rule {
             continue;
         }
-        if let Lowered::Rule(r) = &check_item(db, *id).lowered
-            && let Some(at) = r.expires
+        if let Some((at, span)) = item_summary(db, *id).expires
             && at <= now
-            && let Some(tree) = item_syntax(db, *id)
         {
+            let tz = tz.get_or_insert_with(|| {
+                crate::time::time_zone(&scope(db, ruleset).timezone)
+                    .unwrap_or(jiff::tz::TimeZone::UTC)
+            });
             let offset = item_location(db, *id).0;
-            let span = match &tree.kind {
-                ItemKind::Rule(rule) => rule
-                    .clauses
-                    .iter()
-                    .find_map(|c| match c {
-                        ast::RuleClause::Expires(e) => Some(e.span),
-                        _ => None,
-                    })
-                    .unwrap_or(rule.name.span),
-                _ => tree.span,
-            };
             out.push((
                 id.file(db),
                 diagnostics::RuleExpired {
                     span: span.shift(offset),
-                    name: r.name.to_string(),
-                    at: crate::time::format_time(at, &tz),
+                    name: id.name(db).to_string(),
+                    at: crate::time::format_time(at, tz),
                 }
                 .into(),
             ));

@@ -85,25 +85,33 @@ async fn run() {
         started.elapsed().as_secs_f64() * 1000.0
     );
 
-    // Diagnostics after a one-character edit of one rule (`> 1` becomes `> 2`, and back).
-    let mut samples = Vec::new();
-    for v in 0..120 {
-        let text = rules_file(7, 1 + (v % 2));
-        let version = 2 + v as i32;
-        c.clear();
-        let t = Instant::now();
-        c.change(&uri, version, &text).await;
-        loop {
-            let d = c.diagnostics(&uri).await;
-            if d["version"] == json!(version) {
-                break;
+    // Diagnostics after a one-character edit of one rule: replacing a digit (`> 1` becomes
+    // `> 2`, and back), then typing one (`> 1` becomes `> 12`, and back: the rest of the file
+    // moves).
+    let mut version = 1;
+    for (what, other) in [("replaced", 2), ("typed", 12)] {
+        let mut samples = Vec::new();
+        for v in 0..120 {
+            let text = rules_file(7, if v % 2 == 0 { other } else { 1 });
+            version += 1;
+            c.clear();
+            let t = Instant::now();
+            c.change(&uri, version, &text).await;
+            loop {
+                let d = c.diagnostics(&uri).await;
+                if d["version"] == json!(version) {
+                    break;
+                }
+            }
+            if v >= 20 {
+                samples.push(t.elapsed());
             }
         }
-        if v >= 20 {
-            samples.push(t.elapsed());
-        }
+        report(
+            &format!("diagnostics after a one-character edit ({what})"),
+            samples,
+        );
     }
-    report("diagnostics after a one-character edit", samples);
 
     // Completion of fields after `c.` in a rule being typed.
     let typing = format!("{base}rule typing {{\n  when c: Call where c.");

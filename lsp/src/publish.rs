@@ -1,11 +1,7 @@
 //! Diagnostics for every file of every rule set, converted for publishing. The diagnostics
 //! task compares them with what it published last and sends only the files that changed.
 
-use std::collections::HashMap;
-
 use tower_lsp_server::ls_types::{Diagnostic, Uri};
-use vigil_compiler::db;
-use vigil_compiler::diagnostics::Located;
 use vigil_compiler::ide;
 
 use crate::convert;
@@ -15,27 +11,18 @@ use crate::state::Snapshot;
 pub(crate) fn compute(snap: &Snapshot) -> Vec<(String, Uri, Vec<Diagnostic>)> {
     let mut out = Vec::new();
     for set in &snap.ws.sets {
-        let all = db::ruleset_diagnostics(&snap.db, set.ruleset);
-        let mut by_path: HashMap<&str, Vec<&Located>> = HashMap::new();
-        for d in all {
-            by_path.entry(d.path.as_str()).or_default().push(d);
-        }
         for file in set.ruleset.files(&snap.db) {
             let path = file.path(&snap.db);
             let Some(doc) = snap.ws.docs.get(path) else {
                 continue;
             };
-            let diags = by_path
-                .get(path.as_str())
-                .map(|list| {
-                    list.iter()
-                        .map(|l| {
-                            let related = ide::related(&snap.db, set.ruleset, l);
-                            convert::diagnostic(snap, *file, l, related)
-                        })
-                        .collect()
+            let diags = ide::diagnostics::file_diagnostics(&snap.db, set.ruleset, *file)
+                .iter()
+                .map(|l| {
+                    let related = ide::related(&snap.db, set.ruleset, l);
+                    convert::diagnostic(snap, *file, l, related)
                 })
-                .unwrap_or_default();
+                .collect();
             out.push((path.clone(), doc.uri.clone(), diags));
         }
     }

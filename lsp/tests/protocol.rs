@@ -184,6 +184,19 @@ async fn editing_one_rule_rechecks_only_it() {
         .map(|e| e[1].as_str().unwrap_or("?"))
         .collect();
     assert_eq!(checked, ["watched_address"], "{executed}");
+    // What the rule consumes and emits did not change, so the rule-set checks (duplicates,
+    // cycles) are not run again, and only the edited file's diagnostics are rebuilt.
+    let ran = |q: &str| {
+        executed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e[0] == q)
+            .count()
+    };
+    assert_eq!(ran("ruleset_checks"), 0, "{executed}");
+    assert_eq!(ran("file_diagnostics"), 1, "{executed}");
+    assert_eq!(ran("parse"), 1, "{executed}");
     c.shutdown().await;
 }
 

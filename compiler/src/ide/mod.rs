@@ -8,6 +8,7 @@
 //! name means.
 
 pub mod completion;
+pub mod diagnostics;
 pub mod highlight;
 pub mod hover;
 pub mod symbols;

@@ -4,7 +4,6 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::ls_types::{
     CodeAction, CodeActionKind, CodeActionOrCommand, CodeActionParams, CodeActionResponse,
 };
-use vigil_compiler::db;
 use vigil_compiler::ide::{self, FileSpan};
 
 use crate::convert;
@@ -17,7 +16,7 @@ pub(crate) fn run(snap: &Snapshot, p: CodeActionParams) -> Result<Option<CodeAct
     let start = convert::offset(&snap.db, doc.file, p.range.start);
     let end = convert::offset(&snap.db, doc.file, p.range.end);
     let mut out = Vec::new();
-    for located in db::file_diagnostics(&snap.db, doc.ruleset, doc.file) {
+    for located in ide::diagnostics::file_diagnostics(&snap.db, doc.ruleset, doc.file) {
         let span = located.diag.span();
         if span.end < start || span.start > end {
             continue;
@@ -25,8 +24,8 @@ pub(crate) fn run(snap: &Snapshot, p: CodeActionParams) -> Result<Option<CodeAct
         let Some(replacement) = located.diag.replacement() else {
             continue;
         };
-        let related = ide::related(&snap.db, doc.ruleset, &located);
-        let diagnostic = convert::diagnostic(snap, doc.file, &located, related);
+        let related = ide::related(&snap.db, doc.ruleset, located);
+        let diagnostic = convert::diagnostic(snap, doc.file, located, related);
         let at = FileSpan {
             file: doc.file,
             span,
