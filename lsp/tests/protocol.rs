@@ -84,7 +84,7 @@ async fn fixture_is_clean() {
     let mut c = start(&ws).await;
     let uri = ws.uri("rules.vigil");
     c.open(&uri, RULES).await;
-    let d = c.diagnostics(&uri).await;
+    let d = c.diagnostics_at(&uri, 1).await;
     assert_eq!(d["diagnostics"], json!([]), "{}", ws.redact(&d));
     let s = c.diagnostics(&ws.uri("schema.vigil")).await;
     assert_eq!(s["diagnostics"], json!([]), "{}", ws.redact(&s));
@@ -112,10 +112,10 @@ async fn diagnostics_on_open_and_change() {
         .replace("i.address in watched", "i.adress in watched")
         .replace("alert desk\n}", "alert dsk\n}");
     c.open(&uri, &broken).await;
-    let d = c.diagnostics(&uri).await;
+    let d = c.diagnostics_at(&uri, 1).await;
     insta::assert_snapshot!("diagnostics_on_open", ws.redact(&d));
     c.change(&uri, 2, RULES).await;
-    let d = c.diagnostics(&uri).await;
+    let d = c.diagnostics_at(&uri, 2).await;
     assert_eq!(d["diagnostics"], json!([]));
     assert_eq!(d["version"], json!(2));
     c.shutdown().await;
@@ -129,6 +129,7 @@ async fn schema_change_updates_other_files() {
     let rules = ws.uri("rules.vigil");
     let schema = ws.uri("schema.vigil");
     c.open(&schema, SCHEMA).await;
+    c.diagnostics_at(&schema, 1).await;
     assert_eq!(c.diagnostics(&rules).await["diagnostics"], json!([]));
     c.clear();
     let changed = SCHEMA.replace("address: str,", "location: str,");
@@ -149,7 +150,7 @@ async fn related_information_and_quick_fix() {
         RULES
     );
     c.open(&uri, &text).await;
-    let d = c.diagnostics(&uri).await;
+    let d = c.diagnostics_at(&uri, 1).await;
     insta::assert_snapshot!("related_information", ws.redact(&d));
     let p = pos(&text, "adress", 0, 0);
     let actions = c
@@ -170,11 +171,11 @@ async fn editing_one_rule_rechecks_only_it() {
     let mut c = start(&ws).await;
     let uri = ws.uri("rules.vigil");
     c.open(&uri, RULES).await;
-    c.diagnostics(&uri).await;
+    c.diagnostics_at(&uri, 1).await;
     c.call("vigil/debug/executedQueries", Value::Null).await;
     let edited = RULES.replace("count() >= 3", "count() >= 4");
     c.change(&uri, 2, &edited).await;
-    c.diagnostics(&uri).await;
+    c.diagnostics_at(&uri, 2).await;
     let executed = c.call("vigil/debug/executedQueries", Value::Null).await;
     let checked: Vec<&str> = executed
         .as_array()
@@ -545,7 +546,7 @@ async fn robustness() {
     let mut c = start(&ws).await;
     let uri = ws.uri("rules.vigil");
     c.open(&uri, RULES).await;
-    c.diagnostics(&uri).await;
+    c.diagnostics_at(&uri, 1).await;
 
     let r = c.request("vigil/debug/panic", Value::Null).await;
     assert_eq!(r["error"]["code"], json!(-32603), "{r}");
@@ -583,7 +584,7 @@ async fn robustness() {
     assert_eq!(far, Value::Null);
     let garbage = "rule { when : where -> \"unterminated\n}}}} workflow test ¿¿ \u{0}";
     c.change(&uri, 3, garbage).await;
-    let d = c.diagnostics(&uri).await;
+    let d = c.diagnostics_at(&uri, 3).await;
     assert!(!d["diagnostics"].as_array().unwrap().is_empty());
     for method in [
         "textDocument/semanticTokens/full",
@@ -611,6 +612,6 @@ async fn robustness() {
     }
     // Still serving.
     c.change(&uri, 4, RULES).await;
-    assert_eq!(c.diagnostics(&uri).await["diagnostics"], json!([]));
+    assert_eq!(c.diagnostics_at(&uri, 4).await["diagnostics"], json!([]));
     c.shutdown().await;
 }

@@ -221,6 +221,16 @@ impl Client {
         }
     }
 
+    /// Waits for the `publishDiagnostics` of `uri` at document version `version`.
+    pub async fn diagnostics_at(&mut self, uri: &str, version: i32) -> Value {
+        loop {
+            let d = self.diagnostics(uri).await;
+            if d["version"] == json!(version) {
+                return d;
+            }
+        }
+    }
+
     /// Drops the notifications received so far.
     pub fn clear(&mut self) {
         self.notes.clear();
