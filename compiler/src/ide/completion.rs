@@ -78,12 +78,23 @@ fn lex(text: &str) -> Vec<Tok<'_>> {
         } else if rest.starts_with("/*") {
             i += rest.find("*/").map_or(rest.len(), |e| e + 2);
         } else if c == '"' {
-            let mut j = 1;
-            let rb = rest.as_bytes();
-            while j < rb.len() && rb[j] != b'"' && rb[j] != b'\n' {
-                j += if rb[j] == b'\\' { 2 } else { 1 };
+            // To the closing quote or the end of the line, stepping over escapes.
+            let mut end = rest.len();
+            let mut escaped = false;
+            for (j, ch) in rest.char_indices().skip(1) {
+                if escaped {
+                    escaped = false;
+                } else if ch == '\\' {
+                    escaped = true;
+                } else if ch == '"' {
+                    end = j + 1;
+                    break;
+                } else if ch == '\n' {
+                    end = j;
+                    break;
+                }
             }
-            i += (j + 1).min(rest.len());
+            i += end;
             out.push(Tok::Str);
         } else if c.is_alphanumeric() || c == '_' {
             let len = rest
