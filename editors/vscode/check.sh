@@ -10,7 +10,7 @@ npx --no-install vscode-tmgrammar-test -g syntaxes/vigil.tmLanguage.json 'tests/
 rm -f vigil.vsix
 npx --no-install vsce package --skip-license --out vigil.vsix
 # The package holds the client, the grammar and the language client library.
-listing=$(unzip -l vigil.vsix)
+listing=$(python3 -m zipfile -l vigil.vsix)
 for f in extension/extension.js extension/package.json extension/syntaxes/vigil.tmLanguage.json \
          extension/language-configuration.json extension/node_modules/vscode-languageclient/package.json; do
   grep -q "$f" <<<"$listing" || { echo "vigil.vsix lacks $f" >&2; exit 1; }
