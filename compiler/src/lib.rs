@@ -7,6 +7,7 @@
 pub mod check;
 pub mod db;
 pub mod diagnostics;
+pub mod diff;
 pub mod fmt;
 pub mod ide;
 pub mod ir;

@@ -1,0 +1,1750 @@
+//! Witnesses: concrete events that two versions of a condition decide differently.
+//!
+//! The search works on the lowered conditions (constants folded, `fn`s inlined), so it sees
+//! the numbers a condition really compares with. For every field the two conditions read it
+//! builds candidate values from the constants they use (for a constant `c`: `c`, `c - 1` and
+//! `c + 1` in the field's unit; every enum variant; every string constant and a fresh string;
+//! absent for optional fields; hours of the day when `hour()` is used, and so on). Candidates
+//! of a field that only ever appears alone in a clause are merged when every clause gives them
+//! the same value, which keeps the product of the domains small; the product is then walked up
+//! to a budget. Whatever the search finds, the caller verifies by running the runtime on it
+//! (`probe_program` builds the program to run), so a bug here can cost a witness, never
+//! produce a wrong one.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use smol_str::SmolStr;
+
+use super::eval::{self, Env, FieldKey};
+use crate::ir::{
+    self, Builtin, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Ty, Value, ops,
+};
+
+/// Where a condition is in one version of a rule set.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Site {
+    /// The `where` of a rule's single-event or window pattern.
+    RuleWhere { rule: SmolStr },
+    /// The `having` of a rule's window.
+    RuleHaving { rule: SmolStr },
+    /// The condition of step `step` (from 0) of a rule's sequence.
+    SequenceStep { rule: SmolStr, step: usize },
+    /// The `where` of a workflow's `start on`.
+    WorkflowStart { workflow: SmolStr },
+    /// The guard of event-driven transition `transition` (from 0, `on` and `await` clauses in
+    /// source order) of state `state`; `item` is the `await` item (0 for an `on`).
+    Trigger {
+        workflow: SmolStr,
+        state: SmolStr,
+        transition: usize,
+        item: usize,
+    },
+}
+
+/// A condition found in a program: its arena, its root (`None`: no condition, always true),
+/// the event type in each slot it may read, and what else must hold for it to matter.
+///
+/// For a sequence step, the slots are the steps up to it; the earlier positive steps'
+/// conditions are its context (a witness must get through them), and earlier absences get no
+/// event. For a workflow transition, slot 0 is the start event, whose condition is the context.
+#[derive(Clone, Copy)]
+pub struct Located<'p> {
+    pub program: &'p Program,
+    pub arena: &'p ExprArena,
+    pub cond: Option<ExprId>,
+    pub slots: &'p [EventTypeId],
+    /// Per slot: an absence step before the condition's own step (no event is sent for it).
+    pub absent: &'p [bool],
+    /// Conditions of earlier slots that must hold too.
+    pub context: &'p [ExprId],
+    /// Per slot, when there are several: the key that correlates its event with the others
+    /// (the sequence key, the workflow instance key), read from that slot.
+    pub keys: &'p [ExprId],
+    /// For a window's `having`: the window it is evaluated over.
+    pub window: Option<Window<'p>>,
+}
+
+/// A rule's window, for witnesses of its `having` condition.
+#[derive(Clone, Copy)]
+pub struct Window<'p> {
+    /// The `where` an event must pass to join a group.
+    pub cond: Option<ExprId>,
+    pub key: ExprId,
+    pub within: i64,
+    pub aggregates: &'p [ir::Aggregate],
+}
+
+/// A condition's place in a program, resolved; owns its lists.
+pub struct Found<'p> {
+    pub program: &'p Program,
+    pub arena: &'p ExprArena,
+    pub cond: Option<ExprId>,
+    pub slots: Vec<EventTypeId>,
+    pub absent: Vec<bool>,
+    pub context: Vec<ExprId>,
+    pub keys: Vec<ExprId>,
+    pub window: Option<Window<'p>>,
+}
+
+impl<'p> Found<'p> {
+    pub fn located(&self) -> Located<'_> {
+        Located {
+            program: self.program,
+            arena: self.arena,
+            cond: self.cond,
+            slots: &self.slots,
+            absent: &self.absent,
+            context: &self.context,
+            keys: &self.keys,
+            window: self.window,
+        }
+    }
+}
+
+/// Finds the condition at `site` in `program`.
+pub fn locate<'p>(program: &'p Program, site: &Site) -> Option<Found<'p>> {
+    let rule = |name: &str| program.rules.iter().find(|r| r.name == name);
+    let workflow = |name: &str| program.workflows.iter().find(|w| w.name == name);
+    let single = |arena: &'p ExprArena, cond: Option<ExprId>, event: EventTypeId| Found {
+        program,
+        arena,
+        cond,
+        slots: vec![event],
+        absent: vec![false],
+        context: Vec::new(),
+        keys: Vec::new(),
+        window: None,
+    };
+    Some(match site {
+        Site::RuleWhere { rule: name } => {
+            let r = rule(name)?;
+            match &r.pattern {
+                Pattern::Single { event, cond } | Pattern::Window { event, cond, .. } => {
+                    single(&r.exprs, *cond, *event)
+                }
+                Pattern::Sequence { .. } => return None,
+            }
+        }
+        Site::RuleHaving { rule: name } => {
+            let r = rule(name)?;
+            match &r.pattern {
+                Pattern::Window {
+                    event,
+                    cond,
+                    key,
+                    within,
+                    having,
+                    aggregates,
+                } => Found {
+                    window: Some(Window {
+                        cond: *cond,
+                        key: *key,
+                        within: *within,
+                        aggregates,
+                    }),
+                    ..single(&r.exprs, Some(*having), *event)
+                },
+                _ => return None,
+            }
+        }
+        Site::SequenceStep { rule: name, step } => {
+            let r = rule(name)?;
+            let Pattern::Sequence { steps, .. } = &r.pattern else {
+                return None;
+            };
+            let s = steps.get(*step)?;
+            let before = steps.get(..*step)?;
+            Found {
+                program,
+                arena: &r.exprs,
+                cond: s.cond,
+                slots: steps.iter().take(step + 1).map(|s| s.event).collect(),
+                absent: before
+                    .iter()
+                    .map(|s| s.absent)
+                    .chain(std::iter::once(false))
+                    .collect(),
+                context: before
+                    .iter()
+                    .filter(|s| !s.absent)
+                    .filter_map(|s| s.cond)
+                    .collect(),
+                keys: steps.iter().take(step + 1).map(|s| s.key).collect(),
+                window: None,
+            }
+        }
+        Site::WorkflowStart { workflow: name } => {
+            let w = workflow(name)?;
+            single(&w.exprs, w.start.cond, w.start.event)
+        }
+        Site::Trigger {
+            workflow: name,
+            state,
+            transition,
+            item,
+        } => {
+            let w = workflow(name)?;
+            let s = w.states.iter().find(|s| s.name == *state)?;
+            let trigger = match s.transitions.get(*transition)? {
+                ir::Transition::On { trigger, .. } if *item == 0 => trigger,
+                ir::Transition::Await { items, .. } => items.get(*item)?,
+                ir::Transition::On { .. } => return None,
+            };
+            Found {
+                program,
+                arena: &w.exprs,
+                cond: trigger.cond,
+                slots: vec![w.start.event, trigger.event],
+                absent: vec![false, false],
+                context: w.start.cond.into_iter().collect(),
+                keys: vec![w.start.key, trigger.key],
+                window: None,
+            }
+        }
+    })
+}
+
+/// Limits of the search.
+#[derive(Debug, Clone)]
+pub struct SearchConfig {
+    /// The most combinations of candidate values evaluated.
+    pub budget: u64,
+    /// How many witnesses to return for each direction (old only, new only), so that the
+    /// caller can fall back on the next when one does not verify.
+    pub per_direction: usize,
+}
+
+impl Default for SearchConfig {
+    fn default() -> SearchConfig {
+        SearchConfig {
+            budget: 200_000,
+            per_direction: 3,
+        }
+    }
+}
+
+/// The outcome of a search.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Search {
+    /// No search was made, and why.
+    Skipped(String),
+    /// The search ran: what it found (possibly nothing), how many combinations it tried out
+    /// of how many there were.
+    Done {
+        witnesses: Vec<Witness>,
+        tried: u64,
+        space: u64,
+    },
+}
+
+/// Events (one per slot, in slot order) on which the old and the new condition differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Witness {
+    /// The events as JSON lines, ready to feed to `vigil run`.
+    pub lines: Vec<String>,
+    /// Whether the old condition holds on them.
+    pub old: bool,
+    /// Whether the new condition holds on them.
+    pub new: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Variables and their domains
+
+/// A candidate value, independent of either program: enum values by name.
+#[derive(Debug, Clone, PartialEq)]
+enum Cand {
+    Absent,
+    Val(Value),
+    Variant(SmolStr),
+}
+
+/// A field some condition reads: the event in `slot`, its field `name`.
+#[derive(Debug, Clone)]
+struct Var {
+    /// The fields that take this value, as (slot, name): one field, or the key field of
+    /// every slot (correlated events share their key).
+    bindings: Vec<(u8, SmolStr)>,
+    ty: Ty,
+    /// Whether every version that declares the field lets it be absent.
+    optional: bool,
+    /// Whether each version declares the field.
+    declared: [bool; 2],
+}
+
+impl Var {
+    fn binds(&self, slot: u8, name: &str) -> bool {
+        self.bindings.iter().any(|(s, n)| *s == slot && n == name)
+    }
+
+    fn name(&self) -> &str {
+        self.bindings.first().map_or("", |(_, n)| n.as_str())
+    }
+
+    /// A variable for `bindings`, typed from both versions' declarations.
+    fn new(bindings: Vec<(u8, SmolStr)>, sides: [&Located<'_>; 2]) -> Result<Var, String> {
+        let mut var = Var {
+            bindings,
+            ty: Ty::Error,
+            optional: true,
+            declared: [false, false],
+        };
+        for (si, loc) in sides.iter().enumerate() {
+            for (slot, name) in &var.bindings.clone() {
+                let Some(&slot_ty) = loc.slots.get(*slot as usize) else {
+                    continue;
+                };
+                if let Some((_, ty, optional)) = field_by_name(loc.program, slot_ty, name) {
+                    if var.ty != Ty::Error && var.ty != ty {
+                        return Err(format!(
+                            "field `{name}` has a different type in each version"
+                        ));
+                    }
+                    var.ty = ty;
+                    var.optional &= optional;
+                    if let Some(d) = var.declared.get_mut(si) {
+                        *d = true;
+                    }
+                }
+            }
+        }
+        Ok(var)
+    }
+}
+
+/// The key field of every slot of `loc` that gets an event, when each key is a plain field of
+/// its own slot's event (`by plate`, `by d.case_id`): then correlated witness events can share
+/// the key's value.
+pub(crate) fn key_fields(loc: &Located<'_>) -> Option<Vec<(u8, FieldKey, SmolStr)>> {
+    if loc.slots.len() < 2 || loc.keys.len() != loc.slots.len() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, (key, ty)) in loc.keys.iter().zip(loc.slots).enumerate() {
+        let (slot, field) = node_field(loc.arena.node(*key))?;
+        if usize::from(slot) != i {
+            return None;
+        }
+        if loc.absent.get(i).copied().unwrap_or(false) {
+            continue;
+        }
+        out.push((slot, field, field_key_name(loc.program, *ty, field)?));
+    }
+    Some(out)
+}
+
+/// What the conditions compare fields with, by type, and the built-ins they use.
+#[derive(Default)]
+struct Consts {
+    ints: Vec<i64>,
+    floats: Vec<f64>,
+    durations: Vec<i64>,
+    times: Vec<i64>,
+    strs: Vec<Arc<str>>,
+    points: Vec<ir::Point>,
+    builtins: Vec<Builtin>,
+    zones: Vec<u32>,
+}
+
+fn push_unique<T: PartialEq>(v: &mut Vec<T>, x: T) {
+    if !v.contains(&x) {
+        v.push(x);
+    }
+}
+
+/// The nodes reachable from `root`.
+fn reachable(arena: &ExprArena, root: ExprId) -> Vec<ExprId> {
+    let mut out = Vec::new();
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        if out.contains(&id) {
+            continue;
+        }
+        out.push(id);
+        stack.extend(arena.operands(arena.node(id)));
+    }
+    out.sort();
+    out
+}
+
+/// The roots a located condition evaluates: its context, then itself.
+fn roots(loc: &Located<'_>) -> Vec<ExprId> {
+    loc.context.iter().copied().chain(loc.cond).collect()
+}
+
+/// Why the search cannot handle a condition, if it cannot.
+fn unsupported(arena: &ExprArena, root: ExprId) -> Option<&'static str> {
+    reachable(arena, root)
+        .into_iter()
+        .find_map(|id| match arena.node(id) {
+            Node::Agg(_) => Some("it reads a window's aggregates outside `having`"),
+            Node::Key => Some("it reads the group or sequence key"),
+            Node::From | Node::Visits(_) => Some("it reads the workflow instance's history"),
+            Node::Param(_) => Some("it reads a function parameter"),
+            _ => None,
+        })
+}
+
+fn field_key_name(program: &Program, slot_ty: EventTypeId, key: FieldKey) -> Option<SmolStr> {
+    match key {
+        FieldKey::Time => Some(SmolStr::new("time")),
+        FieldKey::Id => Some(SmolStr::new("id")),
+        FieldKey::Declared(i) => program
+            .event(slot_ty)?
+            .fields
+            .get(i as usize)
+            .map(|f| f.name.clone()),
+    }
+}
+
+/// A field of an event type by name: its key, type and whether it may be absent.
+fn field_by_name(program: &Program, ty: EventTypeId, name: &str) -> Option<(FieldKey, Ty, bool)> {
+    match name {
+        "time" => Some((FieldKey::Time, Ty::Time, false)),
+        "id" => Some((FieldKey::Id, Ty::Str, true)),
+        _ => {
+            let (i, f) = program.event(ty)?.field(name)?;
+            Some((FieldKey::Declared(i), f.ty.clone(), f.optional))
+        }
+    }
+}
+
+fn node_field(node: &Node) -> Option<(u8, FieldKey)> {
+    match node {
+        Node::Field { slot, field } => Some((*slot, FieldKey::Declared(*field))),
+        Node::EventTime(slot) => Some((*slot, FieldKey::Time)),
+        Node::EventId(slot) => Some((*slot, FieldKey::Id)),
+        _ => None,
+    }
+}
+
+/// A clause of a condition's `and`/`or`/`not` tree.
+fn atoms(arena: &ExprArena, root: ExprId, out: &mut Vec<ExprId>) {
+    match arena.node(root) {
+        Node::And(a, b) | Node::Or(a, b) => {
+            atoms(arena, *a, out);
+            atoms(arena, *b, out);
+        }
+        Node::Unary(ir::UnOp::Not, a) => atoms(arena, *a, out),
+        _ => out.push(root),
+    }
+}
+
+/// The local midnight of Monday 2024-01-01 in `tz`: the default event time of witnesses.
+fn base_time(tz: &jiff::tz::TimeZone) -> i64 {
+    const UTC_MIDNIGHT: i64 = 1_704_067_200_000;
+    let offset = jiff::Timestamp::from_millisecond(UTC_MIDNIGHT)
+        .map(|ts| i64::from(tz.to_offset(ts).seconds()))
+        .unwrap_or(0);
+    UTC_MIDNIGHT - offset * 1000
+}
+
+const SECOND: i64 = 1000;
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 86_400_000;
+
+/// A point inside zone `zone`, if one is easy to find.
+fn inside_point(program: &Program, zone: u32) -> Option<ir::Point> {
+    let z = program.zones.get(zone as usize)?;
+    let poly = z.polygons.first()?;
+    let n = poly.exterior.len().max(1) as f64;
+    let (sx, sy) = poly
+        .exterior
+        .iter()
+        .fold((0.0, 0.0), |(a, b), (x, y)| (a + x, b + y));
+    let centre = ir::Point {
+        lat: sy / n,
+        lon: sx / n,
+    };
+    if z.contains(centre) {
+        return Some(centre);
+    }
+    let (mut lo_x, mut lo_y, mut hi_x, mut hi_y) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+    for (x, y) in &poly.exterior {
+        lo_x = lo_x.min(*x);
+        lo_y = lo_y.min(*y);
+        hi_x = hi_x.max(*x);
+        hi_y = hi_y.max(*y);
+    }
+    for i in 1..20 {
+        for j in 1..20 {
+            let p = ir::Point {
+                lat: lo_y + (hi_y - lo_y) * f64::from(j) / 20.0,
+                lon: lo_x + (hi_x - lo_x) * f64::from(i) / 20.0,
+            };
+            if z.contains(p) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
+
+fn collect_consts(loc: &Located<'_>, root: ExprId, c: &mut Consts) {
+    let arena = loc.arena;
+    for id in reachable(arena, root) {
+        let mut values = Vec::new();
+        match arena.node(id) {
+            Node::Const(v) => values.push(v.clone()),
+            Node::InList { list, .. } => {
+                if let Some(l) = loc.program.lists.get(*list as usize) {
+                    values.extend(l.values.items.iter().take(8).cloned());
+                }
+            }
+            Node::Call(f, _) => push_unique(&mut c.builtins, *f),
+            Node::Within(_, z) => {
+                push_unique(&mut c.zones, *z);
+                if let Some(p) = inside_point(loc.program, *z) {
+                    c.points.push(p);
+                }
+            }
+            _ => {}
+        }
+        while let Some(v) = values.pop() {
+            match v {
+                Value::Int(i) => push_unique(&mut c.ints, i),
+                Value::Float(f) if f.is_finite() => {
+                    if !c.floats.iter().any(|g| g.to_bits() == f.to_bits()) {
+                        c.floats.push(f);
+                    }
+                }
+                Value::Duration(d) => push_unique(&mut c.durations, d),
+                Value::Time(t) => push_unique(&mut c.times, t),
+                Value::Str(s) => push_unique(&mut c.strs, s),
+                Value::Point(p) => c.points.push(p),
+                Value::Set(s) => values.extend(s.items.iter().take(16).cloned()),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Numbers around each constant: the constants first (the nicest witnesses), then one unit
+/// below and above, then midpoints between neighbours, then `zero`.
+fn around_i64(consts: &[i64], unit: i64, zero: i64) -> Vec<i64> {
+    let mut out = Vec::new();
+    for c in consts {
+        push_unique(&mut out, *c);
+    }
+    for c in consts {
+        push_unique(&mut out, c.saturating_sub(unit));
+        push_unique(&mut out, c.saturating_add(unit));
+    }
+    let mut sorted = consts.to_vec();
+    sorted.sort_unstable();
+    for w in sorted.windows(2) {
+        if let [a, b] = w {
+            push_unique(&mut out, a / 2 + b / 2);
+        }
+    }
+    push_unique(&mut out, zero);
+    out
+}
+
+fn fresh_string(consts: &[Arc<str>]) -> Arc<str> {
+    let mut s = String::from("x");
+    while consts.iter().any(|c| **c == *s) {
+        s.push('x');
+    }
+    Arc::from(s)
+}
+
+fn domain(var: &Var, c: &Consts, programs: [&Program; 2], base: i64) -> Vec<Cand> {
+    let mut out: Vec<Cand> = match &var.ty {
+        Ty::Bool => vec![Cand::Val(Value::Bool(true)), Cand::Val(Value::Bool(false))],
+        Ty::Int => around_i64(&c.ints, 1, 0)
+            .into_iter()
+            .map(|i| Cand::Val(Value::Int(i)))
+            .collect(),
+        Ty::Duration => around_i64(&c.durations, SECOND, 0)
+            .into_iter()
+            .map(|d| Cand::Val(Value::Duration(d)))
+            .collect(),
+        Ty::Float => {
+            let mut fs: Vec<f64> = c.floats.clone();
+            fs.extend(c.ints.iter().map(|i| *i as f64));
+            let mut out: Vec<f64> = Vec::new();
+            let mut add = |f: f64| {
+                if f.is_finite() && !out.iter().any(|g| g.to_bits() == f.to_bits()) {
+                    out.push(f);
+                }
+            };
+            for f in &fs {
+                add(*f);
+            }
+            for f in &fs {
+                add(f - 0.5);
+                add(f + 0.5);
+            }
+            let mut sorted = fs.clone();
+            sorted.sort_by(f64::total_cmp);
+            for w in sorted.windows(2) {
+                if let [a, b] = w {
+                    add((a + b) / 2.0);
+                }
+            }
+            add(0.0);
+            out.into_iter()
+                .map(|f| Cand::Val(Value::Float(f)))
+                .collect()
+        }
+        Ty::Time => {
+            let mut ts = vec![base];
+            for t in &c.times {
+                push_unique(&mut ts, *t);
+            }
+            for t in &c.times {
+                push_unique(&mut ts, t - SECOND);
+                push_unique(&mut ts, t + SECOND);
+            }
+            for d in &c.durations {
+                push_unique(&mut ts, base.saturating_add(*d));
+            }
+            for d in &c.durations {
+                push_unique(&mut ts, base.saturating_add(*d) - SECOND);
+                push_unique(&mut ts, base.saturating_add(*d) + SECOND);
+            }
+            if c.builtins.contains(&Builtin::Hour) {
+                for h in 0..24 {
+                    push_unique(&mut ts, base + h * HOUR);
+                }
+            }
+            if c.builtins.contains(&Builtin::Weekday) {
+                for d in 0..7 {
+                    push_unique(&mut ts, base + d * DAY + 12 * HOUR);
+                }
+            }
+            ts.into_iter().map(|t| Cand::Val(Value::Time(t))).collect()
+        }
+        Ty::Str => {
+            let mut ss: Vec<Arc<str>> = c.strs.clone();
+            let fresh = fresh_string(&c.strs);
+            push_unique(&mut ss, fresh.clone());
+            for s in &c.strs {
+                push_unique(&mut ss, Arc::from(format!("{s}{fresh}")));
+                push_unique(&mut ss, Arc::from(format!("{fresh}{s}")));
+                if c.builtins.contains(&Builtin::Lower) || c.builtins.contains(&Builtin::Upper) {
+                    push_unique(&mut ss, Arc::from(s.to_uppercase()));
+                    push_unique(&mut ss, Arc::from(s.to_lowercase()));
+                }
+            }
+            if c.builtins.contains(&Builtin::Len) {
+                for n in &c.ints {
+                    for k in [n - 1, *n, n + 1] {
+                        if (0..=64).contains(&k) {
+                            push_unique(&mut ss, Arc::from("a".repeat(k as usize)));
+                        }
+                    }
+                }
+            }
+            ss.into_iter().map(|s| Cand::Val(Value::Str(s))).collect()
+        }
+        Ty::Point => {
+            let mut ps = c.points.clone();
+            ps.push(ir::Point { lat: 0.0, lon: 0.0 });
+            for p in &c.points {
+                ps.push(ir::Point {
+                    lat: p.lat + 0.01,
+                    lon: p.lon,
+                });
+            }
+            ps.into_iter().map(|p| Cand::Val(Value::Point(p))).collect()
+        }
+        Ty::Enum(name) => {
+            let variants = |p: &Program| -> Option<Vec<SmolStr>> {
+                p.enums
+                    .iter()
+                    .find(|e| e.name == *name)
+                    .map(|e| e.variants.clone())
+            };
+            // A variant only one version knows would be rejected by the other: offer only the
+            // variants of every version that declares the field.
+            let mut vs: Option<Vec<SmolStr>> = None;
+            for (i, p) in programs.iter().enumerate() {
+                if !var.declared.get(i).copied().unwrap_or(false) {
+                    continue;
+                }
+                let mine = variants(p).unwrap_or_default();
+                vs = Some(match vs {
+                    None => mine,
+                    Some(prev) => prev.into_iter().filter(|v| mine.contains(v)).collect(),
+                });
+            }
+            vs.unwrap_or_default()
+                .into_iter()
+                .map(Cand::Variant)
+                .collect()
+        }
+        Ty::Set(_) | Ty::Zone | Ty::Error => Vec::new(),
+    };
+    if var.optional {
+        out.push(Cand::Absent);
+    }
+    out
+}
+
+/// The candidate as a value of `program` (enum values by ordinal).
+fn to_value(program: &Program, ty: &Ty, c: &Cand) -> Option<Value> {
+    match c {
+        Cand::Absent => Some(Value::Absent),
+        Cand::Val(v) => Some(v.clone()),
+        Cand::Variant(v) => {
+            let Ty::Enum(name) = ty else { return None };
+            let e = program.enums.iter().find(|e| e.name == *name)?;
+            let i = e.variants.iter().position(|x| x == v)?;
+            Some(Value::Enum(u32::try_from(i).ok()?))
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The search
+
+struct SideCx<'a> {
+    loc: Located<'a>,
+    regexes: HashMap<SmolStr, regex::Regex>,
+    tz: jiff::tz::TimeZone,
+    /// Which variable each (slot, field) read by this side is.
+    vars: HashMap<(u8, FieldKey), usize>,
+}
+
+impl<'a> SideCx<'a> {
+    fn new(loc: Located<'a>) -> SideCx<'a> {
+        let mut regexes = HashMap::new();
+        if let Some(root) = loc.cond {
+            for id in reachable(loc.arena, root) {
+                if let Node::Matches(_, p) = loc.arena.node(id)
+                    && let Ok(re) = regex::Regex::new(p)
+                {
+                    regexes.insert(p.clone(), re);
+                }
+            }
+        }
+        SideCx {
+            loc,
+            regexes,
+            tz: loc.program.time_zone(),
+            vars: HashMap::new(),
+        }
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            program: self.loc.program,
+            arena: self.loc.arena,
+            regexes: &self.regexes,
+            tz: &self.tz,
+            aggregates: &[],
+        }
+    }
+}
+
+/// Searches for events on which `old` and `new` differ.
+pub fn search(old: Located<'_>, new: Located<'_>, config: &SearchConfig) -> Search {
+    // Both conditions must read the same kinds of event in the same slots.
+    let names = |l: &Located<'_>| -> Vec<Option<SmolStr>> {
+        l.slots
+            .iter()
+            .map(|t| l.program.event(*t).map(|e| e.name.clone()))
+            .collect()
+    };
+    if names(&old) != names(&new) {
+        return Search::Skipped("the two versions match different event types".into());
+    }
+    if let (Some(wa), Some(wb)) = (old.window, new.window) {
+        return search_window(old, wa, new, wb, config);
+    }
+    for loc in [&old, &new] {
+        for root in roots(loc) {
+            if let Some(why) = unsupported(loc.arena, root) {
+                return Search::Skipped(format!("no witness searched: {why}"));
+            }
+        }
+    }
+    let mut sides = [SideCx::new(old), SideCx::new(new)];
+    let programs = [old.program, new.program];
+
+    // The variables: the correlation key shared by every slot, then every field either
+    // condition reads.
+    let mut vars: Vec<Var> = Vec::new();
+    if let (Some(ka), Some(kb)) = (key_fields(&old), key_fields(&new)) {
+        let mut bindings: Vec<(u8, SmolStr)> = Vec::new();
+        for (slot, _, name) in ka.iter().chain(&kb) {
+            push_unique(&mut bindings, (*slot, name.clone()));
+        }
+        if let Ok(var) = Var::new(bindings, [&old, &new]) {
+            vars.push(var);
+            for (side, keys) in sides.iter_mut().zip([ka, kb]) {
+                for (slot, field, _) in keys {
+                    side.vars.insert((slot, field), 0);
+                }
+            }
+        }
+    }
+    for side in sides.iter_mut() {
+        let all: Vec<ExprId> = roots(&side.loc)
+            .into_iter()
+            .flat_map(|r| reachable(side.loc.arena, r))
+            .collect();
+        for id in all {
+            let Some((slot, key)) = node_field(side.loc.arena.node(id)) else {
+                continue;
+            };
+            let Some(&ty) = side.loc.slots.get(slot as usize) else {
+                return Search::Skipped("a condition reads an event it does not match".into());
+            };
+            let Some(name) = field_key_name(side.loc.program, ty, key) else {
+                continue;
+            };
+            let index = match vars.iter().position(|v| v.binds(slot, &name)) {
+                Some(i) => i,
+                None => match Var::new(vec![(slot, name.clone())], [&old, &new]) {
+                    Ok(var) => {
+                        vars.push(var);
+                        vars.len() - 1
+                    }
+                    Err(why) => return Search::Skipped(why),
+                },
+            };
+            side.vars.insert((slot, key), index);
+        }
+    }
+
+    let mut consts = Consts::default();
+    for side in &sides {
+        for root in roots(&side.loc) {
+            collect_consts(&side.loc, root, &mut consts);
+        }
+    }
+    let base = base_time(&sides[1].tz);
+    let mut domains: Vec<Vec<Cand>> = vars
+        .iter()
+        .map(|v| domain(v, &consts, programs, base))
+        .collect();
+
+    let values = match side_values(&vars, &mut domains, programs) {
+        Ok(v) => v,
+        Err(skip) => return skip,
+    };
+    let clause_roots = [roots(&sides[0].loc), roots(&sides[1].loc)];
+    let kept = prune(
+        &vars,
+        &domains,
+        &values,
+        &sides,
+        &clause_roots,
+        &[],
+        base,
+        &consts,
+    );
+
+    // Walk the product of the kept candidates, first variable fastest.
+    let space = kept
+        .iter()
+        .fold(1u64, |acc, k| acc.saturating_mul(k.len() as u64));
+    let mut digits = vec![0usize; vars.len()];
+    let mut witnesses: Vec<Witness> = Vec::new();
+    let mut found = [0usize; 2];
+    let mut tried = 0u64;
+    let time_of = |digits: &[usize], slot: u8| -> i64 {
+        vars.iter()
+            .enumerate()
+            .find(|(_, v)| v.binds(slot, "time"))
+            .and_then(|(vi, _)| {
+                let ci = *kept.get(vi)?.get(*digits.get(vi)?)?;
+                match values.get(vi)?[1].get(ci)? {
+                    Value::Time(t) => Some(*t),
+                    _ => None,
+                }
+            })
+            .unwrap_or(base)
+    };
+    let slot_count = new.slots.len();
+    loop {
+        if tried >= config.budget {
+            break;
+        }
+        tried += 1;
+        // Events must come in slot order for a sequence or a workflow to see them so.
+        let times: Vec<i64> = (0..slot_count)
+            .filter(|s| !new.absent.get(*s).copied().unwrap_or(false))
+            .map(|s| time_of(&digits, u8::try_from(s).unwrap_or(u8::MAX)))
+            .collect();
+        let ordered = times.windows(2).all(|w| w.first() <= w.get(1));
+        if ordered {
+            let decide = |si: usize| -> bool {
+                let side = &sides[si];
+                let read = |slot: u8, key: FieldKey| -> Value {
+                    side.vars
+                        .get(&(slot, key))
+                        .and_then(|vi| {
+                            let ci = *kept.get(*vi)?.get(*digits.get(*vi)?)?;
+                            values.get(*vi)?[si].get(ci).cloned()
+                        })
+                        .unwrap_or(Value::Absent)
+                };
+                let env = side.env();
+                side.loc
+                    .context
+                    .iter()
+                    .all(|c| eval::holds(&env, Some(*c), &read))
+                    && eval::holds(&env, side.loc.cond, &read)
+            };
+            let (o, n) = (decide(0), decide(1));
+            if o != n {
+                let dir = usize::from(n);
+                if found[dir] < config.per_direction {
+                    found[dir] += 1;
+                    let assignment: Vec<Option<&Cand>> = (0..vars.len())
+                        .map(|vi| {
+                            let ci = *kept.get(vi)?.get(*digits.get(vi)?)?;
+                            domains.get(vi)?.get(ci)
+                        })
+                        .collect();
+                    witnesses.push(Witness {
+                        lines: render(&vars, &assignment, old, new, base),
+                        old: o,
+                        new: n,
+                    });
+                }
+                if found.iter().all(|f| *f >= config.per_direction) {
+                    break;
+                }
+            }
+        }
+        // Next combination.
+        let mut i = 0;
+        loop {
+            let Some(d) = digits.get_mut(i) else {
+                // Every combination has been tried.
+                return finish(witnesses, tried, space);
+            };
+            *d += 1;
+            if *d < kept.get(i).map_or(0, Vec::len) {
+                break;
+            }
+            *d = 0;
+            i += 1;
+        }
+    }
+    finish(witnesses, tried, space)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Windows: witnesses for `having`
+
+/// The most events a window witness has.
+const MAX_WINDOW_EVENTS: i64 = 64;
+
+/// A value different for each event `i` of a window witness, for fields whose distinct values
+/// are counted.
+fn nth(ty: &Ty, i: i64, fresh: &str, programs: [&Program; 2], base: i64) -> Option<Cand> {
+    Some(match ty {
+        Ty::Str => Cand::Val(Value::str(&format!("{fresh}{}", i + 1))),
+        Ty::Int => Cand::Val(Value::Int(i + 1)),
+        Ty::Float => Cand::Val(Value::Float(i as f64 + 1.0)),
+        Ty::Duration => Cand::Val(Value::Duration((i + 1) * SECOND)),
+        Ty::Time => Cand::Val(Value::Time(base + i * SECOND)),
+        Ty::Bool => Cand::Val(Value::Bool(i % 2 == 0)),
+        Ty::Enum(name) => {
+            let variants = programs
+                .iter()
+                .filter_map(|p| p.enums.iter().find(|e| e.name == *name))
+                .map(|e| e.variants.clone())
+                .reduce(|a, b| a.into_iter().filter(|v| b.contains(v)).collect())?;
+            let n = i64::try_from(variants.len()).ok().filter(|n| *n > 0)?;
+            Cand::Variant(variants.get(usize::try_from(i % n).ok()?)?.clone())
+        }
+        _ => return None,
+    })
+}
+
+/// The aggregates of a window's events (each a list of its aggregated values), as the runtime
+/// computes them.
+fn aggregate_values(
+    aggs: &[ir::Aggregate],
+    window: &[Vec<Value>],
+) -> Result<Vec<Value>, ops::EvalError> {
+    let mut out = Vec::with_capacity(aggs.len());
+    let mut arg_index = 0;
+    for a in aggs {
+        let i = arg_index;
+        if a.arg.is_some() {
+            arg_index += 1;
+        }
+        let values: Vec<&Value> = window.iter().filter_map(|vals| vals.get(i)).collect();
+        let v = match a.kind {
+            ir::AggKind::Count => Value::Int(i64::try_from(window.len()).unwrap_or(i64::MAX)),
+            ir::AggKind::Distinct => {
+                let mut seen: Vec<&Value> = Vec::new();
+                for v in &values {
+                    if !seen.iter().any(|s| s.total_cmp(v).is_eq()) {
+                        seen.push(v);
+                    }
+                }
+                Value::Int(i64::try_from(seen.len()).unwrap_or(i64::MAX))
+            }
+            ir::AggKind::Sum => {
+                let mut acc: Option<Value> = None;
+                for v in &values {
+                    acc = Some(match acc {
+                        None => (*v).clone(),
+                        Some(a) => ops::binary(ir::BinOp::Add, &a, v)?,
+                    });
+                }
+                acc.unwrap_or(Value::Absent)
+            }
+            ir::AggKind::Min | ir::AggKind::Max => {
+                let op = if a.kind == ir::AggKind::Min {
+                    ir::BinOp::Lt
+                } else {
+                    ir::BinOp::Gt
+                };
+                let mut best: Option<&Value> = None;
+                for v in &values {
+                    if best.is_none_or(|b| ops::compare(op, v, b)) {
+                        best = Some(v);
+                    }
+                }
+                best.cloned().unwrap_or(Value::Absent)
+            }
+            ir::AggKind::Avg => match values.first() {
+                None => Value::Absent,
+                Some(Value::Duration(_)) => {
+                    let sum: i128 = values
+                        .iter()
+                        .map(|v| match v {
+                            Value::Duration(d) => i128::from(*d),
+                            _ => 0,
+                        })
+                        .sum();
+                    let n = i128::try_from(values.len()).unwrap_or(i128::MAX);
+                    Value::Duration(i64::try_from(sum / n).map_err(|_| ops::EvalError::Overflow)?)
+                }
+                Some(_) => {
+                    let sum: f64 = values
+                        .iter()
+                        .map(|v| match v {
+                            Value::Int(i) => *i as f64,
+                            Value::Float(f) => *f,
+                            _ => 0.0,
+                        })
+                        .sum();
+                    Value::Float(sum / values.len() as f64)
+                }
+            },
+        };
+        out.push(v);
+    }
+    Ok(out)
+}
+
+/// Whether a window rule with `w` and `having` fires at least once on `events` (one group,
+/// all within the window), evaluating as the runtime does: an event joins when it passes
+/// `where` and has a key and its aggregated values; `having` is evaluated after each join;
+/// when it holds the group is consumed.
+fn window_fires(
+    side: &SideCx<'_>,
+    w: &Window<'_>,
+    events: &[&dyn Fn(u8, FieldKey) -> Value],
+) -> bool {
+    let env = side.env();
+    let mut window: Vec<Vec<Value>> = Vec::new();
+    let mut fired = false;
+    for read in events {
+        if !eval::holds(&env, w.cond, *read) {
+            continue;
+        }
+        match eval::eval(&env, w.key, *read) {
+            Ok(Value::Absent) | Err(_) => continue,
+            Ok(_) => {}
+        }
+        let mut args = Vec::new();
+        let mut skip = false;
+        for a in w.aggregates {
+            if let Some(arg) = a.arg {
+                match eval::eval(&env, arg, *read) {
+                    Ok(Value::Absent) | Err(_) => skip = true,
+                    Ok(v) => args.push(v),
+                }
+            }
+        }
+        if skip {
+            continue;
+        }
+        window.push(args);
+        let Ok(aggs) = aggregate_values(w.aggregates, &window) else {
+            continue;
+        };
+        let having = Env {
+            aggregates: &aggs,
+            ..side.env()
+        };
+        if eval::holds(&having, side.loc.cond, *read) {
+            fired = true;
+            window.clear();
+        }
+    }
+    fired
+}
+
+/// Searches for a group of events that one version's window fires on and the other's does
+/// not: `n` events of one key, alike except for the fields that distinct values are counted
+/// of, which take `n` different values in one of the two shapes tried.
+fn search_window(
+    old: Located<'_>,
+    wa: Window<'_>,
+    new: Located<'_>,
+    wb: Window<'_>,
+    config: &SearchConfig,
+) -> Search {
+    // Every expression the simulation evaluates, by side: `where`, the key, the aggregated
+    // values, `having`.
+    let exprs = |loc: &Located<'_>, w: &Window<'_>| -> Vec<ExprId> {
+        let mut v: Vec<ExprId> = w.cond.into_iter().collect();
+        v.push(w.key);
+        v.extend(w.aggregates.iter().filter_map(|a| a.arg));
+        v.extend(loc.cond);
+        v
+    };
+    let all = [exprs(&old, &wa), exprs(&new, &wb)];
+    for (loc, roots) in [(&old, &all[0]), (&new, &all[1])] {
+        for r in roots {
+            let why =
+                reachable(loc.arena, *r)
+                    .into_iter()
+                    .find_map(|id| match loc.arena.node(id) {
+                        Node::Key => Some("it reads the group key"),
+                        Node::From | Node::Visits(_) => Some("it reads a workflow's history"),
+                        Node::Param(_) => Some("it reads a function parameter"),
+                        _ => None,
+                    });
+            if let Some(why) = why {
+                return Search::Skipped(format!("no witness searched: {why}"));
+            }
+        }
+    }
+    let mut sides = [SideCx::new(old), SideCx::new(new)];
+    let programs = [old.program, new.program];
+    let mut vars: Vec<Var> = Vec::new();
+    for (si, side) in sides.iter_mut().enumerate() {
+        let Some(roots) = all.get(si) else { continue };
+        let ids: Vec<ExprId> = roots
+            .iter()
+            .flat_map(|r| reachable(side.loc.arena, *r))
+            .collect();
+        for id in ids {
+            let Some((slot, key)) = node_field(side.loc.arena.node(id)) else {
+                continue;
+            };
+            let Some(name) = side
+                .loc
+                .slots
+                .get(slot as usize)
+                .and_then(|ty| field_key_name(side.loc.program, *ty, key))
+            else {
+                continue;
+            };
+            let index = match vars.iter().position(|v| v.binds(slot, &name)) {
+                Some(i) => i,
+                None => match Var::new(vec![(slot, name.clone())], [&old, &new]) {
+                    Ok(var) => {
+                        vars.push(var);
+                        vars.len() - 1
+                    }
+                    Err(why) => return Search::Skipped(why),
+                },
+            };
+            side.vars.insert((slot, key), index);
+        }
+    }
+    let mut consts = Consts::default();
+    for (side, roots) in sides.iter().zip(&all) {
+        for r in roots {
+            collect_consts(&side.loc, *r, &mut consts);
+        }
+    }
+    let base = base_time(&sides[1].tz);
+    let mut domains: Vec<Vec<Cand>> = vars
+        .iter()
+        .map(|v| domain(v, &consts, programs, base))
+        .collect();
+    let values = match side_values(&vars, &mut domains, programs) {
+        Ok(v) => v,
+        Err(skip) => return skip,
+    };
+    // Variables read by anything but `where` keep all their candidates; the fields whose
+    // distinct values are counted also vary from event to event.
+    let mut full: Vec<usize> = Vec::new();
+    let mut varying: Vec<usize> = Vec::new();
+    for (side, w) in sides.iter().zip([&wa, &wb]) {
+        let mut others: Vec<ExprId> = vec![w.key];
+        others.extend(side.loc.cond);
+        for a in w.aggregates {
+            let Some(arg) = a.arg else { continue };
+            others.push(arg);
+            if a.kind == ir::AggKind::Distinct
+                && let Some(k) = node_field(side.loc.arena.node(arg))
+                && let Some(vi) = side.vars.get(&k)
+            {
+                push_unique(&mut varying, *vi);
+            }
+        }
+        for r in others {
+            for id in reachable(side.loc.arena, r) {
+                if let Some(k) = node_field(side.loc.arena.node(id))
+                    && let Some(vi) = side.vars.get(&k)
+                {
+                    push_unique(&mut full, *vi);
+                }
+            }
+        }
+    }
+    let where_roots = [
+        wa.cond.into_iter().collect::<Vec<_>>(),
+        wb.cond.into_iter().collect::<Vec<_>>(),
+    ];
+    let kept = prune(
+        &vars,
+        &domains,
+        &values,
+        &sides,
+        &where_roots,
+        &full,
+        base,
+        &consts,
+    );
+    // Group sizes: around the numbers `having` compares with, and the smallest ones.
+    let mut sizes: Vec<i64> = vec![1, 2, 3];
+    for c in &consts.ints {
+        for n in [c - 1, *c, c + 1] {
+            if (1..=MAX_WINDOW_EVENTS).contains(&n) {
+                push_unique(&mut sizes, n);
+            }
+        }
+    }
+    sizes.sort_unstable();
+    let shapes: &[bool] = if varying.is_empty() {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    let fresh = fresh_string(&consts.strs);
+    let time_var = vars.iter().position(|v| v.binds(0, "time"));
+    let within = wa.within.min(wb.within).max(2);
+
+    let space = kept
+        .iter()
+        .fold(1u64, |acc, k| acc.saturating_mul(k.len() as u64))
+        .saturating_mul(sizes.len() as u64)
+        .saturating_mul(shapes.len() as u64);
+    let mut witnesses: Vec<Witness> = Vec::new();
+    let mut found = [0usize; 2];
+    let mut tried = 0u64;
+    let mut digits = vec![0usize; vars.len()];
+    'outer: loop {
+        for &n in &sizes {
+            for &vary in shapes {
+                if tried >= config.budget {
+                    break 'outer;
+                }
+                tried += 1;
+                let spacing = SECOND.min(within / (n + 1)).max(1);
+                // The candidate of each variable for event `i`, as a version-neutral value.
+                let cand_of = |vi: usize, i: i64| -> Option<Cand> {
+                    let var = vars.get(vi)?;
+                    if vary && varying.contains(&vi) {
+                        return nth(&var.ty, i, &fresh, programs, base);
+                    }
+                    let ci = *kept.get(vi)?.get(*digits.get(vi)?)?;
+                    let c = domains.get(vi)?.get(ci)?.clone();
+                    if Some(vi) == time_var
+                        && let Cand::Val(Value::Time(t)) = c
+                    {
+                        return Some(Cand::Val(Value::Time(t + i * spacing)));
+                    }
+                    Some(c)
+                };
+                let (vars_ref, cand_ref) = (&vars, &cand_of);
+                let decide = |si: usize| -> bool {
+                    let Some(side) = sides.get(si) else {
+                        return false;
+                    };
+                    let readers: Vec<Box<dyn Fn(u8, FieldKey) -> Value + '_>> = (0..n)
+                        .map(|i| {
+                            let f: Box<dyn Fn(u8, FieldKey) -> Value + '_> =
+                                Box::new(move |slot: u8, key: FieldKey| -> Value {
+                                    if key == FieldKey::Time && time_var.is_none() {
+                                        return Value::Time(base + i * spacing);
+                                    }
+                                    side.vars
+                                        .get(&(slot, key))
+                                        .and_then(|vi| {
+                                            let var = vars_ref.get(*vi)?;
+                                            to_value(programs.get(si)?, &var.ty, &cand_ref(*vi, i)?)
+                                        })
+                                        .unwrap_or(Value::Absent)
+                                });
+                            f
+                        })
+                        .collect();
+                    let refs: Vec<&dyn Fn(u8, FieldKey) -> Value> =
+                        readers.iter().map(|b| b.as_ref()).collect();
+                    let w = if si == 0 { &wa } else { &wb };
+                    window_fires(side, w, &refs)
+                };
+                let (o, nw) = (decide(0), decide(1));
+                if o != nw {
+                    let dir = usize::from(nw);
+                    if found[dir] < config.per_direction {
+                        found[dir] += 1;
+                        let lines = (0..n)
+                            .filter_map(|i| {
+                                let value_of = |name: &str| -> Option<Cand> {
+                                    if name == "time" && time_var.is_none() {
+                                        return Some(Cand::Val(Value::Time(base + i * spacing)));
+                                    }
+                                    let vi = vars.iter().position(|v| v.binds(0, name))?;
+                                    cand_of(vi, i)
+                                };
+                                event_line(0, &value_of, old, new, base)
+                            })
+                            .collect();
+                        witnesses.push(Witness {
+                            lines,
+                            old: o,
+                            new: nw,
+                        });
+                    }
+                    if found.iter().all(|f| *f >= config.per_direction) {
+                        break 'outer;
+                    }
+                }
+            }
+        }
+        // Next combination of the variables.
+        let mut i = 0;
+        loop {
+            let Some(d) = digits.get_mut(i) else {
+                break 'outer;
+            };
+            *d += 1;
+            if *d < kept.get(i).map_or(0, Vec::len) {
+                break;
+            }
+            *d = 0;
+            i += 1;
+        }
+    }
+    finish(witnesses, tried, space)
+}
+
+/// Each variable's candidates as values of each version (a candidate either version cannot
+/// represent is dropped).
+fn side_values(
+    vars: &[Var],
+    domains: &mut [Vec<Cand>],
+    programs: [&Program; 2],
+) -> Result<Vec<[Vec<Value>; 2]>, Search> {
+    let mut values: Vec<[Vec<Value>; 2]> = Vec::new();
+    for (vi, var) in vars.iter().enumerate() {
+        let Some(dom) = domains.get_mut(vi) else {
+            continue;
+        };
+        let mut per: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
+        dom.retain(|c| {
+            let a = to_value(programs[0], &var.ty, c);
+            let b = to_value(programs[1], &var.ty, c);
+            match (a, b) {
+                (Some(a), Some(b)) => {
+                    per[0].push(a);
+                    per[1].push(b);
+                    true
+                }
+                _ => false,
+            }
+        });
+        values.push(per);
+        if dom.is_empty() {
+            return Err(Search::Skipped(format!(
+                "no candidate values for field `{}` of type {}",
+                var.name(),
+                var.ty
+            )));
+        }
+    }
+    Ok(values)
+}
+
+/// The candidates worth trying for each variable. A variable that every clause (of
+/// `clause_roots`) reading it reads alone keeps one candidate per combination of those
+/// clauses' results: two values that give every such clause the same result are
+/// interchangeable. Variables in `full` keep every candidate.
+#[allow(clippy::too_many_arguments)]
+fn prune(
+    vars: &[Var],
+    domains: &[Vec<Cand>],
+    values: &[[Vec<Value>; 2]],
+    sides: &[SideCx<'_>; 2],
+    clause_roots: &[Vec<ExprId>; 2],
+    full: &[usize],
+    base: i64,
+    consts: &Consts,
+) -> Vec<Vec<usize>> {
+    let mut clause_vars: Vec<(usize, ExprId, Vec<usize>)> = Vec::new();
+    for (si, side) in sides.iter().enumerate() {
+        let mut list = Vec::new();
+        for root in clause_roots.get(si).into_iter().flatten() {
+            atoms(side.loc.arena, *root, &mut list);
+        }
+        for a in list {
+            let mut vs: Vec<usize> = reachable(side.loc.arena, a)
+                .into_iter()
+                .filter_map(|id| node_field(side.loc.arena.node(id)))
+                .filter_map(|k| side.vars.get(&k).copied())
+                .collect();
+            vs.sort_unstable();
+            vs.dedup();
+            clause_vars.push((si, a, vs));
+        }
+    }
+    let mut kept: Vec<Vec<usize>> = Vec::new();
+    for vi in 0..vars.len() {
+        let n = domains.get(vi).map_or(0, Vec::len);
+        let mine: Vec<&(usize, ExprId, Vec<usize>)> = clause_vars
+            .iter()
+            .filter(|(_, _, vs)| vs.contains(&vi))
+            .collect();
+        if full.contains(&vi) || mine.iter().any(|(_, _, vs)| vs.len() > 1) {
+            kept.push((0..n).collect());
+            continue;
+        }
+        if mine.is_empty() {
+            // No clause reads it (a correlation key only): any value does; prefer the plain
+            // default over a constant that belongs to some other field.
+            let plain = vars
+                .get(vi)
+                .and_then(|v| default_value(&v.ty, base))
+                .and_then(|d| domains.get(vi)?.iter().position(|c| *c == d));
+            let fresh = domains.get(vi).and_then(|dom| {
+                dom.iter().position(
+                    |c| matches!(c, Cand::Val(Value::Str(s)) if **s == *fresh_string(&consts.strs)),
+                )
+            });
+            kept.push(vec![fresh.or(plain).unwrap_or(0)]);
+            continue;
+        }
+        let mut seen: Vec<Vec<u8>> = Vec::new();
+        let mut keep = Vec::new();
+        for ci in 0..n {
+            let signature: Vec<u8> = mine
+                .iter()
+                .map(|(si, atom, _)| {
+                    let Some(side) = sides.get(*si) else {
+                        return 3;
+                    };
+                    let value = values
+                        .get(vi)
+                        .and_then(|p| p.get(*si)?.get(ci))
+                        .cloned()
+                        .unwrap_or(Value::Absent);
+                    let read = |slot: u8, key: FieldKey| {
+                        if side.vars.get(&(slot, key)) == Some(&vi) {
+                            value.clone()
+                        } else {
+                            Value::Absent
+                        }
+                    };
+                    match eval::eval(&side.env(), *atom, &read) {
+                        Ok(v) => u8::from(ops::truthy(&v)),
+                        Err(_) => 2,
+                    }
+                })
+                .collect();
+            if !seen.contains(&signature) {
+                seen.push(signature);
+                keep.push(ci);
+            }
+        }
+        kept.push(keep);
+    }
+    kept
+}
+
+fn finish(mut witnesses: Vec<Witness>, tried: u64, space: u64) -> Search {
+    // The first witness of each direction first, so a caller that shows one of each shows the
+    // search's best.
+    witnesses.sort_by_key(|w| w.new);
+    Search::Done {
+        witnesses,
+        tried,
+        space,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Witness events as JSON lines
+
+fn default_value(ty: &Ty, base: i64) -> Option<Cand> {
+    Some(match ty {
+        Ty::Bool => Cand::Val(Value::Bool(false)),
+        Ty::Int => Cand::Val(Value::Int(0)),
+        Ty::Float => Cand::Val(Value::Float(0.0)),
+        Ty::Str => Cand::Val(Value::str("x")),
+        Ty::Time => Cand::Val(Value::Time(base)),
+        Ty::Duration => Cand::Val(Value::Duration(0)),
+        Ty::Point => Cand::Val(Value::Point(ir::Point { lat: 0.0, lon: 0.0 })),
+        Ty::Enum(_) => return None,
+        Ty::Set(_) | Ty::Zone | Ty::Error => return None,
+    })
+}
+
+fn json_of(c: &Cand, tz: &jiff::tz::TimeZone) -> Option<serde_json::Value> {
+    use serde_json::Value as J;
+    Some(match c {
+        Cand::Absent => return None,
+        Cand::Variant(v) => J::String(v.to_string()),
+        Cand::Val(v) => match v {
+            Value::Absent | Value::Set(_) | Value::Enum(_) => return None,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => J::from(*f),
+            Value::Str(s) => J::String(s.to_string()),
+            Value::Time(t) => J::String(crate::time::format_time(*t, tz)),
+            Value::Duration(d) if d % 1000 == 0 => J::from(d / 1000),
+            Value::Duration(d) => J::from(*d as f64 / 1000.0),
+            Value::Point(p) => {
+                let mut m = serde_json::Map::new();
+                m.insert("lat".into(), J::from(p.lat));
+                m.insert("lon".into(), J::from(p.lon));
+                J::Object(m)
+            }
+        },
+    })
+}
+
+/// The witness events, one JSON line per slot that gets an event.
+fn render(
+    vars: &[Var],
+    assignment: &[Option<&Cand>],
+    old: Located<'_>,
+    new: Located<'_>,
+    base: i64,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    for slot in 0..new.slots.len() {
+        if new.absent.get(slot).copied().unwrap_or(false) {
+            continue;
+        }
+        let slot = u8::try_from(slot).unwrap_or(u8::MAX);
+        let value_of = |name: &str| -> Option<Cand> {
+            vars.iter()
+                .zip(assignment)
+                .find(|(v, _)| v.binds(slot, name))
+                .and_then(|(_, c)| c.cloned())
+        };
+        lines.extend(event_line(slot, &value_of, old, new, base));
+    }
+    lines
+}
+
+/// One event as a JSON line: `type` and `time` first, then the new version's fields in
+/// declaration order, then fields only the old version declares. Fields without a value get
+/// a default when some version requires them.
+fn event_line(
+    slot: u8,
+    value_of: &dyn Fn(&str) -> Option<Cand>,
+    old: Located<'_>,
+    new: Located<'_>,
+    base: i64,
+) -> Option<String> {
+    let tz = new.program.time_zone();
+    let event = new.program.event(*new.slots.get(slot as usize)?)?;
+    let old_event = old
+        .slots
+        .get(slot as usize)
+        .and_then(|t| old.program.event(*t));
+    let mut fields: Vec<(&ir::FieldDef, bool)> = event.fields.iter().map(|f| (f, false)).collect();
+    if let Some(oe) = old_event {
+        for f in &oe.fields {
+            match fields.iter_mut().find(|(g, _)| g.name == f.name) {
+                Some((_, required_in_old)) => *required_in_old = !f.optional,
+                None => fields.push((f, !f.optional)),
+            }
+        }
+    }
+    // Keys in insertion order: build the line by hand so `type` and `time` come first.
+    let mut parts: Vec<(String, serde_json::Value)> = Vec::new();
+    parts.push((
+        "type".into(),
+        serde_json::Value::String(event.name.to_string()),
+    ));
+    let time = value_of("time").unwrap_or(Cand::Val(Value::Time(base)));
+    if let Some(t) = json_of(&time, &tz) {
+        parts.push(("time".into(), t));
+    }
+    if let Some(id) = value_of("id").and_then(|c| json_of(&c, &tz)) {
+        parts.push(("id".into(), id));
+    }
+    for (f, required_in_old) in fields {
+        let cand = match value_of(&f.name) {
+            Some(c) => Some(c),
+            None if f.optional && !required_in_old => None,
+            None => default_value(&f.ty, base).or_else(|| match &f.ty {
+                Ty::Enum(e) => new
+                    .program
+                    .enums
+                    .iter()
+                    .chain(&old.program.enums)
+                    .find(|d| d.name == *e)
+                    .and_then(|d| d.variants.first())
+                    .map(|v| Cand::Variant(v.clone())),
+                _ => None,
+            }),
+        };
+        if let Some(j) = cand.as_ref().and_then(|c| json_of(c, &tz)) {
+            parts.push((f.name.to_string(), j));
+        }
+    }
+    let mut line = String::from("{");
+    for (i, (k, v)) in parts.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&serde_json::Value::String(k.clone()).to_string());
+        line.push(':');
+        line.push_str(&v.to_string());
+    }
+    line.push('}');
+    Some(line)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification programs
+
+/// The name of the rule in a probe program.
+pub const PROBE_RULE: &str = "diff_probe";
+
+/// A program with one rule that alerts exactly when `loc`'s condition (and its context)
+/// holds for events in its slots: a single-event rule for one slot, else a sequence of the
+/// slots' event types with one shared key, each step with its own condition. Run it on a
+/// witness's lines: the rule alerts iff the condition held. Everything else of the rule set
+/// (types, lists, zones, time zone) is kept.
+pub fn probe_program(loc: Located<'_>) -> Program {
+    let mut program = loc.program.clone();
+    let mut exprs = loc.arena.clone();
+    if program.units.is_empty() {
+        program.units.push(ir::UnitDef {
+            name: SmolStr::new("diff_probe"),
+            display: None,
+            sees: None,
+        });
+    }
+    let pattern = match (loc.slots, loc.window) {
+        ([event], Some(w)) => Pattern::Window {
+            event: *event,
+            cond: w.cond,
+            key: w.key,
+            within: w.within,
+            having: loc.cond.unwrap_or(w.key),
+            aggregates: w.aggregates.to_vec(),
+        },
+        ([event], None) => Pattern::Single {
+            event: *event,
+            cond: loc.cond,
+        },
+        (slots, _) => {
+            // The real keys when the search gave every slot the same key value, else one
+            // constant key for all.
+            let real_keys = key_fields(&loc).is_some();
+            let constant = exprs.push(
+                Node::Const(Value::str("probe")),
+                Ty::Str,
+                crate::syntax::Span::default(),
+            );
+            let last = slots.len().saturating_sub(1);
+            // The context conditions, each on the slot it reads.
+            let slot_of = |c: ExprId| -> Option<u8> {
+                reachable(loc.arena, c)
+                    .into_iter()
+                    .filter_map(|id| node_field(loc.arena.node(id)).map(|(s, _)| s))
+                    .max()
+            };
+            Pattern::Sequence {
+                // A century: the slots' times never leave the span.
+                within: 100 * 366 * DAY,
+                steps: slots
+                    .iter()
+                    .enumerate()
+                    .map(|(i, event)| {
+                        let mine: Vec<ExprId> = loc
+                            .context
+                            .iter()
+                            .copied()
+                            .filter(|c| slot_of(*c).map_or(i == 0, |s| usize::from(s) == i))
+                            .collect();
+                        let mut cond = if i == last { loc.cond } else { None };
+                        for c in mine {
+                            cond = Some(match cond {
+                                None => c,
+                                Some(d) => exprs.push(
+                                    Node::And(c, d),
+                                    Ty::Bool,
+                                    crate::syntax::Span::default(),
+                                ),
+                            });
+                        }
+                        let key = match loc.keys.get(i) {
+                            Some(k) if real_keys => *k,
+                            _ => constant,
+                        };
+                        ir::SeqStep {
+                            event: *event,
+                            absent: i != last && loc.absent.get(i).copied().unwrap_or(false),
+                            key,
+                            cond,
+                        }
+                    })
+                    .collect(),
+            }
+        }
+    };
+    program.rules = vec![ir::Rule {
+        name: SmolStr::new(PROBE_RULE),
+        title: None,
+        severity: ir::Severity::Medium,
+        tags: Vec::new(),
+        expires: None,
+        shadow: false,
+        pattern,
+        actions: vec![ir::Action::Alert {
+            units: vec![0],
+            severity: None,
+            message: None,
+        }],
+        suppress: None,
+        exprs,
+        origin: ir::Origin::default(),
+    }];
+    program.workflows = Vec::new();
+    program.tests = Vec::new();
+    program
+}
+
+/// The field names each slot of a located condition has, for tests and messages.
+pub fn slot_event_names(loc: Located<'_>) -> Vec<SmolStr> {
+    loc.slots
+        .iter()
+        .filter_map(|t| loc.program.event(*t).map(|e| e.name.clone()))
+        .collect()
+}
+
+/// Counts of the witnesses in each direction, for summaries.
+pub fn directions(witnesses: &[Witness]) -> BTreeMap<(bool, bool), usize> {
+    let mut m = BTreeMap::new();
+    for w in witnesses {
+        *m.entry((w.old, w.new)).or_insert(0) += 1;
+    }
+    m
+}
