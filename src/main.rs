@@ -30,6 +30,8 @@ enum Command {
     Run(cmd::run::Args),
     /// Run the `test` blocks of a rule set.
     Test(cmd::test::Args),
+    /// What changed between two versions of a rule set, clause by clause, with witness events.
+    Diff(cmd::diff::Args),
     /// Start the language server on standard input and output (for editors).
     Lsp,
 }
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Run(args) => cmd::run::run(args),
         Command::Test(args) => cmd::test::run(args),
+        Command::Diff(args) => cmd::diff::run(args),
         Command::Lsp => vigil_lsp::run_stdio(),
     }
 }

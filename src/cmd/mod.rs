@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod coverage;
+pub mod diff;
 pub mod fmt;
 pub mod run;
 pub mod test;
