@@ -615,3 +615,69 @@ async fn robustness() {
     assert_eq!(c.diagnostics_at(&uri, 4).await["diagnostics"], json!([]));
     c.shutdown().await;
 }
+
+const PLACES: &str = r#"zone harbour = geojson("harbour.geojson")
+calendar workdays = file("days.txt")
+event Boat { boat_id: str, position: point }
+unit coast "Coast guard"
+
+rule boat_in_harbour {
+  when b: Boat where within(b.position, harbour)
+  alert coast
+  start escort
+}
+
+workflow escort {
+  start on b: Boat by b.boat_id
+  state moving {
+    after 2 workdays -> done
+  }
+  final done
+}
+
+test "a boat is escorted" {
+  events {
+    Boat { time: 2022-01-04T09:00:00+08:00, boat_id: "B1", position: point(22.5, 113.9) }
+  }
+  expect transition escort "B1" to moving
+}
+"#;
+
+const HARBOUR: &str = r#"{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+"geometry": {"type": "Polygon", "coordinates": [[[113.8, 22.4], [114.0, 22.4], [114.0, 22.6], [113.8, 22.4]]]}}]}"#;
+
+/// Zones, calendars and workflows are found too, and the list of places is clean.
+#[tokio::test]
+async fn zones_calendars_and_workflows() {
+    let ws = Workspace::new(
+        "places",
+        &[
+            ("places.vigil", PLACES),
+            ("harbour.geojson", HARBOUR),
+            ("days.txt", "2022-01-03 holiday\n"),
+        ],
+    );
+    let mut c = start(&ws).await;
+    let uri = ws.uri("places.vigil");
+    c.open(&uri, PLACES).await;
+    let d = c.diagnostics_at(&uri, 1).await;
+    assert_eq!(d["diagnostics"], json!([]), "{}", ws.redact(&d));
+    let mut out = Vec::new();
+    for (needle, nth, delta, what) in [
+        ("harbour)", 0, 1, "zone"),
+        ("workdays =", 0, 1, "calendar"),
+        ("escort\n}", 0, 1, "workflow from a rule"),
+        ("escort \"B1\"", 0, 1, "workflow from a test"),
+        ("to moving", 0, 4, "state from a test"),
+    ] {
+        let p = pos(PLACES, needle, nth, delta);
+        let def = c.call("textDocument/definition", at(&uri, p.clone())).await;
+        let mut params = at(&uri, p.clone());
+        params["context"] = json!({"includeDeclaration": true});
+        let refs = c.call("textDocument/references", params).await;
+        let hover = c.call("textDocument/hover", at(&uri, p)).await;
+        out.push(json!({"case": what, "definition": def, "references": refs, "hover": hover["contents"]["value"]}));
+    }
+    insta::assert_snapshot!("zones_calendars_workflows", ws.redact(&Value::Array(out)));
+    c.shutdown().await;
+}
