@@ -330,6 +330,64 @@ proptest! {
     }
 }
 
+fn compile_window(cond: &str, having: &str) -> Result<vigil_compiler::ir::Program, String> {
+    compile(&format!("{cond}\n    group by e.s within 1h having {having}"))
+}
+
+fn having_atom() -> impl Strategy<Value = String> {
+    let op = prop::sample::select(vec!["<", "<=", ">", ">=", "==", "!="]);
+    prop_oneof![
+        (op.clone(), 0i64..7).prop_map(|(o, c)| format!("count() {o} {c}")),
+        (op.clone(), -2i64..20).prop_map(|(o, c)| format!("sum(e.n) {o} {c}")),
+        (op.clone(), 0i64..4).prop_map(|(o, c)| format!("distinct(e.k) {o} {c}")),
+        (op.clone(), -2i64..12).prop_map(|(o, c)| format!("max(e.n) {o} {c}")),
+        (op.clone(), -2i64..12).prop_map(|(o, c)| format!("min(e.n) {o} {c}")),
+        (op.clone(), -4i64..8).prop_map(|(o, c)| format!("avg(e.f) {o} {}", c as f64 / 2.0)),
+        (op, 0u32..90).prop_map(|(o, m)| format!("sum(e.d) {o} {m}m")),
+    ]
+}
+
+fn having() -> impl Strategy<Value = String> {
+    having_atom().prop_recursive(2, 6, 2, |inner| {
+        prop_oneof![
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} and {b})")),
+            (inner.clone(), inner.clone()).prop_map(|(a, b)| format!("({a} or {b})")),
+            inner.prop_map(|a| format!("not ({a})")),
+        ]
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// The same for a window's `having`: a witness is a group of events, and the real window
+    /// rules, run by the runtime, fire on it in one version only.
+    #[test]
+    fn every_window_witness_really_separates_the_conditions(
+        cond in prop_oneof![Just("true".to_string()), atom()],
+        (old, new) in (having(), having()),
+    ) {
+        let (Ok(a), Ok(b)) = (compile_window(&cond, &old), compile_window(&cond, &new)) else {
+            return Ok(());
+        };
+        let site = Site::RuleHaving { rule: "r".into() };
+        let (Some(fa), Some(fb)) = (witness::locate(&a, &site), witness::locate(&b, &site)) else {
+            panic!("the rule's having is found");
+        };
+        let search = witness::search(fa.located(), fb.located(), &SearchConfig::default());
+        let Search::Done { witnesses, .. } = search else {
+            panic!("the search runs on `{old}` / `{new}`: {search:?}");
+        };
+        for w in &witnesses {
+            prop_assert_ne!(w.old, w.new);
+            for kind in [EngineKind::Jit, EngineKind::Interp] {
+                prop_assert_eq!(fires(&a, &w.lines, kind), w.old, "old `{}` on {:?}", old, w.lines);
+                prop_assert_eq!(fires(&b, &w.lines, kind), w.new, "new `{}` on {:?}", new, w.lines);
+            }
+        }
+    }
+}
+
 #[test]
 fn the_solver_finds_witnesses_for_simple_edits() {
     // Edits a reviewer meets every day; each one must get a witness, in the right direction.
@@ -353,25 +411,46 @@ fn the_solver_finds_witnesses_for_simple_edits() {
     ];
     for (old, new, direction) in cases {
         let (a, b) = (compile(old).expect(old), compile(new).expect(new));
-        let site = Site::RuleWhere { rule: "r".into() };
-        let (fa, fb) = (
-            witness::locate(&a, &site).expect("found"),
-            witness::locate(&b, &site).expect("found"),
-        );
-        let Search::Done { witnesses, .. } =
-            witness::search(fa.located(), fb.located(), &SearchConfig::default())
-        else {
-            panic!("searched");
-        };
-        let w = witnesses
-            .iter()
-            .find(|w| (w.old, w.new) == direction)
-            .unwrap_or_else(|| {
-                panic!("`{old}` → `{new}`: no witness {direction:?} in {witnesses:?}")
-            });
-        assert_eq!(fires(&a, &w.lines, EngineKind::Jit), w.old);
-        assert_eq!(fires(&b, &w.lines, EngineKind::Jit), w.new);
+        check_direction(&a, &b, Site::RuleWhere { rule: "r".into() }, (old, new), direction);
     }
+    let windows = [
+        ("count() >= 3", "count() >= 2", (false, true)),
+        ("distinct(e.k) >= 3", "distinct(e.k) >= 2", (false, true)),
+        ("sum(e.n) > 10", "sum(e.n) > 20", (true, false)),
+        ("count() >= 2 and max(e.n) > 5", "count() >= 2", (false, true)),
+    ];
+    for (old, new, direction) in windows {
+        let (a, b) = (
+            compile_window("e.flag", old).expect(old),
+            compile_window("e.flag", new).expect(new),
+        );
+        check_direction(&a, &b, Site::RuleHaving { rule: "r".into() }, (old, new), direction);
+    }
+}
+
+/// The search finds a witness in `direction` (old holds, new holds), and it verifies.
+fn check_direction(
+    a: &vigil_compiler::ir::Program,
+    b: &vigil_compiler::ir::Program,
+    site: Site,
+    (old, new): (&str, &str),
+    direction: (bool, bool),
+) {
+    let (fa, fb) = (
+        witness::locate(a, &site).expect("found"),
+        witness::locate(b, &site).expect("found"),
+    );
+    let Search::Done { witnesses, .. } =
+        witness::search(fa.located(), fb.located(), &SearchConfig::default())
+    else {
+        panic!("searched");
+    };
+    let w = witnesses
+        .iter()
+        .find(|w| (w.old, w.new) == direction)
+        .unwrap_or_else(|| panic!("`{old}` → `{new}`: no witness {direction:?} in {witnesses:?}"));
+    assert_eq!(fires(a, &w.lines, EngineKind::Jit), w.old);
+    assert_eq!(fires(b, &w.lines, EngineKind::Jit), w.new);
 }
 
 // ---------------------------------------------------------------------------------------------
