@@ -331,7 +331,9 @@ proptest! {
 }
 
 fn compile_window(cond: &str, having: &str) -> Result<vigil_compiler::ir::Program, String> {
-    compile(&format!("{cond}\n    group by e.s within 1h having {having}"))
+    compile(&format!(
+        "{cond}\n    group by e.s within 1h having {having}"
+    ))
 }
 
 fn having_atom() -> impl Strategy<Value = String> {
@@ -411,20 +413,36 @@ fn the_solver_finds_witnesses_for_simple_edits() {
     ];
     for (old, new, direction) in cases {
         let (a, b) = (compile(old).expect(old), compile(new).expect(new));
-        check_direction(&a, &b, Site::RuleWhere { rule: "r".into() }, (old, new), direction);
+        check_direction(
+            &a,
+            &b,
+            Site::RuleWhere { rule: "r".into() },
+            (old, new),
+            direction,
+        );
     }
     let windows = [
         ("count() >= 3", "count() >= 2", (false, true)),
         ("distinct(e.k) >= 3", "distinct(e.k) >= 2", (false, true)),
         ("sum(e.n) > 10", "sum(e.n) > 20", (true, false)),
-        ("count() >= 2 and max(e.n) > 5", "count() >= 2", (false, true)),
+        (
+            "count() >= 2 and max(e.n) > 5",
+            "count() >= 2",
+            (false, true),
+        ),
     ];
     for (old, new, direction) in windows {
         let (a, b) = (
             compile_window("e.flag", old).expect(old),
             compile_window("e.flag", new).expect(new),
         );
-        check_direction(&a, &b, Site::RuleHaving { rule: "r".into() }, (old, new), direction);
+        check_direction(
+            &a,
+            &b,
+            Site::RuleHaving { rule: "r".into() },
+            (old, new),
+            direction,
+        );
     }
 }
 
