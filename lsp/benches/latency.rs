@@ -3,6 +3,11 @@
 //! `publishDiagnostics` for that version, debounce included) and completion after `c.`.
 //!
 //! Run: `cargo bench -p vigil-lsp --bench latency` (prints p50, p95 and max in ms).
+//!
+//! Measured 2026-11-29 on the 2-core development machine while other builds ran (load
+//! average 4 to 7), release build, 5 ms debounce included: diagnostics after a replaced
+//! character p50 20-28 ms, p95 37-44 ms; after a typed character p50 20-28 ms, p95 31-38 ms;
+//! completion p50 0.1 ms, p95 0.1-0.2 ms.
 
 #[path = "../tests/common/mod.rs"]
 mod common;

@@ -316,6 +316,11 @@ impl LanguageServer for Backend {
         self.write(p, handlers::did_close::apply).await;
     }
 
+    async fn did_change_watched_files(&self, p: DidChangeWatchedFilesParams) {
+        self.write(p, handlers::did_change_watched_files::apply)
+            .await;
+    }
+
     async fn did_save(&self, _: DidSaveTextDocumentParams) {
         // Lists, zones and calendars may have changed on disk.
         self.write((), |state, ()| state.db.reload_resources())

@@ -210,18 +210,33 @@ impl State {
     pub(crate) fn close(&mut self, uri: &Uri) {
         let k = key(uri);
         self.open.remove(&k);
+        match std::fs::read_to_string(&k) {
+            Ok(text) if uri.scheme().as_str() == "file" => self.set_text(uri, &text),
+            _ => self.forget(uri),
+        }
+    }
+
+    /// The document leaves its rule set (its file was deleted).
+    pub(crate) fn forget(&mut self, uri: &Uri) {
+        let k = key(uri);
         let Some(doc) = self.ws.docs.get(&k).cloned() else {
             return;
         };
-        match std::fs::read_to_string(&k) {
-            Ok(text) if uri.scheme().as_str() == "file" => self.set_text(uri, &text),
-            _ => {
-                let mut files = doc.ruleset.files(&self.db).clone();
-                files.retain(|f| *f != doc.file);
-                doc.ruleset.set_files(&mut self.db).to(files);
-                Arc::make_mut(&mut self.ws).docs.remove(&k);
-            }
-        }
+        let mut files = doc.ruleset.files(&self.db).clone();
+        files.retain(|f| *f != doc.file);
+        doc.ruleset.set_files(&mut self.db).to(files);
+        Arc::make_mut(&mut self.ws).docs.remove(&k);
+    }
+
+    /// Whether `path` is known or lies in a folder the server loaded.
+    pub(crate) fn in_workspace(&self, path: &str) -> bool {
+        self.ws.docs.contains_key(path)
+            || self
+                .ws
+                .sets
+                .iter()
+                .filter_map(|s| s.root.as_deref())
+                .any(|root| Path::new(path).starts_with(root))
     }
 }
 

@@ -681,3 +681,54 @@ async fn zones_calendars_and_workflows() {
     insta::assert_snapshot!("zones_calendars_workflows", ws.redact(&Value::Array(out)));
     c.shutdown().await;
 }
+
+/// Files created and deleted outside the editor join and leave the rule set.
+#[tokio::test]
+async fn watched_files_join_and_leave_the_rule_set() {
+    let ws = workspace("watched");
+    let mut c = start(&ws).await;
+    let rules = ws.uri("rules.vigil");
+    c.open(&rules, RULES).await;
+    c.diagnostics_at(&rules, 1).await;
+    let extra = ws.path("zz.vigil");
+    std::fs::write(
+        &extra,
+        "rule big_theft {\n  when i: Incident\n  alert desk\n}\n",
+    )
+    .unwrap();
+    let extra_uri = ws.uri("zz.vigil");
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": extra_uri, "type": 1}]}),
+    )
+    .await;
+    let d = c.diagnostics(&extra_uri).await;
+    let codes: Vec<&str> = d["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert!(codes.contains(&"vigil::duplicate_name"), "{d}");
+    std::fs::remove_file(&extra).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": extra_uri, "type": 3}]}),
+    )
+    .await;
+    // The symbol is gone from the workspace.
+    let mut found = c
+        .call("workspace/symbol", json!({"query": "big_theft"}))
+        .await;
+    for _ in 0..50 {
+        if found.as_array().unwrap().len() == 1 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        found = c
+            .call("workspace/symbol", json!({"query": "big_theft"}))
+            .await;
+    }
+    assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
+    c.shutdown().await;
+}

@@ -7,6 +7,7 @@ pub(crate) mod code_lens;
 pub(crate) mod completion;
 pub(crate) mod definition;
 pub(crate) mod did_change;
+pub(crate) mod did_change_watched_files;
 pub(crate) mod did_close;
 pub(crate) mod did_open;
 pub(crate) mod document_symbol;
