@@ -381,8 +381,8 @@ pub fn text(doc: &Doc<'_>, color: bool) -> String {
             c.compatible
         );
         for s in &r.schema {
-            let w = breaking_word(s.breaking);
-            let w = if s.breaking { st.red(w) } else { st.green(w) };
+            let w = format!("{:<10}", breaking_word(s.breaking));
+            let w = if s.breaking { st.red(&w) } else { st.green(&w) };
             let _ = writeln!(out, "  {w}  {}", schema_words(s));
         }
     }
@@ -438,9 +438,8 @@ pub fn text(doc: &Doc<'_>, color: bool) -> String {
         if same > 0 {
             let _ = writeln!(
                 out,
-                "  {same} rule{} and workflow{} produced the same output",
-                if same == 1 { "" } else { "s" },
-                if same == 1 { "" } else { "s" }
+                "  {same} more produced the same {} in both versions",
+                if same == 1 { "output" } else { "outputs" }
             );
         }
     }
@@ -471,6 +470,12 @@ fn code(s: &str) -> String {
     } else {
         format!("{fence}{s}{fence}")
     }
+}
+
+fn html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn escape(s: &str) -> String {
@@ -639,15 +644,14 @@ pub fn markdown(doc: &Doc<'_>) -> String {
                     out,
                     "\n<details><summary>{} {}: {label}</summary>\n",
                     o.kind,
-                    escape(&o.name)
+                    html(&o.name)
                 );
                 for s in samples {
                     let _ = writeln!(out, "- {}", escape(&record_words(&s.record)));
                     if !s.lines.is_empty() {
                         let _ = writeln!(out, "\n  ```json");
-                        for (n, t) in &s.lines {
+                        for (_, t) in &s.lines {
                             let _ = writeln!(out, "  {t}");
-                            let _ = n;
                         }
                         let _ = writeln!(out, "  ```");
                     }
