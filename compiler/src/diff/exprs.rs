@@ -260,10 +260,8 @@ pub(crate) fn template_names(raw: &str, out: &mut BTreeSet<SmolStr>) {
                 }
             }
             c if depth > 0 && (c.is_alphanumeric() || c == '_') => word.push(c),
-            _ if depth > 0 => {
-                if !word.is_empty() {
-                    out.insert(SmolStr::new(std::mem::take(&mut word)));
-                }
+            _ if depth > 0 && !word.is_empty() => {
+                out.insert(SmolStr::new(std::mem::take(&mut word)));
             }
             _ => {}
         }

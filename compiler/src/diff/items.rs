@@ -688,14 +688,13 @@ impl<'a> Cx<'a> {
                     out.push(d);
                 }
             }
-            ItemTag::Zone => {
+            ItemTag::Zone
                 if pa.zones.iter().find(|z| z.name == k.1)
-                    != pb.zones.iter().find(|z| z.name == k.1)
-                {
-                    let mut d = Detail::new("", "polygons");
-                    d.note = Some("the zone's file changed".into());
-                    out.push(d);
-                }
+                    != pb.zones.iter().find(|z| z.name == k.1) =>
+            {
+                let mut d = Detail::new("", "polygons");
+                d.note = Some("the zone's file changed".into());
+                out.push(d);
             }
             ItemTag::Calendar => {
                 if let (Some(c1), Some(c2)) = (&pa.calendar, &pb.calendar) {
@@ -788,6 +787,7 @@ impl<'a> Cx<'a> {
         });
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn event_match(
         &mut self,
         out: &mut Vec<Detail>,
@@ -1171,14 +1171,14 @@ impl<'a> Cx<'a> {
         }
         let (ts, tt) = (transitions(s), transitions(t));
         for (key, n, i) in &ts {
-            if !tt.iter().any(|(k, m, _)| k == key && m == n) {
-                if let Some(tr) = clause_at(s, *i) {
-                    out.push(Detail::removed(
-                        path(at, key),
-                        "transition",
-                        state_clause_text(tr.clause),
-                    ));
-                }
+            if !tt.iter().any(|(k, m, _)| k == key && m == n)
+                && let Some(tr) = clause_at(s, *i)
+            {
+                out.push(Detail::removed(
+                    path(at, key),
+                    "transition",
+                    state_clause_text(tr.clause),
+                ));
             }
         }
         for (key, m, j) in &tt {

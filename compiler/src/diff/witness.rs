@@ -504,10 +504,10 @@ fn collect_consts(loc: &Located<'_>, root: ExprId, c: &mut Consts) {
         while let Some(v) = values.pop() {
             match v {
                 Value::Int(i) => push_unique(&mut c.ints, i),
-                Value::Float(f) if f.is_finite() => {
-                    if !c.floats.iter().any(|g| g.to_bits() == f.to_bits()) {
-                        c.floats.push(f);
-                    }
+                Value::Float(f)
+                    if f.is_finite() && !c.floats.iter().any(|g| g.to_bits() == f.to_bits()) =>
+                {
+                    c.floats.push(f);
                 }
                 Value::Duration(d) => push_unique(&mut c.durations, d),
                 Value::Time(t) => push_unique(&mut c.times, t),
