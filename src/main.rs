@@ -32,6 +32,9 @@ enum Command {
     Test(cmd::test::Args),
     /// What changed between two versions of a rule set, clause by clause, with witness events.
     Diff(cmd::diff::Args),
+    /// Why a rule fired on an event, or did not: clause by clause, with window contents and
+    /// partial sequence matches; without `--line`, which clauses failed how often.
+    Explain(cmd::explain::Args),
     /// Start the language server on standard input and output (for editors).
     Lsp,
 }
@@ -44,6 +47,7 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd::run::run(args),
         Command::Test(args) => cmd::test::run(args),
         Command::Diff(args) => cmd::diff::run(args),
+        Command::Explain(args) => cmd::explain::run(args),
         Command::Lsp => vigil_lsp::run_stdio(),
     }
 }

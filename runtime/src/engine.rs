@@ -189,6 +189,8 @@ pub struct Engine {
     epoch: u64,
     /// With `EngineKind::Coverage`: what the events exercised.
     pub(crate) coverage: Option<Box<crate::coverage::Coverage>>,
+    /// With `Engine::explain`: the rule being explained and what was found so far.
+    pub(crate) explain: Option<Box<crate::explain::Explainer>>,
     arena_owner: std::collections::HashMap<usize, crate::coverage::Owner>,
     /// Firings so far (before suppression), to tell whether offering an event fired a rule.
     pub(crate) fire_count: u64,
@@ -251,6 +253,7 @@ impl Engine {
                 }
                 c
             }),
+            explain: None,
             arena_owner: program
                 .rules
                 .iter()
@@ -493,6 +496,9 @@ impl Engine {
     pub(crate) fn process(&mut self, event: Event) {
         self.stats.processed += 1;
         self.epoch += 1;
+        if self.explain.is_some() {
+            self.explain_offer(&event);
+        }
         let mut candidates = Vec::new();
         if let Some(layout) = self.tables.layouts.get(event.ty as usize) {
             self.plan.candidates(&event, layout, &mut candidates);
@@ -554,6 +560,7 @@ impl Engine {
                 Consumer::Workflow(w) => self.workflow_event(w, &event),
             }
         }
+        self.explain_done();
     }
 
     /// Evaluates conjunct `c` on `row`, once per event.

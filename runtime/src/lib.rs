@@ -31,6 +31,7 @@
 mod actions;
 pub mod coverage;
 mod engine;
+pub mod explain;
 mod ingest;
 mod interp;
 mod jit;
@@ -63,6 +64,35 @@ impl Engine {
             tables: &self.tables,
         }
         .json(record)
+    }
+
+    /// A value as a rule author writes it: strings quoted, enum values by name, durations
+    /// as `1h30m`, times in RFC 3339 in the rule set's zone, `absent` for a missing value.
+    pub fn literal(&self, v: &vigil_compiler::ir::Value, ty: &vigil_compiler::ir::Ty) -> String {
+        use vigil_compiler::ir::{Ty, Value};
+        let mut o = String::new();
+        match (v, ty) {
+            (Value::Absent, _) => o.push_str("absent"),
+            (Value::Str(s), _) => record::push_str(&mut o, s),
+            (Value::Set(set), _) => {
+                let elem = match ty {
+                    Ty::Set(e) => e,
+                    _ => &Ty::Error,
+                };
+                let items: Vec<String> = set.items.iter().map(|i| self.literal(i, elem)).collect();
+                o = format!("[{}]", items.join(", "));
+            }
+            (_, Ty::Enum(name)) => self.writer().value_text(v, Some(name), &mut o),
+            _ => self.writer().value_text(v, None, &mut o),
+        }
+        o
+    }
+
+    fn writer(&self) -> record::Writer<'_> {
+        record::Writer {
+            program: &self.program,
+            tables: &self.tables,
+        }
     }
 
     /// An alert as delivered to unit number `unit`: its evidence limited to what the unit sees.

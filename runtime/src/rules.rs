@@ -7,6 +7,7 @@ use std::sync::Arc;
 use vigil_compiler::ir::{self, AggKind, BinOp, Pattern, Value, ops};
 
 use crate::engine::{Engine, TimerKind};
+use crate::explain::{SeqFate, SeqNote};
 use crate::interp::{Ctx, EvalError};
 use crate::record::{EVIDENCE_LIMIT, OverflowRecord, Record};
 use crate::row::{Event, Key, Row, Source};
@@ -46,6 +47,13 @@ pub(crate) struct SeqKey {
     /// Complete matches waiting for their absence deadline, each with its own.
     pub(crate) pending: Vec<(u64, Partial)>,
     pub(crate) evict_scheduled: bool,
+}
+
+impl Partial {
+    /// Positive steps matched.
+    pub(crate) fn reached(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_some()).count()
+    }
 }
 
 impl SeqKey {
@@ -271,6 +279,7 @@ impl Engine {
     /// live keys): window groups whose events have all left the window, and sequence keys whose
     /// partial matches have all passed their span with no absence pending.
     fn sweep(&mut self, r: usize, now: i64, within: i64) {
+        let mut explain = self.explain.as_deref_mut().filter(|x| x.rule() == r);
         let Some(state) = self.rules.get_mut(r) else {
             return;
         };
@@ -286,10 +295,25 @@ impl Engine {
                 }
                 !g.events.is_empty()
             }),
-            PatternState::Sequence(keys) => keys.retain(|_, s| {
+            PatternState::Sequence(keys) => keys.retain(|k, s| {
                 for w in &mut s.waiting {
-                    if w.as_ref().is_some_and(|p| p.first_time <= horizon) {
-                        *w = None;
+                    if w.as_ref().is_some_and(|p| p.first_time <= horizon)
+                        && let Some(p) = w.take()
+                        && let Some(x) = explain.as_deref_mut()
+                    {
+                        let at = p.first_time.saturating_add(within);
+                        let fate = SeqFate::Expired {
+                            reached: p.reached(),
+                            at,
+                        };
+                        x.note(
+                            k,
+                            SeqNote {
+                                time: at,
+                                line: None,
+                                fate,
+                            },
+                        );
                     }
                 }
                 !s.is_empty()
@@ -355,6 +379,14 @@ impl Engine {
                 && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
             {
                 s.waiting[k] = None;
+                let reached = p.reached();
+                self.explain_seq(
+                    r,
+                    &k_key,
+                    event.time,
+                    event.line(),
+                    SeqFate::Discarded { reached },
+                );
             }
         }
 
@@ -379,6 +411,9 @@ impl Engine {
                 && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
             {
                 s.pending.retain(|(id, _)| !cancelled.contains(id));
+                for _ in &cancelled {
+                    self.explain_seq(r, &k_key, event.time, event.line(), SeqFate::Cancelled);
+                }
             }
         }
 
@@ -403,10 +438,15 @@ impl Engine {
                 match waiting {
                     // Every positive step must fall within the span of the first.
                     Some(p) if event.time - p.first_time < within => Some(p),
-                    Some(_) => {
+                    Some(p) => {
                         if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
                             s.waiting[k - 1] = None;
                         }
+                        let fate = SeqFate::Expired {
+                            reached: p.reached(),
+                            at: p.first_time.saturating_add(within),
+                        };
+                        self.explain_seq(r, &k_key, event.time, event.line(), fate);
                         None
                     }
                     None => None,
@@ -426,12 +466,24 @@ impl Engine {
             {
                 s.waiting[k - 1] = None;
             }
+            let progress = if k == 0 {
+                SeqFate::Started
+            } else {
+                SeqFate::Advanced { reached: k + 1 }
+            };
+            self.explain_seq(r, &k_key, event.time, event.line(), progress);
             if k + 1 < positive.len() {
-                if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
-                    s.waiting[k] = Some(advanced);
+                let replaced = self
+                    .seq_state_mut(r)
+                    .and_then(|s| s.get_mut(&k_key))
+                    .and_then(|s| s.waiting[k].replace(advanced));
+                if replaced.is_some() {
+                    let fate = SeqFate::Superseded { reached: k + 1 };
+                    self.explain_seq(r, &k_key, event.time, event.line(), fate);
                 }
                 continue;
             }
+            self.explain_seq(r, &k_key, event.time, event.line(), SeqFate::Completed);
             if final_absence {
                 self.timer_ids += 1;
                 let id = self.timer_ids;
@@ -452,8 +504,25 @@ impl Engine {
                 continue;
             }
             // Complete: fire once, and discard every partial of this key (skip past last event).
-            if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
-                s.waiting.iter_mut().for_each(|w| *w = None);
+            let dropped: Vec<usize> = self
+                .seq_state_mut(r)
+                .and_then(|s| s.get_mut(&k_key))
+                .map(|s| {
+                    s.waiting
+                        .iter_mut()
+                        .filter_map(|w| w.take())
+                        .map(|p| p.reached())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for reached in dropped {
+                self.explain_seq(
+                    r,
+                    &k_key,
+                    event.time,
+                    event.line(),
+                    SeqFate::Dropped { reached },
+                );
             }
             let evidence: Vec<Event> = advanced.slots.iter().flatten().cloned().collect();
             self.fire(Firing {
@@ -630,6 +699,7 @@ impl Engine {
                 .is_some_and(|until| f.time < *until)
             {
                 self.stats.suppressed += 1;
+                self.explain_fired(f.rule, f.time, f.key.as_ref(), &f.evidence, true);
                 return;
             }
             state.suppressed_until.insert(k, f.time + s.duration);
@@ -639,6 +709,7 @@ impl Engine {
                 state.sweep_at = (state.suppressed_until.len() * 2).max(1024);
             }
         }
+        self.explain_fired(f.rule, f.time, f.key.as_ref(), &f.evidence, false);
         let origin = crate::record::Origin::Rule(self.rule_names[f.rule].clone());
         let title = rule.title.as_deref().map(Arc::from);
         let actions = rule.actions.clone();
@@ -691,7 +762,7 @@ impl Engine {
 
 /// The aggregates of a window. Each event carries the values of the aggregates that have an
 /// argument, in order, computed when it joined.
-fn compute_aggregates(
+pub(crate) fn compute_aggregates(
     aggs: &[ir::Aggregate],
     window: &VecDeque<(Event, Vec<Value>)>,
 ) -> Result<Vec<Value>, EvalError> {

@@ -1,7 +1,5 @@
 //! The coverage report of `vigil test --coverage`.
 
-use std::collections::BTreeMap;
-
 use vigil_compiler::ir::{Program, Transition};
 use vigil_runtime::coverage::{Both, Coverage, Owner};
 
@@ -14,28 +12,7 @@ pub fn print(program: &Program, c: &Coverage, color: bool) {
         (true, false) => "✓",
         (false, false) => "✗",
     };
-    let mut texts: BTreeMap<String, String> = BTreeMap::new();
-    let mut source =
-        |file: &str, offset: u32, span: vigil_compiler::syntax::Span| -> (usize, String) {
-            let text = texts
-                .entry(file.to_string())
-                .or_insert_with(|| std::fs::read_to_string(file).unwrap_or_default());
-            let start = (offset + span.start) as usize;
-            let end = ((offset + span.end) as usize).min(text.len());
-            let line = text.get(..start).map_or(0, |t| t.matches('\n').count() + 1);
-            let snippet: String = text
-                .get(start..end)
-                .unwrap_or("")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let snippet = if snippet.chars().count() > 60 {
-                format!("{}…", snippet.chars().take(59).collect::<String>())
-            } else {
-                snippet
-            };
-            (line, snippet)
-        };
+    let mut source = super::source::Sources::default();
     let mut totals = [(0usize, 0usize); 3];
     println!("\ncoverage (✓ seen, ✗ not seen)");
     for (r, rule) in program.rules.iter().enumerate() {
@@ -133,7 +110,7 @@ fn clauses(
     owner: Owner,
     arena: &vigil_compiler::ir::ExprArena,
     origin: &vigil_compiler::ir::Origin,
-    source: &mut dyn FnMut(&str, u32, vigil_compiler::syntax::Span) -> (usize, String),
+    source: &mut super::source::Sources,
     total: &mut (usize, usize),
     mark: &dyn Fn(bool) -> &'static str,
 ) {
@@ -141,7 +118,7 @@ fn clauses(
         let b = c.clauses.get(&(*o, *id)).copied().unwrap_or_default();
         total.1 += 1;
         total.0 += usize::from(b.complete());
-        let (line, text) = source(&origin.file, origin.offset, arena.span(*id));
+        let (line, text) = source.snippet(origin, arena, *id);
         println!(
             "    {line:>4}: {text:<52} true {}  false {}",
             mark(b.yes),

@@ -3,8 +3,10 @@
 pub mod check;
 pub mod coverage;
 pub mod diff;
+pub mod explain;
 pub mod fmt;
 pub mod run;
+pub mod source;
 pub mod test;
 
 use std::path::PathBuf;
