@@ -342,6 +342,9 @@ impl<'a> Cx<'a> {
             .chain(&removed)
             .chain(renames.iter().map(|(o, _)| o))
         {
+            if k.0 == ItemTag::List && self.same_list(&k.1) {
+                continue;
+            }
             if value_kinds.contains(&k.0) {
                 self.changed_names.insert(k.1.clone());
                 if k.0 == ItemTag::Calendar {
@@ -424,6 +427,23 @@ impl<'a> Cx<'a> {
                 continue;
             }
             self.changed(k, k, Status::Affected { via });
+        }
+    }
+
+    /// Whether list `name` has the same elements in both programs (a reordered literal list).
+    fn same_list(&self, name: &str) -> bool {
+        let (Some(pa), Some(pb)) = (&self.a.program, &self.b.program) else {
+            return false;
+        };
+        let index = |p: &Program| {
+            p.lists
+                .iter()
+                .position(|l| l.name == name)
+                .and_then(|i| u32::try_from(i).ok())
+        };
+        match (index(pa), index(pb)) {
+            (Some(i), Some(j)) => super::equiv::list_eq(pa, i, pb, j),
+            _ => false,
         }
     }
 
@@ -744,30 +764,33 @@ impl<'a> Cx<'a> {
         let (to, tn) = (old.map(expr_text), new.map(expr_text));
         let index = self.conditions.len();
         let mut details = Vec::new();
-        let mut via = Vec::new();
+        let mut names = BTreeSet::new();
+        for e in old.iter().chain(new.iter()) {
+            exprs::names(e, &mut names);
+        }
+        let via: Vec<SmolStr> = names
+            .into_iter()
+            .filter(|n| self.changed_names.contains(n))
+            .collect();
+        let changed = via
+            .iter()
+            .map(|v| format!("`{v}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
         if to == tn {
-            let mut names = BTreeSet::new();
-            for e in old.iter().chain(new.iter()) {
-                exprs::names(e, &mut names);
-            }
-            via = names
-                .into_iter()
-                .filter(|n| self.changed_names.contains(n))
-                .collect();
             if via.is_empty() {
                 return;
             }
             let mut d = Detail::new(at, "condition");
-            d.note = Some(format!(
-                "same text, but {} changed",
-                via.iter()
-                    .map(|v| format!("`{v}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            d.note = Some(format!("same text, but {changed} changed"));
             details.push(d);
         } else {
             cond_details(at, old, new, &mut details);
+            if !via.is_empty() {
+                let mut d = Detail::new(at, "condition");
+                d.note = Some(format!("{changed} changed too"));
+                details.push(d);
+            }
         }
         for d in &mut details {
             d.condition = Some(index);
@@ -1098,17 +1121,13 @@ impl<'a> Cx<'a> {
         };
         for s in &sv {
             if !sw.iter().any(|t| t.name.name == s.name.name) {
-                out.push(Detail::removed(
-                    format!("state {}", s.name.name),
-                    "state",
-                    state_line(s),
-                ));
+                out.push(Detail::removed("", "state", state_line(s)));
             }
         }
         for t in &sw {
             let at = format!("state {}", t.name.name);
             let Some(s) = sv.iter().find(|s| s.name.name == t.name.name) else {
-                out.push(Detail::added(at, "state", state_line(t)));
+                out.push(Detail::added("", "state", state_line(t)));
                 continue;
             };
             if s.is_final != t.is_final {
@@ -1655,16 +1674,11 @@ fn actions_details(at: &str, old: &[Action], new: &[Action], out: &mut Vec<Detai
     for step in align(&oo, &on) {
         match step {
             Step::Same(..) => {}
-            Step::Removed(i) => {
-                out.push(Detail::removed(path(at, "action"), "action", oo[i].clone()))
+            Step::Removed(i) => out.push(Detail::removed(at, "action", oo[i].clone())),
+            Step::Added(j) => out.push(Detail::added(at, "action", on[j].clone())),
+            Step::Changed(i, j) => {
+                out.push(Detail::set(at, "action", oo[i].clone(), on[j].clone()))
             }
-            Step::Added(j) => out.push(Detail::added(path(at, "action"), "action", on[j].clone())),
-            Step::Changed(i, j) => out.push(Detail::set(
-                path(at, "action"),
-                "action",
-                oo[i].clone(),
-                on[j].clone(),
-            )),
         }
     }
 }

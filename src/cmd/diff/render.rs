@@ -324,6 +324,7 @@ pub fn text(doc: &Doc<'_>, color: bool) -> String {
             item.tag.keyword(),
             item.name
         );
+        let head = head.trim_end().to_string();
         let head = match item.status {
             Status::Added => st.green(&head),
             Status::Removed => st.red(&head),
