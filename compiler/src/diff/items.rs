@@ -574,8 +574,15 @@ impl<'a> Cx<'a> {
                     details.push(d);
                 }
             }
-            (ItemKind::Event(e), ItemKind::Event(f)) => self.event(e, f, &mut details),
-            (ItemKind::Enum(e), ItemKind::Enum(f)) => self.enumeration(e, f, &mut details),
+            (ItemKind::Event(e), ItemKind::Event(f)) => {
+                self.event(e, f, &mut details);
+                // Fields and variants are matched by name: their order means nothing.
+                semantic = details.iter().any(|d| !d.what.ends_with(" order"));
+            }
+            (ItemKind::Enum(e), ItemKind::Enum(f)) => {
+                self.enumeration(e, f, &mut details);
+                semantic = details.iter().any(|d| !d.what.ends_with(" order"));
+            }
             (ItemKind::Unit(u), ItemKind::Unit(v)) => unit(u, v, &mut details),
             (ItemKind::List(l), ItemKind::List(m)) => {
                 list(l, m, &mut details);
