@@ -448,3 +448,44 @@ fn a_units_copy_leaves_out_a_key_and_message_made_of_fields_it_may_not_see() {
         "{gate}"
     );
 }
+
+#[test]
+fn an_engine_can_move_to_another_thread() {
+    fn send<T: Send>(_: &T) {}
+    let e = engine(0, 1_000_000);
+    send(&e);
+    // And really run there: a service hands engines to worker threads.
+    let handle = std::thread::spawn(move || {
+        let mut e = e;
+        e.push_line(call("2021-11-25T19:00:00Z", "a", 45).as_bytes());
+        e.take_records().len()
+    });
+    assert_eq!(handle.join().expect("the thread runs"), 3);
+}
+
+#[test]
+fn state_follows_the_live_keys_not_the_length_of_the_stream() {
+    // A band of 500 keys moves through 20,000: every key is busy for a while, then quiet for
+    // good. One call a second; windows are an hour.
+    let mut e = engine(0, 1_000_000);
+    let key = |i: u64| (i / 10 + (i.wrapping_mul(2_654_435_761) % 500)) % 20_000;
+    let start = 1_637_866_800_000i64; // 2021-11-25T19:00:00Z
+    let mut live = Vec::new();
+    for i in 0..200_000u64 {
+        let line = format!(
+            r#"{{"type":"Call","time":{},"caller":"c{}","minutes":1}}"#,
+            start + i as i64 * 1000,
+            key(i)
+        );
+        e.push_line(line.as_bytes());
+        if i % 20_000 == 19_999 {
+            live.push(e.live_keys());
+        }
+    }
+    // 20,000 callers came and went; an hour holds 3,600 calls over at most ~860 callers, and
+    // expired groups are swept once per hour, so state never holds more than two hours' worth.
+    let most = *live.iter().max().unwrap_or(&0);
+    assert!(most <= 2 * 860, "live keys at each 20,000 events: {live:?}");
+    // And it does hold the hour's callers (at least the 500 of the band).
+    assert!(live.iter().all(|&n| n >= 500), "{live:?}");
+}
