@@ -17,6 +17,14 @@ fn canonical_style() {
     });
 }
 
+#[test]
+fn a_blank_line_after_a_trailing_comment_is_kept() {
+    // The blank line is looked for after the trailing comment, not before it (found by the
+    // whitespace property below).
+    let text = "unit a\n\nrule r {\n  title \"t\"  /* x */\n\n  /* y */\n  severity high\n  when c: E\n  alert a\n}\n\nevent E {\n  x: int,\n}\n";
+    assert_eq!(format_file(text).expect("formats"), text);
+}
+
 fn repository_vigil_files() -> Vec<PathBuf> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {

@@ -235,9 +235,8 @@ fn emit_item(text: &str, lines: &[Line], comments: &[&crate::syntax::Comment], o
             let to = before[i]
                 .first()
                 .and_then(|_| {
-                    comments
-                        .iter()
-                        .find(|c| (c.span.start as usize) > prev.anchor as usize)
+                    // The first comment on a line of its own (not one trailing `prev`).
+                    comments.iter().find(|c| (c.span.start as usize) > from)
                 })
                 .map_or(line.anchor as usize, |c| {
                     (c.span.start as usize).min(line.anchor as usize)
