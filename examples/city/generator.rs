@@ -152,7 +152,7 @@ pub fn generate(cfg: &Config, sink: &mut dyn FnMut(&str)) -> (Vec<Planted>, Summ
     }
     g.out.flush_before(i64::MAX);
     let mut planted = std::mem::take(&mut g.planted);
-    planted.sort_by(|a, b| (a.from, a.until).cmp(&(b.from, b.until)));
+    planted.sort_by_key(|p| (p.from, p.until));
     let summary = std::mem::take(&mut g.out.summary);
     (planted, summary)
 }
@@ -543,10 +543,14 @@ impl J {
     }
 }
 
+/// A line waiting for its arrival: (arrival, creation number, the event's time unless the
+/// line is malformed, the line).
+type Pending = (i64, u64, Option<i64>, String);
+
 /// Lines waiting for their arrival, in (arrival, creation) order.
 struct Out<'a> {
     /// (arrival, creation, event time for events, line)
-    heap: BinaryHeap<Reverse<(i64, u64, Option<i64>, String)>>,
+    heap: BinaryHeap<Reverse<Pending>>,
     seq: u64,
     start: i64,
     end: i64,
@@ -829,7 +833,9 @@ const GUARDS: &[&str] = &[
 ];
 
 /// Radar watch areas inside `coastal_watch`: (track prefix, lat range, lon range).
-const WATCH_AREAS: &[(&str, (f64, f64), (f64, f64))] = &[
+type Range = (f64, f64);
+
+const WATCH_AREAS: &[(&str, Range, Range)] = &[
     ("SZB", (22.45, 22.50), (113.90, 114.00)),
     ("MRS", (22.46, 22.54), (114.30, 114.48)),
     ("DYB", (22.50, 22.68), (114.58, 114.70)),
@@ -1161,7 +1167,7 @@ impl<'a> Gen<'a> {
         let callee = Self::mobile(&mut rng);
         let age = Self::elderly_age(&mut rng);
         let id = self.call_id(t);
-        if day % 2 == 0 {
+        if day.is_multiple_of(2) {
             self.call(&mut rng, t, &id, number(1), &callee, age, 40 * 60);
             self.call(
                 &mut rng,
@@ -1251,7 +1257,7 @@ impl<'a> Gen<'a> {
         }
 
         // The centre files a stop-payment itself for a younger victim.
-        if day % 2 == 0 {
+        if day.is_multiple_of(2) {
             let t = d0 + rng.range(10 * 3600, 17 * 3600) * SEC;
             let account = format!("62{}", rng.digits(17));
             let (bank, code) = rng.pick(BANKS);
@@ -1276,7 +1282,7 @@ impl<'a> Gen<'a> {
                     .str("bank_ref", &format!("{code}-ZF-{}", rng.digits(6))),
             );
             // Every other time the lead proves false the same day.
-            if day % 4 == 0 {
+            if day.is_multiple_of(4) {
                 let lifted = confirmed + rng.range(2, 6) * HOUR;
                 self.out.event(
                     J::new("StopPaymentLifted", lifted, Stamp::Rfc3339)
@@ -1330,7 +1336,7 @@ impl<'a> Gen<'a> {
         let id = self.call_id(t);
         // Odd days: a number not flagged yet (the rule also opens a match for any call to an
         // elderly resident).
-        let caller = if day % 2 == 0 {
+        let caller = if day.is_multiple_of(2) {
             number.to_string()
         } else {
             format!("+86165{}", rng.digits(8))
@@ -1799,7 +1805,7 @@ impl<'a> Gen<'a> {
         // Near-miss: three incidents over more than 7 days, or two and a traffic accident.
         if day % 3 == 2 {
             let t1 = d0 + rng.range(9 * 3600, 20 * 3600) * SEC;
-            let spread = day % 2 == 0;
+            let spread = day.is_multiple_of(2);
             let times = if spread {
                 [t1, t1 + 3 * DAY, t1 + 7 * DAY + rng.range(1, 20) * HOUR]
             } else {
@@ -1948,8 +1954,8 @@ impl<'a> Gen<'a> {
     fn incidents(&mut self, day: u32) {
         let mut rng = self.rng(D_INCIDENTS, day);
         let d0 = self.day_start(day);
-        for d in 0..DISTRICTS.len() {
-            let cap = if DISTRICTS[d].busy { 5 } else { 3 };
+        for (d, district) in DISTRICTS.iter().enumerate() {
+            let cap = if district.busy { 5 } else { 3 };
             let n = rng.range(1, cap + 1);
             for _ in 0..n {
                 let t = time_in(&mut rng, d0, 0, 24, &INCIDENT_ACTIVITY);
@@ -1963,7 +1969,7 @@ impl<'a> Gen<'a> {
                 let (address, station) = self.fresh_address(&mut rng, d, t);
                 let id = self.incident_id(t);
                 let category = weighted(&mut rng, PREVENTABLE);
-                let district = with_district.then_some(DISTRICTS[d].name);
+                let district = with_district.then_some(district.name);
                 self.incident(t, &id, category, &address, station, district);
                 if rng.chance(0.6) {
                     self.dispatch(&mut rng, t, &id, station);
@@ -2048,7 +2054,7 @@ impl<'a> Gen<'a> {
         let (id, _, station) = self.violent_incident(&mut rng, t);
         let ack = t + rng.range(70, 110) * SEC;
         let police = rng.range(120, 280) * SEC;
-        self.respond(&mut rng, &id, &station.to_string(), ack, police);
+        self.respond(&mut rng, &id, station, ack, police);
         self.plant_workflow_alert(
             "violent_incident_response",
             "raised",
@@ -2057,12 +2063,12 @@ impl<'a> Gen<'a> {
             "暴力警情1分钟未确认".into(),
         );
         // Police on scene after 6 to 8 minutes.
-        if day % 2 == 0 {
+        if day.is_multiple_of(2) {
             let t = time_in(&mut rng, d0, 0, 24, &INCIDENT_ACTIVITY);
             let (id, _, station) = self.violent_incident(&mut rng, t);
             let ack = t + rng.range(15, 40) * SEC;
             let police = rng.range(6 * 60, 8 * 60) * SEC;
-            self.respond(&mut rng, &id, &station.to_string(), ack, police);
+            self.respond(&mut rng, &id, station, ack, police);
             self.plant_workflow_alert(
                 "violent_incident_response",
                 "dispatched",
@@ -2134,7 +2140,7 @@ impl<'a> Gen<'a> {
             let (id, _, station) = self.violent_incident(&mut rng, t);
             let ack = t + rng.range(5, 45) * SEC;
             let police = rng.range(100, 285) * SEC;
-            self.respond(&mut rng, &id, &station.to_string(), ack, police);
+            self.respond(&mut rng, &id, station, ack, police);
         }
     }
 
@@ -2266,6 +2272,7 @@ impl<'a> Gen<'a> {
     // -----------------------------------------------------------------------------------------
     // Maritime
 
+    #[allow(clippy::too_many_arguments)]
     fn vessel_position(
         &mut self,
         rng: &mut Rng,
@@ -2291,7 +2298,7 @@ impl<'a> Gen<'a> {
         let d0 = self.day_start(day);
         // A fishing boat in the restricted waters for 15 minutes.
         let mmsi = format!("41256{:04}", 9000 + day % 1000);
-        let name = (day % 3 != 0).then(|| format!("粤惠渔{}", rng.digits(5)));
+        let name = (!day.is_multiple_of(3)).then(|| format!("粤惠渔{}", rng.digits(5)));
         let t = d0 + rng.range(5 * 3600, 21 * 3600) * SEC;
         let track = [
             (22.598, 114.592, false),
@@ -2341,7 +2348,7 @@ impl<'a> Gen<'a> {
                 t + 15 * MIN,
                 "雷达目标15分钟未识别".into(),
             );
-            if (day + i) % 2 == 0 {
+            if (day + i).is_multiple_of(2) {
                 self.out.event(
                     J::new(
                         "VesselIdentified",
@@ -2361,7 +2368,7 @@ impl<'a> Gen<'a> {
         let mut rng = self.rng(D_AIS, day);
         let d0 = self.day_start(day);
         // (mmsi, name, lat range, lon range, speed range)
-        let mut fleet: Vec<(String, String, (f64, f64), (f64, f64), (f64, f64))> = Vec::new();
+        let mut fleet: Vec<(String, String, Range, Range, Range)> = Vec::new();
         for i in 0..10 {
             fleet.push((
                 format!("4125600{:02}", i),
@@ -2583,7 +2590,7 @@ impl<'a> Gen<'a> {
         }
         // A goods vehicle that skips the inspection point.
         let plate = self.truck_plate(&mut rng);
-        let class = if day % 2 == 0 {
+        let class = if day.is_multiple_of(2) {
             "heavy_truck"
         } else {
             "hazmat"
@@ -2679,7 +2686,7 @@ impl<'a> Gen<'a> {
     // Large events at the Shenzhen Bay Sports Centre
 
     fn event_day(day: u32) -> bool {
-        day % 3 == 0
+        day.is_multiple_of(3)
     }
 
     fn density(&mut self, t: i64, camera: usize, value: f64) {
@@ -2748,8 +2755,8 @@ impl<'a> Gen<'a> {
         let hot = day as usize / 3 % 6;
         let hot_from = d0 + 19 * HOUR + rng.range(0, 1800) * SEC;
         let mut planted_at = None;
-        for c in 0..CAMERAS.len() {
-            let inside = CAMERAS[c].3;
+        for (c, camera) in CAMERAS.iter().enumerate() {
+            let inside = camera.3;
             let mut t = d0 + rng.range(0, 600_000);
             while t < d0 + DAY {
                 let hours = (t - d0) as f64 / HOUR as f64;
@@ -2845,7 +2852,7 @@ impl<'a> Gen<'a> {
         let t = d0 + rng.range(7 * 3600 + 1800, 17 * 3600 + 1800) * SEC;
         let gate = rng.pick(SCHOOL_GATES);
         self.alarm(&mut rng, t, school, gate);
-        if day % 3 != 0 {
+        if !day.is_multiple_of(3) {
             let after = rng.range(4 * 60, 7 * 60) * SEC;
             self.guard(&mut rng, t + after, school);
         }
@@ -2968,7 +2975,7 @@ impl<'a> Gen<'a> {
             format!("不适用治安调解的案件（{exclusion}）被受理"),
         );
         // A party under 16 without a guardian; the mediation itself succeeds.
-        if day % 2 == 0 {
+        if day.is_multiple_of(2) {
             let t = self.office_time(&mut rng, day);
             let case = self.mediation_case(t);
             let age = rng.range(13, 16);
@@ -3012,7 +3019,7 @@ impl<'a> Gen<'a> {
             }
         }
         // Two sessions without agreement: the case goes to punishment.
-        if day % 3 == 0 {
+        if day.is_multiple_of(3) {
             let t = self.office_time(&mut rng, day);
             let compressed = !self.fits(t + 5 * DAY);
             let t = if compressed {
@@ -3151,7 +3158,7 @@ impl<'a> Gen<'a> {
     fn plant_people_mediation(&mut self, day: u32) {
         let mut rng = self.rng(D_PEOPLE_MEDIATION, 10_000 + day);
         // Extended, then no agreement within the extension.
-        if day % 4 == 0 {
+        if day.is_multiple_of(4) {
             let t = self.office_time(&mut rng, day);
             let ext = t + rng.range(2, 6) * DAY;
             if self.fits(ext + 15 * DAY) {
