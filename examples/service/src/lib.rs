@@ -7,7 +7,7 @@
 //! | `GET /alerts` | server-sent events: every record the engine writes from now on (`event: alert`, `transition`, ...; `data:` the record's JSON line; `id:` the alert id) |
 //! | `GET /health` | the rule set's fingerprint, counters, watermark |
 //! | `POST /reload` | reads the rule set's list files again (`Engine::reload_lists`); state is kept |
-//! | `POST /reload?rules=true` | compiles the rule set's files again; applying it to the running engine needs `Engine::reload` (not in the runtime yet): 501 |
+//! | `POST /reload?rules=true` | compiles the rule set's files again and swaps them in (`Engine::reload`), keeping the state; 422 with the diagnostics when they do not compile |
 //!
 //! The engine sits behind a mutex; each request's events are pushed, and the records they
 //! produce broadcast, while it is held, so subscribers see records in the engine's order.
@@ -155,7 +155,7 @@ impl Service {
 
     /// Reads every list file of the running rule set, then replaces the lists' contents. No
     /// list changes when one file cannot be read.
-    fn reload_lists(&self) -> Result<Value, String> {
+    fn reload_lists(&self) -> Result<Value, (StatusCode, String)> {
         let files: Vec<(String, String)> = {
             let engine = self.engine();
             engine
@@ -167,8 +167,12 @@ impl Service {
         };
         let mut lists = Vec::new();
         for (name, path) in files {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| format!("list `{name}`: cannot read `{path}`: {e}"))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("list `{name}`: cannot read `{path}`: {e}"),
+                )
+            })?;
             lists.push((name, list_entries(&text)));
         }
         let counts: serde_json::Map<String, Value> = lists
@@ -178,6 +182,38 @@ impl Service {
         let mut engine = self.engine();
         let unknown = engine.reload_lists(lists);
         Ok(json!({ "lists": counts, "unknown": unknown }))
+    }
+
+    /// Compiles the rule set's files again (list files included) and swaps the new program
+    /// into the running engine, keeping its state (`Engine::reload`): windows, partial
+    /// matches and suppression of rules whose pattern did not change, and the workflow
+    /// instances; an instance whose state is gone is reported in an `orphan` record.
+    fn reload_rules(&self) -> Result<Value, (StatusCode, String)> {
+        // Compiling takes a while; events keep flowing meanwhile.
+        let program = vigil_runtime::load::compile_paths(&self.options.paths).map_err(|e| {
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("the rule set does not compile; the running one is kept:\n{e}"),
+            )
+        })?;
+        let mut engine = self.engine();
+        let previous = engine.program().fingerprint.clone();
+        let fingerprint = program.fingerprint.clone();
+        let (rules, workflows) = (program.rules.len(), program.workflows.len());
+        engine.reload(Arc::new(program)).map_err(|e| {
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the engine's state could not be carried over; the running rule set is kept: {e}"),
+            )
+        })?;
+        let records = self.publish(&mut engine);
+        Ok(json!({
+            "ruleset": fingerprint,
+            "previous": previous,
+            "rules": rules,
+            "workflows": workflows,
+            "records": records,
+        }))
     }
 }
 
@@ -300,31 +336,14 @@ async fn post_reload(State(service): State<Arc<Service>>, uri: Uri) -> Response 
             .any(|p| matches!(p, "rules" | "rules=true" | "rules=1"))
     });
     let result = tokio::task::spawn_blocking(move || {
-        if rules {
-            // Check the new rule set first: a broken one is the caller's to fix.
-            match vigil_runtime::load::compile_paths(&service.options.paths) {
-                Err(e) => {
-                    return error(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        format!("the rule set does not compile:\n{e}"),
-                    );
-                }
-                Ok(program) => {
-                    return error(
-                        StatusCode::NOT_IMPLEMENTED,
-                        format!(
-                            "the rule set compiles ({}), but this runtime cannot swap rules in a \
-                             running engine and keep its state yet (Engine::reload); lists are \
-                             reloaded with POST /reload",
-                            program.fingerprint
-                        ),
-                    );
-                }
-            }
-        }
-        match service.reload_lists() {
+        let reloaded = if rules {
+            service.reload_rules()
+        } else {
+            service.reload_lists()
+        };
+        match reloaded {
             Ok(v) => axum::Json(v).into_response(),
-            Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
+            Err((status, e)) => error(status, e),
         }
     })
     .await;

@@ -1,6 +1,6 @@
 //! The service on loopback, driven over HTTP/1.1 by a minimal client on a tokio `TcpStream`:
-//! events in, alerts out as server-sent events, health, list reload with state kept, and the
-//! rule reload's answers.
+//! events in, alerts out as server-sent events, health, list and rule reloads with the
+//! engine's state kept.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -225,6 +225,10 @@ async fn the_service_over_http() {
         .expect("the scenario finishes within two minutes");
 }
 
+async fn reply_ruleset(addr: SocketAddr) -> Value {
+    request(addr, "GET", "/health", None, b"").await.json["ruleset"].clone()
+}
+
 async fn scenario() {
     let rules = RulesCopy::new();
     let service = Service::new(Options {
@@ -352,8 +356,8 @@ async fn scenario() {
     assert_eq!(reply.status, 400, "{}", reply.json);
     assert_eq!(reply.json["rejected"][0]["reason"], "unknown_type");
 
-    // Rules: a broken rule set is refused with its diagnostics; a good one compiles, but the
-    // runtime cannot swap it in yet.
+    // Rules: a broken rule set is refused with its diagnostics and the running one kept; a
+    // good one is swapped in with the engine's state.
     let broken = rules.0.join("broken.vigil");
     std::fs::write(
         &broken,
@@ -370,25 +374,40 @@ async fn scenario() {
         reply.json
     );
     std::fs::remove_file(&broken).expect("remove");
+    let before = request(addr, "GET", "/health", None, b"").await.json["ruleset"].clone();
+    std::fs::write(
+        rules.0.join("extra.vigil"),
+        "rule test_plate_seen {\n  when c: CheckpointPass where c.plate == \"粤B0TEST2\"\n  alert checkpoint_desk message \"{c.plate} at {c.checkpoint}\"\n}\n",
+    )
+    .expect("write");
     let reply = request(addr, "POST", "/reload?rules=true", None, b"").await;
-    assert_eq!(reply.status, 501, "{}", reply.json);
-    assert!(
-        reply.json["error"]
-            .as_str()
-            .is_some_and(|e| e.contains("Engine::reload")),
-        "{}",
-        reply.json
-    );
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    assert_eq!(reply.json["previous"], before, "{}", reply.json);
+    assert_ne!(reply.json["ruleset"], before, "{}", reply.json);
+    assert_eq!(reply.json["rules"], 18, "{}", reply.json);
+    assert_eq!(reply.json["records"], 0, "{}", reply.json);
+
+    // The new rule runs; the long call's suppression survived the reload.
+    let after = r#"{"type":"CheckpointPass","time":"2022-06-13T10:45:00+08:00","plate":"粤B0TEST2","checkpoint":"南头查报站","vehicle_class":"car"}
+{"type":"CallRecord","time":"2022-06-13T10:50:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":6600}
+"#;
+    let reply = request(addr, "POST", "/events", None, after.as_bytes()).await;
+    assert_eq!(reply.status, 200, "{}", reply.json);
+    assert_eq!(reply.json["records"], 1, "{}", reply.json);
+    let (_, record, _) = alerts.next().await;
+    assert_eq!(record["rule"], "test_plate_seen");
+    assert_eq!(record["message"], "粤B0TEST2 at 南头查报站");
+    assert_eq!(record["ruleset"], reply_ruleset(addr).await);
 
     let health = request(addr, "GET", "/health", None, b"").await;
-    assert_eq!(health.json["accepted"], 6, "{}", health.json);
+    assert_eq!(health.json["accepted"], 8, "{}", health.json);
     assert_eq!(health.json["rejected"], 2, "{}", health.json);
-    assert_eq!(health.json["alerts"], 4, "{}", health.json);
-    assert_eq!(health.json["suppressed"], 1, "{}", health.json);
+    assert_eq!(health.json["alerts"], 5, "{}", health.json);
+    assert_eq!(health.json["suppressed"], 2, "{}", health.json);
     assert_eq!(health.json["transitions"], 1, "{}", health.json);
     assert_eq!(health.json["workflow_instances"], 1, "{}", health.json);
     assert_eq!(health.json["subscribers"], 1, "{}", health.json);
-    assert_eq!(health.json["watermark"], "2022-06-13T02:40:00Z");
+    assert_eq!(health.json["watermark"], "2022-06-13T02:50:00Z");
 
     server.abort();
 }
