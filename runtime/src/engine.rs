@@ -157,6 +157,17 @@ impl Ord for Buffered {
     }
 }
 
+/// Per-event buffers of `Engine::process`.
+#[derive(Default)]
+struct Scratch {
+    candidates: Vec<u32>,
+    /// Candidates whose condition holds: (declaration order, consumer).
+    passed: Vec<(u32, Consumer)>,
+    /// Everything the event goes to, in declaration order; `true` when the plan already
+    /// found the rule's condition true.
+    consumers: Vec<(Consumer, bool)>,
+}
+
 /// Who reads an event type, in declaration order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Consumer {
@@ -183,6 +194,7 @@ pub struct Engine {
     pub(crate) workflow_names: Vec<Arc<str>>,
     pub(crate) event_names: Vec<Arc<str>>,
     plan: Plan,
+    scratch: Scratch,
     /// Per conjunct: the epoch of the event it was last evaluated for, and the result (low
     /// bit). An event is one epoch, so a shared conjunct is evaluated once per event.
     cache: Vec<u64>,
@@ -275,6 +287,7 @@ impl Engine {
             jit,
             jit_error,
             epoch: 0,
+            scratch: Scratch::default(),
             plan,
             tables,
             schema: Schema::new(&program),
@@ -499,13 +512,20 @@ impl Engine {
         if self.explain.is_some() {
             self.explain_offer(&event);
         }
-        let mut candidates = Vec::new();
+        // Buffers reused from event to event (taken, so `self` stays free to borrow).
+        let Scratch {
+            mut candidates,
+            mut passed,
+            mut consumers,
+        } = std::mem::take(&mut self.scratch);
+        candidates.clear();
+        passed.clear();
+        consumers.clear();
         if let Some(layout) = self.tables.layouts.get(event.ty as usize) {
             self.plan.candidates(&event, layout, &mut candidates);
         }
         // The candidates whose whole condition holds, as (declaration order, rule).
-        let mut passed: Vec<(u32, Consumer)> = Vec::new();
-        for g in candidates {
+        for &g in &candidates {
             let Some(gated) = self
                 .plan
                 .types
@@ -534,7 +554,6 @@ impl Engine {
             .types
             .get(event.ty as usize)
             .map_or(&[][..], |tp| &tp.always[..]);
-        let mut consumers = Vec::with_capacity(passed.len() + always.len());
         // Both lists are in declaration order: merge them.
         let (mut i, mut j) = (0, 0);
         while i < passed.len() || j < always.len() {
@@ -546,7 +565,7 @@ impl Engine {
                 j += 1;
             }
         }
-        for (c, gated) in consumers {
+        for &(c, gated) in &consumers {
             match c {
                 Consumer::Rule(r) => {
                     let before = self.fire_count;
@@ -560,6 +579,11 @@ impl Engine {
                 Consumer::Workflow(w) => self.workflow_event(w, &event),
             }
         }
+        self.scratch = Scratch {
+            candidates,
+            passed,
+            consumers,
+        };
         self.explain_done();
     }
 

@@ -33,6 +33,19 @@ pub(crate) enum Next {
 /// Nesting limit for skipped values (deeper input is rejected, not a stack overflow).
 const MAX_DEPTH: u32 = 128;
 
+/// The bytes that end the plain part of a string: `"`, `\\` and control characters.
+const SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        t[i] = true;
+        i += 1;
+    }
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 pub(crate) struct Scanner<'a> {
     text: &'a str,
     b: &'a [u8],
@@ -122,13 +135,15 @@ impl<'a> Scanner<'a> {
     pub fn string_raw(&mut self, scratch: &mut String) -> Result<Option<&'a str>> {
         self.expect(b'"', "expected a string")?;
         let start = self.pos;
-        let Some(off) = memchr::memchr2(b'"', b'\\', &self.b[start..]) else {
+        // One pass for the closing quote, an escape or a control character (strings in
+        // events are short: a table beats setting up a vector search).
+        let Some(off) = self.b[start..].iter().position(|c| SPECIAL[*c as usize]) else {
             self.pos = self.b.len();
             return self.err("unterminated string");
         };
         let end = start + off;
-        if let Some(bad) = self.b[start..end].iter().position(|c| *c < 0x20) {
-            self.pos = start + bad;
+        if self.b[end] < 0x20 {
+            self.pos = end;
             return self.err("control character in a string");
         }
         self.pos = end;

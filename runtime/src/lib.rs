@@ -36,6 +36,7 @@ mod ingest;
 mod interp;
 mod jit;
 mod json;
+mod lines;
 pub mod load;
 mod plan;
 mod record;
@@ -51,6 +52,7 @@ use std::sync::Arc;
 
 pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Reject, RejectKind};
+pub use lines::LineReader;
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
 pub use row::{Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
 pub use snapshot::SnapshotError;

@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use vigil_compiler::ir::{BinOp, ExprArena, ExprId, Node, Pattern, Program, Value};
+use vigil_compiler::ir::{BinOp, ExprArena, ExprId, Node, Pattern, Program, Ty, Value};
 
 use crate::engine::Consumer;
 use crate::interp::Tables;
@@ -107,11 +107,18 @@ impl Plan {
                 split_and(&rule.exprs, c, &mut parts);
             }
             let layout = tables.layouts.get(event as usize);
-            // Index by the first conjunct that is an equality or membership on a field.
+            // Index by the most selective conjunct that is an equality or membership on a
+            // field (the first of equals).
             let indexed_pos = layout.filter(|_| shared).and_then(|l| {
                 parts
                     .iter()
-                    .position(|p| index_key(&rule.exprs, *p, l).is_some())
+                    .enumerate()
+                    .filter_map(|(i, p)| {
+                        let key = index_key(&rule.exprs, *p, l)?;
+                        Some((i, selectivity(program, tables, event, &key)))
+                    })
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|(i, _)| i)
             });
             let indexed =
                 indexed_pos.and_then(|i| layout.and_then(|l| index_key(&rule.exprs, parts[i], l)));
@@ -259,6 +266,31 @@ pub(crate) fn split_and(arena: &ExprArena, id: ExprId, out: &mut Vec<ExprId>) {
         }
         _ => out.push(id),
     }
+}
+
+/// The share of events an index key is expected to let through: the number of values over
+/// the size of the field's domain. Enums and booleans have known domains; strings are assumed
+/// to take many values (addresses, plates, phone numbers), numbers fewer.
+fn selectivity(program: &Program, tables: &Tables, event: u32, key: &IndexKey) -> f64 {
+    let values = match &key.keys {
+        IndexValues::Constants(v) => v.len(),
+        IndexValues::List(l) => tables.lists.get(*l as usize).map_or(0, |s| s.items.len()),
+    };
+    let ty = program
+        .event(event)
+        .and_then(|e| e.fields.get(key.field as usize))
+        .map(|f| &f.ty);
+    let domain = match ty {
+        Some(Ty::Bool) => 2.0,
+        Some(Ty::Enum(name)) => program
+            .enums
+            .iter()
+            .find(|e| e.name == *name)
+            .map_or(2.0, |e| e.variants.len().max(1) as f64),
+        Some(Ty::Str) => 10_000.0,
+        _ => 1_000.0,
+    };
+    (values as f64 / domain).min(1.0)
 }
 
 /// The index key of a conjunct `field == const`, `field in [consts]` or `field in list`.

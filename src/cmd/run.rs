@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
+use std::io::{BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -311,8 +311,7 @@ pub fn run(args: Args) -> ExitCode {
     };
 
     let started = Instant::now();
-    let mut reader = BufReader::with_capacity(1 << 16, input);
-    let mut line = Vec::with_capacity(512);
+    let mut reader = vigil_runtime::LineReader::new(input);
     let mut offset = start_offset;
     let mut io_error = None;
     let mut since_checkpoint = 0u64;
@@ -320,17 +319,17 @@ pub fn run(args: Args) -> ExitCode {
         if already_finished {
             break;
         }
-        line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(n) => offset += n as u64,
+        let text = match reader.next_line() {
+            Ok(None) => break,
+            Ok(Some((text, n))) => {
+                offset += n as u64;
+                text
+            }
             Err(e) => {
                 io_error = Some(e);
                 break;
             }
-        }
-        let text = line.strip_suffix(b"\n").unwrap_or(&line);
-        let text = text.strip_suffix(b"\r").unwrap_or(text);
+        };
         if let Pushed::Rejected(r) = engine.push_line(text) {
             let n = engine.lines();
             if let Some(w) = sinks.rejects.as_mut() {
