@@ -366,7 +366,7 @@ pub fn run(args: Args) -> ExitCode {
             }
         }
         if let Some(bar) = &progress
-            && engine.lines() % 4096 == 0
+            && engine.lines().is_multiple_of(4096)
         {
             bar.set_position(offset);
         }
