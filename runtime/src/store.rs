@@ -100,7 +100,10 @@ fn encode_positions(cp: &Checkpoint) -> Vec<u8> {
     out
 }
 
-fn decode_positions(b: &[u8]) -> Result<(u64, Vec<(String, u64)>, bool), String> {
+/// What a checkpoint records besides the snapshot: input offset, output lengths, finished.
+type Positions = (u64, Vec<(String, u64)>, bool);
+
+fn decode_positions(b: &[u8]) -> Result<Positions, String> {
     let mut pos = 0;
     let u64_at = |pos: &mut usize| -> Result<u64, String> {
         let bytes: [u8; 8] = b

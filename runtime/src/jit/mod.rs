@@ -56,6 +56,7 @@ impl JitRow {
 type CondFn = unsafe extern "C" fn(*const JitRow, *const Tables) -> u8;
 
 /// The compiled conjuncts of a rule set, and the memory they live in.
+#[allow(clippy::vec_box)]
 pub(crate) struct JitCode {
     module: Option<JITModule>,
     funcs: Vec<Option<CondFn>>,
@@ -261,13 +262,12 @@ pub(crate) fn compile(
                 helpers: h,
                 data: &mut data,
             };
-            let result = g.expr(job.expr).and_then(|jv| {
+            let result = g.expr(job.expr).map(|jv| {
                 let t = g.truthy(&jv);
                 g.b.ins().return_(&[t]);
                 g.b.switch_to_block(g.err);
                 let code = g.b.block_params(g.err)[0];
                 g.b.ins().return_(&[code]);
-                Ok(())
             });
             let mut b = g.b;
             if result.is_err() {
@@ -320,7 +320,10 @@ pub(crate) fn compile(
     })
 }
 
+/// Constants the generated code points at, each boxed so its address stays put while the
+/// vectors grow.
 #[derive(Default)]
+#[allow(clippy::vec_box)]
 struct Data {
     strings: Vec<Box<str>>,
     str_sets: Vec<Box<FxHashSet<Box<str>>>>,
