@@ -53,8 +53,14 @@ fn rss() -> (f64, f64) {
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let events: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10_000_000);
-    let keys: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let events: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(10_000_000);
+    let keys: u64 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
     let program = match compile(&[("memory.vigil", RULES)]) {
         Ok(p) => p,
         Err(e) => {
