@@ -97,6 +97,12 @@ impl Engine {
         }
     }
 
+    /// Appends a record as one JSON line (no newline) to `out`: for writers that reuse one
+    /// buffer.
+    pub fn write_json(&self, record: &Record, out: &mut String) {
+        self.writer().write_json(record, out)
+    }
+
     /// An alert as delivered to unit number `unit`: its evidence limited to what the unit sees.
     pub fn to_json_for_unit(&self, alert: &AlertRecord, unit: u32) -> String {
         let name = match &alert.origin {

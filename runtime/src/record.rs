@@ -234,25 +234,32 @@ pub struct Writer<'a> {
 impl Writer<'_> {
     /// The record as one JSON line (without the newline).
     pub fn json(&self, record: &Record) -> String {
-        let mut o = String::with_capacity(256);
+        let mut o = String::with_capacity(capacity(record));
+        self.write_json(record, &mut o);
+        o
+    }
+
+    /// Appends the record as one JSON line (without the newline) to `o`.
+    pub fn write_json(&self, record: &Record, o: &mut String) {
+        o.reserve(capacity(record));
         match record {
-            Record::Alert(a) => self.alert(a, &mut o, None),
+            Record::Alert(a) => self.alert(a, o, None),
             Record::Transition(t) => {
                 o.push_str("{\"kind\":\"transition\",\"workflow\":");
-                push_str(&mut o, &t.workflow);
+                push_str(o, &t.workflow);
                 o.push_str(",\"key\":");
-                self.value_json(&t.key, &mut o);
+                self.value_json(&t.key, o);
                 o.push_str(",\"from\":");
                 match &t.from {
-                    Some(f) => push_str(&mut o, f),
+                    Some(f) => push_str(o, f),
                     None => o.push_str("null"),
                 }
                 o.push_str(",\"to\":");
-                push_str(&mut o, &t.to);
+                push_str(o, &t.to);
                 o.push_str(",\"time\":");
-                push_str(&mut o, &format_time(t.time, &self.tables.tz));
+                push_str(o, &format_time(t.time, &self.tables.tz));
                 o.push_str(",\"cause\":");
-                push_str(&mut o, &t.cause);
+                push_str(o, &t.cause);
                 o.push_str(",\"line\":");
                 match t.line {
                     Some(l) => {
@@ -261,16 +268,16 @@ impl Writer<'_> {
                     None => o.push_str("null"),
                 }
                 o.push_str(",\"ruleset\":");
-                push_str(&mut o, &t.ruleset);
+                push_str(o, &t.ruleset);
                 o.push('}');
             }
             Record::Overflow(x) => {
                 o.push_str("{\"kind\":\"overflow\",\"rule\":");
-                push_str(&mut o, &x.rule);
+                push_str(o, &x.rule);
                 o.push_str(",\"key\":");
-                self.value_json(&x.key, &mut o);
+                self.value_json(&x.key, o);
                 o.push_str(",\"time\":");
-                push_str(&mut o, &format_time(x.time, &self.tables.tz));
+                push_str(o, &format_time(x.time, &self.tables.tz));
                 let _ = write!(o, ",\"limit\":{}", x.limit);
                 o.push_str(",\"line\":");
                 match x.line {
@@ -281,27 +288,26 @@ impl Writer<'_> {
                 }
                 o.push_str(",\"message\":\"the rule holds its maximum number of keys; this event was not added\"");
                 o.push_str(",\"ruleset\":");
-                push_str(&mut o, &x.ruleset);
+                push_str(o, &x.ruleset);
                 o.push('}');
             }
             Record::Orphan(x) => {
                 o.push_str("{\"kind\":\"orphan\",\"workflow\":");
-                push_str(&mut o, &x.workflow);
+                push_str(o, &x.workflow);
                 o.push_str(",\"key\":");
-                self.value_json(&x.key, &mut o);
+                self.value_json(&x.key, o);
                 o.push_str(",\"state\":");
-                push_str(&mut o, &x.state);
+                push_str(o, &x.state);
                 o.push_str(",\"time\":");
-                push_str(&mut o, &format_time(x.time, &self.tables.tz));
+                push_str(o, &format_time(x.time, &self.tables.tz));
                 o.push_str(",\"started_with\":");
-                push_str(&mut o, &x.started_with);
+                push_str(o, &x.started_with);
                 o.push_str(",\"message\":\"the state this instance is in no longer exists in the rule set\"");
                 o.push_str(",\"ruleset\":");
-                push_str(&mut o, &x.ruleset);
+                push_str(o, &x.ruleset);
                 o.push('}');
             }
         }
-        o
     }
 
     /// An alert as delivered to one unit: evidence limited to the fields the unit may see.
@@ -313,7 +319,7 @@ impl Writer<'_> {
         unit: u32,
         redaction: crate::redact::Redaction,
     ) -> String {
-        let mut o = String::with_capacity(256);
+        let mut o = String::with_capacity(alert_capacity(a));
         self.alert(a, &mut o, Some((unit, redaction)));
         o
     }
@@ -549,6 +555,23 @@ impl Writer<'_> {
             }
         }
     }
+}
+
+/// About how long a record's JSON is, so that writing it does not reallocate.
+fn capacity(record: &Record) -> usize {
+    match record {
+        Record::Alert(a) => alert_capacity(a),
+        _ => 512,
+    }
+}
+
+fn alert_capacity(a: &AlertRecord) -> usize {
+    let evidence: usize = a
+        .evidence
+        .iter()
+        .map(|e| 96 + e.text.len() + 16 * e.words.len())
+        .sum();
+    384 + a.message.as_ref().map_or(0, |m| m.len()) + evidence
 }
 
 fn push_float(o: &mut String, f: f64) {

@@ -304,6 +304,10 @@ impl<'l> RowBuilder<'l> {
     }
 }
 
+/// Per-key state. Fx hashing: keys come from events, but the maps' order never reaches the
+/// output (snapshots sort), and SipHash's DoS resistance costs a fifth of a window rule's time.
+pub(crate) type KeyMap<V> = rustc_hash::FxHashMap<Key, V>;
+
 /// A group, sequence, suppression or workflow key: a value usable in hash maps. Keys are
 /// never floats, points or sets (the checker enforces it), so equality is plain.
 #[derive(Debug, Clone)]

@@ -1,7 +1,7 @@
 //! Rules: single events, sliding windows with consumption, sequences with EQL-style match
 //! selection and absences (SPEC §4.1), suppression and actions (SPEC §4.2).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use vigil_compiler::ir::{self, AggKind, BinOp, Pattern, Value, ops};
@@ -10,27 +10,29 @@ use crate::engine::{Engine, TimerKind};
 use crate::explain::{SeqFate, SeqNote};
 use crate::interp::{Ctx, EvalError};
 use crate::record::{EVIDENCE_LIMIT, OverflowRecord, Record};
-use crate::row::{Event, Key, Row, Source};
+use crate::row::{Event, Key, KeyMap, Row, Source};
 
 pub(crate) struct RuleState {
     pub(crate) pattern: PatternState,
     /// Event time of the next sweep of expired state.
     pub(crate) next_sweep: i64,
     /// Suppression: for each key, the end of its quiet interval.
-    pub(crate) suppressed_until: HashMap<Key, i64>,
+    pub(crate) suppressed_until: KeyMap<i64>,
     /// Size at which the suppression table is next swept of expired entries.
     pub(crate) sweep_at: usize,
 }
 
 pub(crate) enum PatternState {
     Single,
-    Window(HashMap<Key, Group>),
-    Sequence(HashMap<Key, SeqKey>),
+    Window(KeyMap<Group>),
+    Sequence(KeyMap<SeqKey>),
 }
 
 pub(crate) struct Group {
     /// The window's events with their aggregated values, oldest first.
     pub(crate) events: VecDeque<(Event, Vec<Value>)>,
+    /// The time of the newest event (kept here so sweeps need not read the events).
+    pub(crate) newest: i64,
     pub(crate) evict_scheduled: bool,
 }
 
@@ -66,13 +68,13 @@ impl RuleState {
     pub(crate) fn new(rule: &ir::Rule) -> RuleState {
         let pattern = match &rule.pattern {
             Pattern::Single { .. } => PatternState::Single,
-            Pattern::Window { .. } => PatternState::Window(HashMap::new()),
-            Pattern::Sequence { .. } => PatternState::Sequence(HashMap::new()),
+            Pattern::Window { .. } => PatternState::Window(KeyMap::default()),
+            Pattern::Sequence { .. } => PatternState::Sequence(KeyMap::default()),
         };
         RuleState {
             pattern,
             next_sweep: i64::MIN,
-            suppressed_until: HashMap::new(),
+            suppressed_until: KeyMap::default(),
             sweep_at: 1024,
         }
     }
@@ -223,6 +225,7 @@ impl Engine {
             };
             let group = groups.entry(k.clone()).or_insert_with(|| Group {
                 events: VecDeque::new(),
+                newest: t,
                 evict_scheduled: false,
             });
             // The window at t holds events with t - W < e.time <= t.
@@ -234,6 +237,7 @@ impl Engine {
                 group.events.pop_front();
             }
             group.events.push_back((event.clone(), values));
+            group.newest = t;
             compute_aggregates(aggregates, &group.events)
         };
         let aggs = match aggs {
@@ -277,7 +281,9 @@ impl Engine {
 
     /// Drops a rule's expired state once per span of event time (SPEC §7: memory follows the
     /// live keys): window groups whose events have all left the window, and sequence keys whose
-    /// partial matches have all passed their span with no absence pending.
+    /// partial matches have all passed their span with no absence pending. Window groups are
+    /// judged by their newest time alone, a scan of the table itself; their older events are
+    /// dropped when the next event joins.
     fn sweep(&mut self, r: usize, now: i64, within: i64) {
         let mut explain = self.explain.as_deref_mut().filter(|x| x.rule() == r);
         let Some(state) = self.rules.get_mut(r) else {
@@ -289,12 +295,6 @@ impl Engine {
         state.next_sweep = now.saturating_add(within);
         let horizon = now.saturating_sub(within);
         match &mut state.pattern {
-            PatternState::Window(groups) => groups.retain(|_, g| {
-                while g.events.front().is_some_and(|(e, _)| e.time <= horizon) {
-                    g.events.pop_front();
-                }
-                !g.events.is_empty()
-            }),
             PatternState::Sequence(keys) => keys.retain(|k, s| {
                 for w in &mut s.waiting {
                     if w.as_ref().is_some_and(|p| p.first_time <= horizon)
@@ -318,6 +318,7 @@ impl Engine {
                 }
                 !s.is_empty()
             }),
+            PatternState::Window(groups) => groups.retain(|_, g| g.newest > horizon),
             PatternState::Single => {}
         }
     }
@@ -541,14 +542,14 @@ impl Engine {
         }
     }
 
-    fn seq_state(&self, r: usize) -> Option<&HashMap<Key, SeqKey>> {
+    fn seq_state(&self, r: usize) -> Option<&KeyMap<SeqKey>> {
         match &self.rules.get(r)?.pattern {
             PatternState::Sequence(s) => Some(s),
             _ => None,
         }
     }
 
-    fn seq_state_mut(&mut self, r: usize) -> Option<&mut HashMap<Key, SeqKey>> {
+    fn seq_state_mut(&mut self, r: usize) -> Option<&mut KeyMap<SeqKey>> {
         match &mut self.rules.get_mut(r)?.pattern {
             PatternState::Sequence(s) => Some(s),
             _ => None,

@@ -681,7 +681,7 @@ impl Engine {
                 .get(&name)
                 .copied()
                 .filter(|r| rule_shape(&program.rules[*r]) == shape);
-            let mut supp = HashMap::new();
+            let mut supp = crate::row::KeyMap::default();
             for _ in 0..d.len()? {
                 let k = d.value()?;
                 let until = d.i64()?;
@@ -690,7 +690,7 @@ impl Engine {
             let pattern = match d.u8()? {
                 0 => PatternState::Single,
                 1 => {
-                    let mut groups = HashMap::new();
+                    let mut groups = crate::row::KeyMap::default();
                     for _ in 0..d.len()? {
                         let k = d.value()?;
                         let evict_scheduled = d.bool()?;
@@ -708,6 +708,7 @@ impl Engine {
                         groups.insert(
                             Key(k),
                             Group {
+                                newest: events.back().map_or(i64::MIN, |(e, _)| e.time),
                                 events,
                                 evict_scheduled,
                             },
@@ -716,7 +717,7 @@ impl Engine {
                     PatternState::Window(groups)
                 }
                 _ => {
-                    let mut keys = HashMap::new();
+                    let mut keys = crate::row::KeyMap::default();
                     for _ in 0..d.len()? {
                         let k = d.value()?;
                         let evict_scheduled = d.bool()?;

@@ -1,6 +1,5 @@
 //! Workflows (SPEC §5): instances per key, driven by events and deadlines in event time.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use vigil_compiler::ir::{self, Delay, Severity, Transition, Value};
@@ -13,7 +12,7 @@ use crate::row::{Event, Key, Row};
 
 #[derive(Default)]
 pub(crate) struct WorkflowState {
-    pub(crate) instances: HashMap<Key, Instance>,
+    pub(crate) instances: crate::row::KeyMap<Instance>,
 }
 
 #[derive(Debug, Clone)]

@@ -111,16 +111,20 @@ struct Sinks {
     rejects: Option<Output>,
     delivery: Option<Delivery>,
     live: bool,
+    /// One record's JSON, reused from record to record.
+    line: String,
 }
 
 impl Sinks {
     fn write_records(&mut self, engine: &mut Engine) -> std::io::Result<()> {
         let records = engine.take_records();
         for r in &records {
-            let line = engine.to_json(r);
+            self.line.clear();
+            engine.write_json(r, &mut self.line);
+            self.line.push('\n');
             match self.out_file.as_mut() {
-                Some(o) => writeln!(o.writer, "{line}")?,
-                None => writeln!(self.out, "{line}")?,
+                Some(o) => o.writer.write_all(self.line.as_bytes())?,
+                None => self.out.write_all(self.line.as_bytes())?,
             }
         }
         if let Some(d) = self.delivery.as_mut() {
@@ -250,6 +254,7 @@ pub fn run(args: Args) -> ExitCode {
         rejects: None,
         delivery: None,
         live,
+        line: String::new(),
     };
     match &args.out {
         Some(p) => match Output::open(p, kept(p)) {
