@@ -94,6 +94,9 @@ pub(crate) struct ExprCx<'a> {
     /// Nonzero while inlining a `fn` body: its mistakes are reported at the `fn`.
     quiet: u32,
     inlining: Vec<SmolStr>,
+    /// While inlining: the outermost call's span, given to every node of the inlined body
+    /// (the body's own spans are in the `fn` item, not in the item being checked).
+    call_site: Option<Span>,
 }
 
 impl<'a> ExprCx<'a> {
@@ -110,7 +113,13 @@ impl<'a> ExprCx<'a> {
             workflow: None,
             quiet: 0,
             inlining: Vec::new(),
+            call_site: None,
         }
+    }
+
+    /// Adds a node; inside an inlined `fn` body it takes the call's span.
+    fn push(&mut self, node: Node, ty: Ty, span: Span) -> ExprId {
+        self.arena.push(node, ty, self.call_site.unwrap_or(span))
     }
 
     pub fn report(&mut self, d: impl Into<Diag>) {
@@ -127,7 +136,7 @@ impl<'a> ExprCx<'a> {
 
     fn error(&mut self, span: Span) -> Typed {
         Typed {
-            id: self.arena.push(Node::Const(Value::Absent), Ty::Error, span),
+            id: self.push(Node::Const(Value::Absent), Ty::Error, span),
             ty: Ty::Error,
             optional: false,
         }
@@ -135,7 +144,7 @@ impl<'a> ExprCx<'a> {
 
     fn constant(&mut self, v: Value, ty: Ty, span: Span) -> Typed {
         Typed {
-            id: self.arena.push(Node::Const(v), ty.clone(), span),
+            id: self.push(Node::Const(v), ty.clone(), span),
             ty,
             optional: false,
         }
@@ -145,8 +154,8 @@ impl<'a> ExprCx<'a> {
     fn node(&mut self, node: Node, ty: Ty, optional: bool, span: Span) -> Typed {
         let folded = self.fold(&node);
         let id = match folded {
-            Some(v) => self.arena.push(Node::Const(v), ty.clone(), span),
-            None => self.arena.push(node, ty.clone(), span),
+            Some(v) => self.push(Node::Const(v), ty.clone(), span),
+            None => self.push(node, ty.clone(), span),
         };
         if self.quiet == 0 {
             self.facts.types.push((span, ty.clone(), optional));
@@ -1033,7 +1042,9 @@ impl<'a> ExprCx<'a> {
         }
         self.quiet += 1;
         self.inlining.push(name.name.clone());
+        let outer_call = self.call_site.replace(self.call_site.unwrap_or(span));
         let body = self.check(&sig.body, Some(&sig.ret));
+        self.call_site = outer_call;
         self.inlining.pop();
         self.quiet -= 1;
         self.env = saved;
