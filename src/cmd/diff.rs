@@ -25,6 +25,9 @@ pub struct Args {
     /// Also run both versions over these events (JSON Lines) and compare their output.
     #[arg(long)]
     events: Option<PathBuf>,
+    /// With `--events`: how long to wait for out-of-order events, as for `vigil run`.
+    #[arg(long, default_value = "0s")]
+    lateness: String,
     /// How to write the report.
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
@@ -87,9 +90,13 @@ pub fn run(args: Args) -> ExitCode {
         .enumerate()
         .map(|(i, _)| verify(&report, i, programs.0.as_deref(), programs.1.as_deref()))
         .collect();
+    let lateness = match vigil_compiler::time::parse_duration_literal(&args.lateness) {
+        Ok(ms) => ms,
+        Err(e) => return super::fail(format!("--lateness {}: {e}", args.lateness)),
+    };
     let replay = match (&args.events, &programs) {
         (None, _) => None,
-        (Some(path), (Some(a), Some(b))) => match replay::replay(a, b, path) {
+        (Some(path), (Some(a), Some(b))) => match replay::replay(a, b, path, lateness) {
             Ok(r) => Some(r),
             Err(e) => return super::fail(e),
         },

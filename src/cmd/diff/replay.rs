@@ -59,8 +59,12 @@ struct Run {
     rejected: u64,
 }
 
-fn run(program: &Program, input: &[&[u8]]) -> Run {
-    let mut engine = Engine::new(Arc::new(program.clone()), EngineConfig::default());
+fn run(program: &Program, input: &[&[u8]], lateness: i64) -> Run {
+    let config = EngineConfig {
+        lateness,
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(Arc::new(program.clone()), config);
     let mut rejected = 0;
     let mut records = Vec::new();
     let take = |engine: &mut Engine, records: &mut Vec<Json>| {
@@ -149,8 +153,9 @@ fn lines_of(r: &Json, input: &[&[u8]]) -> Vec<(u64, String)> {
         .collect()
 }
 
-/// Replays the events at `path` through both programs.
-pub fn replay(old: &Program, new: &Program, path: &Path) -> Result<Replay, String> {
+/// Replays the events at `path` through both programs, waiting `lateness` ms for
+/// out-of-order events as `vigil run --lateness` does.
+pub fn replay(old: &Program, new: &Program, path: &Path, lateness: i64) -> Result<Replay, String> {
     let bytes =
         std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
     let mut input: Vec<&[u8]> = bytes.split(|b| *b == b'\n').collect();
@@ -161,8 +166,8 @@ pub fn replay(old: &Program, new: &Program, path: &Path) -> Result<Replay, Strin
         .into_iter()
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .collect();
-    let a = run(old, &input);
-    let b = run(new, &input);
+    let a = run(old, &input, lateness);
+    let b = run(new, &input, lateness);
 
     // Per owner: the records of each version, in order.
     type Groups = BTreeMap<(bool, &'static str, String), (Vec<Json>, Vec<Json>)>;
