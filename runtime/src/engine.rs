@@ -100,12 +100,20 @@ pub(crate) enum TimerKind {
     },
 }
 
+impl TimerKind {
+    /// The key the timer belongs to (timers at one instant fire in key order).
+    pub(crate) fn key(&self) -> &Key {
+        match self {
+            TimerKind::Absence { key, .. } | TimerKind::Workflow { key, .. } => key,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct Timer {
     pub due: i64,
     /// Declaration order of the rule or workflow.
     pub order: u32,
-    pub key_bytes: Vec<u8>,
     pub seq: u64,
     pub kind: TimerKind,
 }
@@ -124,12 +132,10 @@ impl PartialOrd for Timer {
 impl Ord for Timer {
     /// (due time, declaration order, key in byte order, creation order): SPEC §7.
     fn cmp(&self, other: &Timer) -> Ordering {
-        (self.due, self.order, &self.key_bytes, self.seq).cmp(&(
-            other.due,
-            other.order,
-            &other.key_bytes,
-            other.seq,
-        ))
+        (self.due, self.order)
+            .cmp(&(other.due, other.order))
+            .then_with(|| self.kind.key().byte_cmp(other.kind.key()))
+            .then(self.seq.cmp(&other.seq))
     }
 }
 
@@ -650,12 +656,11 @@ impl Engine {
         }
     }
 
-    pub(crate) fn schedule(&mut self, due: i64, order: u32, key: &Key, kind: TimerKind) {
+    pub(crate) fn schedule(&mut self, due: i64, order: u32, kind: TimerKind) {
         self.timer_seq += 1;
         self.timers.push(Reverse(Timer {
             due,
             order,
-            key_bytes: key.sort_bytes(),
             seq: self.timer_seq,
             kind,
         }));

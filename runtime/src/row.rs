@@ -352,6 +352,21 @@ impl Key {
         Key(Value::Absent)
     }
 
+    /// The key order of SPEC §7 ("key in byte order"): the order of `sort_bytes`, without
+    /// building them.
+    pub fn byte_cmp(&self, other: &Key) -> std::cmp::Ordering {
+        match (&self.0, &other.0) {
+            (Value::Str(a), Value::Str(b)) => a.as_bytes().cmp(b.as_bytes()),
+            (
+                Value::Int(a) | Value::Time(a) | Value::Duration(a),
+                Value::Int(b) | Value::Time(b) | Value::Duration(b),
+            ) => a.cmp(b),
+            (Value::Bool(a), Value::Bool(b)) => a.cmp(b),
+            (Value::Enum(a), Value::Enum(b)) => a.cmp(b),
+            _ => self.sort_bytes().cmp(&other.sort_bytes()),
+        }
+    }
+
     /// Bytes whose order is the key order of SPEC §7 ("key in byte order"): strings by their
     /// UTF-8 bytes, numbers by value.
     pub fn sort_bytes(&self) -> Vec<u8> {

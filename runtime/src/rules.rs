@@ -334,23 +334,33 @@ impl Engine {
         within: i64,
         steps: &[ir::SeqStep],
     ) {
-        let positive: Vec<usize> = (0..steps.len()).filter(|&i| !steps[i].absent).collect();
+        let positives = steps.iter().filter(|s| !s.absent).count();
         let final_absence = steps.last().is_some_and(|s| s.absent);
         let n = steps.len();
 
-        // The key of each step this event's type can fill.
-        let mut keys: Vec<Option<Value>> = vec![None; n];
+        // The key of each step this event's type can fill (on the stack for short sequences:
+        // this runs for every event of the sequence's types).
+        let mut small_keys: [Option<Value>; SMALL] = Default::default();
+        let mut large_keys: Vec<Option<Value>> = Vec::new();
+        let keys: &mut [Option<Value>] = if n <= SMALL {
+            &mut small_keys[..n]
+        } else {
+            large_keys.resize(n, None);
+            &mut large_keys
+        };
         for (j, step) in steps.iter().enumerate() {
             if step.event != event.ty {
                 continue;
             }
-            let mut slots: Vec<Option<&Row>> = vec![None; n];
-            slots[j] = Some(event);
-            let ctx = Ctx {
-                slots: &slots,
-                ..Ctx::default()
-            };
-            match self.value(&rule.exprs, step.key, &ctx) {
+            let value = with_slots(n, |slots| {
+                slots[j] = Some(event);
+                let ctx = Ctx {
+                    slots,
+                    ..Ctx::default()
+                };
+                self.value(&rule.exprs, step.key, &ctx)
+            });
+            match value {
                 Some(Value::Absent) => self.stats.key_absent += 1,
                 Some(v) => keys[j] = Some(v),
                 None => {}
@@ -367,7 +377,7 @@ impl Engine {
                 continue;
             }
             let Some(key) = keys[j].clone() else { continue };
-            let Some(k) = positive.iter().rposition(|&p| p < j) else {
+            let Some(k) = positive_rank(steps, j).checked_sub(1) else {
                 continue;
             };
             let k_key = Key(key);
@@ -419,11 +429,11 @@ impl Engine {
         }
 
         // Positive steps, last first, so one event never fills two steps of one match.
-        for k in (0..positive.len()).rev() {
-            let j = positive[k];
-            if steps[j].event != event.ty {
+        for j in (0..n).rev() {
+            if steps[j].absent || steps[j].event != event.ty {
                 continue;
             }
+            let k = positive_rank(steps, j);
             let Some(key) = keys[j].clone() else { continue };
             let k_key = Key(key.clone());
             let candidate = if k == 0 {
@@ -459,7 +469,7 @@ impl Engine {
             }
             let mut advanced = partial;
             advanced.slots[j] = Some(event.clone());
-            if k == 0 && !self.ensure_seq_key(r, &k_key, &key, event, positive.len()) {
+            if k == 0 && !self.ensure_seq_key(r, &k_key, &key, event, positives) {
                 continue;
             }
             if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
@@ -473,7 +483,7 @@ impl Engine {
                 SeqFate::Advanced { reached: k + 1 }
             };
             self.explain_seq(r, &k_key, event.time, event.line(), progress);
-            if k + 1 < positive.len() {
+            if k + 1 < positives {
                 let replaced = self
                     .seq_state_mut(r)
                     .and_then(|s| s.get_mut(&k_key))
@@ -495,7 +505,6 @@ impl Engine {
                 self.schedule(
                     deadline,
                     rule.origin.order,
-                    &k_key,
                     TimerKind::Absence {
                         rule: r,
                         key: k_key.clone(),
@@ -602,15 +611,19 @@ impl Engine {
         event: &Event,
     ) -> bool {
         let Some(cond) = step.cond else { return true };
-        let mut slots: Vec<Option<&Row>> = partial.slots.iter().map(|s| s.as_deref()).collect();
-        if let Some(s) = slots.get_mut(j) {
-            *s = Some(event);
-        }
-        let ctx = Ctx {
-            slots: &slots,
-            ..Ctx::default()
-        };
-        self.test(&rule.exprs, cond, &ctx)
+        with_slots(partial.slots.len(), |slots| {
+            for (s, p) in slots.iter_mut().zip(&partial.slots) {
+                *s = p.as_deref();
+            }
+            if let Some(s) = slots.get_mut(j) {
+                *s = Some(event);
+            }
+            let ctx = Ctx {
+                slots,
+                ..Ctx::default()
+            };
+            self.test(&rule.exprs, cond, &ctx)
+        })
     }
 
     /// A final-absence deadline: the match fires unless an absent-type event cancelled it.
@@ -759,6 +772,25 @@ impl Engine {
         }
         b.finish(event, time, source)
     }
+}
+
+/// Sequences of up to this many steps evaluate on the stack.
+const SMALL: usize = 8;
+
+/// Runs `f` with `n` empty event slots, on the stack when `n` is small.
+fn with_slots<'r, T>(n: usize, f: impl FnOnce(&mut [Option<&'r Row>]) -> T) -> T {
+    if n <= SMALL {
+        let mut slots = [None; SMALL];
+        f(&mut slots[..n])
+    } else {
+        f(&mut vec![None; n])
+    }
+}
+
+/// The position of step `j` among the positive steps (the steps before it that are not
+/// absences).
+fn positive_rank(steps: &[ir::SeqStep], j: usize) -> usize {
+    steps[..j].iter().filter(|s| !s.absent).count()
 }
 
 /// The aggregates of a window. Each event carries the values of the aggregates that have an

@@ -838,7 +838,6 @@ impl Engine {
                             self.schedule(
                                 due,
                                 wf.origin.order,
-                                &k,
                                 TimerKind::Workflow {
                                     workflow: w,
                                     key: k.clone(),
@@ -896,11 +895,9 @@ impl Engine {
                 TimerKind::Absence { rule, .. } => program.rules[*rule].origin.order,
                 TimerKind::Workflow { workflow, .. } => program.workflows[*workflow].origin.order,
             };
-            let key = Key(s.key);
             self.timers.push(Reverse(Timer {
                 due: s.due,
                 order,
-                key_bytes: key.sort_bytes(),
                 seq: s.seq,
                 kind,
             }));

@@ -418,7 +418,6 @@ impl Engine {
                 self.schedule(
                     due,
                     wf.origin.order,
-                    key,
                     TimerKind::Workflow {
                         workflow: w,
                         key: key.clone(),
