@@ -595,26 +595,38 @@ impl Engine {
 
     /// Evaluates conjunct `c` on `row`, once per event.
     fn conjunct(&mut self, c: u32, row: &Row) -> bool {
+        // Only a conjunct several rules share is worth remembering for the rest of the event.
+        let shared = self
+            .plan
+            .conjuncts
+            .get(c as usize)
+            .is_some_and(|x| x.shared);
         let tag = self.epoch << 1;
-        if let Some(cached) = self.cache.get(c as usize)
+        if shared
+            && let Some(cached) = self.cache.get(c as usize)
             && cached & !1 == tag
         {
             return cached & 1 == 1;
         }
+        let value = self.eval_conjunct(c, row);
+        if shared && let Some(slot) = self.cache.get_mut(c as usize) {
+            *slot = tag | u64::from(value);
+        }
+        value
+    }
+
+    /// Evaluates conjunct `c`: compiled code when there is some, else the interpreter.
+    fn eval_conjunct(&mut self, c: u32, row: &Row) -> bool {
         if let Some(jit) = &self.jit
             && let Some(result) = jit.eval(c as usize, &[JitRow::of(row)], &self.tables)
         {
-            let value = match result {
+            return match result {
                 Ok(v) => v,
                 Err(e) => {
                     self.eval_error(e);
                     false
                 }
             };
-            if let Some(slot) = self.cache.get_mut(c as usize) {
-                *slot = tag | u64::from(value);
-            }
-            return value;
         }
         let Some(conj) = self.plan.conjuncts.get(c as usize) else {
             return false;
@@ -628,11 +640,7 @@ impl Engine {
             slots: &slots,
             ..crate::interp::Ctx::default()
         };
-        let value = self.test(&rule.exprs, conj.expr, &ctx);
-        if let Some(slot) = self.cache.get_mut(c as usize) {
-            *slot = tag | u64::from(value);
-        }
-        value
+        self.test(&rule.exprs, conj.expr, &ctx)
     }
 
     /// Fires the timers due at or before `t`, in order.

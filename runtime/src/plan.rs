@@ -25,6 +25,8 @@ pub(crate) struct Conjunct {
     /// The rule whose arena holds `expr` (any of the rules sharing it).
     pub rule: usize,
     pub expr: ExprId,
+    /// More than one rule has it: worth remembering its value for the rest of the event.
+    pub shared: bool,
 }
 
 /// A rule gated by its condition.
@@ -134,9 +136,18 @@ impl Plan {
                 };
                 let next = u32::try_from(conjuncts.len()).unwrap_or(u32::MAX);
                 let id = *by_shape.entry(shape).or_insert_with(|| {
-                    conjuncts.push(Conjunct { rule: r, expr: *p });
+                    conjuncts.push(Conjunct {
+                        rule: r,
+                        expr: *p,
+                        shared: false,
+                    });
                     next
                 });
+                if id != next
+                    && let Some(c) = conjuncts.get_mut(id as usize)
+                {
+                    c.shared = true;
+                }
                 ids.push(id);
             }
             if let Some(tp) = types.get_mut(event as usize) {
