@@ -205,33 +205,59 @@ fn parse_time_slow(text: &str) -> Result<i64, String> {
 
 /// Prints a time in RFC 3339 in `tz`: `Z` for UTC, milliseconds only when not zero.
 pub fn format_time(ms: i64, tz: &TimeZone) -> String {
+    let mut out = String::with_capacity(29);
+    write_time(&mut out, ms, tz);
+    out
+}
+
+/// Appends `format_time(ms, tz)` to `out` (records write many times: no formatting machinery).
+pub fn write_time(out: &mut String, ms: i64, tz: &TimeZone) {
     let Ok(ts) = jiff::Timestamp::from_millisecond(ms) else {
-        return ms.to_string();
+        out.push_str(&ms.to_string());
+        return;
     };
     let offset = tz.to_offset(ts);
     let dt = offset.to_datetime(ts);
-    let mut out = format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second()
-    );
+    let year = dt.year();
+    if !(0..=9999).contains(&year) {
+        // Outside what four digits hold (jiff allows ±9999): the general path.
+        out.push_str(&format!("{year:04}"));
+    } else {
+        push_digits(out, year as u32, 4);
+    }
+    out.push('-');
+    push_digits(out, dt.month() as u32, 2);
+    out.push('-');
+    push_digits(out, dt.day() as u32, 2);
+    out.push('T');
+    push_digits(out, dt.hour() as u32, 2);
+    out.push(':');
+    push_digits(out, dt.minute() as u32, 2);
+    out.push(':');
+    push_digits(out, dt.second() as u32, 2);
     let millis = dt.subsec_nanosecond() / 1_000_000;
     if millis != 0 {
-        out.push_str(&format!(".{millis:03}"));
+        out.push('.');
+        push_digits(out, millis as u32, 3);
     }
     let secs = offset.seconds();
     if secs == 0 {
         out.push('Z');
     } else {
-        let sign = if secs < 0 { '-' } else { '+' };
+        out.push(if secs < 0 { '-' } else { '+' });
         let a = secs.unsigned_abs();
-        out.push_str(&format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60));
+        push_digits(out, a / 3600, 2);
+        out.push(':');
+        push_digits(out, (a % 3600) / 60, 2);
     }
-    out
+}
+
+/// The last `width` decimal digits of `n`, zero-padded.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        let d = (n / 10u32.pow(i)) % 10;
+        out.push(char::from(b'0' + d as u8));
+    }
 }
 
 /// Parses an ISO 8601 duration with D, H, M and S parts (`P1D`, `PT30M`, `PT1.5S`); `P1D` is 24h.
@@ -347,6 +373,32 @@ mod tests {
             "2021-11-25T19:00:00",
         ] {
             assert_eq!(parse_time_fast(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn printed_times_parse_back_to_the_same_instant_in_every_zone() {
+        let zones = ["UTC", "Asia/Shanghai", "America/New_York", "Asia/Kolkata"];
+        // From 1970: before that some zones had offsets with seconds (local mean time), which
+        // RFC 3339 cannot print.
+        let mut ms: i64 = 123;
+        while ms < 4_102_444_800_000 {
+            for z in zones {
+                let tz = time_zone(z).expect("zone");
+                let text = format_time(ms, &tz);
+                assert_eq!(parse_time(&text), Ok(ms), "{text} in {z}");
+                // The offset printed is the zone's at that instant.
+                let offset = tz.to_offset(jiff::Timestamp::from_millisecond(ms).expect("ts"));
+                let expected_suffix = if offset.seconds() == 0 {
+                    "Z".to_string()
+                } else {
+                    let a = offset.seconds().unsigned_abs();
+                    let sign = if offset.seconds() < 0 { '-' } else { '+' };
+                    format!("{sign}{:02}:{:02}", a / 3600, (a % 3600) / 60)
+                };
+                assert!(text.ends_with(&expected_suffix), "{text} in {z}");
+            }
+            ms += 86_399_997_001 / 7; // about every 143 days, at varying times of day
         }
     }
 

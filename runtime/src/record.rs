@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use vigil_compiler::ir::{Program, Severity, Value};
-use vigil_compiler::time::{format_duration, format_time};
+use vigil_compiler::time::{format_duration, write_time};
 
 use crate::row::{Event, Source};
 
@@ -257,7 +257,7 @@ impl Writer<'_> {
                 o.push_str(",\"to\":");
                 push_str(o, &t.to);
                 o.push_str(",\"time\":");
-                push_str(o, &format_time(t.time, &self.tables.tz));
+                push_time(o, t.time, &self.tables.tz);
                 o.push_str(",\"cause\":");
                 push_str(o, &t.cause);
                 o.push_str(",\"line\":");
@@ -277,7 +277,7 @@ impl Writer<'_> {
                 o.push_str(",\"key\":");
                 self.value_json(&x.key, o);
                 o.push_str(",\"time\":");
-                push_str(o, &format_time(x.time, &self.tables.tz));
+                push_time(o, x.time, &self.tables.tz);
                 let _ = write!(o, ",\"limit\":{}", x.limit);
                 o.push_str(",\"line\":");
                 match x.line {
@@ -299,7 +299,7 @@ impl Writer<'_> {
                 o.push_str(",\"state\":");
                 push_str(o, &x.state);
                 o.push_str(",\"time\":");
-                push_str(o, &format_time(x.time, &self.tables.tz));
+                push_time(o, x.time, &self.tables.tz);
                 o.push_str(",\"started_with\":");
                 push_str(o, &x.started_with);
                 o.push_str(",\"message\":\"the state this instance is in no longer exists in the rule set\"");
@@ -366,7 +366,7 @@ impl Writer<'_> {
             self.value_json(&a.key, o);
         }
         o.push_str(",\"time\":");
-        push_str(o, &format_time(a.time, &self.tables.tz));
+        push_time(o, a.time, &self.tables.tz);
         if let Some(m) = a.message.as_ref().filter(|_| !redaction.message) {
             o.push_str(",\"message\":");
             push_str(o, m);
@@ -429,7 +429,7 @@ impl Writer<'_> {
             }
         }
         o.push_str(",\"time\":");
-        push_str(o, &format_time(e.time, &self.tables.tz));
+        push_time(o, e.time, &self.tables.tz);
         let layout = self.tables.layouts.get(e.ty as usize);
         if let Some(id) = layout.and_then(|l| e.str_field(l, l.id_field())) {
             o.push_str(",\"id\":");
@@ -483,7 +483,7 @@ impl Writer<'_> {
             }
             Value::Float(f) => push_float(o, *f),
             Value::Str(s) => push_str(o, s),
-            Value::Time(t) => push_str(o, &format_time(*t, &self.tables.tz)),
+            Value::Time(t) => push_time(o, *t, &self.tables.tz),
             Value::Duration(d) => {
                 if d % 1000 == 0 {
                     let _ = write!(o, "{}", d / 1000);
@@ -527,7 +527,7 @@ impl Writer<'_> {
                 let _ = write!(o, "{f}");
             }
             Value::Str(s) => o.push_str(s),
-            Value::Time(t) => o.push_str(&format_time(*t, &self.tables.tz)),
+            Value::Time(t) => write_time(o, *t, &self.tables.tz),
             Value::Duration(d) => o.push_str(&format_duration(*d)),
             Value::Point(p) => {
                 let _ = write!(o, "({}, {})", p.lat, p.lon);
@@ -555,6 +555,13 @@ impl Writer<'_> {
             }
         }
     }
+}
+
+/// A time as a JSON string (RFC 3339 needs no escaping).
+fn push_time(o: &mut String, ms: i64, tz: &jiff::tz::TimeZone) {
+    o.push('"');
+    write_time(o, ms, tz);
+    o.push('"');
 }
 
 /// About how long a record's JSON is, so that writing it does not reallocate.
