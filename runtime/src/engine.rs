@@ -471,6 +471,13 @@ impl Engine {
         std::mem::take(&mut self.records)
     }
 
+    /// Moves the records produced since the last call into `out` (emptied first), and keeps
+    /// `out`'s old storage for the next ones: for a caller that drains after every event.
+    pub fn swap_records(&mut self, out: &mut Vec<Record>) {
+        out.clear();
+        std::mem::swap(&mut self.records, out);
+    }
+
     /// Keys the engine holds state for (window groups, sequence keys, workflow instances):
     /// what memory follows. Suppression entries and buffered events are not counted.
     pub fn live_keys(&self) -> usize {

@@ -113,12 +113,21 @@ struct Sinks {
     live: bool,
     /// One record's JSON, reused from record to record.
     line: String,
+    /// The records of one event, the buffer reused from event to event.
+    records: Vec<Record>,
 }
 
 impl Sinks {
     fn write_records(&mut self, engine: &mut Engine) -> std::io::Result<()> {
-        let records = engine.take_records();
-        for r in &records {
+        let mut records = std::mem::take(&mut self.records);
+        engine.swap_records(&mut records);
+        let written = self.write_each(engine, &records);
+        self.records = records;
+        written
+    }
+
+    fn write_each(&mut self, engine: &Engine, records: &[Record]) -> std::io::Result<()> {
+        for r in records {
             self.line.clear();
             engine.write_json(r, &mut self.line);
             self.line.push('\n');
@@ -128,7 +137,7 @@ impl Sinks {
             }
         }
         if let Some(d) = self.delivery.as_mut() {
-            for r in &records {
+            for r in records {
                 if let Record::Alert(a) = r
                     && !a.shadow
                 {
@@ -255,6 +264,7 @@ pub fn run(args: Args) -> ExitCode {
         delivery: None,
         live,
         line: String::new(),
+        records: Vec::new(),
     };
     match &args.out {
         Some(p) => match Output::open(p, kept(p)) {
