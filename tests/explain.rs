@@ -95,6 +95,27 @@ fn mistakes_get_clear_errors() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("has 24 lines"), "{err}");
 
+    // A workflow is not a rule.
+    let dir = std::env::temp_dir().join(format!("vigil-explain-wf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("w.vigil"),
+        "unit desk\nevent E { k: str }\nworkflow case {\n  start on e: E by e.k\n  state open { after 1h -> done }\n  final done\n}\n",
+    )
+    .expect("write");
+    let o = vigil(&[
+        "explain",
+        dir.to_str().expect("utf-8"),
+        "--events",
+        EVENTS,
+        "--rule",
+        "case",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("`case` is a workflow"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+
     // A line of another event type says which types the rule reads.
     let out = explain("fraud_call", Some(4));
     assert!(out.contains("the rule reads Call events"), "{out}");

@@ -132,6 +132,12 @@ pub fn run(args: Args) -> ExitCode {
 
 /// "no rule `x`", with the closest names.
 fn unknown_rule(program: &Program, name: &str) -> String {
+    if program.workflows.iter().any(|w| w.name == name) {
+        return format!(
+            "`{name}` is a workflow; `vigil explain` explains rules (its transitions are in the \
+             records of `vigil run`)"
+        );
+    }
     let mut names: Vec<(usize, &str)> = program
         .rules
         .iter()
