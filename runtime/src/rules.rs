@@ -404,24 +404,35 @@ impl Engine {
         // A final absence cancels the pending matches of its key whose deadline is later.
         if final_absence && let Some(key) = keys[n - 1].clone() {
             let k_key = Key(key);
-            let pending: Vec<(u64, Partial)> = self
-                .seq_state(r)
-                .and_then(|s| s.get(&k_key))
-                .map(|s| s.pending.clone())
-                .unwrap_or_default();
             let step = &steps[n - 1];
-            let mut cancelled = Vec::new();
-            for (id, p) in &pending {
-                if event.time < p.first_time + within
-                    && self.step_matches(rule, step, p, n - 1, event)
-                {
-                    cancelled.push(*id);
+            // The matches whose deadline is still ahead; without a condition on the absent
+            // event that decides it, and nothing needs copying.
+            let in_time = |p: &Partial| event.time < p.first_time + within;
+            let mut cancelled: Vec<u64> = match self.seq_state(r).and_then(|s| s.get(&k_key)) {
+                Some(s) if step.cond.is_none() => s
+                    .pending
+                    .iter()
+                    .filter(|(_, p)| in_time(p))
+                    .map(|(id, _)| *id)
+                    .collect(),
+                Some(s) => {
+                    let pending: Vec<(u64, Partial)> = s.pending.clone();
+                    let mut ids = Vec::new();
+                    for (id, p) in &pending {
+                        if in_time(p) && self.step_matches(rule, step, p, n - 1, event) {
+                            ids.push(*id);
+                        }
+                    }
+                    ids
                 }
-            }
+                None => Vec::new(),
+            };
+            cancelled.sort_unstable();
             if !cancelled.is_empty()
                 && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
             {
-                s.pending.retain(|(id, _)| !cancelled.contains(id));
+                s.pending
+                    .retain(|(id, _)| cancelled.binary_search(id).is_err());
                 for _ in &cancelled {
                     self.explain_seq(r, &k_key, event.time, event.line(), SeqFate::Cancelled);
                 }
