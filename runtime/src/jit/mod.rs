@@ -80,8 +80,16 @@ impl Drop for JitCode {
             // SAFETY: the function pointers were dropped above and the engine that called
             // them is being dropped: no generated code can run any more.
             unsafe { m.free_memory() };
+            #[cfg(test)]
+            LIVE_MODULES.with(|n| n.set(n.get() - 1));
         }
     }
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Modules whose memory is still mapped, on this thread (tests count what reloads free).
+    pub(crate) static LIVE_MODULES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 impl JitCode {
@@ -309,6 +317,8 @@ pub(crate) fn compile(
             })
         })
         .collect();
+    #[cfg(test)]
+    LIVE_MODULES.with(|n| n.set(n.get() + 1));
     Ok(JitCode {
         module: Some(module),
         funcs,
@@ -1085,5 +1095,33 @@ fn rebuild(like: &Parts, params: &[Value]) -> Parts {
         (Parts::Str(..), [a, b, ..]) => Parts::Str(*a, *b),
         (Parts::Point(..), [a, b, ..]) => Parts::Point(*a, *b),
         _ => *like,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{Engine, EngineConfig};
+
+    #[test]
+    fn reloads_and_drops_free_the_compiled_code() {
+        let program = |minutes: u32| {
+            let text = format!(
+                "unit desk\nevent Call {{ caller: str, minutes: int }}\n\
+                 rule long {{\n  when c: Call where c.minutes >= {minutes}\n  alert desk\n}}\n"
+            );
+            Arc::new(crate::compile(&[("r.vigil", &text)]).expect("compiles"))
+        };
+        let live = || super::LIVE_MODULES.with(|n| n.get());
+        let before = live();
+        let mut engine = Engine::new(program(30), EngineConfig::default());
+        assert_eq!(live(), before + 1);
+        for m in 0..50 {
+            engine.reload(program(m)).expect("reloads");
+        }
+        assert_eq!(live(), before + 1, "one module after 50 reloads");
+        drop(engine);
+        assert_eq!(live(), before);
     }
 }
