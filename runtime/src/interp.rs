@@ -5,7 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use smol_str::SmolStr;
-use vigil_compiler::ir::{ExprArena, ExprId, Node, SetValue, Value, ZoneDef, ops};
+use vigil_compiler::ir::eval::Inputs;
+use vigil_compiler::ir::{ExprArena, ExprId, Node, Point, SetValue, Value, ZoneDef};
 
 use crate::row::{Layout, Row};
 
@@ -99,96 +100,85 @@ impl Tables {
     }
 }
 
-/// Evaluates `id`.
+/// Evaluates `id` (the walk is `ir::eval`, shared with `vigil diff`).
 pub fn eval(
     arena: &ExprArena,
     id: ExprId,
     ctx: &Ctx<'_>,
     tables: &Tables,
 ) -> Result<Value, EvalError> {
-    let ev = |e: ExprId| eval(arena, e, ctx, tables);
-    Ok(match arena.node(id) {
-        Node::Const(v) => v.clone(),
-        Node::Field { slot, field } => {
-            slot_row(ctx, *slot).map_or(Value::Absent, |r| tables.field(r, *field))
-        }
-        Node::EventTime(slot) => {
-            slot_row(ctx, *slot).map_or(Value::Absent, |r| Value::Time(r.time))
-        }
-        Node::EventId(slot) => slot_row(ctx, *slot).map_or(Value::Absent, |r| {
-            let id = tables
+    vigil_compiler::ir::eval::eval(arena, id, &Reader { ctx, tables })
+}
+
+/// The interpreter's inputs: rows in slots, the rule set's tables.
+struct Reader<'c, 'a> {
+    ctx: &'c Ctx<'a>,
+    tables: &'c Tables,
+}
+
+impl Inputs for Reader<'_, '_> {
+    fn field(&self, slot: u8, field: u16) -> Value {
+        slot_row(self.ctx, slot).map_or(Value::Absent, |r| self.tables.field(r, field))
+    }
+
+    fn time(&self, slot: u8) -> Value {
+        slot_row(self.ctx, slot).map_or(Value::Absent, |r| Value::Time(r.time))
+    }
+
+    fn id(&self, slot: u8) -> Value {
+        slot_row(self.ctx, slot).map_or(Value::Absent, |r| {
+            let id = self
+                .tables
                 .layouts
                 .get(r.ty as usize)
                 .map_or(u16::MAX, Layout::id_field);
-            tables.field(r, id)
-        }),
-        Node::Unary(op, a) => ops::unary(*op, &ev(*a)?)?,
-        Node::Binary(op, a, b) => {
-            let a = ev(*a)?;
-            let b = ev(*b)?;
-            ops::binary(*op, &a, &b)?
-        }
-        Node::And(a, b) => Value::Bool(ops::truthy(&ev(*a)?) && ops::truthy(&ev(*b)?)),
-        Node::Or(a, b) => Value::Bool(ops::truthy(&ev(*a)?) || ops::truthy(&ev(*b)?)),
-        Node::In {
-            value,
-            set,
-            negated,
-        } => {
-            let v = ev(*value)?;
-            let s = ev(*set)?;
-            ops::in_set(&v, &s, *negated)
-        }
-        Node::InList {
-            value,
-            list,
-            negated,
-        } => {
-            let v = ev(*value)?;
-            match (v, tables.lists.get(*list as usize)) {
-                // `not` applies after: `x not in l` is true for an absent `x` (SPEC §3).
-                (Value::Absent, _) => Value::Bool(*negated),
-                (_, None) => Value::Bool(false),
-                (v, Some(set)) => Value::Bool(set.contains(&v) != *negated),
-            }
-        }
-        Node::Coalesce(a, b) => match ev(*a)? {
-            Value::Absent => ev(*b)?,
-            v => v,
-        },
-        Node::Exists(a) => Value::Bool(!ev(*a)?.is_absent()),
-        Node::Call(f, args) => {
-            let vals = args.iter().map(|a| ev(*a)).collect::<Result<Vec<_>, _>>()?;
-            ops::call(*f, &vals, &tables.tz)?
-        }
-        Node::Matches(s, pattern) => match ev(*s)? {
-            Value::Str(s) => Value::Bool(
-                tables
-                    .regexes
-                    .get(pattern)
-                    .is_some_and(|re| re.is_match(&s)),
-            ),
-            _ => Value::Bool(false),
-        },
-        Node::Within(p, zone) => match ev(*p)? {
-            Value::Point(p) => Value::Bool(
-                tables
-                    .zones
-                    .get(*zone as usize)
-                    .is_some_and(|z| z.contains(p)),
-            ),
-            _ => Value::Bool(false),
-        },
-        Node::Agg(i) => ctx
+            self.tables.field(r, id)
+        })
+    }
+
+    fn in_list(&self, list: u32, value: &Value) -> Option<bool> {
+        Some(self.tables.lists.get(list as usize)?.contains(value))
+    }
+
+    fn matches(&self, pattern: &str, text: &str) -> bool {
+        self.tables
+            .regexes
+            .get(pattern)
+            .is_some_and(|re| re.is_match(text))
+    }
+
+    fn within(&self, zone: u32, p: Point) -> bool {
+        self.tables
+            .zones
+            .get(zone as usize)
+            .is_some_and(|z| z.contains(p))
+    }
+
+    fn aggregate(&self, i: u32) -> Value {
+        self.ctx
             .aggregates
-            .get(*i as usize)
+            .get(i as usize)
             .cloned()
-            .unwrap_or(Value::Absent),
-        Node::Key => ctx.key.cloned().unwrap_or(Value::Absent),
-        Node::From => ctx.from.map_or(Value::Absent, Value::str),
-        Node::Visits(i) => Value::Int(i64::from(ctx.visits.get(*i as usize).copied().unwrap_or(0))),
-        Node::Param(_) => Value::Absent,
-    })
+            .unwrap_or(Value::Absent)
+    }
+
+    fn key(&self) -> Value {
+        self.ctx.key.cloned().unwrap_or(Value::Absent)
+    }
+
+    fn from(&self) -> Value {
+        self.ctx.from.map_or(Value::Absent, Value::str)
+    }
+
+    fn visits(&self, i: u32) -> Value {
+        Value::Int(i64::from(
+            self.ctx.visits.get(i as usize).copied().unwrap_or(0),
+        ))
+    }
+
+    fn tz(&self) -> &jiff::tz::TimeZone {
+        &self.tables.tz
+    }
 }
 
 fn slot_row<'a>(ctx: &Ctx<'a>, slot: u8) -> Option<&'a Row> {

@@ -4,6 +4,7 @@
 //! numbers into the program's tables; constants are folded; `fn` calls are inlined. Each rule,
 //! workflow and test owns an `ExprArena` for its expressions.
 
+pub mod eval;
 mod expr;
 pub mod ops;
 mod value;
