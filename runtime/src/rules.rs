@@ -1,10 +1,10 @@
 //! Rules: single events, sliding windows with consumption, sequences with EQL-style match
 //! selection and absences (SPEC §4.1), suppression and actions (SPEC §4.2).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
-use vigil_compiler::ir::{self, AggKind, BinOp, Pattern, Value, ops};
+use vigil_compiler::ir::{self, Pattern, Value, ops};
 
 use crate::engine::{Engine, TimerKind};
 use crate::explain::{SeqFate, SeqNote};
@@ -810,79 +810,7 @@ pub(crate) fn compute_aggregates(
     aggs: &[ir::Aggregate],
     window: &VecDeque<(Event, Vec<Value>)>,
 ) -> Result<Vec<Value>, EvalError> {
-    let mut out = Vec::with_capacity(aggs.len());
-    let mut arg_index = 0;
-    for a in aggs {
-        let i = arg_index;
-        if a.arg.is_some() {
-            arg_index += 1;
-        }
-        let values = || window.iter().filter_map(move |(_, vals)| vals.get(i));
-        let v = match a.kind {
-            AggKind::Count => Value::Int(i64::try_from(window.len()).unwrap_or(i64::MAX)),
-            AggKind::Distinct => {
-                let set: HashSet<Key> = values().map(|v| Key(v.clone())).collect();
-                Value::Int(i64::try_from(set.len()).unwrap_or(i64::MAX))
-            }
-            AggKind::Sum => {
-                let mut acc: Option<Value> = None;
-                for v in values() {
-                    acc = Some(match acc {
-                        None => v.clone(),
-                        Some(a) => ops::binary(BinOp::Add, &a, v)?,
-                    });
-                }
-                acc.unwrap_or(Value::Absent)
-            }
-            AggKind::Min | AggKind::Max => {
-                let op = if a.kind == AggKind::Min {
-                    BinOp::Lt
-                } else {
-                    BinOp::Gt
-                };
-                let mut best: Option<&Value> = None;
-                for v in values() {
-                    if best.is_none_or(|b| ops::compare(op, v, b)) {
-                        best = Some(v);
-                    }
-                }
-                best.cloned().unwrap_or(Value::Absent)
-            }
-            AggKind::Avg => {
-                let vals: Vec<&Value> = values().collect();
-                if vals.is_empty() {
-                    Value::Absent
-                } else {
-                    let n = vals.len() as f64;
-                    match vals[0] {
-                        Value::Duration(_) => {
-                            let mut sum: i128 = 0;
-                            for v in &vals {
-                                if let Value::Duration(d) = v {
-                                    sum += i128::from(*d);
-                                }
-                            }
-                            Value::Duration(
-                                i64::try_from(sum / vals.len() as i128)
-                                    .map_err(|_| EvalError::Overflow)?,
-                            )
-                        }
-                        _ => {
-                            let sum: f64 = vals
-                                .iter()
-                                .map(|v| match v {
-                                    Value::Int(i) => *i as f64,
-                                    Value::Float(f) => *f,
-                                    _ => 0.0,
-                                })
-                                .sum();
-                            Value::Float(sum / n)
-                        }
-                    }
-                }
-            }
-        };
-        out.push(v);
-    }
-    Ok(out)
+    ops::aggregates(aggs, window.len(), |i| {
+        window.iter().filter_map(move |(_, vals)| vals.get(i))
+    })
 }

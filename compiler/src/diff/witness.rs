@@ -966,78 +966,9 @@ fn aggregate_values(
     aggs: &[ir::Aggregate],
     window: &[Vec<Value>],
 ) -> Result<Vec<Value>, ops::EvalError> {
-    let mut out = Vec::with_capacity(aggs.len());
-    let mut arg_index = 0;
-    for a in aggs {
-        let i = arg_index;
-        if a.arg.is_some() {
-            arg_index += 1;
-        }
-        let values: Vec<&Value> = window.iter().filter_map(|vals| vals.get(i)).collect();
-        let v = match a.kind {
-            ir::AggKind::Count => Value::Int(i64::try_from(window.len()).unwrap_or(i64::MAX)),
-            ir::AggKind::Distinct => {
-                let mut seen: Vec<&Value> = Vec::new();
-                for v in &values {
-                    if !seen.iter().any(|s| s.total_cmp(v).is_eq()) {
-                        seen.push(v);
-                    }
-                }
-                Value::Int(i64::try_from(seen.len()).unwrap_or(i64::MAX))
-            }
-            ir::AggKind::Sum => {
-                let mut acc: Option<Value> = None;
-                for v in &values {
-                    acc = Some(match acc {
-                        None => (*v).clone(),
-                        Some(a) => ops::binary(ir::BinOp::Add, &a, v)?,
-                    });
-                }
-                acc.unwrap_or(Value::Absent)
-            }
-            ir::AggKind::Min | ir::AggKind::Max => {
-                let op = if a.kind == ir::AggKind::Min {
-                    ir::BinOp::Lt
-                } else {
-                    ir::BinOp::Gt
-                };
-                let mut best: Option<&Value> = None;
-                for v in &values {
-                    if best.is_none_or(|b| ops::compare(op, v, b)) {
-                        best = Some(v);
-                    }
-                }
-                best.cloned().unwrap_or(Value::Absent)
-            }
-            ir::AggKind::Avg => match values.first() {
-                None => Value::Absent,
-                Some(Value::Duration(_)) => {
-                    let sum: i128 = values
-                        .iter()
-                        .map(|v| match v {
-                            Value::Duration(d) => i128::from(*d),
-                            _ => 0,
-                        })
-                        .sum();
-                    let n = i128::try_from(values.len()).unwrap_or(i128::MAX);
-                    Value::Duration(i64::try_from(sum / n).map_err(|_| ops::EvalError::Overflow)?)
-                }
-                Some(_) => {
-                    let sum: f64 = values
-                        .iter()
-                        .map(|v| match v {
-                            Value::Int(i) => *i as f64,
-                            Value::Float(f) => *f,
-                            _ => 0.0,
-                        })
-                        .sum();
-                    Value::Float(sum / values.len() as f64)
-                }
-            },
-        };
-        out.push(v);
-    }
-    Ok(out)
+    ops::aggregates(aggs, window.len(), |i| {
+        window.iter().filter_map(move |vals| vals.get(i))
+    })
 }
 
 /// Whether a window rule with `w` and `having` fires at least once on `events` (one group,

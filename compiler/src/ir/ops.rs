@@ -4,7 +4,8 @@
 
 use std::sync::Arc;
 
-use super::expr::{BinOp, Builtin, UnOp};
+use super::Aggregate;
+use super::expr::{AggKind, BinOp, Builtin, UnOp};
 use super::value::{Point, Value};
 
 /// Why an expression has no value for an event. The whole condition is then false for that
@@ -301,4 +302,94 @@ mod tests {
         assert!(ring_contains(&square, Point { lat: 0.5, lon: 0.5 }));
         assert!(!ring_contains(&square, Point { lat: 1.5, lon: 0.5 }));
     }
+}
+
+/// The aggregates of a window of `len` events (SPEC §4.1). `values(i)` lists, in window order,
+/// the values of the `i`-th aggregate that has an argument (each event computed its own when it
+/// joined). Sums and averages over no values are absent.
+pub fn aggregates<'v, I>(
+    aggs: &[Aggregate],
+    len: usize,
+    values: impl Fn(usize) -> I,
+) -> Result<Vec<Value>, EvalError>
+where
+    I: Iterator<Item = &'v Value>,
+{
+    let count = |n: usize| Value::Int(i64::try_from(n).unwrap_or(i64::MAX));
+    let mut out = Vec::with_capacity(aggs.len());
+    let mut arg_index = 0;
+    for a in aggs {
+        let i = arg_index;
+        if a.arg.is_some() {
+            arg_index += 1;
+        }
+        out.push(match a.kind {
+            AggKind::Count => count(len),
+            AggKind::Distinct => {
+                let mut seen: Vec<&Value> = values(i).collect();
+                seen.sort_by(|x, y| x.total_cmp(y));
+                seen.dedup_by(|x, y| x.total_cmp(y).is_eq());
+                count(seen.len())
+            }
+            AggKind::Sum => {
+                let mut acc: Option<Value> = None;
+                for v in values(i) {
+                    acc = Some(match acc {
+                        None => v.clone(),
+                        Some(a) => binary(BinOp::Add, &a, v)?,
+                    });
+                }
+                acc.unwrap_or(Value::Absent)
+            }
+            AggKind::Min | AggKind::Max => {
+                let op = if a.kind == AggKind::Min {
+                    BinOp::Lt
+                } else {
+                    BinOp::Gt
+                };
+                let mut best: Option<&Value> = None;
+                for v in values(i) {
+                    if best.is_none_or(|b| compare(op, v, b)) {
+                        best = Some(v);
+                    }
+                }
+                best.cloned().unwrap_or(Value::Absent)
+            }
+            AggKind::Avg => average(values(i))?,
+        });
+    }
+    Ok(out)
+}
+
+/// The mean of durations (a duration) or of numbers (a float); absent over no values.
+fn average<'v>(values: impl Iterator<Item = &'v Value>) -> EvalResult {
+    let vals: Vec<&Value> = values.collect();
+    let Some(first) = vals.first() else {
+        return Ok(Value::Absent);
+    };
+    let n = vals.len();
+    Ok(match first {
+        Value::Duration(_) => {
+            let sum: i128 = vals
+                .iter()
+                .map(|v| match v {
+                    Value::Duration(d) => i128::from(*d),
+                    _ => 0,
+                })
+                .sum();
+            let mean = sum / i128::try_from(n).unwrap_or(i128::MAX);
+            Value::Duration(i64::try_from(mean).map_err(|_| EvalError::Overflow)?)
+        }
+        _ => {
+            let sum: f64 = vals
+                .iter()
+                .map(|v| match v {
+                    Value::Int(i) => *i as f64,
+                    Value::Float(f) => *f,
+                    _ => 0.0,
+                })
+                .sum();
+            Value::Float(sum / n as f64)
+        }
+    })
 }
