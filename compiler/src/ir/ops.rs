@@ -250,60 +250,6 @@ pub fn ring_contains(ring: &[(f64, f64)], p: Point) -> bool {
     inside
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn arithmetic_follows_spec_section_3() {
-        assert_eq!(
-            binary(BinOp::Add, &Value::Int(i64::MAX), &Value::Int(1)),
-            Err(EvalError::Overflow)
-        );
-        assert_eq!(
-            binary(BinOp::Div, &Value::Int(1), &Value::Int(0)),
-            Err(EvalError::DivisionByZero)
-        );
-        assert_eq!(
-            binary(BinOp::Div, &Value::Int(i64::MIN), &Value::Int(-1)),
-            Err(EvalError::Overflow)
-        );
-        assert_eq!(
-            binary(BinOp::Sub, &Value::Time(10_000), &Value::Time(4_000)),
-            Ok(Value::Duration(6_000))
-        );
-        assert_eq!(
-            binary(BinOp::Add, &Value::Absent, &Value::Int(1)),
-            Ok(Value::Absent)
-        );
-    }
-
-    #[test]
-    fn comparisons_with_absent_are_false_and_not_applies_after() {
-        assert!(!compare(BinOp::Eq, &Value::Absent, &Value::Int(1)));
-        assert!(!compare(BinOp::Ne, &Value::Absent, &Value::Int(1)));
-        let cmp = Value::Bool(compare(BinOp::Eq, &Value::Absent, &Value::Int(1)));
-        assert_eq!(unary(UnOp::Not, &cmp), Ok(Value::Bool(true)));
-    }
-
-    #[test]
-    fn distance_and_polygons() {
-        let a = Point {
-            lat: 22.5,
-            lon: 114.0,
-        };
-        let b = Point {
-            lat: 22.5,
-            lon: 114.01,
-        };
-        let d = haversine(a, b);
-        assert!((d - 1028.0).abs() < 5.0, "{d}");
-        let square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
-        assert!(ring_contains(&square, Point { lat: 0.5, lon: 0.5 }));
-        assert!(!ring_contains(&square, Point { lat: 1.5, lon: 0.5 }));
-    }
-}
-
 /// The aggregates of a window of `len` events (SPEC §4.1). `values(i)` lists, in window order,
 /// the values of the `i`-th aggregate that has an argument (each event computed its own when it
 /// joined). Sums and averages over no values are absent.
@@ -392,4 +338,58 @@ fn average<'v>(values: impl Iterator<Item = &'v Value>) -> EvalResult {
             Value::Float(sum / n as f64)
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arithmetic_follows_spec_section_3() {
+        assert_eq!(
+            binary(BinOp::Add, &Value::Int(i64::MAX), &Value::Int(1)),
+            Err(EvalError::Overflow)
+        );
+        assert_eq!(
+            binary(BinOp::Div, &Value::Int(1), &Value::Int(0)),
+            Err(EvalError::DivisionByZero)
+        );
+        assert_eq!(
+            binary(BinOp::Div, &Value::Int(i64::MIN), &Value::Int(-1)),
+            Err(EvalError::Overflow)
+        );
+        assert_eq!(
+            binary(BinOp::Sub, &Value::Time(10_000), &Value::Time(4_000)),
+            Ok(Value::Duration(6_000))
+        );
+        assert_eq!(
+            binary(BinOp::Add, &Value::Absent, &Value::Int(1)),
+            Ok(Value::Absent)
+        );
+    }
+
+    #[test]
+    fn comparisons_with_absent_are_false_and_not_applies_after() {
+        assert!(!compare(BinOp::Eq, &Value::Absent, &Value::Int(1)));
+        assert!(!compare(BinOp::Ne, &Value::Absent, &Value::Int(1)));
+        let cmp = Value::Bool(compare(BinOp::Eq, &Value::Absent, &Value::Int(1)));
+        assert_eq!(unary(UnOp::Not, &cmp), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn distance_and_polygons() {
+        let a = Point {
+            lat: 22.5,
+            lon: 114.0,
+        };
+        let b = Point {
+            lat: 22.5,
+            lon: 114.01,
+        };
+        let d = haversine(a, b);
+        assert!((d - 1028.0).abs() < 5.0, "{d}");
+        let square = [(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)];
+        assert!(ring_contains(&square, Point { lat: 0.5, lon: 0.5 }));
+        assert!(!ring_contains(&square, Point { lat: 1.5, lon: 0.5 }));
+    }
 }
