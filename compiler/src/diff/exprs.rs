@@ -211,34 +211,12 @@ fn focus_in(old: &Expr, new: &Expr, parent: Option<BinaryOp>) -> Focus {
 
 /// Every name an expression refers to: constants, lists, zones, enum values, functions.
 pub(crate) fn names(e: &Expr, out: &mut BTreeSet<SmolStr>) {
-    match &e.kind {
-        ExprKind::Name(n) => {
+    crate::ide::walk_expr(e, &mut |x| match &x.kind {
+        ExprKind::Name(n) | ExprKind::Call(n, _) => {
             out.insert(n.name.clone());
         }
-        ExprKind::Field(x, _) => names(x, out),
-        ExprKind::Call(f, args) => {
-            out.insert(f.name.clone());
-            for a in args {
-                names(a, out);
-            }
-        }
-        ExprKind::Set(xs) => {
-            for x in xs {
-                names(x, out);
-            }
-        }
-        ExprKind::Unary(_, x) | ExprKind::Paren(x) => names(x, out),
-        ExprKind::Binary(_, x, y) => {
-            names(x, out);
-            names(y, out);
-        }
-        ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Duration(_)
-        | ExprKind::Time(_)
-        | ExprKind::Bool(_)
-        | ExprKind::Str(_) => {}
-    }
+        _ => {}
+    });
 }
 
 /// The names in a message template's `{...}` parts (approximately: every identifier-like word
