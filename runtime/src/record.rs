@@ -234,7 +234,7 @@ pub struct Writer<'a> {
 impl Writer<'_> {
     /// The record as one JSON line (without the newline).
     pub fn json(&self, record: &Record) -> String {
-        let mut o = String::with_capacity(capacity(record));
+        let mut o = String::new();
         self.write_json(record, &mut o);
         o
     }

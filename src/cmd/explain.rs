@@ -6,7 +6,7 @@
 
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufRead, BufReader, IsTerminal};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -70,18 +70,16 @@ pub fn run(args: Args) -> ExitCode {
         },
     );
     engine.explain(rule, args.line);
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    let mut buf = Vec::new();
+    let mut reader = vigil_runtime::LineReader::new(file);
     let mut rejected: Option<Reject> = None;
     let mut blank = false;
     loop {
-        buf.clear();
-        match reader.read_until(b'\n', &mut buf) {
-            Ok(0) => break,
-            Ok(_) => {}
+        let line = match reader.next_line() {
+            Ok(Some((line, _))) => line,
+            Ok(None) => break,
             Err(e) => return super::fail(format!("{}: {e}", args.events.display())),
-        }
-        let pushed = engine.push_line(&buf);
+        };
+        let pushed = engine.push_line(line);
         if Some(engine.lines()) == args.line {
             match pushed {
                 Pushed::Rejected(r) => rejected = Some(r),
