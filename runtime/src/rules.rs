@@ -33,7 +33,6 @@ pub(crate) struct Group {
     pub(crate) events: VecDeque<(Event, Vec<Value>)>,
     /// The time of the newest event (kept here so sweeps need not read the events).
     pub(crate) newest: i64,
-    pub(crate) evict_scheduled: bool,
 }
 
 /// A match in progress: the events of the steps matched so far (one slot per step).
@@ -48,7 +47,6 @@ pub(crate) struct SeqKey {
     pub(crate) waiting: Vec<Option<Partial>>,
     /// Complete matches waiting for their absence deadline, each with its own.
     pub(crate) pending: Vec<(u64, Partial)>,
-    pub(crate) evict_scheduled: bool,
 }
 
 impl Partial {
@@ -226,7 +224,6 @@ impl Engine {
             let group = groups.entry(k.clone()).or_insert_with(|| Group {
                 events: VecDeque::new(),
                 newest: t,
-                evict_scheduled: false,
             });
             // The window at t holds events with t - W < e.time <= t.
             while group
@@ -597,7 +594,6 @@ impl Engine {
                 SeqKey {
                     waiting: vec![None; positives],
                     pending: Vec::new(),
-                    evict_scheduled: false,
                 },
             );
         }

@@ -21,7 +21,7 @@ use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
 use crate::rules::{Group, Partial, PatternState, SeqKey};
 use crate::workflow::Instance;
 
-const MAGIC: &[u8; 8] = b"VIGILST2";
+const MAGIC: &[u8; 8] = b"VIGILST3";
 
 /// Why a snapshot could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -324,7 +324,6 @@ impl Engine {
                     e.u64(gs.len() as u64);
                     for (k, g) in gs {
                         e.value(&k.0);
-                        e.bool(g.evict_scheduled);
                         e.u64(g.events.len() as u64);
                         for (ev, vals) in &g.events {
                             e.row(program, layouts, ev);
@@ -342,7 +341,6 @@ impl Engine {
                     e.u64(ks.len() as u64);
                     for (k, s) in ks {
                         e.value(&k.0);
-                        e.bool(s.evict_scheduled);
                         e.u64(s.waiting.len() as u64);
                         for w in &s.waiting {
                             match w {
@@ -595,7 +593,12 @@ impl Engine {
     /// instances are reported as records (take them with `take_records`).
     pub fn restore(&mut self, bytes: &[u8]) -> Result<u64, SnapshotError> {
         if bytes.get(..8) != Some(&MAGIC[..]) {
-            return bad("not a Vigil engine snapshot");
+            return bad(if bytes.starts_with(&MAGIC[..7]) {
+                "a snapshot of another version of Vigil's state format: \
+                 start the run again from the beginning (a fresh --state directory)"
+            } else {
+                "not a Vigil engine snapshot"
+            });
         }
         let mut d = Dec {
             b: bytes,
@@ -693,7 +696,6 @@ impl Engine {
                     let mut groups = crate::row::KeyMap::default();
                     for _ in 0..d.len()? {
                         let k = d.value()?;
-                        let evict_scheduled = d.bool()?;
                         let mut events = VecDeque::new();
                         for _ in 0..d.len()? {
                             let row = d.row(self)?;
@@ -710,7 +712,6 @@ impl Engine {
                             Group {
                                 newest: events.back().map_or(i64::MIN, |(e, _)| e.time),
                                 events,
-                                evict_scheduled,
                             },
                         );
                     }
@@ -720,7 +721,6 @@ impl Engine {
                     let mut keys = crate::row::KeyMap::default();
                     for _ in 0..d.len()? {
                         let k = d.value()?;
-                        let evict_scheduled = d.bool()?;
                         let mut waiting = Vec::new();
                         for _ in 0..d.len()? {
                             waiting.push(if d.u8()? == 1 {
@@ -734,14 +734,7 @@ impl Engine {
                             let id = d.u64()?;
                             pending.push((id, decode_partial(&mut d, self)?));
                         }
-                        keys.insert(
-                            Key(k),
-                            SeqKey {
-                                waiting,
-                                pending,
-                                evict_scheduled,
-                            },
-                        );
+                        keys.insert(Key(k), SeqKey { waiting, pending });
                     }
                     PatternState::Sequence(keys)
                 }

@@ -224,3 +224,16 @@ fn a_reload_keeps_unchanged_state_and_reports_instances_whose_state_is_gone() {
         "{end:?}"
     );
 }
+
+#[test]
+fn a_snapshot_of_another_format_version_is_refused_with_a_reason() {
+    let program = program(RULES);
+    let engine = Engine::new(program.clone(), EngineConfig::default());
+    let mut bytes = engine.snapshot();
+    bytes[7] = b'0';
+    let mut other = Engine::new(program, EngineConfig::default());
+    let err = other.restore(&bytes).expect_err("another version");
+    assert!(err.0.contains("another version"), "{}", err.0);
+    let err = other.restore(b"garbage!").expect_err("garbage");
+    assert!(err.0.contains("not a Vigil engine snapshot"), "{}", err.0);
+}
