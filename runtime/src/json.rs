@@ -48,7 +48,7 @@ const SPECIAL: [bool; 256] = {
 
 /// The first `"`, `\\` or control character: one pass, eight bytes at a time (strings in
 /// events are short, so this beats setting up a vector search).
-fn find_special(b: &[u8]) -> Option<usize> {
+pub(crate) fn find_special(b: &[u8]) -> Option<usize> {
     const LO: u64 = 0x0101_0101_0101_0101;
     const HI: u64 = 0x8080_8080_8080_8080;
     let mut chunks = b.chunks_exact(8);

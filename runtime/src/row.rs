@@ -234,6 +234,11 @@ impl<'l> RowBuilder<'l> {
         }
     }
 
+    /// The presence bits so far.
+    pub fn present(&self) -> u64 {
+        self.present
+    }
+
     /// Whether field `i` has been set.
     pub fn is_set(&self, i: u16) -> bool {
         i < 64 && self.present & (1 << i) != 0

@@ -5,6 +5,8 @@
 //! durations to milliseconds). Nothing generic is built. Fields that come before `type` are
 //! remembered as byte ranges and decoded once the type is known.
 
+mod fast;
+
 use std::fmt;
 
 use rustc_hash::FxHashMap;
@@ -94,6 +96,8 @@ struct FieldSchema {
 struct EventSchema {
     fields: Vec<FieldSchema>,
     layout: Layout,
+    /// Bit `i` set: field `i` is required.
+    required: u64,
 }
 
 impl EventSchema {
@@ -148,7 +152,17 @@ impl Schema {
                     },
                 })
                 .collect();
-            events.push(EventSchema { fields, layout });
+            let required = e
+                .fields
+                .iter()
+                .enumerate()
+                .filter(|(i, f)| !f.optional && *i < 64)
+                .fold(0u64, |m, (i, _)| m | 1 << i);
+            events.push(EventSchema {
+                fields,
+                layout,
+                required,
+            });
         }
         Schema { types, events }
     }
@@ -161,6 +175,19 @@ impl Schema {
 
 /// Decodes one input line into a row, building it in `buffers` (kept for the next line).
 pub fn decode(
+    schema: &Schema,
+    buffers: &mut RowBuffers,
+    line: &[u8],
+    line_no: u64,
+) -> Result<Row, Reject> {
+    match fast::decode(schema, buffers, line, line_no) {
+        Some(row) => Ok(row),
+        None => general(schema, buffers, line, line_no),
+    }
+}
+
+/// The general decoder: every line, every reject with its reason.
+fn general(
     schema: &Schema,
     buffers: &mut RowBuffers,
     line: &[u8],

@@ -1,0 +1,358 @@
+//! The fast path of ingestion: the common shape of an event line, decoded in one pass over its
+//! bytes.
+//!
+//! It takes lines whose `type` comes first, whose members are the event's declared fields (and
+//! `time`, `id`), each once, with strings free of escapes and numbers written as integers. Any
+//! other line — including every line that will be rejected — returns `None` and goes through
+//! the general decoder, which is the one that knows every rule and every error message. So
+//! this path never has to be right about a reject, only about the rows it builds, and those are
+//! tested to be the general decoder's rows (`tests::agrees_with_the_general_decoder`).
+//!
+//! It saves the general decoder's whole-line UTF-8 pass (only string contents can be
+//! non-ASCII, so only they are validated), its key matching through `str` comparisons, and
+//! its bookkeeping for members that come before `type`.
+
+use super::{EventSchema, Schema, check_epoch, number_field};
+use crate::json::{Number, find_special};
+use crate::row::{Kind, Row, RowBuffers, RowBuilder, Source};
+
+/// Decodes `line` if it has the common shape; `None` sends it to the general decoder. The
+/// buffers are left in `buffers` either way.
+pub(super) fn decode(
+    schema: &Schema,
+    buffers: &mut RowBuffers,
+    line: &[u8],
+    line_no: u64,
+) -> Option<Row> {
+    let mut c = Cursor { b: line, pos: 0 };
+    c.eat(b'{')?;
+    if c.plain_str()? != b"type" {
+        return None;
+    }
+    c.eat(b':')?;
+    let name = std::str::from_utf8(c.plain_str()?).ok()?;
+    let ty = *schema.types.get(name)?;
+    let ev = schema.events.get(ty as usize)?;
+    if ev.fields.len() >= 63 {
+        return None;
+    }
+    let mut row = RowBuilder::with_buffers(&ev.layout, std::mem::take(buffers));
+    let time = members(&mut c, ev, &mut row);
+    let done = time.filter(|_| {
+        c.ws();
+        c.pos == line.len() && row.present() & ev.required == ev.required
+    });
+    let Some(time) = done else {
+        *buffers = row.into_buffers();
+        return None;
+    };
+    let (row, back) = row.finish_reusing(ty, time, Source::Line(line_no));
+    *buffers = back;
+    Some(row)
+}
+
+/// The members after `type`, into `row`; the event time.
+fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Option<i64> {
+    let id = ev.layout.id_field();
+    let mut time = None;
+    let mut hint = 0;
+    loop {
+        c.ws();
+        match c.b.get(c.pos)? {
+            b',' => c.pos += 1,
+            b'}' => {
+                c.pos += 1;
+                return time;
+            }
+            _ => return None,
+        }
+        let key = c.plain_str()?;
+        c.eat(b':')?;
+        if key == b"time" {
+            if time.is_some() {
+                return None;
+            }
+            time = Some(time_value(c)?);
+            continue;
+        }
+        if key == b"id" {
+            if row.is_set(id) {
+                return None;
+            }
+            let s = std::str::from_utf8(c.plain_str()?).ok()?;
+            row.set_str(id, s);
+            continue;
+        }
+        let i = ev.field_bytes(key, hint)?;
+        hint = i as usize + 1;
+        if row.is_set(i) {
+            return None;
+        }
+        let f = &ev.fields[i as usize];
+        c.ws();
+        if c.literal(b"null") {
+            if !f.optional {
+                return None;
+            }
+            continue;
+        }
+        match f.kind {
+            Kind::Str => {
+                let s = std::str::from_utf8(c.plain_str()?).ok()?;
+                row.set_str(i, s);
+            }
+            Kind::Enum => {
+                let s = c.plain_str()?;
+                let v = f.variants.iter().position(|v| v.as_bytes() == s)?;
+                row.set_word(i, v as u64);
+            }
+            Kind::Bool => {
+                let b = if c.literal(b"true") {
+                    true
+                } else if c.literal(b"false") {
+                    false
+                } else {
+                    return None;
+                };
+                row.set_word(i, u64::from(b));
+            }
+            Kind::Time if c.b.get(c.pos) == Some(&b'"') => {
+                let s = std::str::from_utf8(c.plain_str()?).ok()?;
+                let t = vigil_compiler::time::parse_time(s).ok()?;
+                row.set_word(i, t as u64);
+            }
+            Kind::Int | Kind::Float | Kind::Duration | Kind::Time => {
+                let n = c.integer()?;
+                row.set_word(i, number_field(f.kind, Number::Int(n)).ok()?);
+            }
+            Kind::Point => return None,
+        }
+    }
+}
+
+/// `time`: an RFC 3339 string or epoch milliseconds.
+fn time_value(c: &mut Cursor<'_>) -> Option<i64> {
+    c.ws();
+    if c.b.get(c.pos) == Some(&b'"') {
+        let s = std::str::from_utf8(c.plain_str()?).ok()?;
+        return vigil_compiler::time::parse_time(s).ok();
+    }
+    check_epoch(c.integer()?).ok()
+}
+
+impl EventSchema {
+    /// The field named by the key bytes `name`, trying `hint` first (lines usually list fields
+    /// in declaration order).
+    fn field_bytes(&self, name: &[u8], hint: usize) -> Option<u16> {
+        let at = |i: usize| {
+            self.fields
+                .get(i)
+                .is_some_and(|f| f.name.as_bytes() == name)
+        };
+        let i = if at(hint) {
+            hint
+        } else {
+            (0..self.fields.len()).find(|&i| at(i))?
+        };
+        u16::try_from(i).ok()
+    }
+}
+
+struct Cursor<'a> {
+    b: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.b.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    fn eat(&mut self, byte: u8) -> Option<()> {
+        self.ws();
+        if self.b.get(self.pos) == Some(&byte) {
+            self.pos += 1;
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A string without escapes or control characters, as its raw bytes.
+    fn plain_str(&mut self) -> Option<&'a [u8]> {
+        self.eat(b'"')?;
+        let start = self.pos;
+        let end = start + find_special(self.b.get(start..)?)?;
+        if self.b[end] != b'"' {
+            return None;
+        }
+        self.pos = end + 1;
+        Some(&self.b[start..end])
+    }
+
+    /// Consumes `word` if it comes next.
+    fn literal(&mut self, word: &[u8]) -> bool {
+        let found = self.b.get(self.pos..).is_some_and(|r| r.starts_with(word));
+        if found {
+            self.pos += word.len();
+        }
+        found
+    }
+
+    /// A JSON integer of at most 18 digits (what the general scanner reads as `Number::Int`
+    /// without parsing text); fractions, exponents and longer numbers are left to it.
+    fn integer(&mut self) -> Option<i64> {
+        self.ws();
+        let negative = self.b.get(self.pos) == Some(&b'-');
+        if negative {
+            self.pos += 1;
+        }
+        let start = self.pos;
+        match self.b.get(self.pos)? {
+            b'0' => self.pos += 1,
+            b'1'..=b'9' => {
+                while let Some(b'0'..=b'9') = self.b.get(self.pos) {
+                    self.pos += 1;
+                }
+            }
+            _ => return None,
+        }
+        let digits = &self.b[start..self.pos];
+        if digits.len() > 18 || matches!(self.b.get(self.pos), Some(b'.' | b'e' | b'E')) {
+            return None;
+        }
+        let v = digits
+            .iter()
+            .fold(0i64, |v, d| v * 10 + i64::from(d - b'0'));
+        Some(if negative { -v } else { v })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::general;
+    use proptest::prelude::*;
+
+    const TYPES: &str = r#"
+        enum Category { noise, theft, fraud }
+        event Call { caller: str, age: int, secs: duration, at: time?, region: str?,
+                     ok: bool, category: Category, score: float? }
+    "#;
+
+    fn schema() -> Schema {
+        let program = crate::compile(&[("types.vigil", TYPES)]).expect("types compile");
+        Schema::new(&program)
+    }
+
+    /// The fast path's row equals the general decoder's whenever it gives one.
+    fn check(schema: &Schema, line: &str) -> Option<Row> {
+        let mut b = RowBuffers::default();
+        let fast = decode(schema, &mut b, line.as_bytes(), 7);
+        let slow = general(schema, &mut b, line.as_bytes(), 7);
+        if let Some(row) = &fast {
+            assert_eq!(Ok(row), slow.as_ref(), "line {line}");
+        }
+        fast
+    }
+
+    #[test]
+    fn takes_the_common_shape() {
+        let s = schema();
+        let line = r#"{"type":"Call","time":"2021-11-01T00:00:03+08:00","caller":"+86170","age":76,"secs":7053,"region":"黑龙江","ok":true,"category":"fraud","id":"e1"}"#;
+        assert!(check(&s, line).is_some());
+        let spaced = r#" { "type" : "Call" , "time" : 1635696003000 , "caller" : "x" , "age" : -3 , "secs" : 0 , "ok" : false , "category" : "noise" , "at" : null } "#;
+        assert!(check(&s, spaced).is_some());
+    }
+
+    #[test]
+    fn leaves_the_rest_to_the_general_decoder() {
+        let s = schema();
+        for line in [
+            r#"{"time":1,"type":"Call","caller":"x","age":1,"secs":1,"ok":true,"category":"noise"}"#,
+            r#"{"type":"Call","time":1,"caller":"a\"b","age":1,"secs":1,"ok":true,"category":"noise"}"#,
+            r#"{"type":"Call","time":1,"caller":"x","age":1.5,"secs":1,"ok":true,"category":"noise"}"#,
+            r#"{"type":"Call","time":1,"caller":"x","age":1,"secs":1,"ok":true}"#,
+            r#"{"type":"Call","time":1,"caller":"x","caller":"y","age":1,"secs":1,"ok":true,"category":"noise"}"#,
+            r#"{"type":"Call","time":1,"caller":"x","age":1,"secs":1,"ok":true,"category":"noise","extra":1}"#,
+            r#"{"type":"Call","time":1,"caller":"x","age":01,"secs":1,"ok":true,"category":"noise"}"#,
+            r#"{"type":"Call","time":1,"caller":"x","age":1,"secs":1,"ok":true,"category":"noise"} x"#,
+            r#"{"type":"Nope","time":1}"#,
+        ] {
+            assert!(check(&s, line).is_none(), "{line}");
+        }
+    }
+
+    /// A value for field `name`: most often a good one of its type, else anything.
+    fn member(name: &'static str) -> impl Strategy<Value = Option<(&'static str, String)>> {
+        let good = match name {
+            "caller" | "region" | "id" => "[a-z黑龙江+0-9]{0,6}"
+                .prop_map(|s| format!("\"{s}\""))
+                .boxed(),
+            "age" => (-1_000_000_000i64..1_000_000_000)
+                .prop_map(|n| n.to_string())
+                .boxed(),
+            "secs" => (0i64..100_000).prop_map(|n| n.to_string()).boxed(),
+            "at" => Just("\"2021-11-01T00:00:03+08:00\"".to_string()).boxed(),
+            "ok" => prop::bool::ANY.prop_map(|b| b.to_string()).boxed(),
+            "category" => prop::sample::select(vec!["\"noise\"", "\"theft\"", "\"fraud\""])
+                .prop_map(str::to_string)
+                .boxed(),
+            _ => (-1000i64..1000).prop_map(|n| n.to_string()).boxed(),
+        };
+        let anything = prop_oneof![
+            Just("null".to_string()),
+            Just("true".to_string()),
+            any::<i64>().prop_map(|n| n.to_string()),
+            Just("-0".to_string()),
+            Just("1.5".to_string()),
+            Just("1e3".to_string()),
+            Just("\"PT1H\"".to_string()),
+            Just("\"2021-11-01T00:00:03Z\"".to_string()),
+            "[a-z黑\\\\\"]{0,4}".prop_map(|s| format!("\"{s}\"")),
+            Just("\"x\"".to_string()),
+            Just("{}".to_string()),
+        ];
+        // An unknown field always sends the line to the general decoder: make it rare.
+        let (good_w, none_w) = if name == "extra" { (0, 8) } else { (8, 1) };
+        prop_oneof![
+            good_w => good.prop_map(move |v| Some((name, v))),
+            1 => anything.prop_map(move |v| Some((name, v))),
+            none_w => Just(None),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+        /// Lines with every field (most values good, some of any kind, some fields missing,
+        /// unknown ones added) in random order: whenever the fast path gives a row it is the
+        /// general decoder's.
+        #[test]
+        fn agrees_with_the_general_decoder(
+            members in (
+                member("caller"), member("age"), member("secs"), member("at"),
+                member("region"), member("ok"), member("category"), member("score"),
+                member("id"), member("time"), member("extra"),
+            ).prop_map(|t| vec![t.0, t.1, t.2, t.3, t.4, t.5, t.6, t.7, t.8, t.9, t.10])
+                .prop_shuffle(),
+            time in prop_oneof![Just("1635696003000"), Just("\"2021-11-01T00:00:03Z\"")],
+            time_first in prop::bool::ANY,
+        ) {
+            let s = schema();
+            let mut line = "{\"type\":\"Call\"".to_string();
+            if time_first {
+                line.push_str(&format!(",\"time\":{time}"));
+            }
+            for (k, v) in members.iter().flatten() {
+                if *k == "time" && time_first {
+                    continue;
+                }
+                line.push_str(&format!(",\"{k}\":{v}"));
+            }
+            line.push('}');
+            check(&s, &line);
+        }
+    }
+}
