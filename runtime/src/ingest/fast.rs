@@ -24,14 +24,19 @@ pub(super) fn decode(
     line: &[u8],
     line_no: u64,
 ) -> Option<Row> {
-    let mut c = Cursor { b: line, pos: 0 };
+    // One validation of the whole line (fast on ASCII); strings are then slices of it.
+    let text = std::str::from_utf8(line).ok()?;
+    let mut c = Cursor {
+        text,
+        b: line,
+        pos: 0,
+    };
     c.eat(b'{')?;
-    if c.plain_str()? != b"type" {
+    if c.plain_str()? != "type" {
         return None;
     }
     c.eat(b':')?;
-    let name = std::str::from_utf8(c.plain_str()?).ok()?;
-    let ty = *schema.types.get(name)?;
+    let ty = *schema.types.get(c.plain_str()?)?;
     let ev = schema.events.get(ty as usize)?;
     if ev.fields.len() >= 63 {
         return None;
@@ -66,25 +71,36 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
             }
             _ => return None,
         }
-        let key = c.plain_str()?;
+        c.ws();
+        // Lines usually list fields in declaration order: try the next one's quoted name.
+        let i = match ev.fields.get(hint) {
+            Some(f) if c.b[c.pos..].starts_with(&f.quoted) => {
+                c.pos += f.quoted.len();
+                hint
+            }
+            _ => match c.plain_str()? {
+                "time" => {
+                    c.eat(b':')?;
+                    if time.is_some() {
+                        return None;
+                    }
+                    time = Some(time_value(c)?);
+                    continue;
+                }
+                "id" => {
+                    c.eat(b':')?;
+                    if row.is_set(id) {
+                        return None;
+                    }
+                    row.set_str(id, c.plain_str()?);
+                    continue;
+                }
+                key => ev.field(key, hint)? as usize,
+            },
+        };
         c.eat(b':')?;
-        if key == b"time" {
-            if time.is_some() {
-                return None;
-            }
-            time = Some(time_value(c)?);
-            continue;
-        }
-        if key == b"id" {
-            if row.is_set(id) {
-                return None;
-            }
-            let s = std::str::from_utf8(c.plain_str()?).ok()?;
-            row.set_str(id, s);
-            continue;
-        }
-        let i = ev.field_bytes(key, hint)?;
-        hint = i as usize + 1;
+        hint = i + 1;
+        let i = u16::try_from(i).ok()?;
         if row.is_set(i) {
             return None;
         }
@@ -97,13 +113,10 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
             continue;
         }
         match f.kind {
-            Kind::Str => {
-                let s = std::str::from_utf8(c.plain_str()?).ok()?;
-                row.set_str(i, s);
-            }
+            Kind::Str => row.set_str(i, c.plain_str()?),
             Kind::Enum => {
                 let s = c.plain_str()?;
-                let v = f.variants.iter().position(|v| v.as_bytes() == s)?;
+                let v = f.variants.iter().position(|v| **v == *s)?;
                 row.set_word(i, v as u64);
             }
             Kind::Bool => {
@@ -117,8 +130,7 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
                 row.set_word(i, u64::from(b));
             }
             Kind::Time if c.b.get(c.pos) == Some(&b'"') => {
-                let s = std::str::from_utf8(c.plain_str()?).ok()?;
-                let t = vigil_compiler::time::parse_time(s).ok()?;
+                let t = vigil_compiler::time::parse_time(c.plain_str()?).ok()?;
                 row.set_word(i, t as u64);
             }
             Kind::Int | Kind::Float | Kind::Duration | Kind::Time => {
@@ -134,31 +146,13 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
 fn time_value(c: &mut Cursor<'_>) -> Option<i64> {
     c.ws();
     if c.b.get(c.pos) == Some(&b'"') {
-        let s = std::str::from_utf8(c.plain_str()?).ok()?;
-        return vigil_compiler::time::parse_time(s).ok();
+        return vigil_compiler::time::parse_time(c.plain_str()?).ok();
     }
     check_epoch(c.integer()?).ok()
 }
 
-impl EventSchema {
-    /// The field named by the key bytes `name`, trying `hint` first (lines usually list fields
-    /// in declaration order).
-    fn field_bytes(&self, name: &[u8], hint: usize) -> Option<u16> {
-        let at = |i: usize| {
-            self.fields
-                .get(i)
-                .is_some_and(|f| f.name.as_bytes() == name)
-        };
-        let i = if at(hint) {
-            hint
-        } else {
-            (0..self.fields.len()).find(|&i| at(i))?
-        };
-        u16::try_from(i).ok()
-    }
-}
-
 struct Cursor<'a> {
+    text: &'a str,
     b: &'a [u8],
     pos: usize,
 }
@@ -180,8 +174,8 @@ impl<'a> Cursor<'a> {
         }
     }
 
-    /// A string without escapes or control characters, as its raw bytes.
-    fn plain_str(&mut self) -> Option<&'a [u8]> {
+    /// A string without escapes or control characters.
+    fn plain_str(&mut self) -> Option<&'a str> {
         self.eat(b'"')?;
         let start = self.pos;
         let end = start + find_special(self.b.get(start..)?)?;
@@ -189,7 +183,8 @@ impl<'a> Cursor<'a> {
             return None;
         }
         self.pos = end + 1;
-        Some(&self.b[start..end])
+        // Both ends are at ASCII quotes, so on character boundaries.
+        self.text.get(start..end)
     }
 
     /// Consumes `word` if it comes next.

@@ -86,6 +86,8 @@ impl From<SyntaxError> for Reject {
 #[derive(Debug)]
 struct FieldSchema {
     name: Box<str>,
+    /// The name as a JSON string, quotes included (what the fast path compares).
+    quoted: Box<[u8]>,
     kind: Kind,
     optional: bool,
     /// Variant names, for enum fields.
@@ -139,6 +141,7 @@ impl Schema {
                 .zip(&layout.slots)
                 .map(|(f, (_, kind))| FieldSchema {
                     name: Box::from(f.name.as_str()),
+                    quoted: format!("\"{}\"", f.name).into_bytes().into(),
                     kind: *kind,
                     optional: f.optional,
                     variants: match &f.ty {
