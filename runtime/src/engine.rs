@@ -10,7 +10,7 @@ use vigil_compiler::ir::{EventTypeId, Program, Value};
 use crate::ingest::{self, Reject, RejectKind, Schema};
 use crate::interp::{EvalError, Tables};
 use crate::jit::{JitCode, JitRow, Job};
-use crate::plan::Plan;
+use crate::plan::{Plan, Test};
 use crate::record::Record;
 use crate::row::{Event, Key, Row};
 use crate::rules::RuleState;
@@ -166,7 +166,8 @@ impl Ord for Buffered {
 /// Per-event buffers of `Engine::process`.
 #[derive(Default)]
 struct Scratch {
-    candidates: Vec<u32>,
+    /// Runs of candidate probes.
+    runs: Vec<crate::plan::Run>,
     /// Candidates whose condition holds: (declaration order, consumer).
     passed: Vec<(u32, Consumer)>,
     /// Everything the event goes to, in declaration order; `true` when the plan already
@@ -527,41 +528,37 @@ impl Engine {
         }
         // Buffers reused from event to event (taken, so `self` stays free to borrow).
         let Scratch {
-            mut candidates,
+            mut runs,
             mut passed,
             mut consumers,
         } = std::mem::take(&mut self.scratch);
-        candidates.clear();
         passed.clear();
         consumers.clear();
-        if let Some(layout) = self.tables.layouts.get(event.ty as usize) {
-            self.plan.candidates(&event, layout, &mut candidates);
-        }
         // The candidates whose whole condition holds, as (declaration order, rule).
-        for &g in &candidates {
-            let Some(gated) = self
-                .plan
-                .types
-                .get(event.ty as usize)
-                .and_then(|tp| tp.gated.get(g as usize))
-            else {
-                continue;
-            };
-            let (rule, order, n) = (gated.rule, gated.order, gated.conjuncts.len());
-            let mut ok = true;
-            for k in 0..n {
-                let c = self.plan.types[event.ty as usize].gated[g as usize].conjuncts[k];
-                if !self.conjunct(c, &event) {
-                    ok = false;
-                    break;
+        let jit_row = [JitRow::of(&event)];
+        let plan = std::mem::take(&mut self.plan);
+        if let Some(tp) = plan.types.get(event.ty as usize) {
+            if let Some(layout) = self.tables.layouts.get(event.ty as usize) {
+                tp.candidates(&event, layout, &mut runs);
+            }
+            for &run in &runs {
+                for probe in tp.probes(run) {
+                    let ok = tp
+                        .tests_of(probe)
+                        .iter()
+                        .all(|t| self.conjunct(&plan, t, &event, &jit_row));
+                    let rule = probe.rule as usize;
+                    if ok {
+                        passed.push((probe.order, Consumer::Rule(rule)));
+                    } else if let Some(c) = self.coverage.as_mut() {
+                        c.rule(rule, false);
+                    }
                 }
             }
-            if ok {
-                passed.push((order, Consumer::Rule(rule)));
-            } else if let Some(c) = self.coverage.as_mut() {
-                c.rule(rule, false);
-            }
         }
+        self.plan = plan;
+        // Candidates come in index order; consumers go in declaration order.
+        passed.sort_unstable_by_key(|(order, _)| *order);
         let always = self
             .plan
             .types
@@ -593,21 +590,18 @@ impl Engine {
             }
         }
         self.scratch = Scratch {
-            candidates,
+            runs,
             passed,
             consumers,
         };
         self.explain_done();
     }
 
-    /// Evaluates conjunct `c` on `row`, once per event.
-    fn conjunct(&mut self, c: u32, row: &Row) -> bool {
+    /// Evaluates conjunct `c` of `plan` on `row` (`jit_row` is its compiled-code view), once
+    /// per event.
+    fn conjunct(&mut self, plan: &Plan, t: &Test, row: &Row, jit_row: &[JitRow; 1]) -> bool {
         // Only a conjunct several rules share is worth remembering for the rest of the event.
-        let shared = self
-            .plan
-            .conjuncts
-            .get(c as usize)
-            .is_some_and(|x| x.shared);
+        let (c, shared) = (t.conjunct, t.shared);
         let tag = self.epoch << 1;
         if shared
             && let Some(cached) = self.cache.get(c as usize)
@@ -615,7 +609,7 @@ impl Engine {
         {
             return cached & 1 == 1;
         }
-        let value = self.eval_conjunct(c, row);
+        let value = self.eval_conjunct(plan, c, row, jit_row);
         if shared && let Some(slot) = self.cache.get_mut(c as usize) {
             *slot = tag | u64::from(value);
         }
@@ -623,9 +617,9 @@ impl Engine {
     }
 
     /// Evaluates conjunct `c`: compiled code when there is some, else the interpreter.
-    fn eval_conjunct(&mut self, c: u32, row: &Row) -> bool {
+    fn eval_conjunct(&mut self, plan: &Plan, c: u32, row: &Row, jit_row: &[JitRow; 1]) -> bool {
         if let Some(jit) = &self.jit
-            && let Some(result) = jit.eval(c as usize, &[JitRow::of(row)], &self.tables)
+            && let Some(result) = jit.eval(c as usize, jit_row, &self.tables)
         {
             return match result {
                 Ok(v) => v,
@@ -635,7 +629,7 @@ impl Engine {
                 }
             };
         }
-        let Some(conj) = self.plan.conjuncts.get(c as usize) else {
+        let Some(conj) = plan.conjuncts.get(c as usize) else {
             return false;
         };
         let program = self.program.clone();

@@ -54,26 +54,52 @@ pub(crate) enum IndexValues {
     List(u32),
 }
 
-/// Rules of one event type reached through one field's value.
+/// Rules of one event type reached through one field's value: each value's candidates are a
+/// run of `TypePlan::probes`.
 #[derive(Debug, Default)]
 pub(crate) struct FieldIndex {
     pub field: u16,
     pub kind: Option<Kind>,
-    pub words: FxHashMap<u64, Vec<u32>>,
-    pub strs: FxHashMap<Box<str>, Vec<u32>>,
+    pub words: FxHashMap<u64, Run>,
+    pub strs: FxHashMap<Box<str>, Run>,
+}
+
+/// A run of `TypePlan::probes` or `TypePlan::tests`: start and length.
+pub(crate) type Run = (u32, u32);
+
+/// A candidate rule as the per-event loop reads it: the rule and the run of its tests.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Probe {
+    pub rule: u32,
+    pub order: u32,
+    pub tests: Run,
+}
+
+/// A conjunct to test: its number, and whether other rules share it (then its value is
+/// remembered for the rest of the event).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Test {
+    pub conjunct: u32,
+    pub shared: bool,
 }
 
 #[derive(Debug, Default)]
 pub(crate) struct TypePlan {
     /// Single-event and window rules of this type.
     pub gated: Vec<Gated>,
-    /// Positions in `gated` of the rules with no index: tested on every event.
-    pub scan: Vec<u32>,
+    /// What the per-event loop reads, flat so that one event's candidates lie together: the
+    /// probes of the rules with no index (tested on every event) come first, then each index
+    /// value's probes, a rule repeated under every value that reaches it.
+    pub probes: Vec<Probe>,
+    pub tests: Vec<Test>,
+    /// The probes of the rules with no index.
+    pub scan: Run,
     pub indexes: Vec<FieldIndex>,
     /// Sequences and workflows, in declaration order: offered every event of the type.
     pub always: Vec<(u32, Consumer)>,
 }
 
+#[derive(Default)]
 pub(crate) struct Plan {
     pub types: Vec<TypePlan>,
     pub conjuncts: Vec<Conjunct>,
@@ -179,16 +205,23 @@ impl Plan {
         plan
     }
 
-    /// (Re)builds the hash indexes, from constants and the current list contents.
+    /// (Re)builds the hash indexes and the probes, from constants and the current list
+    /// contents.
     pub fn rebuild_indexes(&mut self, tables: &Tables) {
+        let conjuncts = &self.conjuncts;
         for (ty, tp) in self.types.iter_mut().enumerate() {
             tp.indexes.clear();
-            tp.scan.clear();
+            tp.probes.clear();
+            tp.tests.clear();
             let layout = tables.layouts.get(ty);
+            // Per index: its values' rules (positions in `gated`), in declaration order.
+            let mut by_value: Vec<(FxHashMap<u64, Vec<u32>>, FxHashMap<Box<str>, Vec<u32>>)> =
+                Vec::new();
+            let mut scan = Vec::new();
             for (g, gated) in tp.gated.iter().enumerate() {
                 let g = u32::try_from(g).unwrap_or(u32::MAX);
                 let Some(key) = &gated.indexed else {
-                    tp.scan.push(g);
+                    scan.push(g);
                     continue;
                 };
                 let kind = layout
@@ -202,6 +235,7 @@ impl Plan {
                             kind,
                             ..FieldIndex::default()
                         });
+                        by_value.push(Default::default());
                         tp.indexes.len() - 1
                     }
                 };
@@ -213,50 +247,112 @@ impl Plan {
                         .map(|s| s.items.clone())
                         .unwrap_or_default(),
                 };
-                let ix = &mut tp.indexes[pos];
+                let (words, strs) = &mut by_value[pos];
                 let mut seen_words = FxHashSet::default();
                 let mut seen_strs = FxHashSet::default();
                 for v in values {
                     match &v {
                         Value::Str(s) => {
                             if seen_strs.insert(s.clone()) {
-                                ix.strs.entry(Box::from(&**s)).or_default().push(g);
+                                strs.entry(Box::from(&**s)).or_default().push(g);
                             }
                         }
                         other => {
                             if let Some(w) = crate::row::word_of(other)
                                 && seen_words.insert(w)
                             {
-                                ix.words.entry(w).or_default().push(g);
+                                words.entry(w).or_default().push(g);
                             }
                         }
                     }
                 }
             }
+            tp.scan = tp.push_probes(conjuncts, &scan);
+            for (ix, (words, strs)) in tp.indexes.iter_mut().zip(by_value) {
+                for (w, gs) in words {
+                    ix.words.insert(
+                        w,
+                        push_probes(&mut tp.probes, &mut tp.tests, &tp.gated, conjuncts, &gs),
+                    );
+                }
+                for (s, gs) in strs {
+                    ix.strs.insert(
+                        s,
+                        push_probes(&mut tp.probes, &mut tp.tests, &tp.gated, conjuncts, &gs),
+                    );
+                }
+            }
         }
     }
+}
 
-    /// The gated rules (positions in `gated`) an event can concern, sorted.
-    pub fn candidates(&self, row: &Row, layout: &Layout, out: &mut Vec<u32>) {
+impl TypePlan {
+    fn push_probes(&mut self, conjuncts: &[Conjunct], gs: &[u32]) -> Run {
+        push_probes(
+            &mut self.probes,
+            &mut self.tests,
+            &self.gated,
+            conjuncts,
+            gs,
+        )
+    }
+
+    /// The runs of probes of the rules an event can concern, in no particular order (few
+    /// pass, so the engine sorts those instead).
+    pub fn candidates(&self, row: &Row, layout: &Layout, out: &mut Vec<Run>) {
         out.clear();
-        let Some(tp) = self.types.get(row.ty as usize) else {
-            return;
-        };
-        out.extend_from_slice(&tp.scan);
-        for ix in &tp.indexes {
-            let hits = match ix.kind {
+        out.push(self.scan);
+        for ix in &self.indexes {
+            let hit = match ix.kind {
                 Some(Kind::Str) => row.str_field(layout, ix.field).and_then(|s| ix.strs.get(s)),
                 Some(_) => word_field(row, layout, ix.field).and_then(|w| ix.words.get(&w)),
                 None => None,
             };
-            if let Some(h) = hits {
-                out.extend_from_slice(h);
-            }
-        }
-        if !tp.indexes.is_empty() {
-            out.sort_unstable();
+            out.extend(hit);
         }
     }
+
+    /// The probes of a run.
+    pub fn probes(&self, (start, len): Run) -> &[Probe] {
+        self.probes
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or(&[])
+    }
+
+    /// The tests of `probe`.
+    pub fn tests_of(&self, probe: &Probe) -> &[Test] {
+        let (start, len) = probe.tests;
+        self.tests
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or(&[])
+    }
+}
+
+/// Appends the probes (and their tests) of gated rules `gs`; their run.
+fn push_probes(
+    probes: &mut Vec<Probe>,
+    tests: &mut Vec<Test>,
+    gated: &[Gated],
+    conjuncts: &[Conjunct],
+    gs: &[u32],
+) -> Run {
+    let start = probes.len() as u32;
+    for g in gs {
+        let Some(gated) = gated.get(*g as usize) else {
+            continue;
+        };
+        let first = tests.len() as u32;
+        tests.extend(gated.conjuncts.iter().map(|&c| Test {
+            conjunct: c,
+            shared: conjuncts.get(c as usize).is_some_and(|x| x.shared),
+        }));
+        probes.push(Probe {
+            rule: gated.rule as u32,
+            order: gated.order,
+            tests: (first, tests.len() as u32 - first),
+        });
+    }
+    (start, probes.len() as u32 - start)
 }
 
 /// The word of a present one-word field.
