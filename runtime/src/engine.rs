@@ -205,7 +205,9 @@ pub struct Engine {
     /// Per conjunct: the epoch of the event it was last evaluated for, and the result (low
     /// bit). An event is one epoch, so a shared conjunct is evaluated once per event.
     cache: Vec<u64>,
-    epoch: u64,
+    pub(crate) epoch: u64,
+    /// The last plain-field group key read: (epoch, field, value), see `key_value`.
+    pub(crate) key_cache: Option<(u64, u16, Value)>,
     /// With `EngineKind::Coverage`: what the events exercised.
     pub(crate) coverage: Option<Box<crate::coverage::Coverage>>,
     /// With `Engine::explain`: the rule being explained and what was found so far.
@@ -294,6 +296,7 @@ impl Engine {
             jit,
             jit_error,
             epoch: 0,
+            key_cache: None,
             scratch: Scratch::default(),
             plan,
             tables,

@@ -148,6 +148,28 @@ impl Engine {
         }
     }
 
+    /// The value of a group key. A key that is a plain field of the event is read once per
+    /// event however many rules group by it, and they share its string.
+    fn key_value(
+        &mut self,
+        arena: &ir::ExprArena,
+        expr: ir::ExprId,
+        ctx: &Ctx<'_>,
+    ) -> Option<Value> {
+        let ir::Node::Field { slot: 0, field } = *arena.node(expr) else {
+            return self.value(arena, expr, ctx);
+        };
+        if let Some((epoch, f, v)) = &self.key_cache
+            && *epoch == self.epoch
+            && *f == field
+        {
+            return Some(v.clone());
+        }
+        let v = self.value(arena, expr, ctx)?;
+        self.key_cache = Some((self.epoch, field, v.clone()));
+        Some(v)
+    }
+
     /// Writes an overflow record and reports whether `rule` may not take one more key.
     fn at_key_cap(&mut self, r: usize, key: &Value, event: &Event) -> bool {
         let live = self.rules.get(r).map_or(0, RuleState::keys);
@@ -189,7 +211,7 @@ impl Engine {
         if cond.is_some_and(|c| !self.test(&rule.exprs, c, &ctx)) {
             return;
         }
-        let Some(key) = self.value(&rule.exprs, key_expr, &ctx) else {
+        let Some(key) = self.key_value(&rule.exprs, key_expr, &ctx) else {
             return;
         };
         if key.is_absent() {
@@ -210,32 +232,43 @@ impl Engine {
         let t = event.time;
         self.sweep(r, t, within);
         let k = Key(key.clone());
-        let is_new = match &self.rules[r].pattern {
-            PatternState::Window(groups) => !groups.contains_key(&k),
+        // One lookup for a group that exists (the common case); a new one is created after
+        // the key cap allows it.
+        let joined = match &mut self.rules[r].pattern {
+            PatternState::Window(groups) => groups.get_mut(&k).map(|group| {
+                // The window at t holds events with t - W < e.time <= t.
+                while group
+                    .events
+                    .front()
+                    .is_some_and(|(e, _)| e.time <= t - within)
+                {
+                    group.events.pop_front();
+                }
+                group
+                    .events
+                    .push_back((event.clone(), std::mem::take(&mut values)));
+                group.newest = t;
+                compute_aggregates(aggregates, &group.events)
+            }),
             _ => return,
         };
-        if is_new && self.at_key_cap(r, &key, event) {
-            return;
-        }
-        let aggs = {
-            let PatternState::Window(groups) = &mut self.rules[r].pattern else {
-                return;
-            };
-            let group = groups.entry(k.clone()).or_insert_with(|| Group {
-                events: VecDeque::new(),
-                newest: t,
-            });
-            // The window at t holds events with t - W < e.time <= t.
-            while group
-                .events
-                .front()
-                .is_some_and(|(e, _)| e.time <= t - within)
-            {
-                group.events.pop_front();
+        let aggs = match joined {
+            Some(aggs) => aggs,
+            None => {
+                if self.at_key_cap(r, &key, event) {
+                    return;
+                }
+                let PatternState::Window(groups) = &mut self.rules[r].pattern else {
+                    return;
+                };
+                let group = Group {
+                    events: VecDeque::from([(event.clone(), values)]),
+                    newest: t,
+                };
+                let aggs = compute_aggregates(aggregates, &group.events);
+                groups.insert(k.clone(), group);
+                aggs
             }
-            group.events.push_back((event.clone(), values));
-            group.newest = t;
-            compute_aggregates(aggregates, &group.events)
         };
         let aggs = match aggs {
             Ok(a) => a,
