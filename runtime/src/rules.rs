@@ -261,10 +261,10 @@ impl Engine {
                 let PatternState::Window(groups) = &mut self.rules[r].pattern else {
                     return;
                 };
-                let group = Group {
-                    events: VecDeque::from([(event.clone(), values)]),
-                    newest: t,
-                };
+                // Room for a few events at once: most groups that fire do so at a handful.
+                let mut events = VecDeque::with_capacity(4);
+                events.push_back((event.clone(), values));
+                let group = Group { events, newest: t };
                 let aggs = compute_aggregates(aggregates, &group.events);
                 groups.insert(k.clone(), group);
                 aggs
