@@ -171,12 +171,14 @@ pub fn alert_id(origin: &Origin, key: &Value, time: i64, evidence: &[Event]) -> 
         h.update((e.text.len() as u64).to_be_bytes());
         h.update(e.text.as_bytes());
     }
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = h.finalize();
     digest
         .iter()
         .take(16)
         .fold(String::with_capacity(32), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
+            s.push(char::from(HEX[usize::from(b >> 4)]));
+            s.push(char::from(HEX[usize::from(b & 15)]));
             s
         })
 }
@@ -421,7 +423,8 @@ impl Writer<'_> {
         push_str(o, &ty.name);
         match &e.source {
             Source::Line(l) => {
-                let _ = write!(o, ",\"line\":{l}");
+                o.push_str(",\"line\":");
+                push_int(o, i128::from(*l));
             }
             Source::Derived(rule) => {
                 o.push_str(",\"line\":null,\"derived_from\":");
@@ -436,8 +439,8 @@ impl Writer<'_> {
             push_str(o, id);
         }
         for (i, f) in ty.fields.iter().enumerate() {
-            let v = self.tables.field(e, u16::try_from(i).unwrap_or(u16::MAX));
-            if v.is_absent() {
+            let field = u16::try_from(i).unwrap_or(u16::MAX);
+            if field >= 64 || e.present & (1 << field) == 0 {
                 continue;
             }
             if let Some(allowed) = allowed
@@ -448,7 +451,23 @@ impl Writer<'_> {
             o.push(',');
             push_str(o, &f.name);
             o.push(':');
-            self.field_json(&v, &f.ty, o);
+            // Strings and integers straight from the row: evidence is most of what is
+            // written, and a `Value` would copy every string.
+            match layout.and_then(|l| l.slots.get(i)) {
+                Some((_, crate::row::Kind::Str)) => {
+                    match layout.and_then(|l| e.str_field(l, field)) {
+                        Some(text) => push_str(o, text),
+                        None => o.push_str("null"),
+                    }
+                }
+                Some(&(w, crate::row::Kind::Int)) => {
+                    push_int(
+                        o,
+                        i128::from(e.words.get(w as usize).copied().unwrap_or(0) as i64),
+                    );
+                }
+                _ => self.field_json(&self.tables.field(e, field), &f.ty, o),
+            }
         }
         o.push('}');
     }
@@ -478,15 +497,13 @@ impl Writer<'_> {
         match v {
             Value::Absent => o.push_str("null"),
             Value::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
-            Value::Int(i) => {
-                let _ = write!(o, "{i}");
-            }
+            Value::Int(i) => push_int(o, i128::from(*i)),
             Value::Float(f) => push_float(o, *f),
             Value::Str(s) => push_str(o, s),
             Value::Time(t) => push_time(o, *t, &self.tables.tz),
             Value::Duration(d) => {
                 if d % 1000 == 0 {
-                    let _ = write!(o, "{}", d / 1000);
+                    push_int(o, i128::from(d / 1000));
                 } else {
                     push_float(o, *d as f64 / 1000.0);
                 }
@@ -589,10 +606,31 @@ fn push_float(o: &mut String, f: f64) {
     }
 }
 
+/// Appends an integer in decimal, without the formatting machinery.
+fn push_int(o: &mut String, v: i128) {
+    let mut digits = [0u8; 40];
+    let mut at = digits.len();
+    let mut n = v.unsigned_abs();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        o.push('-');
+    }
+    for d in &digits[at..] {
+        o.push(char::from(*d));
+    }
+}
+
 /// Appends `s` as a JSON string literal.
 pub fn push_str(o: &mut String, s: &str) {
     o.push('"');
-    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    if crate::json::find_special(s.as_bytes()).is_none() {
         o.push_str(s);
         o.push('"');
         return;
@@ -611,4 +649,27 @@ pub fn push_str(o: &mut String, s: &str) {
         }
     }
     o.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn integers_print_as_the_standard_library_prints_them(v in any::<i64>()) {
+            let mut o = String::new();
+            push_int(&mut o, i128::from(v));
+            prop_assert_eq!(o, v.to_string());
+        }
+
+        #[test]
+        fn strings_print_as_serde_json_prints_them(s in "[a-z\"\\\\\n\u{1}é黑]{0,12}") {
+            let mut o = String::new();
+            push_str(&mut o, &s);
+            let back: String = serde_json::from_str(&o).expect("valid JSON");
+            prop_assert_eq!(back, s);
+        }
+    }
 }
