@@ -148,24 +148,29 @@ impl Engine {
         }
     }
 
-    /// The value of a group key. A key that is a plain field of the event is read once per
-    /// event however many rules group by it, and they share its string.
+    /// The value of a group or sequence key, `event` being in slot `slot`. A key that is a
+    /// plain field of the event is read straight from the row, once per event however many
+    /// rules group by it (they share its string).
     fn key_value(
         &mut self,
         arena: &ir::ExprArena,
         expr: ir::ExprId,
+        (slot, event): (usize, &Row),
         ctx: &Ctx<'_>,
     ) -> Option<Value> {
-        let ir::Node::Field { slot: 0, field } = *arena.node(expr) else {
+        let ir::Node::Field { slot: s, field } = *arena.node(expr) else {
             return self.value(arena, expr, ctx);
         };
+        if s as usize != slot {
+            return self.value(arena, expr, ctx);
+        }
         if let Some((epoch, f, v)) = &self.key_cache
             && *epoch == self.epoch
             && *f == field
         {
             return Some(v.clone());
         }
-        let v = self.value(arena, expr, ctx)?;
+        let v = self.tables.field(event, field);
         self.key_cache = Some((self.epoch, field, v.clone()));
         Some(v)
     }
@@ -211,7 +216,7 @@ impl Engine {
         if cond.is_some_and(|c| !self.test(&rule.exprs, c, &ctx)) {
             return;
         }
-        let Some(key) = self.key_value(&rule.exprs, key_expr, &ctx) else {
+        let Some(key) = self.key_value(&rule.exprs, key_expr, (0, event), &ctx) else {
             return;
         };
         if key.is_absent() {
@@ -388,7 +393,7 @@ impl Engine {
                     slots,
                     ..Ctx::default()
                 };
-                self.value(&rule.exprs, step.key, &ctx)
+                self.key_value(&rule.exprs, step.key, (j, event), &ctx)
             });
             match value {
                 Some(Value::Absent) => self.stats.key_absent += 1,
