@@ -75,7 +75,7 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
         c.ws();
         // Lines usually list fields in declaration order: try the next one's quoted name.
         let i = match ev.fields.get(hint) {
-            Some(f) if c.b[c.pos..].starts_with(&f.quoted) => {
+            Some(f) if f.quoted.is_at(c.b, c.pos) => {
                 c.pos += f.quoted.len();
                 hint
             }
@@ -150,6 +150,54 @@ fn time_value(c: &mut Cursor<'_>) -> Option<i64> {
         return vigil_compiler::time::parse_time(c.plain_str()?).ok();
     }
     check_epoch(c.integer()?).ok()
+}
+
+/// A field's name as a JSON string, quotes included, as the fast path looks for it: names
+/// of up to 14 characters are compared as two words under a mask, without a call.
+#[derive(Debug)]
+pub(super) struct QuotedName {
+    bytes: Box<[u8]>,
+    words: [u64; 2],
+    masks: [u64; 2],
+}
+
+impl QuotedName {
+    pub(super) fn new(name: &str) -> QuotedName {
+        let bytes: Box<[u8]> = format!("\"{name}\"").into_bytes().into();
+        let mut padded = [0u8; 16];
+        let mut mask = [0u8; 16];
+        for (i, b) in bytes.iter().take(16).enumerate() {
+            padded[i] = *b;
+            mask[i] = 0xff;
+        }
+        let word = |a: &[u8; 16], i: usize| {
+            u64::from_le_bytes(a[i * 8..i * 8 + 8].try_into().unwrap_or_default())
+        };
+        QuotedName {
+            words: [word(&padded, 0), word(&padded, 1)],
+            masks: [word(&mask, 0), word(&mask, 1)],
+            bytes,
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    /// Whether `b[pos..]` starts with the quoted name.
+    fn is_at(&self, b: &[u8], pos: usize) -> bool {
+        let load = |i: usize| {
+            b.get(i..i + 8)
+                .and_then(|w| w.try_into().ok())
+                .map(u64::from_le_bytes)
+        };
+        match (self.bytes.len() <= 16, load(pos), load(pos + 8)) {
+            (true, Some(w0), Some(w1)) => {
+                ((w0 ^ self.words[0]) & self.masks[0]) | ((w1 ^ self.words[1]) & self.masks[1]) == 0
+            }
+            _ => b.get(pos..).is_some_and(|r| r.starts_with(&self.bytes)),
+        }
+    }
 }
 
 struct Cursor<'a> {
@@ -252,6 +300,32 @@ mod tests {
             assert_eq!(Ok(row), slow.as_ref(), "line {line}");
         }
         fast
+    }
+
+    #[test]
+    fn quoted_names_are_found_whatever_their_length() {
+        for name in [
+            "a",
+            "caller",
+            "exactly_14char",
+            "fifteen_letters",
+            "a_much_longer_field_name",
+        ] {
+            let q = QuotedName::new(name);
+            let line = format!("  \"{name}\":1, \"{name}x\":2, \"{name}\"");
+            assert!(q.is_at(line.as_bytes(), 2), "{name} at 2");
+            let second = line.find(&format!("\"{name}x")).expect("second key");
+            assert!(!q.is_at(line.as_bytes(), second), "{name}x is not {name}");
+            let last = line.rfind('"').expect("quote") - name.len() - 1;
+            assert!(
+                q.is_at(line.as_bytes(), last),
+                "{name} at the end of the line"
+            );
+            assert!(
+                !q.is_at(line.as_bytes(), line.len()),
+                "nothing after the end"
+            );
+        }
     }
 
     #[test]

@@ -87,7 +87,7 @@ impl From<SyntaxError> for Reject {
 struct FieldSchema {
     name: Box<str>,
     /// The name as a JSON string, quotes included (what the fast path compares).
-    quoted: Box<[u8]>,
+    quoted: fast::QuotedName,
     kind: Kind,
     optional: bool,
     /// Variant names, for enum fields.
@@ -141,7 +141,7 @@ impl Schema {
                 .zip(&layout.slots)
                 .map(|(f, (_, kind))| FieldSchema {
                     name: Box::from(f.name.as_str()),
-                    quoted: format!("\"{}\"", f.name).into_bytes().into(),
+                    quoted: fast::QuotedName::new(&f.name),
                     kind: *kind,
                     optional: f.optional,
                     variants: match &f.ty {
