@@ -64,6 +64,9 @@ pub(crate) struct FieldIndex {
     pub strs: FxHashMap<Box<str>, Run>,
 }
 
+/// One index's rules by value (positions in `gated`), while the probes are laid out.
+type ValueRules = (FxHashMap<u64, Vec<u32>>, FxHashMap<Box<str>, Vec<u32>>);
+
 /// A run of `TypePlan::probes` or `TypePlan::tests`: start and length.
 pub(crate) type Run = (u32, u32);
 
@@ -215,8 +218,7 @@ impl Plan {
             tp.tests.clear();
             let layout = tables.layouts.get(ty);
             // Per index: its values' rules (positions in `gated`), in declaration order.
-            let mut by_value: Vec<(FxHashMap<u64, Vec<u32>>, FxHashMap<Box<str>, Vec<u32>>)> =
-                Vec::new();
+            let mut by_value: Vec<ValueRules> = Vec::new();
             let mut scan = Vec::new();
             for (g, gated) in tp.gated.iter().enumerate() {
                 let g = u32::try_from(g).unwrap_or(u32::MAX);
