@@ -421,7 +421,7 @@ impl Engine {
                 .and_then(|s| s.get(&k_key))
                 .and_then(|s| s.waiting[k].clone());
             if let Some(p) = partial
-                && self.step_matches(rule, step, &p, j, event)
+                && self.step_matches(rule, step, (n, &p.slots), j, event)
                 && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
             {
                 s.waiting[k] = None;
@@ -454,7 +454,8 @@ impl Engine {
                     let pending: Vec<(u64, Partial)> = s.pending.clone();
                     let mut ids = Vec::new();
                     for (id, p) in &pending {
-                        if in_time(p) && self.step_matches(rule, step, p, n - 1, event) {
+                        if in_time(p) && self.step_matches(rule, step, (n, &p.slots), n - 1, event)
+                        {
                             ids.push(*id);
                         }
                     }
@@ -483,6 +484,11 @@ impl Engine {
             let Some(key) = keys[j].clone() else { continue };
             let k_key = Key(key.clone());
             let candidate = if k == 0 {
+                // A new match: its condition first, so an event that starts nothing costs no
+                // partial.
+                if !self.step_matches(rule, &steps[j], (n, &[]), j, event) {
+                    continue;
+                }
                 Some(Partial {
                     slots: vec![None; n],
                     first_time: event.time,
@@ -510,7 +516,7 @@ impl Engine {
                 }
             };
             let Some(partial) = candidate else { continue };
-            if !self.step_matches(rule, &steps[j], &partial, j, event) {
+            if k > 0 && !self.step_matches(rule, &steps[j], (n, &partial.slots), j, event) {
                 continue;
             }
             let mut advanced = partial;
@@ -646,18 +652,19 @@ impl Engine {
         }
     }
 
-    /// Whether `event` fills step `j` of `partial` (its condition sees the earlier steps).
+    /// Whether `event` fills step `j` of a match of `n` steps whose earlier steps hold
+    /// `earlier` (missing ones are empty; its condition sees them).
     fn step_matches(
         &mut self,
         rule: &ir::Rule,
         step: &ir::SeqStep,
-        partial: &Partial,
+        (n, earlier): (usize, &[Option<Event>]),
         j: usize,
         event: &Event,
     ) -> bool {
         let Some(cond) = step.cond else { return true };
-        with_slots(partial.slots.len(), |slots| {
-            for (s, p) in slots.iter_mut().zip(&partial.slots) {
+        with_slots(n, |slots| {
+            for (s, p) in slots.iter_mut().zip(earlier) {
                 *s = p.as_deref();
             }
             if let Some(s) = slots.get_mut(j) {
@@ -771,9 +778,9 @@ impl Engine {
         self.explain_fired(f.rule, f.time, f.key.as_ref(), &f.evidence, false);
         let origin = crate::record::Origin::Rule(self.rule_names[f.rule].clone());
         let title = rule.title.as_deref().map(Arc::from);
-        let actions = rule.actions.clone();
+        let actions = &rule.actions;
         self.run_actions(
-            &actions,
+            actions,
             &rule.exprs,
             &ctx,
             crate::actions::ActionContext {
