@@ -545,7 +545,7 @@ impl Engine {
                 tp.candidates(&event, layout, &mut runs);
             }
             for &run in &runs {
-                for probe in tp.probes(run) {
+                for probe in tp.probes_in(run) {
                     let ok = tp
                         .tests_of(probe)
                         .iter()

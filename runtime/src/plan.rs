@@ -269,7 +269,7 @@ impl Plan {
                     }
                 }
             }
-            tp.scan = tp.push_probes(conjuncts, &scan);
+            tp.scan = push_probes(&mut tp.probes, &mut tp.tests, &tp.gated, conjuncts, &scan);
             for (ix, (words, strs)) in tp.indexes.iter_mut().zip(by_value) {
                 for (w, gs) in words {
                     ix.words.insert(
@@ -289,16 +289,6 @@ impl Plan {
 }
 
 impl TypePlan {
-    fn push_probes(&mut self, conjuncts: &[Conjunct], gs: &[u32]) -> Run {
-        push_probes(
-            &mut self.probes,
-            &mut self.tests,
-            &self.gated,
-            conjuncts,
-            gs,
-        )
-    }
-
     /// The runs of probes of the rules an event can concern, in no particular order (few
     /// pass, so the engine sorts those instead).
     pub fn candidates(&self, row: &Row, layout: &Layout, out: &mut Vec<Run>) {
@@ -315,7 +305,7 @@ impl TypePlan {
     }
 
     /// The probes of a run.
-    pub fn probes(&self, (start, len): Run) -> &[Probe] {
+    pub fn probes_in(&self, (start, len): Run) -> &[Probe] {
         self.probes
             .get(start as usize..(start + len) as usize)
             .unwrap_or(&[])

@@ -39,6 +39,7 @@ pub(super) fn decode(
     c.eat(b':')?;
     let ty = *schema.types.get(c.plain_str()?)?;
     let ev = schema.events.get(ty as usize)?;
+    // Presence is a 64-bit mask with the implicit `id` after the declared fields.
     if ev.fields.len() >= 63 {
         return None;
     }
