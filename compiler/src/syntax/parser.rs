@@ -1,9 +1,10 @@
 //! From pest's parse tree to `ast`, and pest's errors to `SyntaxError`s.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use pest::Parser as _;
 use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
 use smol_str::SmolStr;
 
 use super::ast::*;
@@ -365,19 +366,9 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::duration_lit => "a duration",
         Rule::time_lit => "a time",
         Rule::bool_lit => "`true` or `false`",
-        Rule::expr
-        | Rule::or_expr
-        | Rule::and_expr
-        | Rule::not_expr
-        | Rule::cmp_expr
-        | Rule::coalesce_expr
-        | Rule::add_expr
-        | Rule::mul_expr
-        | Rule::unary_expr
-        | Rule::postfix_expr
-        | Rule::paren
-        | Rule::call
-        | Rule::set_lit => "an expression",
+        Rule::expr | Rule::postfix_expr | Rule::paren | Rule::call | Rule::set_lit => {
+            "an expression"
+        }
         Rule::cmp_op | Rule::add_op | Rule::mul_op | Rule::coalesce_op | Rule::not_in => {
             "an operator"
         }
@@ -1144,94 +1135,28 @@ fn test_clause(pair: P<'_>) -> TestClause {
 fn build_expr(pair: P<'_>) -> Expr {
     let sp = span(&pair);
     match pair.as_rule() {
-        Rule::expr => inner(pair)
-            .next()
-            .map(build_expr)
-            .unwrap_or_else(missing_expr),
-        Rule::or_expr | Rule::and_expr | Rule::coalesce_expr | Rule::add_expr | Rule::mul_expr => {
-            let fixed = match pair.as_rule() {
-                Rule::or_expr => Some(BinaryOp::Or),
-                Rule::and_expr => Some(BinaryOp::And),
-                Rule::coalesce_expr => Some(BinaryOp::Coalesce),
-                _ => None,
-            };
-            let mut it = pair.into_inner();
-            let mut left = it.next().map(build_expr).unwrap_or_else(missing_expr);
-            while let Some(op) = it.next() {
-                let op = fixed.unwrap_or(match op.as_str() {
-                    "+" => BinaryOp::Add,
-                    "-" => BinaryOp::Sub,
-                    "*" => BinaryOp::Mul,
-                    "/" => BinaryOp::Div,
-                    _ => BinaryOp::Rem,
-                });
-                let right = it.next().map(build_expr).unwrap_or_else(missing_expr);
+        Rule::expr => PRECEDENCE
+            .map_primary(build_expr)
+            .map_prefix(|op, operand| {
+                let op_span = span(&op);
+                let op = match op.as_rule() {
+                    Rule::not_op => UnaryOp::Not,
+                    _ => UnaryOp::Neg,
+                };
+                let s = op_span.to(operand.span);
+                Expr {
+                    kind: ExprKind::Unary(op, Box::new(operand)),
+                    span: s,
+                }
+            })
+            .map_infix(|left, op, right| {
                 let s = left.span.to(right.span);
-                left = Expr {
-                    kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+                Expr {
+                    kind: ExprKind::Binary(binary_op(&op), Box::new(left), Box::new(right)),
                     span: s,
-                };
-            }
-            left
-        }
-        Rule::not_expr => {
-            let mut it = pair.into_inner();
-            match it.next() {
-                Some(first) if first.as_rule() == Rule::not_op => {
-                    let operand = it.next().map(build_expr).unwrap_or_else(missing_expr);
-                    Expr {
-                        kind: ExprKind::Unary(UnaryOp::Not, Box::new(operand)),
-                        span: sp,
-                    }
                 }
-                Some(first) => build_expr(first),
-                None => missing_expr(),
-            }
-        }
-        Rule::cmp_expr => {
-            let mut it = pair.into_inner();
-            let left = it.next().map(build_expr).unwrap_or_else(missing_expr);
-            match (it.next(), it.next()) {
-                (Some(op), Some(right)) => {
-                    let text: String = op.as_str().split_whitespace().collect::<Vec<_>>().join(" ");
-                    let op = match text.as_str() {
-                        "==" => BinaryOp::Eq,
-                        "!=" => BinaryOp::Ne,
-                        "<" => BinaryOp::Lt,
-                        "<=" => BinaryOp::Le,
-                        ">" => BinaryOp::Gt,
-                        ">=" => BinaryOp::Ge,
-                        "in" => BinaryOp::In,
-                        _ => BinaryOp::NotIn,
-                    };
-                    let right = build_expr(right);
-                    Expr {
-                        kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
-                        span: sp,
-                    }
-                }
-                _ => left,
-            }
-        }
-        Rule::unary_expr => {
-            let mut negs = Vec::new();
-            let mut operand = missing_expr();
-            for p in pair.into_inner() {
-                if p.as_rule() == Rule::neg_op {
-                    negs.push(span(&p));
-                } else {
-                    operand = build_expr(p);
-                }
-            }
-            for neg in negs.into_iter().rev() {
-                let s = neg.to(operand.span);
-                operand = Expr {
-                    kind: ExprKind::Unary(UnaryOp::Neg, Box::new(operand)),
-                    span: s,
-                };
-            }
-            operand
-        }
+            })
+            .parse(pair.into_inner()),
         Rule::postfix_expr => {
             let mut it = pair.into_inner();
             let mut e = it.next().map(build_expr).unwrap_or_else(missing_expr);
@@ -1280,6 +1205,149 @@ fn build_expr(pair: P<'_>) -> Expr {
     }
 }
 
+/// Operator precedence, lowest first (SPEC §3). Comparisons do not chain: the grammar takes
+/// one comparison operator between operands, so `cmp_op` never meets itself here.
+static PRECEDENCE: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
+    PrattParser::new()
+        .op(Op::infix(Rule::kw_or, Assoc::Left))
+        .op(Op::infix(Rule::kw_and, Assoc::Left))
+        .op(Op::prefix(Rule::not_op))
+        .op(Op::infix(Rule::cmp_op, Assoc::Left))
+        .op(Op::infix(Rule::coalesce_op, Assoc::Left))
+        .op(Op::infix(Rule::add_op, Assoc::Left))
+        .op(Op::infix(Rule::mul_op, Assoc::Left))
+        .op(Op::prefix(Rule::neg_op))
+});
+
+fn binary_op(op: &P<'_>) -> BinaryOp {
+    match op.as_rule() {
+        Rule::kw_or => BinaryOp::Or,
+        Rule::kw_and => BinaryOp::And,
+        Rule::coalesce_op => BinaryOp::Coalesce,
+        Rule::add_op if op.as_str() == "+" => BinaryOp::Add,
+        Rule::add_op => BinaryOp::Sub,
+        Rule::mul_op => match op.as_str() {
+            "*" => BinaryOp::Mul,
+            "/" => BinaryOp::Div,
+            _ => BinaryOp::Rem,
+        },
+        // `not   in` is one token with any whitespace inside.
+        _ => match op.as_str() {
+            "==" => BinaryOp::Eq,
+            "!=" => BinaryOp::Ne,
+            "<" => BinaryOp::Lt,
+            "<=" => BinaryOp::Le,
+            ">" => BinaryOp::Gt,
+            ">=" => BinaryOp::Ge,
+            "in" => BinaryOp::In,
+            _ => BinaryOp::NotIn,
+        },
+    }
+}
+
 fn literal(kind: ExprKind, span: Span) -> Expr {
     Expr { kind, span }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expression fully parenthesised, to show how it was grouped.
+    fn grouped(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Int(t) | ExprKind::Float(t) | ExprKind::Duration(t) | ExprKind::Time(t) => {
+                t.to_string()
+            }
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Str(s) => format!("{:?}", s.raw.as_str()),
+            ExprKind::Set(items) => {
+                let items: Vec<String> = items.iter().map(grouped).collect();
+                format!("[{}]", items.join(", "))
+            }
+            ExprKind::Name(n) => n.name.to_string(),
+            ExprKind::Field(e, f) => format!("{}.{}", grouped(e), f.name),
+            ExprKind::Call(f, args) => {
+                let args: Vec<String> = args.iter().map(grouped).collect();
+                format!("{}({})", f.name, args.join(", "))
+            }
+            ExprKind::Unary(UnaryOp::Not, e) => format!("(not {})", grouped(e)),
+            ExprKind::Unary(UnaryOp::Neg, e) => format!("(-{})", grouped(e)),
+            ExprKind::Binary(op, l, r) => {
+                format!("({} {} {})", grouped(l), op.as_str(), grouped(r))
+            }
+            ExprKind::Paren(e) => format!("[paren {}]", grouped(e)),
+        }
+    }
+
+    fn parsed(source: &str) -> String {
+        grouped(&parse_expr(source).unwrap_or_else(|e| panic!("{source}: {e:?}")))
+    }
+
+    #[test]
+    fn operators_group_by_precedence_and_to_the_left() {
+        let cases = [
+            ("a or b and c", "(a or (b and c))"),
+            ("a and b or c and d", "((a and b) or (c and d))"),
+            ("not a == b and c", "((not (a == b)) and c)"),
+            ("a and not b or c", "((a and (not b)) or c)"),
+            ("not not a", "(not (not a))"),
+            ("a ?? b + c * -d.e", "(a ?? (b + (c * (-d.e))))"),
+            ("a - b - c", "((a - b) - c)"),
+            ("a / b % c * d", "(((a / b) % c) * d)"),
+            ("a ?? b ?? c", "((a ?? b) ?? c)"),
+            ("a + b < c * d", "((a + b) < (c * d))"),
+            ("x not   in L or x in M", "((x not in L) or (x in M))"),
+            ("- -a", "(-(-a))"),
+            ("-(a + b)", "(-[paren (a + b)])"),
+            ("f(a, b + 1).g", "f(a, (b + 1)).g"),
+            ("f (a)", "f(a)"),
+            ("true and false", "(true and false)"),
+            (
+                "[\"a\" + \"b\", \"c\", 1, 2s]",
+                "[(\"a\" + \"b\"), \"c\", 1, 2s]",
+            ),
+            ("x.y.z >= 2026-01-01T00:00Z", "(x.y.z >= 2026-01-01T00:00Z)"),
+            ("a - 1.5 == 3 ?? b", "((a - 1.5) == (3 ?? b))"),
+        ];
+        for (source, want) in cases {
+            assert_eq!(parsed(source), want, "{source}");
+        }
+    }
+
+    #[test]
+    fn comparisons_do_not_chain_and_not_stands_before_a_comparison() {
+        for source in [
+            "a < b < c",
+            "a == b != c",
+            "a == not b",
+            "a + not b",
+            "a -> b",
+        ] {
+            assert!(parse_expr(source).is_err(), "{source} parsed");
+        }
+    }
+
+    #[test]
+    fn a_string_runs_to_its_closing_quote_past_braces_and_escapes() {
+        let raw = r#"a {lower("X")} {{b}} } { \" c 鼓楼"#;
+        let e = parse_expr(&format!("\"{raw}\"")).unwrap();
+        let ExprKind::Str(s) = &e.kind else {
+            panic!("{e:?}")
+        };
+        assert_eq!(s.raw, raw);
+        assert!(parse_expr("\"a\nb\"").is_err());
+    }
+
+    #[test]
+    fn spans_cover_the_operator_and_its_operands_only() {
+        let source = "not a.b == 1 and c";
+        let e = parse_expr(source).unwrap();
+        let ExprKind::Binary(BinaryOp::And, left, right) = &e.kind else {
+            panic!("{e:?}")
+        };
+        assert_eq!(&source[e.span.range()], source);
+        assert_eq!(&source[left.span.range()], "not a.b == 1");
+        assert_eq!(&source[right.span.range()], "c");
+    }
 }
