@@ -11,7 +11,6 @@ mod generator;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Instant;
 
 use generator::{Config, Planted};
@@ -169,7 +168,7 @@ fn run_library(
     let program = vigil_runtime::load::compile_paths(&[root().join("rules")])
         .unwrap_or_else(|e| panic!("the rules library compiles:\n{e}"));
     let mut engine = Engine::new(
-        Arc::new(program),
+        program,
         EngineConfig {
             lateness: generator::LATENESS_MS,
             ..EngineConfig::default()

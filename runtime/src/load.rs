@@ -70,7 +70,7 @@ impl std::fmt::Display for LoadError {
 }
 
 /// Loads and compiles the rule set at `paths` (files and directories).
-pub fn compile_paths(paths: &[PathBuf]) -> Result<vigil_compiler::ir::Program, LoadError> {
+pub fn compile_paths(paths: &[PathBuf]) -> Result<Arc<vigil_compiler::ir::Program>, LoadError> {
     use vigil_compiler::diagnostics::Level;
     let loaded = load(paths).map_err(LoadError::Io)?;
     let diags = vigil_compiler::db::ruleset_diagnostics(&loaded.db, loaded.ruleset);
@@ -82,12 +82,21 @@ pub fn compile_paths(paths: &[PathBuf]) -> Result<vigil_compiler::ir::Program, L
     if !errors.is_empty() {
         return Err(LoadError::Invalid(errors));
     }
-    match vigil_compiler::db::program(&loaded.db, loaded.ruleset) {
-        Some(p) => Ok((**p).clone()),
-        None => Err(LoadError::Io(
-            "internal error: the rule set checked but did not compile".into(),
-        )),
-    }
+    let program = vigil_compiler::db::program(&loaded.db, loaded.ruleset).clone();
+    // The database holds every item's syntax tree and checked form; freeing them takes a few
+    // milliseconds on a large rule set that the caller need not wait for.
+    drop_in_background(loaded);
+    program.ok_or_else(|| {
+        LoadError::Io("internal error: the rule set checked but did not compile".into())
+    })
+}
+
+/// Drops `value` on a thread of its own. If no thread can be started, `spawn` drops the
+/// closure, and `value` with it, right here.
+fn drop_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("vigil-drop".into())
+        .spawn(move || drop(value));
 }
 
 /// Reads the files at `paths` into a new database (list, zone and calendar files are read from

@@ -9,7 +9,6 @@ use std::fs::File;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use vigil_compiler::ir::{self, ExprArena, ExprId, Node, Pattern, Program, Ty, Value};
 use vigil_runtime::explain::{
@@ -62,7 +61,7 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => return super::fail(format!("{}: {e}", args.events.display())),
     };
     let mut engine = Engine::new(
-        Arc::new(program),
+        program,
         EngineConfig {
             lateness,
             engine: EngineKind::Interp,

@@ -11,11 +11,12 @@ pub mod test;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use vigil_compiler::diagnostics::render_human;
 
 /// Checks and compiles the rule set at `paths`; on errors prints them and returns exit 1.
-pub fn compile(paths: &[PathBuf]) -> Result<vigil_compiler::ir::Program, ExitCode> {
+pub fn compile(paths: &[PathBuf]) -> Result<Arc<vigil_compiler::ir::Program>, ExitCode> {
     use std::io::IsTerminal;
     match vigil_runtime::load::compile_paths(paths) {
         Ok(p) => Ok(p),

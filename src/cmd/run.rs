@@ -5,7 +5,6 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
 use vigil_runtime::store::{Checkpoint, Store};
@@ -212,7 +211,7 @@ pub fn run(args: Args) -> ExitCode {
             EngineChoice::Interp => EngineKind::Interp,
         },
     };
-    let mut engine = Engine::new(Arc::new(program), config);
+    let mut engine = Engine::new(program, config);
 
     // A durable run resumes from its last checkpoint.
     let store = match args.state.as_deref().map(Store::open).transpose() {

@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use vigil_runtime::coverage::Coverage;
 use vigil_runtime::testing::{TestOutcome, run_test, run_test_with_coverage};
@@ -33,7 +32,7 @@ enum Format {
 
 pub fn run(args: Args) -> ExitCode {
     let program = match super::compile(&args.paths) {
-        Ok(p) => Arc::new(p),
+        Ok(p) => p,
         Err(code) => return code,
     };
     let color = std::io::stdout().is_terminal();

@@ -1,6 +1,6 @@
 //! From pest's parse tree to `ast`, and pest's errors to `SyntaxError`s.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use pest::Parser as _;
 use pest::iterators::Pair;
@@ -25,26 +25,62 @@ pub fn parse_file(text: &str) -> ParsedFile {
         comments: split.comments,
         ..ParsedFile::default()
     };
+    let mut items = Vec::with_capacity(split.chunks.len());
     for chunk in &split.chunks {
-        let Some(tag) = chunk.tag else {
-            let found: String = text[chunk.start..chunk.significant_end]
-                .chars()
-                .take(40)
-                .collect();
-            let found = found.lines().next().unwrap_or("").to_string();
-            file.errors.push(
-                NotAnItem {
-                    span: Span::new(chunk.start, chunk.significant_end),
-                    found,
-                }
-                .into(),
-            );
-            continue;
-        };
-        file.items
-            .push(parse_chunk(text, chunk, tag, &file.comments));
+        match chunk.tag {
+            Some(tag) => items.push((chunk, tag)),
+            None => {
+                let found: String = text[chunk.start..chunk.significant_end]
+                    .chars()
+                    .take(40)
+                    .collect();
+                let found = found.lines().next().unwrap_or("").to_string();
+                file.errors.push(
+                    NotAnItem {
+                        span: Span::new(chunk.start, chunk.significant_end),
+                        found,
+                    }
+                    .into(),
+                );
+            }
+        }
     }
+    let comments = &file.comments;
+    let parse_run = |run: &[(&Chunk, ItemTag)]| -> Vec<ParsedItem> {
+        run.iter()
+            .map(|&(chunk, tag)| parse_chunk(text, chunk, tag, comments))
+            .collect()
+    };
+    let threads = parse_threads(text.len()).min(items.len().max(1));
+    file.items = if threads > 1 {
+        // Items parse independently, so a large file is cut into contiguous runs parsed side
+        // by side; joining the runs in order keeps the items in file order.
+        let per_thread = items.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = items
+                .chunks(per_thread)
+                .map(|run| scope.spawn(move || parse_run(run)))
+                .collect();
+            let mut parsed = Vec::with_capacity(items.len());
+            for (handle, run) in handles.into_iter().zip(items.chunks(per_thread)) {
+                // A thread that failed (it cannot, short of running out of memory) is redone
+                // here rather than losing its items.
+                parsed.extend(handle.join().unwrap_or_else(|_| parse_run(run)));
+            }
+            parsed
+        })
+    } else {
+        parse_run(&items)
+    };
     file
+}
+
+/// How many threads to parse a file of `len` bytes with: one per 64 KiB (a thread costs tens
+/// of microseconds to start; 64 KiB of rules take milliseconds to parse), at most one per core.
+fn parse_threads(len: usize) -> usize {
+    const BYTES_PER_THREAD: usize = 64 * 1024;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (len / BYTES_PER_THREAD).clamp(1, cores.min(8))
 }
 
 fn parse_chunk(text: &str, chunk: &Chunk, tag: ItemTag, comments: &[super::Comment]) -> ParsedItem {
@@ -174,9 +210,18 @@ fn internal(source: &str) -> Diag {
 /// Parses `source` again with pest's error detail on, and turns the failure into a diagnostic
 /// that lists what could come at the furthest point reached.
 fn syntax_error(source: &str, rule: Rule, significant: usize) -> Diag {
-    pest::set_error_detail(true);
-    let result = VigilParser::parse(rule, source);
-    pest::set_error_detail(false);
+    // Error detail is a process-wide switch in pest; items parse on several threads, so the
+    // switch is held for the whole re-parse (errors are rare, waiting here costs nothing).
+    static ERROR_DETAIL: Mutex<()> = Mutex::new(());
+    let result = {
+        let _held = ERROR_DETAIL
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        pest::set_error_detail(true);
+        let result = VigilParser::parse(rule, source);
+        pest::set_error_detail(false);
+        result
+    };
     let Err(err) = result else {
         return internal(source);
     };

@@ -65,7 +65,7 @@ impl Service {
         let program =
             vigil_runtime::load::compile_paths(&options.paths).map_err(|e| e.to_string())?;
         let engine = Engine::new(
-            Arc::new(program),
+            program,
             EngineConfig {
                 lateness: options.lateness_ms,
                 ..EngineConfig::default()
@@ -200,7 +200,7 @@ impl Service {
         let previous = engine.program().fingerprint.clone();
         let fingerprint = program.fingerprint.clone();
         let (rules, workflows) = (program.rules.len(), program.workflows.len());
-        engine.reload(Arc::new(program)).map_err(|e| {
+        engine.reload(program).map_err(|e| {
             (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the engine's state could not be carried over; the running rule set is kept: {e}"),
