@@ -448,6 +448,32 @@ fn index_key(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<IndexKey>
     }
 }
 
+/// The name of `node`'s variant, one per variant (what its `Debug` text starts with).
+fn variant_name(node: &Node) -> &'static str {
+    match node {
+        Node::Const(_) => "Const",
+        Node::Field { .. } => "Field",
+        Node::EventTime(_) => "EventTime",
+        Node::EventId(_) => "EventId",
+        Node::Unary(..) => "Unary",
+        Node::Binary(..) => "Binary",
+        Node::And(..) => "And",
+        Node::Or(..) => "Or",
+        Node::In { .. } => "In",
+        Node::InList { .. } => "InList",
+        Node::Coalesce(..) => "Coalesce",
+        Node::Exists(_) => "Exists",
+        Node::Call(..) => "Call",
+        Node::Matches(..) => "Matches",
+        Node::Within(..) => "Within",
+        Node::Agg(_) => "Agg",
+        Node::Key => "Key",
+        Node::From => "From",
+        Node::Visits(_) => "Visits",
+        Node::Param(_) => "Param",
+    }
+}
+
 /// A text that is equal for structurally equal expressions (across arenas).
 fn shape(arena: &ExprArena, id: ExprId) -> String {
     let mut out = String::new();
@@ -466,12 +492,7 @@ fn write_shape(arena: &ExprArena, id: ExprId, out: &mut String) {
         }
         other => {
             // The node without its operand ids, then the operands' shapes.
-            let text = format!("{other:?}");
-            let head: String = text
-                .chars()
-                .take_while(|c| *c != '(' && *c != '{')
-                .collect();
-            let _ = write!(out, "{head}");
+            out.push_str(variant_name(other));
             match other {
                 Node::Field { slot, field } => {
                     let _ = write!(out, "[{slot}.{field}]");

@@ -321,6 +321,34 @@ fn jit_and_interpreter_agree_on_random_rule_sets() {
     }
 }
 
+/// Enough distinct conditions that the JIT compiles them on several threads into several
+/// modules (where the machine has the cores): each rule must still get its own conjuncts.
+#[test]
+fn a_plan_compiled_in_parts_keeps_each_condition_with_its_rule() {
+    let mut rules = String::new();
+    for k in 0..300 {
+        let _ = writeln!(
+            rules,
+            "rule r{k} {{\n  when e: E where e.i >= {k} and e.s != \"s{k}\"\n  alert desk\n}}"
+        );
+    }
+    let events = [(150, "s7"), (7, "s7"), (299, "x"), (-1, "x")]
+        .iter()
+        .enumerate()
+        .map(|(n, (i, s))| {
+            format!(
+                r#"{{"type":"E","time":{},"s":"{s}","i":{i},"f":0.0,"d":0,"b":true,"c":"a"}}"#,
+                1_637_800_000_000i64 + n as i64 * 1000
+            )
+        })
+        .collect();
+    let case = Case { rules, events };
+    same(&case).unwrap_or_else(|e| panic!("{e}"));
+    let (records, _) = run(&case, EngineKind::Jit).expect("runs");
+    // i = 150 fires r0..=r150 but r7 (s7); i = 7 fires r0..=r6; i = 299 fires all 300.
+    assert_eq!(records.len(), 150 + 7 + 300, "{records:#?}");
+}
+
 #[test]
 fn saved_regressions_still_agree() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential");

@@ -57,8 +57,10 @@ type CondFn = unsafe extern "C" fn(*const JitRow, *const Tables) -> u8;
 
 /// The compiled conjuncts of a rule set, and the memory they live in.
 #[allow(clippy::vec_box)]
+#[derive(Default)]
 pub(crate) struct JitCode {
-    module: Option<JITModule>,
+    /// One module per thread that compiled a run of the conjuncts.
+    modules: Vec<JITModule>,
     funcs: Vec<Option<CondFn>>,
     // Data the generated code points at; boxed so the addresses stay put.
     _strings: Vec<Box<str>>,
@@ -76,7 +78,7 @@ unsafe impl Send for JitCode {}
 impl Drop for JitCode {
     fn drop(&mut self) {
         self.funcs.clear();
-        if let Some(m) = self.module.take() {
+        for m in self.modules.drain(..) {
             // SAFETY: the function pointers were dropped above and the engine that called
             // them is being dropped: no generated code can run any more.
             unsafe { m.free_memory() };
@@ -145,13 +147,69 @@ struct Helpers {
     weekday: FuncId,
 }
 
-/// Compiles `jobs`; a job the JIT does not cover gets `None`.
+/// Compiles `jobs`; a job the JIT does not cover gets `None`. Conjuncts compile
+/// independently, so a large plan is cut into runs compiled side by side, each into a module of
+/// its own; `JitCode::funcs` keeps the jobs' order.
 pub(crate) fn compile(
     program: &Program,
     layouts: &[Layout],
     jobs: &[Job<'_>],
 ) -> Result<JitCode, String> {
     let started = std::time::Instant::now();
+    let threads = jit_threads(jobs.len());
+    let parts: Vec<Result<JitCode, String>> = if threads > 1 {
+        let per_thread = jobs.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = jobs
+                .chunks(per_thread)
+                .map(|run| scope.spawn(move || compile_run(program, layouts, run)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| Err("internal error: a JIT thread panicked".into()))
+                })
+                .collect()
+        })
+    } else {
+        vec![compile_run(program, layouts, jobs)]
+    };
+    #[cfg(test)]
+    for part in parts.iter().flatten() {
+        LIVE_MODULES.with(|n| n.set(n.get() + part.modules.len()));
+    }
+    let mut code = JitCode::default();
+    for part in parts {
+        code.append(part?);
+    }
+    code.compile_time = started.elapsed();
+    Ok(code)
+}
+
+/// How many threads to compile `jobs` conjuncts with: one per 64 (a thread and a module cost
+/// about as much as compiling a few conjuncts; each conjunct costs Cranelift ~150k
+/// instructions, most of it fixed per function), at most one per core.
+fn jit_threads(jobs: usize) -> usize {
+    const JOBS_PER_THREAD: usize = 64;
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    (jobs / JOBS_PER_THREAD).clamp(1, cores.min(4))
+}
+
+impl JitCode {
+    /// Takes over `other`'s functions (after this one's) and the memory they live in.
+    fn append(&mut self, mut other: JitCode) {
+        self.modules.append(&mut other.modules);
+        self.funcs.append(&mut other.funcs);
+        self._strings.append(&mut other._strings);
+        self._str_sets.append(&mut other._str_sets);
+        self._word_sets.append(&mut other._word_sets);
+        self._regexes.append(&mut other._regexes);
+    }
+}
+
+/// Compiles a run of jobs into one module.
+fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Result<JitCode, String> {
     let mut flags = settings::builder();
     let set =
         |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("{k}: {e}"));
@@ -317,16 +375,14 @@ pub(crate) fn compile(
             })
         })
         .collect();
-    #[cfg(test)]
-    LIVE_MODULES.with(|n| n.set(n.get() + 1));
     Ok(JitCode {
-        module: Some(module),
+        modules: vec![module],
         funcs,
         _strings: data.strings,
         _str_sets: data.str_sets,
         _word_sets: data.word_sets,
         _regexes: data.regexes,
-        compile_time: started.elapsed(),
+        compile_time: std::time::Duration::ZERO,
     })
 }
 
