@@ -285,6 +285,49 @@ pub fn resolve_path(file: &str, relative: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// Checks the items of `ruleset` on up to one thread per core, each thread on its own handle to
+/// the same database, so that `ruleset_diagnostics` and `program` find every `check_item`
+/// ready. Items check independently once the scope is built (the invariant above), so the
+/// result is the same as checking them one by one. Small rule sets are left alone: a thread
+/// costs tens of microseconds, an item a few.
+///
+/// Only `check_item` is spread: running the whole-rule-set queries (`ruleset_checks`,
+/// `fingerprint`) on a thread beside the item checks made the whole slower (1,641 items: 6 ms
+/// became 26 ms), the threads waiting on each other's queries.
+pub fn check_items_in_parallel(db: &Database, ruleset: RuleSet) {
+    const ITEMS_PER_THREAD: usize = 256;
+    const ITEMS_PER_TASK: usize = 32;
+    let n = items(db, ruleset).len();
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    let threads = (n / ITEMS_PER_THREAD).clamp(1, cores.min(8));
+    if threads < 2 {
+        return;
+    }
+    // Built once here rather than raced for by every thread.
+    scope(db, ruleset);
+    // Runs of items, taken in turn by whichever thread is free.
+    let next_run = std::sync::atomic::AtomicUsize::new(0);
+    let work = |db: &Database| {
+        loop {
+            let run = next_run.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let first = run * ITEMS_PER_TASK;
+            if first >= n {
+                break;
+            }
+            for id in items(db, ruleset).iter().skip(first).take(ITEMS_PER_TASK) {
+                check_item(db, *id);
+            }
+        }
+    };
+    std::thread::scope(|threads_scope| {
+        for _ in 1..threads {
+            let db = db.clone();
+            threads_scope.spawn(move || work(&db));
+        }
+        work(db);
+    });
+}
+
 /// Checks one item. Reads the scope, the item's own tree and the files it names.
 #[salsa::tracked(returns(ref))]
 pub fn check_item<'db>(db: &'db dyn Db, item: ItemId<'db>) -> Arc<CheckedItem> {

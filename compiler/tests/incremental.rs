@@ -75,3 +75,56 @@ fn check_item_results_are_shared_between_queries() {
     let second = Arc::as_ptr(check_item(&db, ids[2]));
     assert_eq!(first, second);
 }
+
+/// Checking the items on several threads first gives the diagnostics and the program that
+/// checking them one by one gives, errors included, and each item is checked once.
+#[test]
+fn checking_in_parallel_changes_nothing() {
+    let mut text = String::from(SCHEMA);
+    for k in 0..700 {
+        // Every seventh rule compares a string with an int: an error in its item.
+        let cond = if k % 7 == 0 {
+            format!("e.b > {k}")
+        } else {
+            format!("e.a > {k}")
+        };
+        text.push_str(&format!(
+            "rule r{k} {{\n  when e: E where {cond}\n  alert u\n}}\n"
+        ));
+    }
+    let setup = || {
+        let db = Database::new(Arc::new(|_: &str| Err("no files".to_string())));
+        let file = SourceFile::new(&db, "rules.vigil".into(), Arc::from(text.as_str()));
+        let ruleset = RuleSet::new(&db, vec![file], None);
+        (db, ruleset)
+    };
+    let render = |db: &Database, ruleset: RuleSet| -> Vec<String> {
+        ruleset_diagnostics(db, ruleset)
+            .iter()
+            .map(|d| format!("{:?} {}", d.diag.span(), d.diag))
+            .collect()
+    };
+    let (one_by_one, r1) = setup();
+    let expected = render(&one_by_one, r1);
+    assert_eq!(expected.len(), 100, "{expected:#?}");
+
+    let (parallel, r2) = setup();
+    vigil_compiler::db::check_items_in_parallel(&parallel, r2);
+    let checked = parallel
+        .take_executed()
+        .iter()
+        .filter(|(q, _)| q == "check_item")
+        .count();
+    assert_eq!(
+        checked, 702,
+        "every item (the unit, the event, 700 rules) checked once"
+    );
+    assert_eq!(render(&parallel, r2), expected);
+    assert!(
+        !parallel
+            .take_executed()
+            .iter()
+            .any(|(q, _)| q == "check_item"),
+        "the diagnostics found every item checked"
+    );
+}

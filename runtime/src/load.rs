@@ -73,6 +73,7 @@ impl std::fmt::Display for LoadError {
 pub fn compile_paths(paths: &[PathBuf]) -> Result<Arc<vigil_compiler::ir::Program>, LoadError> {
     use vigil_compiler::diagnostics::Level;
     let loaded = load(paths).map_err(LoadError::Io)?;
+    vigil_compiler::db::check_items_in_parallel(&loaded.db, loaded.ruleset);
     let diags = vigil_compiler::db::ruleset_diagnostics(&loaded.db, loaded.ruleset);
     let errors: Vec<_> = diags
         .iter()
