@@ -313,7 +313,7 @@ pub fn completions(
     let line_start = before[..start].rfind('\n').map_or(0, |i| i + 1);
     let at_line_start = before[line_start..start].trim().is_empty();
     let mut cx = Cx {
-        scope: &scope,
+        scope,
         out: Vec::new(),
     };
     let u32_start = u32::try_from(start).unwrap_or(u32::MAX);
@@ -330,7 +330,7 @@ pub fn completions(
     let typed = text.get(base as usize..start).unwrap_or("");
     let toks = lex(typed);
     let all_toks = lex(whole);
-    let binds = bindings(&scope, &all_toks);
+    let binds = bindings(scope, &all_toks);
     let n = toks.len();
     let back = |k: usize| n.checked_sub(k).and_then(|i| toks.get(i));
     let last = back(1);
@@ -339,7 +339,7 @@ pub fn completions(
         tag,
         ItemTag::Rule | ItemTag::Workflow | ItemTag::Event | ItemTag::Enum | ItemTag::Test
     );
-    if d <= 0 && braced && toks.iter().any(|t| *t == Tok::Punct("{")) {
+    if d <= 0 && braced && toks.contains(&Tok::Punct("{")) {
         cx.keywords(&ITEM_KEYWORDS);
         return cx.out;
     }

@@ -242,7 +242,7 @@ pub fn describe(db: &dyn Db, ruleset: RuleSet, def: &Def<'_>) -> String {
             let docs = db::item_location(db, id).2.clone();
             let tree = db::item_syntax(db, id);
             let mut out = match tree.as_deref() {
-                Some(tree) => item_signature(db, ruleset, &scope, tree),
+                Some(tree) => item_signature(db, ruleset, scope, tree),
                 None => code(&format!("{} {name}", id.tag(db).keyword())),
             };
             if let Some(d) = docs {

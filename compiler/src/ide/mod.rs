@@ -392,8 +392,8 @@ pub fn is_identifier(name: &str) -> bool {
 }
 
 /// The edits that rename the name at `offset` to `new_name` everywhere in the rule set.
-pub fn rename<'db>(
-    db: &'db dyn Db,
+pub fn rename(
+    db: &dyn Db,
     ruleset: RuleSet,
     file: SourceFile,
     offset: u32,

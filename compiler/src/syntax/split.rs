@@ -91,8 +91,8 @@ pub(crate) fn split(text: &str) -> Split {
             i += len;
             continue;
         }
-        if rest.starts_with("/*") {
-            let len = rest[2..].find("*/").map_or(rest.len(), |p| p + 4);
+        if let Some(body) = rest.strip_prefix("/*") {
+            let len = body.find("*/").map_or(rest.len(), |p| p + 4);
             comments.push(Comment {
                 kind: CommentKind::Block,
                 span: Span::new(i, i + len),
