@@ -1,6 +1,7 @@
 //! `vigil`: the command line. Argument parsing and commands only; the language lives in
 //! `vigil-compiler`, execution in `vigil-runtime`.
 
+mod alloc;
 mod cmd;
 
 use std::process::ExitCode;

@@ -156,6 +156,10 @@ pub(crate) fn compile(
     jobs: &[Job<'_>],
 ) -> Result<JitCode, String> {
     let started = std::time::Instant::now();
+    if jobs.is_empty() {
+        // Nothing to compile: no ISA, no module, and none of Cranelift's code paged in.
+        return Ok(JitCode::default());
+    }
     let threads = jit_threads(jobs.len());
     let parts: Vec<Result<JitCode, String>> = if threads > 1 {
         let per_thread = jobs.len().div_ceil(threads);
