@@ -14,7 +14,7 @@ use vigil_compiler::ir::{self, ExprArena, ExprId, Node, Pattern, UnOp, Value, op
 use crate::engine::Engine;
 use crate::interp::{Ctx, EvalError, Tables, eval};
 use crate::row::{Event, Key, Row};
-use crate::rules::{Partial, PatternState, compute_aggregates};
+use crate::rules::{Member, Partial, PatternState, compute_aggregates};
 
 /// The value of a condition on one event, clause by clause.
 #[derive(Debug, Clone)]
@@ -714,22 +714,21 @@ impl Engine {
         }
         view.joined = true;
         let t = event.time;
-        let mut window: VecDeque<(Event, Vec<Value>)> = match self.rules.get(r).map(|s| &s.pattern)
-        {
+        let mut window: VecDeque<Member> = match self.rules.get(r).map(|s| &s.pattern) {
             Some(PatternState::Window(groups)) => groups
                 .get(&Key(key.clone()))
                 .map(|g| {
                     g.events
                         .iter()
-                        .filter(|(e, _)| e.time > t - within)
-                        .cloned()
+                        .filter(|m| m.time > t - within)
+                        .map(|m| Member::new(m.event.clone(), m.values.to_vec()))
                         .collect()
                 })
                 .unwrap_or_default(),
             _ => VecDeque::new(),
         };
-        window.push_back((event.clone(), values));
-        view.window = window.iter().map(|(e, _)| e.clone()).collect();
+        window.push_back(Member::new(event.clone(), values));
+        view.window = window.iter().map(|m| m.event.clone()).collect();
         view.aggregates = compute_aggregates(aggregates, &window);
         if let Ok(aggs) = &view.aggregates {
             let ctx = Ctx {

@@ -20,6 +20,8 @@ pub(crate) struct RuleState {
     pub(crate) suppressed_until: KeyMap<i64>,
     /// Size at which the suppression table is next swept of expired entries.
     pub(crate) sweep_at: usize,
+    /// A window rule's `having` when it only compares `count()` with an integer.
+    pub(crate) count_having: Option<CountHaving>,
 }
 
 pub(crate) enum PatternState {
@@ -29,10 +31,30 @@ pub(crate) enum PatternState {
 }
 
 pub(crate) struct Group {
-    /// The window's events with their aggregated values, oldest first.
-    pub(crate) events: VecDeque<(Event, Vec<Value>)>,
+    /// The window's events, oldest first.
+    pub(crate) events: VecDeque<Member>,
     /// The time of the newest event (kept here so sweeps need not read the events).
     pub(crate) newest: i64,
+}
+
+/// One event of a window group.
+pub(crate) struct Member {
+    /// The event's time, beside it so that expiring the oldest events reads no row.
+    pub(crate) time: i64,
+    pub(crate) event: Event,
+    /// The values of the rule's aggregates that take an argument, computed when the event
+    /// joined (none for `count()` alone, and then no allocation).
+    pub(crate) values: Box<[Value]>,
+}
+
+impl Member {
+    pub(crate) fn new(event: Event, values: Vec<Value>) -> Member {
+        Member {
+            time: event.time,
+            event,
+            values: values.into_boxed_slice(),
+        }
+    }
 }
 
 /// A match in progress: the events of the steps matched so far (one slot per step).
@@ -74,6 +96,7 @@ impl RuleState {
             next_sweep: i64::MIN,
             suppressed_until: KeyMap::default(),
             sweep_at: 1024,
+            count_having: CountHaving::of(rule),
         }
     }
 
@@ -237,28 +260,29 @@ impl Engine {
         let t = event.time;
         self.sweep(r, t, within);
         let k = Key(key.clone());
+        // A `count() >= N` having is judged on the window's length; the aggregates are then
+        // computed only for a firing. Coverage records every having through the interpreter.
+        let counted = self.rules[r]
+            .count_having
+            .filter(|_| self.coverage.is_none());
         // One lookup for a group that exists (the common case); a new one is created after
         // the key cap allows it.
         let joined = match &mut self.rules[r].pattern {
             PatternState::Window(groups) => groups.get_mut(&k).map(|group| {
                 // The window at t holds events with t - W < e.time <= t.
-                while group
-                    .events
-                    .front()
-                    .is_some_and(|(e, _)| e.time <= t - within)
-                {
+                while group.events.front().is_some_and(|m| m.time <= t - within) {
                     group.events.pop_front();
                 }
                 group
                     .events
-                    .push_back((event.clone(), std::mem::take(&mut values)));
+                    .push_back(Member::new(event.clone(), std::mem::take(&mut values)));
                 group.newest = t;
-                compute_aggregates(aggregates, &group.events)
+                judge(group, aggregates, counted)
             }),
             _ => return,
         };
-        let aggs = match joined {
-            Some(aggs) => aggs,
+        let judged = match joined {
+            Some(judged) => judged,
             None => {
                 if self.at_key_cap(r, &key, event) {
                     return;
@@ -268,28 +292,31 @@ impl Engine {
                 };
                 // Room for a few events at once: most groups that fire do so at a handful.
                 let mut events = VecDeque::with_capacity(4);
-                events.push_back((event.clone(), values));
+                events.push_back(Member::new(event.clone(), values));
                 let group = Group { events, newest: t };
-                let aggs = compute_aggregates(aggregates, &group.events);
+                let judged = judge(&group, aggregates, counted);
                 groups.insert(k.clone(), group);
-                aggs
+                judged
             }
         };
-        let aggs = match aggs {
-            Ok(a) => a,
-            Err(e) => {
+        let aggs = match judged {
+            None => return,
+            Some(Ok(a)) => a,
+            Some(Err(e)) => {
                 self.eval_error(e);
                 return;
             }
         };
-        let ctx = Ctx {
-            slots: &slots,
-            key: Some(&key),
-            aggregates: &aggs,
-            ..Ctx::default()
-        };
-        if !self.test(&rule.exprs, having, &ctx) {
-            return;
+        if counted.is_none() {
+            let ctx = Ctx {
+                slots: &slots,
+                key: Some(&key),
+                aggregates: &aggs,
+                ..Ctx::default()
+            };
+            if !self.test(&rule.exprs, having, &ctx) {
+                return;
+            }
         }
         // Consume: the group starts again empty (and an empty group is no state at all).
         let window = match &mut self.rules[r].pattern {
@@ -300,7 +327,7 @@ impl Engine {
         let evidence: Vec<Event> = window
             .into_iter()
             .take(EVIDENCE_LIMIT)
-            .map(|(e, _)| e)
+            .map(|m| m.event)
             .collect();
         self.fire(Firing {
             rule: r,
@@ -847,11 +874,77 @@ fn positive_rank(steps: &[ir::SeqStep], j: usize) -> usize {
 
 /// The aggregates of a window. Each event carries the values of the aggregates that have an
 /// argument, in order, computed when it joined.
+/// A window's aggregates once the event has joined `group`, or `None` when a count-only
+/// `having` already fails on the window's length.
+fn judge(
+    group: &Group,
+    aggregates: &[ir::Aggregate],
+    counted: Option<CountHaving>,
+) -> Option<Result<Vec<Value>, EvalError>> {
+    if counted.is_some_and(|c| !c.holds(group.events.len())) {
+        return None;
+    }
+    Some(compute_aggregates(aggregates, &group.events))
+}
+
+/// A `having` that compares `count()` with an integer (`count() >= 3`, the usual form): it
+/// is decided by the window's length alone, before any aggregate is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CountHaving {
+    op: ir::BinOp,
+    n: i64,
+}
+
+impl CountHaving {
+    /// The count-only test of `rule`'s `having`, if it is one.
+    pub(crate) fn of(rule: &ir::Rule) -> Option<CountHaving> {
+        let Pattern::Window {
+            having, aggregates, ..
+        } = &rule.pattern
+        else {
+            return None;
+        };
+        let ir::Node::Binary(op, l, r) = *rule.exprs.node(*having) else {
+            return None;
+        };
+        let is_count = |e: ir::ExprId| {
+            matches!(*rule.exprs.node(e), ir::Node::Agg(i)
+                if aggregates.get(i as usize).is_some_and(|a| a.kind == ir::AggKind::Count))
+        };
+        let int = |e: ir::ExprId| match rule.exprs.node(e) {
+            ir::Node::Const(Value::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let (op, n) = match (is_count(l), int(r), int(l), is_count(r)) {
+            (true, Some(n), _, _) => (op, n),
+            // `3 <= count()` reads as `count() >= 3`.
+            (_, _, Some(n), true) => (op.mirrored()?, n),
+            _ => return None,
+        };
+        op.is_comparison().then_some(CountHaving { op, n })
+    }
+
+    fn holds(self, len: usize) -> bool {
+        let count = i64::try_from(len).unwrap_or(i64::MAX);
+        match self.op {
+            ir::BinOp::Eq => count == self.n,
+            ir::BinOp::Ne => count != self.n,
+            ir::BinOp::Lt => count < self.n,
+            ir::BinOp::Le => count <= self.n,
+            ir::BinOp::Gt => count > self.n,
+            ir::BinOp::Ge => count >= self.n,
+            ir::BinOp::Add | ir::BinOp::Sub | ir::BinOp::Mul | ir::BinOp::Div | ir::BinOp::Rem => {
+                false
+            }
+        }
+    }
+}
+
 pub(crate) fn compute_aggregates(
     aggs: &[ir::Aggregate],
-    window: &VecDeque<(Event, Vec<Value>)>,
+    window: &VecDeque<Member>,
 ) -> Result<Vec<Value>, EvalError> {
     ops::aggregates(aggs, window.len(), |i| {
-        window.iter().filter_map(move |(_, vals)| vals.get(i))
+        window.iter().filter_map(move |m| m.values.get(i))
     })
 }

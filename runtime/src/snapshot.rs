@@ -18,7 +18,7 @@ use crate::engine::{Buffered, Engine, Stats, Timer, TimerKind};
 use crate::ingest::RejectKind;
 use crate::record::{OrphanRecord, Record};
 use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
-use crate::rules::{Group, Partial, PatternState, SeqKey};
+use crate::rules::{Group, Member, Partial, PatternState, SeqKey};
 use crate::workflow::Instance;
 
 const MAGIC: &[u8; 8] = b"VIGILST3";
@@ -325,10 +325,10 @@ impl Engine {
                     for (k, g) in gs {
                         e.value(&k.0);
                         e.u64(g.events.len() as u64);
-                        for (ev, vals) in &g.events {
-                            e.row(program, layouts, ev);
-                            e.u64(vals.len() as u64);
-                            for v in vals {
+                        for m in &g.events {
+                            e.row(program, layouts, &m.event);
+                            e.u64(m.values.len() as u64);
+                            for v in &m.values {
                                 e.value(v);
                             }
                         }
@@ -704,13 +704,13 @@ impl Engine {
                                 vals.push(d.value()?);
                             }
                             if let Some(row) = row {
-                                events.push_back((row, vals));
+                                events.push_back(Member::new(row, vals));
                             }
                         }
                         groups.insert(
                             Key(k),
                             Group {
-                                newest: events.back().map_or(i64::MIN, |(e, _)| e.time),
+                                newest: events.back().map_or(i64::MIN, |m| m.time),
                                 events,
                             },
                         );

@@ -70,6 +70,19 @@ impl BinOp {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem
         )
     }
+
+    /// The comparison that holds of `b, a` when this one holds of `a, b` (`<` for `>`);
+    /// `None` for arithmetic.
+    pub fn mirrored(self) -> Option<BinOp> {
+        Some(match self {
+            BinOp::Lt => BinOp::Gt,
+            BinOp::Le => BinOp::Ge,
+            BinOp::Gt => BinOp::Lt,
+            BinOp::Ge => BinOp::Le,
+            BinOp::Eq | BinOp::Ne => self,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Rem => return None,
+        })
+    }
 }
 
 /// Built-in functions (SPEC §3). Regexes and zones are referenced by index into the program.
