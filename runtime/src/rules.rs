@@ -551,8 +551,8 @@ impl Engine {
             if k == 0 && !self.ensure_seq_key(r, &k_key, &key, event, positives) {
                 continue;
             }
-            if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
-                && k > 0
+            if k > 0
+                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
             {
                 s.waiting[k - 1] = None;
             }
@@ -872,8 +872,6 @@ fn positive_rank(steps: &[ir::SeqStep], j: usize) -> usize {
     steps[..j].iter().filter(|s| !s.absent).count()
 }
 
-/// The aggregates of a window. Each event carries the values of the aggregates that have an
-/// argument, in order, computed when it joined.
 /// A window's aggregates once the event has joined `group`, or `None` when a count-only
 /// `having` already fails on the window's length.
 fn judge(
@@ -940,6 +938,8 @@ impl CountHaving {
     }
 }
 
+/// The aggregates of a window. Each event carries the values of the aggregates that have an
+/// argument, in order, computed when it joined.
 pub(crate) fn compute_aggregates(
     aggs: &[ir::Aggregate],
     window: &VecDeque<Member>,
