@@ -414,6 +414,14 @@ impl Engine {
             if step.event != event.ty {
                 continue;
             }
+            // The first positive step: an event its condition rejects starts nothing, and its
+            // key there is never needed (most events of a start type, in practice).
+            if !step.absent
+                && positive_rank(steps, j) == 0
+                && !self.step_matches(rule, step, (n, &[]), j, event)
+            {
+                continue;
+            }
             let value = with_slots(n, |slots| {
                 slots[j] = Some(event);
                 let ctx = Ctx {
@@ -511,11 +519,7 @@ impl Engine {
             let Some(key) = keys[j].clone() else { continue };
             let k_key = Key(key.clone());
             let candidate = if k == 0 {
-                // A new match: its condition first, so an event that starts nothing costs no
-                // partial.
-                if !self.step_matches(rule, &steps[j], (n, &[]), j, event) {
-                    continue;
-                }
+                // A new match (its condition held when its key was read).
                 Some(Partial {
                     slots: vec![None; n],
                     first_time: event.time,
