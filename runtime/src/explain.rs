@@ -721,7 +721,7 @@ impl Engine {
                     g.events
                         .iter()
                         .filter(|m| m.time > t - within)
-                        .map(|m| Member::new(m.event.clone(), m.values.to_vec()))
+                        .cloned()
                         .collect()
                 })
                 .unwrap_or_default(),

@@ -38,6 +38,7 @@ pub(crate) struct Group {
 }
 
 /// One event of a window group.
+#[derive(Clone)]
 pub(crate) struct Member {
     /// The event's time, beside it so that expiring the oldest events reads no row.
     pub(crate) time: i64,
@@ -927,18 +928,8 @@ impl CountHaving {
     }
 
     fn holds(self, len: usize) -> bool {
-        let count = i64::try_from(len).unwrap_or(i64::MAX);
-        match self.op {
-            ir::BinOp::Eq => count == self.n,
-            ir::BinOp::Ne => count != self.n,
-            ir::BinOp::Lt => count < self.n,
-            ir::BinOp::Le => count <= self.n,
-            ir::BinOp::Gt => count > self.n,
-            ir::BinOp::Ge => count >= self.n,
-            ir::BinOp::Add | ir::BinOp::Sub | ir::BinOp::Mul | ir::BinOp::Div | ir::BinOp::Rem => {
-                false
-            }
-        }
+        let count = Value::Int(i64::try_from(len).unwrap_or(i64::MAX));
+        ops::compare(self.op, &count, &Value::Int(self.n))
     }
 }
 
