@@ -353,7 +353,7 @@ fn word_field(row: &Row, layout: &Layout, field: u16) -> Option<u64> {
     if field >= 64 || row.present & (1 << field) == 0 || kind.width() != 1 {
         return None;
     }
-    row.words.get(w as usize).copied()
+    row.words().get(w as usize).copied()
 }
 
 /// The top-level conjuncts of `id`.

@@ -165,11 +165,11 @@ pub fn alert_id(origin: &Origin, key: &Value, time: i64, evidence: &[Event]) -> 
         // The content too: derived events have no line, and two of them at one time must
         // not share an id.
         h.update(e.present.to_be_bytes());
-        for w in e.words.iter() {
+        for w in e.words() {
             h.update(w.to_be_bytes());
         }
-        h.update((e.text.len() as u64).to_be_bytes());
-        h.update(e.text.as_bytes());
+        h.update((e.text().len() as u64).to_be_bytes());
+        h.update(e.text().as_bytes());
     }
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let digest = h.finalize();
@@ -463,7 +463,7 @@ impl Writer<'_> {
                 Some(&(w, crate::row::Kind::Int)) => {
                     push_int(
                         o,
-                        i128::from(e.words.get(w as usize).copied().unwrap_or(0) as i64),
+                        i128::from(e.words().get(w as usize).copied().unwrap_or(0) as i64),
                     );
                 }
                 _ => self.field_json(&self.tables.field(e, field), &f.ty, o),
@@ -593,7 +593,7 @@ fn alert_capacity(a: &AlertRecord) -> usize {
     let evidence: usize = a
         .evidence
         .iter()
-        .map(|e| 96 + e.text.len() + 16 * e.words.len())
+        .map(|e| 96 + e.text().len() + 16 * e.words().len())
         .sum();
     384 + a.message.as_ref().map_or(0, |m| m.len()) + evidence
 }

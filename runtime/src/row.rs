@@ -110,16 +110,67 @@ pub struct Row {
     pub source: Source,
     /// Bit `i` set: field `i` is present.
     pub present: u64,
-    /// The fields' words, as laid out by the type's `Layout`.
-    pub words: Box<[u64]>,
-    /// Every string field's text, one after another.
-    pub text: Box<str>,
+    /// The fields' words as laid out by the type's `Layout`, then the text of every string
+    /// field packed as bytes: one allocation per row, not two, which matters when windows
+    /// hold millions of rows and free them long after they were made.
+    data: Box<[u64]>,
+    /// How many of `data`'s words are fields (the rest hold text).
+    words_len: u32,
+    /// Bytes of text after the fields.
+    text_len: u32,
 }
 
 /// A shared event: windows and partial matches hold events without copying them.
 pub type Event = Arc<Row>;
 
 impl Row {
+    fn new(
+        ty: EventTypeId,
+        time: i64,
+        source: Source,
+        present: u64,
+        words: &[u64],
+        text: &str,
+    ) -> Row {
+        let mut data = Vec::with_capacity(words.len() + text.len().div_ceil(8));
+        data.extend_from_slice(words);
+        data.resize(data.capacity(), 0);
+        let mut data = data.into_boxed_slice();
+        let tail = &mut data[words.len()..];
+        // SAFETY: `u8` has no alignment or validity requirement, and the view covers exactly
+        // the tail's bytes, which it borrows mutably while `tail` is not used.
+        let bytes = unsafe {
+            std::slice::from_raw_parts_mut(tail.as_mut_ptr().cast::<u8>(), tail.len() * 8)
+        };
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        Row {
+            ty,
+            time,
+            source,
+            present,
+            data,
+            words_len: u32::try_from(words.len()).unwrap_or(u32::MAX),
+            text_len: u32::try_from(text.len()).unwrap_or(u32::MAX),
+        }
+    }
+
+    /// The fields' words, as laid out by the type's `Layout`.
+    pub fn words(&self) -> &[u64] {
+        &self.data[..self.words_len as usize]
+    }
+
+    /// Every string field's text, one after another.
+    pub fn text(&self) -> &str {
+        let tail = &self.data[self.words_len as usize..];
+        // SAFETY: the tail's words are initialised, `u8` has no alignment or validity
+        // requirement, and `text_len` is at most the tail's length in bytes (`Row::new`).
+        let bytes =
+            unsafe { std::slice::from_raw_parts(tail.as_ptr().cast::<u8>(), tail.len() * 8) };
+        let bytes = bytes.get(..self.text_len as usize).unwrap_or_default();
+        // SAFETY: `Row::new` copied these bytes from a `&str`, and nothing writes them after.
+        unsafe { std::str::from_utf8_unchecked(bytes) }
+    }
+
     /// Field `i` of a row laid out by `layout`, as a value (`Absent` when missing).
     pub fn value(&self, layout: &Layout, i: u16) -> Value {
         let Some(&(w, kind)) = layout.slots.get(i as usize) else {
@@ -129,7 +180,8 @@ impl Row {
             return Value::Absent;
         }
         let w = w as usize;
-        let word = |k: usize| self.words.get(w + k).copied().unwrap_or(0);
+        let words = self.words();
+        let word = |k: usize| words.get(w + k).copied().unwrap_or(0);
         match kind {
             Kind::Bool => Value::Bool(word(0) != 0),
             Kind::Int => Value::Int(word(0) as i64),
@@ -152,12 +204,13 @@ impl Row {
             return None;
         }
         let w = w as usize;
-        Some(self.str_at(*self.words.get(w)?, *self.words.get(w + 1)?))
+        let words = self.words();
+        Some(self.str_at(*words.get(w)?, *words.get(w + 1)?))
     }
 
     fn str_at(&self, start: u64, len: u64) -> &str {
         let start = start as usize;
-        self.text.get(start..start + len as usize).unwrap_or("")
+        self.text().get(start..start + len as usize).unwrap_or("")
     }
 
     /// The input line, for input events.
@@ -209,14 +262,7 @@ impl<'l> RowBuilder<'l> {
 
     /// The finished row, with exactly sized storage, and the buffers back for the next row.
     pub fn finish_reusing(self, ty: EventTypeId, time: i64, source: Source) -> (Row, RowBuffers) {
-        let row = Row {
-            ty,
-            time,
-            source,
-            present: self.present,
-            words: Box::from(self.words.as_slice()),
-            text: Box::from(self.text.as_str()),
-        };
+        let row = Row::new(ty, time, source, self.present, &self.words, &self.text);
         (
             row,
             RowBuffers {
@@ -298,14 +344,7 @@ impl<'l> RowBuilder<'l> {
 
     /// The finished row.
     pub fn finish(self, ty: EventTypeId, time: i64, source: Source) -> Row {
-        Row {
-            ty,
-            time,
-            source,
-            present: self.present,
-            words: self.words.into_boxed_slice(),
-            text: self.text.into_boxed_str(),
-        }
+        Row::new(ty, time, source, self.present, &self.words, &self.text)
     }
 }
 
@@ -394,5 +433,62 @@ pub(crate) fn word_of(v: &Value) -> Option<u64> {
         Value::Int(i) | Value::Time(i) | Value::Duration(i) => Some(*i as u64),
         Value::Enum(e) => Some(u64::from(*e)),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn layout(kinds: &[Kind]) -> Layout {
+        let mut slots = Vec::new();
+        let mut words = 0;
+        for &k in kinds {
+            slots.push((words, k));
+            words += k.width();
+        }
+        Layout { slots, words }
+    }
+
+    #[test]
+    fn fields_and_text_survive_packing_into_one_buffer() {
+        let l = layout(&[Kind::Str, Kind::Int, Kind::Str, Kind::Str]);
+        // Text lengths around the word size, multi-byte characters, and an empty string.
+        for (a, b) in [
+            ("", ""),
+            ("1234567", "8"),
+            ("12345678", ""),
+            ("福州市鼓楼区", "T02797x"),
+        ] {
+            let mut builder = RowBuilder::new(&l);
+            builder.set_str(0, a);
+            builder.set_word(1, (-42i64) as u64);
+            builder.set_str(2, b);
+            builder.set_str(3, "");
+            let row = builder.finish(0, 7, Source::Line(1));
+            assert_eq!(row.str_field(&l, 0), Some(a));
+            assert_eq!(row.value(&l, 1), Value::Int(-42));
+            assert_eq!(row.str_field(&l, 2), Some(b));
+            assert_eq!(row.str_field(&l, 3), Some(""));
+            assert_eq!(row.text(), format!("{a}{b}"));
+            assert_eq!(row.words().len(), l.words as usize);
+        }
+    }
+
+    #[test]
+    fn rows_built_in_reused_buffers_do_not_share_text() {
+        let l = layout(&[Kind::Str]);
+        let mut buffers = RowBuffers::default();
+        let mut rows = Vec::new();
+        for s in ["a long first string", "b"] {
+            let mut builder = RowBuilder::with_buffers(&l, buffers);
+            builder.set_str(0, s);
+            let (row, back) = builder.finish_reusing(0, 0, Source::Line(1));
+            buffers = back;
+            rows.push(row);
+        }
+        assert_eq!(rows[0].str_field(&l, 0), Some("a long first string"));
+        assert_eq!(rows[1].str_field(&l, 0), Some("b"));
+        assert_eq!(rows[1].text(), "b");
     }
 }

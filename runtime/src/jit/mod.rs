@@ -45,8 +45,8 @@ const ROW_SIZE: i64 = 32;
 impl JitRow {
     pub fn of(row: &Row) -> JitRow {
         JitRow {
-            words: row.words.as_ptr(),
-            text: row.text.as_ptr(),
+            words: row.words().as_ptr(),
+            text: row.text().as_ptr(),
             present: row.present,
             time: row.time,
         }
