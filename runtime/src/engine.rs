@@ -12,8 +12,9 @@ use crate::interp::{EvalError, Tables};
 use crate::jit::{JitCode, JitRow, Job};
 use crate::plan::{Plan, Test};
 use crate::record::Record;
-use crate::row::{Event, Key, Row};
+use crate::row::{Event, Row};
 use crate::rules::RuleState;
+use crate::timers::{Timer, TimerKind, TimerQueue};
 use crate::workflow::WorkflowState;
 
 /// Options of an engine. `Default` gives the CLI's defaults.
@@ -83,59 +84,6 @@ impl Stats {
     /// All rejected lines.
     pub fn rejected_total(&self) -> u64 {
         self.rejected.values().sum()
-    }
-}
-
-/// What a timer does when it fires.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum TimerKind {
-    /// The deadline of a sequence match waiting for an absence (`then not` last).
-    Absence { rule: usize, key: Key, id: u64 },
-    /// An `after` clause of a workflow state, for the instance's entry `generation`.
-    Workflow {
-        workflow: usize,
-        key: Key,
-        generation: u64,
-        timer: usize,
-    },
-}
-
-impl TimerKind {
-    /// The key the timer belongs to (timers at one instant fire in key order).
-    pub(crate) fn key(&self) -> &Key {
-        match self {
-            TimerKind::Absence { key, .. } | TimerKind::Workflow { key, .. } => key,
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) struct Timer {
-    pub due: i64,
-    /// Declaration order of the rule or workflow.
-    pub order: u32,
-    pub seq: u64,
-    pub kind: TimerKind,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, other: &Timer) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-impl Eq for Timer {}
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, other: &Timer) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Timer {
-    /// (due time, declaration order, key in byte order, creation order): SPEC §7.
-    fn cmp(&self, other: &Timer) -> Ordering {
-        (self.due, self.order)
-            .cmp(&(other.due, other.order))
-            .then_with(|| self.kind.key().byte_cmp(other.kind.key()))
-            .then(self.seq.cmp(&other.seq))
     }
 }
 
@@ -227,7 +175,7 @@ pub struct Engine {
     pub(crate) watermark: i64,
     pub(crate) arrivals: u64,
     pub(crate) buffer: BinaryHeap<Reverse<Buffered>>,
-    pub(crate) timers: BinaryHeap<Reverse<Timer>>,
+    pub(crate) timers: TimerQueue,
     pub(crate) timer_seq: u64,
     pub(crate) derived: VecDeque<Row>,
     pub(crate) lines: u64,
@@ -346,7 +294,7 @@ impl Engine {
             watermark: i64::MIN,
             arrivals: 0,
             buffer: BinaryHeap::new(),
-            timers: BinaryHeap::new(),
+            timers: TimerQueue::default(),
             timer_seq: 0,
             derived: VecDeque::new(),
             lines: 0,
@@ -490,10 +438,7 @@ impl Engine {
 
     /// Deadlines that are still to come: absence deadlines and workflow timers.
     pub fn pending_deadlines(&self) -> usize {
-        self.timers
-            .iter()
-            .filter(|Reverse(t)| self.timer_is_live(t))
-            .count()
+        self.timers.iter().filter(|t| self.timer_is_live(t)).count()
     }
 
     fn advance(&mut self, to: i64) {
@@ -501,12 +446,12 @@ impl Engine {
         self.watermark = self.watermark.max(to);
         let to = self.watermark;
         loop {
-            let next_timer = self.timers.peek().map(|Reverse(t)| t.due);
+            let next_timer = self.timers.peek().map(|t| t.due);
             let next_event = self.buffer.peek().map(|Reverse(b)| b.time);
             match (next_timer, next_event) {
                 // At one instant, timers run before events (SPEC §7).
                 (Some(t), e) if t <= to && e.is_none_or(|e| t <= e) => {
-                    if let Some(Reverse(timer)) = self.timers.pop() {
+                    if let Some(timer) = self.timers.pop() {
                         self.fire_timer(timer);
                         self.drain_derived();
                     }
@@ -649,12 +594,8 @@ impl Engine {
 
     /// Fires the timers due at or before `t`, in order.
     fn fire_timers_until(&mut self, t: i64) {
-        while self
-            .timers
-            .peek()
-            .is_some_and(|Reverse(timer)| timer.due <= t)
-        {
-            if let Some(Reverse(timer)) = self.timers.pop() {
+        while self.timers.peek().is_some_and(|timer| timer.due <= t) {
+            if let Some(timer) = self.timers.pop() {
                 self.fire_timer(timer);
                 self.drain_derived();
             }
@@ -670,12 +611,12 @@ impl Engine {
 
     pub(crate) fn schedule(&mut self, due: i64, order: u32, kind: TimerKind) {
         self.timer_seq += 1;
-        self.timers.push(Reverse(Timer {
+        self.timers.push(Timer {
             due,
             order,
             seq: self.timer_seq,
             kind,
-        }));
+        });
     }
 
     fn fire_timer(&mut self, timer: Timer) {

@@ -13,7 +13,7 @@ use vigil_compiler::ir::{self, ExprArena, ExprId, Node, Pattern, UnOp, Value, op
 
 use crate::engine::Engine;
 use crate::interp::{Ctx, EvalError, Tables, eval};
-use crate::row::{Event, Key, Row};
+use crate::row::{Event, Key, KeyRef, Row};
 use crate::rules::{Member, Partial, PatternState, compute_aggregates};
 
 /// The value of a condition on one event, clause by clause.
@@ -636,13 +636,13 @@ impl Engine {
     pub(crate) fn explain_seq(
         &mut self,
         r: usize,
-        key: &Key,
+        key: KeyRef<'_>,
         time: i64,
         line: Option<u64>,
         fate: SeqFate,
     ) {
         if let Some(x) = self.explain.as_deref_mut().filter(|x| x.rule == r) {
-            x.note(key, SeqNote { time, line, fate });
+            x.note(&Key(key.to_value()), SeqNote { time, line, fate });
         }
     }
 

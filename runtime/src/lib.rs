@@ -46,6 +46,7 @@ mod rules;
 mod snapshot;
 pub mod store;
 pub mod testing;
+mod timers;
 mod workflow;
 
 use std::sync::Arc;

@@ -6,6 +6,8 @@
 //! `Value`s.
 
 use std::hash::{Hash, Hasher};
+
+use hashbrown::Equivalent;
 use std::sync::Arc;
 
 use vigil_compiler::ir::{EventType, EventTypeId, Point, Program, Ty, Value};
@@ -350,7 +352,8 @@ impl<'l> RowBuilder<'l> {
 
 /// Per-key state. Fx hashing: keys come from events, but the maps' order never reaches the
 /// output (snapshots sort), and SipHash's DoS resistance costs a fifth of a window rule's time.
-pub(crate) type KeyMap<V> = rustc_hash::FxHashMap<Key, V>;
+/// hashbrown's map rather than std's, for lookups by a borrowed `KeyRef`.
+pub(crate) type KeyMap<V> = hashbrown::HashMap<Key, V, rustc_hash::FxBuildHasher>;
 
 /// A group, sequence, suppression or workflow key: a value usable in hash maps. Keys are
 /// never floats, points or sets (the checker enforces it), so equality is plain.
@@ -359,14 +362,7 @@ pub struct Key(pub Value);
 
 impl PartialEq for Key {
     fn eq(&self, other: &Key) -> bool {
-        match (&self.0, &other.0) {
-            (Value::Str(a), Value::Str(b)) => Arc::ptr_eq(a, b) || a == b,
-            (Value::Int(a), Value::Int(b))
-            | (Value::Time(a), Value::Time(b))
-            | (Value::Duration(a), Value::Duration(b)) => a == b,
-            (Value::Enum(a), Value::Enum(b)) => a == b,
-            (a, b) => a.total_cmp(b) == std::cmp::Ordering::Equal,
-        }
+        KeyRef::Value(&self.0).equivalent(other)
     }
 }
 
@@ -374,7 +370,44 @@ impl Eq for Key {}
 
 impl Hash for Key {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        match &self.0 {
+        KeyRef::Value(&self.0).hash(state)
+    }
+}
+
+/// A key to look up without owning it: most keys are a string field of the event, read in
+/// place, so that finding a key's state neither allocates nor counts references.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum KeyRef<'a> {
+    Str(&'a str),
+    Value(&'a Value),
+}
+
+impl<'a> KeyRef<'a> {
+    /// The key as a value, allocating for a string read in place.
+    pub(crate) fn to_value(self) -> Value {
+        match self {
+            KeyRef::Str(s) => Value::str(s),
+            KeyRef::Value(v) => v.clone(),
+        }
+    }
+
+    fn as_str(self) -> Option<&'a str> {
+        match self {
+            KeyRef::Str(s) => Some(s),
+            KeyRef::Value(Value::Str(s)) => Some(s),
+            KeyRef::Value(_) => None,
+        }
+    }
+}
+
+/// `KeyRef::Str(s)` hashes as `Key(Value::Str(s))` does: lookups by either find one entry.
+impl Hash for KeyRef<'_> {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        if let Some(s) = self.as_str() {
+            return s.hash(state);
+        }
+        let KeyRef::Value(v) = self else { return };
+        match v {
             Value::Absent => 0u8.hash(state),
             Value::Bool(b) => b.hash(state),
             Value::Int(i) | Value::Time(i) | Value::Duration(i) => i.hash(state),
@@ -386,6 +419,22 @@ impl Hash for Key {
                 p.lon.to_bits().hash(state);
             }
             Value::Set(s) => s.items.len().hash(state),
+        }
+    }
+}
+
+impl hashbrown::Equivalent<Key> for KeyRef<'_> {
+    fn equivalent(&self, key: &Key) -> bool {
+        if let (Some(a), Value::Str(b)) = (self.as_str(), &key.0) {
+            return std::ptr::eq(a, &**b) || a == &**b;
+        }
+        let KeyRef::Value(v) = self else { return false };
+        match (v, &key.0) {
+            (Value::Int(a), Value::Int(b))
+            | (Value::Time(a), Value::Time(b))
+            | (Value::Duration(a), Value::Duration(b)) => a == b,
+            (Value::Enum(a), Value::Enum(b)) => a == b,
+            (a, b) => a.total_cmp(b) == std::cmp::Ordering::Equal,
         }
     }
 }
@@ -473,6 +522,21 @@ mod tests {
             assert_eq!(row.text(), format!("{a}{b}"));
             assert_eq!(row.words().len(), l.words as usize);
         }
+    }
+
+    #[test]
+    fn a_key_read_in_place_finds_the_state_of_the_same_key_kept() {
+        let mut map: KeyMap<u8> = KeyMap::default();
+        map.insert(Key(Value::str("T02797")), 1);
+        map.insert(Key(Value::Int(7)), 2);
+        map.insert(Key(Value::str("7")), 3);
+        assert_eq!(map.get(&KeyRef::Str("T02797")), Some(&1));
+        assert_eq!(map.get(&KeyRef::Value(&Value::str("T02797"))), Some(&1));
+        assert_eq!(map.get(&KeyRef::Value(&Value::Int(7))), Some(&2));
+        assert_eq!(map.get(&KeyRef::Str("7")), Some(&3));
+        assert_eq!(map.get(&KeyRef::Str("T0279")), None);
+        assert_eq!(map.get(&KeyRef::Value(&Value::Int(8))), None);
+        assert_eq!(KeyRef::Str("7").to_value(), Value::str("7"));
     }
 
     #[test]

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use vigil_compiler::ir::{self, Pattern, Value, ops};
 
-use crate::engine::{Engine, TimerKind};
+use crate::engine::Engine;
 use crate::explain::{SeqFate, SeqNote};
 use crate::interp::{Ctx, EvalError};
 use crate::record::{EVIDENCE_LIMIT, OverflowRecord, Record};
-use crate::row::{Event, Key, KeyMap, Row, Source};
+use crate::row::{Event, Key, KeyMap, KeyRef, Kind, Row, Source};
+use crate::timers::TimerKind;
 
 pub(crate) struct RuleState {
     pub(crate) pattern: PatternState,
@@ -111,6 +112,29 @@ impl RuleState {
     }
 }
 
+/// A group or sequence key as read from an event.
+pub(crate) enum KeyOf<'e> {
+    /// String field `field` of the event, read in place.
+    Field {
+        field: u16,
+        text: &'e str,
+    },
+    Value(Value),
+}
+
+impl KeyOf<'_> {
+    pub(crate) fn as_ref(&self) -> KeyRef<'_> {
+        match self {
+            KeyOf::Field { text, .. } => KeyRef::Str(text),
+            KeyOf::Value(v) => KeyRef::Value(v),
+        }
+    }
+
+    fn is_absent(&self) -> bool {
+        matches!(self, KeyOf::Value(Value::Absent))
+    }
+}
+
 /// A rule firing, before suppression and actions.
 pub(crate) struct Firing {
     pub rule: usize,
@@ -172,35 +196,50 @@ impl Engine {
         }
     }
 
-    /// The value of a group or sequence key, `event` being in slot `slot`. A key that is a
-    /// plain field of the event is read straight from the row, once per event however many
-    /// rules group by it (they share its string).
-    fn key_value(
+    /// A group or sequence key, `event` being in slot `slot`. A key that is a plain string
+    /// field of the event is read in place: looking up its state allocates nothing.
+    fn key_of<'e>(
         &mut self,
         arena: &ir::ExprArena,
         expr: ir::ExprId,
-        (slot, event): (usize, &Row),
+        (slot, event): (usize, &'e Row),
         ctx: &Ctx<'_>,
-    ) -> Option<Value> {
-        let ir::Node::Field { slot: s, field } = *arena.node(expr) else {
-            return self.value(arena, expr, ctx);
-        };
-        if s as usize != slot {
-            return self.value(arena, expr, ctx);
+    ) -> Option<KeyOf<'e>> {
+        if let ir::Node::Field { slot: s, field } = *arena.node(expr)
+            && s as usize == slot
+            && let Some(layout) = self.tables.layouts.get(event.ty as usize)
+            && layout
+                .slots
+                .get(field as usize)
+                .is_some_and(|(_, k)| *k == Kind::Str)
+        {
+            return Some(match event.str_field(layout, field) {
+                Some(text) => KeyOf::Field { field, text },
+                None => KeyOf::Value(Value::Absent),
+            });
         }
+        self.value(arena, expr, ctx).map(KeyOf::Value)
+    }
+
+    /// The key as a value, to keep. A string field read in place is copied once per event
+    /// however many rules keep it (they share its string).
+    fn owned_key(&mut self, key: &KeyOf<'_>) -> Value {
+        let &KeyOf::Field { field, text } = key else {
+            return key.as_ref().to_value();
+        };
         if let Some((epoch, f, v)) = &self.key_cache
             && *epoch == self.epoch
             && *f == field
         {
-            return Some(v.clone());
+            return v.clone();
         }
-        let v = self.tables.field(event, field);
+        let v = Value::str(text);
         self.key_cache = Some((self.epoch, field, v.clone()));
-        Some(v)
+        v
     }
 
     /// Writes an overflow record and reports whether `rule` may not take one more key.
-    fn at_key_cap(&mut self, r: usize, key: &Value, event: &Event) -> bool {
+    fn at_key_cap(&mut self, r: usize, key: KeyRef<'_>, event: &Event) -> bool {
         let live = self.rules.get(r).map_or(0, RuleState::keys);
         if live < self.config.max_keys_per_rule {
             return false;
@@ -208,7 +247,7 @@ impl Engine {
         self.stats.overflows += 1;
         self.records.push(Record::Overflow(OverflowRecord {
             rule: self.rule_names[r].clone(),
-            key: key.clone(),
+            key: key.to_value(),
             time: event.time,
             limit: self.config.max_keys_per_rule,
             line: event.line(),
@@ -240,7 +279,7 @@ impl Engine {
         if cond.is_some_and(|c| !self.test(&rule.exprs, c, &ctx)) {
             return;
         }
-        let Some(key) = self.key_value(&rule.exprs, key_expr, (0, event), &ctx) else {
+        let Some(key) = self.key_of(&rule.exprs, key_expr, (0, event), &ctx) else {
             return;
         };
         if key.is_absent() {
@@ -260,7 +299,7 @@ impl Engine {
         }
         let t = event.time;
         self.sweep(r, t, within);
-        let k = Key(key.clone());
+        let k = key.as_ref();
         // A `count() >= N` having is judged on the window's length; the aggregates are then
         // computed only for a firing. Coverage records every having through the interpreter.
         let counted = self.rules[r]
@@ -285,9 +324,10 @@ impl Engine {
         let judged = match joined {
             Some(judged) => judged,
             None => {
-                if self.at_key_cap(r, &key, event) {
+                if self.at_key_cap(r, k, event) {
                     return;
                 }
+                let owned = Key(self.owned_key(&key));
                 let PatternState::Window(groups) = &mut self.rules[r].pattern else {
                     return;
                 };
@@ -296,7 +336,7 @@ impl Engine {
                 events.push_back(Member::new(event.clone(), values));
                 let group = Group { events, newest: t };
                 let judged = judge(&group, aggregates, counted);
-                groups.insert(k.clone(), group);
+                groups.insert(owned, group);
                 judged
             }
         };
@@ -309,6 +349,7 @@ impl Engine {
             }
         };
         if counted.is_none() {
+            let key = self.owned_key(&key);
             let ctx = Ctx {
                 slots: &slots,
                 key: Some(&key),
@@ -320,10 +361,13 @@ impl Engine {
             }
         }
         // Consume: the group starts again empty (and an empty group is no state at all).
-        let window = match &mut self.rules[r].pattern {
-            PatternState::Window(groups) => groups.remove(&k).map(|g| g.events).unwrap_or_default(),
-            _ => VecDeque::new(),
+        let Some((Key(key), group)) = (match &mut self.rules[r].pattern {
+            PatternState::Window(groups) => groups.remove_entry(&k),
+            _ => None,
+        }) else {
+            return;
         };
+        let window = group.events;
         let total = window.len();
         let evidence: Vec<Event> = window
             .into_iter()
@@ -403,12 +447,12 @@ impl Engine {
 
         // The key of each step this event's type can fill (on the stack for short sequences:
         // this runs for every event of the sequence's types).
-        let mut small_keys: [Option<Value>; SMALL] = Default::default();
-        let mut large_keys: Vec<Option<Value>> = Vec::new();
-        let keys: &mut [Option<Value>] = if n <= SMALL {
+        let mut small_keys: [Option<KeyOf<'_>>; SMALL] = Default::default();
+        let mut large_keys: Vec<Option<KeyOf<'_>>> = Vec::new();
+        let keys: &mut [Option<KeyOf<'_>>] = if n <= SMALL {
             &mut small_keys[..n]
         } else {
-            large_keys.resize(n, None);
+            large_keys.resize_with(n, || None);
             &mut large_keys
         };
         for (j, step) in steps.iter().enumerate() {
@@ -423,17 +467,17 @@ impl Engine {
             {
                 continue;
             }
-            let value = with_slots(n, |slots| {
+            let key = with_slots(n, |slots| {
                 slots[j] = Some(event);
                 let ctx = Ctx {
                     slots,
                     ..Ctx::default()
                 };
-                self.key_value(&rule.exprs, step.key, (j, event), &ctx)
+                self.key_of(&rule.exprs, step.key, (j, event), &ctx)
             });
-            match value {
-                Some(Value::Absent) => self.stats.key_absent += 1,
-                Some(v) => keys[j] = Some(v),
+            match key {
+                Some(k) if k.is_absent() => self.stats.key_absent += 1,
+                Some(k) => keys[j] = Some(k),
                 None => {}
             }
         }
@@ -447,24 +491,24 @@ impl Engine {
             if !step.absent || j + 1 == n {
                 continue;
             }
-            let Some(key) = keys[j].clone() else { continue };
+            let Some(key) = &keys[j] else { continue };
             let Some(k) = positive_rank(steps, j).checked_sub(1) else {
                 continue;
             };
-            let k_key = Key(key);
+            let key = key.as_ref();
             let partial = self
                 .seq_state(r)
-                .and_then(|s| s.get(&k_key))
+                .and_then(|s| s.get(&key))
                 .and_then(|s| s.waiting[k].clone());
             if let Some(p) = partial
                 && self.step_matches(rule, step, (n, &p.slots), j, event)
-                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
+                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&key))
             {
                 s.waiting[k] = None;
                 let reached = p.reached();
                 self.explain_seq(
                     r,
-                    &k_key,
+                    key,
                     event.time,
                     event.line(),
                     SeqFate::Discarded { reached },
@@ -473,13 +517,13 @@ impl Engine {
         }
 
         // A final absence cancels the pending matches of its key whose deadline is later.
-        if final_absence && let Some(key) = keys[n - 1].clone() {
-            let k_key = Key(key);
+        if final_absence && let Some(key) = &keys[n - 1] {
+            let key = key.as_ref();
             let step = &steps[n - 1];
             // The matches whose deadline is still ahead; without a condition on the absent
             // event that decides it, and nothing needs copying.
             let in_time = |p: &Partial| event.time < p.first_time + within;
-            let mut cancelled: Vec<u64> = match self.seq_state(r).and_then(|s| s.get(&k_key)) {
+            let mut cancelled: Vec<u64> = match self.seq_state(r).and_then(|s| s.get(&key)) {
                 Some(s) if step.cond.is_none() => s
                     .pending
                     .iter()
@@ -501,12 +545,12 @@ impl Engine {
             };
             cancelled.sort_unstable();
             if !cancelled.is_empty()
-                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
+                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&key))
             {
                 s.pending
                     .retain(|(id, _)| cancelled.binary_search(id).is_err());
                 for _ in &cancelled {
-                    self.explain_seq(r, &k_key, event.time, event.line(), SeqFate::Cancelled);
+                    self.explain_seq(r, key, event.time, event.line(), SeqFate::Cancelled);
                 }
             }
         }
@@ -517,8 +561,8 @@ impl Engine {
                 continue;
             }
             let k = positive_rank(steps, j);
-            let Some(key) = keys[j].clone() else { continue };
-            let k_key = Key(key.clone());
+            let Some(key_of) = &keys[j] else { continue };
+            let key = key_of.as_ref();
             let candidate = if k == 0 {
                 // A new match (its condition held when its key was read).
                 Some(Partial {
@@ -528,20 +572,20 @@ impl Engine {
             } else {
                 let waiting = self
                     .seq_state(r)
-                    .and_then(|s| s.get(&k_key))
+                    .and_then(|s| s.get(&key))
                     .and_then(|s| s.waiting[k - 1].clone());
                 match waiting {
                     // Every positive step must fall within the span of the first.
                     Some(p) if event.time - p.first_time < within => Some(p),
                     Some(p) => {
-                        if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
+                        if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&key)) {
                             s.waiting[k - 1] = None;
                         }
                         let fate = SeqFate::Expired {
                             reached: p.reached(),
                             at: p.first_time.saturating_add(within),
                         };
-                        self.explain_seq(r, &k_key, event.time, event.line(), fate);
+                        self.explain_seq(r, key, event.time, event.line(), fate);
                         None
                     }
                     None => None,
@@ -553,11 +597,11 @@ impl Engine {
             }
             let mut advanced = partial;
             advanced.slots[j] = Some(event.clone());
-            if k == 0 && !self.ensure_seq_key(r, &k_key, &key, event, positives) {
+            if k == 0 && !self.ensure_seq_key(r, key_of, event, positives) {
                 continue;
             }
             if k > 0
-                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key))
+                && let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&key))
             {
                 s.waiting[k - 1] = None;
             }
@@ -566,32 +610,33 @@ impl Engine {
             } else {
                 SeqFate::Advanced { reached: k + 1 }
             };
-            self.explain_seq(r, &k_key, event.time, event.line(), progress);
+            self.explain_seq(r, key, event.time, event.line(), progress);
             if k + 1 < positives {
                 let replaced = self
                     .seq_state_mut(r)
-                    .and_then(|s| s.get_mut(&k_key))
+                    .and_then(|s| s.get_mut(&key))
                     .and_then(|s| s.waiting[k].replace(advanced));
                 if replaced.is_some() {
                     let fate = SeqFate::Superseded { reached: k + 1 };
-                    self.explain_seq(r, &k_key, event.time, event.line(), fate);
+                    self.explain_seq(r, key, event.time, event.line(), fate);
                 }
                 continue;
             }
-            self.explain_seq(r, &k_key, event.time, event.line(), SeqFate::Completed);
+            self.explain_seq(r, key, event.time, event.line(), SeqFate::Completed);
             if final_absence {
                 self.timer_ids += 1;
                 let id = self.timer_ids;
                 let deadline = advanced.first_time + within;
-                if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&k_key)) {
+                if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&key)) {
                     s.pending.push((id, advanced));
                 }
+                let owned = Key(self.owned_key(key_of));
                 self.schedule(
                     deadline,
                     rule.origin.order,
                     TimerKind::Absence {
                         rule: r,
-                        key: k_key.clone(),
+                        key: owned,
                         id,
                     },
                 );
@@ -600,7 +645,7 @@ impl Engine {
             // Complete: fire once, and discard every partial of this key (skip past last event).
             let dropped: Vec<usize> = self
                 .seq_state_mut(r)
-                .and_then(|s| s.get_mut(&k_key))
+                .and_then(|s| s.get_mut(&key))
                 .map(|s| {
                     s.waiting
                         .iter_mut()
@@ -612,24 +657,25 @@ impl Engine {
             for reached in dropped {
                 self.explain_seq(
                     r,
-                    &k_key,
+                    key,
                     event.time,
                     event.line(),
                     SeqFate::Dropped { reached },
                 );
             }
             let evidence: Vec<Event> = advanced.slots.iter().flatten().cloned().collect();
+            let owned = self.owned_key(key_of);
             self.fire(Firing {
                 rule: r,
                 time: event.time,
-                key: Some(key),
+                key: Some(owned),
                 slots: advanced.slots,
                 evidence_total: evidence.len(),
                 evidence,
                 aggregates: Vec::new(),
                 trigger: Some(event.clone()),
             });
-            self.drop_seq_key_if_empty(r, &k_key);
+            self.drop_seq_key_if_empty(r, key);
             // The completing event does not start a new match.
             return;
         }
@@ -653,20 +699,23 @@ impl Engine {
     fn ensure_seq_key(
         &mut self,
         r: usize,
-        k: &Key,
-        key: &Value,
+        key: &KeyOf<'_>,
         event: &Event,
         positives: usize,
     ) -> bool {
-        if self.seq_state(r).is_some_and(|s| s.contains_key(k)) {
+        if self
+            .seq_state(r)
+            .is_some_and(|s| s.contains_key(&key.as_ref()))
+        {
             return true;
         }
-        if self.at_key_cap(r, key, event) {
+        if self.at_key_cap(r, key.as_ref(), event) {
             return false;
         }
+        let owned = Key(self.owned_key(key));
         if let Some(s) = self.seq_state_mut(r) {
             s.insert(
-                k.clone(),
+                owned,
                 SeqKey {
                     waiting: vec![None; positives],
                     pending: Vec::new(),
@@ -676,11 +725,11 @@ impl Engine {
         true
     }
 
-    fn drop_seq_key_if_empty(&mut self, r: usize, k: &Key) {
+    fn drop_seq_key_if_empty(&mut self, r: usize, k: KeyRef<'_>) {
         if let Some(s) = self.seq_state_mut(r)
-            && s.get(k).is_some_and(SeqKey::is_empty)
+            && s.get(&k).is_some_and(SeqKey::is_empty)
         {
-            s.remove(k);
+            s.remove(&k);
         }
     }
 
@@ -719,7 +768,7 @@ impl Engine {
             return;
         };
         let (_, partial) = s.pending.remove(pos);
-        self.drop_seq_key_if_empty(r, &k);
+        self.drop_seq_key_if_empty(r, KeyRef::Value(&k.0));
         let program = self.program.clone();
         let Some(rule) = program.rules.get(r) else {
             return;

@@ -14,11 +14,12 @@ use std::sync::Arc;
 
 use vigil_compiler::ir::{self, ExprArena, ExprId, Point, Program, SetValue, Value};
 
-use crate::engine::{Buffered, Engine, Stats, Timer, TimerKind};
+use crate::engine::{Buffered, Engine, Stats};
 use crate::ingest::RejectKind;
 use crate::record::{OrphanRecord, Record};
 use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
 use crate::rules::{Group, Member, Partial, PatternState, SeqKey};
+use crate::timers::{Timer, TimerKind};
 use crate::workflow::Instance;
 
 const MAGIC: &[u8; 8] = b"VIGILST3";
@@ -275,7 +276,7 @@ impl Engine {
             e.row(program, layouts, row);
         }
 
-        let mut timers: Vec<&Timer> = self.timers.iter().map(|Reverse(t)| t).collect();
+        let mut timers: Vec<&Timer> = self.timers.iter().collect();
         timers.sort();
         e.u64(timers.len() as u64);
         for t in timers {
@@ -888,12 +889,12 @@ impl Engine {
                 TimerKind::Absence { rule, .. } => program.rules[*rule].origin.order,
                 TimerKind::Workflow { workflow, .. } => program.workflows[*workflow].origin.order,
             };
-            self.timers.push(Reverse(Timer {
+            self.timers.push(Timer {
                 due: s.due,
                 order,
                 seq: s.seq,
                 kind,
-            }));
+            });
         }
         // Rules whose state was dropped (changed or new) may have evict flags set on nothing:
         // their fresh state starts clean, so nothing else is needed.

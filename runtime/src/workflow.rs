@@ -5,10 +5,11 @@ use std::sync::Arc;
 use vigil_compiler::ir::{self, Delay, Severity, Transition, Value};
 
 use crate::actions::ActionContext;
-use crate::engine::{Engine, TimerKind};
+use crate::engine::Engine;
 use crate::interp::Ctx;
 use crate::record::{Origin, Record, TransitionRecord};
 use crate::row::{Event, Key, Row};
+use crate::timers::TimerKind;
 
 #[derive(Default)]
 pub(crate) struct WorkflowState {
