@@ -12,6 +12,8 @@ use crate::row::Event;
 
 /// Where actions run: who raises the alerts and what they carry.
 pub(crate) struct ActionContext<'a> {
+    /// The engine's program (passed down rather than counted again per alert).
+    pub program: &'a ir::Program,
     pub origin: Origin,
     pub default_severity: Severity,
     pub title: Option<Arc<str>>,
@@ -41,7 +43,9 @@ impl Engine {
                     severity,
                     message,
                 } => {
-                    let message = message.as_ref().map(|m| self.message(m, arena, ctx));
+                    let message = message
+                        .as_ref()
+                        .map(|m| self.message(ac.program, m, arena, ctx));
                     let to = units
                         .iter()
                         .filter_map(|u| self.unit_names.get(*u as usize).cloned())
@@ -95,6 +99,7 @@ impl Engine {
     /// empty (and counted).
     pub(crate) fn message(
         &mut self,
+        program: &ir::Program,
         template: &ir::Template,
         arena: &ExprArena,
         ctx: &Ctx<'_>,
@@ -109,9 +114,8 @@ impl Engine {
                             Ty::Enum(name) => Some(name.to_string()),
                             _ => None,
                         };
-                        let program = self.program.clone();
                         let writer = Writer {
-                            program: &program,
+                            program,
                             tables: &self.tables,
                         };
                         writer.value_text(&v, enum_name.as_deref(), &mut out);

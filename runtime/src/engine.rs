@@ -523,11 +523,13 @@ impl Engine {
                 j += 1;
             }
         }
+        // One reference to the program for the whole event, none per rule.
+        let program = Arc::clone(&self.program);
         for &(c, gated) in &consumers {
             match c {
                 Consumer::Rule(r) => {
                     let before = self.fire_count;
-                    self.rule_event(r, &event, gated);
+                    self.rule_event(&program, r, &event, gated);
                     if self.fire_count == before
                         && let Some(c) = self.coverage.as_mut()
                     {

@@ -151,8 +151,15 @@ pub(crate) struct Firing {
 
 impl Engine {
     /// Offers `event` to rule `r`; `gated` when the plan already found its condition true.
-    pub(crate) fn rule_event(&mut self, r: usize, event: &Event, gated: bool) {
-        let program = self.program.clone();
+    /// `program` is the engine's own, passed down so that no reference count is taken per
+    /// rule and event.
+    pub(crate) fn rule_event(
+        &mut self,
+        program: &ir::Program,
+        r: usize,
+        event: &Event,
+        gated: bool,
+    ) {
         let Some(rule) = program.rules.get(r) else {
             return;
         };
@@ -167,16 +174,19 @@ impl Engine {
                     ..Ctx::default()
                 };
                 if gated || cond.is_none_or(|c| self.test(&rule.exprs, c, &ctx)) {
-                    self.fire(Firing {
-                        rule: r,
-                        time: event.time,
-                        key: None,
-                        slots: vec![Some(event.clone())],
-                        evidence: vec![event.clone()],
-                        evidence_total: 1,
-                        aggregates: Vec::new(),
-                        trigger: Some(event.clone()),
-                    });
+                    self.fire(
+                        program,
+                        Firing {
+                            rule: r,
+                            time: event.time,
+                            key: None,
+                            slots: vec![Some(event.clone())],
+                            evidence: vec![event.clone()],
+                            evidence_total: 1,
+                            aggregates: Vec::new(),
+                            trigger: Some(event.clone()),
+                        },
+                    );
                 }
             }
             Pattern::Window {
@@ -188,10 +198,10 @@ impl Engine {
                 ..
             } => {
                 let cond = if gated { None } else { *cond };
-                self.window_event(r, rule, event, cond, *key, *within, *having, aggregates)
+                self.window_event(program, r, event, cond, *key, *within, *having, aggregates)
             }
             Pattern::Sequence { within, steps } => {
-                self.sequence_event(r, rule, event, *within, steps)
+                self.sequence_event(program, r, event, *within, steps)
             }
         }
     }
@@ -262,8 +272,8 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn window_event(
         &mut self,
+        program: &ir::Program,
         r: usize,
-        rule: &ir::Rule,
         event: &Event,
         cond: Option<ir::ExprId>,
         key_expr: ir::ExprId,
@@ -271,6 +281,9 @@ impl Engine {
         having: ir::ExprId,
         aggregates: &[ir::Aggregate],
     ) {
+        let Some(rule) = program.rules.get(r) else {
+            return;
+        };
         let slots = [Some(&**event)];
         let ctx = Ctx {
             slots: &slots,
@@ -374,16 +387,19 @@ impl Engine {
             .take(EVIDENCE_LIMIT)
             .map(|m| m.event)
             .collect();
-        self.fire(Firing {
-            rule: r,
-            time: t,
-            key: Some(key),
-            slots: vec![Some(event.clone())],
-            evidence,
-            evidence_total: total,
-            aggregates: aggs,
-            trigger: Some(event.clone()),
-        });
+        self.fire(
+            program,
+            Firing {
+                rule: r,
+                time: t,
+                key: Some(key),
+                slots: vec![Some(event.clone())],
+                evidence,
+                evidence_total: total,
+                aggregates: aggs,
+                trigger: Some(event.clone()),
+            },
+        );
     }
 
     /// Drops a rule's expired state once per span of event time (SPEC §7: memory follows the
@@ -435,12 +451,15 @@ impl Engine {
 
     fn sequence_event(
         &mut self,
+        program: &ir::Program,
         r: usize,
-        rule: &ir::Rule,
         event: &Event,
         within: i64,
         steps: &[ir::SeqStep],
     ) {
+        let Some(rule) = program.rules.get(r) else {
+            return;
+        };
         let positives = steps.iter().filter(|s| !s.absent).count();
         let final_absence = steps.last().is_some_and(|s| s.absent);
         let n = steps.len();
@@ -665,16 +684,19 @@ impl Engine {
             }
             let evidence: Vec<Event> = advanced.slots.iter().flatten().cloned().collect();
             let owned = self.owned_key(key_of);
-            self.fire(Firing {
-                rule: r,
-                time: event.time,
-                key: Some(owned),
-                slots: advanced.slots,
-                evidence_total: evidence.len(),
-                evidence,
-                aggregates: Vec::new(),
-                trigger: Some(event.clone()),
-            });
+            self.fire(
+                program,
+                Firing {
+                    rule: r,
+                    time: event.time,
+                    key: Some(owned),
+                    slots: advanced.slots,
+                    evidence_total: evidence.len(),
+                    evidence,
+                    aggregates: Vec::new(),
+                    trigger: Some(event.clone()),
+                },
+            );
             self.drop_seq_key_if_empty(r, key);
             // The completing event does not start a new match.
             return;
@@ -778,16 +800,19 @@ impl Engine {
         }
         let evidence: Vec<Event> = partial.slots.iter().flatten().cloned().collect();
         let trigger = evidence.last().cloned();
-        self.fire(Firing {
-            rule: r,
-            time: due,
-            key: Some(k.0),
-            slots: partial.slots,
-            evidence_total: evidence.len(),
-            evidence,
-            aggregates: Vec::new(),
-            trigger,
-        });
+        self.fire(
+            &program,
+            Firing {
+                rule: r,
+                time: due,
+                key: Some(k.0),
+                slots: partial.slots,
+                evidence_total: evidence.len(),
+                evidence,
+                aggregates: Vec::new(),
+                trigger,
+            },
+        );
     }
 
     pub(crate) fn absence_is_live(&self, r: usize, k: &Key, id: u64) -> bool {
@@ -799,8 +824,7 @@ impl Engine {
     // -----------------------------------------------------------------------------------------
     // Firing: suppression, then actions
 
-    pub(crate) fn fire(&mut self, f: Firing) {
-        let program = self.program.clone();
+    pub(crate) fn fire(&mut self, program: &ir::Program, f: Firing) {
         let Some(rule) = program.rules.get(f.rule) else {
             return;
         };
@@ -865,6 +889,7 @@ impl Engine {
             &rule.exprs,
             &ctx,
             crate::actions::ActionContext {
+                program,
                 origin,
                 default_severity: rule.severity,
                 title,

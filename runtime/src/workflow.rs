@@ -491,11 +491,13 @@ impl Engine {
             state: Arc::from(state_name),
         };
         let total = evidence.len();
+        let program = self.program.clone();
         self.run_actions(
             actions,
             &wf.exprs,
             &ctx,
             ActionContext {
+                program: &program,
                 origin,
                 default_severity: Severity::Medium,
                 title: wf.title.as_deref().map(Arc::from),
