@@ -716,19 +716,15 @@ impl Engine {
     }
 }
 
-/// Compiles the plan's conjuncts; each reads the event of its rule's pattern in slot 0.
+/// Compiles the plan's conjuncts; each reads the event of its rule's gate in slot 0.
 fn compile_plan(program: &Program, tables: &Tables, plan: &Plan) -> Result<JitCode, String> {
     let mut jobs = Vec::with_capacity(plan.conjuncts.len());
     for c in &plan.conjuncts {
         let Some(rule) = program.rules.get(c.rule) else {
             return Err("internal error: a conjunct of no rule".into());
         };
-        let event = match &rule.pattern {
-            vigil_compiler::ir::Pattern::Single { event, .. }
-            | vigil_compiler::ir::Pattern::Window { event, .. } => *event,
-            vigil_compiler::ir::Pattern::Sequence { .. } => {
-                return Err("internal error: a sequence in the plan".into());
-            }
+        let Some((event, _)) = crate::plan::gate(&rule.pattern) else {
+            return Err("internal error: an ungated rule in the plan".into());
         };
         jobs.push(Job {
             arena: &rule.exprs,

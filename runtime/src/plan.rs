@@ -6,18 +6,38 @@
 //! different rules are one entry of the conjunct table and are evaluated at most once per
 //! event. A rule with a conjunct `field == constant`, `field in [constants]` or
 //! `field in list` is reached through a hash index on that field, so an event only meets the
-//! rules whose constant it carries; the others are scanned. Sequences and workflows are always
-//! offered the event. The plan is the same for the interpreter and the JIT: only the evaluation
-//! of a conjunct differs.
+//! rules whose constant it carries; the others are scanned. A sequence whose first step's type
+//! fills no other step is gated by that step's condition the same way (see `gate`); the other
+//! types of a sequence, and workflows, are always offered the event. The plan is the same for
+//! the interpreter and the JIT: only the evaluation of a conjunct differs.
 
 use std::fmt::Write as _;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use vigil_compiler::ir::{BinOp, ExprArena, ExprId, Node, Pattern, Program, Ty, Value};
+use vigil_compiler::ir::{
+    BinOp, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Ty, Value,
+};
 
 use crate::engine::Consumer;
 use crate::interp::Tables;
 use crate::row::{Kind, Layout, Row};
+
+/// The event type and condition through which the plan offers a rule its events: those of
+/// a single-event or window rule; for a sequence, those of its first step when that step is
+/// positive and its type fills no other step (then an event the condition rejects can start
+/// nothing, and touches nothing else of the rule). The condition reads its event in slot 0.
+pub(crate) fn gate(pattern: &Pattern) -> Option<(EventTypeId, Option<ExprId>)> {
+    match pattern {
+        Pattern::Single { event, cond } | Pattern::Window { event, cond, .. } => {
+            Some((*event, *cond))
+        }
+        Pattern::Sequence { steps, .. } => {
+            let (first, rest) = steps.split_first()?;
+            (!first.absent && rest.iter().all(|s| s.event != first.event))
+                .then_some((first.event, first.cond))
+        }
+    }
+}
 
 /// A conjunct of some rule's condition, shared by every rule that has it.
 #[derive(Debug, Clone)]
@@ -88,7 +108,7 @@ pub(crate) struct Test {
 
 #[derive(Debug, Default)]
 pub(crate) struct TypePlan {
-    /// Single-event and window rules of this type.
+    /// Single-event and window rules of this type, and sequences gated by it (`gate`).
     pub gated: Vec<Gated>,
     /// What the per-event loop reads, flat so that one event's candidates lie together: the
     /// probes of the rules with no index (tested on every event) come first, then each index
@@ -98,7 +118,7 @@ pub(crate) struct TypePlan {
     /// The probes of the rules with no index.
     pub scan: Run,
     pub indexes: Vec<FieldIndex>,
-    /// Sequences and workflows, in declaration order: offered every event of the type.
+    /// Ungated sequences and workflows, in declaration order: offered every event of the type.
     pub always: Vec<(u32, Consumer)>,
 }
 
@@ -116,23 +136,23 @@ impl Plan {
         let mut conjuncts: Vec<Conjunct> = Vec::new();
         let mut by_shape: FxHashMap<String, u32> = FxHashMap::default();
         for (r, rule) in program.rules.iter().enumerate() {
-            let (event, cond) = match &rule.pattern {
-                Pattern::Single { event, cond } | Pattern::Window { event, cond, .. } => {
-                    (*event, *cond)
-                }
-                Pattern::Sequence { .. } => {
-                    let mut seen = Vec::new();
-                    for t in rule.pattern.event_types() {
-                        if !seen.contains(&t) {
-                            seen.push(t);
-                            if let Some(tp) = types.get_mut(t as usize) {
-                                tp.always.push((rule.origin.order, Consumer::Rule(r)));
-                            }
+            // Without sharing (coverage), a sequence is offered every event of its types:
+            // that engine is the reference the gated ones are tested against.
+            let gate = gate(&rule.pattern)
+                .filter(|_| shared || !matches!(rule.pattern, Pattern::Sequence { .. }));
+            if let Pattern::Sequence { .. } = &rule.pattern {
+                // The types the gate does not cover are offered every event.
+                let mut seen = gate.map(|(t, _)| t).into_iter().collect::<Vec<_>>();
+                for t in rule.pattern.event_types() {
+                    if !seen.contains(&t) {
+                        seen.push(t);
+                        if let Some(tp) = types.get_mut(t as usize) {
+                            tp.always.push((rule.origin.order, Consumer::Rule(r)));
                         }
                     }
-                    continue;
                 }
-            };
+            }
+            let Some((event, cond)) = gate else { continue };
             let mut parts = Vec::new();
             if let Some(c) = cond {
                 split_and(&rule.exprs, c, &mut parts);

@@ -201,7 +201,7 @@ impl Engine {
                 self.window_event(program, r, event, cond, *key, *within, *having, aggregates)
             }
             Pattern::Sequence { within, steps } => {
-                self.sequence_event(program, r, event, *within, steps)
+                self.sequence_event(program, r, event, *within, steps, gated)
             }
         }
     }
@@ -456,6 +456,7 @@ impl Engine {
         event: &Event,
         within: i64,
         steps: &[ir::SeqStep],
+        gated: bool,
     ) {
         let Some(rule) = program.rules.get(r) else {
             return;
@@ -479,11 +480,11 @@ impl Engine {
                 continue;
             }
             // The first positive step: an event its condition rejects starts nothing, and its
-            // key there is never needed (most events of a start type, in practice).
-            if !step.absent
-                && positive_rank(steps, j) == 0
-                && !self.step_matches(rule, step, (n, &[]), j, event)
-            {
+            // key there is never needed (most events of a start type, in practice). `gated`:
+            // the plan found it true (`plan::gate`: then this is step 0).
+            let first = !step.absent && positive_rank(steps, j) == 0;
+            let known = gated && j == 0;
+            if first && !known && !self.step_matches(rule, step, (n, &[]), j, event) {
                 continue;
             }
             let key = with_slots(n, |slots| {

@@ -19,6 +19,7 @@ timezone "Asia/Shanghai"
 unit desk
 enum Category { a, b, c, d }
 event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point? }
+event F { s: str, i: int }
 list names = ["x", "y", "zé", ""]
 list codes = [1, 2, 3]
 zone square = geojson("square.geojson")
@@ -191,10 +192,29 @@ fn event_line() -> impl Strategy<Value = (i64, String)> {
         })
 }
 
+/// An `F` event: the second step of the generated sequences.
+fn f_line() -> impl Strategy<Value = (i64, String)> {
+    (
+        0i64..5_000,
+        prop::sample::select(vec!["x", "y", "zé", ""]),
+        prop::sample::select(vec![-1i64, 0, 5, 9_223_372_036_854_775_807]),
+    )
+        .prop_map(|(dt, s, i)| {
+            let time = 1_637_800_000_000i64 + dt * 1000;
+            (
+                dt,
+                format!(r#"{{"type":"F","time":{time},"s":"{s}","i":{i}}}"#),
+            )
+        })
+}
+
 fn case() -> impl Strategy<Value = Case> {
     (
         proptest::collection::vec(bool_expr(2), 1..5),
         bool_expr(1),
+        // The first steps of three sequences: two gated by the dispatch plan (their type fills
+        // no other step), one offered every event.
+        [bool_expr(1), bool_expr(1), bool_expr(1)],
         // Count-only forms are judged on the window's length (mirrored ones too); the last two
         // go through the interpreter.
         prop::sample::select(vec![
@@ -209,9 +229,9 @@ fn case() -> impl Strategy<Value = Case> {
             "count() >= 2 and count() < 4",
             "count() + 0 >= 2",
         ]),
-        proptest::collection::vec(event_line(), 1..25),
+        proptest::collection::vec(prop_oneof![3 => event_line(), 1 => f_line()], 1..25),
     )
-        .prop_map(|(conds, window_cond, having, mut events)| {
+        .prop_map(|(conds, window_cond, [q1, q2, q3], having, mut events)| {
             let mut rules = String::new();
             for (k, c) in conds.iter().enumerate() {
                 let _ = writeln!(rules, "rule r{k} {{\n  when e: E where {c}\n  alert desk message \"{{e.s}} {{e.i}}\"\n}}");
@@ -219,6 +239,18 @@ fn case() -> impl Strategy<Value = Case> {
             let _ = writeln!(
                 rules,
                 "rule w {{\n  when e: E where {window_cond}\n    group by e.c within 1h having {having}\n  alert desk message \"{{key}} {{count()}}\"\n}}"
+            );
+            let _ = writeln!(
+                rules,
+                "rule q1 {{\n  when sequence by s within 1h\n    e: E where {q1}\n    then f: F where f.i > e.i\n  alert desk message \"{{key}} {{e.i}} {{f.i}}\"\n}}"
+            );
+            let _ = writeln!(
+                rules,
+                "rule q2 {{\n  when sequence by s within 30m\n    e: E where {q2}\n    then not F\n  alert desk message \"{{key}} {{e.c}}\"\n}}"
+            );
+            let _ = writeln!(
+                rules,
+                "rule q3 {{\n  when sequence by s within 1h\n    e: E where {q3}\n    then g: E where g.i != e.i\n  alert desk message \"{{key}} {{g.i}}\"\n}}"
             );
             events.sort_by_key(|(t, _)| *t);
             Case {
@@ -315,13 +347,14 @@ fn same(case: &Case) -> Result<(), String> {
             interp
         ));
     }
-    // Coverage evaluates every clause in the interpreter, a count-only `having` too: the
-    // reference for the engines' shortcut that judges it on the window's length. (Its error
-    // counts differ: it evaluates both sides of an `and`.)
+    // Coverage evaluates every clause in the interpreter, a count-only `having` too, and
+    // offers a sequence every event of its types: the reference for the engines' shortcuts
+    // that judge such a `having` on the window's length and gate a sequence's first step in
+    // the dispatch plan. (Its error counts differ: it evaluates both sides of an `and`.)
     let coverage = run(case, EngineKind::Coverage)?;
     if coverage.0 != interp.0 {
         return Err(format!(
-            "a having judged on the window's length disagrees with its evaluation. Save this as runtime/tests/differential/<name>.case:\n{}\nshortcut:  {:#?}\nevaluated: {:#?}",
+            "a shortcut (a having judged on the window's length, or a sequence gated by the plan) disagrees with full evaluation. Save this as runtime/tests/differential/<name>.case:\n{}\nshortcut:  {:#?}\nevaluated: {:#?}",
             fixture(case),
             interp.0,
             coverage.0
@@ -398,10 +431,19 @@ fn the_generator_makes_rules_that_fire_and_conditions_the_jit_compiles() {
     // the JIT must compile their conditions.
     let mut runner = TestRunner::deterministic();
     let mut alerts = 0;
+    let mut sequences = [0; 3];
     for _ in 0..50 {
         let c = case().new_tree(&mut runner).expect("a case").current();
         let (records, _) = run(&c, EngineKind::Jit).expect("runs");
         alerts += records.len();
+        for (rule, n) in ["q1", "q2", "q3"].iter().zip(&mut sequences) {
+            let tag = format!(r#""rule":"{rule}""#);
+            *n += records.iter().filter(|r| r.contains(&tag)).count();
+        }
     }
     assert!(alerts > 50, "only {alerts} alerts in 50 cases");
+    assert!(
+        sequences.iter().all(|n| *n > 0),
+        "sequence alerts: {sequences:?}"
+    );
 }
