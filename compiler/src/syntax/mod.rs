@@ -5,11 +5,13 @@
 //! with syntax diagnostics beside the items that parsed.
 
 pub mod ast;
+mod nesting;
 mod parser;
 mod split;
 
 use std::sync::Arc;
 
+pub use nesting::{MAX_DEPTH, MAX_NESTING};
 pub use parser::{parse_expr, parse_file};
 pub use split::{Comment, CommentKind};
 

@@ -1,5 +1,6 @@
 //! From pest's parse tree to `ast`, and pest's errors to `SyntaxError`s.
 
+use std::cell::Cell;
 use std::sync::{Arc, LazyLock, Mutex};
 
 use pest::Parser as _;
@@ -8,6 +9,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use smol_str::SmolStr;
 
 use super::ast::*;
+use super::nesting::{self, MAX_DEPTH, MAX_NESTING};
 use super::split::{Chunk, CommentKind, split};
 use super::{ItemTag, ParsedFile, ParsedItem, Span};
 use crate::diagnostics::{Diag, NotAnItem, SyntaxError};
@@ -171,11 +173,14 @@ fn docs_before(text: &str, start: usize, comments: &[super::Comment]) -> Option<
 
 /// Parses one item's text; spans in the result are relative to the start of `source`.
 fn parse_item(source: &str, significant: usize) -> Result<Item, Diag> {
+    if let Some(at) = nesting::too_deep(source) {
+        return Err(nests_too_deep(Span::new(at, at + 1)));
+    }
     match VigilParser::parse(Rule::item_file, source) {
         Ok(mut pairs) => {
             let file = pairs.next().ok_or_else(|| internal(source))?;
             let item = inner(file).next().ok_or_else(|| internal(source))?;
-            Ok(build_item(item))
+            bounded(|| build_item(item))
         }
         Err(_) => Err(syntax_error(source, Rule::item_file, significant)),
     }
@@ -184,13 +189,60 @@ fn parse_item(source: &str, significant: usize) -> Result<Item, Diag> {
 /// Parses a standalone expression (an interpolation inside a message). Spans are relative to
 /// the start of `source`.
 pub fn parse_expr(source: &str) -> Result<Expr, Diag> {
+    if let Some(at) = nesting::too_deep(source) {
+        return Err(nests_too_deep(Span::new(at, at + 1)));
+    }
     match VigilParser::parse(Rule::expr_file, source) {
         Ok(mut pairs) => {
             let file = pairs.next().ok_or_else(|| internal(source))?;
             let expr = inner(file).next().ok_or_else(|| internal(source))?;
-            Ok(build_expr(expr))
+            bounded(|| build_expr(expr))
         }
         Err(_) => Err(syntax_error(source, Rule::expr_file, source.len())),
+    }
+}
+
+/// Brackets, type arguments and prefix operators nested deeper than `MAX_NESTING`.
+fn nests_too_deep(span: Span) -> Diag {
+    SyntaxError {
+        span,
+        message: format!(
+            "this nests more than {MAX_NESTING} levels deep (brackets, type arguments and `not`s or `-`s in a row)"
+        ),
+        label: "too deep here".into(),
+        help: Some("split it with `const` or `fn` items".into()),
+    }
+    .into()
+}
+
+/// An expression nested deeper than `MAX_DEPTH`.
+fn expr_too_deep(span: Span) -> Diag {
+    SyntaxError {
+        span,
+        message: format!("this expression nests more than {MAX_DEPTH} levels deep"),
+        label: "the expression that goes too deep".into(),
+        help: Some(
+            "split it with `const` or `fn` items; a long chain of `or` over one value is `in [...]`"
+                .into(),
+        ),
+    }
+    .into()
+}
+
+thread_local! {
+    /// The first expression built on this thread, since `bounded` began, that nests deeper
+    /// than `MAX_DEPTH` (the builder's functions return trees, not results, so the overflow
+    /// is noted on the side; building is never shared between threads).
+    static TOO_DEEP: Cell<Option<Span>> = const { Cell::new(None) };
+}
+
+/// Builds with `build`, failing if an expression in it nests deeper than `MAX_DEPTH`.
+fn bounded<T>(build: impl FnOnce() -> T) -> Result<T, Diag> {
+    TOO_DEEP.set(None);
+    let built = build();
+    match TOO_DEEP.take() {
+        Some(span) => Err(expr_too_deep(span)),
+        None => Ok(built),
     }
 }
 
@@ -1178,76 +1230,94 @@ fn test_clause(pair: P<'_>) -> TestClause {
 // Expressions
 
 fn build_expr(pair: P<'_>) -> Expr {
+    build_deep(pair).0
+}
+
+/// An expression and its depth (a literal or a name is 1).
+type Deep = (Expr, u32);
+
+/// A node over children of depth `below`. Past `MAX_DEPTH` the node is noted and replaced
+/// by a leaf, so no tree built grows deeper than the bound (passes over it recurse, and so
+/// does dropping it).
+fn node(kind: ExprKind, span: Span, below: u32) -> Deep {
+    if below < MAX_DEPTH {
+        return (Expr { kind, span }, below + 1);
+    }
+    if TOO_DEEP.get().is_none() {
+        TOO_DEEP.set(Some(span));
+    }
+    (missing_expr(), 1)
+}
+
+fn build_deep(pair: P<'_>) -> Deep {
     let sp = span(&pair);
+    let leaf = |kind| (literal(kind, sp), 1);
     match pair.as_rule() {
         Rule::expr => PRECEDENCE
-            .map_primary(build_expr)
-            .map_prefix(|op, operand| {
+            .map_primary(build_deep)
+            .map_prefix(|op, (operand, below)| {
                 let op_span = span(&op);
                 let op = match op.as_rule() {
                     Rule::not_op => UnaryOp::Not,
                     _ => UnaryOp::Neg,
                 };
                 let s = op_span.to(operand.span);
-                Expr {
-                    kind: ExprKind::Unary(op, Box::new(operand)),
-                    span: s,
-                }
+                node(ExprKind::Unary(op, Box::new(operand)), s, below)
             })
-            .map_infix(|left, op, right| {
+            .map_infix(|(left, l), op, (right, r)| {
                 let s = left.span.to(right.span);
-                Expr {
-                    kind: ExprKind::Binary(binary_op(&op), Box::new(left), Box::new(right)),
-                    span: s,
-                }
+                let kind = ExprKind::Binary(binary_op(&op), Box::new(left), Box::new(right));
+                node(kind, s, l.max(r))
             })
             .parse(pair.into_inner()),
         Rule::postfix_expr => {
             let mut it = pair.into_inner();
-            let mut e = it.next().map(build_expr).unwrap_or_else(missing_expr);
+            let (mut e, mut depth) = it.next().map_or_else(|| (missing_expr(), 1), build_deep);
             for field in it {
                 let f = ident(field);
                 let s = e.span.to(f.span);
-                e = Expr {
-                    kind: ExprKind::Field(Box::new(e), f),
-                    span: s,
-                };
+                (e, depth) = node(ExprKind::Field(Box::new(e), f), s, depth);
             }
-            e
+            (e, depth)
         }
-        Rule::paren => Expr {
-            kind: ExprKind::Paren(Box::new(
-                inner(pair)
-                    .next()
-                    .map(build_expr)
-                    .unwrap_or_else(missing_expr),
-            )),
-            span: sp,
-        },
+        Rule::paren => {
+            let (e, below) = inner(pair)
+                .next()
+                .map_or_else(|| (missing_expr(), 1), build_deep);
+            node(ExprKind::Paren(Box::new(e)), sp, below)
+        }
         Rule::call => {
             let mut it = inner(pair);
             let name = it.next().map(ident).unwrap_or_else(missing_ident);
-            Expr {
-                kind: ExprKind::Call(name, it.map(build_expr).collect()),
-                span: sp,
-            }
+            let (args, below) = deep_list(it);
+            node(ExprKind::Call(name, args), sp, below)
         }
-        Rule::set_lit => Expr {
-            kind: ExprKind::Set(inner(pair).map(build_expr).collect()),
-            span: sp,
-        },
-        Rule::time_lit => literal(ExprKind::Time(SmolStr::new(pair.as_str())), sp),
-        Rule::duration_lit => literal(ExprKind::Duration(SmolStr::new(pair.as_str())), sp),
-        Rule::float_lit => literal(ExprKind::Float(SmolStr::new(pair.as_str())), sp),
-        Rule::int_lit => literal(ExprKind::Int(SmolStr::new(pair.as_str())), sp),
-        Rule::bool_lit => literal(ExprKind::Bool(pair.as_str() == "true"), sp),
-        Rule::string => literal(ExprKind::Str(string(pair)), sp),
-        Rule::ident => Expr {
-            span: sp,
-            kind: ExprKind::Name(ident(pair)),
-        },
-        _ => missing_expr(),
+        Rule::set_lit => {
+            let (items, below) = deep_list(inner(pair));
+            node(ExprKind::Set(items), sp, below)
+        }
+        Rule::time_lit => leaf(ExprKind::Time(SmolStr::new(pair.as_str()))),
+        Rule::duration_lit => leaf(ExprKind::Duration(SmolStr::new(pair.as_str()))),
+        Rule::float_lit => leaf(ExprKind::Float(SmolStr::new(pair.as_str()))),
+        Rule::int_lit => leaf(ExprKind::Int(SmolStr::new(pair.as_str()))),
+        Rule::bool_lit => leaf(ExprKind::Bool(pair.as_str() == "true")),
+        Rule::string => leaf(ExprKind::Str(string(pair))),
+        Rule::ident => leaf(ExprKind::Name(ident(pair))),
+        _ => (missing_expr(), 1),
     }
+}
+
+/// Arguments or elements, and the depth of the deepest (0 for none).
+fn deep_list<'i>(pairs: impl Iterator<Item = P<'i>>) -> (Vec<Expr>, u32) {
+    let mut depth = 0;
+    let items = pairs
+        .map(|p| {
+            let (e, d) = build_deep(p);
+            depth = depth.max(d);
+            e
+        })
+        .collect();
+    (items, depth)
 }
 
 /// Operator precedence, lowest first (SPEC §3). Comparisons do not chain: the grammar takes
@@ -1398,10 +1468,8 @@ mod tests {
 
     #[test]
     fn nesting_too_deep_for_the_stack_is_a_syntax_error() {
-        // pest's stack guard (its `std` feature) turns this into an error; without it the
-        // parser overflows the stack. It costs ~12% of compiling a large rule set, which is
-        // why it is tempting to drop: a replacement must bound brackets, `list<...>` types and
-        // the expressions of message templates (parsed on their own, when checked) alike.
+        // pest runs without its stack guard: `nesting` bounds brackets and `list<...>` types
+        // before pest sees them (`runtime/tests/nesting.rs` covers the other forms).
         let sources = |n: usize| -> [String; 3] {
             let rule = |open: &str, close: &str| {
                 format!(
