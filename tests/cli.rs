@@ -225,6 +225,51 @@ fn run_writes_records_rejects_and_a_summary() {
 }
 
 #[test]
+fn a_line_that_is_not_utf8_is_rejected_and_the_lines_around_it_are_not() {
+    let dir = temp_dir("utf8");
+    let call = |hour: u32, callee: &[u8]| {
+        let mut line = format!(
+            r#"{{"type":"Call","time":"2021-11-01T{hour:02}:00:00+08:00","caller":"x","minutes":40,"callee":""#
+        )
+        .into_bytes();
+        line.extend_from_slice(callee);
+        line.extend_from_slice(b"\"}\n");
+        line
+    };
+    // The reader checks its buffer in one pass: the bad line shares it with good ones.
+    let mut events = call(9, "é1".as_bytes());
+    events.extend(call(10, b"E\xff2"));
+    events.extend(call(11, "张3".as_bytes()));
+    let path = dir.join("events.jsonl");
+    std::fs::write(&path, &events).expect("write");
+    let (out, rejects) = (dir.join("out.jsonl"), dir.join("rejects.jsonl"));
+    let o = vigil(&[
+        "run",
+        "tests/semantics/schema.vigil",
+        "tests/semantics/suppression.vigil",
+        "--events",
+        path.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let records = std::fs::read_to_string(&out).expect("out");
+    let callees: Vec<&str> = records
+        .lines()
+        .filter_map(|r| r.split(r#""callee":""#).nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(callees, ["é1", "张3"], "{records}");
+    let rejected = std::fs::read_to_string(&rejects).expect("rejects");
+    assert!(
+        rejected.contains(r#""line":2,"reason":"not_json","detail":"not UTF-8 at byte "#),
+        "{rejected}"
+    );
+    assert_eq!(rejected.lines().count(), 1, "{rejected}");
+}
+
+#[test]
 fn coverage_reports_clauses_rules_and_transitions_both_ways() {
     let o = vigil(&["test", "tests/semantics", "--coverage"]);
     let out = stdout(&o);

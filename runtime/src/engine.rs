@@ -10,6 +10,7 @@ use vigil_compiler::ir::{EventTypeId, Program, Value};
 use crate::ingest::{self, Reject, RejectKind, Schema};
 use crate::interp::{EvalError, Tables};
 use crate::jit::{JitCode, JitRow, Job};
+use crate::lines::Line;
 use crate::plan::{Plan, Test};
 use crate::record::Record;
 use crate::row::{Event, Row};
@@ -322,9 +323,15 @@ impl Engine {
 
     /// Pushes the next input line (JSON); line numbers count every line pushed.
     pub fn push_line(&mut self, line: &[u8]) -> Pushed {
+        self.push(Line::Bytes(line))
+    }
+
+    /// Pushes the next input line, as bytes or as text already known to be UTF-8 (what
+    /// `LineReader` hands out: then it is not checked again).
+    pub fn push(&mut self, line: Line<'_>) -> Pushed {
         self.lines += 1;
         let line_no = self.lines;
-        if line.iter().all(u8::is_ascii_whitespace) {
+        if line.bytes().iter().all(u8::is_ascii_whitespace) {
             return Pushed::Blank;
         }
         match ingest::decode(&self.schema, &mut self.buffers, line, line_no) {

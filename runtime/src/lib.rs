@@ -53,7 +53,7 @@ use std::sync::Arc;
 
 pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Reject, RejectKind};
-pub use lines::LineReader;
+pub use lines::{Line, LineReader};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
 pub use row::{Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
 pub use snapshot::SnapshotError;

@@ -1,4 +1,5 @@
-//! Input lines from a reader, without copying them: a large buffer split with `memchr`.
+//! Input lines from a reader, without copying them: a large buffer split with `memchr`, and
+//! checked to be UTF-8 a buffer at a time.
 
 use std::io::{self, Read};
 
@@ -11,6 +12,31 @@ pub struct LineReader<R> {
     start: usize,
     end: usize,
     eof: bool,
+    /// The lines whose line break is before `checked` were checked together (from where the
+    /// first of them starts), and `valid` says whether they were all UTF-8.
+    checked: usize,
+    valid: bool,
+}
+
+/// One input line, without its `\n` (and `\r`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line<'a> {
+    /// Known to be UTF-8: the reader checks the lines of its buffer in one pass (SIMD; one
+    /// call per line costs several times more on short lines).
+    Text(&'a str),
+    /// Not known to be UTF-8 (a buffer that held a line that is not, or the last line of the
+    /// input): whoever reads it checks it.
+    Bytes(&'a [u8]),
+}
+
+impl<'a> Line<'a> {
+    /// The line's bytes, whichever it is.
+    pub fn bytes(self) -> &'a [u8] {
+        match self {
+            Line::Text(t) => t.as_bytes(),
+            Line::Bytes(b) => b,
+        }
+    }
 }
 
 /// Bytes read at a time; a longer line grows the buffer.
@@ -25,17 +51,30 @@ impl<R: Read> LineReader<R> {
             start: 0,
             end: 0,
             eof: false,
+            checked: 0,
+            valid: false,
         }
     }
 
-    /// The next line without its `\n` (and `\r`), and the bytes it took in the input.
-    pub fn next_line(&mut self) -> io::Result<Option<(&[u8], usize)>> {
+    /// The next line, and the bytes it took in the input.
+    pub fn next_line(&mut self) -> io::Result<Option<(Line<'_>, usize)>> {
         loop {
             if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
                 let line_start = self.start;
-                self.start += i + 1;
-                let line = &self.buf[line_start..line_start + i];
+                let newline = line_start + i;
+                if newline >= self.checked {
+                    self.check_lines();
+                }
+                self.start = newline + 1;
+                let line = &self.buf[line_start..newline];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
+                let line = match self.valid {
+                    // SAFETY: `check_lines` found the bytes from at most this line's start up to
+                    // `checked` to be UTF-8, and the line ends before `checked`, at a line break
+                    // (ASCII, so never inside a character).
+                    true => Line::Text(unsafe { std::str::from_utf8_unchecked(line) }),
+                    false => Line::Bytes(line),
+                };
                 return Ok(Some((line, i + 1)));
             }
             if self.eof {
@@ -46,10 +85,18 @@ impl<R: Read> LineReader<R> {
                 self.start = e;
                 let line = &self.buf[s..e];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
-                return Ok(Some((line, e - s)));
+                return Ok(Some((Line::Bytes(line), e - s)));
             }
             self.fill()?;
         }
+    }
+
+    /// Checks the unread lines that have their line break in one pass, up to the last break.
+    fn check_lines(&mut self) {
+        let unread = &self.buf[self.start..self.end];
+        let last = memchr::memrchr(b'\n', unread).map_or(0, |i| i + 1);
+        self.valid = simdutf8::basic::from_utf8(&unread[..last]).is_ok();
+        self.checked = self.start + last;
     }
 
     /// Moves the unread bytes to the front and reads more after them.
@@ -57,6 +104,8 @@ impl<R: Read> LineReader<R> {
         self.buf.copy_within(self.start..self.end, 0);
         self.end -= self.start;
         self.start = 0;
+        // What was checked has been read: nothing of what is left is.
+        (self.checked, self.valid) = (0, false);
         if self.end == self.buf.len() {
             let len = self.buf.len();
             self.buf.resize(len * 2, 0);
@@ -95,12 +144,51 @@ mod tests {
     }
 
     fn lines(input: &[u8], piece: usize) -> Vec<(String, usize)> {
+        read(input, piece)
+            .into_iter()
+            .map(|(l, _, n)| (String::from_utf8_lossy(&l).into_owned(), n))
+            .collect()
+    }
+
+    /// Each line's bytes, whether it came as text, and the bytes it took.
+    fn read(input: &[u8], piece: usize) -> Vec<(Vec<u8>, bool, usize)> {
         let mut r = LineReader::new(Trickle(input, piece));
         let mut out = Vec::new();
         while let Some((l, n)) = r.next_line().expect("reads") {
-            out.push((String::from_utf8_lossy(l).into_owned(), n));
+            out.push((l.bytes().to_vec(), matches!(l, Line::Text(_)), n));
         }
         out
+    }
+
+    #[test]
+    fn lines_come_as_text_unless_checked_with_one_that_is_not_utf8() {
+        let good = "é\n张三\r\n\nlast".as_bytes();
+        for piece in [1, 2, 3, 5, 100] {
+            let got = read(good, piece);
+            let text: Vec<bool> = got.iter().map(|l| l.1).collect();
+            // The last line has no line break: it is never checked with the others.
+            assert_eq!(text, [true, true, true, false], "pieces of {piece}");
+            assert_eq!(got[1].0, "张三".as_bytes());
+        }
+        let bad = b"ok\n\xff\xfe\nfine\n";
+        for piece in [1, 3, 100] {
+            let got = read(bad, piece);
+            let bytes: Vec<&[u8]> = got.iter().map(|l| &l.0[..]).collect();
+            assert_eq!(
+                bytes,
+                [&b"ok"[..], b"\xff\xfe", b"fine"],
+                "pieces of {piece}"
+            );
+            assert!(!got[1].1, "pieces of {piece}");
+        }
+        // Read at once, the three lines are checked together and all come as bytes; read a
+        // line at a time, only the bad one does.
+        let kinds = |piece| read(bad, piece).iter().map(|l| l.1).collect::<Vec<_>>();
+        assert_eq!(kinds(100), [false, false, false]);
+        assert_eq!(kinds(3), [true, false, true]);
+        // A character cut between reads is whole in its line.
+        let cut = read("ab张\n".as_bytes(), 3);
+        assert_eq!(cut, [("ab张".as_bytes().to_vec(), true, 6)]);
     }
 
     #[test]

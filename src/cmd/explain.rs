@@ -78,7 +78,7 @@ pub fn run(args: Args) -> ExitCode {
             Ok(None) => break,
             Err(e) => return super::fail(format!("{}: {e}", args.events.display())),
         };
-        let pushed = engine.push_line(line);
+        let pushed = engine.push(line);
         if Some(engine.lines()) == args.line {
             match pushed {
                 Pushed::Rejected(r) => rejected = Some(r),

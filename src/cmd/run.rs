@@ -333,18 +333,19 @@ pub fn run(args: Args) -> ExitCode {
         if already_finished {
             break;
         }
-        let text = match reader.next_line() {
+        let line = match reader.next_line() {
             Ok(None) => break,
-            Ok(Some((text, n))) => {
+            Ok(Some((line, n))) => {
                 offset += n as u64;
-                text
+                line
             }
             Err(e) => {
                 io_error = Some(e);
                 break;
             }
         };
-        if let Pushed::Rejected(r) = engine.push_line(text) {
+        if let Pushed::Rejected(r) = engine.push(line) {
+            let text = line.bytes();
             let n = engine.lines();
             if let Some(w) = sinks.rejects.as_mut() {
                 let mut o = String::new();

@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap;
 use vigil_compiler::ir::{EventTypeId, Point, Program};
 
 use crate::json::{Next, Number, Scanner, SyntaxError};
+use crate::lines::Line;
 use crate::row::{Kind, Layout, Row, RowBuffers, RowBuilder, Source};
 
 /// Why an input line was not accepted. The reason's kind is counted in the run summary.
@@ -180,13 +181,22 @@ impl Schema {
 pub fn decode(
     schema: &Schema,
     buffers: &mut RowBuffers,
-    line: &[u8],
+    line: Line<'_>,
     line_no: u64,
 ) -> Result<Row, Reject> {
-    match fast::decode(schema, buffers, line, line_no) {
-        Some(row) => Ok(row),
-        None => general(schema, buffers, line, line_no),
+    // One validation of the whole line unless the reader did it for its buffer (SIMD: lines
+    // carry CJK text, which the standard library's byte-at-a-time path for non-ASCII is slow
+    // on); a line that is not UTF-8 is left to the general decoder to reject.
+    let text = match line {
+        Line::Text(t) => Some(t),
+        Line::Bytes(b) => simdutf8::basic::from_utf8(b).ok(),
+    };
+    if let Some(text) = text
+        && let Some(row) = fast::decode(schema, buffers, text, line_no)
+    {
+        return Ok(row);
     }
+    general(schema, buffers, line.bytes(), line_no)
 }
 
 /// The general decoder: every line, every reject with its reason.
