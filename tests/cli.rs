@@ -164,6 +164,23 @@ fn fmt_check_lists_unformatted_files_and_fmt_fixes_them() {
     assert!(vigil(&["fmt", "--check", path]).status.success());
 }
 
+/// `vigil run` of the suppression rules over `events`, records and rejects written in `dir`.
+fn run_suppression(dir: &Path, events: &Path) -> (Output, PathBuf, PathBuf) {
+    let (out, rejects) = (dir.join("out.jsonl"), dir.join("rejects.jsonl"));
+    let o = vigil(&[
+        "run",
+        "tests/semantics/schema.vigil",
+        "tests/semantics/suppression.vigil",
+        "--events",
+        events.to_str().expect("utf-8"),
+        "--out",
+        out.to_str().expect("utf-8"),
+        "--rejects",
+        rejects.to_str().expect("utf-8"),
+    ]);
+    (o, out, rejects)
+}
+
 #[test]
 fn run_writes_records_rejects_and_a_summary() {
     let dir = temp_dir("run");
@@ -178,19 +195,7 @@ fn run_writes_records_rejects_and_a_summary() {
         ),
     )
     .expect("write");
-    let out = dir.join("out.jsonl");
-    let rejects = dir.join("rejects.jsonl");
-    let o = vigil(&[
-        "run",
-        "tests/semantics/schema.vigil",
-        "tests/semantics/suppression.vigil",
-        "--events",
-        events.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--rejects",
-        rejects.to_str().expect("utf-8"),
-    ]);
+    let (o, out, rejects) = run_suppression(&dir, &events);
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     let records = std::fs::read_to_string(&out).expect("out");
@@ -242,18 +247,7 @@ fn a_line_that_is_not_utf8_is_rejected_and_the_lines_around_it_are_not() {
     events.extend(call(11, "张3".as_bytes()));
     let path = dir.join("events.jsonl");
     std::fs::write(&path, &events).expect("write");
-    let (out, rejects) = (dir.join("out.jsonl"), dir.join("rejects.jsonl"));
-    let o = vigil(&[
-        "run",
-        "tests/semantics/schema.vigil",
-        "tests/semantics/suppression.vigil",
-        "--events",
-        path.to_str().expect("utf-8"),
-        "--out",
-        out.to_str().expect("utf-8"),
-        "--rejects",
-        rejects.to_str().expect("utf-8"),
-    ]);
+    let (o, out, rejects) = run_suppression(&dir, &path);
     assert!(o.status.success(), "{}", stderr(&o));
     let records = std::fs::read_to_string(&out).expect("out");
     let callees: Vec<&str> = records

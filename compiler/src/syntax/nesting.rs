@@ -39,16 +39,18 @@ pub(crate) fn too_deep(source: &str) -> Option<usize> {
         match b {
             b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = memchr_newline(bytes, i);
+                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
             }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => match find(bytes, i + 2, b"*/") {
-                Some(end) => i = end + 2,
-                // Unterminated, it is no comment: `/` and `*` are operators.
-                None => {
-                    (prefixes, after_name) = (0, false);
-                    i += 1;
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                match memchr::memmem::find(&bytes[i + 2..], b"*/") {
+                    Some(n) => i = i + 2 + n + 2,
+                    // Unterminated, it is no comment: `/` and `*` are operators.
+                    None => {
+                        (prefixes, after_name) = (0, false);
+                        i += 1;
+                    }
                 }
-            },
+            }
             b'"' => match string_end(bytes, i) {
                 Some(end) => {
                     (prefixes, after_name) = (0, false);
@@ -136,21 +138,6 @@ pub(crate) fn too_deep(source: &str) -> Option<usize> {
 /// names, which only makes `<` open a type argument in more places (counting more, never less).
 fn is_name_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
-}
-
-fn memchr_newline(bytes: &[u8], from: usize) -> usize {
-    bytes[from..]
-        .iter()
-        .position(|&c| c == b'\n')
-        .map_or(bytes.len(), |n| from + n)
-}
-
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|n| from + n)
 }
 
 /// Where the string starting at `bytes[start] == '"'` ends (just after its closing quote), read

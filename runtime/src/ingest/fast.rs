@@ -294,7 +294,7 @@ mod tests {
     fn check(schema: &Schema, line: &str) -> Option<Row> {
         let mut b = RowBuffers::default();
         let fast = decode(schema, &mut b, line, 7);
-        let slow = general(schema, &mut b, line.as_bytes(), 7);
+        let slow = general(schema, &mut b, line, 7);
         if let Some(row) = &fast {
             assert_eq!(Ok(row), slow.as_ref(), "line {line}");
         }

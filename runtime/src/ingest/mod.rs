@@ -186,32 +186,31 @@ pub fn decode(
 ) -> Result<Row, Reject> {
     // One validation of the whole line unless the reader did it for its buffer (SIMD: lines
     // carry CJK text, which the standard library's byte-at-a-time path for non-ASCII is slow
-    // on); a line that is not UTF-8 is left to the general decoder to reject.
+    // on); the standard library's only to say where a line that is not UTF-8 goes wrong.
     let text = match line {
-        Line::Text(t) => Some(t),
-        Line::Bytes(b) => simdutf8::basic::from_utf8(b).ok(),
+        Line::Text(t) => t,
+        Line::Bytes(b) => match simdutf8::basic::from_utf8(b) {
+            Ok(t) => t,
+            Err(_) => {
+                let at = std::str::from_utf8(b).err().map_or(0, |e| e.valid_up_to());
+                let detail = format!("not UTF-8 at byte {at}");
+                return Err(reject(RejectKind::NotJson, detail));
+            }
+        },
     };
-    if let Some(text) = text
-        && let Some(row) = fast::decode(schema, buffers, text, line_no)
-    {
-        return Ok(row);
+    match fast::decode(schema, buffers, text, line_no) {
+        Some(row) => Ok(row),
+        None => general(schema, buffers, text, line_no),
     }
-    general(schema, buffers, line.bytes(), line_no)
 }
 
 /// The general decoder: every line, every reject with its reason.
 fn general(
     schema: &Schema,
     buffers: &mut RowBuffers,
-    line: &[u8],
+    text: &str,
     line_no: u64,
 ) -> Result<Row, Reject> {
-    let text = std::str::from_utf8(line).map_err(|e| {
-        reject(
-            RejectKind::NotJson,
-            format!("not UTF-8 at byte {}", e.valid_up_to()),
-        )
-    })?;
     let mut d = Decoder {
         schema,
         sc: Scanner::new(text),
