@@ -168,6 +168,8 @@ pub struct Engine {
     jit: Option<JitCode>,
     jit_error: Option<String>,
     pub(crate) rules: Vec<RuleState>,
+    /// The groups of window rules, shared by rules that group alike (`windows.rs`).
+    pub(crate) windows: Vec<crate::windows::WindowTable>,
     /// For each rule and workflow name: the fields its keys and messages read.
     pub(crate) reads: std::collections::HashMap<Arc<str>, crate::redact::Reads>,
     pub(crate) workflows: Vec<WorkflowState>,
@@ -208,6 +210,7 @@ impl Engine {
                 Err(e) => (None, Some(e)),
             },
         };
+        let (windows, window_slots) = crate::windows::tables(&program);
         Engine {
             cache: vec![0; plan.conjuncts.len()],
             coverage: (config.engine == EngineKind::Coverage).then(|| {
@@ -274,7 +277,13 @@ impl Engine {
                 .iter()
                 .map(|e| Arc::from(e.name.as_str()))
                 .collect(),
-            rules: program.rules.iter().map(RuleState::new).collect(),
+            rules: program
+                .rules
+                .iter()
+                .zip(window_slots)
+                .map(|(r, slot)| RuleState::new(r, slot))
+                .collect(),
+            windows,
             reads: program
                 .rules
                 .iter()
@@ -440,7 +449,10 @@ impl Engine {
     /// Keys the engine holds state for (window groups, sequence keys, workflow instances):
     /// what memory follows. Suppression entries and buffered events are not counted.
     pub fn live_keys(&self) -> usize {
-        self.rules.iter().map(RuleState::keys).sum::<usize>() + self.live_instances()
+        (0..self.rules.len())
+            .map(|r| self.rule_keys(r))
+            .sum::<usize>()
+            + self.live_instances()
     }
 
     /// Deadlines that are still to come: absence deadlines and workflow timers.

@@ -14,7 +14,8 @@ use vigil_compiler::ir::{self, ExprArena, ExprId, Node, Pattern, UnOp, Value, op
 use crate::engine::Engine;
 use crate::interp::{Ctx, EvalError, Tables, eval};
 use crate::row::{Event, Key, KeyRef, Row};
-use crate::rules::{Member, Partial, PatternState, compute_aggregates};
+use crate::rules::{Partial, PatternState};
+use crate::windows::{self, Member};
 
 /// The value of a condition on one event, clause by clause.
 #[derive(Debug, Clone)]
@@ -714,22 +715,28 @@ impl Engine {
         }
         view.joined = true;
         let t = event.time;
-        let mut window: VecDeque<Member> = match self.rules.get(r).map(|s| &s.pattern) {
-            Some(PatternState::Window(groups)) => groups
-                .get(&Key(key.clone()))
+        let mut window: Vec<Member> = match self.rules.get(r).map(|s| &s.pattern) {
+            Some(PatternState::Window(slot)) => self
+                .windows
+                .get(slot.table)
+                .and_then(|t| t.groups.get(&Key(key.clone())))
                 .map(|g| {
-                    g.events
-                        .iter()
+                    g.window(slot.bit)
                         .filter(|m| m.time > t - within)
                         .cloned()
                         .collect()
                 })
                 .unwrap_or_default(),
-            _ => VecDeque::new(),
+            _ => Vec::new(),
         };
-        window.push_back(Member::new(event.clone(), values));
+        window.push(Member {
+            time: event.time,
+            event: event.clone(),
+            mask: 1,
+            values: values.into_boxed_slice(),
+        });
         view.window = window.iter().map(|m| m.event.clone()).collect();
-        view.aggregates = compute_aggregates(aggregates, &window);
+        view.aggregates = windows::aggregates(aggregates, window.len(), window.iter());
         if let Ok(aggs) = &view.aggregates {
             let ctx = Ctx {
                 slots: &slots,

@@ -47,6 +47,7 @@ mod snapshot;
 pub mod store;
 pub mod testing;
 mod timers;
+mod windows;
 mod workflow;
 
 use std::sync::Arc;

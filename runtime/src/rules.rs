@@ -1,7 +1,6 @@
 //! Rules: single events, sliding windows with consumption, sequences with EQL-style match
 //! selection and absences (SPEC §4.1), suppression and actions (SPEC §4.2).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use vigil_compiler::ir::{self, Pattern, Value, ops};
@@ -12,6 +11,7 @@ use crate::interp::{Ctx, EvalError};
 use crate::record::{EVIDENCE_LIMIT, OverflowRecord, Record};
 use crate::row::{Event, Key, KeyMap, KeyRef, Kind, Row, Source};
 use crate::timers::TimerKind;
+use crate::windows::{self, Group, WindowSlot};
 
 pub(crate) struct RuleState {
     pub(crate) pattern: PatternState,
@@ -27,36 +27,9 @@ pub(crate) struct RuleState {
 
 pub(crate) enum PatternState {
     Single,
-    Window(KeyMap<Group>),
+    /// The rule's groups are in `Engine::windows`, shared with rules that group alike.
+    Window(WindowSlot),
     Sequence(KeyMap<SeqKey>),
-}
-
-pub(crate) struct Group {
-    /// The window's events, oldest first.
-    pub(crate) events: VecDeque<Member>,
-    /// The time of the newest event (kept here so sweeps need not read the events).
-    pub(crate) newest: i64,
-}
-
-/// One event of a window group.
-#[derive(Clone)]
-pub(crate) struct Member {
-    /// The event's time, beside it so that expiring the oldest events reads no row.
-    pub(crate) time: i64,
-    pub(crate) event: Event,
-    /// The values of the rule's aggregates that take an argument, computed when the event
-    /// joined (none for `count()` alone, and then no allocation).
-    pub(crate) values: Box<[Value]>,
-}
-
-impl Member {
-    pub(crate) fn new(event: Event, values: Vec<Value>) -> Member {
-        Member {
-            time: event.time,
-            event,
-            values: values.into_boxed_slice(),
-        }
-    }
 }
 
 /// A match in progress: the events of the steps matched so far (one slot per step).
@@ -87,11 +60,12 @@ impl SeqKey {
 }
 
 impl RuleState {
-    pub(crate) fn new(rule: &ir::Rule) -> RuleState {
-        let pattern = match &rule.pattern {
-            Pattern::Single { .. } => PatternState::Single,
-            Pattern::Window { .. } => PatternState::Window(KeyMap::default()),
-            Pattern::Sequence { .. } => PatternState::Sequence(KeyMap::default()),
+    /// A rule's state; `window` is where a window rule keeps its groups.
+    pub(crate) fn new(rule: &ir::Rule, window: Option<WindowSlot>) -> RuleState {
+        let pattern = match (&rule.pattern, window) {
+            (Pattern::Window { .. }, Some(slot)) => PatternState::Window(slot),
+            (Pattern::Sequence { .. }, _) => PatternState::Sequence(KeyMap::default()),
+            _ => PatternState::Single,
         };
         RuleState {
             pattern,
@@ -99,15 +73,6 @@ impl RuleState {
             suppressed_until: KeyMap::default(),
             sweep_at: 1024,
             count_having: CountHaving::of(rule),
-        }
-    }
-
-    /// Number of keys with state, for the key cap.
-    pub(crate) fn keys(&self) -> usize {
-        match &self.pattern {
-            PatternState::Single => 0,
-            PatternState::Window(g) => g.len(),
-            PatternState::Sequence(s) => s.len(),
         }
     }
 }
@@ -248,12 +213,31 @@ impl Engine {
         v
     }
 
+    /// Number of keys rule `r` holds state for, for the key cap.
+    pub(crate) fn rule_keys(&self, r: usize) -> usize {
+        match self.rules.get(r).map(|s| &s.pattern) {
+            Some(PatternState::Window(slot)) => self
+                .windows
+                .get(slot.table)
+                .and_then(|t| t.keys.get(slot.bit))
+                .copied()
+                .unwrap_or(0),
+            Some(PatternState::Sequence(s)) => s.len(),
+            _ => 0,
+        }
+    }
+
     /// Writes an overflow record and reports whether `rule` may not take one more key.
     fn at_key_cap(&mut self, r: usize, key: KeyRef<'_>, event: &Event) -> bool {
-        let live = self.rules.get(r).map_or(0, RuleState::keys);
-        if live < self.config.max_keys_per_rule {
+        if self.rule_keys(r) < self.config.max_keys_per_rule {
             return false;
         }
+        self.overflow(r, key, event);
+        true
+    }
+
+    /// Rule `r` is at its key cap: one more key is refused, and said so.
+    fn overflow(&mut self, r: usize, key: KeyRef<'_>, event: &Event) {
         self.stats.overflows += 1;
         self.records.push(Record::Overflow(OverflowRecord {
             rule: self.rule_names[r].clone(),
@@ -263,7 +247,6 @@ impl Engine {
             line: event.line(),
             ruleset: self.fingerprint.clone(),
         }));
-        true
     }
 
     // -----------------------------------------------------------------------------------------
@@ -282,6 +265,14 @@ impl Engine {
         aggregates: &[ir::Aggregate],
     ) {
         let Some(rule) = program.rules.get(r) else {
+            return;
+        };
+        let Some(&RuleState {
+            pattern: PatternState::Window(WindowSlot { table, bit }),
+            count_having,
+            ..
+        }) = self.rules.get(r)
+        else {
             return;
         };
         let slots = [Some(&**event)];
@@ -310,53 +301,53 @@ impl Engine {
                 Some(v) => values.push(v),
             }
         }
+        let values = values.into_boxed_slice();
         let t = event.time;
-        self.sweep(r, t, within);
+        // The window at t holds events with t - W < e.time <= t.
+        let horizon = t.saturating_sub(within);
         let k = key.as_ref();
         // A `count() >= N` having is judged on the window's length; the aggregates are then
         // computed only for a firing. Coverage records every having through the interpreter.
-        let counted = self.rules[r]
-            .count_having
-            .filter(|_| self.coverage.is_none());
+        let counted = count_having.filter(|_| self.coverage.is_none());
+        let max_keys = self.config.max_keys_per_rule;
+        let Some(tab) = self.windows.get_mut(table) else {
+            return;
+        };
+        tab.sweep(t);
         // One lookup for a group that exists (the common case); a new one is created after
         // the key cap allows it.
-        let joined = match &mut self.rules[r].pattern {
-            PatternState::Window(groups) => groups.get_mut(&k).map(|group| {
-                // The window at t holds events with t - W < e.time <= t.
-                while group.events.front().is_some_and(|m| m.time <= t - within) {
-                    group.events.pop_front();
+        let joined = match tab.groups.get_mut(&k) {
+            Some(group) => {
+                group.expire(horizon, &mut tab.keys);
+                // The rule has no events here: this is one more key for it.
+                if group.count(bit) == 0 && tab.keys[bit] >= max_keys {
+                    None
+                } else {
+                    group.join(bit, event, values, &mut tab.keys);
+                    Some(judge(group, bit, aggregates, counted))
                 }
-                group
-                    .events
-                    .push_back(Member::new(event.clone(), std::mem::take(&mut values)));
-                group.newest = t;
-                judge(group, aggregates, counted)
-            }),
-            _ => return,
-        };
-        let judged = match joined {
-            Some(judged) => judged,
+            }
             None => {
                 if self.at_key_cap(r, k, event) {
                     return;
                 }
                 let owned = Key(self.owned_key(&key));
-                let PatternState::Window(groups) = &mut self.rules[r].pattern else {
-                    return;
-                };
-                // Room for a few events at once: most groups that fire do so at a handful.
-                let mut events = VecDeque::with_capacity(4);
-                events.push_back(Member::new(event.clone(), values));
-                let group = Group { events, newest: t };
-                let judged = judge(&group, aggregates, counted);
-                groups.insert(owned, group);
-                judged
+                let tab = &mut self.windows[table];
+                let mut group = tab.group();
+                group.join(bit, event, values, &mut tab.keys);
+                let judged = judge(&group, bit, aggregates, counted);
+                tab.groups.insert(owned, group);
+                Some(judged)
             }
         };
-        let aggs = match judged {
-            None => return,
-            Some(Ok(a)) => a,
-            Some(Err(e)) => {
+        let aggs = match joined {
+            None => {
+                self.overflow(r, k, event);
+                return;
+            }
+            Some(None) => return,
+            Some(Some(Ok(a))) => a,
+            Some(Some(Err(e))) => {
                 self.eval_error(e);
                 return;
             }
@@ -373,20 +364,17 @@ impl Engine {
                 return;
             }
         }
-        // Consume: the group starts again empty (and an empty group is no state at all).
-        let Some((Key(key), group)) = (match &mut self.rules[r].pattern {
-            PatternState::Window(groups) => groups.remove_entry(&k),
-            _ => None,
-        }) else {
+        // Consume: the group starts again empty for this rule (and a group no rule holds
+        // anything in is no state at all).
+        let tab = &mut self.windows[table];
+        let Some((stored, group)) = tab.groups.get_key_value_mut(&k) else {
             return;
         };
-        let window = group.events;
-        let total = window.len();
-        let evidence: Vec<Event> = window
-            .into_iter()
-            .take(EVIDENCE_LIMIT)
-            .map(|m| m.event)
-            .collect();
+        let key = stored.0.clone();
+        let (evidence, total) = group.consume(bit, EVIDENCE_LIMIT, &mut tab.keys);
+        if group.is_empty() {
+            tab.groups.remove(&k);
+        }
         self.fire(
             program,
             Firing {
@@ -402,11 +390,9 @@ impl Engine {
         );
     }
 
-    /// Drops a rule's expired state once per span of event time (SPEC §7: memory follows the
-    /// live keys): window groups whose events have all left the window, and sequence keys whose
-    /// partial matches have all passed their span with no absence pending. Window groups are
-    /// judged by their newest time alone, a scan of the table itself; their older events are
-    /// dropped when the next event joins.
+    /// Drops a sequence rule's expired state once per span of event time (SPEC §7: memory
+    /// follows the live keys): keys whose partial matches have all passed their span with no
+    /// absence pending. (Window tables sweep themselves, `WindowTable::sweep`.)
     fn sweep(&mut self, r: usize, now: i64, within: i64) {
         let mut explain = self.explain.as_deref_mut().filter(|x| x.rule() == r);
         let Some(state) = self.rules.get_mut(r) else {
@@ -417,8 +403,8 @@ impl Engine {
         }
         state.next_sweep = now.saturating_add(within);
         let horizon = now.saturating_sub(within);
-        match &mut state.pattern {
-            PatternState::Sequence(keys) => keys.retain(|k, s| {
+        if let PatternState::Sequence(keys) = &mut state.pattern {
+            keys.retain(|k, s| {
                 for w in &mut s.waiting {
                     if w.as_ref().is_some_and(|p| p.first_time <= horizon)
                         && let Some(p) = w.take()
@@ -440,9 +426,7 @@ impl Engine {
                     }
                 }
                 !s.is_empty()
-            }),
-            PatternState::Window(groups) => groups.retain(|_, g| g.newest > horizon),
-            PatternState::Single => {}
+            });
         }
     }
 
@@ -952,17 +936,19 @@ fn positive_rank(steps: &[ir::SeqStep], j: usize) -> usize {
     steps[..j].iter().filter(|s| !s.absent).count()
 }
 
-/// A window's aggregates once the event has joined `group`, or `None` when a count-only
-/// `having` already fails on the window's length.
+/// The aggregates of rule `bit`'s window once the event has joined `group`, or `None` when a
+/// count-only `having` already fails on the window's length.
 fn judge(
     group: &Group,
+    bit: usize,
     aggregates: &[ir::Aggregate],
     counted: Option<CountHaving>,
 ) -> Option<Result<Vec<Value>, EvalError>> {
-    if counted.is_some_and(|c| !c.holds(group.events.len())) {
+    let len = group.count(bit);
+    if counted.is_some_and(|c| !c.holds(len)) {
         return None;
     }
-    Some(compute_aggregates(aggregates, &group.events))
+    Some(windows::aggregates(aggregates, len, group.window(bit)))
 }
 
 /// A `having` that compares `count()` with an integer (`count() >= 3`, the usual form): it
@@ -1006,15 +992,4 @@ impl CountHaving {
         let count = Value::Int(i64::try_from(len).unwrap_or(i64::MAX));
         ops::compare(self.op, &count, &Value::Int(self.n))
     }
-}
-
-/// The aggregates of a window. Each event carries the values of the aggregates that have an
-/// argument, in order, computed when it joined.
-pub(crate) fn compute_aggregates(
-    aggs: &[ir::Aggregate],
-    window: &VecDeque<Member>,
-) -> Result<Vec<Value>, EvalError> {
-    ops::aggregates(aggs, window.len(), |i| {
-        window.iter().filter_map(move |m| m.values.get(i))
-    })
 }

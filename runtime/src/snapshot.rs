@@ -8,7 +8,7 @@
 //! an orphan record when that state is gone (SPEC §5).
 
 use std::cmp::Reverse;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -18,8 +18,9 @@ use crate::engine::{Buffered, Engine, Stats};
 use crate::ingest::RejectKind;
 use crate::record::{OrphanRecord, Record};
 use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
-use crate::rules::{Group, Member, Partial, PatternState, SeqKey};
+use crate::rules::{Partial, PatternState, SeqKey};
 use crate::timers::{Timer, TimerKind};
+use crate::windows::{Group, Member};
 use crate::workflow::Instance;
 
 const MAGIC: &[u8; 8] = b"VIGILST3";
@@ -308,7 +309,12 @@ impl Engine {
         for (r, state) in self.rules.iter().enumerate() {
             e.str(&self.rule_names[r]);
             e.u64(rule_shape(&program.rules[r]));
-            e.i64(state.next_sweep);
+            // A window rule's groups are its table's, and swept with it.
+            let window = match &state.pattern {
+                PatternState::Window(slot) => self.windows.get(slot.table).map(|t| (t, slot.bit)),
+                _ => None,
+            };
+            e.i64(window.map_or(state.next_sweep, |(t, _)| t.next_sweep));
             let mut supp: Vec<(&Key, &i64)> = state.suppressed_until.iter().collect();
             supp.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
             e.u64(supp.len() as u64);
@@ -318,15 +324,20 @@ impl Engine {
             }
             match &state.pattern {
                 PatternState::Single => e.u8(0),
-                PatternState::Window(groups) => {
+                PatternState::Window(_) => {
                     e.u8(1);
-                    let mut gs: Vec<(&Key, &Group)> = groups.iter().collect();
+                    // The groups holding events of this rule's window, and those events.
+                    let mut gs: Vec<(&Key, &Group, usize)> = window
+                        .into_iter()
+                        .flat_map(|(t, bit)| t.groups.iter().map(move |(k, g)| (k, g, bit)))
+                        .filter(|(_, g, bit)| g.count(*bit) > 0)
+                        .collect();
                     gs.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
                     e.u64(gs.len() as u64);
-                    for (k, g) in gs {
+                    for (k, g, bit) in gs {
                         e.value(&k.0);
-                        e.u64(g.events.len() as u64);
-                        for m in &g.events {
+                        e.u64(g.count(bit) as u64);
+                        for m in g.window(bit) {
                             e.row(program, layouts, &m.event);
                             e.u64(m.values.len() as u64);
                             for v in &m.values {
@@ -677,6 +688,8 @@ impl Engine {
 
         let program = self.program.clone();
         let mut kept_rules = vec![false; program.rules.len()];
+        // Window rules' groups, merged into their tables once every rule is read.
+        let mut restored_windows = Vec::new();
         for _ in 0..d.len()? {
             let name = d.str()?;
             let shape = d.u64()?;
@@ -694,10 +707,10 @@ impl Engine {
             let pattern = match d.u8()? {
                 0 => PatternState::Single,
                 1 => {
-                    let mut groups = crate::row::KeyMap::default();
+                    let mut groups = Vec::new();
                     for _ in 0..d.len()? {
                         let k = d.value()?;
-                        let mut events = VecDeque::new();
+                        let mut events = Vec::new();
                         for _ in 0..d.len()? {
                             let row = d.row(self)?;
                             let mut vals = Vec::new();
@@ -705,18 +718,20 @@ impl Engine {
                                 vals.push(d.value()?);
                             }
                             if let Some(row) = row {
-                                events.push_back(Member::new(row, vals));
+                                events.push(Member {
+                                    time: row.time,
+                                    event: row,
+                                    mask: 0,
+                                    values: vals.into_boxed_slice(),
+                                });
                             }
                         }
-                        groups.insert(
-                            Key(k),
-                            Group {
-                                newest: events.back().map_or(i64::MIN, |m| m.time),
-                                events,
-                            },
-                        );
+                        groups.push((Key(k), events));
                     }
-                    PatternState::Window(groups)
+                    if let Some(r) = target {
+                        restored_windows.push((r, next_sweep, groups));
+                    }
+                    PatternState::Single
                 }
                 _ => {
                     let mut keys = crate::row::KeyMap::default();
@@ -744,10 +759,13 @@ impl Engine {
                 let state = &mut self.rules[r];
                 state.next_sweep = next_sweep;
                 state.suppressed_until = supp;
-                state.pattern = pattern;
+                if !matches!(state.pattern, PatternState::Window(_)) {
+                    state.pattern = pattern;
+                }
                 kept_rules[r] = true;
             }
         }
+        self.restore_windows(restored_windows);
 
         let mut kept_workflows = vec![false; program.workflows.len()];
         let mut orphans = Vec::new();
@@ -899,6 +917,56 @@ impl Engine {
         // Rules whose state was dropped (changed or new) may have evict flags set on nothing:
         // their fresh state starts clean, so nothing else is needed.
         Ok(self.lines)
+    }
+}
+
+/// A window rule's state as read from a snapshot: the rule, its next sweep, and its groups.
+type RestoredWindow = (usize, i64, Vec<(Key, Vec<Member>)>);
+
+impl Engine {
+    /// Puts restored window groups into their rules' tables: a table's group for a key holds
+    /// the events of each of its rules there, merged in time order, each carrying its rule's
+    /// bit. (An event two rules held is restored once per rule: the rules' windows are
+    /// exactly as before, the row itself is shared.)
+    fn restore_windows(&mut self, restored: Vec<RestoredWindow>) {
+        let mut by_table: Vec<crate::row::KeyMap<Vec<Member>>> =
+            self.windows.iter().map(|_| Default::default()).collect();
+        let mut sweeps: Vec<Option<i64>> = vec![None; self.windows.len()];
+        for (r, next_sweep, groups) in restored {
+            let Some(PatternState::Window(slot)) = self.rules.get(r).map(|s| &s.pattern) else {
+                continue;
+            };
+            let (table, bit) = (slot.table, slot.bit);
+            // The earliest of its rules' sweeps (sweeping early changes no output).
+            let sweep = &mut sweeps[table];
+            *sweep = Some(sweep.map_or(next_sweep, |s: i64| s.min(next_sweep)));
+            for (key, members) in groups {
+                if members.is_empty() {
+                    continue;
+                }
+                let merged = by_table[table].entry(key).or_default();
+                merged.extend(members.into_iter().map(|m| Member {
+                    mask: 1 << bit,
+                    ..m
+                }));
+            }
+        }
+        for (table, groups) in by_table.into_iter().enumerate() {
+            let t = &mut self.windows[table];
+            if let Some(s) = sweeps[table] {
+                t.next_sweep = s;
+            }
+            for (key, mut members) in groups {
+                members.sort_by_key(|m| m.time);
+                let group = crate::windows::Group::restore(t, members);
+                for (bit, k) in t.keys.iter_mut().enumerate() {
+                    if group.count(bit) > 0 {
+                        *k += 1;
+                    }
+                }
+                t.groups.insert(key, group);
+            }
+        }
     }
 }
 

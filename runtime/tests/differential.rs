@@ -208,6 +208,23 @@ fn f_line() -> impl Strategy<Value = (i64, String)> {
         })
 }
 
+/// A window's `having`. Count-only forms are judged on the window's length (mirrored ones
+/// too); the last two go through the interpreter.
+fn having() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec![
+        "count() >= 2",
+        "count() > 2",
+        "count() == 3",
+        "count() != 1",
+        "count() < 2",
+        "count() <= 1",
+        "2 <= count()",
+        "3 > count()",
+        "count() >= 2 and count() < 4",
+        "count() + 0 >= 2",
+    ])
+}
+
 fn case() -> impl Strategy<Value = Case> {
     (
         proptest::collection::vec(bool_expr(2), 1..5),
@@ -215,23 +232,11 @@ fn case() -> impl Strategy<Value = Case> {
         // The first steps of three sequences: two gated by the dispatch plan (their type fills
         // no other step), one offered every event.
         [bool_expr(1), bool_expr(1), bool_expr(1)],
-        // Count-only forms are judged on the window's length (mirrored ones too); the last two
-        // go through the interpreter.
-        prop::sample::select(vec![
-            "count() >= 2",
-            "count() > 2",
-            "count() == 3",
-            "count() != 1",
-            "count() < 2",
-            "count() <= 1",
-            "2 <= count()",
-            "3 > count()",
-            "count() >= 2 and count() < 4",
-            "count() + 0 >= 2",
-        ]),
+        // Two window rules grouping alike: they share their groups (`windows.rs`).
+        (having(), bool_expr(1), having()),
         proptest::collection::vec(prop_oneof![3 => event_line(), 1 => f_line()], 1..25),
     )
-        .prop_map(|(conds, window_cond, [q1, q2, q3], having, mut events)| {
+        .prop_map(|(conds, window_cond, [q1, q2, q3], (having, cond2, having2), mut events)| {
             let mut rules = String::new();
             for (k, c) in conds.iter().enumerate() {
                 let _ = writeln!(rules, "rule r{k} {{\n  when e: E where {c}\n  alert desk message \"{{e.s}} {{e.i}}\"\n}}");
@@ -239,6 +244,10 @@ fn case() -> impl Strategy<Value = Case> {
             let _ = writeln!(
                 rules,
                 "rule w {{\n  when e: E where {window_cond}\n    group by e.c within 1h having {having}\n  alert desk message \"{{key}} {{count()}}\"\n}}"
+            );
+            let _ = writeln!(
+                rules,
+                "rule w2 {{\n  when e: E where {cond2}\n    group by e.c within 1h having {having2}\n  alert desk message \"{{key}} {{count()}} {{e.i}}\"\n}}"
             );
             let _ = writeln!(
                 rules,
@@ -431,19 +440,19 @@ fn the_generator_makes_rules_that_fire_and_conditions_the_jit_compiles() {
     // the JIT must compile their conditions.
     let mut runner = TestRunner::deterministic();
     let mut alerts = 0;
-    let mut sequences = [0; 3];
+    let mut fired = [0; 5];
     for _ in 0..50 {
         let c = case().new_tree(&mut runner).expect("a case").current();
         let (records, _) = run(&c, EngineKind::Jit).expect("runs");
         alerts += records.len();
-        for (rule, n) in ["q1", "q2", "q3"].iter().zip(&mut sequences) {
+        for (rule, n) in ["q1", "q2", "q3", "w", "w2"].iter().zip(&mut fired) {
             let tag = format!(r#""rule":"{rule}""#);
             *n += records.iter().filter(|r| r.contains(&tag)).count();
         }
     }
     assert!(alerts > 50, "only {alerts} alerts in 50 cases");
     assert!(
-        sequences.iter().all(|n| *n > 0),
-        "sequence alerts: {sequences:?}"
+        fired.iter().all(|n| *n > 0),
+        "alerts of q1, q2, q3, w, w2: {fired:?}"
     );
 }

@@ -25,6 +25,14 @@ rule recurring {
   suppress for 30m
 }
 
+// Shares its groups with `recurring` (same type, key and span): an incident both take is
+// kept once, with a bit for each.
+rule repeated_theft {
+  when i: Incident where i.category == theft
+    group by i.address within 1h having count() >= 2
+  alert desk message "{key}: {count()} thefts"
+}
+
 rule unidentified {
   when sequence by track within 10m
     a: Contact where not a.identified
