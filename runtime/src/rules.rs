@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use smallvec::{SmallVec, smallvec};
 use vigil_compiler::ir::{self, Pattern, Value, ops};
 
 use crate::engine::Engine;
@@ -32,18 +33,23 @@ pub(crate) enum PatternState {
     Sequence(KeyMap<SeqKey>),
 }
 
+/// A rule's event slots, one per step: inline for sequences of up to three steps.
+pub(crate) type Slots = SmallVec<[Option<Event>; 3]>;
+
 /// A match in progress: the events of the steps matched so far (one slot per step).
 #[derive(Clone)]
 pub(crate) struct Partial {
-    pub(crate) slots: Vec<Option<Event>>,
+    pub(crate) slots: Slots,
     pub(crate) first_time: i64,
 }
 
 pub(crate) struct SeqKey {
-    /// `waiting[k]`: the one partial match that has matched positive steps 0..=k.
+    /// `waiting[k]`: the one partial match that has matched positive steps 0..=k, for every
+    /// positive step but the last (whose match is complete): empty for `a then not B`.
     pub(crate) waiting: Vec<Option<Partial>>,
-    /// Complete matches waiting for their absence deadline, each with its own.
-    pub(crate) pending: Vec<(u64, Partial)>,
+    /// Complete matches waiting for their absence deadline, each with its own (usually one
+    /// per key, kept inline).
+    pub(crate) pending: SmallVec<[(u64, Partial); 1]>,
 }
 
 impl Partial {
@@ -57,6 +63,26 @@ impl SeqKey {
     fn is_empty(&self) -> bool {
         self.pending.is_empty() && self.waiting.iter().all(Option::is_none)
     }
+
+    /// Puts `partial` at `place`; the partial that waited there before, if any.
+    fn store(&mut self, place: Place, partial: Partial) -> Option<Partial> {
+        match place {
+            Place::Waiting(k) => self.waiting.get_mut(k)?.replace(partial),
+            Place::Pending(id) => {
+                self.pending.push((id, partial));
+                None
+            }
+        }
+    }
+}
+
+/// Where a match that is not complete, or waits for its final absence, is kept.
+#[derive(Debug, Clone, Copy)]
+enum Place {
+    /// Waiting for the positive step after its `k`-th.
+    Waiting(usize),
+    /// Complete, pending the absence deadline of this timer.
+    Pending(u64),
 }
 
 impl RuleState {
@@ -106,7 +132,7 @@ pub(crate) struct Firing {
     pub time: i64,
     /// The group or sequence key, if the pattern has one.
     pub key: Option<Value>,
-    pub slots: Vec<Option<Event>>,
+    pub slots: Slots,
     pub evidence: Vec<Event>,
     pub evidence_total: usize,
     pub aggregates: Vec<Value>,
@@ -145,7 +171,7 @@ impl Engine {
                             rule: r,
                             time: event.time,
                             key: None,
-                            slots: vec![Some(event.clone())],
+                            slots: smallvec![Some(event.clone())],
                             evidence: vec![event.clone()],
                             evidence_total: 1,
                             aggregates: Vec::new(),
@@ -381,7 +407,7 @@ impl Engine {
                 rule: r,
                 time: t,
                 key: Some(key),
-                slots: vec![Some(event.clone())],
+                slots: smallvec![Some(event.clone())],
                 evidence,
                 evidence_total: total,
                 aggregates: aggs,
@@ -527,7 +553,14 @@ impl Engine {
             // The matches whose deadline is still ahead; without a condition on the absent
             // event that decides it, and nothing needs copying.
             let in_time = |p: &Partial| event.time < p.first_time + within;
-            let mut cancelled: Vec<u64> = match self.seq_state(r).and_then(|s| s.get(&key)) {
+            let explaining = self.explain.as_ref().is_some_and(|x| x.rule() == r);
+            let mut cancelled: Vec<u64> = match self.seq_state_mut(r).and_then(|s| s.get_mut(&key))
+            {
+                // Nothing to evaluate and nothing to note: cancelled in place.
+                Some(s) if step.cond.is_none() && !explaining => {
+                    s.pending.retain(|(_, p)| !in_time(p));
+                    Vec::new()
+                }
                 Some(s) if step.cond.is_none() => s
                     .pending
                     .iter()
@@ -535,7 +568,7 @@ impl Engine {
                     .map(|(id, _)| *id)
                     .collect(),
                 Some(s) => {
-                    let pending: Vec<(u64, Partial)> = s.pending.clone();
+                    let pending = s.pending.clone();
                     let mut ids = Vec::new();
                     for (id, p) in &pending {
                         if in_time(p) && self.step_matches(rule, step, (n, &p.slots), n - 1, event)
@@ -570,7 +603,7 @@ impl Engine {
             let candidate = if k == 0 {
                 // A new match (its condition held when its key was read).
                 Some(Partial {
-                    slots: vec![None; n],
+                    slots: smallvec![None; n],
                     first_time: event.time,
                 })
             } else {
@@ -601,6 +634,70 @@ impl Engine {
             }
             let mut advanced = partial;
             advanced.slots[j] = Some(event.clone());
+            let complete = k + 1 == positives;
+            if !complete || final_absence {
+                // The match waits, for its next positive step or for its absence deadline:
+                // stored with one lookup of its key (or one insertion, for a first step).
+                let place = if complete {
+                    self.timer_ids += 1;
+                    Place::Pending(self.timer_ids)
+                } else {
+                    Place::Waiting(k)
+                };
+                let deadline = advanced.first_time + within;
+                let replaced = match self.seq_state_mut(r).and_then(|s| s.get_mut(&key)) {
+                    Some(s) => {
+                        if k > 0 {
+                            s.waiting[k - 1] = None;
+                        }
+                        s.store(place, advanced)
+                    }
+                    None if k == 0 => {
+                        if self.at_key_cap(r, key, event) {
+                            continue;
+                        }
+                        let owned = Key(self.owned_key(key_of));
+                        let mut s = SeqKey {
+                            waiting: vec![None; positives - 1],
+                            pending: SmallVec::new(),
+                        };
+                        s.store(place, advanced);
+                        if let Some(state) = self.seq_state_mut(r) {
+                            state.insert(owned, s);
+                        }
+                        None
+                    }
+                    None => continue,
+                };
+                let progress = if k == 0 {
+                    SeqFate::Started
+                } else {
+                    SeqFate::Advanced { reached: k + 1 }
+                };
+                self.explain_seq(r, key, event.time, event.line(), progress);
+                match place {
+                    Place::Waiting(_) => {
+                        if replaced.is_some() {
+                            let fate = SeqFate::Superseded { reached: k + 1 };
+                            self.explain_seq(r, key, event.time, event.line(), fate);
+                        }
+                    }
+                    Place::Pending(id) => {
+                        self.explain_seq(r, key, event.time, event.line(), SeqFate::Completed);
+                        let owned = Key(self.owned_key(key_of));
+                        self.schedule(
+                            deadline,
+                            rule.origin.order,
+                            TimerKind::Absence {
+                                rule: r,
+                                key: owned,
+                                id,
+                            },
+                        );
+                    }
+                }
+                continue;
+            }
             if k == 0 && !self.ensure_seq_key(r, key_of, event, positives) {
                 continue;
             }
@@ -615,37 +712,7 @@ impl Engine {
                 SeqFate::Advanced { reached: k + 1 }
             };
             self.explain_seq(r, key, event.time, event.line(), progress);
-            if k + 1 < positives {
-                let replaced = self
-                    .seq_state_mut(r)
-                    .and_then(|s| s.get_mut(&key))
-                    .and_then(|s| s.waiting[k].replace(advanced));
-                if replaced.is_some() {
-                    let fate = SeqFate::Superseded { reached: k + 1 };
-                    self.explain_seq(r, key, event.time, event.line(), fate);
-                }
-                continue;
-            }
             self.explain_seq(r, key, event.time, event.line(), SeqFate::Completed);
-            if final_absence {
-                self.timer_ids += 1;
-                let id = self.timer_ids;
-                let deadline = advanced.first_time + within;
-                if let Some(s) = self.seq_state_mut(r).and_then(|s| s.get_mut(&key)) {
-                    s.pending.push((id, advanced));
-                }
-                let owned = Key(self.owned_key(key_of));
-                self.schedule(
-                    deadline,
-                    rule.origin.order,
-                    TimerKind::Absence {
-                        rule: r,
-                        key: owned,
-                        id,
-                    },
-                );
-                continue;
-            }
             // Complete: fire once, and discard every partial of this key (skip past last event).
             let dropped: Vec<usize> = self
                 .seq_state_mut(r)
@@ -724,8 +791,8 @@ impl Engine {
             s.insert(
                 owned,
                 SeqKey {
-                    waiting: vec![None; positives],
-                    pending: Vec::new(),
+                    waiting: vec![None; positives - 1],
+                    pending: SmallVec::new(),
                 },
             );
         }
@@ -775,7 +842,11 @@ impl Engine {
             return;
         };
         let (_, partial) = s.pending.remove(pos);
-        self.drop_seq_key_if_empty(r, KeyRef::Value(&k.0));
+        if s.is_empty()
+            && let Some(state) = self.seq_state_mut(r)
+        {
+            state.remove(&k);
+        }
         let program = self.program.clone();
         let Some(rule) = program.rules.get(r) else {
             return;
@@ -820,7 +891,7 @@ impl Engine {
         if let Some(c) = self.coverage.as_mut() {
             c.rule(f.rule, true);
         }
-        let slot_refs: Vec<Option<&Row>> = f.slots.iter().map(|s| s.as_deref()).collect();
+        let slot_refs: SmallVec<[Option<&Row>; 3]> = f.slots.iter().map(|s| s.as_deref()).collect();
         let ctx = Ctx {
             slots: &slot_refs,
             key: f.key.as_ref(),

@@ -9,6 +9,8 @@
 
 use std::cmp::Reverse;
 use std::collections::HashMap;
+
+use smallvec::SmallVec;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
@@ -734,6 +736,14 @@ impl Engine {
                     PatternState::Single
                 }
                 _ => {
+                    let waiting_places = target
+                        .map(|r| match &program.rules[r].pattern {
+                            ir::Pattern::Sequence { steps, .. } => {
+                                steps.iter().filter(|s| !s.absent).count().saturating_sub(1)
+                            }
+                            _ => 0,
+                        })
+                        .unwrap_or(0);
                     let mut keys = crate::row::KeyMap::default();
                     for _ in 0..d.len()? {
                         let k = d.value()?;
@@ -745,7 +755,10 @@ impl Engine {
                                 None
                             });
                         }
-                        let mut pending = Vec::new();
+                        // One place per positive step but the last, whatever the snapshot
+                        // held (earlier versions kept one more, always empty).
+                        waiting.resize(waiting_places, None);
+                        let mut pending = SmallVec::new();
                         for _ in 0..d.len()? {
                             let id = d.u64()?;
                             pending.push((id, decode_partial(&mut d, self)?));
@@ -972,7 +985,7 @@ impl Engine {
 
 fn decode_partial(d: &mut Dec<'_>, engine: &Engine) -> R<Partial> {
     let first_time = d.i64()?;
-    let mut slots = Vec::new();
+    let mut slots = SmallVec::new();
     for _ in 0..d.len()? {
         slots.push(d.opt_row(engine)?);
     }
