@@ -102,8 +102,10 @@ thread_local! {
 }
 
 /// The common form `YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM)`, fully validated, without allocating;
-/// `None` sends anything else (errors included) to the general parser.
-fn parse_time_fast(b: &[u8]) -> Option<i64> {
+/// `None` sends anything else (errors included) to the general parser. What it accepts is
+/// ASCII digits and separators only, so a JSON decoder may read it straight from the bytes
+/// between two quotes.
+pub fn parse_time_fast(b: &[u8]) -> Option<i64> {
     let digit = |i: usize| -> Option<i64> {
         let c = *b.get(i)?;
         c.is_ascii_digit().then(|| i64::from(c - b'0'))

@@ -118,10 +118,16 @@ impl EventSchema {
     }
 }
 
+/// Up to this many event types are recognised by comparing their quoted names in place (a
+/// few word compares each), more through the hash table.
+const QUOTED_TYPES: usize = 6;
+
 /// Everything the decoder needs to know about the rule set's event types.
 #[derive(Debug)]
 pub struct Schema {
     types: FxHashMap<Box<str>, EventTypeId>,
+    /// With a few event types: their names quoted, compared in place before hashing.
+    quoted_types: Vec<(fast::QuotedName, EventTypeId)>,
     events: Vec<EventSchema>,
 }
 
@@ -168,7 +174,21 @@ impl Schema {
                 required,
             });
         }
-        Schema { types, events }
+        let quoted_types = if types.len() <= QUOTED_TYPES {
+            let mut q: Vec<_> = types
+                .iter()
+                .map(|(name, ty)| (fast::QuotedName::new(name), *ty))
+                .collect();
+            q.sort_by_key(|(_, ty)| *ty);
+            q
+        } else {
+            Vec::new()
+        };
+        Schema {
+            types,
+            quoted_types,
+            events,
+        }
     }
 
     /// The row layout of event type `ty`.
