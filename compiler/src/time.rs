@@ -110,7 +110,7 @@ pub fn parse_time_fast(b: &[u8]) -> Option<i64> {
         let c = *b.get(i)?;
         c.is_ascii_digit().then(|| i64::from(c - b'0'))
     };
-    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
+    let two = |i: usize| two_digits(b, i);
     if b.len() < 20
         || b[4] != b'-'
         || b[7] != b'-'
@@ -178,6 +178,14 @@ pub fn parse_time_fast(b: &[u8]) -> Option<i64> {
     Some(secs * 1000 + millis)
 }
 
+/// The number written by the two ASCII digits at `b[i..i + 2]`.
+#[inline(always)]
+fn two_digits(b: &[u8], i: usize) -> Option<i64> {
+    let hi = b.get(i)?.wrapping_sub(b'0');
+    let lo = b.get(i + 1)?.wrapping_sub(b'0');
+    (hi < 10 && lo < 10).then(|| i64::from(hi * 10 + lo))
+}
+
 fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
@@ -236,34 +244,144 @@ pub fn write_time(out: &mut String, ms: i64, tz: &TimeZone) {
     };
     let offset = tz.to_offset(ts);
     let dt = offset.to_datetime(ts);
+    // `YYYY-MM-DDTHH:MM:SS` in one buffer, written at once.
+    let mut text = *b"0000-00-00T00:00:00";
+    let mut put = |at: usize, n: u32, width: usize| put_digits(&mut text, at, n, width);
     let year = dt.year();
-    if !(0..=9999).contains(&year) {
-        // Outside what four digits hold (jiff allows ±9999): the general path.
-        out.push_str(&format!("{year:04}"));
-    } else {
-        push_digits(out, year as u32, 4);
+    let four_digits = (0..=9999).contains(&year);
+    if four_digits {
+        put(0, year as u32, 4);
     }
-    out.push('-');
-    push_digits(out, dt.month() as u32, 2);
-    out.push('-');
-    push_digits(out, dt.day() as u32, 2);
-    out.push('T');
-    push_digits(out, dt.hour() as u32, 2);
-    out.push(':');
-    push_digits(out, dt.minute() as u32, 2);
-    out.push(':');
-    push_digits(out, dt.second() as u32, 2);
-    let millis = dt.subsec_nanosecond() / 1_000_000;
+    put(5, dt.month() as u32, 2);
+    put(8, dt.day() as u32, 2);
+    put(11, dt.hour() as u32, 2);
+    put(14, dt.minute() as u32, 2);
+    put(17, dt.second() as u32, 2);
+    let text = std::str::from_utf8(&text).unwrap_or_default();
+    if four_digits {
+        out.push_str(text);
+    } else {
+        // Outside what four digits hold (jiff allows ±9999).
+        out.push_str(&format!("{year:04}"));
+        out.push_str(text.get(4..).unwrap_or_default());
+    }
+    write_fraction_and_offset(out, dt.subsec_nanosecond(), offset.seconds());
+}
+
+/// Writes times in one zone as `write_time` does, remembering the span of event time over
+/// which the zone's offset last looked up holds: records write several times each (the alert's
+/// and its evidence's), close together, and the zone's lookup is most of the work.
+#[derive(Debug, Clone)]
+pub struct TimeWriter {
+    tz: TimeZone,
+    /// `[start, end)` in milliseconds, and the zone's offset there in seconds.
+    span: std::cell::Cell<(i64, i64, i32)>,
+}
+
+impl TimeWriter {
+    pub fn new(tz: TimeZone) -> TimeWriter {
+        TimeWriter {
+            tz,
+            span: std::cell::Cell::new((0, 0, 0)),
+        }
+    }
+
+    /// The zone.
+    pub fn zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// Appends `format_time(ms, zone)` to `out`.
+    pub fn write(&self, out: &mut String, ms: i64) {
+        let (start, end, offset) = self.span.get();
+        let offset = if start <= ms && ms < end {
+            offset
+        } else {
+            match self.look_up(ms) {
+                Some(offset) => offset,
+                None => return write_time(out, ms, &self.tz),
+            }
+        };
+        let local = ms + i64::from(offset) * 1000;
+        let days = local.div_euclid(86_400_000);
+        let in_day = local.rem_euclid(86_400_000);
+        let (year, month, day) = civil_from_days(days);
+        if !(0..=9999).contains(&year) {
+            return write_time(out, ms, &self.tz);
+        }
+        let secs = in_day / 1000;
+        let mut text = *b"0000-00-00T00:00:00";
+        put_digits(&mut text, 0, year as u32, 4);
+        put_digits(&mut text, 5, month as u32, 2);
+        put_digits(&mut text, 8, day as u32, 2);
+        put_digits(&mut text, 11, (secs / 3600) as u32, 2);
+        put_digits(&mut text, 14, (secs / 60 % 60) as u32, 2);
+        put_digits(&mut text, 17, (secs % 60) as u32, 2);
+        out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+        write_fraction_and_offset(out, ((in_day % 1000) * 1_000_000) as i32, offset);
+    }
+
+    /// The zone's offset at `ms`, remembering the span it holds over (from the transition
+    /// before `ms` to the one after); `None` outside the times the zone can tell.
+    fn look_up(&self, ms: i64) -> Option<i32> {
+        let ts = jiff::Timestamp::from_millisecond(ms).ok()?;
+        let offset = self.tz.to_offset(ts);
+        let end = self
+            .tz
+            .following(ts)
+            .next()
+            .map_or(i64::MAX, |t| t.timestamp().as_millisecond());
+        // The transition before is the span's start only if the offset is already this one
+        // there (a transition exactly at `ms` makes `ms` itself the start).
+        let start = match self.tz.preceding(ts).next() {
+            None => i64::MIN,
+            Some(t) if self.tz.to_offset(t.timestamp()) == offset => t.timestamp().as_millisecond(),
+            Some(_) => ms,
+        };
+        let secs = offset.seconds();
+        if start <= ms && ms < end {
+            self.span.set((start, end, secs));
+        }
+        Some(secs)
+    }
+}
+
+/// Writes the last `width` decimal digits of `n` into `text[at..at + width]`.
+fn put_digits(text: &mut [u8], at: usize, n: u32, width: usize) {
+    let mut n = n;
+    for i in (at..at + width).rev() {
+        text[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+}
+
+/// The proleptic Gregorian date of a day number (days since 1970-01-01; H. Hinnant's
+/// algorithm, the inverse of `days_from_civil`).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// `.fff` when there are milliseconds, then `Z` or `±HH:MM`.
+fn write_fraction_and_offset(out: &mut String, nanos: i32, offset_secs: i32) {
+    let millis = nanos / 1_000_000;
     if millis != 0 {
         out.push('.');
         push_digits(out, millis as u32, 3);
     }
-    let secs = offset.seconds();
-    if secs == 0 {
+    if offset_secs == 0 {
         out.push('Z');
     } else {
-        out.push(if secs < 0 { '-' } else { '+' });
-        let a = secs.unsigned_abs();
+        out.push(if offset_secs < 0 { '-' } else { '+' });
+        let a = offset_secs.unsigned_abs();
         push_digits(out, a / 3600, 2);
         out.push(':');
         push_digits(out, (a % 3600) / 60, 2);
@@ -442,6 +560,53 @@ mod tests {
             }
             ms += 86_399_997_001 / 7; // about every 143 days, at varying times of day
         }
+    }
+
+    #[test]
+    fn the_time_writer_prints_what_format_time_prints() {
+        // Across DST transitions and back and forth in time, as records write an alert's time
+        // and then its evidence's.
+        for z in [
+            "UTC",
+            "Asia/Shanghai",
+            "America/New_York",
+            "Europe/London",
+            "Asia/Kolkata",
+        ] {
+            let tz = time_zone(z).expect("zone");
+            let w = TimeWriter::new(tz.clone());
+            let start = parse_time("2021-03-13T00:00:00Z").expect("time");
+            let mut ms = start;
+            let mut back = 0;
+            while ms < start + 400 * 86_400_000 {
+                for t in [ms, ms - back, ms + 1, ms - 3_600_000] {
+                    let mut got = String::new();
+                    w.write(&mut got, t);
+                    assert_eq!(got, format_time(t, &tz), "{t} in {z}");
+                }
+                ms += 1_037_001; // about every 17 minutes, at varying milliseconds
+                back = (back + 7_919_000) % 86_400_000;
+            }
+        }
+        // Far from now, and at the very ends of what the zone can tell.
+        let w = TimeWriter::new(time_zone("Europe/Paris").expect("zone"));
+        for t in [
+            i64::MIN,
+            -62_135_596_800_001,
+            0,
+            253_402_300_799_999,
+            i64::MAX,
+        ] {
+            let mut got = String::new();
+            w.write(&mut got, t);
+            assert_eq!(got, format_time(t, w.zone()), "{t}");
+        }
+    }
+
+    #[test]
+    fn years_beyond_four_digits_print_whole() {
+        let ms = days_from_civil(-1, 3, 4) * 86_400_000 + (5 * 3600 + 6 * 60 + 7) * 1000;
+        assert_eq!(format_time(ms, &TimeZone::UTC), "-001-03-04T05:06:07Z");
     }
 
     #[test]

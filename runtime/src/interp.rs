@@ -32,6 +32,8 @@ pub struct Tables {
     pub zones: Vec<ZoneDef>,
     pub regexes: HashMap<SmolStr, regex::Regex>,
     pub tz: jiff::tz::TimeZone,
+    /// Writes times in `tz` for records (remembering the zone's offset over a span).
+    pub times: vigil_compiler::time::TimeWriter,
 }
 
 impl Tables {
@@ -61,6 +63,7 @@ impl Tables {
             zones: program.zones.clone(),
             regexes,
             tz: program.time_zone(),
+            times: vigil_compiler::time::TimeWriter::new(program.time_zone()),
         }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use vigil_compiler::ir::{Program, Severity, Value};
-use vigil_compiler::time::{format_duration, write_time};
+use vigil_compiler::time::{TimeWriter, format_duration};
 
 use crate::row::{Event, Source};
 
@@ -259,7 +259,7 @@ impl Writer<'_> {
                 o.push_str(",\"to\":");
                 push_str(o, &t.to);
                 o.push_str(",\"time\":");
-                push_time(o, t.time, &self.tables.tz);
+                push_time(o, t.time, &self.tables.times);
                 o.push_str(",\"cause\":");
                 push_str(o, &t.cause);
                 o.push_str(",\"line\":");
@@ -279,7 +279,7 @@ impl Writer<'_> {
                 o.push_str(",\"key\":");
                 self.value_json(&x.key, o);
                 o.push_str(",\"time\":");
-                push_time(o, x.time, &self.tables.tz);
+                push_time(o, x.time, &self.tables.times);
                 let _ = write!(o, ",\"limit\":{}", x.limit);
                 o.push_str(",\"line\":");
                 match x.line {
@@ -301,7 +301,7 @@ impl Writer<'_> {
                 o.push_str(",\"state\":");
                 push_str(o, &x.state);
                 o.push_str(",\"time\":");
-                push_time(o, x.time, &self.tables.tz);
+                push_time(o, x.time, &self.tables.times);
                 o.push_str(",\"started_with\":");
                 push_str(o, &x.started_with);
                 o.push_str(",\"message\":\"the state this instance is in no longer exists in the rule set\"");
@@ -368,7 +368,7 @@ impl Writer<'_> {
             self.value_json(&a.key, o);
         }
         o.push_str(",\"time\":");
-        push_time(o, a.time, &self.tables.tz);
+        push_time(o, a.time, &self.tables.times);
         if let Some(m) = a.message.as_ref().filter(|_| !redaction.message) {
             o.push_str(",\"message\":");
             push_str(o, m);
@@ -432,7 +432,7 @@ impl Writer<'_> {
             }
         }
         o.push_str(",\"time\":");
-        push_time(o, e.time, &self.tables.tz);
+        push_time(o, e.time, &self.tables.times);
         let layout = self.tables.layouts.get(e.ty as usize);
         if let Some(id) = layout.and_then(|l| e.str_field(l, l.id_field())) {
             o.push_str(",\"id\":");
@@ -500,7 +500,7 @@ impl Writer<'_> {
             Value::Int(i) => push_int(o, i128::from(*i)),
             Value::Float(f) => push_float(o, *f),
             Value::Str(s) => push_str(o, s),
-            Value::Time(t) => push_time(o, *t, &self.tables.tz),
+            Value::Time(t) => push_time(o, *t, &self.tables.times),
             Value::Duration(d) => {
                 if d % 1000 == 0 {
                     push_int(o, i128::from(d / 1000));
@@ -544,7 +544,7 @@ impl Writer<'_> {
                 let _ = write!(o, "{f}");
             }
             Value::Str(s) => o.push_str(s),
-            Value::Time(t) => write_time(o, *t, &self.tables.tz),
+            Value::Time(t) => self.tables.times.write(o, *t),
             Value::Duration(d) => o.push_str(&format_duration(*d)),
             Value::Point(p) => {
                 let _ = write!(o, "({}, {})", p.lat, p.lon);
@@ -575,9 +575,9 @@ impl Writer<'_> {
 }
 
 /// A time as a JSON string (RFC 3339 needs no escaping).
-fn push_time(o: &mut String, ms: i64, tz: &jiff::tz::TimeZone) {
+fn push_time(o: &mut String, ms: i64, times: &TimeWriter) {
     o.push('"');
-    write_time(o, ms, tz);
+    times.write(o, ms);
     o.push('"');
 }
 

@@ -477,9 +477,9 @@ impl Engine {
 
         // The key of each step this event's type can fill (on the stack for short sequences:
         // this runs for every event of the sequence's types).
-        let mut small_keys: [Option<KeyOf<'_>>; SMALL] = Default::default();
+        let mut small_keys: [Option<KeyOf<'_>>; SMALL_KEYS] = Default::default();
         let mut large_keys: Vec<Option<KeyOf<'_>>> = Vec::new();
-        let keys: &mut [Option<KeyOf<'_>>] = if n <= SMALL {
+        let keys: &mut [Option<KeyOf<'_>>] = if n <= SMALL_KEYS {
             &mut small_keys[..n]
         } else {
             large_keys.resize_with(n, || None);
@@ -990,6 +990,10 @@ impl Engine {
 
 /// Sequences of up to this many steps evaluate on the stack.
 const SMALL: usize = 8;
+
+/// Sequences of up to this many steps keep their keys on the stack (dropped one by one for
+/// every event of their types: fewer than `SMALL`).
+const SMALL_KEYS: usize = 4;
 
 /// Runs `f` with `n` empty event slots, on the stack when `n` is small.
 fn with_slots<'r, T>(n: usize, f: impl FnOnce(&mut [Option<&'r Row>]) -> T) -> T {
