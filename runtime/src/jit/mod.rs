@@ -217,7 +217,11 @@ fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Resul
     let mut flags = settings::builder();
     let set =
         |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("{k}: {e}"));
-    set(&mut flags, "opt_level", "speed")?;
+    // Conditions reach the JIT folded and small: the mid-end optimiser (e-graphs) finds
+    // nothing to gain on them (W1 at R = 10 and 1000: the same instructions per event), costs
+    // compile time, and its code is a third of a megabyte of the binary that every run would
+    // otherwise map (see ARCHITECTURE.md, "Code layout").
+    set(&mut flags, "opt_level", "none")?;
     set(&mut flags, "is_pic", "false")?;
     set(&mut flags, "use_colocated_libcalls", "false")?;
     set(&mut flags, "unwind_info", "false")?;
