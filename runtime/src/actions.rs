@@ -104,21 +104,31 @@ impl Engine {
         arena: &ExprArena,
         ctx: &Ctx<'_>,
     ) -> String {
-        let mut out = String::new();
+        // Room for the text and a short value per interpolation: one allocation, not one per
+        // doubling.
+        let room: usize = template
+            .parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Text(t) => t.len(),
+                TemplatePart::Expr(_) => 16,
+            })
+            .sum();
+        let mut out = String::with_capacity(room);
         for part in &template.parts {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
                 TemplatePart::Expr(id) => {
                     if let Some(v) = self.value(arena, *id, ctx) {
                         let enum_name = match arena.ty(*id) {
-                            Ty::Enum(name) => Some(name.to_string()),
+                            Ty::Enum(name) => Some(name),
                             _ => None,
                         };
                         let writer = Writer {
                             program,
                             tables: &self.tables,
                         };
-                        writer.value_text(&v, enum_name.as_deref(), &mut out);
+                        writer.value_text(&v, enum_name.map(|n| &**n), &mut out);
                     }
                 }
             }
