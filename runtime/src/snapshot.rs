@@ -966,9 +966,14 @@ impl Engine {
         }
         for (table, groups) in by_table.into_iter().enumerate() {
             let t = &mut self.windows[table];
-            if let Some(s) = sweeps[table] {
-                t.next_sweep = s;
-            }
+            let Some(s) = sweeps[table] else {
+                // None of this table's rules is in the snapshot: its state stays.
+                continue;
+            };
+            // The snapshot's state replaces whatever the table held.
+            t.next_sweep = s;
+            t.groups.clear();
+            t.keys.iter_mut().for_each(|k| *k = 0);
             for (key, mut members) in groups {
                 members.sort_by_key(|m| m.time);
                 let group = crate::windows::Group::restore(t, members);
