@@ -124,6 +124,32 @@ struct Scratch {
     consumers: Vec<(Consumer, bool)>,
 }
 
+/// An event being offered: its row, shared once something keeps or passes it on.
+enum Offered {
+    Row(Row),
+    Shared(Event),
+}
+
+impl Offered {
+    fn share(self) -> Event {
+        match self {
+            Offered::Row(row) => Arc::new(row),
+            Offered::Shared(event) => event,
+        }
+    }
+}
+
+impl std::ops::Deref for Offered {
+    type Target = Row;
+
+    fn deref(&self) -> &Row {
+        match self {
+            Offered::Row(row) => row,
+            Offered::Shared(event) => event,
+        }
+    }
+}
+
 /// Who reads an event type, in declaration order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Consumer {
@@ -396,7 +422,7 @@ impl Engine {
         if self.buffer.is_empty() && time <= to {
             self.watermark = self.watermark.max(to);
             self.fire_timers_until(time);
-            self.process(Arc::new(row));
+            self.process(row);
             self.drain_derived();
             self.advance(to);
             return Ok(());
@@ -477,7 +503,7 @@ impl Engine {
                 }
                 (_, Some(e)) if e <= to => {
                     if let Some(Reverse(b)) = self.buffer.pop() {
-                        self.process(Arc::new(b.row));
+                        self.process(b.row);
                         self.drain_derived();
                     }
                 }
@@ -486,12 +512,17 @@ impl Engine {
         }
     }
 
-    /// Runs every rule and workflow the event concerns, in declaration order.
-    pub(crate) fn process(&mut self, event: Event) {
+    /// Runs every rule and workflow the event concerns, in declaration order. The row is
+    /// shared (moved into an `Arc`) only when something takes it: most events of a rule set
+    /// of filters concern no rule, and then cost no allocation and no atomic count.
+    pub(crate) fn process(&mut self, row: Row) {
         self.stats.processed += 1;
         self.epoch += 1;
+        let mut event = Offered::Row(row);
         if self.explain.is_some() {
-            self.explain_offer(&event);
+            let shared = event.share();
+            self.explain_offer(&shared);
+            event = Offered::Shared(shared);
         }
         // Buffers reused from event to event (taken, so `self` stays free to borrow).
         let Scratch {
@@ -502,18 +533,19 @@ impl Engine {
         passed.clear();
         consumers.clear();
         // The candidates whose whole condition holds, as (declaration order, rule).
-        let jit_row = [JitRow::of(&event)];
+        let row: &Row = &event;
+        let jit_row = [JitRow::of(row)];
         let plan = std::mem::take(&mut self.plan);
-        if let Some(tp) = plan.types.get(event.ty as usize) {
-            if let Some(layout) = self.tables.layouts.get(event.ty as usize) {
-                tp.candidates(&event, layout, &mut runs);
+        if let Some(tp) = plan.types.get(row.ty as usize) {
+            if let Some(layout) = self.tables.layouts.get(row.ty as usize) {
+                tp.candidates(row, layout, &mut runs);
             }
             for &run in &runs {
                 for probe in tp.probes_in(run) {
                     let ok = tp
                         .tests_of(probe)
                         .iter()
-                        .all(|t| self.conjunct(&plan, t, &event, &jit_row));
+                        .all(|t| self.conjunct(&plan, t, row, &jit_row));
                     let rule = probe.rule as usize;
                     if ok {
                         passed.push((probe.order, Consumer::Rule(rule)));
@@ -529,7 +561,7 @@ impl Engine {
         let always = self
             .plan
             .types
-            .get(event.ty as usize)
+            .get(row.ty as usize)
             .map_or(&[][..], |tp| &tp.always[..]);
         // Both lists are in declaration order: merge them.
         let (mut i, mut j) = (0, 0);
@@ -542,6 +574,16 @@ impl Engine {
                 j += 1;
             }
         }
+        if consumers.is_empty() {
+            self.scratch = Scratch {
+                runs,
+                passed,
+                consumers,
+            };
+            self.explain_done();
+            return;
+        }
+        let event = event.share();
         // One reference to the program for the whole event, none per rule.
         let program = Arc::clone(&self.program);
         for &(c, gated) in &consumers {
@@ -626,7 +668,7 @@ impl Engine {
     fn drain_derived(&mut self) {
         while let Some(row) = self.derived.pop_front() {
             self.stats.derived += 1;
-            self.process(Arc::new(row));
+            self.process(row);
         }
     }
 
