@@ -323,15 +323,33 @@ impl TimeWriter {
             return write_time(out, ms, &self.tz);
         }
         let secs = in_day / 1000;
-        let mut text = *b"0000-00-00T00:00:00";
+        // `YYYY-MM-DDTHH:MM:SS.fff+HH:MM` at the longest, in one buffer written at once.
+        let mut text = *b"0000-00-00T00:00:00.000+00:00";
         put_digits(&mut text, 0, year as u32, 4);
         put_digits(&mut text, 5, month as u32, 2);
         put_digits(&mut text, 8, day as u32, 2);
         put_digits(&mut text, 11, (secs / 3600) as u32, 2);
         put_digits(&mut text, 14, (secs / 60 % 60) as u32, 2);
         put_digits(&mut text, 17, (secs % 60) as u32, 2);
-        out.push_str(std::str::from_utf8(&text).unwrap_or_default());
-        write_fraction_and_offset(out, ((in_day % 1000) * 1_000_000) as i32, offset);
+        let mut len = 19;
+        let millis = in_day % 1000;
+        if millis != 0 {
+            put_digits(&mut text, 20, millis as u32, 3);
+            len = 23;
+        }
+        if offset == 0 {
+            text[len] = b'Z';
+            len += 1;
+        } else {
+            let a = offset.unsigned_abs();
+            text[len] = if offset < 0 { b'-' } else { b'+' };
+            put_digits(&mut text, len + 1, a / 3600, 2);
+            text[len + 3] = b':';
+            put_digits(&mut text, len + 4, (a % 3600) / 60, 2);
+            len += 6;
+        }
+        // Only ASCII digits and separators were written.
+        out.push_str(std::str::from_utf8(&text[..len]).unwrap_or_default());
     }
 
     /// The zone's offset at `ms`, remembering the span it holds over (from the transition

@@ -34,6 +34,8 @@ pub struct Tables {
     pub tz: jiff::tz::TimeZone,
     /// Writes times in `tz` for records (remembering the zone's offset over a span).
     pub times: vigil_compiler::time::TimeWriter,
+    /// Each event type's JSON keys, for evidence.
+    pub json_keys: Vec<crate::record::EventKeys>,
 }
 
 impl Tables {
@@ -64,6 +66,7 @@ impl Tables {
             regexes,
             tz: program.time_zone(),
             times: vigil_compiler::time::TimeWriter::new(program.time_zone()),
+            json_keys: crate::record::EventKeys::all(program),
         }
     }
 }

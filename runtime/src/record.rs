@@ -227,6 +227,42 @@ fn hash_value(h: &mut Sha256, v: &Value) {
     }
 }
 
+/// An event type's JSON keys, written once: `{"type":"Name"` and each field's `,"name":`
+/// (evidence is most of what records write, and these never change).
+#[derive(Debug)]
+pub struct EventKeys {
+    pub head: Box<str>,
+    pub fields: Vec<Box<str>>,
+}
+
+impl EventKeys {
+    /// The keys of every event type of `program`, by type id.
+    pub fn all(program: &Program) -> Vec<EventKeys> {
+        program
+            .events
+            .iter()
+            .map(|ty| {
+                let mut head = String::from("{\"type\":");
+                push_str(&mut head, &ty.name);
+                let fields = ty
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        let mut key = String::from(",");
+                        push_str(&mut key, &f.name);
+                        key.push(':');
+                        key.into_boxed_str()
+                    })
+                    .collect();
+                EventKeys {
+                    head: head.into_boxed_str(),
+                    fields,
+                }
+            })
+            .collect()
+    }
+}
+
 /// What records need to be written: names of types, fields and enum values, and the zone.
 pub struct Writer<'a> {
     pub program: &'a Program,
@@ -419,8 +455,14 @@ impl Writer<'_> {
                     .map_or(&[][..], |(_, f)| f.as_slice()),
             )
         });
-        o.push_str("{\"type\":");
-        push_str(o, &ty.name);
+        let keys = self.tables.json_keys.get(e.ty as usize);
+        match keys {
+            Some(k) => o.push_str(&k.head),
+            None => {
+                o.push_str("{\"type\":");
+                push_str(o, &ty.name);
+            }
+        }
         match &e.source {
             Source::Line(l) => {
                 o.push_str(",\"line\":");
@@ -448,9 +490,14 @@ impl Writer<'_> {
             {
                 continue;
             }
-            o.push(',');
-            push_str(o, &f.name);
-            o.push(':');
+            match keys.and_then(|k| k.fields.get(i)) {
+                Some(key) => o.push_str(key),
+                None => {
+                    o.push(',');
+                    push_str(o, &f.name);
+                    o.push(':');
+                }
+            }
             // Strings and integers straight from the row: evidence is most of what is
             // written, and a `Value` would copy every string.
             match layout.and_then(|l| l.slots.get(i)) {
