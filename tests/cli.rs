@@ -290,3 +290,37 @@ fn coverage_reports_clauses_rules_and_transitions_both_ways() {
     let total = line("seen both ways:");
     assert!(total.contains(" of 14 rules"), "{total}");
 }
+
+/// Decoding on a second thread (the default) changes nothing a run writes: the city example's
+/// records and rejects, with a lateness buffer, are byte for byte those of `--single-thread`.
+#[test]
+fn a_run_writes_the_same_whether_it_decodes_on_a_second_thread_or_not() {
+    let dir = temp_dir("threads");
+    let run = |name: &str, extra: &[&str]| {
+        let (out, rejects) = (
+            dir.join(format!("{name}.out")),
+            dir.join(format!("{name}.rejects")),
+        );
+        let mut args = vec![
+            "run",
+            "rules/",
+            "--events",
+            "examples/city-1day.jsonl",
+            "--lateness",
+            "10s",
+            "--out",
+            out.to_str().expect("utf-8"),
+            "--rejects",
+            rejects.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(extra);
+        let o = vigil(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let read = |p: &Path| std::fs::read_to_string(p).expect("written");
+        (read(&out), read(&rejects))
+    };
+    let (records, rejects) = run("two", &[]);
+    assert!(records.lines().count() > 100, "{records}");
+    assert!(rejects.lines().count() >= 5, "{rejects}");
+    assert_eq!(run("one", &["--single-thread"]), (records, rejects));
+}

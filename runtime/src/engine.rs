@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use vigil_compiler::ir::{EventTypeId, Program, Value};
 
-use crate::ingest::{self, Reject, RejectKind, Schema};
+use crate::ingest::{Decoded, LineDecoder, Reject, RejectKind};
 use crate::interp::{EvalError, Tables};
 use crate::jit::{JitCode, JitRow, Job};
 use crate::lines::Line;
@@ -165,8 +165,7 @@ pub struct Engine {
     pub(crate) program: Arc<Program>,
     pub(crate) tables: Tables,
     pub(crate) config: EngineConfig,
-    schema: Schema,
-    buffers: crate::row::RowBuffers,
+    decoder: LineDecoder,
     pub(crate) stats: Stats,
     pub(crate) records: Vec<Record>,
     pub(crate) fingerprint: Arc<str>,
@@ -278,8 +277,7 @@ impl Engine {
             scratch: Scratch::default(),
             plan,
             tables,
-            schema: Schema::new(&program),
-            buffers: crate::row::RowBuffers::default(),
+            decoder: LineDecoder::new(&program),
             stats: Stats::default(),
             records: Vec::new(),
             fingerprint: Arc::from(program.fingerprint.as_str()),
@@ -364,17 +362,27 @@ impl Engine {
     /// Pushes the next input line, as bytes or as text already known to be UTF-8 (what
     /// `LineReader` hands out: then it is not checked again).
     pub fn push(&mut self, line: Line<'_>) -> Pushed {
+        let decoded = self.decoder.decode(line, self.lines + 1);
+        self.push_decoded(decoded)
+    }
+
+    /// A decoder of this engine's event types, to decode lines apart from it (on another
+    /// thread): what it makes of the `n`th line is pushed with `push_decoded`, as line `n`.
+    /// Lines are numbered from one; a restored engine's next line is `lines() + 1`.
+    pub fn decoder(&self) -> LineDecoder {
+        LineDecoder::new(&self.program)
+    }
+
+    /// Pushes the next input line, decoded by a `decoder()` as line `lines() + 1`.
+    pub fn push_decoded(&mut self, decoded: Decoded) -> Pushed {
         self.lines += 1;
-        let line_no = self.lines;
-        if line.bytes().iter().all(u8::is_ascii_whitespace) {
-            return Pushed::Blank;
-        }
-        match ingest::decode(&self.schema, &mut self.buffers, line, line_no) {
-            Ok(row) => match self.push_row(row) {
+        match decoded {
+            Decoded::Blank => Pushed::Blank,
+            Decoded::Row(row) => match self.push_row(row) {
                 Ok(()) => Pushed::Accepted,
                 Err(r) => Pushed::Rejected(r),
             },
-            Err(r) => {
+            Decoded::Rejected(r) => {
                 *self.stats.rejected.entry(r.kind).or_insert(0) += 1;
                 Pushed::Rejected(r)
             }

@@ -38,6 +38,7 @@ mod jit;
 mod json;
 mod lines;
 pub mod load;
+pub mod pipeline;
 mod plan;
 mod record;
 mod redact;
@@ -53,7 +54,7 @@ mod workflow;
 use std::sync::Arc;
 
 pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
-pub use ingest::{Reject, RejectKind};
+pub use ingest::{Decoded, LineDecoder, Reject, RejectKind};
 pub use lines::{Line, LineReader};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
 pub use row::{Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};

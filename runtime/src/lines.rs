@@ -93,6 +93,14 @@ impl<R: Read> LineReader<R> {
         }
     }
 
+    /// Whether `next_line` would return without reading: a whole line is in the buffer, or
+    /// the input has ended. A batching consumer hands on what it has before it could wait.
+    pub fn has_buffered_line(&self) -> bool {
+        // `checked` is just past the buffer's last line break once `next_line` has returned
+        // a line from it (`check_lines`), and 0 after a read.
+        self.eof || self.start < self.checked
+    }
+
     /// Checks the unread lines that have their line break in one pass, up to the last break.
     fn check_lines(&mut self) {
         let unread = &self.buf[self.start..self.end];

@@ -197,8 +197,49 @@ impl Schema {
     }
 }
 
+/// What one input line decoded to.
+#[derive(Debug)]
+pub enum Decoded {
+    /// Empty or only white space: counted for line numbers, nothing else.
+    Blank,
+    /// An event, not yet checked against the watermark (the engine does that).
+    Row(Row),
+    /// Not an event of the rule set, and why.
+    Rejected(Reject),
+}
+
+/// Decodes input lines into rows apart from any engine, so that another thread can decode the
+/// next lines while the engine runs the rules on earlier ones (`Engine::decoder`,
+/// `Engine::push_decoded`, `pipeline::Decoding`).
+#[derive(Debug)]
+pub struct LineDecoder {
+    schema: Schema,
+    buffers: RowBuffers,
+}
+
+impl LineDecoder {
+    /// A decoder of `program`'s event types.
+    pub fn new(program: &Program) -> LineDecoder {
+        LineDecoder {
+            schema: Schema::new(program),
+            buffers: RowBuffers::default(),
+        }
+    }
+
+    /// Decodes `line`, the input's `line_no`th (one-based), which becomes the row's source.
+    pub fn decode(&mut self, line: Line<'_>, line_no: u64) -> Decoded {
+        if line.bytes().iter().all(u8::is_ascii_whitespace) {
+            return Decoded::Blank;
+        }
+        match decode(&self.schema, &mut self.buffers, line, line_no) {
+            Ok(row) => Decoded::Row(row),
+            Err(r) => Decoded::Rejected(r),
+        }
+    }
+}
+
 /// Decodes one input line into a row, building it in `buffers` (kept for the next line).
-pub fn decode(
+fn decode(
     schema: &Schema,
     buffers: &mut RowBuffers,
     line: Line<'_>,
