@@ -15,7 +15,7 @@ use std::fmt::Write as _;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use vigil_compiler::ir::{
-    BinOp, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Ty, Value,
+    BinOp, EventType, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Ty, UnOp, Value,
 };
 
 use crate::engine::Consumer;
@@ -165,14 +165,15 @@ impl Plan {
                     .iter()
                     .enumerate()
                     .filter_map(|(i, p)| {
-                        let key = index_key(&rule.exprs, *p, l)?;
+                        let key = index_key(&rule.exprs, *p, l, program.event(event))?;
                         Some((i, selectivity(program, tables, event, &key)))
                     })
                     .min_by(|a, b| a.1.total_cmp(&b.1))
                     .map(|(i, _)| i)
             });
-            let indexed =
-                indexed_pos.and_then(|i| layout.and_then(|l| index_key(&rule.exprs, parts[i], l)));
+            let indexed = indexed_pos.and_then(|i| {
+                layout.and_then(|l| index_key(&rule.exprs, parts[i], l, program.event(event)))
+            });
             let mut ids = Vec::new();
             for (i, p) in parts.iter().enumerate() {
                 if Some(i) == indexed_pos {
@@ -412,8 +413,41 @@ fn selectivity(program: &Program, tables: &Tables, event: u32, key: &IndexKey) -
     (values as f64 / domain).min(1.0)
 }
 
-/// The index key of a conjunct `field == const`, `field in [consts]` or `field in list`.
-fn index_key(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<IndexKey> {
+/// The index key of a conjunct `field == const`, `field in [consts]`, `field in list`, or a
+/// test of a `bool` field: `field` is `field == true`, and `not field` is `field == false`
+/// when the field is required (`not` of an absent field is true, which no index entry says).
+fn index_key(
+    arena: &ExprArena,
+    id: ExprId,
+    layout: &Layout,
+    event: Option<&EventType>,
+) -> Option<IndexKey> {
+    let bool_field = |e: ExprId| match arena.node(e) {
+        Node::Field { slot: 0, field } => layout
+            .slots
+            .get(*field as usize)
+            .is_some_and(|(_, kind)| *kind == Kind::Bool)
+            .then_some(*field),
+        _ => None,
+    };
+    let required = |field: u16| {
+        event
+            .and_then(|e| e.fields.get(field as usize))
+            .is_some_and(|f| !f.optional)
+    };
+    let bool_key = |field: u16, value: bool| IndexKey {
+        field,
+        keys: IndexValues::Constants(vec![Value::Bool(value)]),
+    };
+    match arena.node(id) {
+        Node::Field { .. } => return bool_field(id).map(|f| bool_key(f, true)),
+        Node::Unary(UnOp::Not, operand) => {
+            return bool_field(*operand)
+                .filter(|f| required(*f))
+                .map(|f| bool_key(f, false));
+        }
+        _ => {}
+    }
     let field_of = |e: ExprId| match arena.node(e) {
         Node::Field { slot: 0, field } => {
             let (_, kind) = layout.slots.get(*field as usize)?;

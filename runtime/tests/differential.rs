@@ -18,7 +18,7 @@ const SCHEMA: &str = r#"
 timezone "Asia/Shanghai"
 unit desk
 enum Category { a, b, c, d }
-event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point? }
+event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point?, h: bool? }
 event F { s: str, i: int }
 list names = ["x", "y", "zé", ""]
 list codes = [1, 2, 3]
@@ -101,7 +101,9 @@ fn bool_expr(depth: u32) -> BoxedStrategy<String> {
             prop::sample::select(vec!["30m", "1h", "0s"])
         )
             .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
-        Just("e.b".to_string()),
+        // Bool fields, required and optional: the plan indexes `e.b`, `not e.b` and `e.h`
+        // (never `not e.h`, which holds when `h` is absent).
+        prop::sample::select(vec!["e.b", "not e.b", "e.h", "not e.h"]).prop_map(String::from),
         prop::sample::select(vec![
             "e.c == a",
             "e.c != b",
@@ -169,8 +171,9 @@ fn event_line() -> impl Strategy<Value = (i64, String)> {
         any::<bool>(),
         prop::sample::select(vec!["a", "b", "c", "d"]),
         prop::option::of((0.0f64..12.0, 0.0f64..12.0)),
+        prop::option::of(any::<bool>()),
     )
-        .prop_map(|(dt, s, t, i, j, f, g, d, b, c, p)| {
+        .prop_map(|(dt, s, t, i, j, f, g, d, b, c, p, h)| {
             let mut line = format!(
                 r#"{{"type":"E","time":{},"s":"{s}","i":{i},"f":{f},"d":{d},"b":{b},"c":"{c}""#,
                 1_637_800_000_000i64 + dt * 1000
@@ -186,6 +189,9 @@ fn event_line() -> impl Strategy<Value = (i64, String)> {
             }
             if let Some((lat, lon)) = p {
                 let _ = write!(line, r#","p":{{"lat":{lat},"lon":{lon}}}"#);
+            }
+            if let Some(h) = h {
+                let _ = write!(line, r#","h":{h}"#);
             }
             line.push('}');
             (dt, line)

@@ -489,3 +489,78 @@ fn state_follows_the_live_keys_not_the_length_of_the_stream() {
     // And it does hold the hour's callers (at least the 500 of the band).
     assert!(live.iter().all(|&n| n >= 500), "{live:?}");
 }
+
+/// A test of a `bool` field is answered by the dispatch plan's index, like `field == value`:
+/// a rule set of such tests compiles no code (and never pages in Cranelift). `not` of an
+/// optional field stays a condition: it holds when the field is absent, which no index entry
+/// says.
+#[test]
+fn bool_field_tests_are_indexed_and_not_of_an_optional_one_is_not() {
+    let rules = r#"
+unit desk
+event Contact { track: str, identified: bool, hostile: bool? }
+rule unknown {
+  when a: Contact where not a.identified
+  alert desk
+}
+rule known {
+  when a: Contact where a.identified
+  alert desk
+}
+rule maybe_friendly {
+  when a: Contact where not a.hostile
+  alert desk
+}
+"#;
+    let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
+    let run = |engine: vigil_runtime::EngineKind| {
+        let mut e = Engine::new(
+            Arc::clone(&program),
+            EngineConfig {
+                engine,
+                ..EngineConfig::default()
+            },
+        );
+        let mut fired = Vec::new();
+        for (i, fields) in [
+            r#""identified":false"#,
+            r#""identified":true,"hostile":true"#,
+            r#""identified":false,"hostile":false"#,
+        ]
+        .iter()
+        .enumerate()
+        {
+            let line = format!(
+                r#"{{"type":"Contact","time":"2024-05-01T00:00:0{i}Z","track":"T{i}",{fields}}}"#
+            );
+            assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted);
+            for r in e.take_records() {
+                if let Record::Alert(a) = r
+                    && let vigil_runtime::Origin::Rule(rule) = &a.origin
+                {
+                    fired.push(format!("{rule} T{i}"));
+                }
+            }
+        }
+        (fired, e)
+    };
+    let (fired, jit) = run(vigil_runtime::EngineKind::Jit);
+    assert_eq!(
+        fired,
+        [
+            "unknown T0",
+            "maybe_friendly T0",
+            "known T1",
+            "unknown T2",
+            "maybe_friendly T2"
+        ]
+    );
+    let (compiled, total, _) = jit.jit_report().expect("the JIT runs");
+    assert_eq!(
+        (compiled, total),
+        (1, 1),
+        "only `not a.hostile` is compiled"
+    );
+    let (reference, _) = run(vigil_runtime::EngineKind::Coverage);
+    assert_eq!(fired, reference);
+}
