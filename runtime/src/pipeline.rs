@@ -114,6 +114,13 @@ impl Decoding {
         match &mut self.source {
             Source::Thread { lines, batch } => loop {
                 if let Some(line) = batch.next() {
+                    if let Some(DecodedLine {
+                        decoded: Decoded::Row(next),
+                        ..
+                    }) = batch.as_slice().first()
+                    {
+                        next.prefetch();
+                    }
                     return Ok(Some(line));
                 }
                 match lines.recv() {
