@@ -63,21 +63,30 @@ pub(crate) fn split(text: &str) -> Split {
     };
 
     while i < bytes.len() {
+        // Blanks are most of a file's bytes outside strings: skipped without decoding.
+        match bytes[i] {
+            b'\n' => {
+                at_line_start = true;
+                i += 1;
+                continue;
+            }
+            b' ' | b'\t' | b'\r' => {
+                at_line_start = false;
+                i += 1;
+                continue;
+            }
+            _ => {}
+        }
         let rest = &text[i..];
         let c = rest.chars().next().unwrap_or(' ');
         let line_start_here = at_line_start;
         at_line_start = false;
 
-        if c == '\n' {
-            at_line_start = true;
-            i += 1;
-            continue;
-        }
         if c.is_whitespace() {
             i += c.len_utf8();
             continue;
         }
-        if rest.starts_with("//") {
+        if c == '/' && rest.starts_with("//") {
             let len = rest.find('\n').unwrap_or(rest.len());
             let kind = if rest.starts_with("///") && !rest.starts_with("////") {
                 CommentKind::Doc
@@ -91,7 +100,7 @@ pub(crate) fn split(text: &str) -> Split {
             i += len;
             continue;
         }
-        if let Some(body) = rest.strip_prefix("/*") {
+        if let Some(body) = rest.strip_prefix("/*").filter(|_| c == '/') {
             let len = body.find("*/").map_or(rest.len(), |p| p + 4);
             comments.push(Comment {
                 kind: CommentKind::Block,
@@ -115,10 +124,19 @@ pub(crate) fn split(text: &str) -> Split {
             continue;
         }
         if is_ident_char(c) {
-            let len = rest
-                .char_indices()
-                .find(|&(_, ch)| !is_ident_char(ch))
-                .map_or(rest.len(), |(p, _)| p);
+            // ASCII a byte at a time; from the first other character on, by characters.
+            let ascii = rest
+                .bytes()
+                .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                .unwrap_or(rest.len());
+            let len = if rest.as_bytes().get(ascii).is_some_and(|b| !b.is_ascii()) {
+                rest[ascii..]
+                    .char_indices()
+                    .find(|&(_, ch)| !is_ident_char(ch))
+                    .map_or(rest.len(), |(p, _)| ascii + p)
+            } else {
+                ascii
+            };
             let word = &rest[..len];
             let next = rest[len..].chars().next();
             let starts_item = next.is_none_or(|n| n.is_whitespace() || n == '"')
@@ -240,6 +258,26 @@ mod tests {
         let got = tags(text);
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].0, Some(ItemTag::Const));
+    }
+
+    #[test]
+    fn identifiers_and_blanks_beyond_ascii_split_as_ascii_ones_do() {
+        // A CJK identifier, one that turns non-ASCII midway, an ideographic space and a
+        // form feed between tokens, an item keyword right after a non-ASCII blank.
+        let text = "const 名前 = 1\nconst ab名 = 2\u{3000}const x\u{c}= 3\nrule r { }";
+        let got = tags(text);
+        assert_eq!(
+            got,
+            vec![
+                (Some(ItemTag::Const), "const 名前 = 1".to_string()),
+                (Some(ItemTag::Const), "const ab名 = 2".to_string()),
+                (Some(ItemTag::Const), "const x\u{c}= 3".to_string()),
+                (Some(ItemTag::Rule), "rule r { }".to_string()),
+            ]
+        );
+        // `rule` in column 0 after an unclosed brace starts an item; after a tab it does not.
+        assert_eq!(tags("rule a {\nrule b { }").len(), 2);
+        assert_eq!(tags("rule a {\n\trule b { }").len(), 1);
     }
 
     #[test]
