@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 use smol_str::SmolStr;
 
 use crate::check::Lowered;
-use crate::db::{Db, ItemId, RuleSet, check_item, item_location, item_syntax, items, scope};
+use crate::db::{Db, ItemId, RuleSet, check_item, item_syntax, items, scope};
 use crate::ir;
 use crate::syntax::ItemTag;
 use crate::syntax::ast::ItemKind;
@@ -114,7 +114,7 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
         let origin = || {
             let file = id.file(db);
             let text = file.text(db);
-            let offset = item_location(db, *id).0;
+            let offset = crate::db::item_offset(db, *id);
             let (line, _) = crate::db::line_index(db, file).human(text, offset);
             ir::Origin {
                 file: file.path(db).clone(),
