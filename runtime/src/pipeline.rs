@@ -123,7 +123,7 @@ impl Decoding {
                     }
                     return Ok(Some(line));
                 }
-                match lines.recv() {
+                match receive(lines) {
                     Ok(Message::Lines(next)) => *batch = next.into_iter(),
                     Ok(Message::Failed(e)) => return Err(e),
                     // The thread is done: it sends everything before it ends.
@@ -142,6 +142,46 @@ impl Decoding {
                 *line_no += 1;
                 Ok(Some(decoded_line(decoded, line.bytes(), len)))
             }
+        }
+    }
+}
+
+/// How long a thread waits for the other by spinning before it sleeps. Waking a sleeping
+/// thread takes the kernel, and on a virtual machine waking its idle core takes the host: tens
+/// of microseconds per batch, as long as decoding one. A batch comes every ~50 µs when both
+/// threads keep up, so a short spin nearly always sees it.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
+
+/// The next message, spinning for up to `SPIN` before sleeping on the channel.
+fn receive(lines: &Receiver<Message>) -> Result<Message, std::sync::mpsc::RecvError> {
+    let started = std::time::Instant::now();
+    loop {
+        match lines.try_recv() {
+            Ok(m) => return Ok(m),
+            Err(std::sync::mpsc::TryRecvError::Disconnected) => {
+                return Err(std::sync::mpsc::RecvError);
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) if started.elapsed() < SPIN => {
+                std::hint::spin_loop();
+            }
+            Err(std::sync::mpsc::TryRecvError::Empty) => return lines.recv(),
+        }
+    }
+}
+
+/// Sends `message`, spinning for up to `SPIN` while the queue is full before sleeping on it.
+fn hand_over(send: &SyncSender<Message>, message: Message) -> Result<(), ()> {
+    let started = std::time::Instant::now();
+    let mut message = message;
+    loop {
+        match send.try_send(message) {
+            Ok(()) => return Ok(()),
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(()),
+            Err(std::sync::mpsc::TrySendError::Full(m)) if started.elapsed() < SPIN => {
+                message = m;
+                std::hint::spin_loop();
+            }
+            Err(std::sync::mpsc::TrySendError::Full(m)) => return send.send(m).map_err(|_| ()),
         }
     }
 }
@@ -169,7 +209,7 @@ fn decode_all(
     loop {
         if !batch.is_empty() && (batch.len() == BATCH || !reader.has_buffered_line()) {
             let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
-            if send.send(Message::Lines(full)).is_err() {
+            if hand_over(send, Message::Lines(full)).is_err() {
                 return;
             }
         }
