@@ -324,30 +324,15 @@ impl TimeWriter {
         }
         let secs = in_day / 1000;
         // `YYYY-MM-DDTHH:MM:SS.fff+HH:MM` at the longest, in one buffer written at once.
-        let mut text = *b"0000-00-00T00:00:00.000+00:00";
+        let mut text = [0u8; 29];
+        text[..19].copy_from_slice(b"0000-00-00T00:00:00");
         put_digits(&mut text, 0, year as u32, 4);
         put_digits(&mut text, 5, month as u32, 2);
         put_digits(&mut text, 8, day as u32, 2);
         put_digits(&mut text, 11, (secs / 3600) as u32, 2);
         put_digits(&mut text, 14, (secs / 60 % 60) as u32, 2);
         put_digits(&mut text, 17, (secs % 60) as u32, 2);
-        let mut len = 19;
-        let millis = in_day % 1000;
-        if millis != 0 {
-            put_digits(&mut text, 20, millis as u32, 3);
-            len = 23;
-        }
-        if offset == 0 {
-            text[len] = b'Z';
-            len += 1;
-        } else {
-            let a = offset.unsigned_abs();
-            text[len] = if offset < 0 { b'-' } else { b'+' };
-            put_digits(&mut text, len + 1, a / 3600, 2);
-            text[len + 3] = b':';
-            put_digits(&mut text, len + 4, (a % 3600) / 60, 2);
-            len += 6;
-        }
+        let len = put_fraction_and_offset(&mut text, 19, (in_day % 1000) as u32, offset);
         // Only ASCII digits and separators were written.
         out.push_str(std::str::from_utf8(&text[..len]).unwrap_or_default());
     }
@@ -403,28 +388,30 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 
 /// `.fff` when there are milliseconds, then `Z` or `±HH:MM`.
 fn write_fraction_and_offset(out: &mut String, nanos: i32, offset_secs: i32) {
-    let millis = nanos / 1_000_000;
-    if millis != 0 {
-        out.push('.');
-        push_digits(out, millis as u32, 3);
-    }
-    if offset_secs == 0 {
-        out.push('Z');
-    } else {
-        out.push(if offset_secs < 0 { '-' } else { '+' });
-        let a = offset_secs.unsigned_abs();
-        push_digits(out, a / 3600, 2);
-        out.push(':');
-        push_digits(out, (a % 3600) / 60, 2);
-    }
+    let mut text = [0u8; 10];
+    let len = put_fraction_and_offset(&mut text, 0, (nanos / 1_000_000) as u32, offset_secs);
+    out.push_str(std::str::from_utf8(&text[..len]).unwrap_or_default());
 }
 
-/// The last `width` decimal digits of `n`, zero-padded.
-fn push_digits(out: &mut String, n: u32, width: u32) {
-    for i in (0..width).rev() {
-        let d = (n / 10u32.pow(i)) % 10;
-        out.push(char::from(b'0' + d as u8));
+/// Puts `.fff` (unless `millis` is 0) and the offset (`Z` or `±HH:MM`) into `text` from `at`,
+/// which needs 10 bytes there; returns where they end.
+fn put_fraction_and_offset(text: &mut [u8], at: usize, millis: u32, offset_secs: i32) -> usize {
+    let mut len = at;
+    if millis != 0 {
+        text[len] = b'.';
+        put_digits(text, len + 1, millis, 3);
+        len += 4;
     }
+    if offset_secs == 0 {
+        text[len] = b'Z';
+        return len + 1;
+    }
+    let a = offset_secs.unsigned_abs();
+    text[len] = if offset_secs < 0 { b'-' } else { b'+' };
+    put_digits(text, len + 1, a / 3600, 2);
+    text[len + 3] = b':';
+    put_digits(text, len + 4, (a % 3600) / 60, 2);
+    len + 6
 }
 
 /// Parses an ISO 8601 duration with D, H, M and S parts (`P1D`, `PT30M`, `PT1.5S`); `P1D` is 24h.
