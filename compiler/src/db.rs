@@ -6,10 +6,9 @@
 //! reuses their checks.
 
 use std::collections::{BTreeMap, HashMap};
-
-use rustc_hash::FxHashMap;
 use std::sync::{Arc, Mutex};
 
+use rustc_hash::FxHashMap;
 use smol_str::SmolStr;
 
 use crate::check::{self, CheckedItem, Lowered, Scope};

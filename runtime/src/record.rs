@@ -242,15 +242,14 @@ impl EventKeys {
             .events
             .iter()
             .map(|ty| {
-                let mut head = String::from("{\"type\":");
-                push_str(&mut head, &ty.name);
+                let mut head = String::new();
+                push_type_head(&mut head, &ty.name);
                 let fields = ty
                     .fields
                     .iter()
                     .map(|f| {
-                        let mut key = String::from(",");
-                        push_str(&mut key, &f.name);
-                        key.push(':');
+                        let mut key = String::new();
+                        push_field_key(&mut key, &f.name);
                         key.into_boxed_str()
                     })
                     .collect();
@@ -261,6 +260,19 @@ impl EventKeys {
             })
             .collect()
     }
+}
+
+/// `{"type":"Name"`: how an event's JSON starts.
+fn push_type_head(o: &mut String, name: &str) {
+    o.push_str("{\"type\":");
+    push_str(o, name);
+}
+
+/// `,"name":`: a field's key after the one before it.
+fn push_field_key(o: &mut String, name: &str) {
+    o.push(',');
+    push_str(o, name);
+    o.push(':');
 }
 
 /// What records need to be written: names of types, fields and enum values, and the zone.
@@ -458,10 +470,7 @@ impl Writer<'_> {
         let keys = self.tables.json_keys.get(e.ty as usize);
         match keys {
             Some(k) => o.push_str(&k.head),
-            None => {
-                o.push_str("{\"type\":");
-                push_str(o, &ty.name);
-            }
+            None => push_type_head(o, &ty.name),
         }
         match &e.source {
             Source::Line(l) => {
@@ -492,11 +501,7 @@ impl Writer<'_> {
             }
             match keys.and_then(|k| k.fields.get(i)) {
                 Some(key) => o.push_str(key),
-                None => {
-                    o.push(',');
-                    push_str(o, &f.name);
-                    o.push(':');
-                }
+                None => push_field_key(o, &f.name),
             }
             // Strings and integers straight from the row: evidence is most of what is
             // written, and a `Value` would copy every string.
