@@ -86,7 +86,7 @@ pub(crate) fn split(text: &str) -> Split {
             i += c.len_utf8();
             continue;
         }
-        if c == '/' && rest.starts_with("//") {
+        if rest.starts_with("//") {
             let len = rest.find('\n').unwrap_or(rest.len());
             let kind = if rest.starts_with("///") && !rest.starts_with("////") {
                 CommentKind::Doc
@@ -100,7 +100,7 @@ pub(crate) fn split(text: &str) -> Split {
             i += len;
             continue;
         }
-        if let Some(body) = rest.strip_prefix("/*").filter(|_| c == '/') {
+        if let Some(body) = rest.strip_prefix("/*") {
             let len = body.find("*/").map_or(rest.len(), |p| p + 4);
             comments.push(Comment {
                 kind: CommentKind::Block,
