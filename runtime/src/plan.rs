@@ -134,7 +134,9 @@ impl Plan {
     pub fn new(program: &Program, tables: &Tables, shared: bool) -> Plan {
         let mut types: Vec<TypePlan> = program.events.iter().map(|_| TypePlan::default()).collect();
         let mut conjuncts: Vec<Conjunct> = Vec::new();
-        let mut by_shape: FxHashMap<String, u32> = FxHashMap::default();
+        // Keyed by event type too: `x.n >= 5` reads word 2 of an `A` and word 1 of a `B` when
+        // their earlier fields differ, so equal shapes of different types are different code.
+        let mut by_shape: FxHashMap<(EventTypeId, String), u32> = FxHashMap::default();
         for (r, rule) in program.rules.iter().enumerate() {
             // Without sharing (coverage), a sequence is offered every event of its types:
             // that engine is the reference the gated ones are tested against.
@@ -185,7 +187,7 @@ impl Plan {
                     format!("{r}/{}", p.0)
                 };
                 let next = u32::try_from(conjuncts.len()).unwrap_or(u32::MAX);
-                let id = *by_shape.entry(shape).or_insert_with(|| {
+                let id = *by_shape.entry((event, shape)).or_insert_with(|| {
                     conjuncts.push(Conjunct {
                         rule: r,
                         expr: *p,

@@ -20,6 +20,7 @@ unit desk
 enum Category { a, b, c, d }
 event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point?, h: bool? }
 event F { s: str, i: int }
+event G { k: int, m: int, i: int }
 list names = ["x", "y", "zé", ""]
 list codes = [1, 2, 3]
 zone square = geojson("square.geojson")
@@ -214,6 +215,27 @@ fn f_line() -> impl Strategy<Value = (i64, String)> {
         })
 }
 
+/// A `G` event. `G.i` is field 2 like `E.i`, but at another word of the row: a condition on
+/// one that reads like one on the other (`e.i >= 1`) must not share its code.
+fn g_line() -> impl Strategy<Value = (i64, String)> {
+    (0i64..5_000, -3i64..4, -3i64..4).prop_map(|(dt, k, i)| {
+        let time = 1_637_800_000_000i64 + dt * 1000;
+        (
+            dt,
+            format!(r#"{{"type":"G","time":{time},"k":{k},"m":{k},"i":{i}}}"#),
+        )
+    })
+}
+
+/// A condition that reads alike on an `E` and a `G` (binding `e`): one rule of each type has it.
+fn alike_cond() -> impl Strategy<Value = String> {
+    (
+        prop::sample::select(vec!["==", "!=", "<", "<=", ">", ">="]),
+        -3i64..4,
+    )
+        .prop_map(|(op, n)| format!("e.i {op} {n}"))
+}
+
 /// A window's `having`. Count-only forms are judged on the window's length (mirrored ones
 /// too); the last two go through the interpreter.
 fn having() -> impl Strategy<Value = &'static str> {
@@ -240,13 +262,25 @@ fn case() -> impl Strategy<Value = Case> {
         [bool_expr(1), bool_expr(1), bool_expr(1)],
         // Two window rules grouping alike: they share their groups (`windows.rs`).
         (having(), bool_expr(1), having()),
-        proptest::collection::vec(prop_oneof![3 => event_line(), 1 => f_line()], 1..25),
+        proptest::collection::vec(
+            prop_oneof![3 => event_line(), 1 => f_line(), 1 => g_line()],
+            1..25,
+        ),
+        alike_cond(),
     )
-        .prop_map(|(conds, window_cond, [q1, q2, q3], (having, cond2, having2), mut events)| {
+        .prop_map(|(conds, window_cond, [q1, q2, q3], (having, cond2, having2), mut events, g)| {
             let mut rules = String::new();
             for (k, c) in conds.iter().enumerate() {
                 let _ = writeln!(rules, "rule r{k} {{\n  when e: E where {c}\n  alert desk message \"{{e.s}} {{e.i}}\"\n}}");
             }
+            let _ = writeln!(
+                rules,
+                "rule re {{\n  when e: E where {g}\n  alert desk message \"{{e.i}}\"\n}}"
+            );
+            let _ = writeln!(
+                rules,
+                "rule rg {{\n  when e: G where {g} and e.m > -3\n  alert desk message \"{{e.i}}\"\n}}"
+            );
             let _ = writeln!(
                 rules,
                 "rule w {{\n  when e: E where {window_cond}\n    group by e.c within 1h having {having}\n  alert desk message \"{{key}} {{count()}}\"\n}}"

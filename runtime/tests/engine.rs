@@ -564,3 +564,61 @@ rule maybe_friendly {
     let (reference, _) = run(vigil_runtime::EngineKind::Coverage);
     assert_eq!(fired, reference);
 }
+
+/// Rules of different event types whose conditions read alike (`a.n >= 5`, `b.n >= 5`: field
+/// 1 of slot 0 in both) share no conjunct: field 1 is word 2 of an `A` (after a string) and
+/// word 1 of a `B` (after a bool), so the code compiled for one type reads the wrong word of
+/// the other, or past its end.
+#[test]
+fn alike_conditions_of_different_event_types_are_not_shared() {
+    let rules = r#"
+unit desk
+event A { s: str, n: int }
+event B { b: bool, n: int }
+rule ra {
+  when a: A where a.n >= 5 and a.s == "x"
+  alert desk
+}
+rule rb {
+  when b: B where b.n >= 5 and b.b
+  alert desk
+}
+"#;
+    let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
+    let run = |engine: vigil_runtime::EngineKind| {
+        let mut e = Engine::new(
+            Arc::clone(&program),
+            EngineConfig {
+                engine,
+                ..EngineConfig::default()
+            },
+        );
+        let mut fired = Vec::new();
+        for (i, (ty, fields)) in [
+            ("A", r#""s":"x","n":7"#),
+            ("B", r#""b":true,"n":7"#),
+            ("B", r#""b":true,"n":1"#),
+            ("A", r#""s":"x","n":1"#),
+        ]
+        .iter()
+        .enumerate()
+        {
+            let line = format!(r#"{{"type":"{ty}","time":"2024-05-01T00:00:0{i}Z",{fields}}}"#);
+            assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted);
+            for r in e.take_records() {
+                if let Record::Alert(a) = r
+                    && let vigil_runtime::Origin::Rule(rule) = &a.origin
+                {
+                    fired.push(format!("{rule} {i}"));
+                }
+            }
+        }
+        (fired, e)
+    };
+    let (fired, jit) = run(vigil_runtime::EngineKind::Jit);
+    assert_eq!(fired, ["ra 0", "rb 1"]);
+    let (_, total, _) = jit.jit_report().expect("the JIT runs");
+    assert_eq!(total, 2, "one `n >= 5` per event type");
+    let (reference, _) = run(vigil_runtime::EngineKind::Coverage);
+    assert_eq!(fired, reference);
+}
