@@ -115,8 +115,8 @@ impl Ord for Buffered {
 /// Per-event buffers of `Engine::process`.
 #[derive(Default)]
 struct Scratch {
-    /// Runs of candidate probes.
-    runs: Vec<crate::plan::Run>,
+    /// The sets of candidates of the event (`TypePlan::sets`).
+    runs: Vec<u32>,
     /// Candidates whose condition holds: (declaration order, consumer).
     passed: Vec<(u32, Consumer)>,
     /// Everything the event goes to, in declaration order; `true` when the plan already
@@ -548,17 +548,27 @@ impl Engine {
             if let Some(layout) = self.tables.layouts.get(row.ty as usize) {
                 tp.candidates(row, layout, &mut runs);
             }
-            for &run in &runs {
-                for probe in tp.probes_in(run) {
-                    let ok = tp
-                        .tests_of(probe)
-                        .iter()
-                        .all(|t| self.conjunct(&plan, t, row, &jit_row));
-                    let rule = probe.rule as usize;
-                    if ok {
-                        passed.push((probe.order, Consumer::Rule(rule)));
-                    } else if let Some(c) = self.coverage.as_mut() {
-                        c.rule(rule, false);
+            for &set in &runs {
+                let set = tp.set(set);
+                for probe in tp.probes_in(set.plain) {
+                    self.probe(&plan, tp.tests_of(probe), probe, row, &jit_row, &mut passed);
+                }
+                for group in tp.ranges_in(set.ranges) {
+                    let probes = tp.probes_in(group.probes);
+                    match tp.passing(group, row) {
+                        // The first test holds for these, and for none of the rest.
+                        Some(n) => {
+                            for probe in probes.get(..n).unwrap_or(probes) {
+                                let tests = tp.tests_of(probe).get(1..).unwrap_or_default();
+                                self.probe(&plan, tests, probe, row, &jit_row, &mut passed);
+                            }
+                        }
+                        None => {
+                            for probe in probes {
+                                let tests = tp.tests_of(probe);
+                                self.probe(&plan, tests, probe, row, &jit_row, &mut passed);
+                            }
+                        }
                     }
                 }
             }
@@ -614,6 +624,25 @@ impl Engine {
             consumers,
         };
         self.explain_done();
+    }
+
+    /// Tests a candidate rule: when `tests` all hold, it goes to `passed`.
+    #[inline]
+    fn probe(
+        &mut self,
+        plan: &Plan,
+        tests: &[crate::plan::Test],
+        probe: &crate::plan::Probe,
+        row: &Row,
+        jit_row: &[JitRow; 1],
+        passed: &mut Vec<(u32, Consumer)>,
+    ) {
+        let rule = probe.rule as usize;
+        if tests.iter().all(|t| self.conjunct(plan, t, row, jit_row)) {
+            passed.push((probe.order, Consumer::Rule(rule)));
+        } else if let Some(c) = self.coverage.as_mut() {
+            c.rule(rule, false);
+        }
     }
 
     /// Evaluates conjunct `c` of `plan` on `row` (`jit_row` is its compiled-code view), once

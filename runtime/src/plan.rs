@@ -6,10 +6,13 @@
 //! different rules are one entry of the conjunct table and are evaluated at most once per
 //! event. A rule with a conjunct `field == constant`, `field in [constants]` or
 //! `field in list` is reached through a hash index on that field, so an event only meets the
-//! rules whose constant it carries; the others are scanned. A sequence whose first step's type
-//! fills no other step is gated by that step's condition the same way (see `gate`); the other
-//! types of a sequence, and workflows, are always offered the event. The plan is the same for
-//! the interpreter and the JIT: only the evaluation of a conjunct differs.
+//! rules whose constant it carries; the others are scanned. Among those candidates, rules whose
+//! first remaining conjunct bounds the same integer field the same way (`x >= 65`, `x > 70`)
+//! form a range group sorted by bound: one binary search per event finds those it passes. A
+//! sequence whose first step's type fills no other step is gated by that step's condition the
+//! same way (see `gate`); the other types of a sequence, and workflows, are always offered the
+//! event. The plan is the same for the interpreter and the JIT: only the evaluation of a
+//! conjunct differs.
 
 use std::fmt::Write as _;
 
@@ -47,6 +50,17 @@ pub(crate) struct Conjunct {
     pub expr: ExprId,
     /// More than one rule has it: worth remembering its value for the rest of the event.
     pub shared: bool,
+    /// It is `field op constant` on a one-word integer field (see `range_test`).
+    pub range: Option<RangeTest>,
+}
+
+/// A conjunct that holds when a present integer field (`int`, `time`, `duration`) is at least
+/// (`lower`) or at most `bound`: `x >= 5` is (x, lower, 5), `x < 5` is (x, upper, 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct RangeTest {
+    pub field: u16,
+    pub lower: bool,
+    pub bound: i64,
 }
 
 /// A rule gated by its condition.
@@ -80,14 +94,43 @@ pub(crate) enum IndexValues {
 pub(crate) struct FieldIndex {
     pub field: u16,
     pub kind: Option<Kind>,
-    pub words: FxHashMap<u64, Run>,
-    pub strs: FxHashMap<Box<str>, Run>,
+    pub words: FxHashMap<u64, u32>,
+    pub strs: FxHashMap<Box<str>, u32>,
 }
+
+/// The rules one index value (or the scan) leads to: probes tested one by one, and groups of
+/// probes whose first test bounds the same field the same way, sorted by their bounds, so
+/// that one binary search finds those whose first test holds (Esper's filter indexes do the
+/// same for relational operators). At 1,000 rules, most candidates of an event fail a range
+/// test (`c.callee_age >= 65` of rules indexed by region): skipping them skips their calls.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Candidates {
+    pub plain: Run,
+    /// A run of `TypePlan::ranges`.
+    pub ranges: Run,
+}
+
+/// Probes whose first test is a `RangeTest` on `field`, lower bounds in ascending order or
+/// upper bounds in descending order: the first test holds for a prefix of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RangeGroup {
+    pub field: u16,
+    /// The field's word in the row.
+    pub word: u32,
+    pub lower: bool,
+    pub probes: Run,
+    /// Where the probes' bounds start in `TypePlan::bounds`, one per probe.
+    pub bounds: u32,
+}
+
+/// The fewest probes worth a group: one compare of a bound costs less than a call of the
+/// compiled test, but each group costs a field read and a search per event.
+const MIN_GROUP: usize = 2;
 
 /// One index's rules by value (positions in `gated`), while the probes are laid out.
 type ValueRules = (FxHashMap<u64, Vec<u32>>, FxHashMap<Box<str>, Vec<u32>>);
 
-/// A run of `TypePlan::probes` or `TypePlan::tests`: start and length.
+/// A run of `TypePlan::probes`, `TypePlan::tests` or `TypePlan::ranges`: start and length.
 pub(crate) type Run = (u32, u32);
 
 /// A candidate rule as the per-event loop reads it: the rule and the run of its tests.
@@ -115,8 +158,12 @@ pub(crate) struct TypePlan {
     /// value's probes, a rule repeated under every value that reaches it.
     pub probes: Vec<Probe>,
     pub tests: Vec<Test>,
-    /// The probes of the rules with no index.
-    pub scan: Run,
+    /// What each index value (and the scan) leads to.
+    pub sets: Vec<Candidates>,
+    pub ranges: Vec<RangeGroup>,
+    pub bounds: Vec<i64>,
+    /// The set of the rules with no index.
+    pub scan: u32,
     pub indexes: Vec<FieldIndex>,
     /// Ungated sequences and workflows, in declaration order: offered every event of the type.
     pub always: Vec<(u32, Consumer)>,
@@ -192,6 +239,10 @@ impl Plan {
                         rule: r,
                         expr: *p,
                         shared: false,
+                        // Coverage evaluates every test of every rule: no groups there.
+                        range: layout
+                            .filter(|_| shared)
+                            .and_then(|l| range_test(&rule.exprs, *p, l)),
                     });
                     next
                 });
@@ -239,6 +290,9 @@ impl Plan {
             tp.indexes.clear();
             tp.probes.clear();
             tp.tests.clear();
+            tp.sets.clear();
+            tp.ranges.clear();
+            tp.bounds.clear();
             let layout = tables.layouts.get(ty);
             // Per index: its values' rules (positions in `gated`), in declaration order.
             let mut by_value: Vec<ValueRules> = Vec::new();
@@ -292,19 +346,15 @@ impl Plan {
                     }
                 }
             }
-            tp.scan = push_probes(&mut tp.probes, &mut tp.tests, &tp.gated, conjuncts, &scan);
-            for (ix, (words, strs)) in tp.indexes.iter_mut().zip(by_value) {
+            tp.scan = push_candidates(tp, layout, conjuncts, &scan);
+            for (ix, (words, strs)) in by_value.into_iter().enumerate() {
                 for (w, gs) in words {
-                    ix.words.insert(
-                        w,
-                        push_probes(&mut tp.probes, &mut tp.tests, &tp.gated, conjuncts, &gs),
-                    );
+                    let set = push_candidates(tp, layout, conjuncts, &gs);
+                    tp.indexes[ix].words.insert(w, set);
                 }
                 for (s, gs) in strs {
-                    ix.strs.insert(
-                        s,
-                        push_probes(&mut tp.probes, &mut tp.tests, &tp.gated, conjuncts, &gs),
-                    );
+                    let set = push_candidates(tp, layout, conjuncts, &gs);
+                    tp.indexes[ix].strs.insert(s, set);
                 }
             }
         }
@@ -312,9 +362,9 @@ impl Plan {
 }
 
 impl TypePlan {
-    /// The runs of probes of the rules an event can concern, in no particular order (few
-    /// pass, so the engine sorts those instead).
-    pub fn candidates(&self, row: &Row, layout: &Layout, out: &mut Vec<Run>) {
+    /// The sets of candidates (`sets`) of the rules an event can concern, in no particular
+    /// order (few pass, so the engine sorts those instead).
+    pub fn candidates(&self, row: &Row, layout: &Layout, out: &mut Vec<u32>) {
         out.clear();
         out.push(self.scan);
         for ix in &self.indexes {
@@ -325,6 +375,34 @@ impl TypePlan {
             };
             out.extend(hit);
         }
+    }
+
+    /// Set number `id` of `candidates`.
+    pub fn set(&self, id: u32) -> Candidates {
+        self.sets.get(id as usize).copied().unwrap_or_default()
+    }
+
+    /// The range groups of a set.
+    pub fn ranges_in(&self, (start, len): Run) -> &[RangeGroup] {
+        self.ranges
+            .get(start as usize..(start + len) as usize)
+            .unwrap_or(&[])
+    }
+
+    /// How many of `group`'s probes, from the first, have their first test hold on `row`;
+    /// `None` when the field is absent (then each probe is tested in full).
+    pub fn passing(&self, group: &RangeGroup, row: &Row) -> Option<usize> {
+        if group.field >= 64 || row.present & (1 << group.field) == 0 {
+            return None;
+        }
+        let value = *row.words().get(group.word as usize)? as i64;
+        let (start, len) = (group.bounds as usize, group.probes.1 as usize);
+        let bounds = self.bounds.get(start..start + len).unwrap_or(&[]);
+        Some(if group.lower {
+            bounds.partition_point(|&b| b <= value)
+        } else {
+            bounds.partition_point(|&b| b >= value)
+        })
     }
 
     /// The probes of a run.
@@ -341,6 +419,85 @@ impl TypePlan {
             .get(start as usize..(start + len) as usize)
             .unwrap_or(&[])
     }
+}
+
+/// Lays out the candidates of gated rules `gs` (positions in `gated`): those whose first test
+/// is a range test on a field and side that at least `MIN_GROUP` of them share go into range
+/// groups, the others are probed one by one. The new set's number.
+fn push_candidates(
+    tp: &mut TypePlan,
+    layout: Option<&Layout>,
+    conjuncts: &[Conjunct],
+    gs: &[u32],
+) -> u32 {
+    let TypePlan {
+        gated,
+        probes,
+        tests,
+        sets,
+        ranges,
+        bounds,
+        ..
+    } = tp;
+    // A range test and its field's word.
+    let first_range = |g: u32| {
+        let first = *gated.get(g as usize)?.conjuncts.first()?;
+        let range = conjuncts.get(first as usize)?.range?;
+        let &(word, _) = layout?.slots.get(range.field as usize)?;
+        Some((range, word))
+    };
+    // Groups being formed: (the range test's field, word and side), (bound, rule) of each.
+    let mut groups: Vec<(RangeGroup, Vec<(i64, u32)>)> = Vec::new();
+    let mut plain = Vec::new();
+    for &g in gs {
+        let Some((r, word)) = first_range(g) else {
+            plain.push(g);
+            continue;
+        };
+        match groups
+            .iter_mut()
+            .find(|(x, _)| (x.field, x.lower) == (r.field, r.lower))
+        {
+            Some((_, members)) => members.push((r.bound, g)),
+            None => groups.push((
+                RangeGroup {
+                    field: r.field,
+                    word,
+                    lower: r.lower,
+                    probes: (0, 0),
+                    bounds: 0,
+                },
+                vec![(r.bound, g)],
+            )),
+        }
+    }
+    groups.retain(|(_, members)| {
+        let keep = members.len() >= MIN_GROUP;
+        if !keep {
+            plain.extend(members.iter().map(|&(_, g)| g));
+        }
+        keep
+    });
+    plain.sort_unstable();
+    let plain = push_probes(probes, tests, gated, conjuncts, &plain);
+    let first_group = ranges.len();
+    for (mut group, mut members) in groups {
+        if group.lower {
+            members.sort_by_key(|&(bound, g)| (bound, g));
+        } else {
+            members.sort_by_key(|&(bound, g)| (std::cmp::Reverse(bound), g));
+        }
+        group.bounds = u32::try_from(bounds.len()).unwrap_or(u32::MAX);
+        bounds.extend(members.iter().map(|&(bound, _)| bound));
+        let members: Vec<u32> = members.into_iter().map(|(_, g)| g).collect();
+        group.probes = push_probes(probes, tests, gated, conjuncts, &members);
+        ranges.push(group);
+    }
+    sets.push(Candidates {
+        plain,
+        ranges: (first_group as u32, (ranges.len() - first_group) as u32),
+    });
+    u32::try_from(sets.len() - 1).unwrap_or(u32::MAX)
 }
 
 /// Appends the probes (and their tests) of gated rules `gs`; their run.
@@ -377,6 +534,51 @@ fn word_field(row: &Row, layout: &Layout, field: u16) -> Option<u64> {
         return None;
     }
     row.words().get(w as usize).copied()
+}
+
+/// The `RangeTest` of a conjunct `field op constant` or `constant op field`, where `op` is
+/// one of `<`, `<=`, `>`, `>=` and the field is an `int`, `time` or `duration` compared with a
+/// constant of its own type (an `int` against a `float` is not).
+fn range_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<RangeTest> {
+    let Node::Binary(op, a, b) = arena.node(id) else {
+        return None;
+    };
+    let field_of = |e: ExprId| match arena.node(e) {
+        Node::Field { slot: 0, field } => Some((*field, layout.slots.get(*field as usize)?.1)),
+        _ => None,
+    };
+    // As `field op constant`: `5 <= x` is `x >= 5`.
+    let ((field, kind), op, constant) = match (field_of(*a), arena.as_const(*b)) {
+        (Some(f), Some(c)) => (f, *op, c),
+        _ => {
+            let flipped = match op {
+                BinOp::Lt => BinOp::Gt,
+                BinOp::Le => BinOp::Ge,
+                BinOp::Gt => BinOp::Lt,
+                BinOp::Ge => BinOp::Le,
+                _ => return None,
+            };
+            (field_of(*b)?, flipped, arena.as_const(*a)?)
+        }
+    };
+    let k = match (kind, constant) {
+        (Kind::Int, Value::Int(k))
+        | (Kind::Time, Value::Time(k))
+        | (Kind::Duration, Value::Duration(k)) => *k,
+        _ => return None,
+    };
+    let (lower, bound) = match op {
+        BinOp::Ge => (true, k),
+        BinOp::Gt => (true, k.checked_add(1)?),
+        BinOp::Le => (false, k),
+        BinOp::Lt => (false, k.checked_sub(1)?),
+        _ => return None,
+    };
+    Some(RangeTest {
+        field,
+        lower,
+        bound,
+    })
 }
 
 /// The top-level conjuncts of `id`.

@@ -236,6 +236,48 @@ fn alike_cond() -> impl Strategy<Value = String> {
         .prop_map(|(op, n)| format!("e.i {op} {n}"))
 }
 
+/// Conditions whose first conjunct bounds an integer field (`e.i >= 2`, `30m > e.d`): with
+/// several alike, the plan tests them as a range group, a binary search over their bounds.
+fn range_conds() -> impl Strategy<Value = Vec<String>> {
+    let bound = prop_oneof![
+        (
+            prop::sample::select(vec!["e.i", "e.j"]),
+            prop::sample::select(vec![
+                "-3",
+                "-1",
+                "0",
+                "1",
+                "2",
+                "7",
+                "9223372036854775807",
+                "-9223372036854775807"
+            ])
+        ),
+        (
+            Just("e.d"),
+            prop::sample::select(vec!["0s", "10m", "1h", "2h"])
+        ),
+    ];
+    let cond = (
+        bound,
+        prop::sample::select(vec!["<", "<=", ">", ">="]),
+        any::<bool>(),
+        prop::option::of(bool_expr(0)),
+    )
+        .prop_map(|((field, constant), op, flipped, rest)| {
+            let first = if flipped {
+                format!("{constant} {op} {field}")
+            } else {
+                format!("{field} {op} {constant}")
+            };
+            match rest {
+                Some(rest) => format!("{first} and {rest}"),
+                None => first,
+            }
+        });
+    proptest::collection::vec(cond, 0..6)
+}
+
 /// A window's `having`. Count-only forms are judged on the window's length (mirrored ones
 /// too); the last two go through the interpreter.
 fn having() -> impl Strategy<Value = &'static str> {
@@ -266,10 +308,13 @@ fn case() -> impl Strategy<Value = Case> {
             prop_oneof![3 => event_line(), 1 => f_line(), 1 => g_line()],
             1..25,
         ),
-        alike_cond(),
+        (alike_cond(), range_conds()),
     )
-        .prop_map(|(conds, window_cond, [q1, q2, q3], (having, cond2, having2), mut events, g)| {
+        .prop_map(|(conds, window_cond, [q1, q2, q3], (having, cond2, having2), mut events, (g, ranges))| {
             let mut rules = String::new();
+            for (k, c) in ranges.iter().enumerate() {
+                let _ = writeln!(rules, "rule b{k} {{\n  when e: E where {c}\n  alert desk message \"{{e.i}} {{e.d}}\"\n}}");
+            }
             for (k, c) in conds.iter().enumerate() {
                 let _ = writeln!(rules, "rule r{k} {{\n  when e: E where {c}\n  alert desk message \"{{e.s}} {{e.i}}\"\n}}");
             }
@@ -403,7 +448,7 @@ fn same(case: &Case) -> Result<(), String> {
     let coverage = run(case, EngineKind::Coverage)?;
     if coverage.0 != interp.0 {
         return Err(format!(
-            "a shortcut (a having judged on the window's length, or a sequence gated by the plan) disagrees with full evaluation. Save this as runtime/tests/differential/<name>.case:\n{}\nshortcut:  {:#?}\nevaluated: {:#?}",
+            "a shortcut (a having judged on the window's length, a sequence gated by the plan, or a range group of the plan) disagrees with full evaluation. Save this as runtime/tests/differential/<name>.case:\n{}\nshortcut:  {:#?}\nevaluated: {:#?}",
             fixture(case),
             interp.0,
             coverage.0

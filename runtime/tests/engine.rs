@@ -622,3 +622,79 @@ rule rb {
     let (reference, _) = run(vigil_runtime::EngineKind::Coverage);
     assert_eq!(fired, reference);
 }
+
+/// Candidates whose first test bounds the same field the same way are tested as a range
+/// group: a binary search over their bounds finds those whose test holds. `>` and `<` bound
+/// at the next value, a constant on the left is read the other way round, and an absent
+/// field has each rule tested in full.
+#[test]
+fn range_tests_alike_are_answered_by_one_search() {
+    let rules = r#"
+unit desk
+event Call { region: str, age: int, length: duration, at: time? }
+rule old        { when c: Call where c.region == "X" and c.age >= 65  alert desk }
+rule older      { when c: Call where c.region == "X" and c.age > 70   alert desk }
+rule young      { when c: Call where c.region == "X" and c.age <= 20  alert desk }
+rule minor      { when c: Call where c.region == "X" and 18 > c.age   alert desk }
+rule long_old   { when c: Call where c.age >= 65 and c.length >= 1h   alert desk }
+rule short_old  { when c: Call where 80 <= c.age and c.length < 30m   alert desk }
+rule may        { when c: Call where c.at >= 2024-05-01T00:00:00Z and c.age > 0  alert desk }
+rule june       { when c: Call where c.at >= 2024-06-01T00:00:00Z and c.age > 0  alert desk }
+"#;
+    let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
+    let run = |engine: vigil_runtime::EngineKind| {
+        let mut e = Engine::new(
+            Arc::clone(&program),
+            EngineConfig {
+                engine,
+                ..EngineConfig::default()
+            },
+        );
+        let mut fired = Vec::new();
+        for (i, fields) in [
+            r#""region":"X","age":65,"length":7200"#,
+            r#""region":"X","age":71,"length":600"#,
+            r#""region":"X","age":17,"length":600"#,
+            r#""region":"X","age":18,"length":600"#,
+            r#""region":"Y","age":85,"length":600"#,
+            r#""region":"X","age":70,"length":3600,"at":"2024-05-02T00:00:00Z""#,
+            r#""region":"Y","age":1,"length":0,"at":"2024-06-01T00:00:00Z""#,
+        ]
+        .iter()
+        .enumerate()
+        {
+            let line = format!(r#"{{"type":"Call","time":"2024-07-01T00:00:0{i}Z",{fields}}}"#);
+            assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted, "{line}");
+            for r in e.take_records() {
+                if let Record::Alert(a) = r
+                    && let vigil_runtime::Origin::Rule(rule) = &a.origin
+                {
+                    fired.push(format!("{rule} {i}"));
+                }
+            }
+        }
+        fired
+    };
+    let fired = run(vigil_runtime::EngineKind::Jit);
+    assert_eq!(
+        fired,
+        [
+            "old 0",
+            "long_old 0",
+            "old 1",
+            "older 1",
+            "young 2",
+            "minor 2",
+            "young 3",
+            "short_old 4",
+            "old 5",
+            "long_old 5",
+            "may 5",
+            "may 6",
+            "june 6",
+        ]
+    );
+    assert_eq!(fired, run(vigil_runtime::EngineKind::Interp));
+    // The coverage engine has no index and no groups: every test of every rule is evaluated.
+    assert_eq!(fired, run(vigil_runtime::EngineKind::Coverage));
+}
