@@ -666,6 +666,11 @@ impl Engine {
 
     /// Evaluates conjunct `c`: compiled code when there is some, else the interpreter.
     fn eval_conjunct(&mut self, plan: &Plan, c: u32, row: &Row, jit_row: &[JitRow; 1]) -> bool {
+        if let Some(range) = plan.conjuncts.get(c as usize).and_then(|x| x.range)
+            && let Some(holds) = range.holds(row)
+        {
+            return holds;
+        }
         if let Some(jit) = &self.jit
             && let Some(result) = jit.eval(c as usize, jit_row, &self.tables)
         {
@@ -814,10 +819,16 @@ impl Engine {
     }
 }
 
-/// Compiles the plan's conjuncts; each reads the event of its rule's gate in slot 0.
+/// Compiles the plan's conjuncts; each reads the event of its rule's gate in slot 0. A range
+/// test needs no code: the engine compares the field itself (`RangeTest::holds`), and only
+/// an absent field sends it to the interpreter.
 fn compile_plan(program: &Program, tables: &Tables, plan: &Plan) -> Result<JitCode, String> {
     let mut jobs = Vec::with_capacity(plan.conjuncts.len());
-    for c in &plan.conjuncts {
+    let mut positions = Vec::with_capacity(plan.conjuncts.len());
+    for (i, c) in plan.conjuncts.iter().enumerate() {
+        if c.range.is_some() {
+            continue;
+        }
         let Some(rule) = program.rules.get(c.rule) else {
             return Err("internal error: a conjunct of no rule".into());
         };
@@ -829,8 +840,11 @@ fn compile_plan(program: &Program, tables: &Tables, plan: &Plan) -> Result<JitCo
             expr: c.expr,
             slots: vec![event],
         });
+        positions.push(i);
     }
-    crate::jit::compile(program, &tables.layouts, &jobs)
+    let mut code = crate::jit::compile(program, &tables.layouts, &jobs)?;
+    code.place(&positions, plan.conjuncts.len());
+    Ok(code)
 }
 
 impl Engine {
@@ -840,7 +854,11 @@ impl Engine {
         match (&self.jit, &self.jit_error) {
             (Some(code), _) => Ok((
                 code.compiled(),
-                self.plan.conjuncts.len(),
+                self.plan
+                    .conjuncts
+                    .iter()
+                    .filter(|c| c.range.is_none())
+                    .count(),
                 code.compile_time,
             )),
             (None, Some(e)) => Err(e.clone()),

@@ -50,7 +50,8 @@ pub(crate) struct Conjunct {
     pub expr: ExprId,
     /// More than one rule has it: worth remembering its value for the rest of the event.
     pub shared: bool,
-    /// It is `field op constant` on a one-word integer field (see `range_test`).
+    /// It is `field op constant` on a one-word integer field (see `range_test`): the engine
+    /// compares the field itself, with no compiled code.
     pub range: Option<RangeTest>,
 }
 
@@ -59,8 +60,33 @@ pub(crate) struct Conjunct {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) struct RangeTest {
     pub field: u16,
+    /// The field's word in the row.
+    pub word: u32,
     pub lower: bool,
     pub bound: i64,
+}
+
+impl RangeTest {
+    /// Whether it holds on `row`; `None` when the field is absent (then the conjunct is
+    /// evaluated as written, which says what a comparison with an absent value gives).
+    #[inline]
+    pub fn holds(&self, row: &Row) -> Option<bool> {
+        let value = int_field(row, self.field, self.word)?;
+        Some(if self.lower {
+            value >= self.bound
+        } else {
+            value <= self.bound
+        })
+    }
+}
+
+/// The value of a present one-word integer field.
+#[inline]
+fn int_field(row: &Row, field: u16, word: u32) -> Option<i64> {
+    if field >= 64 || row.present & (1 << field) == 0 {
+        return None;
+    }
+    row.words().get(word as usize).map(|&w| w as i64)
 }
 
 /// A rule gated by its condition.
@@ -346,14 +372,14 @@ impl Plan {
                     }
                 }
             }
-            tp.scan = push_candidates(tp, layout, conjuncts, &scan);
+            tp.scan = push_candidates(tp, conjuncts, &scan);
             for (ix, (words, strs)) in by_value.into_iter().enumerate() {
                 for (w, gs) in words {
-                    let set = push_candidates(tp, layout, conjuncts, &gs);
+                    let set = push_candidates(tp, conjuncts, &gs);
                     tp.indexes[ix].words.insert(w, set);
                 }
                 for (s, gs) in strs {
-                    let set = push_candidates(tp, layout, conjuncts, &gs);
+                    let set = push_candidates(tp, conjuncts, &gs);
                     tp.indexes[ix].strs.insert(s, set);
                 }
             }
@@ -392,10 +418,7 @@ impl TypePlan {
     /// How many of `group`'s probes, from the first, have their first test hold on `row`;
     /// `None` when the field is absent (then each probe is tested in full).
     pub fn passing(&self, group: &RangeGroup, row: &Row) -> Option<usize> {
-        if group.field >= 64 || row.present & (1 << group.field) == 0 {
-            return None;
-        }
-        let value = *row.words().get(group.word as usize)? as i64;
+        let value = int_field(row, group.field, group.word)?;
         let (start, len) = (group.bounds as usize, group.probes.1 as usize);
         let bounds = self.bounds.get(start..start + len).unwrap_or(&[]);
         Some(if group.lower {
@@ -424,12 +447,7 @@ impl TypePlan {
 /// Lays out the candidates of gated rules `gs` (positions in `gated`): those whose first test
 /// is a range test on a field and side that at least `MIN_GROUP` of them share go into range
 /// groups, the others are probed one by one. The new set's number.
-fn push_candidates(
-    tp: &mut TypePlan,
-    layout: Option<&Layout>,
-    conjuncts: &[Conjunct],
-    gs: &[u32],
-) -> u32 {
+fn push_candidates(tp: &mut TypePlan, conjuncts: &[Conjunct], gs: &[u32]) -> u32 {
     let TypePlan {
         gated,
         probes,
@@ -439,18 +457,15 @@ fn push_candidates(
         bounds,
         ..
     } = tp;
-    // A range test and its field's word.
     let first_range = |g: u32| {
         let first = *gated.get(g as usize)?.conjuncts.first()?;
-        let range = conjuncts.get(first as usize)?.range?;
-        let &(word, _) = layout?.slots.get(range.field as usize)?;
-        Some((range, word))
+        conjuncts.get(first as usize)?.range
     };
     // Groups being formed: (the range test's field, word and side), (bound, rule) of each.
     let mut groups: Vec<(RangeGroup, Vec<(i64, u32)>)> = Vec::new();
     let mut plain = Vec::new();
     for &g in gs {
-        let Some((r, word)) = first_range(g) else {
+        let Some(r) = first_range(g) else {
             plain.push(g);
             continue;
         };
@@ -462,7 +477,7 @@ fn push_candidates(
             None => groups.push((
                 RangeGroup {
                     field: r.field,
-                    word,
+                    word: r.word,
                     lower: r.lower,
                     probes: (0, 0),
                     bounds: 0,
@@ -544,11 +559,11 @@ fn range_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<RangeTes
         return None;
     };
     let field_of = |e: ExprId| match arena.node(e) {
-        Node::Field { slot: 0, field } => Some((*field, layout.slots.get(*field as usize)?.1)),
+        Node::Field { slot: 0, field } => Some((*field, *layout.slots.get(*field as usize)?)),
         _ => None,
     };
     // As `field op constant`: `5 <= x` is `x >= 5`.
-    let ((field, kind), op, constant) = match (field_of(*a), arena.as_const(*b)) {
+    let ((field, (word, kind)), op, constant) = match (field_of(*a), arena.as_const(*b)) {
         (Some(f), Some(c)) => (f, *op, c),
         _ => {
             let flipped = match op {
@@ -576,6 +591,7 @@ fn range_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<RangeTes
     };
     Some(RangeTest {
         field,
+        word,
         lower,
         bound,
     })

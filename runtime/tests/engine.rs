@@ -565,10 +565,10 @@ rule maybe_friendly {
     assert_eq!(fired, reference);
 }
 
-/// Rules of different event types whose conditions read alike (`a.n >= 5`, `b.n >= 5`: field
-/// 1 of slot 0 in both) share no conjunct: field 1 is word 2 of an `A` (after a string) and
-/// word 1 of a `B` (after a bool), so the code compiled for one type reads the wrong word of
-/// the other, or past its end.
+/// Rules of different event types whose conditions read alike (`a.n * 2 >= 10`,
+/// `b.n * 2 >= 10`: field 1 of slot 0 in both) share no conjunct: field 1 is word 2 of an `A`
+/// (after a string) and word 1 of a `B` (after a bool), so the code compiled for one type
+/// reads the wrong word of the other, or past its end.
 #[test]
 fn alike_conditions_of_different_event_types_are_not_shared() {
     let rules = r#"
@@ -576,11 +576,11 @@ unit desk
 event A { s: str, n: int }
 event B { b: bool, n: int }
 rule ra {
-  when a: A where a.n >= 5 and a.s == "x"
+  when a: A where a.n * 2 >= 10 and a.s == "x"
   alert desk
 }
 rule rb {
-  when b: B where b.n >= 5 and b.b
+  when b: B where b.n * 2 >= 10 and b.b
   alert desk
 }
 "#;
@@ -618,7 +618,7 @@ rule rb {
     let (fired, jit) = run(vigil_runtime::EngineKind::Jit);
     assert_eq!(fired, ["ra 0", "rb 1"]);
     let (_, total, _) = jit.jit_report().expect("the JIT runs");
-    assert_eq!(total, 2, "one `n >= 5` per event type");
+    assert_eq!(total, 2, "one `n * 2 >= 10` per event type");
     let (reference, _) = run(vigil_runtime::EngineKind::Coverage);
     assert_eq!(fired, reference);
 }

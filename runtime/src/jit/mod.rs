@@ -114,6 +114,18 @@ impl JitCode {
         })
     }
 
+    /// Moves the function of job `j` to position `at[j]` of `len`, the others empty: the jobs
+    /// were some of a list, and `eval` takes positions in the whole list.
+    pub fn place(&mut self, at: &[usize], len: usize) {
+        let mut funcs = vec![None; len];
+        for (f, &i) in self.funcs.drain(..).zip(at) {
+            if let Some(slot) = funcs.get_mut(i) {
+                *slot = f;
+            }
+        }
+        self.funcs = funcs;
+    }
+
     /// How many conjuncts were compiled (the rest run in the interpreter).
     pub fn compiled(&self) -> usize {
         self.funcs.iter().filter(|f| f.is_some()).count()
@@ -1170,10 +1182,11 @@ mod tests {
 
     #[test]
     fn reloads_and_drops_free_the_compiled_code() {
+        // `* 2`: a bare `c.minutes >= m` is a range test, which the plan answers with no code.
         let program = |minutes: u32| {
             let text = format!(
                 "unit desk\nevent Call {{ caller: str, minutes: int }}\n\
-                 rule long {{\n  when c: Call where c.minutes >= {minutes}\n  alert desk\n}}\n"
+                 rule long {{\n  when c: Call where c.minutes * 2 >= {minutes}\n  alert desk\n}}\n"
             );
             Arc::new(crate::compile(&[("r.vigil", &text)]).expect("compiles"))
         };
