@@ -116,7 +116,7 @@ impl Ord for Buffered {
 #[derive(Default)]
 struct Scratch {
     /// The sets of candidates of the event (`TypePlan::sets`).
-    runs: Vec<u32>,
+    sets: Vec<u32>,
     /// Candidates whose condition holds: (declaration order, consumer).
     passed: Vec<(u32, Consumer)>,
     /// Everything the event goes to, in declaration order; `true` when the plan already
@@ -534,7 +534,7 @@ impl Engine {
         }
         // Buffers reused from event to event (taken, so `self` stays free to borrow).
         let Scratch {
-            mut runs,
+            mut sets,
             mut passed,
             mut consumers,
         } = std::mem::take(&mut self.scratch);
@@ -546,9 +546,9 @@ impl Engine {
         let plan = std::mem::take(&mut self.plan);
         if let Some(tp) = plan.types.get(row.ty as usize) {
             if let Some(layout) = self.tables.layouts.get(row.ty as usize) {
-                tp.candidates(row, layout, &mut runs);
+                tp.candidates(row, layout, &mut sets);
             }
-            for &set in &runs {
+            for &set in &sets {
                 let set = tp.set(set);
                 for probe in tp.probes_in(set.plain) {
                     self.probe(&plan, tp.tests_of(probe), probe, row, &jit_row, &mut passed);
@@ -594,7 +594,7 @@ impl Engine {
         }
         if consumers.is_empty() {
             self.scratch = Scratch {
-                runs,
+                sets,
                 passed,
                 consumers,
             };
@@ -619,7 +619,7 @@ impl Engine {
             }
         }
         self.scratch = Scratch {
-            runs,
+            sets,
             passed,
             consumers,
         };
