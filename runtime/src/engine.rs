@@ -555,20 +555,15 @@ impl Engine {
                 }
                 for group in tp.ranges_in(set.ranges) {
                     let probes = tp.probes_in(group.probes);
-                    match tp.passing(group, row) {
-                        // The first test holds for these, and for none of the rest.
-                        Some(n) => {
-                            for probe in probes.get(..n).unwrap_or(probes) {
-                                let tests = tp.tests_of(probe).get(1..).unwrap_or_default();
-                                self.probe(&plan, tests, probe, row, &jit_row, &mut passed);
-                            }
-                        }
-                        None => {
-                            for probe in probes {
-                                let tests = tp.tests_of(probe);
-                                self.probe(&plan, tests, probe, row, &jit_row, &mut passed);
-                            }
-                        }
+                    // The first test holds for the first `n` and for none of the rest; with
+                    // the field absent, every probe is tested in full.
+                    let (probes, known) = match tp.passing(group, row) {
+                        Some(n) => (probes.get(..n).unwrap_or(probes), 1),
+                        None => (probes, 0),
+                    };
+                    for probe in probes {
+                        let tests = tp.tests_of(probe).get(known..).unwrap_or_default();
+                        self.probe(&plan, tests, probe, row, &jit_row, &mut passed);
                     }
                 }
             }

@@ -56,14 +56,37 @@ pub(crate) struct Conjunct {
 }
 
 /// A conjunct that holds when a present integer field (`int`, `time`, `duration`) is at least
-/// (`lower`) or at most `bound`: `x >= 5` is (x, lower, 5), `x < 5` is (x, upper, 4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// or at most `bound`: `x >= 5` is (x, lower, 5), `x < 5` is (x, upper, 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RangeTest {
+    pub side: Side,
+    pub bound: i64,
+}
+
+/// The field a range test bounds, its word in the row, and whether the bound is a lower one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Side {
     pub field: u16,
-    /// The field's word in the row.
     pub word: u32,
     pub lower: bool,
-    pub bound: i64,
+}
+
+impl Side {
+    /// The field's value; `None` when it is absent.
+    #[inline]
+    fn value(&self, row: &Row) -> Option<i64> {
+        present_word(row, self.field, self.word).map(|w| w as i64)
+    }
+
+    /// Whether `value` is on the right side of `bound`.
+    #[inline]
+    fn within(&self, value: i64, bound: i64) -> bool {
+        if self.lower {
+            value >= bound
+        } else {
+            value <= bound
+        }
+    }
 }
 
 impl RangeTest {
@@ -71,22 +94,8 @@ impl RangeTest {
     /// evaluated as written, which says what a comparison with an absent value gives).
     #[inline]
     pub fn holds(&self, row: &Row) -> Option<bool> {
-        let value = int_field(row, self.field, self.word)?;
-        Some(if self.lower {
-            value >= self.bound
-        } else {
-            value <= self.bound
-        })
+        Some(self.side.within(self.side.value(row)?, self.bound))
     }
-}
-
-/// The value of a present one-word integer field.
-#[inline]
-fn int_field(row: &Row, field: u16, word: u32) -> Option<i64> {
-    if field >= 64 || row.present & (1 << field) == 0 {
-        return None;
-    }
-    row.words().get(word as usize).map(|&w| w as i64)
 }
 
 /// A rule gated by its condition.
@@ -136,14 +145,11 @@ pub(crate) struct Candidates {
     pub ranges: Run,
 }
 
-/// Probes whose first test is a `RangeTest` on `field`, lower bounds in ascending order or
+/// Probes whose first test is a `RangeTest` on `side`, lower bounds in ascending order or
 /// upper bounds in descending order: the first test holds for a prefix of them.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct RangeGroup {
-    pub field: u16,
-    /// The field's word in the row.
-    pub word: u32,
-    pub lower: bool,
+    pub side: Side,
     pub probes: Run,
     /// Where the probes' bounds start in `TypePlan::bounds`, one per probe.
     pub bounds: u32,
@@ -418,14 +424,10 @@ impl TypePlan {
     /// How many of `group`'s probes, from the first, have their first test hold on `row`;
     /// `None` when the field is absent (then each probe is tested in full).
     pub fn passing(&self, group: &RangeGroup, row: &Row) -> Option<usize> {
-        let value = int_field(row, group.field, group.word)?;
+        let value = group.side.value(row)?;
         let (start, len) = (group.bounds as usize, group.probes.1 as usize);
         let bounds = self.bounds.get(start..start + len).unwrap_or(&[]);
-        Some(if group.lower {
-            bounds.partition_point(|&b| b <= value)
-        } else {
-            bounds.partition_point(|&b| b >= value)
-        })
+        Some(bounds.partition_point(|&b| group.side.within(value, b)))
     }
 
     /// The probes of a run.
@@ -461,29 +463,17 @@ fn push_candidates(tp: &mut TypePlan, conjuncts: &[Conjunct], gs: &[u32]) -> u32
         let first = *gated.get(g as usize)?.conjuncts.first()?;
         conjuncts.get(first as usize)?.range
     };
-    // Groups being formed: (the range test's field, word and side), (bound, rule) of each.
-    let mut groups: Vec<(RangeGroup, Vec<(i64, u32)>)> = Vec::new();
+    // Groups being formed: the side, and the (bound, rule) of each member.
+    let mut groups: Vec<(Side, Vec<(i64, u32)>)> = Vec::new();
     let mut plain = Vec::new();
     for &g in gs {
         let Some(r) = first_range(g) else {
             plain.push(g);
             continue;
         };
-        match groups
-            .iter_mut()
-            .find(|(x, _)| (x.field, x.lower) == (r.field, r.lower))
-        {
+        match groups.iter_mut().find(|(side, _)| *side == r.side) {
             Some((_, members)) => members.push((r.bound, g)),
-            None => groups.push((
-                RangeGroup {
-                    field: r.field,
-                    word: r.word,
-                    lower: r.lower,
-                    probes: (0, 0),
-                    bounds: 0,
-                },
-                vec![(r.bound, g)],
-            )),
+            None => groups.push((r.side, vec![(r.bound, g)])),
         }
     }
     groups.retain(|(_, members)| {
@@ -496,17 +486,20 @@ fn push_candidates(tp: &mut TypePlan, conjuncts: &[Conjunct], gs: &[u32]) -> u32
     plain.sort_unstable();
     let plain = push_probes(probes, tests, gated, conjuncts, &plain);
     let first_group = ranges.len();
-    for (mut group, mut members) in groups {
-        if group.lower {
+    for (side, mut members) in groups {
+        if side.lower {
             members.sort_by_key(|&(bound, g)| (bound, g));
         } else {
             members.sort_by_key(|&(bound, g)| (std::cmp::Reverse(bound), g));
         }
-        group.bounds = u32::try_from(bounds.len()).unwrap_or(u32::MAX);
+        let start = u32::try_from(bounds.len()).unwrap_or(u32::MAX);
         bounds.extend(members.iter().map(|&(bound, _)| bound));
         let members: Vec<u32> = members.into_iter().map(|(_, g)| g).collect();
-        group.probes = push_probes(probes, tests, gated, conjuncts, &members);
-        ranges.push(group);
+        ranges.push(RangeGroup {
+            side,
+            probes: push_probes(probes, tests, gated, conjuncts, &members),
+            bounds: start,
+        });
     }
     sets.push(Candidates {
         plain,
@@ -545,10 +538,19 @@ fn push_probes(
 /// The word of a present one-word field.
 fn word_field(row: &Row, layout: &Layout, field: u16) -> Option<u64> {
     let &(w, kind) = layout.slots.get(field as usize)?;
-    if field >= 64 || row.present & (1 << field) == 0 || kind.width() != 1 {
+    if kind.width() != 1 {
         return None;
     }
-    row.words().get(w as usize).copied()
+    present_word(row, field, w)
+}
+
+/// Word `word` of `row` when field `field` (which it belongs to) is present.
+#[inline]
+fn present_word(row: &Row, field: u16, word: u32) -> Option<u64> {
+    if field >= 64 || row.present & (1 << field) == 0 {
+        return None;
+    }
+    row.words().get(word as usize).copied()
 }
 
 /// The `RangeTest` of a conjunct `field op constant` or `constant op field`, where `op` is
@@ -590,9 +592,7 @@ fn range_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<RangeTes
         _ => return None,
     };
     Some(RangeTest {
-        field,
-        word,
-        lower,
+        side: Side { field, word, lower },
         bound,
     })
 }

@@ -490,6 +490,34 @@ fn state_follows_the_live_keys_not_the_length_of_the_stream() {
     assert!(live.iter().all(|&n| n >= 500), "{live:?}");
 }
 
+/// The rules that `program` fires, as "rule i" for the `i`th of `lines`, in one engine of
+/// `kind` (which is returned for its reports).
+fn fired(
+    program: &Arc<vigil_compiler::ir::Program>,
+    kind: vigil_runtime::EngineKind,
+    lines: &[String],
+) -> (Vec<String>, Engine) {
+    let mut e = Engine::new(
+        Arc::clone(program),
+        EngineConfig {
+            engine: kind,
+            ..EngineConfig::default()
+        },
+    );
+    let mut fired = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted, "{line}");
+        for r in e.take_records() {
+            if let Record::Alert(a) = r
+                && let vigil_runtime::Origin::Rule(rule) = &a.origin
+            {
+                fired.push(format!("{rule} {i}"));
+            }
+        }
+    }
+    (fired, e)
+}
+
 /// A test of a `bool` field is answered by the dispatch plan's index, like `field == value`:
 /// a rule set of such tests compiles no code (and never pages in Cranelift). `not` of an
 /// optional field stays a condition: it holds when the field is absent, which no index entry
@@ -513,46 +541,27 @@ rule maybe_friendly {
 }
 "#;
     let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
-    let run = |engine: vigil_runtime::EngineKind| {
-        let mut e = Engine::new(
-            Arc::clone(&program),
-            EngineConfig {
-                engine,
-                ..EngineConfig::default()
-            },
-        );
-        let mut fired = Vec::new();
-        for (i, fields) in [
-            r#""identified":false"#,
-            r#""identified":true,"hostile":true"#,
-            r#""identified":false,"hostile":false"#,
-        ]
-        .iter()
-        .enumerate()
-        {
-            let line = format!(
-                r#"{{"type":"Contact","time":"2024-05-01T00:00:0{i}Z","track":"T{i}",{fields}}}"#
-            );
-            assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted);
-            for r in e.take_records() {
-                if let Record::Alert(a) = r
-                    && let vigil_runtime::Origin::Rule(rule) = &a.origin
-                {
-                    fired.push(format!("{rule} T{i}"));
-                }
-            }
-        }
-        (fired, e)
-    };
+    let lines: Vec<String> = [
+        r#""identified":false"#,
+        r#""identified":true,"hostile":true"#,
+        r#""identified":false,"hostile":false"#,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, fields)| {
+        format!(r#"{{"type":"Contact","time":"2024-05-01T00:00:0{i}Z","track":"T{i}",{fields}}}"#)
+    })
+    .collect();
+    let run = |kind| fired(&program, kind, &lines);
     let (fired, jit) = run(vigil_runtime::EngineKind::Jit);
     assert_eq!(
         fired,
         [
-            "unknown T0",
-            "maybe_friendly T0",
-            "known T1",
-            "unknown T2",
-            "maybe_friendly T2"
+            "unknown 0",
+            "maybe_friendly 0",
+            "known 1",
+            "unknown 2",
+            "maybe_friendly 2"
         ]
     );
     let (compiled, total, _) = jit.jit_report().expect("the JIT runs");
@@ -585,36 +594,19 @@ rule rb {
 }
 "#;
     let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
-    let run = |engine: vigil_runtime::EngineKind| {
-        let mut e = Engine::new(
-            Arc::clone(&program),
-            EngineConfig {
-                engine,
-                ..EngineConfig::default()
-            },
-        );
-        let mut fired = Vec::new();
-        for (i, (ty, fields)) in [
-            ("A", r#""s":"x","n":7"#),
-            ("B", r#""b":true,"n":7"#),
-            ("B", r#""b":true,"n":1"#),
-            ("A", r#""s":"x","n":1"#),
-        ]
-        .iter()
-        .enumerate()
-        {
-            let line = format!(r#"{{"type":"{ty}","time":"2024-05-01T00:00:0{i}Z",{fields}}}"#);
-            assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted);
-            for r in e.take_records() {
-                if let Record::Alert(a) = r
-                    && let vigil_runtime::Origin::Rule(rule) = &a.origin
-                {
-                    fired.push(format!("{rule} {i}"));
-                }
-            }
-        }
-        (fired, e)
-    };
+    let lines: Vec<String> = [
+        ("A", r#""s":"x","n":7"#),
+        ("B", r#""b":true,"n":7"#),
+        ("B", r#""b":true,"n":1"#),
+        ("A", r#""s":"x","n":1"#),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (ty, fields))| {
+        format!(r#"{{"type":"{ty}","time":"2024-05-01T00:00:0{i}Z",{fields}}}"#)
+    })
+    .collect();
+    let run = |kind| fired(&program, kind, &lines);
     let (fired, jit) = run(vigil_runtime::EngineKind::Jit);
     assert_eq!(fired, ["ra 0", "rb 1"]);
     let (_, total, _) = jit.jit_report().expect("the JIT runs");
@@ -642,39 +634,20 @@ rule may        { when c: Call where c.at >= 2024-05-01T00:00:00Z and c.age > 0 
 rule june       { when c: Call where c.at >= 2024-06-01T00:00:00Z and c.age > 0  alert desk }
 "#;
     let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
-    let run = |engine: vigil_runtime::EngineKind| {
-        let mut e = Engine::new(
-            Arc::clone(&program),
-            EngineConfig {
-                engine,
-                ..EngineConfig::default()
-            },
-        );
-        let mut fired = Vec::new();
-        for (i, fields) in [
-            r#""region":"X","age":65,"length":7200"#,
-            r#""region":"X","age":71,"length":600"#,
-            r#""region":"X","age":17,"length":600"#,
-            r#""region":"X","age":18,"length":600"#,
-            r#""region":"Y","age":85,"length":600"#,
-            r#""region":"X","age":70,"length":3600,"at":"2024-05-02T00:00:00Z""#,
-            r#""region":"Y","age":1,"length":0,"at":"2024-06-01T00:00:00Z""#,
-        ]
-        .iter()
-        .enumerate()
-        {
-            let line = format!(r#"{{"type":"Call","time":"2024-07-01T00:00:0{i}Z",{fields}}}"#);
-            assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted, "{line}");
-            for r in e.take_records() {
-                if let Record::Alert(a) = r
-                    && let vigil_runtime::Origin::Rule(rule) = &a.origin
-                {
-                    fired.push(format!("{rule} {i}"));
-                }
-            }
-        }
-        fired
-    };
+    let lines: Vec<String> = [
+        r#""region":"X","age":65,"length":7200"#,
+        r#""region":"X","age":71,"length":600"#,
+        r#""region":"X","age":17,"length":600"#,
+        r#""region":"X","age":18,"length":600"#,
+        r#""region":"Y","age":85,"length":600"#,
+        r#""region":"X","age":70,"length":3600,"at":"2024-05-02T00:00:00Z""#,
+        r#""region":"Y","age":1,"length":0,"at":"2024-06-01T00:00:00Z""#,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, fields)| format!(r#"{{"type":"Call","time":"2024-07-01T00:00:0{i}Z",{fields}}}"#))
+    .collect();
+    let run = |kind| fired(&program, kind, &lines).0;
     let fired = run(vigil_runtime::EngineKind::Jit);
     assert_eq!(
         fired,
