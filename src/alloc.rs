@@ -89,6 +89,9 @@ mod options {
     /// `mi_option_arena_eager_commit` in `mimalloc.h`'s `mi_option_e` (mimalloc keeps these
     /// numbers stable: a retired option leaves a `deprecated` placeholder).
     const ARENA_EAGER_COMMIT: c_int = 4;
+    /// `mi_option_purge_delay`: milliseconds before freed memory goes back to the system;
+    /// -1 never.
+    const PURGE_DELAY: c_int = 15;
 
     unsafe extern "C" {
         fn mi_option_set(option: c_int, value: c_long);
@@ -106,13 +109,42 @@ mod options {
     #[unsafe(link_section = ".init_array")]
     static COMMIT_ON_DEMAND: extern "C" fn() = commit_on_demand;
 
+    /// Called as `main` returns. Statically linked, mimalloc collects every heap when the
+    /// process exits and hands the freed memory back to the system page by page (`madvise`),
+    /// work the exit itself does at once: ~2% of a 1,000-rule start-up. With purging off,
+    /// that collection leaves the pages alone.
+    pub fn before_exit() {
+        // SAFETY: setting an option is valid at any time.
+        unsafe { mi_option_set(PURGE_DELAY, -1) }
+    }
+
     #[cfg(test)]
     #[test]
     fn arenas_are_committed_on_demand() {
         // SAFETY: reading an option is valid at any time.
         assert_eq!(unsafe { mi_option_get(ARENA_EAGER_COMMIT) }, 0);
     }
+
+    #[cfg(test)]
+    #[test]
+    fn the_purge_delay_is_the_option_it_names() {
+        // mimalloc 3's default purge delay is 1000 ms; a different number would mean the
+        // constant names another option (this test process never calls `before_exit`).
+        // SAFETY: reading an option is valid at any time.
+        let delay = unsafe { mi_option_get(PURGE_DELAY) };
+        assert!(
+            delay == 1000 || std::env::var_os("MIMALLOC_PURGE_DELAY").is_some(),
+            "{delay}"
+        );
+    }
 }
+
+#[cfg(not(target_os = "linux"))]
+mod options {
+    pub fn before_exit() {}
+}
+
+pub use options::before_exit;
 
 #[cfg(test)]
 mod tests {

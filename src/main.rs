@@ -42,7 +42,7 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {
+    let status = match cli.command {
         Command::Check(args) => cmd::check::run(args),
         Command::Fmt(args) => cmd::fmt::run(args),
         Command::Run(args) => cmd::run::run(args),
@@ -50,5 +50,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Lsp => vigil_lsp::run_stdio(),
-    }
+    };
+    alloc::before_exit();
+    status
 }
