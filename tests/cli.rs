@@ -214,6 +214,17 @@ fn run_writes_records_rejects_and_a_summary() {
         err.contains("rejected            2 (not_json 1, late 1)"),
         "{err}"
     );
+    // The summary says how long the rule set took to become an engine.
+    let start_up: f64 = err
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("start-up"))
+        .and_then(|rest| {
+            rest.trim()
+                .strip_suffix(" ms to check, compile and JIT the rule set")
+        })
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("no start-up line: {err}"));
+    assert!(start_up.is_finite(), "{err}");
 
     let o = vigil(&[
         "run",

@@ -661,8 +661,8 @@ impl Engine {
 
     /// Evaluates conjunct `c`: compiled code when there is some, else the interpreter.
     fn eval_conjunct(&mut self, plan: &Plan, c: u32, row: &Row, jit_row: &[JitRow; 1]) -> bool {
-        if let Some(range) = plan.conjuncts.get(c as usize).and_then(|x| x.range)
-            && let Some(holds) = range.holds(row)
+        if let Some(test) = plan.conjuncts.get(c as usize).and_then(|x| x.test.as_ref())
+            && let Some(holds) = test.holds(row, &self.tables)
         {
             return holds;
         }
@@ -821,7 +821,7 @@ fn compile_plan(program: &Program, tables: &Tables, plan: &Plan) -> Result<JitCo
     let mut jobs = Vec::with_capacity(plan.conjuncts.len());
     let mut positions = Vec::with_capacity(plan.conjuncts.len());
     for (i, c) in plan.conjuncts.iter().enumerate() {
-        if c.range.is_some() {
+        if c.test.is_some() {
             continue;
         }
         let Some(rule) = program.rules.get(c.rule) else {
@@ -843,8 +843,17 @@ fn compile_plan(program: &Program, tables: &Tables, plan: &Plan) -> Result<JitCo
 }
 
 impl Engine {
-    /// With the JIT: how many conjuncts were compiled, how many there are, and how long
-    /// compiling took; or why the JIT could not be used.
+    /// How many conjuncts the plan answers by reading a field, with no code (`FieldTest`).
+    pub fn field_tests(&self) -> usize {
+        self.plan
+            .conjuncts
+            .iter()
+            .filter(|c| c.test.is_some())
+            .count()
+    }
+
+    /// With the JIT: how many conjuncts were compiled, how many need code (those that are
+    /// not field tests), and how long compiling took; or why the JIT could not be used.
     pub fn jit_report(&self) -> Result<(usize, usize, std::time::Duration), String> {
         match (&self.jit, &self.jit_error) {
             (Some(code), _) => Ok((
@@ -852,7 +861,7 @@ impl Engine {
                 self.plan
                     .conjuncts
                     .iter()
-                    .filter(|c| c.range.is_none())
+                    .filter(|c| c.test.is_none())
                     .count(),
                 code.compile_time,
             )),

@@ -671,3 +671,65 @@ rule june       { when c: Call where c.at >= 2024-06-01T00:00:00Z and c.age > 0 
     // The coverage engine has no index and no groups: every test of every rule is evaluated.
     assert_eq!(fired, run(vigil_runtime::EngineKind::Coverage));
 }
+
+/// Conjuncts left after dispatch that compare one field with a constant or a list are
+/// answered by reading the field, with no compiled code: `==` and `!=` on strings, enums,
+/// ints and bools, either way round, and `in` / `not in` a list of strings or ints. An absent
+/// optional field has the conjunct evaluated as written.
+#[test]
+fn field_tests_need_no_compiled_code() {
+    let rules = r#"
+unit desk
+enum Kind { noise, theft, fraud }
+list places = ["A1", "B2"]
+list codes = [3, 5]
+event Call { region: str, kind: Kind, code: int, urgent: bool, place: str?, note: int? }
+rule theft      { when c: Call where c.region == "X" and c.kind == theft       alert desk }
+rule not_noise  { when c: Call where c.region == "X" and noise != c.kind       alert desk }
+rule placed     { when c: Call where c.region == "X" and c.place in places     alert desk }
+rule unplaced   { when c: Call where c.region == "X" and c.place not in places alert desk }
+rule coded      { when c: Call where c.region == "X" and c.code in codes       alert desk }
+rule uncoded    { when c: Call where c.region == "X" and c.note not in codes   alert desk }
+rule calm       { when c: Call where c.region == "X" and c.urgent == false     alert desk }
+rule elsewhere  { when c: Call where c.kind == fraud and c.region != "X"       alert desk }
+rule noted      { when c: Call where c.kind == fraud and c.note == 5           alert desk }
+"#;
+    let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
+    let lines: Vec<String> = [
+        r#""region":"X","kind":"theft","code":3,"urgent":true,"place":"A1""#,
+        r#""region":"X","kind":"noise","code":4,"urgent":false,"place":"C3","note":5"#,
+        r#""region":"X","kind":"fraud","code":5,"urgent":true"#,
+        r#""region":"Y","kind":"fraud","code":1,"urgent":false,"note":5"#,
+        r#""region":"Y","kind":"fraud","code":1,"urgent":false"#,
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, fields)| format!(r#"{{"type":"Call","time":"2024-07-01T00:00:0{i}Z",{fields}}}"#))
+    .collect();
+    let run = |kind| fired(&program, kind, &lines);
+    let (fired, jit) = run(vigil_runtime::EngineKind::Jit);
+    assert_eq!(
+        fired,
+        [
+            "theft 0",
+            "not_noise 0",
+            "placed 0",
+            "coded 0",
+            "uncoded 0",
+            "unplaced 1",
+            "calm 1",
+            "not_noise 2",
+            "unplaced 2",
+            "coded 2",
+            "uncoded 2",
+            "elsewhere 3",
+            "noted 3",
+            "elsewhere 4",
+        ]
+    );
+    let (compiled, total, _) = jit.jit_report().expect("the JIT runs");
+    assert_eq!((compiled, total), (0, 0), "every conjunct is a field test");
+    assert_eq!(fired, run(vigil_runtime::EngineKind::Interp).0);
+    // The coverage engine evaluates every conjunct as written.
+    assert_eq!(fired, run(vigil_runtime::EngineKind::Coverage).0);
+}

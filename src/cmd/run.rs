@@ -5,7 +5,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use vigil_runtime::pipeline::Decoding;
 use vigil_runtime::store::{Checkpoint, Store};
@@ -205,6 +205,7 @@ pub fn run(args: Args) -> ExitCode {
             "--state needs --events FILE and --out FILE: a resumed run rereads its input and rewrites its output from the last checkpoint",
         );
     }
+    let compiling = Instant::now();
     let program = match super::compile(&args.paths) {
         Ok(p) => p,
         Err(code) => return code,
@@ -218,6 +219,7 @@ pub fn run(args: Args) -> ExitCode {
         },
     };
     let mut engine = Engine::new(program, config);
+    let start_up = compiling.elapsed();
 
     // A durable run resumes from its last checkpoint.
     let store = match args.state.as_deref().map(Store::open).transpose() {
@@ -423,6 +425,7 @@ pub fn run(args: Args) -> ExitCode {
     }
     summary(
         &engine,
+        start_up,
         started.elapsed().as_secs_f64(),
         args.rejects.is_some(),
     );
@@ -491,7 +494,9 @@ fn push_json_str(o: &mut String, s: &str) {
     o.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
 }
 
-fn summary(engine: &Engine, seconds: f64, rejects_written: bool) {
+/// `start_up` is the time from reading the rule set to an engine ready for the first event;
+/// `seconds` the time from there to the end of the input.
+fn summary(engine: &Engine, start_up: Duration, seconds: f64, rejects_written: bool) {
     let s = engine.stats();
     let lines = engine.lines();
     let rate = if seconds > 0.0 {
@@ -549,10 +554,15 @@ fn summary(engine: &Engine, seconds: f64, rejects_written: bool) {
     }
     match engine.jit_report() {
         Ok((compiled, total, time)) => eprintln!(
-            "  engine              jit: {compiled} of {total} conditions compiled in {:.1} ms",
-            time.as_secs_f64() * 1000.0
+            "  engine              jit: {compiled} of {total} conditions compiled in {:.1} ms; {} field tests need no code",
+            time.as_secs_f64() * 1000.0,
+            engine.field_tests()
         ),
         Err(why) => eprintln!("  engine              interpreter ({why})"),
     }
+    eprintln!(
+        "  start-up            {:.1} ms to check, compile and JIT the rule set",
+        start_up.as_secs_f64() * 1000.0
+    );
     eprintln!("  time                {seconds:.2} s, {rate:.0} events/s");
 }
