@@ -68,6 +68,11 @@ impl LineIndex {
     pub fn line_count(&self) -> usize {
         self.starts.len()
     }
+
+    /// The byte offset where zero-based line `line` starts; `None` past the last line.
+    pub fn line_start(&self, line: usize) -> Option<u32> {
+        self.starts.get(line).copied()
+    }
 }
 
 #[cfg(test)]
