@@ -1,12 +1,14 @@
 //! "Did you mean ...?": the closest known name to a misspelt one.
 
-/// Edit distance with adjacent transpositions (optimal string alignment), on chars.
-fn distance(a: &str, b: &str) -> usize {
+/// Edit distance with adjacent transpositions (optimal string alignment), on chars; any
+/// distance over `bound` may come back as `bound + 1`.
+fn distance(a: &str, b: &str, bound: usize) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
     let mut prev2: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev_min = 0;
     for i in 1..=a.len() {
         cur[0] = i;
         for j in 1..=b.len() {
@@ -17,6 +19,13 @@ fn distance(a: &str, b: &str) -> usize {
             }
             cur[j] = best;
         }
+        // Every later cell adds to a cell of this row or the one before: when both rows are
+        // over the bound, so is the distance.
+        let cur_min = cur.iter().copied().min().unwrap_or(0);
+        if cur_min > bound && prev_min > bound {
+            return bound + 1;
+        }
+        prev_min = cur_min;
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
@@ -27,24 +36,35 @@ fn distance(a: &str, b: &str) -> usize {
 /// (case-insensitive equality always is).
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lower = name.to_lowercase();
+    let lower_chars = lower.chars().count();
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
         .filter(|c| *c != name)
-        .map(|c| {
-            let d = if c.to_lowercase() == lower {
-                0
-            } else {
-                distance(&lower, &c.to_lowercase())
-            };
-            (d, c)
-        })
-        .filter(|(d, c)| {
-            *d <= limit
-                || (c.len() >= 3 && lower.starts_with(&c.to_lowercase()))
+        .filter_map(|c| {
+            let c_lower = c.to_lowercase();
+            let related = (c.len() >= 3 && lower.starts_with(&c_lower))
                 || (c.len() > 3
                     && lower.len() >= 3
-                    && (c.contains(&lower) || lower.contains(&c.to_lowercase())))
+                    && (c.contains(&lower) || lower.contains(&c_lower)));
+            // The distance is at least the difference in length: a name that far off is
+            // only a candidate when related, and then its distance ranks it. (A file whose
+            // every rule names a missing type asks this of thousands of names per error.)
+            if !related && c_lower.chars().count().abs_diff(lower_chars) > limit {
+                return None;
+            }
+            let d = if c_lower == lower {
+                0
+            } else {
+                // A related name is ranked by its distance, however far; another only counts
+                // within the limit.
+                distance(
+                    &lower,
+                    &c_lower,
+                    if related { usize::MAX - 1 } else { limit },
+                )
+            };
+            (d <= limit || related).then_some((d, c))
         })
         .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
         .map(|(_, c)| c)
@@ -61,6 +81,35 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bounded_distance_is_exact_within_its_bound() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "callee",
+            "caller",
+            "callee_age",
+        ];
+        for a in words {
+            for b in words {
+                let exact = distance(a, b, usize::MAX - 1);
+                for bound in 0..4 {
+                    let bounded = distance(a, b, bound);
+                    if exact <= bound {
+                        assert_eq!(bounded, exact, "{a:?} {b:?} within {bound}");
+                    } else {
+                        assert!(bounded > bound, "{a:?} {b:?} over {bound}");
+                    }
+                }
+            }
+        }
+        assert_eq!(distance("ab", "ba", 5), 1, "a transposition is one edit");
+    }
 
     #[test]
     fn finds_close_names_only() {
