@@ -553,6 +553,10 @@ fn summary(engine: &Engine, start_up: Duration, seconds: f64, rejects_written: b
         eprintln!("  dropped at key cap  {}", s.overflows);
     }
     match engine.jit_report() {
+        Ok((0, 0, _)) => eprintln!(
+            "  engine              jit: no condition needs code; {} field tests",
+            engine.field_tests()
+        ),
         Ok((compiled, total, time)) => eprintln!(
             "  engine              jit: {compiled} of {total} conditions compiled in {:.1} ms; {} field tests need no code",
             time.as_secs_f64() * 1000.0,
