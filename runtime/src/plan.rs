@@ -78,6 +78,13 @@ pub(crate) enum FieldTest {
         value: Box<str>,
         negated: bool,
     },
+    /// `field in [constants]` (`not in` when `negated`).
+    InSet {
+        field: u16,
+        word: u32,
+        values: SetKeys,
+        negated: bool,
+    },
     /// `field in list` (`not in` when `negated`), the list by its number in the tables (lists
     /// can be reloaded).
     InList {
@@ -87,6 +94,13 @@ pub(crate) enum FieldTest {
         list: u32,
         negated: bool,
     },
+}
+
+/// The constants of a set, as the row stores them: strings by text, others by word.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum SetKeys {
+    Words(FxHashSet<u64>),
+    Strs(FxHashSet<Box<str>>),
 }
 
 impl FieldTest {
@@ -108,6 +122,18 @@ impl FieldTest {
                 value,
                 negated,
             } => Some((present_str(row, *field, *word)? == &**value) != *negated),
+            FieldTest::InSet {
+                field,
+                word,
+                values,
+                negated,
+            } => {
+                let found = match values {
+                    SetKeys::Strs(set) => set.contains(present_str(row, *field, *word)?),
+                    SetKeys::Words(set) => set.contains(&present_word(row, *field, *word)?),
+                };
+                Some(found != *negated)
+            }
             FieldTest::InList {
                 field,
                 word,
@@ -643,8 +669,23 @@ fn present_str(row: &Row, field: u16, word: u32) -> Option<&str> {
     row.text().get(start..start.checked_add(len)?)
 }
 
+/// `constant` as a one-word field of `kind` stores it, when it is of that kind. Only a
+/// constant of the field's own kind: an `int` against a `float` compares numbers, not words,
+/// and a float's bits are not its value (`-0.0 == 0.0`).
+fn same_kind_word(kind: Kind, constant: &Value) -> Option<u64> {
+    match (kind, constant) {
+        (Kind::Bool, Value::Bool(_))
+        | (Kind::Int, Value::Int(_))
+        | (Kind::Time, Value::Time(_))
+        | (Kind::Duration, Value::Duration(_))
+        | (Kind::Enum, Value::Enum(_)) => crate::row::word_of(constant),
+        _ => None,
+    }
+}
+
 /// The `FieldTest` of a conjunct, if it is one: a range test, `field == constant` or
-/// `field != constant` (either way round), or `field [not] in list`, on a field of slot 0.
+/// `field != constant` (either way round), `field [not] in [constants]` or
+/// `field [not] in list`, on a field of slot 0.
 fn field_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<FieldTest> {
     if let Some(r) = range_test(arena, id, layout) {
         return Some(FieldTest::Range(r));
@@ -663,8 +704,6 @@ fn field_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<FieldTes
                 _ => (field_of(*b)?, arena.as_const(*a)?),
             };
             let negated = *op == BinOp::Ne;
-            // Only a constant of the field's own kind: an `int` against a `float` compares
-            // numbers, not words, and a float's bits are not its value (`-0.0 == 0.0`).
             match (kind, constant) {
                 (Kind::Str, Value::Str(s)) => Some(FieldTest::Str {
                     field,
@@ -672,18 +711,39 @@ fn field_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<FieldTes
                     value: Box::from(&**s),
                     negated,
                 }),
-                (Kind::Bool, Value::Bool(_))
-                | (Kind::Int, Value::Int(_))
-                | (Kind::Time, Value::Time(_))
-                | (Kind::Duration, Value::Duration(_))
-                | (Kind::Enum, Value::Enum(_)) => Some(FieldTest::Word {
+                _ => Some(FieldTest::Word {
                     field,
                     word,
-                    value: crate::row::word_of(constant)?,
+                    value: same_kind_word(kind, constant)?,
                     negated,
                 }),
-                _ => None,
             }
+        }
+        Node::In {
+            value,
+            set,
+            negated,
+        } => {
+            let (field, word, kind) = field_of(*value)?;
+            let Value::Set(set) = arena.as_const(*set)? else {
+                return None;
+            };
+            let values = if kind == Kind::Str {
+                let strs = set.items.iter().map(|v| match v {
+                    Value::Str(s) => Some(Box::from(&**s)),
+                    _ => None,
+                });
+                SetKeys::Strs(strs.collect::<Option<_>>()?)
+            } else {
+                let words = set.items.iter().map(|v| same_kind_word(kind, v));
+                SetKeys::Words(words.collect::<Option<_>>()?)
+            };
+            Some(FieldTest::InSet {
+                field,
+                word,
+                values,
+                negated: *negated,
+            })
         }
         Node::InList {
             value,

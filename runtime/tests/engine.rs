@@ -674,8 +674,8 @@ rule june       { when c: Call where c.at >= 2024-06-01T00:00:00Z and c.age > 0 
 
 /// Conjuncts left after dispatch that compare one field with a constant or a list are
 /// answered by reading the field, with no compiled code: `==` and `!=` on strings, enums,
-/// ints and bools, either way round, and `in` / `not in` a list of strings or ints. An absent
-/// optional field has the conjunct evaluated as written.
+/// ints and bools, either way round, and `in` / `not in` a list or a set of constants. An
+/// absent optional field has the conjunct evaluated as written.
 #[test]
 fn field_tests_need_no_compiled_code() {
     let rules = r#"
@@ -693,6 +693,9 @@ rule uncoded    { when c: Call where c.region == "X" and c.note not in codes   a
 rule calm       { when c: Call where c.region == "X" and c.urgent == false     alert desk }
 rule elsewhere  { when c: Call where c.kind == fraud and c.region != "X"       alert desk }
 rule noted      { when c: Call where c.kind == fraud and c.note == 5           alert desk }
+rule petty      { when c: Call where c.region == "X" and c.kind in [noise, theft]  alert desk }
+rule low_code   { when c: Call where c.region == "X" and c.code in [3, 4]          alert desk }
+rule far        { when c: Call where c.kind == fraud and c.region not in ["Y", "Z"] alert desk }
 "#;
     let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
     let lines: Vec<String> = [
@@ -716,12 +719,17 @@ rule noted      { when c: Call where c.kind == fraud and c.note == 5           a
             "placed 0",
             "coded 0",
             "uncoded 0",
+            "petty 0",
+            "low_code 0",
             "unplaced 1",
             "calm 1",
+            "petty 1",
+            "low_code 1",
             "not_noise 2",
             "unplaced 2",
             "coded 2",
             "uncoded 2",
+            "far 2",
             "elsewhere 3",
             "noted 3",
             "elsewhere 4",
