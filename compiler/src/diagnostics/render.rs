@@ -26,11 +26,6 @@ impl Located {
     pub fn level(&self) -> Level {
         self.diag.level()
     }
-
-    /// One-based line and column of the primary span.
-    pub fn line_col(&self) -> (u32, u32) {
-        LineIndex::new(&self.text).human(&self.text, self.diag.span().start)
-    }
 }
 
 /// The output formats of `vigil check --error-format`.
