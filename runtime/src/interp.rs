@@ -72,7 +72,7 @@ impl Tables {
 }
 
 /// A list's contents as hash sets: strings, and one-word values.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct ListIndex {
     pub strs: rustc_hash::FxHashSet<Box<str>>,
     pub words: rustc_hash::FxHashSet<u64>,

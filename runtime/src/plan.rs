@@ -22,7 +22,7 @@ use vigil_compiler::ir::{
 };
 
 use crate::engine::Consumer;
-use crate::interp::Tables;
+use crate::interp::{ListIndex, Tables};
 use crate::row::{Kind, Layout, Row};
 
 /// The event type and condition through which the plan offers a rule its events: those of
@@ -59,48 +59,52 @@ pub(crate) struct Conjunct {
 /// after dispatch are of these forms (`x >= 65`, `x in addresses`, `kind == theft`); comparing
 /// in place costs no more than calling compiled code, and spares compiling it (Cranelift
 /// spends ~120k instructions on the smallest function).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) enum FieldTest {
     /// `field op constant` on a one-word integer field.
     Range(RangeTest),
-    /// `field == constant` (`!=` when `negated`) on a one-word field other than a float,
-    /// the constant as the row stores it.
-    Word {
-        field: u16,
-        word: u32,
-        value: u64,
-        negated: bool,
-    },
-    /// `field == "text"` (`!=` when `negated`).
-    Str {
-        field: u16,
-        word: u32,
-        value: Box<str>,
-        negated: bool,
-    },
-    /// `field in [constants]` (`not in` when `negated`).
-    InSet {
-        field: u16,
-        word: u32,
-        values: SetKeys,
-        negated: bool,
-    },
-    /// `field in list` (`not in` when `negated`), the list by its number in the tables (lists
-    /// can be reloaded).
-    InList {
-        field: u16,
-        word: u32,
-        str: bool,
-        list: u32,
+    /// `field == constant`, `field in [constants]` or `field in list` (`!=`, `not in` when
+    /// `negated`), on a string or a one-word field other than a float.
+    Member {
+        read: Read,
+        among: Among,
         negated: bool,
     },
 }
 
-/// The constants of a set, as the row stores them: strings by text, others by word.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum SetKeys {
-    Words(FxHashSet<u64>),
-    Strs(FxHashSet<Box<str>>),
+/// The field a member test reads: its number, its (first) word, and whether it is a string
+/// (offset and length into the text) rather than one word.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Read {
+    field: u16,
+    word: u32,
+    text: bool,
+}
+
+/// What a member test looks for the field's value in, as the row stores values.
+#[derive(Debug, Clone)]
+pub(crate) enum Among {
+    Word(u64),
+    Text(Box<str>),
+    /// A set of constants, hashed as lists are.
+    Set(ListIndex),
+    /// List number `i` of the tables (lists can be reloaded).
+    List(u32),
+}
+
+impl Read {
+    /// Whether the field's value is in `index`; `None` when the field is absent.
+    fn is_in(&self, row: &Row, index: &ListIndex) -> Option<bool> {
+        Some(if self.text {
+            index
+                .strs
+                .contains(present_str(row, self.field, self.word)?)
+        } else {
+            index
+                .words
+                .contains(&present_word(row, self.field, self.word)?)
+        })
+    }
 }
 
 impl FieldTest {
@@ -108,55 +112,28 @@ impl FieldTest {
     /// evaluated as written, which says what a comparison with an absent value gives).
     #[inline]
     pub fn holds(&self, row: &Row, tables: &Tables) -> Option<bool> {
-        match self {
-            FieldTest::Range(r) => r.holds(row),
-            FieldTest::Word {
-                field,
-                word,
-                value,
+        let (read, among, negated) = match self {
+            FieldTest::Range(r) => return r.holds(row),
+            FieldTest::Member {
+                read,
+                among,
                 negated,
-            } => Some((present_word(row, *field, *word)? == *value) != *negated),
-            FieldTest::Str {
-                field,
-                word,
-                value,
-                negated,
-            } => Some((present_str(row, *field, *word)? == &**value) != *negated),
-            FieldTest::InSet {
-                field,
-                word,
-                values,
-                negated,
-            } => {
-                let found = match values {
-                    SetKeys::Strs(set) => set.contains(present_str(row, *field, *word)?),
-                    SetKeys::Words(set) => set.contains(&present_word(row, *field, *word)?),
-                };
-                Some(found != *negated)
-            }
-            FieldTest::InList {
-                field,
-                word,
-                str,
-                list,
-                negated,
-            } => {
-                let index = tables.list_index.get(*list as usize)?;
-                let found = if *str {
-                    index.strs.contains(present_str(row, *field, *word)?)
-                } else {
-                    index.words.contains(&present_word(row, *field, *word)?)
-                };
-                Some(found != *negated)
-            }
-        }
+            } => (read, among, *negated),
+        };
+        let found = match among {
+            Among::Word(w) => present_word(row, read.field, read.word)? == *w,
+            Among::Text(t) => present_str(row, read.field, read.word)? == &**t,
+            Among::Set(index) => read.is_in(row, index)?,
+            Among::List(l) => read.is_in(row, tables.list_index.get(*l as usize)?)?,
+        };
+        Some(found != negated)
     }
 
     /// The range test it is, if it is one.
     fn range(&self) -> Option<RangeTest> {
         match self {
             FieldTest::Range(r) => Some(*r),
-            _ => None,
+            FieldTest::Member { .. } => None,
         }
     }
 }
@@ -690,83 +667,68 @@ fn field_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<FieldTes
     if let Some(r) = range_test(arena, id, layout) {
         return Some(FieldTest::Range(r));
     }
-    let field_of = |e: ExprId| match arena.node(e) {
+    // As the compiled code reads them: strings by text, one-word values by word.
+    let read_of = |e: ExprId| match arena.node(e) {
         Node::Field { slot: 0, field } if *field < 64 => {
             let (word, kind) = *layout.slots.get(*field as usize)?;
-            Some((*field, word, kind))
+            let text = match kind {
+                Kind::Str => true,
+                Kind::Bool | Kind::Int | Kind::Time | Kind::Duration | Kind::Enum => false,
+                Kind::Float | Kind::Point => return None,
+            };
+            Some((
+                Read {
+                    field: *field,
+                    word,
+                    text,
+                },
+                kind,
+            ))
         }
         _ => None,
     };
-    match arena.node(id) {
+    let (read, among, negated) = match arena.node(id) {
         Node::Binary(op @ (BinOp::Eq | BinOp::Ne), a, b) => {
-            let ((field, word, kind), constant) = match (field_of(*a), arena.as_const(*b)) {
-                (Some(f), Some(c)) => (f, c),
-                _ => (field_of(*b)?, arena.as_const(*a)?),
+            let ((read, kind), constant) = match (read_of(*a), arena.as_const(*b)) {
+                (Some(r), Some(c)) => (r, c),
+                _ => (read_of(*b)?, arena.as_const(*a)?),
             };
-            let negated = *op == BinOp::Ne;
-            match (kind, constant) {
-                (Kind::Str, Value::Str(s)) => Some(FieldTest::Str {
-                    field,
-                    word,
-                    value: Box::from(&**s),
-                    negated,
-                }),
-                _ => Some(FieldTest::Word {
-                    field,
-                    word,
-                    value: same_kind_word(kind, constant)?,
-                    negated,
-                }),
-            }
+            let among = match constant {
+                Value::Str(t) if read.text => Among::Text(Box::from(&**t)),
+                _ => Among::Word(same_kind_word(kind, constant)?),
+            };
+            (read, among, *op == BinOp::Ne)
         }
         Node::In {
             value,
             set,
             negated,
         } => {
-            let (field, word, kind) = field_of(*value)?;
+            let (read, kind) = read_of(*value)?;
             let Value::Set(set) = arena.as_const(*set)? else {
                 return None;
             };
-            let values = if kind == Kind::Str {
-                let strs = set.items.iter().map(|v| match v {
-                    Value::Str(s) => Some(Box::from(&**s)),
-                    _ => None,
-                });
-                SetKeys::Strs(strs.collect::<Option<_>>()?)
-            } else {
-                let words = set.items.iter().map(|v| same_kind_word(kind, v));
-                SetKeys::Words(words.collect::<Option<_>>()?)
+            let same_kind = |v: &Value| match v {
+                Value::Str(_) => read.text,
+                _ => same_kind_word(kind, v).is_some(),
             };
-            Some(FieldTest::InSet {
-                field,
-                word,
-                values,
-                negated: *negated,
-            })
+            if !set.items.iter().all(same_kind) {
+                return None;
+            }
+            (read, Among::Set(ListIndex::new(set)), *negated)
         }
         Node::InList {
             value,
             list,
             negated,
-        } => {
-            let (field, word, kind) = field_of(*value)?;
-            // As the compiled code looks them up: strings by text, one-word values by word.
-            let str = match kind {
-                Kind::Str => true,
-                Kind::Bool | Kind::Int | Kind::Time | Kind::Duration | Kind::Enum => false,
-                Kind::Float | Kind::Point => return None,
-            };
-            Some(FieldTest::InList {
-                field,
-                word,
-                str,
-                list: *list,
-                negated: *negated,
-            })
-        }
-        _ => None,
-    }
+        } => (read_of(*value)?.0, Among::List(*list), *negated),
+        _ => return None,
+    };
+    Some(FieldTest::Member {
+        read,
+        among,
+        negated,
+    })
 }
 
 /// The `RangeTest` of a conjunct `field op constant` or `constant op field`, where `op` is
