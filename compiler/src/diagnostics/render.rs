@@ -37,9 +37,9 @@ pub enum RenderFormat {
     Json,
 }
 
-struct WithSource<'a> {
+struct WithSource<'a, S> {
     diag: &'a Diag,
-    source: IndexedSource<'a>,
+    source: S,
 }
 
 /// A file's text for miette, with its line starts. miette's own sources find a span's lines
@@ -107,39 +107,39 @@ impl SourceCode for IndexedSource<'_> {
     }
 }
 
-/// One line index per file text, built on first use.
+/// One line index per file text, built on first use, and whether the text has a carriage
+/// return that ends a line on its own.
 #[derive(Default)]
-struct Indexes(HashMap<*const u8, Option<LineIndex>>);
+struct Indexes(HashMap<*const u8, (LineIndex, bool)>);
 
 impl Indexes {
-    fn of(&mut self, text: &Arc<str>) -> Option<&LineIndex> {
+    fn of(&mut self, text: &Arc<str>) -> &(LineIndex, bool) {
         self.0
             .entry(Arc::as_ptr(text).cast::<u8>())
             .or_insert_with(|| {
                 let lone_cr = text
                     .match_indices('\r')
                     .any(|(i, _)| text.as_bytes().get(i + 1) != Some(&b'\n'));
-                (!lone_cr).then(|| LineIndex::new(text))
+                (LineIndex::new(text), lone_cr)
             })
-            .as_ref()
     }
 }
 
-impl std::fmt::Debug for WithSource<'_> {
+impl<S> std::fmt::Debug for WithSource<'_, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         self.diag.fmt(f)
     }
 }
 
-impl std::fmt::Display for WithSource<'_> {
+impl<S> std::fmt::Display for WithSource<'_, S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         std::fmt::Display::fmt(self.diag, f)
     }
 }
 
-impl std::error::Error for WithSource<'_> {}
+impl<S> std::error::Error for WithSource<'_, S> {}
 
-impl Diagnostic for WithSource<'_> {
+impl<S: SourceCode> Diagnostic for WithSource<'_, S> {
     fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
         self.diag.code()
     }
@@ -160,25 +160,30 @@ impl Diagnostic for WithSource<'_> {
     }
 }
 
-/// The human report for `diags`, one after another.
-pub fn render_human(diags: &[Located], color: bool) -> String {
+fn human_handler(color: bool) -> GraphicalReportHandler {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
+    GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+}
+
+/// The human report for `diags`, one after another.
+pub fn render_human(diags: &[Located], color: bool) -> String {
+    let handler = human_handler(color);
     let mut out = String::new();
     let mut indexes = Indexes::default();
     for d in diags {
+        let (index, lone_cr) = indexes.of(&d.text);
         let with = WithSource {
             diag: &d.diag,
             source: IndexedSource {
                 name: &d.path,
                 text: &d.text,
-                lines: indexes.of(&d.text),
+                lines: (!lone_cr).then_some(index),
             },
         };
         // Writing into a String cannot fail.
@@ -190,11 +195,9 @@ pub fn render_human(diags: &[Located], color: bool) -> String {
 /// One JSON object per diagnostic, one per line.
 pub fn render_json(diags: &[Located]) -> String {
     let mut out = String::new();
-    let mut indexes: HashMap<*const u8, LineIndex> = HashMap::new();
+    let mut indexes = Indexes::default();
     for d in diags {
-        let index = indexes
-            .entry(Arc::as_ptr(&d.text).cast::<u8>())
-            .or_insert_with(|| LineIndex::new(&d.text));
+        let (index, _) = indexes.of(&d.text);
         let span = d.diag.span();
         let (line, column) = index.human(&d.text, span.start);
         let (end_line, end_column) = index.human(&d.text, span.end);
@@ -242,42 +245,12 @@ mod tests {
 
     /// The report miette makes from the whole text, the reference for `IndexedSource`.
     fn whole_text_report(d: &Located) -> String {
-        struct Whole<'a>(&'a Diag, miette::NamedSource<Arc<str>>);
-        impl std::fmt::Debug for Whole<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                self.0.fmt(f)
-            }
-        }
-        impl std::fmt::Display for Whole<'_> {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                std::fmt::Display::fmt(self.0, f)
-            }
-        }
-        impl std::error::Error for Whole<'_> {}
-        impl Diagnostic for Whole<'_> {
-            fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
-                self.0.labels()
-            }
-            fn help<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-                self.0.help()
-            }
-            fn code<'a>(&'a self) -> Option<Box<dyn std::fmt::Display + 'a>> {
-                self.0.code()
-            }
-            fn severity(&self) -> Option<miette::Severity> {
-                Some(miette::Severity::Error)
-            }
-            fn source_code(&self) -> Option<&dyn SourceCode> {
-                Some(&self.1)
-            }
-        }
-        let handler = GraphicalReportHandler::new_themed(GraphicalTheme::unicode_nocolor())
-            .with_width(100)
-            .with_links(false);
-        let source =
-            miette::NamedSource::new(d.path.clone(), d.text.clone()).with_language("vigil");
+        let with = WithSource {
+            diag: &d.diag,
+            source: miette::NamedSource::new(d.path.clone(), d.text.clone()).with_language("vigil"),
+        };
         let mut out = String::new();
-        let _ = handler.render_report(&mut out, &Whole(&d.diag, source));
+        let _ = human_handler(false).render_report(&mut out, &with);
         out
     }
 
