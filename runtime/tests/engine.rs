@@ -492,6 +492,15 @@ fn state_follows_the_live_keys_not_the_length_of_the_stream() {
 
 /// The rules that `program` fires, as "rule i" for the `i`th of `lines`, in one engine of
 /// `kind` (which is returned for its reports).
+/// `Call` events with `fields`, one second apart.
+fn call_lines(fields: &[&str]) -> Vec<String> {
+    fields
+        .iter()
+        .enumerate()
+        .map(|(i, fields)| format!(r#"{{"type":"Call","time":"2024-07-01T00:00:0{i}Z",{fields}}}"#))
+        .collect()
+}
+
 fn fired(
     program: &Arc<vigil_compiler::ir::Program>,
     kind: vigil_runtime::EngineKind,
@@ -634,7 +643,7 @@ rule may        { when c: Call where c.at >= 2024-05-01T00:00:00Z and c.age > 0 
 rule june       { when c: Call where c.at >= 2024-06-01T00:00:00Z and c.age > 0  alert desk }
 "#;
     let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
-    let lines: Vec<String> = [
+    let lines = call_lines(&[
         r#""region":"X","age":65,"length":7200"#,
         r#""region":"X","age":71,"length":600"#,
         r#""region":"X","age":17,"length":600"#,
@@ -642,11 +651,7 @@ rule june       { when c: Call where c.at >= 2024-06-01T00:00:00Z and c.age > 0 
         r#""region":"Y","age":85,"length":600"#,
         r#""region":"X","age":70,"length":3600,"at":"2024-05-02T00:00:00Z""#,
         r#""region":"Y","age":1,"length":0,"at":"2024-06-01T00:00:00Z""#,
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, fields)| format!(r#"{{"type":"Call","time":"2024-07-01T00:00:0{i}Z",{fields}}}"#))
-    .collect();
+    ]);
     let run = |kind| fired(&program, kind, &lines).0;
     let fired = run(vigil_runtime::EngineKind::Jit);
     assert_eq!(
@@ -698,17 +703,13 @@ rule low_code   { when c: Call where c.region == "X" and c.code in [3, 4]       
 rule far        { when c: Call where c.kind == fraud and c.region not in ["Y", "Z"] alert desk }
 "#;
     let program = Arc::new(compile(&[("rules.vigil", rules)]).expect("rules check"));
-    let lines: Vec<String> = [
+    let lines = call_lines(&[
         r#""region":"X","kind":"theft","code":3,"urgent":true,"place":"A1""#,
         r#""region":"X","kind":"noise","code":4,"urgent":false,"place":"C3","note":5"#,
         r#""region":"X","kind":"fraud","code":5,"urgent":true"#,
         r#""region":"Y","kind":"fraud","code":1,"urgent":false,"note":5"#,
         r#""region":"Y","kind":"fraud","code":1,"urgent":false"#,
-    ]
-    .iter()
-    .enumerate()
-    .map(|(i, fields)| format!(r#"{{"type":"Call","time":"2024-07-01T00:00:0{i}Z",{fields}}}"#))
-    .collect();
+    ]);
     let run = |kind| fired(&program, kind, &lines);
     let (fired, jit) = run(vigil_runtime::EngineKind::Jit);
     assert_eq!(
