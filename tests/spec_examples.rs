@@ -2,8 +2,13 @@
 //!
 //! The code blocks are read from `docs/SPEC.md` (a copy of the shared specification; the test
 //! also compares it with `../shared/SPEC.md` when that file is present). Complete blocks form
-//! one rule set together, with the fixture files Appendix A names; the `when` fragments of
+//! one rule set together, with `tests/fixtures/spec/declarations.vigil` (the units and event
+//! types they use but do not show) and the fixture files they name; the `when` fragments of
 //! §4.1 are checked inside a rule of their own.
+//!
+//! Language v0.2 is not implemented yet (issue 21): a block introduced by a `*v0.2*` item and
+//! the lines marked `// v0.2` are left out and counted, so the count must fall to zero as the
+//! language lands.
 
 mod common;
 
@@ -25,28 +30,57 @@ fn spec_text() -> String {
     ours
 }
 
-fn code_blocks(markdown: &str) -> Vec<String> {
-    let mut blocks = Vec::new();
+/// The SPEC's examples: blocks checked today, and how many v0.2 blocks and lines were left out.
+struct Examples {
+    blocks: Vec<String>,
+    v0_2_blocks: usize,
+    v0_2_lines: usize,
+}
+
+fn code_blocks(markdown: &str) -> Examples {
+    let mut ex = Examples {
+        blocks: Vec::new(),
+        v0_2_blocks: 0,
+        v0_2_lines: 0,
+    };
     let mut current: Option<String> = None;
+    // Whether the prose since the last block opened a *v0.2* item.
+    let mut in_v0_2_item = false;
     for line in markdown.lines() {
         match (&mut current, line.trim()) {
             (None, "```vigil") => current = Some(String::new()),
-            (Some(_), "```") => blocks.extend(current.take()),
+            (Some(_), "```") => {
+                if in_v0_2_item {
+                    ex.v0_2_blocks += 1;
+                    current = None;
+                } else {
+                    ex.blocks.extend(current.take());
+                }
+            }
+            (Some(_), code) if code.contains("// v0.2") => ex.v0_2_lines += 1,
             (Some(b), _) => {
                 b.push_str(line);
                 b.push('\n');
             }
-            (None, _) => {}
+            (None, prose) => {
+                if prose.starts_with("* ") || prose.starts_with("#") || prose.is_empty() {
+                    in_v0_2_item = prose.starts_with("* *v0.2*");
+                }
+            }
         }
     }
-    blocks
+    ex
 }
 
 fn load(files: BTreeMap<String, String>) -> (Database, RuleSet) {
     let dir = common::fixtures().join("spec");
+    let declarations =
+        std::fs::read_to_string(dir.join("declarations.vigil")).expect("declarations.vigil");
     let db = Database::new(Arc::new(move |path: &str| {
         std::fs::read_to_string(dir.join(path)).map_err(|e| e.to_string())
     }));
+    let mut files = files;
+    files.insert("declarations.vigil".into(), declarations);
     let sources = files
         .into_iter()
         .map(|(name, text)| SourceFile::new(&db, name, Arc::from(text)))
@@ -57,12 +91,19 @@ fn load(files: BTreeMap<String, String>) -> (Database, RuleSet) {
 
 #[test]
 fn every_complete_example_checks_clean_as_one_rule_set() {
-    let blocks = code_blocks(&spec_text());
+    let Examples {
+        blocks,
+        v0_2_blocks,
+        v0_2_lines,
+    } = code_blocks(&spec_text());
     assert!(
         blocks.len() >= 8,
         "expected the SPEC's examples, found {} blocks",
         blocks.len()
     );
+    // What issue 21 (language v0.2) has to bring back in: the workflow-level timer block and
+    // the two `map` items of §2.
+    assert_eq!((v0_2_blocks, v0_2_lines), (1, 2));
     let files: BTreeMap<String, String> = blocks
         .iter()
         .filter(|b| !b.trim_start().starts_with("when"))
@@ -81,7 +122,7 @@ fn every_complete_example_checks_clean_as_one_rule_set() {
 
 #[test]
 fn every_when_fragment_parses_and_checks_inside_a_rule() {
-    let blocks = code_blocks(&spec_text());
+    let blocks = code_blocks(&spec_text()).blocks;
     let fragments: Vec<&String> = blocks
         .iter()
         .filter(|b| b.trim_start().starts_with("when"))
@@ -97,7 +138,6 @@ fn every_when_fragment_parses_and_checks_inside_a_rule() {
             .enumerate()
             .map(|(j, b)| (format!("spec_{j:02}.vigil"), (*b).clone()))
             .collect();
-        // The appendix has these patterns as rules already; the fragment replaces one of them.
         let wrapped = format!("rule fragment_{i} {{\n{fragment}  alert community_police\n}}\n");
         files.insert("fragment.vigil".into(), wrapped);
         let (db, ruleset) = load(files);
