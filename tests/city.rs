@@ -165,7 +165,7 @@ fn run_library(
     Vec<Rec>,
     vigil_runtime::Stats,
 ) {
-    let program = vigil_runtime::load::compile_paths(&[root().join("rules")])
+    let program = vigil_compiler::load::compile_paths(&[root().join("rules")])
         .unwrap_or_else(|e| panic!("the rules library compiles:\n{e}"));
     let mut engine = Engine::new(
         program,

@@ -205,7 +205,7 @@ list names = ["alpha", "beta"]
 const LIMIT = 7
 "#;
 
-fn compile(cond: &str) -> Result<vigil_compiler::ir::Program, String> {
+fn compile(cond: &str) -> Result<vigil_ir::Program, String> {
     let db = Database::new(Arc::new(|p: &str| Err(format!("no file {p}"))));
     let text = format!("{SCHEMA}\nrule r {{\n  when e: Ev where {cond}\n  alert desk\n}}\n");
     let file = SourceFile::new(&db, "r.vigil".into(), Arc::from(text));
@@ -220,7 +220,7 @@ fn compile(cond: &str) -> Result<vigil_compiler::ir::Program, String> {
 }
 
 /// Whether the real rule set alerts on `lines`, run by the runtime (JIT or interpreter).
-fn fires(program: &vigil_compiler::ir::Program, lines: &[String], kind: EngineKind) -> bool {
+fn fires(program: &vigil_ir::Program, lines: &[String], kind: EngineKind) -> bool {
     let config = EngineConfig {
         engine: kind,
         ..EngineConfig::default()
@@ -330,7 +330,7 @@ proptest! {
     }
 }
 
-fn compile_window(cond: &str, having: &str) -> Result<vigil_compiler::ir::Program, String> {
+fn compile_window(cond: &str, having: &str) -> Result<vigil_ir::Program, String> {
     compile(&format!(
         "{cond}\n    group by e.s within 1h having {having}"
     ))
@@ -448,8 +448,8 @@ fn the_solver_finds_witnesses_for_simple_edits() {
 
 /// The search finds a witness in `direction` (old holds, new holds), and it verifies.
 fn check_direction(
-    a: &vigil_compiler::ir::Program,
-    b: &vigil_compiler::ir::Program,
+    a: &vigil_ir::Program,
+    b: &vigil_ir::Program,
     site: Site,
     (old, new): (&str, &str),
     direction: (bool, bool),

@@ -13,10 +13,10 @@ use smol_str::SmolStr;
 
 use crate::check::{self, CheckedItem, Lowered, Scope};
 use crate::diagnostics::{self, Diag, Located};
-use crate::ir;
 use crate::line_index::LineIndex;
 use crate::syntax::ast::{self, ItemKind};
 use crate::syntax::{self, ItemTag, ParsedFile, Span};
+use vigil_ir as ir;
 
 /// A `.vigil` source file.
 #[salsa::input(debug)]
@@ -563,7 +563,7 @@ fn expired_rules(db: &dyn Db, ruleset: RuleSet, now: i64, out: &mut Vec<(SourceF
             && at <= now
         {
             let tz = tz.get_or_insert_with(|| {
-                crate::time::time_zone(&scope(db, ruleset).timezone)
+                vigil_ir::time::time_zone(&scope(db, ruleset).timezone)
                     .unwrap_or(jiff::tz::TimeZone::UTC)
             });
             let offset = item_location(db, *id).0;
@@ -572,7 +572,7 @@ fn expired_rules(db: &dyn Db, ruleset: RuleSet, now: i64, out: &mut Vec<(SourceF
                 diagnostics::RuleExpired {
                     span: span.shift(offset),
                     name: id.name(db).to_string(),
-                    at: crate::time::format_time(at, tz),
+                    at: vigil_ir::time::format_time(at, tz),
                 }
                 .into(),
             ));

@@ -4,19 +4,19 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use vigil_compiler::db::{Database, RuleSet, SourceFile};
+use crate::db::{Database, RuleSet, SourceFile};
+use crate::diagnostics::{Level, Located, render_human};
 
-/// The `.vigil` files named by `paths`: files as given, directories searched recursively,
-/// each directory's files sorted by path (SPEC §1).
+/// The `.vigil` files named by `paths`: files as given, directories searched recursively
+/// (see [`vigil_files`]), each directory's files sorted by path (SPEC §1).
 pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     let mut out = Vec::new();
     for p in paths {
         let meta =
             std::fs::metadata(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
         if meta.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-            found.sort();
+            let found = vigil_files(p, Depth::Below)
+                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
             if found.is_empty() {
                 return Err(format!("no .vigil files under `{}`", p.display()));
             }
@@ -29,11 +29,37 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
     Ok(out)
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// How far [`vigil_files`] looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Depth {
+    /// The folder's own files only (a file opened in an editor outside any workspace).
+    Here,
+    /// The folder and every folder below it.
+    Below,
+}
+
+/// The `.vigil` files in `dir`, sorted by path. Hidden entries (names starting with `.`: a
+/// `.git` folder, an editor's `.#lock` file) and `node_modules` folders are skipped, so that
+/// `vigil check DIR` and the language server see the same rule set (docs/DECISIONS.md).
+pub fn vigil_files(dir: &Path, depth: Depth) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    walk(dir, depth, &mut out)?;
+    out.sort();
+    Ok(out)
+}
+
+fn walk(dir: &Path, depth: Depth, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+        let entry = entry?;
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = entry.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            if depth == Depth::Below && name != "node_modules" {
+                walk(&path, depth, out)?;
+            }
         } else if path.extension().is_some_and(|e| e == "vigil") {
             out.push(path);
         }
@@ -55,26 +81,23 @@ pub enum LoadError {
     /// A file could not be read.
     Io(String),
     /// The rule set has errors (warnings are not included).
-    Invalid(Vec<vigil_compiler::diagnostics::Located>),
+    Invalid(Vec<Located>),
 }
 
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             LoadError::Io(e) => f.write_str(e),
-            LoadError::Invalid(d) => {
-                f.write_str(&vigil_compiler::diagnostics::render_human(d, false))
-            }
+            LoadError::Invalid(d) => f.write_str(&render_human(d, false)),
         }
     }
 }
 
 /// Loads and compiles the rule set at `paths` (files and directories).
-pub fn compile_paths(paths: &[PathBuf]) -> Result<Arc<vigil_compiler::ir::Program>, LoadError> {
-    use vigil_compiler::diagnostics::Level;
+pub fn compile_paths(paths: &[PathBuf]) -> Result<Arc<vigil_ir::Program>, LoadError> {
     let loaded = load(paths).map_err(LoadError::Io)?;
-    vigil_compiler::db::check_items_in_parallel(&loaded.db, loaded.ruleset);
-    let diags = vigil_compiler::db::ruleset_diagnostics(&loaded.db, loaded.ruleset);
+    crate::db::check_items_in_parallel(&loaded.db, loaded.ruleset);
+    let diags = crate::db::ruleset_diagnostics(&loaded.db, loaded.ruleset);
     let errors: Vec<_> = diags
         .iter()
         .filter(|d| d.level() == Level::Error)
@@ -83,7 +106,7 @@ pub fn compile_paths(paths: &[PathBuf]) -> Result<Arc<vigil_compiler::ir::Progra
     if !errors.is_empty() {
         return Err(LoadError::Invalid(errors));
     }
-    let program = vigil_compiler::db::program(&loaded.db, loaded.ruleset).clone();
+    let program = crate::db::program(&loaded.db, loaded.ruleset).clone();
     // The database holds every item's syntax tree and checked form; freeing them takes a few
     // milliseconds on a large rule set that the caller need not wait for.
     drop_in_background(loaded);
@@ -119,4 +142,67 @@ pub fn load(paths: &[PathBuf]) -> Result<Loaded, String> {
     let now = jiff::Timestamp::now().as_millisecond();
     let ruleset = RuleSet::new(&db, sources, Some(now));
     Ok(Loaded { db, ruleset })
+}
+
+/// Compiles in-memory sources (name, text) into a program; `Err` holds the rendered
+/// diagnostics. Files that lists and zones name are read from the disk relative to the
+/// working directory.
+pub fn compile_sources(sources: &[(&str, &str)]) -> Result<vigil_ir::Program, String> {
+    let db = Database::with_disk();
+    let files = sources
+        .iter()
+        .map(|(name, text)| SourceFile::new(&db, (*name).to_string(), Arc::from(*text)))
+        .collect();
+    let ruleset = RuleSet::new(&db, files, None);
+    match crate::db::program(&db, ruleset) {
+        Some(p) => Ok((**p).clone()),
+        None => Err(render_human(
+            crate::db::ruleset_diagnostics(&db, ruleset),
+            false,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hidden_entries_and_node_modules_are_not_part_of_a_rule_set() {
+        let root = std::env::temp_dir().join(format!("vigil-walk-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        for (path, text) in [
+            ("b.vigil", ""),
+            ("a.vigil", ""),
+            ("notes.txt", ""),
+            (".#a.vigil", ""),
+            ("sub/d.vigil", ""),
+            (".git/x.vigil", ""),
+            ("node_modules/pkg/y.vigil", ""),
+        ] {
+            let p = root.join(path);
+            std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
+            std::fs::write(p, text).expect("write");
+        }
+        let names = |depth| {
+            vigil_files(&root, depth)
+                .expect("readable")
+                .iter()
+                .map(|p| {
+                    p.strip_prefix(&root)
+                        .expect("below root")
+                        .to_string_lossy()
+                        .into_owned()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(Depth::Below), ["a.vigil", "b.vigil", "sub/d.vigil"]);
+        assert_eq!(names(Depth::Here), ["a.vigil", "b.vigil"]);
+        // The CLI's entry point walks the same way, and reads a file named on its own as given.
+        let hidden = root.join(".#a.vigil");
+        let given = collect_files(&[root.clone(), hidden.clone()]).expect("found");
+        assert_eq!(given.len(), 4);
+        assert_eq!(given.last(), Some(&hidden));
+        std::fs::remove_dir_all(&root).expect("clean up");
+    }
 }

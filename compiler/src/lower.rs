@@ -7,9 +7,9 @@ use smol_str::SmolStr;
 
 use crate::check::Lowered;
 use crate::db::{Db, ItemId, RuleSet, check_item, item_syntax, items, scope};
-use crate::ir;
 use crate::syntax::ItemTag;
 use crate::syntax::ast::ItemKind;
+use vigil_ir as ir;
 
 /// The program of a rule set that checked without errors; `None` if an item's IR is missing
 /// (which only an unreported error could cause).

@@ -8,7 +8,7 @@
 use std::fmt;
 
 use super::value::{Ty, Value};
-use crate::syntax::Span;
+use crate::Span;
 
 /// An expression in an `ExprArena`. Displays as `e3`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

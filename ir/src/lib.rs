@@ -7,6 +7,8 @@
 pub mod eval;
 mod expr;
 pub mod ops;
+mod span;
+pub mod time;
 mod value;
 
 use std::collections::BTreeSet;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 use smol_str::SmolStr;
 
 pub use expr::{AggKind, BinOp, Builtin, ExprArena, ExprId, Node, UnOp};
+pub use span::Span;
 pub use value::{Point, SetValue, Severity, Ty, Value};
 
 /// Index of an event type in `Program::events`.

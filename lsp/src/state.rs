@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use salsa::Setter;
 use tower_lsp_server::ls_types::Uri;
 use vigil_compiler::db::{Database, RuleSet, SourceFile};
+use vigil_compiler::load::{Depth, vigil_files};
 
 /// A rule set and the folder it was loaded from.
 #[derive(Debug, Clone)]
@@ -112,9 +113,8 @@ impl State {
         if self.ws.sets.iter().any(|s| s.root.as_deref() == Some(root)) {
             return;
         }
-        let mut paths = Vec::new();
-        walk(root, true, &mut paths);
-        paths.sort();
+        // An unreadable folder is an empty rule set: the editor still works on what it opens.
+        let paths = vigil_files(root, Depth::Below).unwrap_or_default();
         self.load_set(Some(root.to_path_buf()), paths);
     }
 
@@ -182,10 +182,8 @@ impl State {
             None if is_file => {
                 // A document outside the workspace: its folder (not below) is its rule set.
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                let mut paths = Vec::new();
-                walk(&dir, false, &mut paths);
+                let mut paths = vigil_files(&dir, Depth::Here).unwrap_or_default();
                 paths.retain(|p| *p != path);
-                paths.sort();
                 self.load_set(Some(dir), paths)
             }
             None => self.load_set(None, Vec::new()),
@@ -237,25 +235,5 @@ impl State {
                 .iter()
                 .filter_map(|s| s.root.as_deref())
                 .any(|root| Path::new(path).starts_with(root))
-    }
-}
-
-/// The `.vigil` files in `dir` (and below it, when `deep`), skipping hidden folders and
-/// `node_modules`.
-fn walk(dir: &Path, deep: bool, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if path.is_dir() {
-            if deep && !name.starts_with('.') && name != "node_modules" {
-                walk(&path, deep, out);
-            }
-        } else if path.extension().is_some_and(|e| e == "vigil") {
-            out.push(path);
-        }
     }
 }

@@ -12,8 +12,9 @@ use std::hint::black_box;
 use std::sync::Arc;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use vigil_compiler::ir::Value;
-use vigil_runtime::{Engine, EngineConfig, EngineKind, Source, compile};
+use vigil_compiler::load::compile_sources as compile;
+use vigil_ir::Value;
+use vigil_runtime::{Engine, EngineConfig, EngineKind, Source};
 
 const EVENTS: usize = 1000;
 

@@ -10,7 +10,8 @@
 
 use std::sync::Arc;
 
-use vigil_runtime::{Engine, EngineConfig, compile};
+use vigil_compiler::load::compile_sources as compile;
+use vigil_runtime::{Engine, EngineConfig};
 
 const RULES: &str = r#"
 unit desk

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vigil_compiler::ir::{self, ExprArena, Severity, TemplatePart, Ty, Value};
+use vigil_ir::{self as ir, ExprArena, Severity, TemplatePart, Ty, Value};
 
 use crate::engine::Engine;
 use crate::interp::Ctx;

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use vigil_compiler::ir::{ExprArena, ExprId, Node, Pattern, Program, Transition};
+use vigil_ir::{ExprArena, ExprId, Node, Pattern, Program, Transition};
 
 /// Whose condition a clause belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -102,7 +102,7 @@ pub(crate) fn leaves(arena: &ExprArena, id: ExprId, out: &mut Vec<ExprId>) {
             leaves(arena, *a, out);
             leaves(arena, *b, out);
         }
-        Node::Unary(vigil_compiler::ir::UnOp::Not, a) => leaves(arena, *a, out),
+        Node::Unary(vigil_ir::UnOp::Not, a) => leaves(arena, *a, out),
         _ => out.push(id),
     }
 }

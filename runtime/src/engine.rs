@@ -5,7 +5,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::sync::Arc;
 
-use vigil_compiler::ir::{EventTypeId, Program, Value};
+use vigil_ir::{EventTypeId, Program, Value};
 
 use crate::ingest::{Decoded, LineDecoder, Reject, RejectKind};
 use crate::interp::{EvalError, Tables};
@@ -414,8 +414,8 @@ impl Engine {
                 kind: RejectKind::Late,
                 detail: format!(
                     "time {} is before the watermark {}",
-                    vigil_compiler::time::format_time(row.time, &self.tables.tz),
-                    vigil_compiler::time::format_time(self.watermark, &self.tables.tz)
+                    vigil_ir::time::format_time(row.time, &self.tables.tz),
+                    vigil_ir::time::format_time(self.watermark, &self.tables.tz)
                 ),
             });
         }
@@ -751,15 +751,15 @@ impl Engine {
     /// Evaluates a condition; errors make it false and are counted.
     pub(crate) fn test(
         &mut self,
-        arena: &vigil_compiler::ir::ExprArena,
-        id: vigil_compiler::ir::ExprId,
+        arena: &vigil_ir::ExprArena,
+        id: vigil_ir::ExprId,
         ctx: &crate::interp::Ctx<'_>,
     ) -> bool {
         if self.coverage.is_some() {
             self.cover(arena, id, ctx);
         }
         match crate::interp::eval(arena, id, ctx, &self.tables) {
-            Ok(v) => vigil_compiler::ir::ops::truthy(&v),
+            Ok(v) => vigil_ir::ops::truthy(&v),
             Err(e) => {
                 self.eval_error(e);
                 false
@@ -770,8 +770,8 @@ impl Engine {
     /// Evaluates a value; errors give `None` and are counted.
     pub(crate) fn value(
         &mut self,
-        arena: &vigil_compiler::ir::ExprArena,
-        id: vigil_compiler::ir::ExprId,
+        arena: &vigil_ir::ExprArena,
+        id: vigil_ir::ExprId,
         ctx: &crate::interp::Ctx<'_>,
     ) -> Option<Value> {
         match crate::interp::eval(arena, id, ctx, &self.tables) {
@@ -792,7 +792,7 @@ impl Engine {
                 Some(i) => {
                     let items = values.iter().map(|v| Value::str(v)).collect();
                     if let Some(slot) = self.tables.lists.get_mut(i) {
-                        *slot = Arc::new(vigil_compiler::ir::SetValue::new(items));
+                        *slot = Arc::new(vigil_ir::SetValue::new(items));
                     }
                 }
                 None => unknown.push(name),
@@ -875,8 +875,8 @@ impl Engine {
     /// Records the value of every clause under `id` (coverage engines only).
     fn cover(
         &mut self,
-        arena: &vigil_compiler::ir::ExprArena,
-        id: vigil_compiler::ir::ExprId,
+        arena: &vigil_ir::ExprArena,
+        id: vigil_ir::ExprId,
         ctx: &crate::interp::Ctx<'_>,
     ) {
         let Some(owner) = self.arena_owner.get(&(arena as *const _ as usize)).copied() else {
@@ -886,7 +886,7 @@ impl Engine {
         crate::coverage::leaves(arena, id, &mut leaves);
         for leaf in leaves {
             let v = crate::interp::eval(arena, leaf, ctx, &self.tables)
-                .is_ok_and(|v| vigil_compiler::ir::ops::truthy(&v));
+                .is_ok_and(|v| vigil_ir::ops::truthy(&v));
             if let Some(c) = self.coverage.as_mut() {
                 c.clause(owner, leaf, v);
             }

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use vigil_compiler::ir::{self, ExprArena, ExprId, Node, Pattern, UnOp, Value, ops};
+use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, UnOp, Value, ops};
 
 use crate::engine::Engine;
 use crate::interp::{Ctx, EvalError, Tables, eval};

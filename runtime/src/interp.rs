@@ -1,16 +1,16 @@
 //! The reference interpreter: evaluates IR expressions over rows, with the operator semantics
-//! of `vigil_compiler::ir::ops`. The JIT is tested against it.
+//! of `vigil_ir::ops`. The JIT is tested against it.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use smol_str::SmolStr;
-use vigil_compiler::ir::eval::Inputs;
-use vigil_compiler::ir::{ExprArena, ExprId, Node, Point, SetValue, Value, ZoneDef};
+use vigil_ir::eval::Inputs;
+use vigil_ir::{ExprArena, ExprId, Node, Point, SetValue, Value, ZoneDef};
 
 use crate::row::{Layout, Row};
 
-pub use vigil_compiler::ir::ops::EvalError;
+pub use vigil_ir::ops::EvalError;
 
 /// What an expression can read besides constants: the events in its slots, the key, the
 /// window's aggregates, and in workflows the previous state and visit counts.
@@ -33,13 +33,13 @@ pub struct Tables {
     pub regexes: HashMap<SmolStr, regex::Regex>,
     pub tz: jiff::tz::TimeZone,
     /// Writes times in `tz` for records (remembering the zone's offset over a span).
-    pub times: vigil_compiler::time::TimeWriter,
+    pub times: vigil_ir::time::TimeWriter,
     /// Each event type's JSON keys, for evidence.
     pub json_keys: Vec<crate::record::EventKeys>,
 }
 
 impl Tables {
-    pub fn new(program: &vigil_compiler::ir::Program) -> Tables {
+    pub fn new(program: &vigil_ir::Program) -> Tables {
         let mut regexes = HashMap::new();
         let mut collect = |arena: &ExprArena| {
             for id in arena.ids() {
@@ -65,7 +65,7 @@ impl Tables {
             zones: program.zones.clone(),
             regexes,
             tz: program.time_zone(),
-            times: vigil_compiler::time::TimeWriter::new(program.time_zone()),
+            times: vigil_ir::time::TimeWriter::new(program.time_zone()),
             json_keys: crate::record::EventKeys::all(program),
         }
     }
@@ -113,7 +113,7 @@ pub fn eval(
     ctx: &Ctx<'_>,
     tables: &Tables,
 ) -> Result<Value, EvalError> {
-    vigil_compiler::ir::eval::eval(arena, id, &Reader { ctx, tables })
+    vigil_ir::eval::eval(arena, id, &Reader { ctx, tables })
 }
 
 /// The interpreter's inputs: rows in slots, the rule set's tables.

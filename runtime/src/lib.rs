@@ -1,9 +1,11 @@
-//! Vigil's runtime: runs a compiled rule set (`vigil_compiler::ir::Program`) over a stream of
-//! events and produces alert and transition records.
+//! Vigil's runtime: runs a compiled rule set (`vigil_ir::Program`) over a stream of
+//! events and produces alert and transition records. It never links the compiler: a program
+//! comes from `vigil_compiler` in the same process, or from a bundle.
 //!
 //! ```
 //! use std::sync::Arc;
-//! use vigil_runtime::{Engine, EngineConfig, compile};
+//! use vigil_compiler::load::compile_sources as compile;
+//! use vigil_runtime::{Engine, EngineConfig};
 //!
 //! let program = compile(&[(
 //!     "rules.vigil",
@@ -37,7 +39,6 @@ mod interp;
 mod jit;
 mod json;
 mod lines;
-pub mod load;
 pub mod pipeline;
 mod plan;
 mod record;
@@ -50,8 +51,6 @@ pub mod testing;
 mod timers;
 mod windows;
 mod workflow;
-
-use std::sync::Arc;
 
 pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Decoded, LineDecoder, Reject, RejectKind};
@@ -73,8 +72,8 @@ impl Engine {
 
     /// A value as a rule author writes it: strings quoted, enum values by name, durations
     /// as `1h30m`, times in RFC 3339 in the rule set's zone, `absent` for a missing value.
-    pub fn literal(&self, v: &vigil_compiler::ir::Value, ty: &vigil_compiler::ir::Ty) -> String {
-        use vigil_compiler::ir::{Ty, Value};
+    pub fn literal(&self, v: &vigil_ir::Value, ty: &vigil_ir::Ty) -> String {
+        use vigil_ir::{Ty, Value};
         let mut o = String::new();
         match (v, ty) {
             (Value::Absent, _) => o.push_str("absent"),
@@ -122,25 +121,5 @@ impl Engine {
             tables: &self.tables,
         }
         .alert_for_unit(alert, unit, redaction)
-    }
-}
-
-/// Compiles in-memory sources (name, text) into a program; `Err` holds the rendered
-/// diagnostics. Files that lists and zones name are read from the disk relative to the
-/// working directory.
-pub fn compile(sources: &[(&str, &str)]) -> Result<vigil_compiler::ir::Program, String> {
-    use vigil_compiler::db::{Database, RuleSet, SourceFile, program, ruleset_diagnostics};
-    let db = Database::with_disk();
-    let files = sources
-        .iter()
-        .map(|(name, text)| SourceFile::new(&db, (*name).to_string(), Arc::from(*text)))
-        .collect();
-    let ruleset = RuleSet::new(&db, files, None);
-    match program(&db, ruleset) {
-        Some(p) => Ok((**p).clone()),
-        None => Err(vigil_compiler::diagnostics::render_human(
-            ruleset_diagnostics(&db, ruleset),
-            false,
-        )),
     }
 }

@@ -259,9 +259,9 @@ mod tests {
         }
     }
 
-    fn program() -> vigil_compiler::ir::Program {
+    fn program() -> vigil_ir::Program {
         let src = "unit u\nevent Ping { who: str }\nrule r {\n  when p: Ping\n  alert u\n}\n";
-        crate::compile(&[("ping.vigil", src)]).expect("compiles")
+        vigil_compiler::load::compile_sources(&[("ping.vigil", src)]).expect("compiles")
     }
 
     /// (line number or kind, bytes) of every line, and the error at the end if any.

@@ -17,7 +17,7 @@
 use std::fmt::Write as _;
 
 use rustc_hash::{FxHashMap, FxHashSet};
-use vigil_compiler::ir::{
+use vigil_ir::{
     BinOp, EventType, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Ty, UnOp, Value,
 };
 

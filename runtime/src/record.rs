@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use vigil_compiler::ir::{Program, Severity, Value};
-use vigil_compiler::time::{TimeWriter, format_duration};
+use vigil_ir::time::{TimeWriter, format_duration};
+use vigil_ir::{Program, Severity, Value};
 
 use crate::row::{Event, Source};
 
@@ -524,9 +524,9 @@ impl Writer<'_> {
         o.push('}');
     }
 
-    fn field_json(&self, v: &Value, ty: &vigil_compiler::ir::Ty, o: &mut String) {
+    fn field_json(&self, v: &Value, ty: &vigil_ir::Ty, o: &mut String) {
         match (v, ty) {
-            (Value::Enum(i), vigil_compiler::ir::Ty::Enum(name)) => {
+            (Value::Enum(i), vigil_ir::Ty::Enum(name)) => {
                 let variant = self
                     .program
                     .enums

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use vigil_compiler::ir::{self, ExprArena, ExprId, Node, Pattern, Program, TemplatePart};
+use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, Program, TemplatePart};
 
 /// Fields (event type, field) that an origin's alert keys and messages read.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -10,7 +10,7 @@ use std::hash::{Hash, Hasher};
 use hashbrown::Equivalent;
 use std::sync::Arc;
 
-use vigil_compiler::ir::{EventType, EventTypeId, Point, Program, Ty, Value};
+use vigil_ir::{EventType, EventTypeId, Point, Program, Ty, Value};
 
 /// Where an event came from: an input line, or a rule that emitted it.
 #[derive(Debug, Clone, PartialEq, Eq)]

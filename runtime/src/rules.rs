@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use smallvec::{SmallVec, smallvec};
-use vigil_compiler::ir::{self, Pattern, Value, ops};
+use vigil_ir::{self as ir, Pattern, Value, ops};
 
 use crate::engine::Engine;
 use crate::explain::{SeqFate, SeqNote};

@@ -14,7 +14,7 @@ use smallvec::SmallVec;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use vigil_compiler::ir::{self, ExprArena, ExprId, Point, Program, SetValue, Value};
+use vigil_ir::{self as ir, ExprArena, ExprId, Point, Program, SetValue, Value};
 
 use crate::engine::{Buffered, Engine, Stats};
 use crate::ingest::RejectKind;

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vigil_compiler::ir::{ExpectTarget, Expectation, Program, TestCase, TestStep, Value};
+use vigil_ir::{ExpectTarget, Expectation, Program, TestCase, TestStep, Value};
 
 use crate::engine::{Engine, EngineConfig};
 use crate::record::{Origin, Record};

@@ -111,7 +111,7 @@ impl TimerQueue {
 
 #[cfg(test)]
 mod tests {
-    use vigil_compiler::ir::Value;
+    use vigil_ir::Value;
 
     use super::*;
 

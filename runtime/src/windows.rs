@@ -14,7 +14,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use vigil_compiler::ir::{self, Value, ops};
+use vigil_ir::{self as ir, Value, ops};
 
 use crate::interp::EvalError;
 use crate::row::{Event, KeyMap};
@@ -497,7 +497,7 @@ mod tests {
 
     #[test]
     fn rules_grouping_alike_share_a_table() {
-        let program = crate::compile(&[(
+        let program = vigil_compiler::load::compile_sources(&[(
             "r.vigil",
             r#"
             unit desk

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use vigil_compiler::ir::{self, Delay, Severity, Transition, Value};
+use vigil_ir::{self as ir, Delay, Severity, Transition, Value};
 
 use crate::actions::ActionContext;
 use crate::engine::Engine;

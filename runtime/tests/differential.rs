@@ -12,7 +12,8 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, TestRunner};
-use vigil_runtime::{Engine, EngineConfig, EngineKind, compile};
+use vigil_compiler::load::compile_sources as compile;
+use vigil_runtime::{Engine, EngineConfig, EngineKind};
 
 const SCHEMA: &str = r#"
 timezone "Asia/Shanghai"

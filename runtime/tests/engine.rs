@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use vigil_runtime::{Engine, EngineConfig, Pushed, Record, RejectKind, compile};
+use vigil_compiler::load::compile_sources as compile;
+use vigil_runtime::{Engine, EngineConfig, Pushed, Record, RejectKind};
 
 const RULES: &str = r#"
 timezone "Asia/Shanghai"
@@ -502,7 +503,7 @@ fn call_lines(fields: &[&str]) -> Vec<String> {
 }
 
 fn fired(
-    program: &Arc<vigil_compiler::ir::Program>,
+    program: &Arc<vigil_ir::Program>,
     kind: vigil_runtime::EngineKind,
     lines: &[String],
 ) -> (Vec<String>, Engine) {

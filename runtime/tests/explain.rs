@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use vigil_compiler::ir::Pattern;
+use vigil_compiler::load::compile_sources as compile;
+use vigil_ir::Pattern;
 use vigil_runtime::explain::{Detail, Explainer, StepRole};
-use vigil_runtime::{Engine, EngineConfig, EngineKind, compile};
+use vigil_runtime::{Engine, EngineConfig, EngineKind};
 
 const RULES: &str = include_str!("../../tests/fixtures/explain/rules.vigil");
 
-fn program() -> Arc<vigil_compiler::ir::Program> {
+fn program() -> Arc<vigil_ir::Program> {
     Arc::new(compile(&[("rules.vigil", RULES)]).expect("the fixture compiles"))
 }
 

@@ -4,8 +4,9 @@
 
 use std::sync::Arc;
 
+use vigil_compiler::load::compile_sources as compile;
 use vigil_compiler::syntax::{MAX_DEPTH, MAX_NESTING};
-use vigil_runtime::{Engine, EngineConfig, EngineKind, compile};
+use vigil_runtime::{Engine, EngineConfig, EngineKind};
 
 /// Conditions whose expressions nest about `n` deep (`MAX_DEPTH` bounds them), each true
 /// of an event with `a == 3`.

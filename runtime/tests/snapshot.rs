@@ -6,7 +6,8 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use vigil_runtime::{Engine, EngineConfig, Record, compile};
+use vigil_compiler::load::compile_sources as compile;
+use vigil_runtime::{Engine, EngineConfig, Record};
 
 pub const RULES: &str = r#"
 timezone "Asia/Shanghai"
@@ -64,7 +65,7 @@ workflow response {
 }
 "#;
 
-fn program(text: &str) -> Arc<vigil_compiler::ir::Program> {
+fn program(text: &str) -> Arc<vigil_ir::Program> {
     Arc::new(compile(&[("rules.vigil", text)]).expect("rules check"))
 }
 
@@ -99,11 +100,7 @@ fn drain(e: &mut Engine, out: &mut Vec<String>) {
     out.extend(recs.iter().map(|r| e.to_json(r)));
 }
 
-fn uninterrupted(
-    p: &Arc<vigil_compiler::ir::Program>,
-    lines: &[String],
-    lateness: i64,
-) -> Vec<String> {
+fn uninterrupted(p: &Arc<vigil_ir::Program>, lines: &[String], lateness: i64) -> Vec<String> {
     let config = EngineConfig {
         lateness,
         ..EngineConfig::default()
@@ -209,7 +206,7 @@ fn a_reload_keeps_unchanged_state_and_reports_instances_whose_state_is_gone() {
     });
     let orphan = orphan.expect("an orphan record");
     assert_eq!(&*orphan.state, "dispatched");
-    assert_eq!(orphan.key, vigil_compiler::ir::Value::str("I1"));
+    assert_eq!(orphan.key, vigil_ir::Value::str("I1"));
     // The window of `recurring` kept its two events: a third fires with the new message.
     e.push_line(br#"{"type":"Incident","time":"2021-11-25T10:04:00Z","id2":"z","category":"noise","address":"B"}"#);
     let after: Vec<String> = {

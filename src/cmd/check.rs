@@ -30,7 +30,7 @@ enum ErrorFormat {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let loaded = match vigil_runtime::load::load(&args.paths) {
+    let loaded = match vigil_compiler::load::load(&args.paths) {
         Ok(l) => l,
         Err(e) => return super::fail(e),
     };

@@ -1,6 +1,6 @@
 //! The coverage report of `vigil test --coverage`.
 
-use vigil_compiler::ir::{Program, Transition};
+use vigil_ir::{Program, Transition};
 use vigil_runtime::coverage::{Both, Coverage, Owner};
 
 /// Prints, per rule and workflow, each transition and clause and whether the tests saw it
@@ -108,8 +108,8 @@ fn report_transition(
 fn clauses(
     c: &Coverage,
     owner: Owner,
-    arena: &vigil_compiler::ir::ExprArena,
-    origin: &vigil_compiler::ir::Origin,
+    arena: &vigil_ir::ExprArena,
+    origin: &vigil_ir::Origin,
     source: &mut super::source::Sources,
     total: &mut (usize, usize),
     mark: &dyn Fn(bool) -> &'static str,

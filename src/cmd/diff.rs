@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use vigil_compiler::db::program;
 use vigil_compiler::diff::{self, Report, Search, SearchConfig, Version, Witness, witness};
-use vigil_compiler::ir::Program;
+use vigil_ir::Program;
 use vigil_runtime::{Engine, EngineConfig, Record};
 
 #[derive(clap::Args)]
@@ -90,7 +90,7 @@ pub fn run(args: Args) -> ExitCode {
         .enumerate()
         .map(|(i, _)| verify(&report, i, programs.0.as_deref(), programs.1.as_deref()))
         .collect();
-    let lateness = match vigil_compiler::time::parse_duration_literal(&args.lateness) {
+    let lateness = match vigil_ir::time::parse_duration_literal(&args.lateness) {
         Ok(ms) => ms,
         Err(e) => return super::fail(format!("--lateness {}: {e}", args.lateness)),
     };

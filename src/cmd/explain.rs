@@ -10,7 +10,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use vigil_compiler::ir::{self, ExprArena, ExprId, Node, Pattern, Program, Ty, Value};
+use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, Program, Ty, Value};
 use vigil_runtime::explain::{
     AtLine, ClauseValue, Detail, Explainer, FateKey, PartialView, SeqFate, StepRole, StepView,
     WindowView,
@@ -52,7 +52,7 @@ pub fn run(args: Args) -> ExitCode {
     let Some(rule) = program.rules.iter().position(|r| r.name == args.rule) else {
         return super::fail(unknown_rule(&program, &args.rule));
     };
-    let lateness = match vigil_compiler::time::parse_duration_literal(&args.lateness) {
+    let lateness = match vigil_ir::time::parse_duration_literal(&args.lateness) {
         Ok(ms) => ms,
         Err(e) => return super::fail(format!("--lateness {}: {e}", args.lateness)),
     };
@@ -416,7 +416,7 @@ impl Report<'_> {
             );
             return;
         }
-        let within = vigil_compiler::time::format_duration(*within);
+        let within = vigil_ir::time::format_duration(*within);
         let n = w.window.len();
         let _ = writeln!(
             self.out,

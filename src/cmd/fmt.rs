@@ -16,7 +16,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let files = match vigil_runtime::load::collect_files(&args.paths) {
+    let files = match vigil_compiler::load::collect_files(&args.paths) {
         Ok(f) => f,
         Err(e) => return super::fail(e),
     };

@@ -16,12 +16,12 @@ use std::sync::Arc;
 use vigil_compiler::diagnostics::render_human;
 
 /// Checks and compiles the rule set at `paths`; on errors prints them and returns exit 1.
-pub fn compile(paths: &[PathBuf]) -> Result<Arc<vigil_compiler::ir::Program>, ExitCode> {
+pub fn compile(paths: &[PathBuf]) -> Result<Arc<vigil_ir::Program>, ExitCode> {
     use std::io::IsTerminal;
-    match vigil_runtime::load::compile_paths(paths) {
+    match vigil_compiler::load::compile_paths(paths) {
         Ok(p) => Ok(p),
-        Err(vigil_runtime::load::LoadError::Io(e)) => Err(fail(e)),
-        Err(vigil_runtime::load::LoadError::Invalid(errors)) => {
+        Err(vigil_compiler::load::LoadError::Io(e)) => Err(fail(e)),
+        Err(vigil_compiler::load::LoadError::Invalid(errors)) => {
             eprint!("{}", render_human(&errors, std::io::stderr().is_terminal()));
             let n = errors.len();
             eprintln!(

@@ -188,14 +188,14 @@ impl Sinks {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    let lateness = match vigil_compiler::time::parse_duration_literal(&args.lateness) {
+    let lateness = match vigil_ir::time::parse_duration_literal(&args.lateness) {
         Ok(ms) => ms,
         Err(e) => return super::fail(format!("--lateness {}: {e}", args.lateness)),
     };
     let until = match args.until.as_deref() {
         None => None,
         Some("end") => Some(i64::MAX),
-        Some(t) => match vigil_compiler::time::parse_time(t) {
+        Some(t) => match vigil_ir::time::parse_time(t) {
             Ok(ms) => Some(ms),
             Err(e) => return super::fail(format!("--until {t}: {e}")),
         },

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use vigil_compiler::ir::{ExprArena, ExprId, Origin};
+use vigil_ir::{ExprArena, ExprId, Origin};
 
 /// The rule set's files, read once each on demand.
 #[derive(Default)]

@@ -8,8 +8,8 @@ use super::expr::{Binding, ExprCx, Typed};
 use super::scope::Scope;
 use super::{CheckedItem, Lowered, ReadResource, Target, has_errors};
 use crate::diagnostics::*;
-use crate::ir::{self, Node, SetValue, Ty, Value};
 use crate::syntax::ast::{self, ItemKind};
+use vigil_ir::{self as ir, Node, SetValue, Ty, Value};
 
 pub(super) fn check(scope: &Scope, item: &ast::Item, read: ReadResource<'_>) -> CheckedItem {
     let mut cx = ExprCx::new(scope);
@@ -67,8 +67,8 @@ pub(super) fn check(scope: &Scope, item: &ast::Item, read: ReadResource<'_>) -> 
 }
 
 fn timezone(cx: &mut ExprCx<'_>, tz: &ast::StrLit) {
-    if crate::time::time_zone(&tz.raw).is_none() {
-        let names = crate::time::time_zone_names();
+    if vigil_ir::time::time_zone(&tz.raw).is_none() {
+        let names = vigil_ir::time::time_zone_names();
         let help = did_you_mean(&tz.raw, names.iter().map(String::as_str))
             .or_else(|| Some("use an IANA name such as \"Asia/Shanghai\" or \"UTC\"".into()));
         cx.report(UnknownTimezone {

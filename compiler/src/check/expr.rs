@@ -7,9 +7,11 @@ use super::literal;
 use super::scope::{FieldRef, Scope};
 use super::{Facts, Target};
 use crate::diagnostics::*;
-use crate::ir::{self, AggKind, BinOp, Builtin, ExprArena, ExprId, Node, Ty, UnOp, Value, ops};
 use crate::syntax::Span;
 use crate::syntax::ast::{self, BinaryOp, ExprKind, UnaryOp};
+use vigil_ir::{
+    self as ir, AggKind, BinOp, Builtin, ExprArena, ExprId, Node, Ty, UnOp, Value, ops,
+};
 
 /// An expression's IR node and type; `optional` when it may be absent for some events.
 #[derive(Debug, Clone)]
@@ -107,7 +109,7 @@ impl<'a> ExprCx<'a> {
             diags: Vec::new(),
             facts: Facts::default(),
             env: Env::default(),
-            tz: crate::time::time_zone(&scope.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
+            tz: vigil_ir::time::time_zone(&scope.timezone).unwrap_or(jiff::tz::TimeZone::UTC),
             aggregates: None,
             key: None,
             workflow: None,
@@ -290,7 +292,7 @@ impl<'a> ExprCx<'a> {
                     self.error(span)
                 }
             },
-            ExprKind::Duration(text) => match crate::time::parse_duration_literal(text) {
+            ExprKind::Duration(text) => match vigil_ir::time::parse_duration_literal(text) {
                 Ok(ms) => self.constant(Value::Duration(ms), Ty::Duration, span),
                 Err(reason) => {
                     self.report(BadDuration {
@@ -302,7 +304,7 @@ impl<'a> ExprCx<'a> {
                     self.error(span)
                 }
             },
-            ExprKind::Time(text) => match crate::time::parse_time(text) {
+            ExprKind::Time(text) => match vigil_ir::time::parse_time(text) {
                 Ok(ms) => self.constant(Value::Time(ms), Ty::Time, span),
                 Err(reason) => {
                     let help = (!text.contains(['Z', 'z', '+']) && text.matches('-').count() <= 2)

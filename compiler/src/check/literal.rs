@@ -4,9 +4,9 @@ use smol_str::SmolStr;
 
 use super::expr::ExprCx;
 use crate::diagnostics::{BadTemplate, Diag};
-use crate::ir::{Template, TemplatePart, Ty};
 use crate::syntax::ast::{self, StrLit};
 use crate::syntax::{Span, parse_expr};
+use vigil_ir::{Template, TemplatePart, Ty};
 
 pub(crate) fn int(text: &str) -> Result<i64, String> {
     text.parse::<i64>()

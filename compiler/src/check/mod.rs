@@ -21,9 +21,9 @@ pub use expr::BUILTINS;
 pub use scope::Scope;
 
 use crate::diagnostics::Diag;
-use crate::ir::{self, Ty};
 use crate::syntax::Span;
 use crate::syntax::ast::{self, ItemKind};
+use vigil_ir::{self as ir, Ty};
 
 /// What a name in the source refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

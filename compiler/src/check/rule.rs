@@ -6,8 +6,8 @@ use super::expr::ExprCx;
 use super::scope::Scope;
 use super::{CheckedItem, Lowered, actions, event_type, has_errors, severity};
 use crate::diagnostics::*;
-use crate::ir::{self, Node, Ty, Value};
 use crate::syntax::ast::{self, Pattern, RuleClause};
+use vigil_ir::{self as ir, Node, Ty, Value};
 
 pub(super) fn check(scope: &Scope, rule: &ast::Rule) -> CheckedItem {
     let mut cx = ExprCx::new(scope);

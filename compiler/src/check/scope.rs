@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use smol_str::SmolStr;
 
-use crate::ir::{Ty, Value};
 use crate::syntax::ast::{self, ItemKind};
+use vigil_ir::{Ty, Value};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scope {

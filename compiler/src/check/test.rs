@@ -4,8 +4,8 @@ use super::expr::ExprCx;
 use super::scope::Scope;
 use super::{CheckedItem, Lowered, Target, event_type, field_values, has_errors};
 use crate::diagnostics::*;
-use crate::ir::{self, Ty, Value};
 use crate::syntax::ast::{self, ExpectKind, ExpectOption, TestClause, TestStep};
+use vigil_ir::{self as ir, Ty, Value};
 
 pub(super) fn check(scope: &Scope, t: &ast::Test) -> CheckedItem {
     let mut cx = ExprCx::new(scope);

@@ -6,9 +6,9 @@ use super::expr::{ExprCx, Typed, WorkflowCx};
 use super::scope::Scope;
 use super::{CheckedItem, Lowered, Target, actions, event_type, graph, has_errors};
 use crate::diagnostics::*;
-use crate::ir::{self, Ty};
 use crate::syntax::Span;
 use crate::syntax::ast::{self, StateClause, WorkflowClause};
+use vigil_ir::{self as ir, Ty};
 
 /// Slot of the start event and of the event offered to a transition.
 const START: u8 = 0;
@@ -229,7 +229,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                         }
                         let label = match delay {
                             ir::Delay::Duration(ms) => {
-                                format!("after {}", crate::time::format_duration(ms))
+                                format!("after {}", vigil_ir::time::format_duration(ms))
                             }
                             ir::Delay::Workdays(n) => format!("after {n} workdays"),
                         };

@@ -8,9 +8,9 @@
 
 use smol_str::SmolStr;
 
-use crate::ir::{
-    self, Action, Aggregate, ExprArena, ExprId, Node, Pattern, Program, Template, TemplatePart, Ty,
-    Value,
+use vigil_ir::{
+    self as ir, Action, Aggregate, ExprArena, ExprId, Node, Pattern, Program, Template,
+    TemplatePart, Ty, Value,
 };
 
 /// One side of a comparison: a program, an arena, and what the arena's slots hold.

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use smol_str::SmolStr;
 
-use crate::ir::{self, ExprArena, ExprId, Point, Program, Value, ops};
+use vigil_ir::{self as ir, ExprArena, ExprId, Point, Program, Value, ops};
 
 /// A field of the event in a slot: declared (by position), or the implicit `time` or `id`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

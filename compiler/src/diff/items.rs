@@ -9,9 +9,9 @@ use super::exprs::{self, Focus, Step, align, conjuncts, focus};
 use super::witness::{Search, Site};
 use super::{ConditionChange, Detail, ItemChange, Report, SchemaChange, Side, Status, body_text};
 use crate::fmt::{canonical_item, expr_text};
-use crate::ir::Program;
 use crate::syntax::ItemTag;
 use crate::syntax::ast::{self, Action, Expr, ItemKind, Pattern, RuleClause, StateClause};
+use vigil_ir::Program;
 
 type Key = (ItemTag, SmolStr);
 
@@ -698,7 +698,7 @@ impl<'a> Cx<'a> {
                     // A literal list: its text says what changed.
                     return out;
                 }
-                let show = |p: &Program, v: &crate::ir::Value| value_text(p, &l1.elem, v);
+                let show = |p: &Program, v: &vigil_ir::Value| value_text(p, &l1.elem, v);
                 let before: BTreeSet<String> =
                     l1.values.items.iter().map(|v| show(pa, v)).collect();
                 let after: BTreeSet<String> = l2.values.items.iter().map(|v| show(pb, v)).collect();
@@ -1780,10 +1780,10 @@ fn semantic_kind(tag: ItemTag) -> bool {
 }
 
 /// A list value as text: strings as they are, enum values by name.
-fn value_text(p: &Program, elem: &crate::ir::Ty, v: &crate::ir::Value) -> String {
-    use crate::ir::Value;
+fn value_text(p: &Program, elem: &vigil_ir::Ty, v: &vigil_ir::Value) -> String {
+    use vigil_ir::Value;
     match (elem, v) {
-        (crate::ir::Ty::Enum(name), Value::Enum(i)) => {
+        (vigil_ir::Ty::Enum(name), Value::Enum(i)) => {
             super::equiv::variant(p, name, *i).map_or_else(|| i.to_string(), ToString::to_string)
         }
         (_, Value::Str(s)) => s.to_string(),

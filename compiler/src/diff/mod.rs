@@ -25,9 +25,9 @@ use smol_str::SmolStr;
 use crate::db::{self, Db, RuleSet, item_syntax, program, ruleset_diagnostics};
 use crate::diagnostics::Level;
 use crate::fmt::canonical_item;
-use crate::ir::Program;
 use crate::syntax::ItemTag;
 use crate::syntax::ast::{self, ItemKind};
+use vigil_ir::Program;
 
 pub use witness::{Search, SearchConfig, Site, Witness};
 
@@ -338,13 +338,13 @@ fn equivalent(a: &witness::Found<'_>, b: &witness::Found<'_>) -> bool {
 }
 
 /// The window aggregates of the rule that owns a located condition's arena, if any.
-fn aggregates_of<'p>(f: &witness::Found<'p>) -> &'p [crate::ir::Aggregate] {
+fn aggregates_of<'p>(f: &witness::Found<'p>) -> &'p [vigil_ir::Aggregate] {
     f.program
         .rules
         .iter()
         .find(|r| std::ptr::eq(&r.exprs, f.arena))
         .and_then(|r| match &r.pattern {
-            crate::ir::Pattern::Window { aggregates, .. } => Some(aggregates.as_slice()),
+            vigil_ir::Pattern::Window { aggregates, .. } => Some(aggregates.as_slice()),
             _ => None,
         })
         .unwrap_or(&[])

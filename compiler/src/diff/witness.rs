@@ -17,8 +17,8 @@ use std::sync::Arc;
 use smol_str::SmolStr;
 
 use super::eval::{self, Env, FieldKey};
-use crate::ir::{
-    self, Builtin, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Ty, Value, ops,
+use vigil_ir::{
+    self as ir, Builtin, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Ty, Value, ops,
 };
 
 /// Where a condition is in one version of a rule set.
@@ -1442,7 +1442,7 @@ fn json_of(c: &Cand, tz: &jiff::tz::TimeZone) -> Option<serde_json::Value> {
             Value::Int(i) => J::from(*i),
             Value::Float(f) => J::from(*f),
             Value::Str(s) => J::String(s.to_string()),
-            Value::Time(t) => J::String(crate::time::format_time(*t, tz)),
+            Value::Time(t) => J::String(vigil_ir::time::format_time(*t, tz)),
             Value::Duration(d) if d % 1000 == 0 => J::from(d / 1000),
             Value::Duration(d) => J::from(*d as f64 / 1000.0),
             Value::Point(p) => {

@@ -7,8 +7,8 @@ use smol_str::SmolStr;
 use super::{item_at, item_text};
 use crate::check::{BUILTINS, Scope};
 use crate::db::{self, Db, RuleSet, SourceFile};
-use crate::ir::{Severity, Ty};
 use crate::syntax::ItemTag;
+use vigil_ir::{Severity, Ty};
 
 /// What kind of name a completion is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

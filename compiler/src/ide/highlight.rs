@@ -3,9 +3,9 @@
 
 use super::{Def, hits};
 use crate::db::{self, Db, RuleSet, SourceFile};
-use crate::ir::Ty;
 use crate::syntax::ast::{self, ItemKind};
 use crate::syntax::{ItemTag, Span};
+use vigil_ir::Ty;
 
 /// The kind of a highlighted name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use super::{Def, def_at, find_item, item_at, walk_expr};
 use crate::check::Scope;
 use crate::db::{self, Db, RuleSet, SourceFile};
-use crate::ir::{Ty, Value};
 use crate::syntax::Span;
 use crate::syntax::ast::{self, ExprKind, ItemKind};
+use vigil_ir::{Ty, Value};
 
 /// Hover text in Markdown, and the range it describes (absolute).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,11 +42,11 @@ pub fn hover(db: &dyn Db, ruleset: RuleSet, file: SourceFile, offset: u32) -> Op
     let rel = offset.checked_sub(base)?;
     let tree = db::item_syntax(db, id).as_ref()?;
     if let Some((span, raw)) = duration_at(tree, rel) {
-        let ms = crate::time::parse_duration_literal(&raw).ok()?;
+        let ms = vigil_ir::time::parse_duration_literal(&raw).ok()?;
         let markdown = format!(
             "{}\n\n= {} ({ms} ms)",
             code(&format!("{raw}: duration")),
-            crate::time::format_duration(ms)
+            vigil_ir::time::format_duration(ms)
         );
         return Some(HoverInfo {
             span: span.shift(base),
@@ -436,10 +436,10 @@ pub fn show_value(scope: &Scope, v: &Value, ty: &Ty) -> String {
         Value::Float(f) => format!("{f:?}"),
         Value::Str(s) => format!("{s:?}"),
         Value::Time(ms) => {
-            let tz = crate::time::time_zone(&scope.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-            crate::time::format_time(*ms, &tz)
+            let tz = vigil_ir::time::time_zone(&scope.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+            vigil_ir::time::format_time(*ms, &tz)
         }
-        Value::Duration(ms) => crate::time::format_duration(*ms),
+        Value::Duration(ms) => vigil_ir::time::format_duration(*ms),
         Value::Point(p) => format!("point({}, {})", p.lat, p.lon),
         Value::Enum(i) => match ty {
             Ty::Enum(e) => scope

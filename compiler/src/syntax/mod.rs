@@ -17,58 +17,7 @@ pub use split::{Comment, CommentKind};
 
 use crate::diagnostics::Diag;
 
-/// A byte range `start..end`. Inside an item's syntax tree it is relative to the item's start;
-/// `ParsedItem::offset` turns it into a position in the file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
-pub struct Span {
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Span {
-        Span {
-            start: u32::try_from(start).unwrap_or(u32::MAX),
-            end: u32::try_from(end).unwrap_or(u32::MAX),
-        }
-    }
-
-    pub fn len(self) -> usize {
-        self.end.saturating_sub(self.start) as usize
-    }
-
-    pub fn is_empty(self) -> bool {
-        self.end <= self.start
-    }
-
-    pub fn shift(self, by: u32) -> Span {
-        Span {
-            start: self.start.saturating_add(by),
-            end: self.end.saturating_add(by),
-        }
-    }
-
-    pub fn to(self, other: Span) -> Span {
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
-    }
-
-    pub fn range(self) -> std::ops::Range<usize> {
-        self.start as usize..self.end as usize
-    }
-
-    pub fn contains(self, offset: u32) -> bool {
-        self.start <= offset && offset <= self.end
-    }
-}
-
-impl From<Span> for miette::SourceSpan {
-    fn from(span: Span) -> Self {
-        miette::SourceSpan::new((span.start as usize).into(), span.len())
-    }
-}
+pub use vigil_ir::Span;
 
 /// What kind of item a chunk of source is, known from its first keyword even when the rest of
 /// the item does not parse.

@@ -63,7 +63,7 @@ impl Service {
     /// Compiles the rule set and starts an engine.
     pub fn new(options: Options) -> Result<Arc<Service>, String> {
         let program =
-            vigil_runtime::load::compile_paths(&options.paths).map_err(|e| e.to_string())?;
+            vigil_compiler::load::compile_paths(&options.paths).map_err(|e| e.to_string())?;
         let engine = Engine::new(
             program,
             EngineConfig {
@@ -190,7 +190,7 @@ impl Service {
     /// instances; an instance whose state is gone is reported in an `orphan` record.
     fn reload_rules(&self) -> Result<Value, (StatusCode, String)> {
         // Compiling takes a while; events keep flowing meanwhile.
-        let program = vigil_runtime::load::compile_paths(&self.options.paths).map_err(|e| {
+        let program = vigil_compiler::load::compile_paths(&self.options.paths).map_err(|e| {
             (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("the rule set does not compile; the running one is kept:\n{e}"),

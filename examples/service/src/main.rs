@@ -29,7 +29,7 @@ async fn main() -> ExitCode {
             "--lateness" => {
                 match args
                     .next()
-                    .map(|d| vigil_compiler::time::parse_duration_literal(&d))
+                    .map(|d| vigil_ir::time::parse_duration_literal(&d))
                 {
                     Some(Ok(ms)) => lateness_ms = ms,
                     _ => return usage("--lateness needs a duration such as 10s"),

@@ -15,7 +15,7 @@
 use super::{EventSchema, Schema, check_epoch, number_field};
 use crate::json::{Number, find_special};
 use crate::row::{Kind, Row, RowBuffers, RowBuilder, Source};
-use vigil_compiler::ir::EventTypeId;
+use vigil_ir::EventTypeId;
 
 /// Decodes `line` if it has the common shape; `None` sends it to the general decoder. The
 /// buffers are left in `buffers` either way.
@@ -274,12 +274,12 @@ impl<'a> Cursor<'a> {
             find_special(rest).filter(|n| rest[*n] == b'"')
         };
         if let Some(n) = end
-            && let Some(t) = vigil_compiler::time::parse_time_fast(&rest[..n])
+            && let Some(t) = vigil_ir::time::parse_time_fast(&rest[..n])
         {
             self.pos = start + n + 1;
             return Some(t);
         }
-        vigil_compiler::time::parse_time(self.plain_str()?).ok()
+        vigil_ir::time::parse_time(self.plain_str()?).ok()
     }
 
     /// Consumes `word` if it comes next.
@@ -333,7 +333,8 @@ mod tests {
     "#;
 
     fn schema() -> Schema {
-        let program = crate::compile(&[("types.vigil", TYPES)]).expect("types compile");
+        let program = vigil_compiler::load::compile_sources(&[("types.vigil", TYPES)])
+            .expect("types compile");
         Schema::new(&program)
     }
 

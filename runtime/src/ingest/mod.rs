@@ -10,7 +10,7 @@ mod fast;
 use std::fmt;
 
 use rustc_hash::FxHashMap;
-use vigil_compiler::ir::{EventTypeId, Point, Program};
+use vigil_ir::{EventTypeId, Point, Program};
 
 use crate::json::{Next, Number, Scanner, SyntaxError};
 use crate::lines::Line;
@@ -152,7 +152,7 @@ impl Schema {
                     kind: *kind,
                     optional: f.optional,
                     variants: match &f.ty {
-                        vigil_compiler::ir::Ty::Enum(name) => program
+                        vigil_ir::Ty::Enum(name) => program
                             .enums
                             .iter()
                             .find(|en| en.name == *name)
@@ -452,8 +452,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
         Ok(match self.sc.next_kind()? {
             Next::String => {
                 let s = self.sc.string(&mut self.scratch)?;
-                vigil_compiler::time::parse_time(s)
-                    .map_err(|why| bad(format!("`time` {s:?}: {why}")))
+                vigil_ir::time::parse_time(s).map_err(|why| bad(format!("`time` {s:?}: {why}")))
             }
             Next::Number => match self.sc.number()? {
                 Number::Int(ms) => check_epoch(ms),
@@ -525,11 +524,11 @@ impl<'s, 'a> Decoder<'s, 'a> {
             }
             (Kind::Time, Next::String) => {
                 let s = self.sc.string(&mut self.scratch)?;
-                vigil_compiler::time::parse_time(s).map(|t| row.set_word(i, t as u64))
+                vigil_ir::time::parse_time(s).map(|t| row.set_word(i, t as u64))
             }
             (Kind::Duration, Next::String) => {
                 let s = self.sc.string(&mut self.scratch)?;
-                vigil_compiler::time::parse_iso_duration(s).map(|d| row.set_word(i, d as u64))
+                vigil_ir::time::parse_iso_duration(s).map(|d| row.set_word(i, d as u64))
             }
             (Kind::Bool, Next::True | Next::False) => {
                 let b = self.sc.literal()? == Next::True;

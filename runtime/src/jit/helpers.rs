@@ -6,7 +6,7 @@
 //! row's text or a constant of the compiled code, both valid UTF-8.
 
 use rustc_hash::FxHashSet;
-use vigil_compiler::ir::{Point, ops};
+use vigil_ir::{Point, ops};
 
 use crate::interp::Tables;
 
@@ -138,11 +138,11 @@ pub(crate) extern "C" fn hour(tables: *const Tables, t: i64) -> i64 {
     // SAFETY: as for `str_in_list`.
     let tables = unsafe { &*tables };
     match ops::call(
-        vigil_compiler::ir::Builtin::Hour,
-        &[vigil_compiler::ir::Value::Time(t)],
+        vigil_ir::Builtin::Hour,
+        &[vigil_ir::Value::Time(t)],
         &tables.tz,
     ) {
-        Ok(vigil_compiler::ir::Value::Int(h)) => h,
+        Ok(vigil_ir::Value::Int(h)) => h,
         _ => -1,
     }
 }
@@ -152,11 +152,11 @@ pub(crate) extern "C" fn weekday(tables: *const Tables, t: i64) -> i64 {
     // SAFETY: as for `str_in_list`.
     let tables = unsafe { &*tables };
     match ops::call(
-        vigil_compiler::ir::Builtin::Weekday,
-        &[vigil_compiler::ir::Value::Time(t)],
+        vigil_ir::Builtin::Weekday,
+        &[vigil_ir::Value::Time(t)],
         &tables.tz,
     ) {
-        Ok(vigil_compiler::ir::Value::Int(d)) => d,
+        Ok(vigil_ir::Value::Int(d)) => d,
         _ => -1,
     }
 }

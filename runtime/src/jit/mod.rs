@@ -20,7 +20,7 @@ use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
 use rustc_hash::FxHashSet;
-use vigil_compiler::ir::{
+use vigil_ir::{
     BinOp, Builtin, EventTypeId, ExprArena, ExprId, Node, Program, Ty, UnOp, Value as V,
 };
 
@@ -1188,7 +1188,9 @@ mod tests {
                 "unit desk\nevent Call {{ caller: str, minutes: int }}\n\
                  rule long {{\n  when c: Call where c.minutes * 2 >= {minutes}\n  alert desk\n}}\n"
             );
-            Arc::new(crate::compile(&[("r.vigil", &text)]).expect("compiles"))
+            Arc::new(
+                vigil_compiler::load::compile_sources(&[("r.vigil", &text)]).expect("compiles"),
+            )
         };
         let live = || super::LIVE_MODULES.with(|n| n.get());
         let before = live();

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::Value as Json;
-use vigil_compiler::ir::Program;
+use vigil_ir::Program;
 use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
 
 /// How many alerts or transitions of each kind a report shows in full.

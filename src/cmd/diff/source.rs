@@ -28,7 +28,7 @@ pub fn load(spec: &str) -> Result<Loaded, String> {
             from_git(rev, path, spec)
         }
         None => {
-            let loaded = vigil_runtime::load::load(&[PathBuf::from(spec)])?;
+            let loaded = vigil_compiler::load::load(&[PathBuf::from(spec)])?;
             Ok(Loaded {
                 db: loaded.db,
                 ruleset: loaded.ruleset,
