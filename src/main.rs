@@ -36,6 +36,8 @@ enum Command {
     /// Why a rule fired on an event, or did not: clause by clause, with window contents and
     /// partial sequence matches; without `--line`, which clauses failed how often.
     Explain(cmd::explain::Args),
+    /// Compile a rule set into a bundle (`--bundle` of `vigil run`), or print its IR.
+    Build(cmd::build::Args),
     /// Start the language server on standard input and output (for editors).
     Lsp,
 }
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Test(args) => cmd::test::run(args),
         Command::Diff(args) => cmd::diff::run(args),
         Command::Explain(args) => cmd::explain::run(args),
+        Command::Build(args) => cmd::build::run(args),
         Command::Lsp => vigil_lsp::run_stdio(),
     };
     alloc::before_exit();

@@ -335,3 +335,100 @@ fn a_run_writes_the_same_whether_it_decodes_on_a_second_thread_or_not() {
     assert!(rejects.lines().count() >= 5, "{rejects}");
     assert_eq!(run("one", &["--single-thread"]), (records, rejects));
 }
+
+#[test]
+fn a_bundle_runs_without_the_sources_and_gives_the_same_records() {
+    let dir = temp_dir("bundle");
+    let bundle = dir.join("city.bundle");
+    let bundle = bundle.to_str().expect("utf-8");
+    let o = vigil(&["build", "rules", "-o", bundle]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("17 rules, 6 workflows"),
+        "{}",
+        stderr(&o)
+    );
+    let o = vigil(&[
+        "run",
+        "rules",
+        "--events",
+        "examples/city-1day.jsonl",
+        "--lateness",
+        "10s",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let from_sources = stdout(&o);
+    // Run from another folder: the lists, zones and calendar the rules read from files travel
+    // in the bundle.
+    let events = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/city-1day.jsonl");
+    let o = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args([
+            "run",
+            "--bundle",
+            "city.bundle",
+            "--lateness",
+            "10s",
+            "--events",
+        ])
+        .arg(events)
+        .current_dir(&dir)
+        .output()
+        .expect("vigil runs");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(from_sources.lines().count() > 100);
+    assert_eq!(stdout(&o), from_sources);
+    assert!(
+        stderr(&o).contains("to load and JIT the bundle"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_bundle_of_another_format_or_no_bundle_is_refused_with_the_reason() {
+    let dir = temp_dir("bundle-format");
+    let path = dir.join("rules.bundle");
+    let p = path.to_str().expect("utf-8");
+    let o = vigil(&["build", "tests/semantics", "-o", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bytes = std::fs::read(&path).expect("bundle");
+    let newer = [
+        b"vigil-bundle 99".as_slice(),
+        &bytes[b"vigil-bundle 1".len()..],
+    ]
+    .concat();
+    std::fs::write(&path, newer).expect("write");
+    let o = vigil(&["run", "--bundle", p, "--events", "examples/city-1day.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("bundle format 99, but this Vigil reads bundle format 1"),
+        "{err}"
+    );
+    std::fs::write(&path, b"{\"type\":\"Call\"}\n").expect("write");
+    let o = vigil(&["run", "--bundle", p, "--events", "examples/city-1day.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("not a Vigil bundle"), "{}", stderr(&o));
+    // Cut short: the header is right, the program is not.
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("write");
+    let o = vigil(&["run", "--bundle", p, "--events", "examples/city-1day.jsonl"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("corrupt bundle"), "{}", stderr(&o));
+    // A bundle needs a file to go to, and sources and a bundle do not mix.
+    let o = vigil(&["build", "tests/semantics"]);
+    assert_eq!(o.status.code(), Some(2));
+    let o = vigil(&["run", "rules", "--bundle", p]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn build_emits_the_ir_as_text() {
+    let o = vigil(&["build", "tests/ir/single.vigil", "--emit", "ir"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.starts_with("ruleset sha256:"), "{out}");
+    assert!(
+        out.contains("  when $0: Call where (and (and (and (>= $0.minutes 60)"),
+        "{out}"
+    );
+}

@@ -5,13 +5,14 @@
 //! slot 0 is the start event and slot 1 the event being offered to a transition. Function calls
 //! to `fn` items are inlined during lowering; constant subexpressions are folded.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 use super::value::{Ty, Value};
 use crate::Span;
 
 /// An expression in an `ExprArena`. Displays as `e3`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ExprId(pub u32);
 
 impl fmt::Display for ExprId {
@@ -26,13 +27,13 @@ impl ExprId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum UnOp {
     Not,
     Neg,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum BinOp {
     Add,
     Sub,
@@ -86,7 +87,7 @@ impl BinOp {
 }
 
 /// Built-in functions (SPEC §3). Regexes and zones are referenced by index into the program.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Builtin {
     Len,
     Lower,
@@ -129,7 +130,7 @@ impl Builtin {
 }
 
 /// Window aggregates (SPEC §4.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum AggKind {
     Count,
     Sum,
@@ -152,7 +153,7 @@ impl AggKind {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Node {
     Const(Value),
     /// Field `field` (its position in the event declaration) of the event in `slot`.
@@ -202,7 +203,7 @@ pub enum Node {
 }
 
 /// The expressions of one rule, workflow or test.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ExprArena {
     nodes: Vec<(Node, Ty, Span)>,
 }

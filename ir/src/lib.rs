@@ -4,10 +4,14 @@
 //! numbers into the program's tables; constants are folded; `fn` calls are inlined. Each rule,
 //! workflow and test owns an `ExprArena` for its expressions.
 
+use serde::{Deserialize, Serialize};
+pub mod bundle;
 pub mod eval;
 mod expr;
+pub mod impossible;
 pub mod ops;
 mod span;
+pub mod text;
 pub mod time;
 mod value;
 
@@ -23,7 +27,7 @@ pub use value::{Point, SetValue, Severity, Ty, Value};
 /// Index of an event type in `Program::events`.
 pub type EventTypeId = u32;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Program {
     /// `sha256:` and the hex digest of the canonical text (SPEC §1).
     pub fingerprint: String,
@@ -58,7 +62,7 @@ impl Program {
 }
 
 /// Where an item is in the source, to point at it from records and reports.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Origin {
     pub file: String,
     /// Byte offset of the item in its file; spans in the item's arena are relative to it.
@@ -70,7 +74,7 @@ pub struct Origin {
     pub order: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventType {
     pub name: SmolStr,
     /// Declared fields in order; a field's position is its slot in a row.
@@ -87,20 +91,20 @@ impl EventType {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FieldDef {
     pub name: SmolStr,
     pub ty: Ty,
     pub optional: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EnumDef {
     pub name: SmolStr,
     pub variants: Vec<SmolStr>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnitDef {
     pub name: SmolStr,
     pub display: Option<String>,
@@ -108,7 +112,7 @@ pub struct UnitDef {
     pub sees: Option<Vec<(EventTypeId, Vec<u16>)>>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ListDef {
     pub name: SmolStr,
     pub elem: Ty,
@@ -118,14 +122,14 @@ pub struct ListDef {
     pub values: Arc<SetValue>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZoneDef {
     pub name: SmolStr,
     pub polygons: Vec<Polygon>,
 }
 
 /// A polygon as lon/lat rings: the exterior and its holes.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Polygon {
     pub exterior: Vec<(f64, f64)>,
     pub holes: Vec<Vec<(f64, f64)>>,
@@ -141,7 +145,7 @@ impl ZoneDef {
 }
 
 /// Working days: weekdays, minus holidays, plus make-up workdays. Dates as (year, month, day).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CalendarDef {
     pub name: SmolStr,
     pub holidays: BTreeSet<(i16, i8, i8)>,
@@ -167,7 +171,7 @@ impl CalendarDef {
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Rule {
     pub name: SmolStr,
     pub title: Option<String>,
@@ -183,14 +187,14 @@ pub struct Rule {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Suppress {
     /// `None`: the alert key (group or sequence key), else the whole rule.
     pub key: Option<ExprId>,
     pub duration: i64,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Pattern {
     Single {
         event: EventTypeId,
@@ -211,14 +215,14 @@ pub enum Pattern {
     },
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Aggregate {
     pub kind: AggKind,
     /// Evaluated on each event of the window (slot 0); `None` for `count()`.
     pub arg: Option<ExprId>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeqStep {
     pub event: EventTypeId,
     /// `then not`: an absence.
@@ -238,7 +242,7 @@ impl Pattern {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     Alert {
         units: Vec<u32>,
@@ -257,12 +261,12 @@ pub enum Action {
 }
 
 /// A message with `{expr}` interpolations.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Template {
     pub parts: Vec<TemplatePart>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TemplatePart {
     Text(String),
     Expr(ExprId),
@@ -271,7 +275,7 @@ pub enum TemplatePart {
 // ---------------------------------------------------------------------------------------------
 // Workflows
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Workflow {
     pub name: SmolStr,
     pub title: Option<String>,
@@ -282,7 +286,7 @@ pub struct Workflow {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WorkflowStart {
     pub event: EventTypeId,
     pub cond: Option<ExprId>,
@@ -290,7 +294,7 @@ pub struct WorkflowStart {
     pub key: ExprId,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StateDef {
     pub name: SmolStr,
     pub is_final: bool,
@@ -301,7 +305,7 @@ pub struct StateDef {
     pub timers: Vec<Timer>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Transition {
     On {
         trigger: Trigger,
@@ -317,7 +321,7 @@ pub enum Transition {
 }
 
 /// An event that can drive a transition: its type, how it finds its instance, and its guard.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Trigger {
     pub event: EventTypeId,
     /// The instance key, read from the event in slot 1.
@@ -326,7 +330,7 @@ pub struct Trigger {
     pub cond: Option<ExprId>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Timer {
     pub delay: Delay,
     /// `Some`: interrupting (`after D -> s`); `None`: runs its actions and the state stays.
@@ -336,7 +340,7 @@ pub struct Timer {
     pub label: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Delay {
     Duration(i64),
     Workdays(u32),
@@ -345,7 +349,7 @@ pub enum Delay {
 // ---------------------------------------------------------------------------------------------
 // Tests
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestCase {
     pub name: String,
     pub steps: Vec<TestStep>,
@@ -353,7 +357,7 @@ pub struct TestCase {
     pub origin: Origin,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum TestStep {
     /// An event: its type, time and a value per field slot.
     Event {
@@ -367,7 +371,7 @@ pub enum TestStep {
     AdvanceTo(i64),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Expectation {
     pub negated: bool,
     pub target: ExpectTarget,
@@ -381,7 +385,7 @@ pub struct Expectation {
     pub line: u32,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ExpectTarget {
     /// Alerts of a rule or of a workflow.
     Alert(SmolStr),

@@ -1,8 +1,11 @@
 //! Byte ranges in source text, kept on IR expressions so that reports can point at them.
 
+use serde::{Deserialize, Serialize};
 /// A byte range `start..end` of source text, relative to the start of the item it lies in (the
 /// compiler's `ParsedItem::offset` turns it into a position in the file).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Default, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Span {
     pub start: u32,
     pub end: u32,

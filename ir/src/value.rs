@@ -1,5 +1,6 @@
 //! Types and values of the IR.
 
+use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
 
@@ -7,7 +8,7 @@ use smol_str::SmolStr;
 
 /// A value type. `Error` stands for a type the checker could not determine; it is compatible
 /// with everything so one mistake is reported once.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Ty {
     Bool,
     Int,
@@ -82,7 +83,7 @@ impl fmt::Display for Ty {
 
 /// A runtime value. Times are milliseconds since the Unix epoch (UTC), durations milliseconds.
 /// `Absent` is an optional field that is missing (SPEC §3).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Value {
     Absent,
     Bool(bool),
@@ -98,14 +99,14 @@ pub enum Value {
 }
 
 /// A WGS84 position in degrees.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Point {
     pub lat: f64,
     pub lon: f64,
 }
 
 /// A constant set, sorted for binary search and deduplicated.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SetValue {
     pub items: Vec<Value>,
 }
@@ -170,7 +171,7 @@ impl Value {
 }
 
 /// Alert severities, lowest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Severity {
     Low,
     Medium,

@@ -5,6 +5,7 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::sync::Arc;
 
+use vigil_ir::bundle::BundleError;
 use vigil_ir::{EventTypeId, Program, Value};
 
 use crate::ingest::{Decoded, LineDecoder, Reject, RejectKind};
@@ -224,6 +225,13 @@ pub enum Pushed {
 }
 
 impl Engine {
+    /// An engine for the rule set in a bundle (`vigil build`), with no events seen yet: how a
+    /// service runs a reviewed rule set without the compiler.
+    pub fn from_bundle(bundle: &[u8], config: EngineConfig) -> Result<Engine, BundleError> {
+        let program = vigil_ir::bundle::decode(bundle)?;
+        Ok(Engine::new(Arc::new(program), config))
+    }
+
     /// An engine for `program`, with no events seen yet.
     pub fn new(program: Arc<Program>, config: EngineConfig) -> Engine {
         let tables = Tables::new(&program);

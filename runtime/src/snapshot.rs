@@ -11,10 +11,10 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use smallvec::SmallVec;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
-use vigil_ir::{self as ir, ExprArena, ExprId, Point, Program, SetValue, Value};
+use vigil_ir::text::{self, Identity};
+use vigil_ir::{self as ir, Point, Program, SetValue, Value};
 
 use crate::engine::{Buffered, Engine, Stats};
 use crate::ingest::RejectKind;
@@ -25,7 +25,17 @@ use crate::timers::{Timer, TimerKind};
 use crate::windows::{Group, Member};
 use crate::workflow::Instance;
 
-const MAGIC: &[u8; 8] = b"VIGILST3";
+/// Every snapshot starts with these seven bytes and one ASCII digit, its format version.
+const MAGIC: &[u8; 7] = b"VIGILST";
+
+/// The format `snapshot` writes. 4: rules and workflows are identified by SHA-256 digests of
+/// their canonical IR text (`vigil_ir::text`). 3 (up to 0.1 at 8abd746): by a `DefaultHasher`
+/// of their `Debug` text, which no other build can recompute; such a snapshot is restored only
+/// into the rule set it was written for (same fingerprint), see `restore`.
+pub const SNAPSHOT_FORMAT: u8 = 4;
+
+/// The oldest format `restore` reads.
+const OLDEST_FORMAT: u8 = 3;
 
 /// Why a snapshot could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +58,9 @@ struct Enc {
 impl Enc {
     fn u8(&mut self, v: u8) {
         self.buf.push(v);
+    }
+    fn identity(&mut self, id: &Identity) {
+        self.buf.extend_from_slice(id);
     }
     fn u64(&mut self, v: u64) {
         // LEB128: state is mostly small numbers.
@@ -189,61 +202,6 @@ impl Enc {
     }
 }
 
-/// A hash of what decides a rule's state: its pattern and the expressions the pattern uses
-/// (spans, messages and actions left out), so reformatting or rewording keeps the state.
-fn rule_shape(rule: &ir::Rule) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    format!("{:?}", rule.pattern).hash(&mut h);
-    let mut roots = Vec::new();
-    match &rule.pattern {
-        ir::Pattern::Single { cond, .. } => roots.extend(*cond),
-        ir::Pattern::Window {
-            cond,
-            key,
-            having,
-            aggregates,
-            ..
-        } => {
-            roots.extend(*cond);
-            roots.push(*key);
-            roots.push(*having);
-            roots.extend(aggregates.iter().filter_map(|a| a.arg));
-        }
-        ir::Pattern::Sequence { steps, .. } => {
-            for s in steps {
-                roots.push(s.key);
-                roots.extend(s.cond);
-            }
-        }
-    }
-    if let Some(s) = &rule.suppress {
-        format!("{}", s.duration).hash(&mut h);
-        roots.extend(s.key);
-    }
-    for r in roots {
-        hash_expr(&rule.exprs, r, &mut h);
-    }
-    h.finish()
-}
-
-fn hash_expr(arena: &ExprArena, id: ExprId, h: &mut impl Hasher) {
-    let node = arena.node(id);
-    format!("{node:?}:{}", arena.ty(id)).hash(h);
-    for o in arena.operands(node) {
-        hash_expr(arena, o, h);
-    }
-}
-
-/// A hash of a workflow's structure (states, transitions, timers) and expressions.
-fn workflow_shape(w: &ir::Workflow) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    format!("{:?}{:?}", w.start, w.states).hash(&mut h);
-    for id in w.exprs.ids() {
-        format!("{:?}:{}", w.exprs.node(id), w.exprs.ty(id)).hash(&mut h);
-    }
-    h.finish()
-}
-
 impl Engine {
     /// The engine's whole state as bytes (see `restore`). Records not yet taken are not part
     /// of it: take them first.
@@ -255,6 +213,7 @@ impl Engine {
             rows: HashMap::new(),
         };
         e.buf.extend_from_slice(MAGIC);
+        e.u8(b'0' + SNAPSHOT_FORMAT);
         e.str(&self.program.fingerprint);
         e.u64(self.lines);
         e.opt_i64(self.max_seen);
@@ -310,7 +269,7 @@ impl Engine {
         e.u64(self.rules.len() as u64);
         for (r, state) in self.rules.iter().enumerate() {
             e.str(&self.rule_names[r]);
-            e.u64(rule_shape(&program.rules[r]));
+            e.identity(&text::rule_identity(program, &program.rules[r]));
             // A window rule's groups are its table's, and swept with it.
             let window = match &state.pattern {
                 PatternState::Window(slot) => self.windows.get(slot.table).map(|t| (t, slot.bit)),
@@ -379,7 +338,7 @@ impl Engine {
         for (w, state) in self.workflows.iter().enumerate() {
             let wf = &program.workflows[w];
             e.str(&self.workflow_names[w]);
-            e.u64(workflow_shape(wf));
+            e.identity(&text::workflow_identity(program, wf));
             let mut insts: Vec<(&Key, &Instance)> = state.instances.iter().collect();
             insts.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
             e.u64(insts.len() as u64);
@@ -449,6 +408,8 @@ fn encode_stats(e: &mut Enc, s: &Stats) {
 struct Dec<'b> {
     b: &'b [u8],
     pos: usize,
+    /// The snapshot's format version.
+    format: u8,
     rows: Vec<Option<Event>>,
 }
 
@@ -459,6 +420,22 @@ fn bad<T>(what: &str) -> R<T> {
 }
 
 impl Dec<'_> {
+    /// A rule's or workflow's stored identity; `None` in format 3, whose identities cannot be
+    /// recomputed.
+    fn identity(&mut self) -> R<Option<Identity>> {
+        if self.format == 3 {
+            self.u64()?;
+            return Ok(None);
+        }
+        let bytes = self
+            .b
+            .get(self.pos..self.pos + 32)
+            .ok_or_else(|| SnapshotError("truncated".into()))?;
+        self.pos += 32;
+        let mut id = [0; 32];
+        id.copy_from_slice(bytes);
+        Ok(Some(id))
+    }
     fn u8(&mut self) -> R<u8> {
         let v = *self
             .b
@@ -606,20 +583,35 @@ impl Engine {
     /// Returns the number of input lines the snapshot had consumed. Orphaned workflow
     /// instances are reported as records (take them with `take_records`).
     pub fn restore(&mut self, bytes: &[u8]) -> Result<u64, SnapshotError> {
-        if bytes.get(..8) != Some(&MAGIC[..]) {
-            return bad(if bytes.starts_with(&MAGIC[..7]) {
-                "a snapshot of another version of Vigil's state format: \
-                 start the run again from the beginning (a fresh --state directory)"
-            } else {
-                "not a Vigil engine snapshot"
-            });
+        let format = match bytes.get(..8) {
+            Some([m @ .., v]) if m == MAGIC && v.is_ascii_digit() => v - b'0',
+            _ => return bad("not a Vigil engine snapshot"),
+        };
+        if !(OLDEST_FORMAT..=SNAPSHOT_FORMAT).contains(&format) {
+            return Err(SnapshotError(format!(
+                "state format {format}, which this Vigil cannot read (it reads formats \
+                 {OLDEST_FORMAT} to {SNAPSHOT_FORMAT}): run the Vigil that wrote it, or start \
+                 again from the beginning with a fresh --state directory"
+            )));
         }
         let mut d = Dec {
             b: bytes,
             pos: 8,
+            format,
             rows: Vec::new(),
         };
-        let _fingerprint = d.str()?;
+        let fingerprint = d.str()?;
+        if format == 3 && fingerprint != self.program.fingerprint {
+            // Format 3 identified rules by a hash no other build can recompute, so it cannot
+            // tell which rules kept their meaning. Refuse rather than drop their state.
+            return Err(SnapshotError(format!(
+                "state format 3, written by an older Vigil for rule set {fingerprint}, cannot be \
+                 carried over to a changed rule set ({}): resume with the rule set it was written \
+                 for, which saves the state in format {SNAPSHOT_FORMAT}, then change the rule set \
+                 (docs/DECISIONS.md, \"State across upgrades\")",
+                self.program.fingerprint
+            )));
+        }
         self.lines = d.u64()?;
         self.max_seen = d.opt_i64()?;
         self.watermark = d.i64()?;
@@ -694,12 +686,12 @@ impl Engine {
         let mut restored_windows = Vec::new();
         for _ in 0..d.len()? {
             let name = d.str()?;
-            let shape = d.u64()?;
+            let identity = d.identity()?;
             let next_sweep = d.i64()?;
-            let target = rule_index
-                .get(&name)
-                .copied()
-                .filter(|r| rule_shape(&program.rules[*r]) == shape);
+            // A format 3 snapshot reaches here only for the rule set it was written for.
+            let target = rule_index.get(&name).copied().filter(|r| {
+                identity.is_none_or(|id| id == text::rule_identity(&program, &program.rules[*r]))
+            });
             let mut supp = crate::row::KeyMap::default();
             for _ in 0..d.len()? {
                 let k = d.value()?;
@@ -784,9 +776,12 @@ impl Engine {
         let mut orphans = Vec::new();
         for _ in 0..d.len()? {
             let name = d.str()?;
-            let shape = d.u64()?;
+            let identity = d.identity()?;
             let target = wf_index.get(&name).copied();
-            let same = target.is_some_and(|w| workflow_shape(&program.workflows[w]) == shape);
+            let same = target.is_some_and(|w| {
+                identity
+                    .is_none_or(|id| id == text::workflow_identity(&program, &program.workflows[w]))
+            });
             if let Some(w) = target
                 && same
             {

@@ -235,10 +235,134 @@ fn a_snapshot_of_another_format_version_is_refused_with_a_reason() {
     let program = program(RULES);
     let engine = Engine::new(program.clone(), EngineConfig::default());
     let mut bytes = engine.snapshot();
-    bytes[7] = b'0';
+    bytes[7] = b'9';
     let mut other = Engine::new(program, EngineConfig::default());
     let err = other.restore(&bytes).expect_err("another version");
-    assert!(err.0.contains("another version"), "{}", err.0);
+    assert!(
+        err.0
+            .contains("state format 9, which this Vigil cannot read"),
+        "{}",
+        err.0
+    );
     let err = other.restore(b"garbage!").expect_err("garbage");
     assert!(err.0.contains("not a Vigil engine snapshot"), "{}", err.0);
+}
+
+/// The bundled rules and the city day, as `vigil run rules/ --lateness 10s` reads them.
+fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let program = vigil_compiler::load::compile_paths(&[root.join("rules")]).expect("rules check");
+    let events = std::fs::read_to_string(root.join("examples/city-1day.jsonl")).expect("events");
+    (program, events.lines().map(str::to_string).collect())
+}
+
+fn city_engine(program: Arc<vigil_ir::Program>) -> Engine {
+    let config = EngineConfig {
+        lateness: 10_000,
+        ..EngineConfig::default()
+    };
+    Engine::new(program, config)
+}
+
+/// Pushes `lines`, then ends the input; every record as JSON.
+fn run_to_end(e: &mut Engine, lines: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for l in lines {
+        e.push_line(l.as_bytes());
+        out.extend(e.take_records().iter().map(|r| e.to_json(r)));
+    }
+    e.finish();
+    out.extend(e.take_records().iter().map(|r| e.to_json(r)));
+    out
+}
+
+/// `city-format3-line9000.snapshot` was written by Vigil at 8abd746 (state format 3, the last
+/// release before identities became digests of the IR text): the bundled rules after the first
+/// 9,000 lines of the city day, with a lateness of 10s.
+const FORMAT3_CUT: usize = 9000;
+
+fn format3_snapshot() -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/city-format3-line9000.snapshot");
+    std::fs::read(path).expect("the fixture")
+}
+
+#[test]
+fn a_checkpoint_of_the_previous_format_restores_into_its_rule_set() {
+    let (program, lines) = city();
+    let whole = run_to_end(&mut city_engine(program.clone()), &lines);
+
+    let mut first = city_engine(program.clone());
+    let mut before = Vec::new();
+    for l in &lines[..FORMAT3_CUT] {
+        first.push_line(l.as_bytes());
+        before.extend(first.take_records().iter().map(|r| first.to_json(r)));
+    }
+    let mut resumed = city_engine(program);
+    resumed
+        .restore(&format3_snapshot())
+        .expect("format 3 restores");
+    let after = run_to_end(&mut resumed, &lines[FORMAT3_CUT..]);
+    // The state of windows, sequences and workflow instances came through: the records after
+    // the cut are the uninterrupted run's, and some of them depend on that state.
+    assert_eq!([before, after.clone()].concat(), whole);
+    assert!(after.iter().any(|r| r.contains(r#""kind":"transition""#)));
+    // What it saves now is format 4, and restores the same.
+    let mut again = city_engine(resumed.program().clone());
+    again
+        .restore(&resumed.snapshot())
+        .expect("format 4 restores");
+}
+
+#[test]
+fn a_checkpoint_of_the_previous_format_is_refused_for_a_changed_rule_set() {
+    let (program, _) = city();
+    let mut changed = (*program).clone();
+    changed.fingerprint = "sha256:0000".into();
+    let mut e = city_engine(Arc::new(changed));
+    let err = e.restore(&format3_snapshot()).expect_err("refused");
+    assert!(err.0.contains("state format 3"), "{}", err.0);
+    assert!(err.0.contains(&program.fingerprint), "{}", err.0);
+    assert!(err.0.contains("sha256:0000"), "{}", err.0);
+    // Refused before anything was restored.
+    assert_eq!(e.snapshot(), city_engine(e.program().clone()).snapshot());
+}
+
+/// Identities decide which state a restored snapshot keeps, so they must not move with the
+/// build: this one is pinned. If it changes, `vigil_ir::text` changed what it prints, and
+/// every checkpoint written before would silently lose its state: bump `SNAPSHOT_FORMAT` and
+/// say in `restore` what happens to the older format.
+#[test]
+fn identities_are_pinned_and_follow_what_decides_state() {
+    use vigil_ir::text::{rule_identity, workflow_identity};
+    let hex = |id: [u8; 32]| id.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let p = program(RULES);
+    let rule = |p: &vigil_ir::Program, name: &str| {
+        let r = p.rules.iter().find(|r| r.name == name).expect("the rule");
+        hex(rule_identity(p, r))
+    };
+    let wf = |p: &vigil_ir::Program| hex(workflow_identity(p, &p.workflows[0]));
+    assert_eq!(
+        rule(&p, "recurring"),
+        "b8d0e8bca6bd8f9175e1752653444a9b89f20f90e4b4cb17b251dac8d2323ab1"
+    );
+    // Formatting, messages and other items do not count; the pattern and suppression do.
+    let reworded = program(
+        &RULES
+            .replace("{key}: {count()}", "{key} has {count()}")
+            .replace("  suppress for 30m", "\n\n     suppress   for 30m")
+            .replace(
+                "event Ack { id2: str }",
+                "event Ack { id2: str, note: str? }",
+            ),
+    );
+    assert_eq!(rule(&reworded, "recurring"), rule(&p, "recurring"));
+    assert_eq!(wf(&reworded), wf(&p));
+    let narrower = program(&RULES.replace("having count() >= 3", "having count() >= 4"));
+    assert_ne!(rule(&narrower, "recurring"), rule(&p, "recurring"));
+    assert_eq!(rule(&narrower, "unidentified"), rule(&p, "unidentified"));
+    let longer = program(&RULES.replace("suppress for 30m", "suppress for 31m"));
+    assert_ne!(rule(&longer, "recurring"), rule(&p, "recurring"));
+    let slower = program(&RULES.replace("after 5m -> escalated", "after 6m -> escalated"));
+    assert_ne!(wf(&slower), wf(&p));
 }

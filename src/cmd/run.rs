@@ -14,8 +14,11 @@ use vigil_runtime::{Engine, EngineConfig, EngineKind, Pushed, Record};
 #[derive(clap::Args)]
 pub struct Args {
     /// Rule set: .vigil files and directories (searched recursively).
-    #[arg(required = true)]
+    #[arg(required_unless_present = "bundle", conflicts_with = "bundle")]
     paths: Vec<PathBuf>,
+    /// Run a compiled rule set (`vigil build`) instead of sources.
+    #[arg(long, value_name = "FILE")]
+    bundle: Option<PathBuf>,
     /// Events, one JSON object per line; `-` reads standard input.
     #[arg(long, default_value = "-")]
     events: String,
@@ -206,10 +209,6 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     let compiling = Instant::now();
-    let program = match super::compile(&args.paths) {
-        Ok(p) => p,
-        Err(code) => return code,
-    };
     let config = EngineConfig {
         lateness,
         max_keys_per_rule: args.max_keys,
@@ -218,7 +217,22 @@ pub fn run(args: Args) -> ExitCode {
             EngineChoice::Interp => EngineKind::Interp,
         },
     };
-    let mut engine = Engine::new(program, config);
+    let mut engine = match &args.bundle {
+        Some(path) => {
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) => return super::fail(format!("cannot read `{}`: {e}", path.display())),
+            };
+            match Engine::from_bundle(&bytes, config) {
+                Ok(e) => e,
+                Err(e) => return super::fail(format!("`{}`: {e}", path.display())),
+            }
+        }
+        None => match super::compile(&args.paths) {
+            Ok(program) => Engine::new(program, config),
+            Err(code) => return code,
+        },
+    };
     let start_up = compiling.elapsed();
 
     // A durable run resumes from its last checkpoint.
@@ -423,6 +437,14 @@ pub fn run(args: Args) -> ExitCode {
     if let Err(e) = result {
         return super::fail(e);
     }
+    let start_up = StartUp {
+        took: start_up,
+        what: if args.bundle.is_some() {
+            "to load and JIT the bundle"
+        } else {
+            "to check, compile and JIT the rule set"
+        },
+    };
     summary(
         &engine,
         start_up,
@@ -494,9 +516,14 @@ fn push_json_str(o: &mut String, s: &str) {
     o.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
 }
 
-/// `start_up` is the time from reading the rule set to an engine ready for the first event;
-/// `seconds` the time from there to the end of the input.
-fn summary(engine: &Engine, start_up: Duration, seconds: f64, rejects_written: bool) {
+/// The time from reading the rule set (or bundle) to an engine ready for the first event.
+struct StartUp {
+    took: Duration,
+    what: &'static str,
+}
+
+/// `seconds` is the time from the end of start-up to the end of the input.
+fn summary(engine: &Engine, start_up: StartUp, seconds: f64, rejects_written: bool) {
     let s = engine.stats();
     let lines = engine.lines();
     let rate = if seconds > 0.0 {
@@ -565,8 +592,14 @@ fn summary(engine: &Engine, start_up: Duration, seconds: f64, rejects_written: b
         Err(why) => eprintln!("  engine              interpreter ({why})"),
     }
     eprintln!(
-        "  start-up            {:.1} ms to check, compile and JIT the rule set",
-        start_up.as_secs_f64() * 1000.0
+        "  start-up            {:.1} ms {}",
+        start_up.took.as_secs_f64() * 1000.0,
+        start_up.what
     );
     eprintln!("  time                {seconds:.2} s, {rate:.0} events/s");
+    if let Some((n, first)) = vigil_ir::impossible::reported() {
+        eprintln!(
+            "  internal errors     {n}, the first: {first} (the run went on; please report it)"
+        );
+    }
 }

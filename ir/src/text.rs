@@ -1,0 +1,625 @@
+//! The IR as text, Cranelift-style: what `vigil build --emit ir` prints, what the IR file
+//! tests compare, and what persisted identities are digests of.
+//!
+//! The text is canonical: it names things (event types, fields, lists, units, states) rather
+//! than numbering them, prints expressions as trees rather than arena entries, and leaves out
+//! spans and source positions, so reformatting a file or inserting a field elsewhere in an
+//! event type does not change it. Times print in UTC, durations as literals (`1h30m`).
+//!
+//! Each rule and workflow has a *state part*: the lines that decide what state it keeps
+//! (a rule's pattern and suppression; a workflow's start, states, transitions and timers).
+//! [`rule_identity`] and [`workflow_identity`] hash exactly those lines, so a restored snapshot
+//! keeps a rule's windows and partial matches when, and only when, that part is unchanged.
+//! Changing what this module prints changes every identity: bump `SNAPSHOT_FORMAT` in the
+//! runtime with it, and say what happens to older checkpoints.
+
+use std::fmt::Write;
+
+use sha2::{Digest, Sha256};
+
+use crate::{
+    Action, Delay, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Rule, StateDef,
+    Template, TemplatePart, Transition, Trigger, Ty, Value, Workflow, time,
+};
+
+/// A SHA-256 digest of a canonical text.
+pub type Identity = [u8; 32];
+
+/// The whole program as text.
+pub fn program(p: &Program) -> String {
+    let mut o = String::new();
+    let _ = writeln!(o, "ruleset {}", p.fingerprint);
+    let _ = writeln!(o, "timezone {}", quoted(&p.timezone));
+    for e in &p.enums {
+        let _ = writeln!(o, "enum {} {{ {} }}", e.name, e.variants.join(", "));
+    }
+    for e in &p.events {
+        let fields: Vec<String> = e
+            .fields
+            .iter()
+            .map(|f| format!("{}: {}{}", f.name, f.ty, if f.optional { "?" } else { "" }))
+            .collect();
+        let _ = writeln!(o, "event {} {{ {} }}", e.name, fields.join(", "));
+    }
+    for u in &p.units {
+        let _ = write!(o, "unit {}", u.name);
+        if let Some(d) = &u.display {
+            let _ = write!(o, " {}", quoted(d));
+        }
+        if let Some(sees) = &u.sees {
+            let parts: Vec<String> = sees
+                .iter()
+                .map(|(ty, fields)| {
+                    let names: Vec<&str> = fields.iter().map(|f| field_name(p, *ty, *f)).collect();
+                    format!("{}.{{{}}}", event_name(p, *ty), names.join(", "))
+                })
+                .collect();
+            let _ = write!(o, " sees {}", parts.join(", "));
+        }
+        o.push('\n');
+    }
+    for l in &p.lists {
+        let _ = write!(o, "list {}: set<{}> = ", l.name, l.elem);
+        let set = Value::Set(l.values.clone());
+        write_value(&mut o, p, &Ty::Set(Box::new(l.elem.clone())), &set);
+        if let Some(path) = &l.path {
+            let _ = write!(o, " from {}", quoted(path));
+        }
+        o.push('\n');
+    }
+    for z in &p.zones {
+        let _ = write!(o, "zone {} =", z.name);
+        let ring = |o: &mut String, kind: &str, points: &[(f64, f64)]| {
+            let points: Vec<String> = points
+                .iter()
+                .map(|(lon, lat)| format!("{lon:?} {lat:?}"))
+                .collect();
+            let _ = write!(o, " {kind}({})", points.join(", "));
+        };
+        for poly in &z.polygons {
+            ring(&mut o, "polygon", &poly.exterior);
+            for h in &poly.holes {
+                ring(&mut o, "hole", h);
+            }
+        }
+        o.push('\n');
+    }
+    if let Some(c) = &p.calendar {
+        let days = |set: &std::collections::BTreeSet<(i16, i8, i8)>| -> String {
+            let v: Vec<String> = set
+                .iter()
+                .map(|(y, m, d)| format!("{y:04}-{m:02}-{d:02}"))
+                .collect();
+            v.join(" ")
+        };
+        let _ = writeln!(
+            o,
+            "calendar {} holidays [{}] workdays [{}]",
+            c.name,
+            days(&c.holidays),
+            days(&c.workdays)
+        );
+    }
+    for r in &p.rules {
+        o.push('\n');
+        o.push_str(&rule(p, r));
+    }
+    for w in &p.workflows {
+        o.push('\n');
+        o.push_str(&workflow(p, w));
+    }
+    for t in &p.tests {
+        let _ = writeln!(
+            o,
+            "\ntest {} ({} steps, {} expectations)",
+            quoted(&t.name),
+            t.steps.len(),
+            t.expects.len()
+        );
+    }
+    o
+}
+
+/// A rule as text: its header, its state part, then its actions.
+pub fn rule(p: &Program, r: &Rule) -> String {
+    let mut o = format!("rule {}\n", r.name);
+    if let Some(t) = &r.title {
+        let _ = writeln!(o, "  title {}", quoted(t));
+    }
+    let _ = writeln!(o, "  severity {}", r.severity.as_str());
+    if !r.tags.is_empty() {
+        let tags: Vec<String> = r.tags.iter().map(|t| quoted(t)).collect();
+        let _ = writeln!(o, "  tags [{}]", tags.join(", "));
+    }
+    if let Some(t) = r.expires {
+        let _ = writeln!(o, "  expires {}", utc(t));
+    }
+    if r.shadow {
+        o.push_str("  mode shadow\n");
+    }
+    o.push_str(&rule_state(p, r));
+    let slots = rule_slots(r);
+    for a in &r.actions {
+        o.push_str("  ");
+        write_action(&mut o, &Ctx::new(p, &r.exprs, &slots), a);
+        o.push('\n');
+    }
+    o
+}
+
+/// The part of a rule's text that decides its state: its pattern and its suppression.
+pub fn rule_state(p: &Program, r: &Rule) -> String {
+    let slots = rule_slots(r);
+    let cx = Ctx::new(p, &r.exprs, &slots);
+    let mut o = String::new();
+    match &r.pattern {
+        Pattern::Single { event, cond } => {
+            let _ = write!(o, "  when $0: {}", event_name(p, *event));
+            cx.write_where(&mut o, *cond);
+            o.push('\n');
+        }
+        Pattern::Window {
+            event,
+            cond,
+            key,
+            within,
+            having,
+            aggregates,
+        } => {
+            let _ = write!(o, "  when $0: {}", event_name(p, *event));
+            cx.write_where(&mut o, *cond);
+            o.push_str("\n    group by ");
+            cx.expr(&mut o, *key);
+            let _ = write!(o, " within {}", time::format_duration(*within));
+            for (i, a) in aggregates.iter().enumerate() {
+                let _ = write!(o, "\n    agg{i} = {}(", a.kind.name());
+                if let Some(arg) = a.arg {
+                    cx.expr(&mut o, arg);
+                }
+                o.push(')');
+            }
+            o.push_str("\n    having ");
+            cx.expr(&mut o, *having);
+            o.push('\n');
+        }
+        Pattern::Sequence { within, steps } => {
+            let _ = writeln!(
+                o,
+                "  when sequence within {}",
+                time::format_duration(*within)
+            );
+            for (i, s) in steps.iter().enumerate() {
+                let then = if i == 0 { "" } else { "then " };
+                let not = if s.absent { "not " } else { "" };
+                let _ = write!(o, "    {then}{not}${i}: {} by ", event_name(p, s.event));
+                cx.expr(&mut o, s.key);
+                cx.write_where(&mut o, s.cond);
+                o.push('\n');
+            }
+        }
+    }
+    if let Some(s) = &r.suppress {
+        o.push_str("  suppress");
+        if let Some(k) = s.key {
+            o.push_str(" by ");
+            cx.expr(&mut o, k);
+        }
+        let _ = writeln!(o, " for {}", time::format_duration(s.duration));
+    }
+    o
+}
+
+/// A workflow as text: its header, then its state part.
+pub fn workflow(p: &Program, w: &Workflow) -> String {
+    let mut o = format!("workflow {}\n", w.name);
+    if let Some(t) = &w.title {
+        let _ = writeln!(o, "  title {}", quoted(t));
+    }
+    o.push_str(&workflow_state(p, w));
+    o
+}
+
+/// The part of a workflow's text that its instances depend on: the start, and every state
+/// with its actions, transitions and timers.
+pub fn workflow_state(p: &Program, w: &Workflow) -> String {
+    let start = [Some(w.start.event)];
+    let cx = Ctx::new(p, &w.exprs, &start).in_workflow(&w.states);
+    let mut o = format!("  start on $0: {} by ", event_name(p, w.start.event));
+    cx.expr(&mut o, w.start.key);
+    cx.write_where(&mut o, w.start.cond);
+    o.push('\n');
+    for s in &w.states {
+        write_state(&mut o, p, w, s);
+    }
+    o
+}
+
+fn write_state(o: &mut String, p: &Program, w: &Workflow, s: &StateDef) {
+    let kind = if s.is_final { "final" } else { "state" };
+    let _ = writeln!(o, "  {kind} {}", s.name);
+    let start = [Some(w.start.event)];
+    let cx = Ctx::new(p, &w.exprs, &start).in_workflow(&w.states);
+    for a in &s.on_enter {
+        o.push_str("    on enter ");
+        write_action(o, &cx, a);
+        o.push('\n');
+    }
+    for t in &s.transitions {
+        let (target, actions, offered) = match t {
+            Transition::On {
+                trigger,
+                target,
+                actions,
+            } => {
+                o.push_str("    on ");
+                write_trigger(o, p, w, trigger);
+                (*target, actions, Some(trigger.event))
+            }
+            Transition::Await {
+                quorum,
+                items,
+                target,
+                actions,
+            } => {
+                let _ = write!(o, "    await {quorum} of ");
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        o.push_str(", ");
+                    }
+                    write_trigger(o, p, w, item);
+                }
+                // The completing event may be of any item's type.
+                let one_type = items
+                    .first()
+                    .map(|f| f.event)
+                    .filter(|e| items.iter().all(|i| i.event == *e));
+                (*target, actions, one_type)
+            }
+        };
+        let _ = writeln!(o, " -> {}", state_name(w, target));
+        let slots = [Some(w.start.event), offered];
+        let cx = Ctx::new(p, &w.exprs, &slots).in_workflow(&w.states);
+        for a in actions {
+            o.push_str("      ");
+            write_action(o, &cx, a);
+            o.push('\n');
+        }
+    }
+    for t in &s.timers {
+        match t.delay {
+            Delay::Duration(d) => {
+                let _ = write!(o, "    after {}", time::format_duration(d));
+            }
+            Delay::Workdays(n) => {
+                let _ = write!(o, "    after {n} workdays");
+            }
+        }
+        if let Some(target) = t.target {
+            let _ = write!(o, " -> {}", state_name(w, target));
+        }
+        o.push('\n');
+        for a in &t.actions {
+            o.push_str("      ");
+            write_action(o, &cx, a);
+            o.push('\n');
+        }
+    }
+}
+
+fn write_trigger(o: &mut String, p: &Program, w: &Workflow, t: &Trigger) {
+    let slots = [Some(w.start.event), Some(t.event)];
+    let cx = Ctx::new(p, &w.exprs, &slots).in_workflow(&w.states);
+    let _ = write!(o, "$1: {} by ", event_name(p, t.event));
+    cx.expr(o, t.key);
+    cx.write_where(o, t.cond);
+}
+
+/// The identity a snapshot stores for a rule's state: SHA-256 of [`rule_state`].
+pub fn rule_identity(p: &Program, r: &Rule) -> Identity {
+    Sha256::digest(rule_state(p, r).as_bytes()).into()
+}
+
+/// The identity a snapshot stores for a workflow's instances: SHA-256 of [`workflow_state`].
+pub fn workflow_identity(p: &Program, w: &Workflow) -> Identity {
+    Sha256::digest(workflow_state(p, w).as_bytes()).into()
+}
+
+fn rule_slots(r: &Rule) -> Vec<Option<EventTypeId>> {
+    match &r.pattern {
+        Pattern::Single { event, .. } | Pattern::Window { event, .. } => vec![Some(*event)],
+        Pattern::Sequence { steps, .. } => steps.iter().map(|s| Some(s.event)).collect(),
+    }
+}
+
+fn write_action(o: &mut String, cx: &Ctx<'_>, a: &Action) {
+    match a {
+        Action::Alert {
+            units,
+            severity,
+            message,
+        } => {
+            let names: Vec<&str> = units
+                .iter()
+                .map(|u| {
+                    cx.program
+                        .units
+                        .get(*u as usize)
+                        .map_or("?", |u| u.name.as_str())
+                })
+                .collect();
+            let _ = write!(o, "alert {}", names.join(", "));
+            if let Some(s) = severity {
+                let _ = write!(o, " severity {}", s.as_str());
+            }
+            if let Some(m) = message {
+                o.push_str(" message ");
+                cx.template(o, m);
+            }
+        }
+        Action::Emit { event, fields } => {
+            let _ = write!(o, "emit {} {{ ", event_name(cx.program, *event));
+            for (i, f) in fields.iter().enumerate() {
+                if i > 0 {
+                    o.push_str(", ");
+                }
+                let _ = write!(o, "{}: ", field_name(cx.program, *event, i as u16));
+                cx.expr(o, *f);
+            }
+            o.push_str(" }");
+        }
+        Action::Start { workflow } => {
+            let name = cx
+                .program
+                .workflows
+                .get(*workflow as usize)
+                .map_or("?", |w| w.name.as_str());
+            let _ = write!(o, "start {name}");
+        }
+    }
+}
+
+/// What an expression's slots and state numbers refer to.
+struct Ctx<'a> {
+    program: &'a Program,
+    arena: &'a ExprArena,
+    slots: &'a [Option<EventTypeId>],
+    states: &'a [StateDef],
+}
+
+impl<'a> Ctx<'a> {
+    fn new(program: &'a Program, arena: &'a ExprArena, slots: &'a [Option<EventTypeId>]) -> Self {
+        Ctx {
+            program,
+            arena,
+            slots,
+            states: &[],
+        }
+    }
+
+    fn in_workflow(self, states: &'a [StateDef]) -> Self {
+        Ctx { states, ..self }
+    }
+
+    fn write_where(&self, o: &mut String, cond: Option<ExprId>) {
+        if let Some(c) = cond {
+            o.push_str(" where ");
+            self.expr(o, c);
+        }
+    }
+
+    fn template(&self, o: &mut String, t: &Template) {
+        o.push('"');
+        for part in &t.parts {
+            match part {
+                TemplatePart::Text(s) => {
+                    for c in s.chars() {
+                        match c {
+                            '{' => o.push_str("{{"),
+                            '}' => o.push_str("}}"),
+                            c => escape_char(o, c),
+                        }
+                    }
+                }
+                TemplatePart::Expr(e) => {
+                    o.push('{');
+                    self.expr(o, *e);
+                    o.push('}');
+                }
+            }
+        }
+        o.push('"');
+    }
+
+    /// An expression as a tree: `(op operand...)`, leaves as they are written.
+    fn expr(&self, o: &mut String, id: ExprId) {
+        let node = self.arena.node(id);
+        match node {
+            Node::Const(v) => write_value(o, self.program, self.arena.ty(id), v),
+            Node::Field { slot, field } => {
+                let event = self.slots.get(usize::from(*slot)).copied().flatten();
+                match event {
+                    Some(e) => {
+                        let _ = write!(o, "${slot}.{}", field_name(self.program, e, *field));
+                    }
+                    None => {
+                        let _ = write!(o, "${slot}.#{field}");
+                    }
+                }
+            }
+            Node::EventTime(slot) => {
+                let _ = write!(o, "${slot}.time");
+            }
+            Node::EventId(slot) => {
+                let _ = write!(o, "${slot}.id");
+            }
+            Node::Agg(i) => {
+                let _ = write!(o, "agg{i}");
+            }
+            Node::Key => o.push_str("key"),
+            Node::From => o.push_str("from"),
+            Node::Visits(i) => {
+                let state = self
+                    .states
+                    .get(*i as usize)
+                    .map_or("?", |s| s.name.as_str());
+                let _ = write!(o, "(visits {state})");
+            }
+            Node::Param(i) => {
+                let _ = write!(o, "(param {i})");
+            }
+            Node::InList {
+                value,
+                list,
+                negated,
+            } => {
+                o.push_str(if *negated { "(not-in " } else { "(in " });
+                self.expr(o, *value);
+                let name = self
+                    .program
+                    .lists
+                    .get(*list as usize)
+                    .map_or("?", |l| l.name.as_str());
+                let _ = write!(o, " list:{name})");
+            }
+            Node::Matches(a, re) => {
+                o.push_str("(matches ");
+                self.expr(o, *a);
+                let _ = write!(o, " {})", quoted(re));
+            }
+            Node::Within(a, zone) => {
+                o.push_str("(within ");
+                self.expr(o, *a);
+                let name = self
+                    .program
+                    .zones
+                    .get(*zone as usize)
+                    .map_or("?", |z| z.name.as_str());
+                let _ = write!(o, " zone:{name})");
+            }
+            Node::Unary(..)
+            | Node::Binary(..)
+            | Node::And(..)
+            | Node::Or(..)
+            | Node::In { .. }
+            | Node::Coalesce(..)
+            | Node::Exists(_)
+            | Node::Call(..) => {
+                let op = match node {
+                    Node::Unary(crate::UnOp::Not, _) => "not",
+                    Node::Unary(crate::UnOp::Neg, _) => "neg",
+                    Node::Binary(op, ..) => op.as_str(),
+                    Node::And(..) => "and",
+                    Node::Or(..) => "or",
+                    Node::In { negated: true, .. } => "not-in",
+                    Node::In { .. } => "in",
+                    Node::Coalesce(..) => "??",
+                    Node::Exists(_) => "exists",
+                    Node::Call(b, _) => b.name(),
+                    _ => "?",
+                };
+                let _ = write!(o, "({op}");
+                for operand in self.arena.operands(node) {
+                    o.push(' ');
+                    self.expr(o, operand);
+                }
+                o.push(')');
+            }
+        }
+    }
+}
+
+/// A value as it is written in source: strings quoted, enum values by name (`Category.noise`),
+/// durations as `1h30m`, times in RFC 3339 UTC, sets in brackets.
+pub fn write_value(o: &mut String, p: &Program, ty: &Ty, v: &Value) {
+    match v {
+        Value::Absent => o.push_str("absent"),
+        Value::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(o, "{i}");
+        }
+        // `{:?}` keeps a float a float: `3.0`, not `3`.
+        Value::Float(f) => {
+            let _ = write!(o, "{f:?}");
+        }
+        Value::Str(s) => o.push_str(&quoted(s)),
+        Value::Time(t) => o.push_str(&utc(*t)),
+        Value::Duration(d) => o.push_str(&time::format_duration(*d)),
+        Value::Point(pt) => {
+            let _ = write!(o, "point({:?}, {:?})", pt.lat, pt.lon);
+        }
+        Value::Enum(i) => {
+            let variant = match ty {
+                Ty::Enum(name) => p
+                    .enums
+                    .iter()
+                    .find(|e| e.name == *name)
+                    .and_then(|e| Some((name, e.variants.get(*i as usize)?))),
+                _ => None,
+            };
+            match variant {
+                Some((name, variant)) => {
+                    let _ = write!(o, "{name}.{variant}");
+                }
+                None => {
+                    let _ = write!(o, "enum#{i}");
+                }
+            }
+        }
+        Value::Set(set) => {
+            let elem = match ty {
+                Ty::Set(e) => e,
+                _ => &Ty::Error,
+            };
+            o.push('[');
+            for (i, item) in set.items.iter().enumerate() {
+                if i > 0 {
+                    o.push_str(", ");
+                }
+                write_value(o, p, elem, item);
+            }
+            o.push(']');
+        }
+    }
+}
+
+fn event_name(p: &Program, e: EventTypeId) -> &str {
+    p.event(e).map_or("?", |e| e.name.as_str())
+}
+
+fn field_name(p: &Program, e: EventTypeId, field: u16) -> &str {
+    p.event(e)
+        .and_then(|e| e.fields.get(usize::from(field)))
+        .map_or("?", |f| f.name.as_str())
+}
+
+fn state_name(w: &Workflow, s: u32) -> &str {
+    w.states.get(s as usize).map_or("?", |s| s.name.as_str())
+}
+
+fn utc(ms: i64) -> String {
+    time::format_time(ms, &jiff::tz::TimeZone::UTC)
+}
+
+/// A string in double quotes, with `"`, `\` and control characters escaped.
+fn quoted(s: &str) -> String {
+    let mut o = String::with_capacity(s.len() + 2);
+    o.push('"');
+    for c in s.chars() {
+        escape_char(&mut o, c);
+    }
+    o.push('"');
+    o
+}
+
+fn escape_char(o: &mut String, c: char) {
+    match c {
+        '"' => o.push_str("\\\""),
+        '\\' => o.push_str("\\\\"),
+        '\n' => o.push_str("\\n"),
+        '\t' => o.push_str("\\t"),
+        c if c.is_control() => {
+            let _ = write!(o, "\\u{{{:x}}}", c as u32);
+        }
+        c => o.push(c),
+    }
+}
