@@ -1,13 +1,126 @@
-//! Durable checkpoints in an embedded store (redb): the engine's snapshot together with the
-//! input position and the length of every output file, committed in one transaction.
+//! Durable runs: checkpoints in an embedded store (redb), the engine's snapshot together with
+//! the input position and the length of every output file, committed in one transaction.
 //!
 //! A run that restarts from a checkpoint truncates its outputs to the committed lengths and
 //! reads its input from the committed position, so the output ends identical to an
-//! uninterrupted run: nothing lost, nothing written twice.
+//! uninterrupted run: nothing lost, nothing written twice. [`Durable`] is that protocol for any
+//! front end (`vigil run --state`, a service); [`OutputFile`] an output it can cut back.
 
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use redb::{Database, ReadableDatabase, TableDefinition};
+
+use crate::Engine;
+
+/// A durable run's store and the checkpoint it resumes from.
+pub struct Durable {
+    store: Store,
+    resumed: Option<Checkpoint>,
+}
+
+impl Durable {
+    /// Opens (creating if needed) the store in `dir` and reads its last checkpoint.
+    pub fn open(dir: &Path) -> Result<Durable, String> {
+        let store = Store::open(dir)?;
+        let resumed = store.load()?;
+        Ok(Durable { store, resumed })
+    }
+
+    /// Restores `engine` (new, for the run's rule set) from the last checkpoint, if any.
+    pub fn restore(&self, engine: &mut Engine) -> Result<(), String> {
+        match &self.resumed {
+            Some(cp) => engine
+                .restore(&cp.snapshot)
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            None => Ok(()),
+        }
+    }
+
+    /// Where to go on reading the input: the byte offset of the first line not yet read.
+    pub fn input_offset(&self) -> u64 {
+        self.resumed.as_ref().map_or(0, |c| c.input_offset)
+    }
+
+    /// Whether the checkpoint was taken after the end of the input was processed.
+    pub fn finished(&self) -> bool {
+        self.resumed.as_ref().is_some_and(|c| c.finished)
+    }
+
+    /// The committed length of the output at `path` when resuming (0 for an output the
+    /// checkpoint does not know), `None` on a fresh start.
+    pub fn committed_len(&self, path: &Path) -> Option<u64> {
+        let cp = self.resumed.as_ref()?;
+        let p = path.to_string_lossy();
+        Some(
+            cp.outputs
+                .iter()
+                .find(|(q, _)| *q == p)
+                .map_or(0, |(_, len)| *len),
+        )
+    }
+
+    /// Commits a checkpoint: the engine's state after the input up to `input_offset`, and the
+    /// outputs' lengths once `outputs` were forced to disk (write the engine's records first).
+    pub fn commit(
+        &self,
+        engine: &Engine,
+        input_offset: u64,
+        outputs: Vec<(String, u64)>,
+        finished: bool,
+    ) -> Result<(), String> {
+        self.store.save(&Checkpoint {
+            snapshot: engine.snapshot(),
+            input_offset,
+            outputs,
+            finished,
+        })
+    }
+}
+
+/// An output file of a run that knows its committed length.
+pub struct OutputFile {
+    path: String,
+    writer: BufWriter<File>,
+}
+
+impl OutputFile {
+    /// Opens `path`: cut back to `keep` bytes when resuming, else emptied.
+    pub fn open(path: &Path, keep: Option<u64>) -> std::io::Result<OutputFile> {
+        let file = match keep {
+            Some(len) => {
+                let mut f = OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(path)?;
+                f.set_len(len)?;
+                f.seek(SeekFrom::End(0))?;
+                f
+            }
+            None => File::create(path)?,
+        };
+        Ok(OutputFile {
+            path: path.to_string_lossy().into_owned(),
+            writer: BufWriter::with_capacity(1 << 16, file),
+        })
+    }
+
+    /// Where to write.
+    pub fn writer(&mut self) -> &mut BufWriter<File> {
+        &mut self.writer
+    }
+
+    /// Flushes, forces the data to disk, and returns the path and length to commit.
+    pub fn sync(&mut self) -> std::io::Result<(String, u64)> {
+        self.writer.flush()?;
+        let f = self.writer.get_mut();
+        f.sync_data()?;
+        Ok((self.path.clone(), f.stream_position()?))
+    }
+}
 
 const TABLE: TableDefinition<&str, &[u8]> = TableDefinition::new("checkpoint");
 

@@ -1,14 +1,14 @@
 //! `vigil run`: a rule set over a stream of JSON Lines events, optionally durable.
 
 use std::collections::BTreeMap;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use vigil_runtime::pipeline::Decoding;
-use vigil_runtime::store::{Checkpoint, Store};
+use vigil_runtime::store::{Durable, OutputFile};
 use vigil_runtime::{Engine, EngineConfig, EngineKind, Pushed, Record};
 
 #[derive(clap::Args)]
@@ -73,51 +73,13 @@ enum EngineChoice {
 /// Rejected lines shown on standard error when `--rejects` is not given.
 const SHOWN_REJECTS: u64 = 5;
 
-/// An output file that knows its committed length.
-struct Output {
-    path: String,
-    writer: BufWriter<File>,
-}
-
-impl Output {
-    /// Opens `path`: truncated to `keep` bytes when resuming, else emptied.
-    fn open(path: &Path, keep: Option<u64>) -> std::io::Result<Output> {
-        let file = match keep {
-            Some(len) => {
-                let f = OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(path)?;
-                f.set_len(len)?;
-                let mut f = f;
-                f.seek(SeekFrom::End(0))?;
-                f
-            }
-            None => File::create(path)?,
-        };
-        Ok(Output {
-            path: path.to_string_lossy().into_owned(),
-            writer: BufWriter::with_capacity(1 << 16, file),
-        })
-    }
-
-    /// Flushes, forces the data to disk, and returns the length.
-    fn sync(&mut self) -> std::io::Result<u64> {
-        self.writer.flush()?;
-        let f = self.writer.get_mut();
-        f.sync_data()?;
-        f.stream_position()
-    }
-}
-
 /// Where records go.
-struct Sinks {
+struct Sinks<'d> {
     out: Box<dyn Write>,
     /// The same file as `out` when it is a file (for durable runs).
-    out_file: Option<Output>,
-    rejects: Option<Output>,
-    delivery: Option<Delivery>,
+    out_file: Option<OutputFile>,
+    rejects: Option<OutputFile>,
+    delivery: Option<Delivery<'d>>,
     live: bool,
     /// One record's JSON, reused from record to record.
     line: String,
@@ -125,7 +87,7 @@ struct Sinks {
     records: Vec<Record>,
 }
 
-impl Sinks {
+impl Sinks<'_> {
     fn write_records(&mut self, engine: &mut Engine) -> std::io::Result<()> {
         let mut records = std::mem::take(&mut self.records);
         engine.swap_records(&mut records);
@@ -140,7 +102,7 @@ impl Sinks {
             engine.write_json(r, &mut self.line);
             self.line.push('\n');
             match self.out_file.as_mut() {
-                Some(o) => o.writer.write_all(self.line.as_bytes())?,
+                Some(o) => o.writer().write_all(self.line.as_bytes())?,
                 None => self.out.write_all(self.line.as_bytes())?,
             }
         }
@@ -162,31 +124,26 @@ impl Sinks {
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()?;
         if let Some(o) = self.out_file.as_mut() {
-            o.writer.flush()?;
+            o.writer().flush()?;
         }
         if let Some(r) = self.rejects.as_mut() {
-            r.writer.flush()?;
+            r.writer().flush()?;
         }
         if let Some(d) = self.delivery.as_mut() {
-            d.files.values_mut().try_for_each(|o| o.writer.flush())?;
+            d.files.values_mut().try_for_each(|o| o.writer().flush())?;
         }
         Ok(())
     }
 
     /// Every output file forced to disk, with its length.
     fn sync_all(&mut self) -> std::io::Result<Vec<(String, u64)>> {
-        let mut out = Vec::new();
-        for o in self.out_file.iter_mut().chain(self.rejects.iter_mut()) {
-            let len = o.sync()?;
-            out.push((o.path.clone(), len));
-        }
-        if let Some(d) = self.delivery.as_mut() {
-            for o in d.files.values_mut() {
-                let len = o.sync()?;
-                out.push((o.path.clone(), len));
-            }
-        }
-        Ok(out)
+        let delivered = self.delivery.iter_mut().flat_map(|d| d.files.values_mut());
+        self.out_file
+            .iter_mut()
+            .chain(self.rejects.iter_mut())
+            .chain(delivered)
+            .map(OutputFile::sync)
+            .collect()
     }
 }
 
@@ -236,26 +193,13 @@ pub fn run(args: Args) -> ExitCode {
     let start_up = compiling.elapsed();
 
     // A durable run resumes from its last checkpoint.
-    let store = match args.state.as_deref().map(Store::open).transpose() {
-        Ok(s) => s,
+    let durable = match args.state.as_deref().map(Durable::open).transpose() {
+        Ok(d) => d,
         Err(e) => return super::fail(e),
     };
-    let resume = match store.as_ref().map(Store::load).transpose() {
-        Ok(c) => c.flatten(),
-        Err(e) => return super::fail(e),
-    };
-    let kept = |path: &Path| -> Option<u64> {
-        let cp = resume.as_ref()?;
-        let p = path.to_string_lossy();
-        Some(
-            cp.outputs
-                .iter()
-                .find(|(q, _)| *q == p)
-                .map_or(0, |(_, len)| *len),
-        )
-    };
-    if let Some(cp) = &resume
-        && let Err(e) = engine.restore(&cp.snapshot)
+    let kept = |path: &Path| durable.as_ref().and_then(|d| d.committed_len(path));
+    if let Some(d) = &durable
+        && let Err(e) = d.restore(&mut engine)
     {
         return super::fail(format!("{e}; remove the --state directory to start over"));
     }
@@ -268,7 +212,7 @@ pub fn run(args: Args) -> ExitCode {
             match File::open(&args.events) {
                 Ok(mut f) => {
                     let len = f.metadata().ok().map(|m| m.len());
-                    let offset = resume.as_ref().map_or(0, |c| c.input_offset);
+                    let offset = durable.as_ref().map_or(0, Durable::input_offset);
                     if let Err(e) = f.seek(SeekFrom::Start(offset)) {
                         return super::fail(format!("cannot read `{}`: {e}", args.events));
                     }
@@ -288,20 +232,20 @@ pub fn run(args: Args) -> ExitCode {
         records: Vec::new(),
     };
     match &args.out {
-        Some(p) => match Output::open(p, kept(p)) {
+        Some(p) => match OutputFile::open(p, kept(p)) {
             Ok(o) => sinks.out_file = Some(o),
             Err(e) => return super::fail(format!("cannot write `{}`: {e}", p.display())),
         },
         None => sinks.out = Box::new(BufWriter::new(std::io::stdout().lock())),
     }
     if let Some(p) = &args.rejects {
-        match Output::open(p, kept(p)) {
+        match OutputFile::open(p, kept(p)) {
             Ok(o) => sinks.rejects = Some(o),
             Err(e) => return super::fail(format!("cannot write `{}`: {e}", p.display())),
         }
     }
     if let Some(dir) = &args.deliver {
-        match Delivery::new(dir, resume.as_ref()) {
+        match Delivery::new(dir, durable.as_ref()) {
             Ok(d) => sinks.delivery = Some(d),
             Err(e) => return super::fail(e),
         }
@@ -309,7 +253,7 @@ pub fn run(args: Args) -> ExitCode {
     if let Err(e) = sinks.write_records(&mut engine) {
         return super::fail(format!("cannot write records: {e}"));
     }
-    let already_finished = resume.as_ref().is_some_and(|c| c.finished);
+    let already_finished = durable.as_ref().is_some_and(Durable::finished);
     let progress = total_bytes
         .filter(|_| std::io::stderr().is_terminal())
         .map(|len| {
@@ -329,7 +273,7 @@ pub fn run(args: Args) -> ExitCode {
                       offset: u64,
                       finished: bool|
      -> Result<(), String> {
-        let Some(store) = store.as_ref() else {
+        let Some(durable) = durable.as_ref() else {
             return Ok(());
         };
         sinks
@@ -338,12 +282,7 @@ pub fn run(args: Args) -> ExitCode {
         let outputs = sinks
             .sync_all()
             .map_err(|e| format!("cannot write records: {e}"))?;
-        store.save(&Checkpoint {
-            snapshot: engine.snapshot(),
-            input_offset: offset,
-            outputs,
-            finished,
-        })
+        durable.commit(engine, offset, outputs, finished)
     };
 
     let started = Instant::now();
@@ -385,7 +324,7 @@ pub fn run(args: Args) -> ExitCode {
                 o.push_str(",\"text\":");
                 push_json_str(&mut o, &String::from_utf8_lossy(text));
                 o.push('}');
-                if let Err(e) = writeln!(w.writer, "{o}") {
+                if let Err(e) = writeln!(w.writer(), "{o}") {
                     return super::fail(format!("cannot write rejects: {e}"));
                 }
             } else if engine.stats().rejected_total() <= SHOWN_REJECTS {
@@ -461,21 +400,21 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 /// The per-unit feeds of `--deliver`.
-struct Delivery {
+struct Delivery<'d> {
     dir: PathBuf,
-    files: BTreeMap<u32, Output>,
-    /// Committed lengths of the feeds when resuming.
-    kept: Vec<(String, u64)>,
+    files: BTreeMap<u32, OutputFile>,
+    /// The run's checkpoints, which know the feeds' committed lengths when resuming.
+    durable: Option<&'d Durable>,
 }
 
-impl Delivery {
-    fn new(dir: &Path, resume: Option<&Checkpoint>) -> Result<Delivery, String> {
+impl<'d> Delivery<'d> {
+    fn new(dir: &Path, durable: Option<&'d Durable>) -> Result<Delivery<'d>, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         Ok(Delivery {
             dir: dir.to_path_buf(),
             files: BTreeMap::new(),
-            kept: resume.map(|c| c.outputs.clone()).unwrap_or_default(),
+            durable,
         })
     }
 
@@ -491,21 +430,11 @@ impl Delivery {
             let index = u32::try_from(index).unwrap_or(u32::MAX);
             if !self.files.contains_key(&index) {
                 let path = self.dir.join(format!("{unit}.jsonl"));
-                let p = path.to_string_lossy().into_owned();
-                let keep = if self.kept.is_empty() {
-                    None
-                } else {
-                    Some(
-                        self.kept
-                            .iter()
-                            .find(|(q, _)| *q == p)
-                            .map_or(0, |(_, len)| *len),
-                    )
-                };
-                self.files.insert(index, Output::open(&path, keep)?);
+                let keep = self.durable.and_then(|d| d.committed_len(&path));
+                self.files.insert(index, OutputFile::open(&path, keep)?);
             }
             if let Some(f) = self.files.get_mut(&index) {
-                writeln!(f.writer, "{}", engine.to_json_for_unit(alert, index))?;
+                writeln!(f.writer(), "{}", engine.to_json_for_unit(alert, index))?;
             }
         }
         Ok(())
