@@ -1,6 +1,6 @@
 //! Links the `vigil` binary's functions in the order `symbols.order` gives (the functions a
 //! run executes, hottest first), so that they lie together at the start of its code: see
-//! ARCHITECTURE.md, "Code layout". Release builds for x86_64 Linux only, where rustc links
+//! docs/PERFORMANCE.md, "Code layout". Release builds for x86_64 Linux only, where rustc links
 //! with LLD; `VIGIL_NO_SYMBOL_ORDER=1` turns it off (for another linker).
 
 fn main() {

@@ -232,7 +232,7 @@ fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Resul
     // Conditions reach the JIT folded and small: the mid-end optimiser (e-graphs) finds
     // nothing to gain on them (W1 at R = 10 and 1000: the same instructions per event), costs
     // compile time, and its code is a third of a megabyte of the binary that every run would
-    // otherwise map (see ARCHITECTURE.md, "Code layout").
+    // otherwise map (see docs/PERFORMANCE.md, "Code layout").
     set(&mut flags, "opt_level", "none")?;
     set(&mut flags, "is_pic", "false")?;
     set(&mut flags, "use_colocated_libcalls", "false")?;
