@@ -2,6 +2,15 @@
 //! through parse, check, lowering and the formatter. (The cargo-fuzz target in `fuzz/` does
 //! the same with arbitrary bytes.)
 
+// Test code: a failed unwrap, index or assertion stops the test right there. (The workspace
+// denies them outside tests; clippy.toml covers `#[test]` functions, not a test crate's helpers.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 mod common;
 
 use proptest::prelude::*;

@@ -646,11 +646,12 @@ fn producer_of_workflow(w: &ast::Workflow, span: Span) -> check::graph::Producer
 /// Every diagnostic of the rule set, file by file in position order.
 #[salsa::tracked(returns(ref))]
 pub fn ruleset_diagnostics(db: &dyn Db, ruleset: RuleSet) -> Vec<Located> {
-    let mut by_file: BTreeMap<usize, Vec<Diag>> = BTreeMap::new();
     let files = ruleset.files(db);
-    for (fi, file) in files.iter().enumerate() {
+    // The diagnostics of each file, in the order of `files`.
+    let mut by_file: Vec<Vec<Diag>> = Vec::with_capacity(files.len());
+    for file in files {
         let parsed = parse(db, *file);
-        let list = by_file.entry(fi).or_default();
+        let mut list = Vec::new();
         list.extend(parsed.errors.iter().cloned());
         for it in &parsed.items {
             list.extend(it.errors.iter().map(|d| d.clone().shifted(it.offset)));
@@ -664,15 +665,19 @@ pub fn ruleset_diagnostics(db: &dyn Db, ruleset: RuleSet) -> Vec<Located> {
             let offset = item_offset(db, *id);
             list.extend(diagnostics.iter().map(|d| d.clone().shifted(offset)));
         }
+        by_file.push(list);
     }
     for (file, d) in ruleset_checks(db, ruleset) {
-        if let Some(fi) = files.iter().position(|f| f == file) {
-            by_file.entry(fi).or_default().push(d.clone());
+        if let Some(list) = files
+            .iter()
+            .position(|f| f == file)
+            .and_then(|fi| by_file.get_mut(fi))
+        {
+            list.push(d.clone());
         }
     }
     let mut out = Vec::new();
-    for (fi, mut diags) in by_file {
-        let file = files[fi];
+    for (file, mut diags) in files.iter().zip(by_file) {
         diags.sort_by_key(|d| (d.span().start, d.span().end));
         diags.dedup();
         for diag in diags {

@@ -238,14 +238,12 @@ pub fn haversine(p: Point, q: Point) -> f64 {
 pub fn ring_contains(ring: &[(f64, f64)], p: Point) -> bool {
     let (x, y) = (p.lon, p.lat);
     let mut inside = false;
-    let mut j = ring.len().wrapping_sub(1);
-    for i in 0..ring.len() {
-        let (xi, yi) = ring[i];
-        let (xj, yj) = ring[j % ring.len()];
+    // Each vertex with the one before it, the first with the last.
+    let before = ring.last().into_iter().chain(ring);
+    for (&(xi, yi), &(xj, yj)) in ring.iter().zip(before) {
         if (yi > y) != (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi {
             inside = !inside;
         }
-        j = i;
     }
     inside
 }

@@ -22,7 +22,7 @@ const UNITS: [(&str, i64); 5] = [
 /// smallest, each at most once.
 pub fn parse_duration_literal(text: &str) -> Result<i64, String> {
     let mut total: i64 = 0;
-    let mut last_unit = None::<usize>;
+    let mut last_unit = None::<(usize, &str)>;
     let mut rest = text;
     while !rest.is_empty() {
         let digits = rest
@@ -35,29 +35,26 @@ pub fn parse_duration_literal(text: &str) -> Result<i64, String> {
             .parse()
             .map_err(|_| "number too large".to_string())?;
         rest = &rest[digits..];
-        let unit = if rest.starts_with("ms") {
-            4
-        } else {
-            match rest.chars().next() {
-                Some('d') => 0,
-                Some('h') => 1,
-                Some('m') => 2,
-                Some('s') => 3,
-                _ => return Err("expected a unit: d, h, m, s or ms".into()),
-            }
+        // `ms` before `m`: the longest unit name that fits.
+        let Some((unit, &(name, size))) = UNITS
+            .iter()
+            .enumerate()
+            .filter(|(_, (name, _))| rest.starts_with(name))
+            .max_by_key(|(_, (name, _))| name.len())
+        else {
+            return Err("expected a unit: d, h, m, s or ms".into());
         };
-        if let Some(prev) = last_unit
+        if let Some((prev, prev_name)) = last_unit
             && unit <= prev
         {
             return Err(format!(
-                "`{}` after `{}`: write units from days down to milliseconds, each once",
-                UNITS[unit].0, UNITS[prev].0
+                "`{name}` after `{prev_name}`: write units from days down to milliseconds, each once"
             ));
         }
-        last_unit = Some(unit);
-        rest = &rest[UNITS[unit].0.len()..];
+        last_unit = Some((unit, name));
+        rest = rest.get(name.len()..).unwrap_or_default();
         total = n
-            .checked_mul(UNITS[unit].1)
+            .checked_mul(size)
             .and_then(|v| total.checked_add(v))
             .ok_or_else(|| "duration too large".to_string())?;
     }
@@ -111,7 +108,12 @@ pub fn parse_time_fast(b: &[u8]) -> Option<i64> {
         c.is_ascii_digit().then(|| i64::from(c - b'0'))
     };
     let two = |i: usize| two_digits(b, i);
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') {
+    let at = |i: usize| b.get(i).copied();
+    if b.len() < 20
+        || at(4) != Some(b'-')
+        || at(7) != Some(b'-')
+        || !matches!(at(10), Some(b'T' | b't'))
+    {
         return None;
     }
     let (hour, minute, second) = clock(b)?;
@@ -121,8 +123,8 @@ pub fn parse_time_fast(b: &[u8]) -> Option<i64> {
     // Events arrive in time order, so most share the previous one's date: its day number
     // (and its validation) is kept per thread.
     let date = (
-        u64::from_le_bytes(b[..8].try_into().ok()?),
-        u16::from_le_bytes(b[8..10].try_into().ok()?),
+        u64::from_le_bytes(b.get(..8)?.try_into().ok()?),
+        u16::from_le_bytes(b.get(8..10)?.try_into().ok()?),
     );
     let days = match LAST_DATE.get() {
         Some((last, days)) if last == date => days,
@@ -158,7 +160,7 @@ pub fn parse_time_fast(b: &[u8]) -> Option<i64> {
     }
     let offset_secs = match b.get(i)? {
         b'Z' | b'z' if b.len() == i + 1 => 0,
-        sign @ (b'+' | b'-') if b.len() == i + 6 && b[i + 3] == b':' => {
+        sign @ (b'+' | b'-') if b.len() == i + 6 && at(i + 3) == Some(b':') => {
             let (h, m) = (two(i + 1)?, two(i + 4)?);
             if h > 23 || m > 59 {
                 return None;
@@ -324,8 +326,7 @@ impl TimeWriter {
         }
         let secs = in_day / 1000;
         // `YYYY-MM-DDTHH:MM:SS.fff+HH:MM` at the longest, in one buffer written at once.
-        let mut text = [0u8; 29];
-        text[..19].copy_from_slice(b"0000-00-00T00:00:00");
+        let mut text: [u8; 29] = *b"0000-00-00T00:00:00          ";
         put_digits(&mut text, 0, year as u32, 4);
         put_digits(&mut text, 5, month as u32, 2);
         put_digits(&mut text, 8, day as u32, 2);
@@ -334,7 +335,8 @@ impl TimeWriter {
         put_digits(&mut text, 17, (secs % 60) as u32, 2);
         let len = put_fraction_and_offset(&mut text, 19, (in_day % 1000) as u32, offset);
         // Only ASCII digits and separators were written.
-        out.push_str(std::str::from_utf8(&text[..len]).unwrap_or_default());
+        let text = text.get(..len).unwrap_or_default();
+        out.push_str(std::str::from_utf8(text).unwrap_or_default());
     }
 
     /// The zone's offset at `ms`, remembering the span it holds over (from the transition
@@ -363,6 +365,9 @@ impl TimeWriter {
 }
 
 /// Writes the last `width` decimal digits of `n` into `text[at..at + width]`.
+// PANIC SAFETY: every caller passes a buffer of fixed size and positions within it (the time
+// writer's 29 bytes, the fraction and offset's 10 at most).
+#[allow(clippy::indexing_slicing)]
 fn put_digits(text: &mut [u8], at: usize, n: u32, width: usize) {
     let mut n = n;
     for i in (at..at + width).rev() {
@@ -390,11 +395,15 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
 fn write_fraction_and_offset(out: &mut String, nanos: i32, offset_secs: i32) {
     let mut text = [0u8; 10];
     let len = put_fraction_and_offset(&mut text, 0, (nanos / 1_000_000) as u32, offset_secs);
-    out.push_str(std::str::from_utf8(&text[..len]).unwrap_or_default());
+    let text = text.get(..len).unwrap_or_default();
+    out.push_str(std::str::from_utf8(text).unwrap_or_default());
 }
 
 /// Puts `.fff` (unless `millis` is 0) and the offset (`Z` or `±HH:MM`) into `text` from `at`,
 /// which needs 10 bytes there; returns where they end.
+// PANIC SAFETY: both callers leave 10 bytes from `at` (a 29-byte buffer from 19, a 10-byte one
+// from 0), and this writes at most `.fff+HH:MM`, 10 bytes.
+#[allow(clippy::indexing_slicing)]
 fn put_fraction_and_offset(text: &mut [u8], at: usize, millis: u32, offset_secs: i32) -> usize {
     let mut len = at;
     if millis != 0 {

@@ -193,6 +193,11 @@ impl Severity {
     }
 
     pub fn as_str(self) -> &'static str {
-        Severity::NAMES[self as usize]
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
     }
 }

@@ -8,6 +8,15 @@
 //! Criterion reports elements/s where an element is one rule tried on one event: its inverse is
 //! ns/event/rule.
 
+// A measurement or a generator run by hand: it stops at the first thing that goes wrong.
+// (The workspace denies unwraps, indexing and panics in the engine, the compiler and the CLI.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 

@@ -250,9 +250,13 @@ impl Engine {
                 let mut c = Box::<crate::coverage::Coverage>::default();
                 for (owner, root) in crate::coverage::conditions(&program) {
                     let arena = match owner {
-                        crate::coverage::Owner::Rule(r) => &program.rules[r].exprs,
-                        crate::coverage::Owner::Workflow(w) => &program.workflows[w].exprs,
+                        crate::coverage::Owner::Rule(r) => program.rules.get(r).map(|r| &r.exprs),
+                        crate::coverage::Owner::Workflow(w) => {
+                            program.workflows.get(w).map(|w| &w.exprs)
+                        }
                     };
+                    // `conditions` names the program's own rules and workflows.
+                    let Some(arena) = arena else { continue };
                     let mut leaves = Vec::new();
                     crate::coverage::leaves(arena, root, &mut leaves);
                     c.all_clauses.extend(leaves.into_iter().map(|l| (owner, l)));
@@ -585,15 +589,16 @@ impl Engine {
             .get(row.ty as usize)
             .map_or(&[][..], |tp| &tp.always[..]);
         // Both lists are in declaration order: merge them.
-        let (mut i, mut j) = (0, 0);
-        while i < passed.len() || j < always.len() {
-            if j >= always.len() || (i < passed.len() && passed[i].0 < always[j].0) {
-                consumers.push((passed[i].1, true));
-                i += 1;
-            } else {
-                consumers.push((always[j].1, false));
-                j += 1;
-            }
+        let (mut p, mut a) = (passed.iter().peekable(), always.iter().peekable());
+        loop {
+            let next = match (p.peek(), a.peek()) {
+                (Some(x), Some(y)) if x.0 < y.0 => p.next().map(|x| (x.1, true)),
+                (_, Some(_)) => a.next().map(|y| (y.1, false)),
+                (Some(_), None) => p.next().map(|x| (x.1, true)),
+                (None, None) => None,
+            };
+            let Some(consumer) = next else { break };
+            consumers.push(consumer);
         }
         if consumers.is_empty() {
             self.scratch = Scratch {

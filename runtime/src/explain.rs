@@ -757,7 +757,10 @@ impl Engine {
         within: i64,
         steps: &[ir::SeqStep],
     ) -> (Vec<StepView>, Vec<(Value, PartialView)>) {
-        let positive: Vec<usize> = (0..steps.len()).filter(|&i| !steps[i].absent).collect();
+        let positive: Vec<usize> = (steps.iter().enumerate())
+            .filter(|(_, s)| !s.absent)
+            .map(|(i, _)| i)
+            .collect();
         let n = steps.len();
         let state = match self.rules.get(r).map(|s| &s.pattern) {
             Some(PatternState::Sequence(s)) => Some(s),
@@ -769,8 +772,7 @@ impl Engine {
             if step.event != event.ty {
                 continue;
             }
-            let mut slots: Vec<Option<&Row>> = vec![None; n];
-            slots[j] = Some(event);
+            let slots: Vec<Option<&Row>> = (0..n).map(|i| (i == j).then_some(&**event)).collect();
             let ctx = Ctx {
                 slots: &slots,
                 ..Ctx::default()
@@ -807,7 +809,7 @@ impl Engine {
                     positive
                         .iter()
                         .rposition(|&p| p < j)
-                        .and_then(|k| seq_key.and_then(|s| s.waiting[k].as_ref()))
+                        .and_then(|k| seq_key.and_then(|s| s.waiting.get(k)?.as_ref()))
                 };
                 (
                     p,
@@ -824,7 +826,7 @@ impl Engine {
                         .map(|p| PartialView::of(p, within));
                     (None, StepRole::Starts { replaces })
                 } else {
-                    match seq_key.and_then(|s| s.waiting[k - 1].as_ref()) {
+                    match seq_key.and_then(|s| s.waiting.get(k - 1)?.as_ref()) {
                         Some(p) => (
                             Some(p),
                             StepRole::Continues {
@@ -837,7 +839,7 @@ impl Engine {
                                 .into_iter()
                                 .flat_map(|s| s.iter())
                                 .filter_map(|(key, s)| {
-                                    let p = s.waiting[k - 1].as_ref()?;
+                                    let p = s.waiting.get(k - 1)?.as_ref()?;
                                     Some((key.0.clone(), PartialView::of(p, within)))
                                 })
                                 .collect();
@@ -857,7 +859,9 @@ impl Engine {
                     || vec![None; n],
                     |p| p.slots.iter().map(|s| s.as_deref()).collect(),
                 );
-                slots[j] = Some(event);
+                if let Some(slot) = slots.get_mut(j) {
+                    *slot = Some(event);
+                }
                 let ctx = Ctx {
                     slots: &slots,
                     ..Ctx::default()

@@ -33,18 +33,10 @@ pub(crate) enum Next {
 /// Nesting limit for skipped values (deeper input is rejected, not a stack overflow).
 const MAX_DEPTH: u32 = 128;
 
-/// The bytes that end the plain part of a string: `"`, `\\` and control characters.
-const SPECIAL: [bool; 256] = {
-    let mut t = [false; 256];
-    let mut i = 0;
-    while i < 0x20 {
-        t[i] = true;
-        i += 1;
-    }
-    t[b'"' as usize] = true;
-    t[b'\\' as usize] = true;
-    t
-};
+/// Whether `c` ends the plain part of a string: `"`, `\\` or a control character.
+const fn is_special(c: u8) -> bool {
+    c < 0x20 || c == b'"' || c == b'\\'
+}
 
 /// The first `"`, `\\` or control character: one pass, eight bytes at a time (strings in
 /// events are short, so this beats setting up a vector search).
@@ -73,7 +65,7 @@ pub(crate) fn find_special(b: &[u8]) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|c| SPECIAL[*c as usize])
+        .position(|c| is_special(*c))
         .map(|p| i + p)
 }
 
@@ -166,19 +158,20 @@ impl<'a> Scanner<'a> {
     pub fn string_raw(&mut self, scratch: &mut String) -> Result<Option<&'a str>> {
         self.expect(b'"', "expected a string")?;
         let start = self.pos;
-        let Some(off) = find_special(&self.b[start..]) else {
+        let rest = self.b.get(start..).unwrap_or_default();
+        let Some((end, special)) = find_special(rest).map(|off| (start + off, rest.get(off)))
+        else {
             self.pos = self.b.len();
             return self.err("unterminated string");
         };
-        let end = start + off;
-        if self.b[end] < 0x20 {
-            self.pos = end;
-            return self.err("control character in a string");
-        }
         self.pos = end;
-        if self.b[end] == b'"' {
-            self.pos = end + 1;
-            return Ok(Some(&self.text[start..end]));
+        match special {
+            Some(b'"') => {
+                self.pos = end + 1;
+                return Ok(Some(&self.text[start..end]));
+            }
+            Some(b'\\') => {}
+            _ => return self.err("control character in a string"),
         }
         scratch.clear();
         scratch.push_str(&self.text[start..end]);
@@ -311,11 +304,13 @@ impl<'a> Scanner<'a> {
                 return self.err("expected digits in the exponent");
             }
         }
-        if integral && int_end - int_start <= 18 {
-            let mut v: i64 = 0;
-            for c in &self.b[int_start..int_end] {
-                v = v * 10 + i64::from(c - b'0');
-            }
+        if integral
+            && int_end - int_start <= 18
+            && let Some(digits) = self.b.get(int_start..int_end)
+        {
+            let v = digits
+                .iter()
+                .fold(0i64, |v, c| v * 10 + i64::from(c - b'0'));
             return Ok(Number::Int(if negative { -v } else { v }));
         }
         let text = &self.text[start..self.pos];
@@ -331,7 +326,7 @@ impl<'a> Scanner<'a> {
     /// `true`, `false` or `null` (whichever comes next).
     pub fn literal(&mut self) -> Result<Next> {
         self.ws();
-        let rest = &self.b[self.pos..];
+        let rest = self.b.get(self.pos..).unwrap_or_default();
         let (kind, len) = if rest.starts_with(b"true") {
             (Next::True, 4)
         } else if rest.starts_with(b"false") {
@@ -469,7 +464,7 @@ mod tests {
             // Mostly plain text before the interesting bytes, so matches land in every lane.
             let mut input = vec![b'a'; plain];
             input.extend(bytes);
-            let expected = input.iter().position(|c| SPECIAL[*c as usize]);
+            let expected = input.iter().position(|c| is_special(*c));
             prop_assert_eq!(find_special(&input), expected);
         }
     }

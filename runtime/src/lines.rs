@@ -59,6 +59,9 @@ impl<R: Read> LineReader<R> {
     }
 
     /// The next line, and the bytes it took in the input.
+    // PANIC SAFETY: `start <= end <= buf.len()` always (`fill` keeps it), and line breaks are
+    // found within `start..end`.
+    #[allow(clippy::indexing_slicing)]
     pub fn next_line(&mut self) -> io::Result<Option<(Line<'_>, usize)>> {
         loop {
             if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
@@ -102,6 +105,9 @@ impl<R: Read> LineReader<R> {
     }
 
     /// Checks the unread lines that have their line break in one pass, up to the last break.
+    // PANIC SAFETY: `start <= end <= buf.len()` always (`fill` keeps it), and line breaks are
+    // found within `start..end`.
+    #[allow(clippy::indexing_slicing)]
     fn check_lines(&mut self) {
         let unread = &self.buf[self.start..self.end];
         let last = memchr::memrchr(b'\n', unread).map_or(0, |i| i + 1);
@@ -110,6 +116,9 @@ impl<R: Read> LineReader<R> {
     }
 
     /// Moves the unread bytes to the front and reads more after them.
+    // PANIC SAFETY: `start <= end <= buf.len()` always (`fill` keeps it), and line breaks are
+    // found within `start..end`.
+    #[allow(clippy::indexing_slicing)]
     fn fill(&mut self) -> io::Result<()> {
         self.buf.copy_within(self.start..self.end, 0);
         self.end -= self.start;

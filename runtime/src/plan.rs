@@ -336,7 +336,8 @@ impl Plan {
                     .map(|(i, _)| i)
             });
             let indexed = indexed_pos.and_then(|i| {
-                layout.and_then(|l| index_key(&rule.exprs, parts[i], l, program.event(event)))
+                let part = *parts.get(i)?;
+                layout.and_then(|l| index_key(&rule.exprs, part, l, program.event(event)))
             });
             let mut ids = Vec::new();
             for (i, p) in parts.iter().enumerate() {
@@ -442,7 +443,10 @@ impl Plan {
                         .map(|s| s.items.clone())
                         .unwrap_or_default(),
                 };
-                let (words, strs) = &mut by_value[pos];
+                // `tp.indexes` and `by_value` grow together, so `pos` is in both.
+                let Some((words, strs)) = by_value.get_mut(pos) else {
+                    continue;
+                };
                 let mut seen_words = FxHashSet::default();
                 let mut seen_strs = FxHashSet::default();
                 for v in values {
@@ -464,13 +468,17 @@ impl Plan {
             }
             tp.scan = push_candidates(tp, conjuncts, &scan);
             for (ix, (words, strs)) in by_value.into_iter().enumerate() {
-                for (w, gs) in words {
-                    let set = push_candidates(tp, conjuncts, &gs);
-                    tp.indexes[ix].words.insert(w, set);
-                }
-                for (s, gs) in strs {
-                    let set = push_candidates(tp, conjuncts, &gs);
-                    tp.indexes[ix].strs.insert(s, set);
+                let words: Vec<_> = words
+                    .into_iter()
+                    .map(|(w, gs)| (w, push_candidates(tp, conjuncts, &gs)))
+                    .collect();
+                let strs: Vec<_> = strs
+                    .into_iter()
+                    .map(|(s, gs)| (s, push_candidates(tp, conjuncts, &gs)))
+                    .collect();
+                if let Some(index) = tp.indexes.get_mut(ix) {
+                    index.words.extend(words);
+                    index.strs.extend(strs);
                 }
             }
         }

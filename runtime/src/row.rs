@@ -138,13 +138,16 @@ impl Row {
         data.extend_from_slice(words);
         data.resize(data.capacity(), 0);
         let mut data = data.into_boxed_slice();
-        let tail = &mut data[words.len()..];
+        let tail = data.get_mut(words.len()..).unwrap_or_default();
         // SAFETY: `u8` has no alignment or validity requirement, and the view covers exactly
         // the tail's bytes, which it borrows mutably while `tail` is not used.
         let bytes = unsafe {
             std::slice::from_raw_parts_mut(tail.as_mut_ptr().cast::<u8>(), tail.len() * 8)
         };
-        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        // The tail holds `text.len().div_ceil(8)` words, so at least the text's bytes.
+        if let Some(room) = bytes.get_mut(..text.len()) {
+            room.copy_from_slice(text.as_bytes());
+        }
         Row {
             ty,
             time,
@@ -158,12 +161,12 @@ impl Row {
 
     /// The fields' words, as laid out by the type's `Layout`.
     pub fn words(&self) -> &[u64] {
-        &self.data[..self.words_len as usize]
+        self.data.get(..self.words_len as usize).unwrap_or_default()
     }
 
     /// Every string field's text, one after another.
     pub fn text(&self) -> &str {
-        let tail = &self.data[self.words_len as usize..];
+        let tail = self.data.get(self.words_len as usize..).unwrap_or_default();
         // SAFETY: the tail's words are initialised, `u8` has no alignment or validity
         // requirement, and `text_len` is at most the tail's length in bytes (`Row::new`).
         let bytes =
@@ -333,20 +336,20 @@ impl<'l> RowBuilder<'l> {
         let start = self.text.len() as u64;
         self.text.push_str(s);
         if let Some(w) = self.mark(i)
-            && w + 1 < self.words.len()
+            && let Some([at, len]) = self.words.get_mut(w..w + 2)
         {
-            self.words[w] = start;
-            self.words[w + 1] = s.len() as u64;
+            *at = start;
+            *len = s.len() as u64;
         }
     }
 
     /// Sets a point field.
     pub fn set_point(&mut self, i: u16, p: Point) {
         if let Some(w) = self.mark(i)
-            && w + 1 < self.words.len()
+            && let Some([lat, lon]) = self.words.get_mut(w..w + 2)
         {
-            self.words[w] = p.lat.to_bits();
-            self.words[w + 1] = p.lon.to_bits();
+            *lat = p.lat.to_bits();
+            *lon = p.lon.to_bits();
         }
     }
 

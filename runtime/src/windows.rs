@@ -11,6 +11,13 @@
 //! carry those values; so does a rule grouped by a computed key. A table of one rule keeps no
 //! counters: all of its members are its own.
 
+// PANIC SAFETY: the indexes here are rule, workflow, state and window-table numbers that the
+// engine made from the program it runs, into tables built from that same program (per-rule
+// state, names, the program's own vectors), and in-bounds by construction. Typed ids over
+// id-indexed vectors (issue 20's next step, as Cranelift's `PrimaryMap`) will make that a type
+// and let this module drop the allowance.
+#![allow(clippy::indexing_slicing)]
+
 use std::collections::VecDeque;
 use std::sync::Arc;
 

@@ -93,10 +93,13 @@ pub fn run(args: Args) -> ExitCode {
         return super::fail("the engine lost the explanation");
     };
     let color = std::io::stdout().is_terminal();
+    let Some(explained) = engine.program().rules.get(rule) else {
+        return super::fail("the engine lost the rule it explained");
+    };
     let mut report = Report {
         engine: &engine,
         program: engine.program(),
-        rule: &engine.program().rules[rule],
+        rule: explained,
         sources: Sources::default(),
         color,
         out: String::new(),
@@ -135,18 +138,14 @@ fn unknown_rule(program: &Program, name: &str) -> String {
              records of `vigil run`)"
         );
     }
-    let mut names: Vec<(usize, &str)> = program
-        .rules
-        .iter()
-        .map(|r| (strsim_distance(name, &r.name), r.name.as_str()))
-        .collect();
-    names.sort();
-    let close: Vec<String> = names
-        .iter()
-        .filter(|(d, _)| *d <= name.len().max(3) / 2)
-        .take(3)
-        .map(|(_, n)| format!("`{n}`"))
-        .collect();
+    let close: Vec<String> = vigil_compiler::diagnostics::closest(
+        name,
+        program.rules.iter().map(|r| r.name.as_str()),
+        3,
+    )
+    .iter()
+    .map(|n| format!("`{n}`"))
+    .collect();
     match (close.is_empty(), program.rules.is_empty()) {
         (_, true) => format!("no rule `{name}`: the rule set has no rules"),
         (false, _) => format!("no rule `{name}`; did you mean {}?", close.join(" or ")),
@@ -160,26 +159,6 @@ fn unknown_rule(program: &Program, name: &str) -> String {
                 .join(", ")
         ),
     }
-}
-
-/// Levenshtein distance (names are short).
-fn strsim_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut prev = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
-            prev = cur;
-        }
-    }
-    row[b.len()]
 }
 
 struct Report<'a> {
@@ -714,7 +693,9 @@ impl Report<'_> {
             let (line, text) = self
                 .sources
                 .snippet(&self.rule.origin, &self.rule.exprs, id);
-            let l = &s.leaves[&id];
+            let Some(l) = s.leaves.get(&id) else {
+                continue;
+            };
             let range = self.range_text(x, id);
             let _ = writeln!(
                 self.out,

@@ -171,7 +171,8 @@ pub fn emit_cycles(producers: &[Producer]) -> Vec<Vec<SmolStr>> {
         .map(|c| {
             // Start at a rule, not at an event type.
             let start = c.iter().position(|n| !n.starts_with(':')).unwrap_or(0);
-            let mut ring: Vec<SmolStr> = c[..c.len().saturating_sub(1)].to_vec();
+            // The cycle without its last node, which repeats the first.
+            let mut ring: Vec<SmolStr> = c.split_last().map_or_else(Vec::new, |(_, r)| r.to_vec());
             let by = start.min(ring.len().saturating_sub(1));
             ring.rotate_left(by);
             if let Some(first) = ring.first().cloned() {

@@ -88,8 +88,7 @@ pub(crate) fn template(cx: &mut ExprCx<'_>, lit: &StrLit) -> Template {
             }
             text.clear();
         };
-    while i < bytes.len() {
-        let c = bytes[i];
+    while let Some(&c) = bytes.get(i) {
         if c == b'\\' {
             let len = raw[i + 1..].chars().next().map_or(0, char::len_utf8);
             text.push_str(&raw[i..i + 1 + len]);

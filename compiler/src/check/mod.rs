@@ -301,7 +301,8 @@ pub(crate) fn field_values<T>(
             ok = false;
             continue;
         }
-        let Some(slot) = sig.fields.iter().position(|f| f.name == name) else {
+        let Some((slot, field)) = sig.fields.iter().enumerate().find(|(_, f)| f.name == name)
+        else {
             if sig.complete {
                 let help = did_you_mean(name, sig.fields.iter().map(|f| f.name.as_str()));
                 cx.report(UnknownField {
@@ -322,9 +323,9 @@ pub(crate) fn field_values<T>(
                 field: init.name.name.clone(),
             },
         ));
-        let want = sig.fields[slot].ty.clone();
+        let want = field.ty.clone();
         let (v, ty, may_be_absent) = value(cx, &init.value, &want);
-        if may_be_absent && !sig.fields[slot].optional && ty.fits(&want) {
+        if may_be_absent && !field.optional && ty.fits(&want) {
             cx.report(TypeMismatch {
                 span: init.value.span,
                 expected: format!("a value that is always present for the required field `{name}`"),
@@ -344,7 +345,12 @@ pub(crate) fn field_values<T>(
             });
             ok = false;
         }
-        out[slot] = Some(v);
+        // PANIC SAFETY: `out` has an entry for each of `sig.fields`, and `slot` is the position
+        // of one of them.
+        #[allow(clippy::indexing_slicing)]
+        {
+            out[slot] = Some(v);
+        }
     }
     let missing: Vec<String> = sig
         .fields

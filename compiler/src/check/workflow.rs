@@ -30,7 +30,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
         states: names.clone(),
     });
     for (i, s) in states.iter().enumerate() {
-        if names[..i].contains(&s.name.name) {
+        if names.iter().take(i).any(|n| *n == s.name.name) {
             cx.report(DuplicateMember {
                 span: s.name.span,
                 what: "state",

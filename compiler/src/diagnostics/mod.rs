@@ -8,7 +8,7 @@ mod render;
 mod suggest;
 
 pub use render::{Located, RenderFormat, render_human, render_json, summary_counts};
-pub use suggest::{did_you_mean, suggest};
+pub use suggest::{closest, did_you_mean, suggest};
 
 use miette::Diagnostic;
 use thiserror::Error;

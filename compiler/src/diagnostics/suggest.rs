@@ -2,6 +2,11 @@
 
 /// Edit distance with adjacent transpositions (optimal string alignment), on chars; any
 /// distance over `bound` may come back as `bound + 1`.
+// PANIC SAFETY: `i` runs over `1..=a.len()` and `j` over `1..=b.len()`. The three rows have
+// `b.len() + 1` entries, read at `0`, `j`, `j - 1`, `j - 2` (only when `j > 1`) and `b.len()`;
+// `a` is read at `i - 1` and `i - 2` (only when `i > 1`), and `b` at `j - 1` and `j - 2` (only
+// when `j > 1`).
+#[allow(clippy::indexing_slicing)]
 fn distance(a: &str, b: &str, bound: usize) -> usize {
     let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
@@ -35,13 +40,34 @@ fn distance(a: &str, b: &str, bound: usize) -> usize {
 /// The candidate closest to `name`, if it is close enough to be a plausible misspelling
 /// (case-insensitive equality always is).
 pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    plausible(name, candidates)
+        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
+        .map(|(_, c)| c)
+}
+
+/// The plausible misspellings of `name` among `candidates`, closest first, at most `n`.
+pub fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+    n: usize,
+) -> Vec<&'a str> {
+    let mut found: Vec<(usize, &str)> = plausible(name, candidates).collect();
+    found.sort_unstable();
+    found.into_iter().take(n).map(|(_, c)| c).collect()
+}
+
+/// Each candidate that is a plausible misspelling of `name`, with its distance.
+fn plausible<'a, 'n, I: IntoIterator<Item = &'a str>>(
+    name: &'n str,
+    candidates: I,
+) -> impl Iterator<Item = (usize, &'a str)> + use<'a, 'n, I> {
     let lower = name.to_lowercase();
     let lower_chars = lower.chars().count();
     let limit = (name.chars().count() / 3).max(1);
     candidates
         .into_iter()
-        .filter(|c| *c != name)
-        .filter_map(|c| {
+        .filter(move |c| *c != name)
+        .filter_map(move |c| {
             let c_lower = c.to_lowercase();
             let related = (c.len() >= 3 && lower.starts_with(&c_lower))
                 || (c.len() > 3
@@ -66,8 +92,6 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
             };
             (d <= limit || related).then_some((d, c))
         })
-        .min_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(b.1)))
-        .map(|(_, c)| c)
 }
 
 /// The help line for a misspelt name: "did you mean `x`?".
@@ -81,6 +105,18 @@ pub fn did_you_mean<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn closest_ranks_the_plausible_names_and_suggest_takes_the_first() {
+        let names = ["fraud_calls", "other_rule", "fraud_call", "fraud"];
+        assert_eq!(
+            closest("fraud_cal", names, 3),
+            ["fraud_call", "fraud_calls", "fraud"]
+        );
+        assert_eq!(closest("fraud_cal", names, 1), ["fraud_call"]);
+        assert_eq!(suggest("fraud_cal", names), Some("fraud_call"));
+        assert!(closest("zzz", names, 3).is_empty());
+    }
 
     #[test]
     fn a_bounded_distance_is_exact_within_its_bound() {

@@ -28,24 +28,36 @@ pub(crate) fn conjuncts(e: &Expr) -> Vec<&Expr> {
     out
 }
 
-/// How two lists line up.
+/// How two lists line up: their elements, one from each list or one from either.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Step {
-    Same(usize, usize),
-    Changed(usize, usize),
-    Removed(usize),
-    Added(usize),
+pub(crate) enum Step<'a, T> {
+    Same(&'a T, &'a T),
+    Changed(&'a T, &'a T),
+    Removed(&'a T),
+    Added(&'a T),
 }
 
 /// Aligns `old` with `new` by a longest common subsequence; between two common elements,
 /// removed and added elements are paired in order as changes.
-pub(crate) fn align<T: PartialEq>(old: &[T], new: &[T]) -> Vec<Step> {
+pub(crate) fn align<'a, T: PartialEq>(old: &'a [T], new: &'a [T]) -> Vec<Step<'a, T>> {
+    align_by(old, new, |a, b| a == b)
+}
+
+/// [`align`], with `same` telling which elements are alike.
+// PANIC SAFETY: `lcs` has `n + 1` rows of `m + 1` entries each, and it is only read at
+// `[i][j]`, `[i + 1][j]`, `[i][j + 1]` and `[i + 1][j + 1]` with `i < n` and `j < m`.
+#[allow(clippy::indexing_slicing)]
+pub(crate) fn align_by<'a, T>(
+    old: &'a [T],
+    new: &'a [T],
+    same: impl Fn(&T, &T) -> bool,
+) -> Vec<Step<'a, T>> {
     let (n, m) = (old.len(), new.len());
     // lcs[i][j]: the longest common subsequence of old[i..] and new[j..].
     let mut lcs = vec![vec![0usize; m + 1]; n + 1];
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[i][j] = if old[i] == new[j] {
+    for (i, a) in old.iter().enumerate().rev() {
+        for (j, b) in new.iter().enumerate().rev() {
+            lcs[i][j] = if same(a, b) {
                 lcs[i + 1][j + 1] + 1
             } else {
                 lcs[i + 1][j].max(lcs[i][j + 1])
@@ -56,7 +68,7 @@ pub(crate) fn align<T: PartialEq>(old: &[T], new: &[T]) -> Vec<Step> {
     let (mut i, mut j) = (0, 0);
     let mut gap_old = Vec::new();
     let mut gap_new = Vec::new();
-    let flush = |out: &mut Vec<Step>, go: &mut Vec<usize>, gn: &mut Vec<usize>| {
+    let flush = |out: &mut Vec<Step<'a, T>>, go: &mut Vec<&'a T>, gn: &mut Vec<&'a T>| {
         let k = go.len().min(gn.len());
         for (a, b) in go.iter().zip(gn.iter()).take(k) {
             out.push(Step::Changed(*a, *b));
@@ -70,18 +82,27 @@ pub(crate) fn align<T: PartialEq>(old: &[T], new: &[T]) -> Vec<Step> {
         go.clear();
         gn.clear();
     };
-    while i < n || j < m {
-        if i < n && j < m && old[i] == new[j] {
-            flush(&mut out, &mut gap_old, &mut gap_new);
-            out.push(Step::Same(i, j));
-            i += 1;
-            j += 1;
-        } else if j >= m || (i < n && lcs[i + 1][j] >= lcs[i][j + 1]) {
-            gap_old.push(i);
-            i += 1;
-        } else {
-            gap_new.push(j);
-            j += 1;
+    loop {
+        match (old.get(i), new.get(j)) {
+            (None, None) => break,
+            (Some(a), Some(b)) if same(a, b) => {
+                flush(&mut out, &mut gap_old, &mut gap_new);
+                out.push(Step::Same(a, b));
+                i += 1;
+                j += 1;
+            }
+            (Some(a), None) => {
+                gap_old.push(a);
+                i += 1;
+            }
+            (Some(a), Some(_)) if lcs[i + 1][j] >= lcs[i][j + 1] => {
+                gap_old.push(a);
+                i += 1;
+            }
+            (_, Some(b)) => {
+                gap_new.push(b);
+                j += 1;
+            }
         }
     }
     flush(&mut out, &mut gap_old, &mut gap_new);

@@ -657,12 +657,10 @@ impl<'a> Cx<'a> {
                 for step in align(&lx, &ly) {
                     match step {
                         Step::Same(..) => {}
-                        Step::Removed(i) => {
-                            details.push(Detail::removed("", "line", lx[i].clone()))
-                        }
-                        Step::Added(j) => details.push(Detail::added("", "line", ly[j].clone())),
-                        Step::Changed(i, j) => {
-                            details.push(Detail::set("", "line", lx[i].clone(), ly[j].clone()))
+                        Step::Removed(l) => details.push(Detail::removed("", "line", l.clone())),
+                        Step::Added(l) => details.push(Detail::added("", "line", l.clone())),
+                        Step::Changed(l, m) => {
+                            details.push(Detail::set("", "line", l.clone(), m.clone()))
                         }
                     }
                 }
@@ -1576,19 +1574,24 @@ fn cond_details(at: &str, old: Option<&Expr>, new: Option<&Expr>, out: &mut Vec<
         (None, Some(n)) => out.push(Detail::added(at, "condition", expr_text(n))),
         (Some(o), None) => out.push(Detail::removed(at, "condition", expr_text(o))),
         (Some(o), Some(n)) => {
-            let (co, cn) = (conjuncts(o), conjuncts(n));
-            let to: Vec<String> = co.iter().map(|e| expr_text(e)).collect();
-            let tn: Vec<String> = cn.iter().map(|e| expr_text(e)).collect();
-            for step in align(&to, &tn) {
+            // Each clause with its text, which is what the clauses are aligned by.
+            let co: Vec<(String, &Expr)> = conjuncts(o)
+                .into_iter()
+                .map(|c| (expr_text(c), c))
+                .collect();
+            let cn: Vec<(String, &Expr)> = conjuncts(n)
+                .into_iter()
+                .map(|c| (expr_text(c), c))
+                .collect();
+            for step in exprs::align_by(&co, &cn, |a, b| a.0 == b.0) {
                 match step {
                     Step::Same(..) => {}
-                    Step::Removed(i) => {
-                        out.push(Detail::removed(at, "clause", to[i].clone()));
+                    Step::Removed((to, _)) => {
+                        out.push(Detail::removed(at, "clause", to.clone()));
                     }
-                    Step::Added(j) => out.push(Detail::added(at, "clause", tn[j].clone())),
-                    Step::Changed(i, j) => {
-                        let (x, y) = (co[i], cn[j]);
-                        let context = Some((to[i].clone(), tn[j].clone()));
+                    Step::Added((tn, _)) => out.push(Detail::added(at, "clause", tn.clone())),
+                    Step::Changed((to, x), (tn, y)) => {
+                        let context = Some((to.clone(), tn.clone()));
                         out.push(match focus(x, y) {
                             Focus::Part { what, old, new } => Detail {
                                 context,
@@ -1598,7 +1601,7 @@ fn cond_details(at: &str, old: Option<&Expr>, new: Option<&Expr>, out: &mut Vec<
                                 context,
                                 ..Detail::set(at, "operator", old, new)
                             },
-                            Focus::Whole => Detail::set(at, "clause", to[i].clone(), tn[j].clone()),
+                            Focus::Whole => Detail::set(at, "clause", to.clone(), tn.clone()),
                         });
                     }
                 }
@@ -1681,11 +1684,9 @@ fn actions_details(at: &str, old: &[Action], new: &[Action], out: &mut Vec<Detai
     for step in align(&oo, &on) {
         match step {
             Step::Same(..) => {}
-            Step::Removed(i) => out.push(Detail::removed(at, "action", oo[i].clone())),
-            Step::Added(j) => out.push(Detail::added(at, "action", on[j].clone())),
-            Step::Changed(i, j) => {
-                out.push(Detail::set(at, "action", oo[i].clone(), on[j].clone()))
-            }
+            Step::Removed(a) => out.push(Detail::removed(at, "action", a.clone())),
+            Step::Added(b) => out.push(Detail::added(at, "action", b.clone())),
+            Step::Changed(a, b) => out.push(Detail::set(at, "action", a.clone(), b.clone())),
         }
     }
 }

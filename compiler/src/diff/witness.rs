@@ -874,13 +874,15 @@ pub fn search(old: Located<'_>, new: Located<'_>, config: &SearchConfig) -> Sear
         let ordered = times.windows(2).all(|w| w.first() <= w.get(1));
         if ordered {
             let decide = |si: usize| -> bool {
-                let side = &sides[si];
+                let Some(side) = sides.get(si) else {
+                    return false;
+                };
                 let read = |slot: u8, key: FieldKey| -> Value {
                     side.vars
                         .get(&(slot, key))
                         .and_then(|vi| {
                             let ci = *kept.get(*vi)?.get(*digits.get(*vi)?)?;
-                            values.get(*vi)?[si].get(ci).cloned()
+                            values.get(*vi)?.get(si)?.get(ci).cloned()
                         })
                         .unwrap_or(Value::Absent)
                 };
@@ -893,9 +895,10 @@ pub fn search(old: Located<'_>, new: Located<'_>, config: &SearchConfig) -> Sear
             };
             let (o, n) = (decide(0), decide(1));
             if o != n {
-                let dir = usize::from(n);
-                if found[dir] < config.per_direction {
-                    found[dir] += 1;
+                let [old_only, new_only] = &mut found;
+                let count = if n { new_only } else { old_only };
+                if *count < config.per_direction {
+                    *count += 1;
                     let assignment: Vec<Option<&Cand>> = (0..vars.len())
                         .map(|vi| {
                             let ci = *kept.get(vi)?.get(*digits.get(vi)?)?;
@@ -1227,9 +1230,10 @@ fn search_window(
                 };
                 let (o, nw) = (decide(0), decide(1));
                 if o != nw {
-                    let dir = usize::from(nw);
-                    if found[dir] < config.per_direction {
-                        found[dir] += 1;
+                    let [old_only, new_only] = &mut found;
+                    let count = if nw { new_only } else { old_only };
+                    if *count < config.per_direction {
+                        *count += 1;
                         let lines = (0..n)
                             .filter_map(|i| {
                                 let value_of = |name: &str| -> Option<Cand> {

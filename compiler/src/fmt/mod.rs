@@ -138,7 +138,7 @@ fn format_parsed(text: &str, parsed: &ParsedFile) -> String {
             }
         }
         let mut last_comment_end = None::<usize>;
-        for c in &leading[first_leading..] {
+        for c in leading.iter().skip(first_leading) {
             if let Some(end) = last_comment_end
                 && has_blank_line(text, end, c.span.start as usize)
             {
@@ -211,28 +211,33 @@ fn emit_item(text: &str, lines: &[Line], comments: &[&crate::syntax::Comment], o
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let own_line = text[line_start..start].trim().is_empty();
         let body = comment_text(text, c);
-        if own_line {
+        // `before` has a place before every line and one after the last; `trailing` has none
+        // for an item without lines, and a comment left out would then fail `verify`.
+        let place = if own_line {
             let next = lines
                 .iter()
                 .position(|l| l.anchor as usize > start)
                 .unwrap_or(lines.len());
-            before[next].push(body);
+            before.get_mut(next)
         } else {
             let prev = lines
                 .iter()
                 .rposition(|l| (l.anchor as usize) < start)
                 .unwrap_or(0);
-            trailing[prev].push(body);
+            trailing.get_mut(prev)
+        };
+        if let Some(place) = place {
+            place.push(body);
         }
     }
-    for (i, line) in lines.iter().enumerate() {
+    let mut prev: Option<&Line> = None;
+    for ((line, before_line), after_line) in lines.iter().zip(&before).zip(&trailing) {
         // Keep one blank line where the author left one between two lines of an item.
-        if i > 0 {
-            let prev = &lines[i - 1];
+        if let Some(prev) = prev {
             let from = text[prev.anchor as usize..]
                 .find('\n')
                 .map_or(text.len(), |p| prev.anchor as usize + p);
-            let to = before[i]
+            let to = before_line
                 .first()
                 .and_then(|_| {
                     // The first comment on a line of its own (not one trailing `prev`).
@@ -251,17 +256,18 @@ fn emit_item(text: &str, lines: &[Line], comments: &[&crate::syntax::Comment], o
         } else {
             line.indent
         };
-        for body in &before[i] {
+        for body in before_line {
             push_line(out, comment_indent, body);
         }
         let mut text_line = line.text.clone();
-        for t in &trailing[i] {
+        for t in after_line {
             text_line.push_str("  ");
             text_line.push_str(t);
         }
         push_line(out, line.indent, &text_line);
+        prev = Some(line);
     }
-    for body in &before[lines.len()] {
+    for body in before.last().into_iter().flatten() {
         push_line(out, 0, body);
     }
 }

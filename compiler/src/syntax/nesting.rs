@@ -34,15 +34,18 @@ pub(crate) fn too_deep(source: &str) -> Option<usize> {
     // Whether the last token was a name: then a `<` may open a type argument.
     let mut after_name = false;
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
+    // `rest`: the bytes from `i` on, `b` the first of them.
+    while let Some(rest @ &[b, ..]) = bytes.get(i..) {
         match b {
             b' ' | b'\t' | b'\n' | b'\r' => i += 1,
-            b'/' if bytes.get(i + 1) == Some(&b'/') => {
-                i = memchr::memchr(b'\n', &bytes[i..]).map_or(bytes.len(), |n| i + n);
+            b'/' if rest.get(1) == Some(&b'/') => {
+                i = memchr::memchr(b'\n', rest).map_or(bytes.len(), |n| i + n);
             }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                match memchr::memmem::find(&bytes[i + 2..], b"*/") {
+            b'/' if rest.get(1) == Some(&b'*') => {
+                match rest
+                    .get(2..)
+                    .and_then(|body| memchr::memmem::find(body, b"*/"))
+                {
                     Some(n) => i = i + 2 + n + 2,
                     // Unterminated, it is no comment: `/` and `*` are operators.
                     None => {
@@ -101,7 +104,7 @@ pub(crate) fn too_deep(source: &str) -> Option<usize> {
                 (prefixes, after_name) = (0, false);
                 i += 1;
             }
-            b'-' if bytes.get(i + 1) != Some(&b'>') => {
+            b'-' if rest.get(1) != Some(&b'>') => {
                 prefixes += 1;
                 if depth + prefixes > MAX_NESTING {
                     return Some(i);
@@ -110,11 +113,8 @@ pub(crate) fn too_deep(source: &str) -> Option<usize> {
                 i += 1;
             }
             _ if is_name_byte(b) => {
-                let end = bytes[i..]
-                    .iter()
-                    .position(|&c| !is_name_byte(c))
-                    .map_or(bytes.len(), |n| i + n);
-                if &bytes[i..end] == b"not" {
+                let len = rest.iter().take_while(|&&c| is_name_byte(c)).count();
+                if rest.get(..len) == Some(b"not".as_slice()) {
                     prefixes += 1;
                     if depth + prefixes > MAX_NESTING {
                         return Some(i);
@@ -123,7 +123,7 @@ pub(crate) fn too_deep(source: &str) -> Option<usize> {
                 } else {
                     (prefixes, after_name) = (0, true);
                 }
-                i = end;
+                i += len;
             }
             _ => {
                 (prefixes, after_name) = (0, false);

@@ -62,9 +62,9 @@ pub(crate) fn split(text: &str) -> Split {
         }
     };
 
-    while i < bytes.len() {
+    while let Some(&b) = bytes.get(i) {
         // Blanks are most of a file's bytes outside strings: skipped without decoding.
-        match bytes[i] {
+        match b {
             b'\n' => {
                 at_line_start = true;
                 i += 1;
@@ -192,8 +192,8 @@ fn string_len(rest: &str) -> usize {
     let mut i = 1;
     let mut in_braces = false;
     let mut in_nested = false;
-    while i < bytes.len() {
-        match bytes[i] {
+    while let Some(&b) = bytes.get(i) {
+        match b {
             b'\n' => return i,
             b'\\' => {
                 i += 2;

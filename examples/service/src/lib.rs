@@ -290,8 +290,11 @@ async fn post_events(
     let report = tokio::task::spawn_blocking(move || service.ingest(lines)).await;
     match report {
         Ok(report) => {
-            let all_rejected = report["accepted"] == 0
-                && report["rejected"].as_array().is_some_and(|r| !r.is_empty());
+            let all_rejected = report.get("accepted").is_some_and(|a| *a == 0)
+                && report
+                    .get("rejected")
+                    .and_then(|r| r.as_array())
+                    .is_some_and(|r| !r.is_empty());
             let status = if all_rejected {
                 StatusCode::BAD_REQUEST
             } else {

@@ -85,10 +85,16 @@ pub(crate) fn execute(job: &Job) -> std::result::Result<(TestRun, serde_json::Va
             .unwrap_or("no output");
         return Err(format!("the test did not run: {first}"));
     };
-    let passed = value["passed"].as_bool().unwrap_or(false);
-    let failures = value["failures"].as_array().map_or(0, Vec::len);
-    let summary = value["failures"][0]["expectation"]
-        .as_str()
-        .map_or_else(|| format!("{failures} expectation(s)"), str::to_string);
+    let passed = value
+        .get("passed")
+        .and_then(|p| p.as_bool())
+        .unwrap_or(false);
+    let failures = value.get("failures").and_then(|f| f.as_array());
+    let summary = failures
+        .and_then(|f| f.first()?.get("expectation")?.as_str())
+        .map_or_else(
+            || format!("{} expectation(s)", failures.map_or(0, Vec::len)),
+            str::to_string,
+        );
     Ok((TestRun { passed, summary }, value))
 }

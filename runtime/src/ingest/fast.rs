@@ -126,7 +126,7 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
         if row.is_set(i) {
             return None;
         }
-        let f = &ev.fields[i as usize];
+        let f = ev.fields.get(usize::from(i))?;
         c.ws();
         if c.literal(b"null") {
             if !f.optional {
@@ -187,16 +187,18 @@ impl QuotedName {
         let bytes: Box<[u8]> = format!("\"{name}\"").into_bytes().into();
         let mut padded = [0u8; 16];
         let mut mask = [0u8; 16];
-        for (i, b) in bytes.iter().take(16).enumerate() {
-            padded[i] = *b;
-            mask[i] = 0xff;
+        for ((p, m), b) in padded.iter_mut().zip(&mut mask).zip(bytes.iter()) {
+            *p = *b;
+            *m = 0xff;
         }
-        let word = |a: &[u8; 16], i: usize| {
-            u64::from_le_bytes(a[i * 8..i * 8 + 8].try_into().unwrap_or_default())
+        let words = |a: [u8; 16]| {
+            let (lo, hi) = a.split_at(8);
+            let word = |h: &[u8]| u64::from_le_bytes(h.try_into().unwrap_or_default());
+            [word(lo), word(hi)]
         };
         QuotedName {
-            words: [word(&padded, 0), word(&padded, 1)],
-            masks: [word(&mask, 0), word(&mask, 1)],
+            words: words(padded),
+            masks: words(mask),
             bytes,
         }
     }
@@ -249,7 +251,7 @@ impl<'a> Cursor<'a> {
         self.eat(b'"')?;
         let start = self.pos;
         let end = start + find_special(self.b.get(start..)?)?;
-        if self.b[end] != b'"' {
+        if self.b.get(end) != Some(&b'"') {
             return None;
         }
         self.pos = end + 1;
@@ -271,10 +273,10 @@ impl<'a> Cursor<'a> {
         } else if rest.get(20) == Some(&b'"') {
             Some(20)
         } else {
-            find_special(rest).filter(|n| rest[*n] == b'"')
+            find_special(rest).filter(|n| rest.get(*n) == Some(&b'"'))
         };
         if let Some(n) = end
-            && let Some(t) = vigil_ir::time::parse_time_fast(&rest[..n])
+            && let Some(t) = vigil_ir::time::parse_time_fast(rest.get(..n)?)
         {
             self.pos = start + n + 1;
             return Some(t);
@@ -309,7 +311,7 @@ impl<'a> Cursor<'a> {
             }
             _ => return None,
         }
-        let digits = &self.b[start..self.pos];
+        let digits = self.b.get(start..self.pos)?;
         if digits.len() > 18 || matches!(self.b.get(self.pos), Some(b'.' | b'e' | b'E')) {
             return None;
         }

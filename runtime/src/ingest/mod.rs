@@ -473,12 +473,14 @@ impl<'s, 'a> Decoder<'s, 'a> {
         let Some(ev) = self.ty.and_then(|t| self.schema.events.get(t as usize)) else {
             return self.sc.skip(&mut self.scratch).map_err(Reject::from);
         };
-        let Some(i) = ev.field(name, self.hint) else {
+        let Some((i, f)) = ev
+            .field(name, self.hint)
+            .and_then(|i| Some((i, ev.fields.get(i as usize)?)))
+        else {
             // Unknown fields are ignored (forward compatibility).
             return self.sc.skip(&mut self.scratch).map_err(Reject::from);
         };
         self.hint = i as usize + 1;
-        let f = &ev.fields[i as usize];
         match self.decode_field(f, i)? {
             Ok(()) => {}
             Err(why) => {
@@ -633,8 +635,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
             Some(t) => t?,
             None => return Err(reject(RejectKind::BadTime, "no `time` field")),
         };
-        let ev = &self.schema.events[ty as usize];
-        let Some(row) = self.row.as_ref() else {
+        let (Some(ev), Some(row)) = (self.schema.events.get(ty as usize), self.row.as_ref()) else {
             return Err(reject(RejectKind::UnknownType, "no layout"));
         };
         let missing: Vec<String> = ev

@@ -332,8 +332,9 @@ fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Resul
             let err = b.create_block();
             b.append_block_param(err, types::I8);
             b.switch_to_block(entry);
-            let rows = b.block_params(entry)[0];
-            let tables = b.block_params(entry)[1];
+            // PANIC SAFETY: `entry` took the signature's two parameters just above.
+            #[allow(clippy::indexing_slicing)]
+            let (rows, tables) = (b.block_params(entry)[0], b.block_params(entry)[1]);
             let mut g = Gen {
                 b,
                 ptr_ty: ptr,
@@ -352,6 +353,8 @@ fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Resul
                 let t = g.truthy(&jv);
                 g.b.ins().return_(&[t]);
                 g.b.switch_to_block(g.err);
+                // PANIC SAFETY: `err` was given one parameter when it was made.
+                #[allow(clippy::indexing_slicing)]
                 let code = g.b.block_params(g.err)[0];
                 g.b.ins().return_(&[code]);
             });
@@ -364,6 +367,8 @@ fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Resul
                     b.ins().return_(&[zero]);
                 }
                 b.switch_to_block(err);
+                // PANIC SAFETY: `err` was given one parameter when it was made.
+                #[allow(clippy::indexing_slicing)]
                 let code = b.block_params(err)[0];
                 b.ins().return_(&[code]);
             }
@@ -459,7 +464,11 @@ impl Gen<'_, '_> {
     fn call(&mut self, f: FuncId, args: &[Value]) -> Value {
         let fref = self.module.declare_func_in_func(f, self.b.func);
         let inst = self.b.ins().call(fref, args);
-        self.b.inst_results(inst)[0]
+        // PANIC SAFETY: every helper the code calls returns one value (their signatures are
+        // declared in `helpers.rs` with one return).
+        #[allow(clippy::indexing_slicing)]
+        let result = self.b.inst_results(inst)[0];
+        result
     }
 
     fn i8(&mut self, v: i64) -> Value {
@@ -693,8 +702,11 @@ impl Gen<'_, '_> {
                 let ty_ = self.truthy(&y);
                 self.b.ins().jump(join, &[ty_.into()]);
                 self.b.switch_to_block(join);
+                // PANIC SAFETY: `join` was given one parameter when it was made.
+                #[allow(clippy::indexing_slicing)]
+                let joined = self.b.block_params(join)[0];
                 Ok(Jv {
-                    parts: Parts::Bool(self.b.block_params(join)[0]),
+                    parts: Parts::Bool(joined),
                     absent: None,
                 })
             }
