@@ -37,17 +37,6 @@ fn quoted(s: &ast::StrLit) -> String {
     format!("\"{}\"", s.raw)
 }
 
-fn type_text(t: &ast::TypeExpr) -> String {
-    let mut out = t.name.name.to_string();
-    if let Some(arg) = &t.arg {
-        out.push_str(&format!("<{}>", type_text(arg)));
-    }
-    if t.optional {
-        out.push('?');
-    }
-    out
-}
-
 /// `[x:] Type [by e]`, the head of an event match without its condition.
 fn match_head(m: &ast::EventMatch) -> String {
     let mut out = String::new();
@@ -609,7 +598,7 @@ impl<'a> Cx<'a> {
                 details.extend(self.contents_details(nk));
             }
             (ItemKind::Const(c), ItemKind::Const(d)) => {
-                let ty = |c: &ast::Const| c.ty.as_ref().map(type_text);
+                let ty = |c: &ast::Const| c.ty.as_ref().map(ToString::to_string);
                 if ty(c) != ty(d) {
                     details.push(Detail::set(
                         "",
@@ -628,9 +617,9 @@ impl<'a> Cx<'a> {
                     let params: Vec<String> = f
                         .params
                         .iter()
-                        .map(|p| format!("{}: {}", p.name.name, type_text(&p.ty)))
+                        .map(|p| format!("{}: {}", p.name.name, p.ty))
                         .collect();
-                    format!("({}) -> {}", params.join(", "), type_text(&f.ret))
+                    format!("({}) -> {}", params.join(", "), f.ret)
                 };
                 if sig(f) != sig(g) {
                     details.push(Detail::set("", "signature", sig(f), sig(g)));
@@ -1392,16 +1381,16 @@ impl<'a> Cx<'a> {
                     self,
                     "field removed",
                     &a.name.name,
-                    Some(type_text(&a.ty)),
+                    Some(a.ty.to_string()),
                     None,
                     true,
                 ),
                 Some(b) => {
-                    let (ta, tb) = (type_text(&a.ty), type_text(&b.ty));
+                    let (ta, tb) = (a.ty.to_string(), b.ty.to_string());
                     let base = |t: &ast::TypeExpr| {
                         let mut t = t.clone();
                         t.optional = false;
-                        type_text(&t)
+                        t.to_string()
                     };
                     if base(&a.ty) != base(&b.ty) {
                         push(self, "type changed", &a.name.name, Some(ta), Some(tb), true);
@@ -1429,7 +1418,7 @@ impl<'a> Cx<'a> {
                     "field added",
                     &b.name.name,
                     None,
-                    Some(type_text(&b.ty)),
+                    Some(b.ty.to_string()),
                     breaking,
                 );
             }

@@ -82,11 +82,7 @@ impl Printer {
                 } else {
                     self.line(0, at, format!("event {} {{", e.name.name));
                     for f in &e.fields {
-                        self.line(
-                            1,
-                            f.span.start,
-                            format!("{}: {},", f.name.name, type_expr(&f.ty)),
-                        );
+                        self.line(1, f.span.start, format!("{}: {},", f.name.name, f.ty));
                     }
                     self.close(0, item.span);
                 }
@@ -101,7 +97,7 @@ impl Printer {
             ItemKind::Const(c) => {
                 let ty =
                     c.ty.as_ref()
-                        .map(|t| format!(": {}", type_expr(t)))
+                        .map(|t| format!(": {}", t))
                         .unwrap_or_default();
                 self.line(
                     0,
@@ -113,14 +109,9 @@ impl Printer {
                 let params: Vec<String> = f
                     .params
                     .iter()
-                    .map(|p| format!("{}: {}", p.name.name, type_expr(&p.ty)))
+                    .map(|p| format!("{}: {}", p.name.name, p.ty))
                     .collect();
-                let head = format!(
-                    "fn {}({}) -> {} =",
-                    f.name.name,
-                    params.join(", "),
-                    type_expr(&f.ret)
-                );
+                let head = format!("fn {}({}) -> {} =", f.name.name, params.join(", "), f.ret);
                 self.condition(0, at, &head, &f.body);
             }
             ItemKind::Rule(r) => self.rule(r, item.span),
@@ -592,17 +583,6 @@ fn flatten(e: &Expr) -> (BinaryOp, Vec<&Expr>) {
 
 pub(crate) fn string(s: &StrLit) -> String {
     format!("\"{}\"", s.raw)
-}
-
-pub(crate) fn type_expr(t: &TypeExpr) -> String {
-    let mut out = t.name.name.to_string();
-    if let Some(arg) = &t.arg {
-        out.push_str(&format!("<{}>", type_expr(arg)));
-    }
-    if t.optional {
-        out.push('?');
-    }
-    out
 }
 
 /// An expression on one line.

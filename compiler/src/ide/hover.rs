@@ -304,22 +304,11 @@ pub fn describe(db: &dyn Db, ruleset: RuleSet, def: &Def<'_>) -> String {
                     ItemKind::Fn(f) => f.params.iter().find(|p| p.name.span == *span),
                     _ => None,
                 })
-                .map(|p| type_text(&p.ty))
+                .map(|p| p.ty.to_string())
                 .unwrap_or_default();
             code(&format!("{name}: {ty}"))
         }
     }
-}
-
-fn type_text(t: &ast::TypeExpr) -> String {
-    let mut s = t.name.name.to_string();
-    if let Some(a) = &t.arg {
-        s = format!("{s}<{}>", type_text(a));
-    }
-    if t.optional {
-        s.push('?');
-    }
-    s
 }
 
 fn item_signature(db: &dyn Db, ruleset: RuleSet, scope: &Scope, tree: &ast::Item) -> String {
@@ -348,7 +337,7 @@ fn item_signature(db: &dyn Db, ruleset: RuleSet, scope: &Scope, tree: &ast::Item
             let fields: Vec<String> = e
                 .fields
                 .iter()
-                .map(|f| format!("  {}: {},", f.name.name, type_text(&f.ty)))
+                .map(|f| format!("  {}: {},", f.name.name, f.ty))
                 .collect();
             code(&format!(
                 "event {} {{\n{}\n}}",
@@ -383,13 +372,13 @@ fn item_signature(db: &dyn Db, ruleset: RuleSet, scope: &Scope, tree: &ast::Item
             let params: Vec<String> = f
                 .params
                 .iter()
-                .map(|p| format!("{}: {}", p.name.name, type_text(&p.ty)))
+                .map(|p| format!("{}: {}", p.name.name, p.ty))
                 .collect();
             code(&format!(
                 "fn {}({}) -> {}",
                 f.name.name,
                 params.join(", "),
-                type_text(&f.ret)
+                f.ret
             ))
         }
         ItemKind::Rule(r) => {

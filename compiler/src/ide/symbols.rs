@@ -92,7 +92,7 @@ pub fn file_symbols(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<Symb
         match tree.as_deref().map(|t| &t.kind) {
             Some(ItemKind::Event(e)) => {
                 for f in &e.fields {
-                    let ty = type_text(&f.ty);
+                    let ty = f.ty.to_string();
                     children.push(child(
                         &f.name.name,
                         SymbolKind::Field,
@@ -133,9 +133,9 @@ pub fn file_symbols(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<Symb
                 let params: Vec<String> = f
                     .params
                     .iter()
-                    .map(|p| format!("{}: {}", p.name.name, type_text(&p.ty)))
+                    .map(|p| format!("{}: {}", p.name.name, p.ty))
                     .collect();
-                detail = Some(format!("({}) -> {}", params.join(", "), type_text(&f.ret)));
+                detail = Some(format!("({}) -> {}", params.join(", "), f.ret));
             }
             _ => {}
         }
@@ -150,17 +150,6 @@ pub fn file_symbols(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<Symb
         });
     }
     out
-}
-
-fn type_text(t: &ast::TypeExpr) -> String {
-    let mut s = t.name.name.to_string();
-    if let Some(a) = &t.arg {
-        s = format!("{s}<{}>", type_text(a));
-    }
-    if t.optional {
-        s.push('?');
-    }
-    s
 }
 
 /// The named items of the rule set whose name contains `query` (ignoring case), in rule-set

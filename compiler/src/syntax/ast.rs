@@ -97,6 +97,21 @@ pub struct TypeExpr {
     pub span: Span,
 }
 
+/// A type as it is written: `str`, `set<Category>`, `int?`. The one printer of source types
+/// (formatter, hover, outline, diff).
+impl std::fmt::Display for TypeExpr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.name.name)?;
+        if let Some(arg) = &self.arg {
+            write!(f, "<{arg}>")?;
+        }
+        if self.optional {
+            f.write_str("?")?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct List {
     pub name: Ident,
