@@ -850,7 +850,7 @@ fn compile_plan(program: &Program, tables: &Tables, plan: &Plan) -> Result<JitCo
         });
         positions.push(i);
     }
-    let mut code = crate::jit::compile(program, &tables.layouts, &jobs)?;
+    let mut code = crate::jit::compile(program, &tables.layouts, &tables.regexes, &jobs)?;
     code.place(&positions, plan.conjuncts.len());
     Ok(code)
 }

@@ -23,6 +23,9 @@ pub struct Ctx<'a> {
     pub visits: &'a [u32],
 }
 
+/// Each regex pattern of the rule set, compiled once, for the interpreter and the JIT's code.
+pub type Regexes = HashMap<SmolStr, Arc<regex::Regex>>;
+
 /// The rule set's shared tables: lists (reloadable), zones, compiled regexes, time zone.
 pub struct Tables {
     pub layouts: Vec<Layout>,
@@ -30,7 +33,7 @@ pub struct Tables {
     /// The lists again, hashed, for the compiled code's lookups.
     pub list_index: Vec<ListIndex>,
     pub zones: Vec<ZoneDef>,
-    pub regexes: HashMap<SmolStr, regex::Regex>,
+    pub regexes: Regexes,
     pub tz: jiff::tz::TimeZone,
     /// Writes times in `tz` for records (remembering the zone's offset over a span).
     pub times: vigil_ir::time::TimeWriter,
@@ -47,7 +50,7 @@ impl Tables {
                     && !regexes.contains_key(pattern)
                     && let Ok(re) = regex::Regex::new(pattern)
                 {
-                    regexes.insert(pattern.clone(), re);
+                    regexes.insert(pattern.clone(), Arc::new(re));
                 }
             }
         };

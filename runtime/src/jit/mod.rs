@@ -11,6 +11,8 @@
 
 mod helpers;
 
+use std::sync::Arc;
+
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
 use cranelift_codegen::ir::{
     AbiParam, Block, InstBuilder, MemFlagsData, Type, UserFuncName, Value, types,
@@ -24,7 +26,7 @@ use vigil_ir::{
     BinOp, Builtin, EventTypeId, ExprArena, ExprId, Node, Program, Ty, UnOp, Value as V,
 };
 
-use crate::interp::{EvalError, Tables};
+use crate::interp::{EvalError, Regexes, Tables};
 use crate::row::{Kind, Layout, Row};
 
 /// A row as the generated code sees it.
@@ -66,7 +68,7 @@ pub(crate) struct JitCode {
     _strings: Vec<Box<str>>,
     _str_sets: Vec<Box<FxHashSet<Box<str>>>>,
     _word_sets: Vec<Box<FxHashSet<u64>>>,
-    _regexes: Vec<Box<regex::Regex>>,
+    _regexes: Vec<Arc<regex::Regex>>,
     /// How long compiling took, for reports.
     pub compile_time: std::time::Duration,
 }
@@ -165,6 +167,7 @@ struct Helpers {
 pub(crate) fn compile(
     program: &Program,
     layouts: &[Layout],
+    regexes: &Regexes,
     jobs: &[Job<'_>],
 ) -> Result<JitCode, String> {
     let started = std::time::Instant::now();
@@ -178,7 +181,7 @@ pub(crate) fn compile(
         std::thread::scope(|scope| {
             let handles: Vec<_> = jobs
                 .chunks(per_thread)
-                .map(|run| scope.spawn(move || compile_run(program, layouts, run)))
+                .map(|run| scope.spawn(move || compile_run(program, layouts, regexes, run)))
                 .collect();
             handles
                 .into_iter()
@@ -189,7 +192,7 @@ pub(crate) fn compile(
                 .collect()
         })
     } else {
-        vec![compile_run(program, layouts, jobs)]
+        vec![compile_run(program, layouts, regexes, jobs)]
     };
     #[cfg(test)]
     for part in parts.iter().flatten() {
@@ -225,7 +228,12 @@ impl JitCode {
 }
 
 /// Compiles a run of jobs into one module.
-fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Result<JitCode, String> {
+fn compile_run(
+    program: &Program,
+    layouts: &[Layout],
+    regexes: &Regexes,
+    jobs: &[Job<'_>],
+) -> Result<JitCode, String> {
     let mut flags = settings::builder();
     let set =
         |f: &mut settings::Builder, k: &str, v: &str| f.set(k, v).map_err(|e| format!("{k}: {e}"));
@@ -341,6 +349,7 @@ fn compile_run(program: &Program, layouts: &[Layout], jobs: &[Job<'_>]) -> Resul
                 arena: job.arena,
                 program,
                 layouts,
+                regexes,
                 slots: &job.slots,
                 rows,
                 tables,
@@ -419,7 +428,7 @@ struct Data {
     strings: Vec<Box<str>>,
     str_sets: Vec<Box<FxHashSet<Box<str>>>>,
     word_sets: Vec<Box<FxHashSet<u64>>>,
-    regexes: Vec<Box<regex::Regex>>,
+    regexes: Vec<Arc<regex::Regex>>,
 }
 
 /// Something the JIT does not compile; the conjunct stays with the interpreter.
@@ -451,6 +460,8 @@ struct Gen<'a, 'b> {
     arena: &'a ExprArena,
     program: &'a Program,
     layouts: &'a [Layout],
+    /// The rule set's regexes, compiled once for the interpreter and the code alike.
+    regexes: &'a Regexes,
     slots: &'a [EventTypeId],
     rows: Value,
     tables: Value,
@@ -850,10 +861,10 @@ impl Gen<'_, '_> {
                 let Parts::Str(p, l) = x.parts else {
                     return Err(Unsupported);
                 };
-                let re = regex::Regex::new(&pattern).map_err(|_| Unsupported)?;
-                let boxed = Box::new(re);
-                let addr = &*boxed as *const regex::Regex as i64;
-                self.data.regexes.push(boxed);
+                // The code keeps the regex alive with it; the pointer stays put in its `Arc`.
+                let re = self.regexes.get(&pattern).cloned().ok_or(Unsupported)?;
+                let addr = Arc::as_ptr(&re) as i64;
+                self.data.regexes.push(re);
                 let rp = self.b.ins().iconst(self.ptr_ty, addr);
                 let m = self.call(self.helpers.matches, &[rp, p, l]);
                 Ok(self.membership(m, x.absent, false))
