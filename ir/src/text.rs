@@ -474,12 +474,8 @@ impl<'a> Ctx<'a> {
             } => {
                 o.push_str(if *negated { "(not-in " } else { "(in " });
                 self.expr(o, *value);
-                let name = self
-                    .program
-                    .lists
-                    .get(*list as usize)
-                    .map_or("?", |l| l.name.as_str());
-                let _ = write!(o, " list:{name})");
+                let list = self.program.lists.get(*list as usize);
+                let _ = write!(o, " list:{})", list.map_or("?", |l| l.name.as_str()));
             }
             Node::Matches(a, re) => {
                 o.push_str("(matches ");
@@ -489,12 +485,8 @@ impl<'a> Ctx<'a> {
             Node::Within(a, zone) => {
                 o.push_str("(within ");
                 self.expr(o, *a);
-                let name = self
-                    .program
-                    .zones
-                    .get(*zone as usize)
-                    .map_or("?", |z| z.name.as_str());
-                let _ = write!(o, " zone:{name})");
+                let zone = self.program.zones.get(*zone as usize);
+                let _ = write!(o, " zone:{})", zone.map_or("?", |z| z.name.as_str()));
             }
             Node::Unary(..)
             | Node::Binary(..)
