@@ -8,7 +8,7 @@ use smol_str::SmolStr;
 use super::exprs::{self, Focus, Step, align, conjuncts, focus};
 use super::witness::{Search, Site};
 use super::{ConditionChange, Detail, ItemChange, Report, SchemaChange, Side, Status, body_text};
-use crate::fmt::{canonical_item, expr_text};
+use crate::fmt::{alert_text, canonical_item, expr_text, string_text};
 use crate::syntax::ItemTag;
 use crate::syntax::ast::{self, Action, Expr, ItemKind, Pattern, RuleClause, StateClause};
 use vigil_ir::Program;
@@ -33,10 +33,6 @@ fn order(tag: ItemTag) -> usize {
         .unwrap_or(usize::MAX)
 }
 
-fn quoted(s: &ast::StrLit) -> String {
-    format!("\"{}\"", s.raw)
-}
-
 /// `[x:] Type [by e]`, the head of an event match without its condition.
 fn match_head(m: &ast::EventMatch) -> String {
     let mut out = String::new();
@@ -54,18 +50,6 @@ fn match_text(m: &ast::EventMatch) -> String {
     }
     if let Some(c) = &m.cond {
         out.push_str(&format!(" where {}", expr_text(c)));
-    }
-    out
-}
-
-fn alert_text(a: &ast::AlertAction) -> String {
-    let units: Vec<&str> = a.units.iter().map(|u| u.name.as_str()).collect();
-    let mut out = format!("alert {}", units.join(", "));
-    if let Some(s) = &a.severity {
-        out.push_str(&format!(" severity {}", s.name));
-    }
-    if let Some(m) = &a.message {
-        out.push_str(&format!(" message {}", quoted(m)));
     }
     out
 }
@@ -593,7 +577,12 @@ impl<'a> Cx<'a> {
             (ItemKind::Zone(z), ItemKind::Zone(w))
             | (ItemKind::Calendar(z), ItemKind::Calendar(w)) => {
                 if z.path.raw != w.path.raw {
-                    details.push(Detail::set("", "file", quoted(&z.path), quoted(&w.path)));
+                    details.push(Detail::set(
+                        "",
+                        "file",
+                        string_text(&z.path),
+                        string_text(&w.path),
+                    ));
                 }
                 details.extend(self.contents_details(nk));
             }
@@ -630,7 +619,7 @@ impl<'a> Cx<'a> {
                 }
             }
             (ItemKind::Timezone(t), ItemKind::Timezone(u)) => {
-                details.push(Detail::set("", "timezone", quoted(t), quoted(u)));
+                details.push(Detail::set("", "timezone", string_text(t), string_text(u)));
             }
             (ItemKind::Test(_), ItemKind::Test(_)) => {
                 // Line by line, the test's name left out.
@@ -850,7 +839,7 @@ impl<'a> Cx<'a> {
         let (rn, sn) = (r.name.name.clone(), s.name.name.clone());
         let title = |r: &ast::Rule| {
             r.clauses.iter().find_map(|c| match c {
-                RuleClause::Title(t) => Some(quoted(t)),
+                RuleClause::Title(t) => Some(string_text(t)),
                 _ => None,
             })
         };
@@ -881,7 +870,9 @@ impl<'a> Cx<'a> {
         scalar(out, "", "expires", expires(r), expires(s));
         let tags = |r: &ast::Rule| {
             r.clauses.iter().find_map(|c| match c {
-                RuleClause::Tags(t, _) => Some(t.iter().map(quoted).collect::<Vec<_>>().join(", ")),
+                RuleClause::Tags(t, _) => {
+                    Some(t.iter().map(string_text).collect::<Vec<_>>().join(", "))
+                }
                 _ => None,
             })
         };
@@ -1058,7 +1049,7 @@ impl<'a> Cx<'a> {
         let (vn, wn) = (v.name.name.clone(), w.name.name.clone());
         let title = |w: &ast::Workflow| {
             w.clauses.iter().find_map(|c| match c {
-                ast::WorkflowClause::Title(t) => Some(quoted(t)),
+                ast::WorkflowClause::Title(t) => Some(string_text(t)),
                 _ => None,
             })
         };
@@ -1647,7 +1638,7 @@ fn actions_details(at: &str, old: &[Action], new: &[Action], out: &mut Vec<Detai
             (Some(p), Some(q)) => out.push(Detail::set(&a, "severity", p, q)),
             (None, None) => {}
         }
-        let msg = |al: &ast::AlertAction| al.message.as_ref().map(quoted);
+        let msg = |al: &ast::AlertAction| al.message.as_ref().map(string_text);
         match (msg(x), msg(y)) {
             (p, q) if p == q => {}
             (None, Some(q)) => out.push(Detail::added(&a, "message", q)),
@@ -1685,8 +1676,8 @@ fn unit(u: &ast::Unit, v: &ast::Unit, out: &mut Vec<Detail>) {
         out,
         "",
         "display name",
-        u.display.as_ref().map(quoted),
-        v.display.as_ref().map(quoted),
+        u.display.as_ref().map(string_text),
+        v.display.as_ref().map(string_text),
     );
     let sees = |u: &ast::Unit| -> Vec<String> {
         u.sees
@@ -1751,12 +1742,12 @@ fn list(l: &ast::List, m: &ast::List, out: &mut Vec<Detail>) {
         }
         (ast::ListSource::File(p), ast::ListSource::File(q)) => {
             if p.raw != q.raw {
-                out.push(Detail::set("", "file", quoted(p), quoted(q)));
+                out.push(Detail::set("", "file", string_text(p), string_text(q)));
             }
         }
         (x, y) => {
             let text = |s: &ast::ListSource| match s {
-                ast::ListSource::File(p) => format!("file({})", quoted(p)),
+                ast::ListSource::File(p) => format!("file({})", string_text(p)),
                 ast::ListSource::Literal(e) => expr_text(e),
             };
             out.push(Detail::set("", "source", text(x), text(y)));

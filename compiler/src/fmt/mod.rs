@@ -9,7 +9,7 @@
 
 mod print;
 
-use crate::syntax::ast::{Expr, Item};
+use crate::syntax::ast::{AlertAction, Expr, Item, StrLit};
 use crate::syntax::{CommentKind, ParsedFile, parse_file};
 
 use print::{Line, Printer};
@@ -47,6 +47,16 @@ pub fn canonical_item(item: &Item) -> String {
 /// The text of an expression in canonical form, on one line.
 pub fn expr_text(e: &Expr) -> String {
     print::expr(e)
+}
+
+/// An `alert` action in canonical form, on one line (its clauses in the author's order).
+pub fn alert_text(a: &AlertAction) -> String {
+    print::alert_text(a)
+}
+
+/// A string literal as it is written, quotes included.
+pub fn string_text(s: &StrLit) -> String {
+    print::string(s)
 }
 
 fn render(lines: &[Line]) -> String {

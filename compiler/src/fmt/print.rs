@@ -490,7 +490,7 @@ impl Printer {
     }
 }
 
-fn alert_text(a: &AlertAction) -> String {
+pub(crate) fn alert_text(a: &AlertAction) -> String {
     let units: Vec<&str> = a.units.iter().map(|u| u.name.as_str()).collect();
     let mut out = format!("alert {}", units.join(", "));
     let severity = a.severity.as_ref().map(|s| format!(" severity {}", s.name));
