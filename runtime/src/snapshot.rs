@@ -585,11 +585,61 @@ fn value_fits(kind: Option<Kind>, v: &Value, ty: &ir::Ty) -> bool {
     )
 }
 
+/// The engine's counters as a snapshot holds them.
+struct Counters {
+    lines: u64,
+    max_seen: Option<i64>,
+    watermark: i64,
+    arrivals: u64,
+    timer_seq: u64,
+    timer_ids: u64,
+    generations: u64,
+}
+
+/// A rule of this rule set whose state the snapshot holds, unchanged (same identity).
+struct ReadRule {
+    rule: usize,
+    next_sweep: i64,
+    suppressed_until: crate::row::KeyMap<i64>,
+    /// `None` for a window rule, whose groups go to its table (`ReadSnapshot::windows`).
+    pattern: Option<PatternState>,
+}
+
+/// A workflow of this rule set and its instances; `same` when its definition is unchanged.
+struct ReadWorkflow {
+    workflow: usize,
+    same: bool,
+    instances: Vec<(Value, Instance)>,
+}
+
+/// A workflow instance whose workflow or state is gone: (workflow, key, state, fingerprint).
+type Orphan = (String, Value, String, Arc<str>);
+
+/// Everything a snapshot holds that this rule set can use, read before any of it touches the
+/// engine: a snapshot that does not decode leaves the engine as it was.
+struct ReadSnapshot {
+    counters: Counters,
+    stats: Stats,
+    buffer: Vec<Buffered>,
+    rules: Vec<ReadRule>,
+    windows: Vec<RestoredWindow>,
+    workflows: Vec<ReadWorkflow>,
+    orphans: Vec<Orphan>,
+    timers: Vec<Timer>,
+}
+
 impl Engine {
     /// Restores a snapshot taken by `snapshot`, possibly of another version of the rule set.
     /// Returns the number of input lines the snapshot had consumed. Orphaned workflow
-    /// instances are reported as records (take them with `take_records`).
+    /// instances are reported as records (take them with `take_records`). On an error the
+    /// engine is unchanged.
     pub fn restore(&mut self, bytes: &[u8]) -> Result<u64, SnapshotError> {
+        let read = self.read_snapshot(bytes)?;
+        self.apply_snapshot(read);
+        Ok(self.lines)
+    }
+
+    fn read_snapshot(&self, bytes: &[u8]) -> R<ReadSnapshot> {
         let format = match bytes.get(..8) {
             Some([m @ .., v]) if m == MAGIC && v.is_ascii_digit() => v - b'0',
             _ => return bad("not a Vigil engine snapshot"),
@@ -619,25 +669,27 @@ impl Engine {
                 self.program.fingerprint
             )));
         }
-        self.lines = d.u64()?;
-        self.max_seen = d.opt_i64()?;
-        self.watermark = d.i64()?;
-        self.arrivals = d.u64()?;
-        self.timer_seq = d.u64()?;
-        self.timer_ids = d.u64()?;
-        self.generations = d.u64()?;
-        self.stats = decode_stats(&mut d)?;
+        let counters = Counters {
+            lines: d.u64()?,
+            max_seen: d.opt_i64()?,
+            watermark: d.i64()?,
+            arrivals: d.u64()?,
+            timer_seq: d.u64()?,
+            timer_ids: d.u64()?,
+            generations: d.u64()?,
+        };
+        let stats = decode_stats(&mut d)?;
 
-        self.buffer.clear();
+        let mut buffer = Vec::new();
         for _ in 0..d.len()? {
             let arrival = d.u64()?;
             if let Some(row) = d.row(self)? {
                 let row = Arc::try_unwrap(row).unwrap_or_else(|a| (*a).clone());
-                self.buffer.push(Reverse(Buffered {
+                buffer.push(Buffered {
                     time: row.time,
                     arrival,
                     row,
-                }));
+                });
             }
         }
 
@@ -687,26 +739,27 @@ impl Engine {
             });
         }
 
-        let program = self.program.clone();
+        let program = &*self.program;
         let mut kept_rules = vec![false; program.rules.len()];
+        let mut rules = Vec::new();
         // Window rules' groups, merged into their tables once every rule is read.
-        let mut restored_windows = Vec::new();
+        let mut windows = Vec::new();
         for _ in 0..d.len()? {
             let name = d.str()?;
             let identity = d.identity()?;
             let next_sweep = d.i64()?;
             // A format 3 snapshot reaches here only for the rule set it was written for.
             let target = rule_index.get(&name).copied().filter(|r| {
-                identity.is_none_or(|id| id == text::rule_identity(&program, &program.rules[*r]))
+                identity.is_none_or(|id| id == text::rule_identity(program, &program.rules[*r]))
             });
-            let mut supp = crate::row::KeyMap::default();
+            let mut suppressed_until = crate::row::KeyMap::default();
             for _ in 0..d.len()? {
                 let k = d.value()?;
                 let until = d.i64()?;
-                supp.insert(Key(k), until);
+                suppressed_until.insert(Key(k), until);
             }
             let pattern = match d.u8()? {
-                0 => PatternState::Single,
+                0 => Some(PatternState::Single),
                 1 => {
                     let mut groups = Vec::new();
                     for _ in 0..d.len()? {
@@ -730,9 +783,9 @@ impl Engine {
                         groups.push((Key(k), events));
                     }
                     if let Some(r) = target {
-                        restored_windows.push((r, next_sweep, groups));
+                        windows.push((r, next_sweep, groups));
                     }
-                    PatternState::Single
+                    None
                 }
                 _ => {
                     let waiting_places = target
@@ -764,22 +817,22 @@ impl Engine {
                         }
                         keys.insert(Key(k), SeqKey { waiting, pending });
                     }
-                    PatternState::Sequence(keys)
+                    Some(PatternState::Sequence(keys))
                 }
             };
-            if let Some(r) = target {
-                let state = &mut self.rules[r];
-                state.next_sweep = next_sweep;
-                state.suppressed_until = supp;
-                if !matches!(state.pattern, PatternState::Window(_)) {
-                    state.pattern = pattern;
-                }
-                kept_rules[r] = true;
+            if let Some(rule) = target {
+                kept_rules[rule] = true;
+                rules.push(ReadRule {
+                    rule,
+                    next_sweep,
+                    suppressed_until,
+                    pattern,
+                });
             }
         }
-        self.restore_windows(restored_windows);
 
         let mut kept_workflows = vec![false; program.workflows.len()];
+        let mut workflows = Vec::new();
         let mut orphans = Vec::new();
         for _ in 0..d.len()? {
             let name = d.str()?;
@@ -787,13 +840,14 @@ impl Engine {
             let target = wf_index.get(&name).copied();
             let same = target.is_some_and(|w| {
                 identity
-                    .is_none_or(|id| id == text::workflow_identity(&program, &program.workflows[w]))
+                    .is_none_or(|id| id == text::workflow_identity(program, &program.workflows[w]))
             });
             if let Some(w) = target
                 && same
             {
                 kept_workflows[w] = true;
             }
+            let mut instances = Vec::new();
             for _ in 0..d.len()? {
                 let key = d.value()?;
                 let state_name = d.str()?;
@@ -836,7 +890,7 @@ impl Engine {
                             .map_or(0, |(_, v)| u32::try_from(*v).unwrap_or(u32::MAX))
                     })
                     .collect();
-                let mut inst = Instance {
+                let inst = Instance {
                     state,
                     entered,
                     start,
@@ -845,55 +899,18 @@ impl Engine {
                     awaits,
                     fingerprint,
                 };
-                if !same {
-                    // A changed workflow: its await progress and timers are those of the new
-                    // definition, counted from when the state was entered.
-                    self.generations += 1;
-                    inst.generation = self.generations;
-                    inst.awaits = wf.states[state]
-                        .transitions
-                        .iter()
-                        .map(|t| match t {
-                            ir::Transition::Await { items, .. } => vec![None; items.len()],
-                            ir::Transition::On { .. } => Vec::new(),
-                        })
-                        .collect();
-                    let k = Key(key.clone());
-                    if !wf.states[state].is_final {
-                        for (i, timer) in wf.states[state].timers.iter().enumerate() {
-                            let due = self.delay_due(entered, timer.delay);
-                            self.schedule(
-                                due,
-                                wf.origin.order,
-                                TimerKind::Workflow {
-                                    workflow: w,
-                                    key: k.clone(),
-                                    generation: inst.generation,
-                                    timer: i,
-                                },
-                            );
-                        }
-                    }
-                }
-                self.workflows[w].instances.insert(Key(key), inst);
+                instances.push((key, inst));
+            }
+            if let Some(workflow) = target {
+                workflows.push(ReadWorkflow {
+                    workflow,
+                    same,
+                    instances,
+                });
             }
         }
-        let time = if self.watermark == i64::MIN {
-            0
-        } else {
-            self.watermark
-        };
-        for (workflow, key, state, started_with) in orphans {
-            self.records.push(Record::Orphan(OrphanRecord {
-                workflow: Arc::from(workflow),
-                key,
-                state: Arc::from(state),
-                time,
-                started_with,
-                ruleset: self.fingerprint.clone(),
-            }));
-        }
 
+        let mut timers = Vec::new();
         for s in stored {
             let kind = match s.kind {
                 0 => rule_index
@@ -922,16 +939,120 @@ impl Engine {
                 TimerKind::Absence { rule, .. } => program.rules[*rule].origin.order,
                 TimerKind::Workflow { workflow, .. } => program.workflows[*workflow].origin.order,
             };
-            self.timers.push(Timer {
+            timers.push(Timer {
                 due: s.due,
                 order,
                 seq: s.seq,
                 kind,
             });
         }
-        // Rules whose state was dropped (changed or new) may have evict flags set on nothing:
-        // their fresh state starts clean, so nothing else is needed.
-        Ok(self.lines)
+        Ok(ReadSnapshot {
+            counters,
+            stats,
+            buffer,
+            rules,
+            windows,
+            workflows,
+            orphans,
+            timers,
+        })
+    }
+
+    /// Puts what `read_snapshot` read into the engine. Rules and workflows the snapshot does
+    /// not hold (new ones, or changed rules) keep their fresh state.
+    fn apply_snapshot(&mut self, read: ReadSnapshot) {
+        let Counters {
+            lines,
+            max_seen,
+            watermark,
+            arrivals,
+            timer_seq,
+            timer_ids,
+            generations,
+        } = read.counters;
+        self.lines = lines;
+        self.max_seen = max_seen;
+        self.watermark = watermark;
+        self.arrivals = arrivals;
+        self.timer_seq = timer_seq;
+        self.timer_ids = timer_ids;
+        self.generations = generations;
+        self.stats = read.stats;
+        self.buffer.clear();
+        self.buffer.extend(read.buffer.into_iter().map(Reverse));
+
+        for r in read.rules {
+            let state = &mut self.rules[r.rule];
+            state.next_sweep = r.next_sweep;
+            state.suppressed_until = r.suppressed_until;
+            if let Some(pattern) = r.pattern
+                && !matches!(state.pattern, PatternState::Window(_))
+            {
+                state.pattern = pattern;
+            }
+        }
+        self.restore_windows(read.windows);
+
+        let program = self.program.clone();
+        for ReadWorkflow {
+            workflow: w,
+            same,
+            instances,
+        } in read.workflows
+        {
+            let wf = &program.workflows[w];
+            for (key, mut inst) in instances {
+                if !same {
+                    // A changed workflow: its await progress and timers are those of the new
+                    // definition, counted from when the state was entered.
+                    self.generations += 1;
+                    inst.generation = self.generations;
+                    let state = &wf.states[inst.state];
+                    inst.awaits = state
+                        .transitions
+                        .iter()
+                        .map(|t| match t {
+                            ir::Transition::Await { items, .. } => vec![None; items.len()],
+                            ir::Transition::On { .. } => Vec::new(),
+                        })
+                        .collect();
+                    if !state.is_final {
+                        for (i, timer) in state.timers.iter().enumerate() {
+                            let due = self.delay_due(inst.entered, timer.delay);
+                            self.schedule(
+                                due,
+                                wf.origin.order,
+                                TimerKind::Workflow {
+                                    workflow: w,
+                                    key: Key(key.clone()),
+                                    generation: inst.generation,
+                                    timer: i,
+                                },
+                            );
+                        }
+                    }
+                }
+                self.workflows[w].instances.insert(Key(key), inst);
+            }
+        }
+        let time = if self.watermark == i64::MIN {
+            0
+        } else {
+            self.watermark
+        };
+        for (workflow, key, state, started_with) in read.orphans {
+            self.records.push(Record::Orphan(OrphanRecord {
+                workflow: Arc::from(workflow),
+                key,
+                state: Arc::from(state),
+                time,
+                started_with,
+                ruleset: self.fingerprint.clone(),
+            }));
+        }
+        for t in read.timers {
+            self.timers.push(t);
+        }
     }
 }
 

@@ -375,3 +375,41 @@ fn identities_are_pinned_and_follow_what_decides_state() {
     let slower = program(&RULES.replace("after 5m -> escalated", "after 6m -> escalated"));
     assert_ne!(wf(&slower), wf(&p));
 }
+
+/// A snapshot cut short anywhere is refused, and the engine it was offered to is unchanged:
+/// everything is read before anything is applied.
+#[test]
+fn a_snapshot_cut_short_changes_nothing() {
+    let p = program(RULES);
+    let lines = [
+        r#"{"type":"Incident","time":"2021-11-25T10:00:00Z","id2":"I1","category":"violence","address":"A"}"#,
+        r#"{"type":"Incident","time":"2021-11-25T10:01:00Z","id2":"x","category":"noise","address":"B"}"#,
+        r#"{"type":"Contact","time":"2021-11-25T10:02:00Z","track":"T1","identified":false}"#,
+        r#"{"type":"Incident","time":"2021-11-25T10:03:00Z","id2":"y","category":"theft","address":"B"}"#,
+    ];
+    let mut full = Engine::new(p.clone(), EngineConfig::default());
+    for l in lines {
+        full.push_line(l.as_bytes());
+    }
+    let bytes = full.snapshot();
+    assert!(bytes.len() > 200, "{}", bytes.len());
+    // An engine with state of its own, which a failed restore must keep.
+    let mut other = Engine::new(p, EngineConfig::default());
+    other.push_line(lines[1].as_bytes());
+    let _ = other.take_records();
+    let before = other.snapshot();
+    for cut in 0..bytes.len() {
+        assert!(
+            other.restore(&bytes[..cut]).is_err(),
+            "a cut at {cut} restored"
+        );
+        assert!(other.take_records().is_empty());
+        assert_eq!(
+            other.snapshot(),
+            before,
+            "a cut at {cut} changed the engine"
+        );
+    }
+    other.restore(&bytes).expect("the whole snapshot restores");
+    assert_eq!(other.snapshot(), bytes);
+}
