@@ -494,6 +494,11 @@ impl Dec<'_> {
         })
     }
     fn value(&mut self) -> R<Value> {
+        self.value_in(false)
+    }
+    /// A value; `in_set` for an element of a set, which cannot be a set itself (the language
+    /// has none, and a corrupt snapshot nesting them deeply would exhaust the stack).
+    fn value_in(&mut self, in_set: bool) -> R<Value> {
         Ok(match self.u8()? {
             0 => Value::Absent,
             1 => Value::Bool(self.bool()?),
@@ -507,11 +512,12 @@ impl Dec<'_> {
                 lon: f64::from_bits(self.u64()?),
             }),
             8 => Value::Enum(u32::try_from(self.u64()?).unwrap_or(u32::MAX)),
+            9 if in_set => return bad("a set inside a set"),
             9 => {
                 let n = self.len()?;
                 let mut items = Vec::with_capacity(n);
                 for _ in 0..n {
-                    items.push(self.value()?);
+                    items.push(self.value_in(true)?);
                 }
                 Value::Set(Arc::new(SetValue::new(items)))
             }
@@ -1162,4 +1168,128 @@ fn decode_stats(d: &mut Dec<'_>) -> R<Stats> {
         s.eval_errors.insert(name, v);
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn dec(bytes: &[u8]) -> Dec<'_> {
+        Dec {
+            b: bytes,
+            pos: 0,
+            format: SNAPSHOT_FORMAT,
+            rows: Vec::new(),
+        }
+    }
+
+    fn enc() -> Enc {
+        Enc {
+            buf: Vec::new(),
+            rows: HashMap::new(),
+        }
+    }
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Absent),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::Int),
+            any::<f64>().prop_map(Value::Float),
+            ".{0,12}".prop_map(|s: String| Value::str(&s)),
+            any::<i64>().prop_map(Value::Time),
+            any::<i64>().prop_map(Value::Duration),
+            (any::<f64>(), any::<f64>()).prop_map(|(lat, lon)| Value::Point(Point { lat, lon })),
+            any::<u32>().prop_map(Value::Enum),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            4 => scalar(),
+            1 => proptest::collection::vec(scalar(), 0..6)
+                .prop_map(|items| Value::Set(Arc::new(SetValue::new(items)))),
+        ]
+    }
+
+    /// Equal, with floats compared by their bits (NaN included).
+    fn same(a: &Value, b: &Value) -> bool {
+        match (a, b) {
+            (Value::Float(x), Value::Float(y)) => x.to_bits() == y.to_bits(),
+            (Value::Point(p), Value::Point(q)) => {
+                (p.lat.to_bits(), p.lon.to_bits()) == (q.lat.to_bits(), q.lon.to_bits())
+            }
+            (Value::Set(x), Value::Set(y)) => {
+                x.items.len() == y.items.len()
+                    && x.items.iter().zip(&y.items).all(|(a, b)| same(a, b))
+            }
+            _ => a == b,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_value_comes_back_as_it_went(v in value()) {
+            let mut e = enc();
+            e.value(&v);
+            let mut d = dec(&e.buf);
+            let back = d.value().expect("decodes");
+            prop_assert!(same(&back, &v), "{v:?} came back as {back:?}");
+            prop_assert_eq!(d.pos, e.buf.len());
+        }
+
+        #[test]
+        fn stats_come_back_as_they_went(
+            counts in proptest::collection::vec(any::<u64>(), 10),
+            rejected in proptest::collection::btree_map(0usize..8, any::<u64>(), 0..8),
+            overflow in proptest::option::of(any::<u64>()),
+            by_zero in proptest::option::of(any::<u64>()),
+        ) {
+            const KINDS: [RejectKind; 8] = [
+                RejectKind::NotJson,
+                RejectKind::NotObject,
+                RejectKind::MissingType,
+                RejectKind::UnknownType,
+                RejectKind::MissingField,
+                RejectKind::WrongType,
+                RejectKind::BadTime,
+                RejectKind::Late,
+            ];
+            let mut s = Stats {
+                accepted: counts[0],
+                processed: counts[1],
+                derived: counts[2],
+                alerts: counts[3],
+                shadow_alerts: counts[4],
+                suppressed: counts[5],
+                transitions: counts[6],
+                key_absent: counts[7],
+                duplicate_starts: counts[8],
+                overflows: counts[9],
+                ..Stats::default()
+            };
+            for (k, v) in rejected {
+                s.rejected.insert(KINDS[k], v);
+            }
+            if let Some(n) = overflow {
+                s.eval_errors.insert("integer overflow", n);
+            }
+            if let Some(n) = by_zero {
+                s.eval_errors.insert("division by zero", n);
+            }
+            let mut e = enc();
+            encode_stats(&mut e, &s);
+            let back = decode_stats(&mut dec(&e.buf)).expect("decodes");
+            prop_assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn sets_inside_sets_are_refused_not_followed() {
+        // Tag 9 (a set) of one element, that element a set again, 100,000 deep.
+        let deep: Vec<u8> = std::iter::repeat_n([9u8, 1], 100_000).flatten().collect();
+        let err = dec(&deep).value().expect_err("refused");
+        assert!(err.0.contains("a set inside a set"), "{}", err.0);
+    }
 }
