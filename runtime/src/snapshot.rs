@@ -591,6 +591,41 @@ fn value_fits(kind: Option<Kind>, v: &Value, ty: &ir::Ty) -> bool {
     )
 }
 
+/// A timer as a snapshot holds it, named by its rule or workflow.
+struct StoredTimer {
+    due: i64,
+    seq: u64,
+    kind: u8,
+    name: String,
+    key: Value,
+    a: u64,
+    b: u64,
+}
+
+impl StoredTimer {
+    fn read(d: &mut Dec<'_>) -> R<StoredTimer> {
+        let due = d.i64()?;
+        let seq = d.u64()?;
+        let kind = d.u8()?;
+        let name = d.str()?;
+        let key = d.value()?;
+        let (a, b) = match kind {
+            0 => (d.u64()?, 0),
+            1 => (d.u64()?, d.u64()?),
+            _ => (0, 0),
+        };
+        Ok(StoredTimer {
+            due,
+            seq,
+            kind,
+            name,
+            key,
+            a,
+            b,
+        })
+    }
+}
+
 /// The engine's counters as a snapshot holds them.
 struct Counters {
     lines: u64,
@@ -713,38 +748,33 @@ impl Engine {
             .collect();
 
         // Timers are read now and kept once the rules and workflows they belong to are known.
-        struct Stored {
-            due: i64,
-            seq: u64,
-            kind: u8,
-            name: String,
-            key: Value,
-            a: u64,
-            b: u64,
-        }
         let mut stored = Vec::new();
         for _ in 0..d.len()? {
-            let due = d.i64()?;
-            let seq = d.u64()?;
-            let kind = d.u8()?;
-            let name = d.str()?;
-            let key = d.value()?;
-            let (a, b) = match kind {
-                0 => (d.u64()?, 0),
-                1 => (d.u64()?, d.u64()?),
-                _ => (0, 0),
-            };
-            stored.push(Stored {
-                due,
-                seq,
-                kind,
-                name,
-                key,
-                a,
-                b,
-            });
+            stored.push(StoredTimer::read(&mut d)?);
         }
+        let (rules, windows, kept_rules) = self.read_rules(&mut d, &rule_index)?;
+        let (workflows, orphans, kept_workflows) = self.read_workflows(&mut d, &wf_index)?;
+        let timers =
+            self.resolve_timers(stored, &rule_index, &wf_index, &kept_rules, &kept_workflows);
+        Ok(ReadSnapshot {
+            counters,
+            stats,
+            buffer,
+            rules,
+            windows,
+            workflows,
+            orphans,
+            timers,
+        })
+    }
 
+    /// The rules' states: those of unchanged rules (and their window groups), and which rules
+    /// those are.
+    fn read_rules(
+        &self,
+        d: &mut Dec<'_>,
+        rule_index: &HashMap<String, usize>,
+    ) -> R<(Vec<ReadRule>, Vec<RestoredWindow>, Vec<bool>)> {
         let program = &*self.program;
         let mut kept_rules = vec![false; program.rules.len()];
         let mut rules = Vec::new();
@@ -808,7 +838,7 @@ impl Engine {
                         let mut waiting = Vec::new();
                         for _ in 0..d.len()? {
                             waiting.push(if d.u8()? == 1 {
-                                Some(decode_partial(&mut d, self)?)
+                                Some(decode_partial(d, self)?)
                             } else {
                                 None
                             });
@@ -819,7 +849,7 @@ impl Engine {
                         let mut pending = SmallVec::new();
                         for _ in 0..d.len()? {
                             let id = d.u64()?;
-                            pending.push((id, decode_partial(&mut d, self)?));
+                            pending.push((id, decode_partial(d, self)?));
                         }
                         keys.insert(Key(k), SeqKey { waiting, pending });
                     }
@@ -837,6 +867,17 @@ impl Engine {
             }
         }
 
+        Ok((rules, windows, kept_rules))
+    }
+
+    /// The workflows' instances, those whose workflow or state is gone as orphans, and which
+    /// workflows are unchanged.
+    fn read_workflows(
+        &self,
+        d: &mut Dec<'_>,
+        wf_index: &HashMap<String, usize>,
+    ) -> R<(Vec<ReadWorkflow>, Vec<Orphan>, Vec<bool>)> {
+        let program = &*self.program;
         let mut kept_workflows = vec![false; program.workflows.len()];
         let mut workflows = Vec::new();
         let mut orphans = Vec::new();
@@ -916,6 +957,19 @@ impl Engine {
             }
         }
 
+        Ok((workflows, orphans, kept_workflows))
+    }
+
+    /// The stored timers of rules and workflows whose state was kept.
+    fn resolve_timers(
+        &self,
+        stored: Vec<StoredTimer>,
+        rule_index: &HashMap<String, usize>,
+        wf_index: &HashMap<String, usize>,
+        kept_rules: &[bool],
+        kept_workflows: &[bool],
+    ) -> Vec<Timer> {
+        let program = &*self.program;
         let mut timers = Vec::new();
         for s in stored {
             let kind = match s.kind {
@@ -952,16 +1006,7 @@ impl Engine {
                 kind,
             });
         }
-        Ok(ReadSnapshot {
-            counters,
-            stats,
-            buffer,
-            rules,
-            windows,
-            workflows,
-            orphans,
-            timers,
-        })
+        timers
     }
 
     /// Puts what `read_snapshot` read into the engine. Rules and workflows the snapshot does
