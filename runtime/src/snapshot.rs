@@ -17,6 +17,7 @@
 use std::cmp::Reverse;
 use std::collections::HashMap;
 
+use sha2::{Digest, Sha256};
 use smallvec::SmallVec;
 use std::sync::Arc;
 
@@ -36,7 +37,8 @@ use crate::workflow::Instance;
 const MAGIC: &[u8; 7] = b"VIGILST";
 
 /// The format `snapshot` writes. 4: rules and workflows are identified by SHA-256 digests of
-/// their canonical IR text (`vigil_ir::text`). 3 (up to 0.1 at 8abd746): by a `DefaultHasher`
+/// their canonical IR text (`vigil_ir::text`), and the snapshot ends with the SHA-256 of
+/// everything before it. 3 (up to 0.1 at 8abd746): by a `DefaultHasher`
 /// of their `Debug` text, which no other build can recompute; such a snapshot is restored only
 /// into the rule set it was written for (same fingerprint), see `restore`.
 pub const SNAPSHOT_FORMAT: u8 = 4;
@@ -370,6 +372,9 @@ impl Engine {
                 e.str(&inst.fingerprint);
             }
         }
+        // A checksum over everything before it: a flipped bit is refused, not restored.
+        let sum = Sha256::digest(&e.buf);
+        e.buf.extend_from_slice(&sum);
         e.buf
     }
 }
@@ -692,8 +697,22 @@ impl Engine {
                  again from the beginning with a fresh --state directory"
             )));
         }
+        // Format 4 and later end with a checksum of the rest.
+        let body = if format >= 4 {
+            let Some((body, sum)) = bytes.split_last_chunk::<32>() else {
+                return bad("truncated");
+            };
+            if Sha256::digest(body).as_slice() != sum {
+                return bad(
+                    "its checksum does not match: the state was damaged after it was written",
+                );
+            }
+            body
+        } else {
+            bytes
+        };
         let mut d = Dec {
-            b: bytes,
+            b: body,
             pos: 8,
             format,
             rows: Vec::new(),

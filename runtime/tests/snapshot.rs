@@ -376,10 +376,11 @@ fn identities_are_pinned_and_follow_what_decides_state() {
     assert_ne!(wf(&slower), wf(&p));
 }
 
-/// A snapshot cut short anywhere is refused, and the engine it was offered to is unchanged:
-/// everything is read before anything is applied.
+/// A snapshot cut short or with a bit flipped anywhere is refused, and the engine it was
+/// offered to is unchanged: the checksum is checked and everything is read before anything is
+/// applied.
 #[test]
-fn a_snapshot_cut_short_changes_nothing() {
+fn a_damaged_snapshot_changes_nothing() {
     let p = program(RULES);
     let lines = [
         r#"{"type":"Incident","time":"2021-11-25T10:00:00Z","id2":"I1","category":"violence","address":"A"}"#,
@@ -408,6 +409,22 @@ fn a_snapshot_cut_short_changes_nothing() {
             other.snapshot(),
             before,
             "a cut at {cut} changed the engine"
+        );
+    }
+    // A bit flipped anywhere is caught (by the checksum, or before it by the header).
+    for at in 0..bytes.len() {
+        let mut flipped = bytes.clone();
+        flipped[at] ^= 0x10;
+        let err = other.restore(&flipped).expect_err("a flipped bit restored");
+        assert!(
+            at < 8 || at >= bytes.len() - 32 || err.0.contains("checksum does not match"),
+            "byte {at}: {}",
+            err.0
+        );
+        assert_eq!(
+            other.snapshot(),
+            before,
+            "a flip at {at} changed the engine"
         );
     }
     other.restore(&bytes).expect("the whole snapshot restores");
