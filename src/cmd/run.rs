@@ -166,29 +166,9 @@ pub fn run(args: Args) -> ExitCode {
         );
     }
     let compiling = Instant::now();
-    let config = EngineConfig {
-        lateness,
-        max_keys_per_rule: args.max_keys,
-        engine: match args.engine {
-            EngineChoice::Jit => EngineKind::Jit,
-            EngineChoice::Interp => EngineKind::Interp,
-        },
-    };
-    let mut engine = match &args.bundle {
-        Some(path) => {
-            let bytes = match std::fs::read(path) {
-                Ok(b) => b,
-                Err(e) => return super::fail(format!("cannot read `{}`: {e}", path.display())),
-            };
-            match Engine::from_bundle(&bytes, config) {
-                Ok(e) => e,
-                Err(e) => return super::fail(format!("`{}`: {e}", path.display())),
-            }
-        }
-        None => match super::compile(&args.paths) {
-            Ok(program) => Engine::new(program, config),
-            Err(code) => return code,
-        },
+    let mut engine = match engine(&args, lateness) {
+        Ok(e) => e,
+        Err(code) => return code,
     };
     let start_up = compiling.elapsed();
 
@@ -197,7 +177,6 @@ pub fn run(args: Args) -> ExitCode {
         Ok(d) => d,
         Err(e) => return super::fail(e),
     };
-    let kept = |path: &Path| durable.as_ref().and_then(|d| d.committed_len(path));
     if let Some(d) = &durable
         && let Err(e) = d.restore(&mut engine)
     {
@@ -205,51 +184,15 @@ pub fn run(args: Args) -> ExitCode {
     }
     // A resumed run writes again what it wrote after the checkpoint; orphan records from a
     // changed rule set come first.
-    let (input, total_bytes, start_offset): (Box<dyn Read + Send>, Option<u64>, u64) =
-        if args.events == "-" {
-            (Box::new(std::io::stdin()), None, 0)
-        } else {
-            match File::open(&args.events) {
-                Ok(mut f) => {
-                    let len = f.metadata().ok().map(|m| m.len());
-                    let offset = durable.as_ref().map_or(0, Durable::input_offset);
-                    if let Err(e) = f.seek(SeekFrom::Start(offset)) {
-                        return super::fail(format!("cannot read `{}`: {e}", args.events));
-                    }
-                    (Box::new(f), len, offset)
-                }
-                Err(e) => return super::fail(format!("cannot read `{}`: {e}", args.events)),
-            }
-        };
-    let live = total_bytes.is_none();
-    let mut sinks = Sinks {
-        out: Box::new(std::io::sink()),
-        out_file: None,
-        rejects: None,
-        delivery: None,
-        live,
-        line: String::new(),
-        records: Vec::new(),
+    let offset = durable.as_ref().map_or(0, Durable::input_offset);
+    let (input, total_bytes, start_offset) = match open_input(&args.events, offset) {
+        Ok(i) => i,
+        Err(e) => return super::fail(e),
     };
-    match &args.out {
-        Some(p) => match OutputFile::open(p, kept(p)) {
-            Ok(o) => sinks.out_file = Some(o),
-            Err(e) => return super::fail(format!("cannot write `{}`: {e}", p.display())),
-        },
-        None => sinks.out = Box::new(BufWriter::new(std::io::stdout().lock())),
-    }
-    if let Some(p) = &args.rejects {
-        match OutputFile::open(p, kept(p)) {
-            Ok(o) => sinks.rejects = Some(o),
-            Err(e) => return super::fail(format!("cannot write `{}`: {e}", p.display())),
-        }
-    }
-    if let Some(dir) = &args.deliver {
-        match Delivery::new(dir, durable.as_ref()) {
-            Ok(d) => sinks.delivery = Some(d),
-            Err(e) => return super::fail(e),
-        }
-    }
+    let mut sinks = match Sinks::open(&args, durable.as_ref(), total_bytes.is_none()) {
+        Ok(s) => s,
+        Err(e) => return super::fail(e),
+    };
     if let Err(e) = sinks.write_records(&mut engine) {
         return super::fail(format!("cannot write records: {e}"));
     }
@@ -397,6 +340,69 @@ pub fn run(args: Args) -> ExitCode {
         return super::fail(format!("reading events stopped: {e}"));
     }
     ExitCode::SUCCESS
+}
+
+/// The engine for the rule set or bundle the arguments name; the compiler's diagnostics or
+/// the error are printed on the way out.
+fn engine(args: &Args, lateness: i64) -> Result<Engine, ExitCode> {
+    let config = EngineConfig {
+        lateness,
+        max_keys_per_rule: args.max_keys,
+        engine: match args.engine {
+            EngineChoice::Jit => EngineKind::Jit,
+            EngineChoice::Interp => EngineKind::Interp,
+        },
+    };
+    let Some(path) = &args.bundle else {
+        return super::compile(&args.paths).map(|program| Engine::new(program, config));
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| super::fail(format!("cannot read `{}`: {e}", path.display())))?;
+    Engine::from_bundle(&bytes, config)
+        .map_err(|e| super::fail(format!("`{}`: {e}", path.display())))
+}
+
+/// The input (standard input for `-`) from byte `offset` on, its length when it is a file, and
+/// the offset it starts at.
+type Input = (Box<dyn Read + Send>, Option<u64>, u64);
+
+fn open_input(events: &str, offset: u64) -> Result<Input, String> {
+    if events == "-" {
+        return Ok((Box::new(std::io::stdin()), None, 0));
+    }
+    let cannot = |e: std::io::Error| format!("cannot read `{events}`: {e}");
+    let mut f = File::open(events).map_err(cannot)?;
+    let len = f.metadata().ok().map(|m| m.len());
+    f.seek(SeekFrom::Start(offset)).map_err(cannot)?;
+    Ok((Box::new(f), len, offset))
+}
+
+impl<'d> Sinks<'d> {
+    /// The outputs the arguments name, cut back to their committed lengths when resuming.
+    fn open(args: &Args, durable: Option<&'d Durable>, live: bool) -> Result<Sinks<'d>, String> {
+        let kept = |path: &Path| durable.and_then(|d| d.committed_len(path));
+        let open = |p: &Path| {
+            OutputFile::open(p, kept(p)).map_err(|e| format!("cannot write `{}`: {e}", p.display()))
+        };
+        let mut sinks = Sinks {
+            out: Box::new(std::io::sink()),
+            out_file: None,
+            rejects: args.rejects.as_deref().map(open).transpose()?,
+            delivery: args
+                .deliver
+                .as_deref()
+                .map(|dir| Delivery::new(dir, durable))
+                .transpose()?,
+            live,
+            line: String::new(),
+            records: Vec::new(),
+        };
+        match &args.out {
+            Some(p) => sinks.out_file = Some(open(p)?),
+            None => sinks.out = Box::new(BufWriter::new(std::io::stdout().lock())),
+        }
+        Ok(sinks)
+    }
 }
 
 /// The per-unit feeds of `--deliver`.
