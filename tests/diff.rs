@@ -19,7 +19,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 use serde_json::Value as Json;
 use vigil_compiler::db::{Database, RuleSet, SourceFile, program, ruleset_diagnostics};
-use vigil_compiler::diff::witness::{self, Search, SearchConfig, Site};
+use vigil_diff::witness::{self, Search, SearchConfig, Site};
 use vigil_runtime::{Engine, EngineConfig, EngineKind, Record};
 
 fn vigil(args: &[&str]) -> Output {

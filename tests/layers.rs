@@ -1,6 +1,7 @@
 //! The crate graph keeps its layers (ARCHITECTURE.md): the runtime links the IR but never the
-//! compiler, so a service that embeds it stays small; the language server links the compiler
-//! but never the runtime or Cranelift. Dev-dependencies (tests that compile rule sets from
+//! compiler, so a service that embeds it stays small; the compiler never links the runtime
+//! (`vigil-diff` joins the two); the language server links the compiler but never the runtime
+//! or Cranelift. Dev-dependencies (tests that compile rule sets from
 //! source) do not count.
 
 // Test code: a failed unwrap, index or assertion stops the test right there. (The workspace
@@ -75,6 +76,14 @@ fn the_ir_links_neither_compiler_nor_runtime() {
             "miette",
             "cranelift-codegen",
         ],
+    );
+}
+
+#[test]
+fn the_compiler_does_not_link_the_runtime() {
+    assert_links_none(
+        "vigil-compiler",
+        &["vigil-runtime", "vigil-diff", "cranelift-codegen"],
     );
 }
 

@@ -11,7 +11,6 @@ extern crate alloc;
 pub mod check;
 pub mod db;
 pub mod diagnostics;
-pub mod diff;
 pub mod fmt;
 pub mod ide;
 pub mod line_index;

@@ -3,18 +3,14 @@
 //! `--events`, the alerts and transitions only one version produces on the same input.
 
 mod render;
-mod replay;
 mod source;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use vigil_compiler::db::program;
-use vigil_compiler::diff::{self, Report, Search, SearchConfig, Version, Witness, witness};
-use vigil_ir::Program;
-use vigil_runtime::{Engine, EngineConfig, Record};
+use vigil_diff::{Checked, SearchConfig, Version, replay, verify};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -43,14 +39,6 @@ enum Format {
     Json,
 }
 
-/// The witnesses of one condition after verification.
-pub struct Checked {
-    /// Witnesses the runtime confirmed: at most one for each direction.
-    pub witnesses: Vec<Witness>,
-    /// Candidates from the search that the runtime did not confirm (a search bug if not 0).
-    pub unverified: usize,
-}
-
 pub fn run(args: Args) -> ExitCode {
     let old = match source::load(&args.old) {
         Ok(v) => v,
@@ -60,7 +48,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(v) => v,
         Err(e) => return super::fail(e),
     };
-    let report = diff::diff(
+    let report = vigil_diff::diff(
         Version {
             db: &old.db,
             ruleset: old.ruleset,
@@ -133,54 +121,4 @@ pub fn run(args: Args) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
-}
-
-/// Runs a one-rule program on `lines`: whether its rule alerted.
-fn alerts(probe: Program, lines: &[String]) -> bool {
-    let mut engine = Engine::new(Arc::new(probe), EngineConfig::default());
-    for l in lines {
-        let _ = engine.push_line(l.as_bytes());
-    }
-    engine.finish();
-    engine
-        .take_records()
-        .iter()
-        .any(|r| matches!(r, Record::Alert(_)))
-}
-
-/// Keeps the witnesses of condition `i` that the runtime confirms: each version's condition,
-/// as a one-rule program, alerts on the witness exactly when the search said it holds.
-fn verify(report: &Report, i: usize, old: Option<&Program>, new: Option<&Program>) -> Checked {
-    let mut checked = Checked {
-        witnesses: Vec::new(),
-        unverified: 0,
-    };
-    let (Some(c), Some(old), Some(new)) = (report.conditions.get(i), old, new) else {
-        return checked;
-    };
-    let Search::Done { witnesses, .. } = &c.search else {
-        return checked;
-    };
-    let (Some(fa), Some(fb)) = (
-        witness::locate(old, &c.old_site),
-        witness::locate(new, &c.new_site),
-    ) else {
-        return checked;
-    };
-    let (pa, pb) = (
-        witness::probe_program(fa.located()),
-        witness::probe_program(fb.located()),
-    );
-    for w in witnesses {
-        if checked.witnesses.iter().any(|v| v.new == w.new) {
-            continue;
-        }
-        let ok = alerts(pa.clone(), &w.lines) == w.old && alerts(pb.clone(), &w.lines) == w.new;
-        if ok {
-            checked.witnesses.push(w.clone());
-        } else {
-            checked.unverified += 1;
-        }
-    }
-    checked
 }

@@ -352,7 +352,7 @@ fn literal_list_type(scope: &Scope, e: &ast::Expr) -> Ty {
     }
 }
 
-pub(crate) fn tag_of(kind: &ItemKind) -> crate::syntax::ItemTag {
+pub fn tag_of(kind: &ItemKind) -> crate::syntax::ItemTag {
     use crate::syntax::ItemTag;
     match kind {
         ItemKind::Timezone(_) => ItemTag::Timezone,

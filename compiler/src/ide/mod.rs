@@ -231,7 +231,7 @@ fn binding_name(db: &dyn Db, id: ItemId<'_>, span: Span) -> SmolStr {
 }
 
 /// Calls `f` on `e` and every expression inside it.
-pub(crate) fn walk_expr(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
+pub fn walk_expr(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
     f(e);
     match &e.kind {
         ExprKind::Set(items) | ExprKind::Call(_, items) => {

@@ -5,12 +5,12 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use serde_json::{Value as Json, json};
-use vigil_compiler::diff::{
+use vigil_diff::{
     ConditionChange, Detail, ItemChange, Report, SchemaChange, Search, Status, Witness,
 };
 
-use super::Checked;
-use super::replay::{Outputs, Replay};
+use vigil_diff::Checked;
+use vigil_diff::replay::{Outputs, Replay};
 
 pub struct Doc<'a> {
     pub old: &'a str,
@@ -718,7 +718,7 @@ fn condition_json(c: &ConditionChange, checked: Option<&Checked>) -> Json {
 }
 
 fn outputs_json(o: &Outputs) -> Json {
-    let sample = |v: &[super::replay::Sample]| -> Vec<Json> {
+    let sample = |v: &[vigil_diff::replay::Sample]| -> Vec<Json> {
         v.iter()
             .map(|s| {
                 json!({

@@ -1,4 +1,4 @@
-//! `vigil diff`: what changed between two versions of a rule set.
+//! `vigil diff`: what changed between two versions of a rule set (the `vigil-diff` crate).
 //!
 //! Items are matched by kind and name, wherever their files are. Two items are the same when
 //! their canonical text (`fmt::canonical_item`, comments dropped) is the same, so formatting
@@ -8,25 +8,29 @@
 //! uses), the two lowered conditions are compared and a witness event is searched for
 //! (`witness`).
 //!
-//! This module is pure: it reads two databases. Verifying witnesses and replaying events need
-//! the runtime, which the caller runs (`witness::probe_program`).
+//! Comparing and searching are pure: they read two databases. `verify` runs each witness
+//! through the runtime on both versions, and `replay` runs both versions over real events.
 
 mod equiv;
 mod eval;
 mod exprs;
 mod items;
+pub mod replay;
+mod verify;
 pub mod witness;
+
+pub use verify::{Checked, verify};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use smol_str::SmolStr;
 
-use crate::db::{self, Db, RuleSet, item_syntax, program, ruleset_diagnostics};
-use crate::diagnostics::Level;
-use crate::fmt::canonical_item;
-use crate::syntax::ItemTag;
-use crate::syntax::ast::{self, ItemKind};
+use vigil_compiler::db::{self, Db, RuleSet, item_syntax, program, ruleset_diagnostics};
+use vigil_compiler::diagnostics::Level;
+use vigil_compiler::fmt::canonical_item;
+use vigil_compiler::syntax::ItemTag;
+use vigil_compiler::syntax::ast::{self, ItemKind};
 use vigil_ir::Program;
 
 pub use witness::{Search, SearchConfig, Site, Witness};
@@ -210,7 +214,7 @@ struct Side {
 }
 
 fn item_key(item: &ast::Item) -> (ItemTag, SmolStr) {
-    let tag = crate::check::scope::tag_of(&item.kind);
+    let tag = vigil_compiler::check::scope::tag_of(&item.kind);
     let name = match &item.kind {
         ItemKind::Test(t) => t.name.raw.clone(),
         _ => item.name().map(|n| n.name.clone()).unwrap_or_default(),

@@ -8,9 +8,9 @@ use smol_str::SmolStr;
 use super::exprs::{self, Focus, Step, align, conjuncts, focus};
 use super::witness::{Search, Site};
 use super::{ConditionChange, Detail, ItemChange, Report, SchemaChange, Side, Status, body_text};
-use crate::fmt::{alert_text, canonical_item, expr_text, string_text};
-use crate::syntax::ItemTag;
-use crate::syntax::ast::{self, Action, Expr, ItemKind, Pattern, RuleClause, StateClause};
+use vigil_compiler::fmt::{alert_text, canonical_item, expr_text, string_text};
+use vigil_compiler::syntax::ItemTag;
+use vigil_compiler::syntax::ast::{self, Action, Expr, ItemKind, Pattern, RuleClause, StateClause};
 use vigil_ir::Program;
 
 type Key = (ItemTag, SmolStr);

@@ -1596,7 +1596,7 @@ pub fn probe_program(loc: Located<'_>) -> Program {
             let constant = exprs.push(
                 Node::Const(Value::str("probe")),
                 Ty::Str,
-                crate::syntax::Span::default(),
+                vigil_compiler::syntax::Span::default(),
             );
             let last = slots.len().saturating_sub(1);
             // The context conditions, each on the slot it reads.
@@ -1626,7 +1626,7 @@ pub fn probe_program(loc: Located<'_>) -> Program {
                                 Some(d) => exprs.push(
                                     Node::And(c, d),
                                     Ty::Bool,
-                                    crate::syntax::Span::default(),
+                                    vigil_compiler::syntax::Span::default(),
                                 ),
                             });
                         }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use smol_str::SmolStr;
 
-use crate::fmt::expr_text;
-use crate::syntax::ast::{self, BinaryOp, Expr, ExprKind};
+use vigil_compiler::fmt::expr_text;
+use vigil_compiler::syntax::ast::{self, BinaryOp, Expr, ExprKind};
 
 /// The operands of a condition's top-level `and` chain (parentheses around an `and` are looked
 /// through, since they change nothing).
@@ -232,7 +232,7 @@ fn focus_in(old: &Expr, new: &Expr, parent: Option<BinaryOp>) -> Focus {
 
 /// Every name an expression refers to: constants, lists, zones, enum values, functions.
 pub(crate) fn names(e: &Expr, out: &mut BTreeSet<SmolStr>) {
-    crate::ide::walk_expr(e, &mut |x| match &x.kind {
+    vigil_compiler::ide::walk_expr(e, &mut |x| match &x.kind {
         ExprKind::Name(n) | ExprKind::Call(n, _) => {
             out.insert(n.name.clone());
         }
