@@ -1190,6 +1190,18 @@ fn decode_partial(d: &mut Dec<'_>, engine: &Engine) -> R<Partial> {
     Ok(Partial { slots, first_time })
 }
 
+/// Every reject reason, as its byte in a snapshot (`kind as u8`) reads back.
+const REJECT_KINDS: [RejectKind; 8] = [
+    RejectKind::NotJson,
+    RejectKind::NotObject,
+    RejectKind::MissingType,
+    RejectKind::UnknownType,
+    RejectKind::MissingField,
+    RejectKind::WrongType,
+    RejectKind::BadTime,
+    RejectKind::Late,
+];
+
 fn decode_stats(d: &mut Dec<'_>) -> R<Stats> {
     let mut s = Stats {
         accepted: d.u64()?,
@@ -1204,20 +1216,10 @@ fn decode_stats(d: &mut Dec<'_>) -> R<Stats> {
         overflows: d.u64()?,
         ..Stats::default()
     };
-    const KINDS: [RejectKind; 8] = [
-        RejectKind::NotJson,
-        RejectKind::NotObject,
-        RejectKind::MissingType,
-        RejectKind::UnknownType,
-        RejectKind::MissingField,
-        RejectKind::WrongType,
-        RejectKind::BadTime,
-        RejectKind::Late,
-    ];
     for _ in 0..d.len()? {
         let k = d.u8()?;
         let v = d.u64()?;
-        if let Some(kind) = KINDS.iter().find(|x| **x as u8 == k) {
+        if let Some(kind) = REJECT_KINDS.iter().find(|x| **x as u8 == k) {
             s.rejected.insert(*kind, v);
         }
     }
@@ -1310,16 +1312,6 @@ mod tests {
             overflow in proptest::option::of(any::<u64>()),
             by_zero in proptest::option::of(any::<u64>()),
         ) {
-            const KINDS: [RejectKind; 8] = [
-                RejectKind::NotJson,
-                RejectKind::NotObject,
-                RejectKind::MissingType,
-                RejectKind::UnknownType,
-                RejectKind::MissingField,
-                RejectKind::WrongType,
-                RejectKind::BadTime,
-                RejectKind::Late,
-            ];
             let mut s = Stats {
                 accepted: counts[0],
                 processed: counts[1],
@@ -1334,7 +1326,7 @@ mod tests {
                 ..Stats::default()
             };
             for (k, v) in rejected {
-                s.rejected.insert(KINDS[k], v);
+                s.rejected.insert(REJECT_KINDS[k], v);
             }
             if let Some(n) = overflow {
                 s.eval_errors.insert("integer overflow", n);
