@@ -11,13 +11,6 @@
 //! carry those values; so does a rule grouped by a computed key. A table of one rule keeps no
 //! counters: all of its members are its own.
 
-// PANIC SAFETY: the indexes here are rule, workflow, state and window-table numbers that the
-// engine made from the program it runs, into tables built from that same program (per-rule
-// state, names, the program's own vectors), and in-bounds by construction. Typed ids over
-// id-indexed vectors (issue 20's next step, as Cranelift's `PrimaryMap`) will make that a type
-// and let this module drop the allowance.
-#![allow(clippy::indexing_slicing)]
-
 use std::collections::VecDeque;
 use std::sync::Arc;
 
@@ -99,20 +92,19 @@ pub(crate) fn tables(program: &ir::Program) -> (Vec<WindowTable>, Vec<Option<Win
         };
         let found = share.and_then(|s| {
             open.iter()
-                .find(|(k, t)| *k == s && tables[*t].rules.len() < MAX_RULES)
+                .find(|(k, t)| *k == s && tables.get(*t).is_some_and(|t| t.rules.len() < MAX_RULES))
                 .map(|(_, t)| *t)
         });
-        let table = match found {
-            Some(t) => t,
+        let (table, t) = match found.and_then(|t| Some((t, tables.get_mut(t)?))) {
+            Some(found) => found,
             None => {
-                tables.push(WindowTable::new(*within));
+                let table = tables.len();
                 if let Some(s) = share {
-                    open.push((s, tables.len() - 1));
+                    open.push((s, table));
                 }
-                tables.len() - 1
+                (table, tables.push_mut(WindowTable::new(*within)))
             }
         };
-        let t = &mut tables[table];
         t.rules.push(r);
         t.keys.push(0);
         slots.push(Some(WindowSlot {
@@ -215,8 +207,10 @@ impl Group {
         keys: &mut [usize],
     ) {
         let flag = 1u64 << bit;
-        if self.count(bit) == 0 {
-            keys[bit] += 1;
+        if self.count(bit) == 0
+            && let Some(k) = keys.get_mut(bit)
+        {
+            *k += 1;
         }
         match self.members.back_mut() {
             Some(m) if Arc::ptr_eq(&m.event, event) && m.mask & flag == 0 && values.is_empty() => {
@@ -247,8 +241,10 @@ impl Group {
         keys: &mut [usize],
     ) -> (Vec<Event>, usize) {
         let total = self.count(bit);
-        if total > 0 {
-            keys[bit] -= 1;
+        if total > 0
+            && let Some(k) = keys.get_mut(bit)
+        {
+            *k -= 1;
         }
         if self.counts.is_empty() {
             // A table of one rule: every member is the rule's.
@@ -260,7 +256,9 @@ impl Group {
                 .collect();
             return (taken, total);
         }
-        self.counts[bit] = 0;
+        if let Some(n) = self.counts.get_mut(bit) {
+            *n = 0;
+        }
         // From the newest back: the rule's members are usually the last few.
         let flag = 1u64 << bit;
         let mut left = total;
@@ -306,8 +304,10 @@ impl Group {
     /// A member carrying `mask` has left: its rules count one event fewer.
     fn release(&mut self, mask: u64, keys: &mut [usize]) {
         if self.counts.is_empty() {
-            if self.members.is_empty() {
-                keys[0] -= 1;
+            if self.members.is_empty()
+                && let Some(k) = keys.first_mut()
+            {
+                *k -= 1;
             }
             return;
         }
@@ -315,9 +315,13 @@ impl Group {
         while bits != 0 {
             let bit = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            self.counts[bit] -= 1;
-            if self.counts[bit] == 0 {
-                keys[bit] -= 1;
+            if let Some(n) = self.counts.get_mut(bit) {
+                *n -= 1;
+                if *n == 0
+                    && let Some(k) = keys.get_mut(bit)
+                {
+                    *k -= 1;
+                }
             }
         }
     }
