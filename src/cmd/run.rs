@@ -121,6 +121,32 @@ impl Sinks<'_> {
         Ok(())
     }
 
+    /// Writes rejected line `n` to `--rejects`, or shows it on standard error while fewer than
+    /// `SHOWN_REJECTS` lines (`so_far`, this one included) have been rejected.
+    fn reject(
+        &mut self,
+        n: u64,
+        r: &vigil_runtime::Reject,
+        text: &[u8],
+        so_far: u64,
+    ) -> std::io::Result<()> {
+        let Some(w) = self.rejects.as_mut() else {
+            if so_far <= SHOWN_REJECTS {
+                eprintln!("rejected line {n}: {r}");
+            }
+            return Ok(());
+        };
+        let mut o = format!(
+            "{{\"line\":{n},\"reason\":\"{}\",\"detail\":",
+            r.kind.as_str()
+        );
+        push_json_str(&mut o, &r.detail);
+        o.push_str(",\"text\":");
+        push_json_str(&mut o, &String::from_utf8_lossy(text));
+        o.push('}');
+        writeln!(w.writer(), "{o}")
+    }
+
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()?;
         if let Some(o) = self.out_file.as_mut() {
@@ -257,21 +283,8 @@ pub fn run(args: Args) -> ExitCode {
         if let Pushed::Rejected(r) = engine.push_decoded(line.decoded) {
             let text = line.rejected_text.as_deref().unwrap_or_default();
             let n = engine.lines();
-            if let Some(w) = sinks.rejects.as_mut() {
-                let mut o = String::new();
-                o.push_str(&format!(
-                    "{{\"line\":{n},\"reason\":\"{}\",\"detail\":",
-                    r.kind.as_str()
-                ));
-                push_json_str(&mut o, &r.detail);
-                o.push_str(",\"text\":");
-                push_json_str(&mut o, &String::from_utf8_lossy(text));
-                o.push('}');
-                if let Err(e) = writeln!(w.writer(), "{o}") {
-                    return super::fail(format!("cannot write rejects: {e}"));
-                }
-            } else if engine.stats().rejected_total() <= SHOWN_REJECTS {
-                eprintln!("rejected line {n}: {r}");
+            if let Err(e) = sinks.reject(n, &r, text, engine.stats().rejected_total()) {
+                return super::fail(format!("cannot write rejects: {e}"));
             }
             if args.strict {
                 let _ = sinks.write_records(&mut engine);
