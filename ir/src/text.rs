@@ -520,9 +520,39 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// A value as it is written in source: strings quoted, enum values by name (`Category.noise`),
-/// durations as `1h30m`, times in RFC 3339 UTC, sets in brackets.
-pub fn write_value(o: &mut String, p: &Program, ty: &Ty, v: &Value) {
+/// Where the names of enum values are found: the program, or the compiler's scope.
+pub trait EnumNames {
+    /// The name of value `index` of enum `enum_name`.
+    fn variant(&self, enum_name: &str, index: u32) -> Option<&str>;
+}
+
+impl EnumNames for Program {
+    fn variant(&self, enum_name: &str, index: u32) -> Option<&str> {
+        let e = self.enums.iter().find(|e| e.name == enum_name)?;
+        e.variants.get(index as usize).map(|v| v.as_str())
+    }
+}
+
+/// How `write_literal` writes what differs between its readers.
+#[derive(Clone, Copy)]
+pub struct LiteralStyle<'a> {
+    /// The zone times are written in: UTC in the IR text, the rule set's zone for people.
+    pub tz: &'a jiff::tz::TimeZone,
+    /// `Category.noise` (the IR text) rather than `noise` (what authors write).
+    pub qualified_enums: bool,
+}
+
+/// A value as it is written in source: the one printer of values for the IR text, hover and
+/// `vigil explain`. Strings quoted with the language's escapes, enum values by name, durations
+/// as `1h30m`, times in RFC 3339, floats with their point (`3.0`), `point(lat, lon)`, sets in
+/// brackets, `absent` for a missing value.
+pub fn write_literal(
+    o: &mut String,
+    names: &impl EnumNames,
+    style: LiteralStyle<'_>,
+    ty: &Ty,
+    v: &Value,
+) {
     match v {
         Value::Absent => o.push_str("absent"),
         Value::Bool(b) => o.push_str(if *b { "true" } else { "false" }),
@@ -534,24 +564,21 @@ pub fn write_value(o: &mut String, p: &Program, ty: &Ty, v: &Value) {
             let _ = write!(o, "{f:?}");
         }
         Value::Str(s) => o.push_str(&quoted(s)),
-        Value::Time(t) => o.push_str(&utc(*t)),
+        Value::Time(t) => time::write_time(o, *t, style.tz),
         Value::Duration(d) => o.push_str(&time::format_duration(*d)),
         Value::Point(pt) => {
             let _ = write!(o, "point({:?}, {:?})", pt.lat, pt.lon);
         }
         Value::Enum(i) => {
-            let variant = match ty {
-                Ty::Enum(name) => p
-                    .enums
-                    .iter()
-                    .find(|e| e.name == *name)
-                    .and_then(|e| Some((name, e.variants.get(*i as usize)?))),
+            let found = match ty {
+                Ty::Enum(name) => names.variant(name, *i).map(|v| (name, v)),
                 _ => None,
             };
-            match variant {
-                Some((name, variant)) => {
+            match found {
+                Some((name, variant)) if style.qualified_enums => {
                     let _ = write!(o, "{name}.{variant}");
                 }
+                Some((_, variant)) => o.push_str(variant),
                 None => {
                     let _ = write!(o, "enum#{i}");
                 }
@@ -567,11 +594,20 @@ pub fn write_value(o: &mut String, p: &Program, ty: &Ty, v: &Value) {
                 if i > 0 {
                     o.push_str(", ");
                 }
-                write_value(o, p, elem, item);
+                write_literal(o, names, style, elem, item);
             }
             o.push(']');
         }
     }
+}
+
+/// A value in the IR text: `write_literal` with qualified enum values and times in UTC.
+pub fn write_value(o: &mut String, p: &Program, ty: &Ty, v: &Value) {
+    let style = LiteralStyle {
+        tz: &jiff::tz::TimeZone::UTC,
+        qualified_enums: true,
+    };
+    write_literal(o, p, style, ty, v);
 }
 
 fn event_name(p: &Program, e: EventTypeId) -> &str {

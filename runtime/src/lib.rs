@@ -71,24 +71,16 @@ impl Engine {
     }
 
     /// A value as a rule author writes it: strings quoted, enum values by name, durations
-    /// as `1h30m`, times in RFC 3339 in the rule set's zone, `absent` for a missing value.
+    /// as `1h30m`, times in RFC 3339 in the rule set's zone, `absent` for a missing value
+    /// (`vigil_ir::text::write_literal`).
     pub fn literal(&self, v: &vigil_ir::Value, ty: &vigil_ir::Ty) -> String {
-        use vigil_ir::{Ty, Value};
+        use vigil_ir::text::{LiteralStyle, write_literal};
         let mut o = String::new();
-        match (v, ty) {
-            (Value::Absent, _) => o.push_str("absent"),
-            (Value::Str(s), _) => record::push_str(&mut o, s),
-            (Value::Set(set), _) => {
-                let elem = match ty {
-                    Ty::Set(e) => e,
-                    _ => &Ty::Error,
-                };
-                let items: Vec<String> = set.items.iter().map(|i| self.literal(i, elem)).collect();
-                o = format!("[{}]", items.join(", "));
-            }
-            (_, Ty::Enum(name)) => self.writer().value_text(v, Some(name), &mut o),
-            _ => self.writer().value_text(v, None, &mut o),
-        }
+        let style = LiteralStyle {
+            tz: &self.tables.tz,
+            qualified_enums: false,
+        };
+        write_literal(&mut o, &*self.program, style, ty, v);
         o
     }
 

@@ -84,6 +84,13 @@ pub enum FieldRef {
     Declared(u16),
 }
 
+impl vigil_ir::text::EnumNames for Scope {
+    fn variant(&self, enum_name: &str, index: u32) -> Option<&str> {
+        let e = self.enums.get(enum_name)?;
+        e.variants.get(index as usize).map(|v| v.as_str())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EnumSig {
     pub index: u32,

@@ -416,39 +416,14 @@ fn item_signature(db: &dyn Db, ruleset: RuleSet, scope: &Scope, tree: &ast::Item
     }
 }
 
-/// A constant's value as it would be written in source.
+/// A constant's value as it would be written in source (`vigil_ir::text::write_literal`).
 pub fn show_value(scope: &Scope, v: &Value, ty: &Ty) -> String {
-    match v {
-        Value::Absent => "absent".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => format!("{f:?}"),
-        Value::Str(s) => format!("{s:?}"),
-        Value::Time(ms) => {
-            let tz = vigil_ir::time::time_zone(&scope.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
-            vigil_ir::time::format_time(*ms, &tz)
-        }
-        Value::Duration(ms) => vigil_ir::time::format_duration(*ms),
-        Value::Point(p) => format!("point({}, {})", p.lat, p.lon),
-        Value::Enum(i) => match ty {
-            Ty::Enum(e) => scope
-                .enums
-                .get(e)
-                .and_then(|s| s.variants.get(*i as usize))
-                .map_or_else(|| i.to_string(), |v| v.to_string()),
-            _ => i.to_string(),
-        },
-        Value::Set(s) => {
-            let elem = match ty {
-                Ty::Set(e) => (**e).clone(),
-                _ => Ty::Error,
-            };
-            let items: Vec<String> = s
-                .items
-                .iter()
-                .map(|v| show_value(scope, v, &elem))
-                .collect();
-            format!("[{}]", items.join(", "))
-        }
-    }
+    let tz = vigil_ir::time::time_zone(&scope.timezone).unwrap_or(jiff::tz::TimeZone::UTC);
+    let style = vigil_ir::text::LiteralStyle {
+        tz: &tz,
+        qualified_enums: false,
+    };
+    let mut o = String::new();
+    vigil_ir::text::write_literal(&mut o, scope, style, ty, v);
+    o
 }
