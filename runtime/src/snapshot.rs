@@ -720,7 +720,10 @@ impl Engine {
         let fingerprint = d.str()?;
         if format == 3 && fingerprint != self.program.fingerprint {
             // Format 3 identified rules by a hash no other build can recompute, so it cannot
-            // tell which rules kept their meaning. Refuse rather than drop their state.
+            // tell which rules kept their meaning. Refuse rather than drop their state. (With
+            // the same fingerprint it is taken whole, which holds only while lowering gives
+            // the same IR for the same source as at 8abd746, aggregates included: a change
+            // there must refuse format 3 too. `city-format3-line9000.snapshot` checks it.)
             return Err(SnapshotError(format!(
                 "state format 3, written by an older Vigil for rule set {fingerprint}, cannot be \
                  carried over to a changed rule set ({}): resume with the rule set it was written \
