@@ -278,7 +278,7 @@ impl Engine {
         e.u64(self.rules.len() as u64);
         for (r, state) in self.rules.iter().enumerate() {
             e.str(&self.rule_names[r]);
-            e.identity(&text::rule_identity(program, &program.rules[r]));
+            e.identity(&self.identities().rules[r]);
             // A window rule's groups are its table's, and swept with it.
             let window = match &state.pattern {
                 PatternState::Window(slot) => self.windows.get(slot.table).map(|t| (t, slot.bit)),
@@ -347,7 +347,7 @@ impl Engine {
         for (w, state) in self.workflows.iter().enumerate() {
             let wf = &program.workflows[w];
             e.str(&self.workflow_names[w]);
-            e.identity(&text::workflow_identity(program, wf));
+            e.identity(&self.identities().workflows[w]);
             let mut insts: Vec<(&Key, &Instance)> = state.instances.iter().collect();
             insts.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
             e.u64(insts.len() as u64);
@@ -631,6 +631,29 @@ impl StoredTimer {
     }
 }
 
+/// What a snapshot stores to recognise each rule's and workflow's state (`vigil_ir::text`).
+pub(crate) struct Identities {
+    rules: Vec<Identity>,
+    workflows: Vec<Identity>,
+}
+
+impl Engine {
+    /// The identities of this engine's program, computed once.
+    fn identities(&self) -> &Identities {
+        self.tables.identities.get_or_init(|| {
+            let p = &*self.program;
+            Identities {
+                rules: p.rules.iter().map(|r| text::rule_identity(p, r)).collect(),
+                workflows: p
+                    .workflows
+                    .iter()
+                    .map(|w| text::workflow_identity(p, w))
+                    .collect(),
+            }
+        })
+    }
+}
+
 /// The engine's counters as a snapshot holds them.
 struct Counters {
     lines: u64,
@@ -807,9 +830,10 @@ impl Engine {
             let identity = d.identity()?;
             let next_sweep = d.i64()?;
             // A format 3 snapshot reaches here only for the rule set it was written for.
-            let target = rule_index.get(&name).copied().filter(|r| {
-                identity.is_none_or(|id| id == text::rule_identity(program, &program.rules[*r]))
-            });
+            let target = rule_index
+                .get(&name)
+                .copied()
+                .filter(|r| identity.is_none_or(|id| id == self.identities().rules[*r]));
             let mut suppressed_until = crate::row::KeyMap::default();
             for _ in 0..d.len()? {
                 let k = d.value()?;
@@ -907,10 +931,8 @@ impl Engine {
             let name = d.str()?;
             let identity = d.identity()?;
             let target = wf_index.get(&name).copied();
-            let same = target.is_some_and(|w| {
-                identity
-                    .is_none_or(|id| id == text::workflow_identity(program, &program.workflows[w]))
-            });
+            let same = target
+                .is_some_and(|w| identity.is_none_or(|id| id == self.identities().workflows[w]));
             if let Some(w) = target
                 && same
             {
