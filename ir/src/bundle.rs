@@ -59,7 +59,7 @@ pub fn encode(program: &Program) -> Vec<u8> {
 
 /// The program in a bundle.
 pub fn decode(bytes: &[u8]) -> Result<Program, BundleError> {
-    let newline = memchr_newline(bytes).ok_or(BundleError::NotABundle)?;
+    let newline = header_end(bytes).ok_or(BundleError::NotABundle)?;
     let (header, body) = bytes.split_at(newline);
     let header = std::str::from_utf8(header).map_err(|_| BundleError::NotABundle)?;
     let mut words = header.split(' ');
@@ -84,7 +84,8 @@ pub fn decode(bytes: &[u8]) -> Result<Program, BundleError> {
     Ok(program)
 }
 
-fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+/// Where the header line ends.
+fn header_end(bytes: &[u8]) -> Option<usize> {
     // The header is short: no bundle's first line is longer than this.
     bytes.iter().take(256).position(|b| *b == b'\n')
 }

@@ -325,10 +325,7 @@ pub fn workflow_identity(p: &Program, w: &Workflow) -> Identity {
 }
 
 fn rule_slots(r: &Rule) -> Vec<Option<EventTypeId>> {
-    match &r.pattern {
-        Pattern::Single { event, .. } | Pattern::Window { event, .. } => vec![Some(*event)],
-        Pattern::Sequence { steps, .. } => steps.iter().map(|s| Some(s.event)).collect(),
-    }
+    r.pattern.event_types().into_iter().map(Some).collect()
 }
 
 fn write_action(o: &mut String, cx: &Ctx<'_>, a: &Action) {
