@@ -180,19 +180,24 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub const NAMES: [&'static str; 4] = ["low", "medium", "high", "critical"];
+    pub const ALL: [Severity; 4] = [
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+    pub const NAMES: [&'static str; 4] = [
+        Severity::Low.as_str(),
+        Severity::Medium.as_str(),
+        Severity::High.as_str(),
+        Severity::Critical.as_str(),
+    ];
 
     pub fn parse(name: &str) -> Option<Severity> {
-        Some(match name {
-            "low" => Severity::Low,
-            "medium" => Severity::Medium,
-            "high" => Severity::High,
-            "critical" => Severity::Critical,
-            _ => return None,
-        })
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Severity::Low => "low",
             Severity::Medium => "medium",
