@@ -15,12 +15,14 @@ pub fn collect_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
         let meta =
             std::fs::metadata(p).map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
         if meta.is_dir() {
-            let found = vigil_files(p, Depth::Below)
-                .map_err(|e| format!("cannot read `{}`: {e}", p.display()))?;
-            if found.is_empty() {
+            let Found { files, unreadable } = vigil_files(p, Depth::Below);
+            if let Some((dir, e)) = unreadable {
+                return Err(format!("cannot read `{}`: {e}", dir.display()));
+            }
+            if files.is_empty() {
                 return Err(format!("no .vigil files under `{}`", p.display()));
             }
-            out.extend(found);
+            out.extend(files);
         } else {
             out.push(p.clone());
         }
@@ -38,19 +40,42 @@ pub enum Depth {
     Below,
 }
 
-/// The `.vigil` files in `dir`, sorted by path. Hidden entries (names starting with `.`: a
-/// `.git` folder, an editor's `.#lock` file) and `node_modules` folders are skipped, so that
-/// `vigil check DIR` and the language server see the same rule set (docs/DECISIONS.md).
-pub fn vigil_files(dir: &Path, depth: Depth) -> std::io::Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    walk(dir, depth, &mut out)?;
-    out.sort();
-    Ok(out)
+/// The `.vigil` files of a folder, and the first folder below it that could not be read.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Sorted by path.
+    pub files: Vec<PathBuf>,
+    /// The CLI refuses a rule set with an unreadable folder; the language server works on
+    /// the rest.
+    pub unreadable: Option<(PathBuf, std::io::Error)>,
 }
 
-fn walk(dir: &Path, depth: Depth, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
+/// The `.vigil` files in `dir`. Hidden entries (names starting with `.`: a `.git` folder, an
+/// editor's `.#lock` file) and `node_modules` folders are skipped, so that `vigil check DIR`
+/// and the language server see the same rule set (docs/DECISIONS.md).
+pub fn vigil_files(dir: &Path, depth: Depth) -> Found {
+    let mut found = Found::default();
+    walk(dir, depth, &mut found);
+    found.files.sort();
+    found
+}
+
+fn walk(dir: &Path, depth: Depth, found: &mut Found) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            found.unreadable.get_or_insert((dir.to_path_buf(), e));
+            return;
+        }
+    };
+    for entry in entries {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                found.unreadable.get_or_insert((dir.to_path_buf(), e));
+                continue;
+            }
+        };
         let name = entry.file_name();
         if name.to_string_lossy().starts_with('.') {
             continue;
@@ -58,13 +83,12 @@ fn walk(dir: &Path, depth: Depth, out: &mut Vec<PathBuf>) -> std::io::Result<()>
         let path = entry.path();
         if path.is_dir() {
             if depth == Depth::Below && name != "node_modules" {
-                walk(&path, depth, out)?;
+                walk(&path, depth, found);
             }
         } else if path.extension().is_some_and(|e| e == "vigil") {
-            out.push(path);
+            found.files.push(path);
         }
     }
-    Ok(())
 }
 
 /// A database holding the rule set at `paths`.
@@ -185,8 +209,10 @@ mod tests {
             std::fs::write(p, text).expect("write");
         }
         let names = |depth| {
-            vigil_files(&root, depth)
-                .expect("readable")
+            let found = vigil_files(&root, depth);
+            assert!(found.unreadable.is_none());
+            found
+                .files
                 .iter()
                 .map(|p| {
                     p.strip_prefix(&root)

@@ -113,8 +113,8 @@ impl State {
         if self.ws.sets.iter().any(|s| s.root.as_deref() == Some(root)) {
             return;
         }
-        // An unreadable folder is an empty rule set: the editor still works on what it opens.
-        let paths = vigil_files(root, Depth::Below).unwrap_or_default();
+        // An unreadable folder leaves out what is in it: the editor works on the rest.
+        let paths = vigil_files(root, Depth::Below).files;
         self.load_set(Some(root.to_path_buf()), paths);
     }
 
@@ -182,7 +182,7 @@ impl State {
             None if is_file => {
                 // A document outside the workspace: its folder (not below) is its rule set.
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                let mut paths = vigil_files(&dir, Depth::Here).unwrap_or_default();
+                let mut paths = vigil_files(&dir, Depth::Here).files;
                 paths.retain(|p| *p != path);
                 self.load_set(Some(dir), paths)
             }
