@@ -14,7 +14,8 @@ use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, UnOp, Value, ops};
 use crate::engine::Engine;
 use crate::interp::{Ctx, EvalError, Tables, eval};
 use crate::row::{Event, Key, KeyRef, Row};
-use crate::rules::{Partial, PatternState};
+use crate::rules::PatternState;
+use crate::sequence::{Partial, positive_rank};
 use crate::windows::{self, Member};
 
 /// The value of a condition on one event, clause by clause.
@@ -520,10 +521,10 @@ impl Engine {
     /// The explanation so far, with the partial matches still waiting counted.
     pub fn take_explanation(&mut self) -> Option<Explainer> {
         let mut x = self.explain.take()?;
-        if let Some(PatternState::Sequence(keys)) = self.rules.get(x.rule).map(|s| &s.pattern) {
-            for s in keys.values() {
-                x.summary.pending_at_end += s.pending.len() as u64;
-                for p in s.waiting.iter().flatten() {
+        if let Some(PatternState::Sequence(seq)) = self.rules.get(x.rule).map(|s| &s.pattern) {
+            for (_, s) in seq.iter() {
+                x.summary.pending_at_end += s.pending().count() as u64;
+                for p in s.all_waiting() {
                     let reached = p.reached();
                     *x.summary.waiting_at_end.entry(reached).or_insert(0) += 1;
                 }
@@ -757,12 +758,8 @@ impl Engine {
         within: i64,
         steps: &[ir::SeqStep],
     ) -> (Vec<StepView>, Vec<(Value, PartialView)>) {
-        let positive: Vec<usize> = (steps.iter().enumerate())
-            .filter(|(_, s)| !s.absent)
-            .map(|(i, _)| i)
-            .collect();
         let n = steps.len();
-        let state = match self.rules.get(r).map(|s| &s.pattern) {
+        let seq = match self.rules.get(r).map(|s| &s.pattern) {
             Some(PatternState::Sequence(s)) => Some(s),
             _ => None,
         };
@@ -778,75 +775,49 @@ impl Engine {
                 ..Ctx::default()
             };
             let key = eval(&rule.exprs, step.key, &ctx, &self.tables);
-            let seq_key = key
-                .as_ref()
-                .ok()
-                .filter(|k| !k.is_absent())
-                .and_then(|k| state.and_then(|s| s.get(&Key(k.clone()))));
-            if let (Some(s), Ok(k)) = (seq_key, &key) {
-                for p in s
-                    .waiting
-                    .iter()
-                    .flatten()
-                    .chain(s.pending.iter().map(|(_, p)| p))
-                {
+            let live = key.as_ref().ok().filter(|k| !k.is_absent());
+            let seq_key = live.and_then(|k| seq?.get(KeyRef::Value(k)));
+            if let (Some(s), Some(k)) = (seq_key, live) {
+                for p in s.all_waiting().chain(s.pending().map(|(_, p)| p)) {
                     let v = (k.clone(), PartialView::of(p, within));
                     if !partials.contains(&v) {
                         partials.push(v);
                     }
                 }
             }
-            // The partial match this step's condition is evaluated with, and the step's role.
+            // The partial match the matcher would act on, and the step's role.
+            let acted_on = live.and_then(|k| seq?.acted_on(KeyRef::Value(k), j, event.time));
             let (partial, role): (Option<&Partial>, StepRole) = if step.absent {
-                let p = if j + 1 == n {
-                    seq_key.and_then(|s| {
-                        s.pending
-                            .iter()
-                            .map(|(_, p)| p)
-                            .find(|p| event.time < p.first_time + within)
-                    })
-                } else {
-                    positive
-                        .iter()
-                        .rposition(|&p| p < j)
-                        .and_then(|k| seq_key.and_then(|s| s.waiting.get(k)?.as_ref()))
-                };
-                (
-                    p,
-                    StepRole::Absence {
-                        partial: p.map(|p| PartialView::of(p, within)),
-                    },
-                )
+                let partial = acted_on.map(|p| PartialView::of(p, within));
+                (acted_on, StepRole::Absence { partial })
             } else {
-                let k = positive.iter().position(|&p| p == j).unwrap_or(0);
-                if k == 0 {
-                    let replaces = seq_key
-                        .and_then(|s| s.waiting.first())
-                        .and_then(|w| w.as_ref())
-                        .map(|p| PartialView::of(p, within));
-                    (None, StepRole::Starts { replaces })
-                } else {
-                    match seq_key.and_then(|s| s.waiting.get(k - 1)?.as_ref()) {
-                        Some(p) => (
-                            Some(p),
-                            StepRole::Continues {
-                                partial: PartialView::of(p, within),
-                                expired: event.time - p.first_time >= within,
-                            },
-                        ),
-                        None => {
-                            let mut others: Vec<(Value, PartialView)> = state
-                                .into_iter()
-                                .flat_map(|s| s.iter())
-                                .filter_map(|(key, s)| {
-                                    let p = s.waiting.get(k - 1)?.as_ref()?;
-                                    Some((key.0.clone(), PartialView::of(p, within)))
-                                })
-                                .collect();
-                            others.sort_by(|a, b| a.0.total_cmp(&b.0));
-                            others.truncate(OTHERS);
-                            (None, StepRole::NothingWaiting { others })
-                        }
+                let k = positive_rank(steps, j);
+                match acted_on {
+                    _ if k == 0 => {
+                        let replaces = live
+                            .and_then(|key| seq?.superseded(KeyRef::Value(key)))
+                            .map(|p| PartialView::of(p, within));
+                        (None, StepRole::Starts { replaces })
+                    }
+                    Some(p) => (
+                        Some(p),
+                        StepRole::Continues {
+                            partial: PartialView::of(p, within),
+                            expired: seq.is_some_and(|s| s.expired(p, event.time)),
+                        },
+                    ),
+                    None => {
+                        let mut others: Vec<(Value, PartialView)> = seq
+                            .into_iter()
+                            .flat_map(|s| s.iter())
+                            .filter_map(|(key, s)| {
+                                let p = s.waiting(k - 1)?;
+                                Some((key.0.clone(), PartialView::of(p, within)))
+                            })
+                            .collect();
+                        others.sort_by(|a, b| a.0.total_cmp(&b.0));
+                        others.truncate(OTHERS);
+                        (None, StepRole::NothingWaiting { others })
                     }
                 }
             };

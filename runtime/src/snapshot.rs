@@ -18,7 +18,6 @@ use std::cmp::Reverse;
 use std::collections::HashMap;
 
 use sha2::{Digest, Sha256};
-use smallvec::SmallVec;
 use std::sync::Arc;
 
 use vigil_ir::text::{self, Identity};
@@ -28,7 +27,8 @@ use crate::engine::{Buffered, Engine, Stats};
 use crate::ingest::RejectKind;
 use crate::record::{OrphanRecord, Record};
 use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
-use crate::rules::{Partial, PatternState, SeqKey};
+use crate::rules::PatternState;
+use crate::sequence;
 use crate::timers::{Timer, TimerKind};
 use crate::windows::{Group, Member};
 use crate::workflow::Instance;
@@ -59,19 +59,19 @@ impl std::fmt::Display for SnapshotError {
 // ---------------------------------------------------------------------------------------------
 // Encoding
 
-struct Enc {
+pub(crate) struct Enc {
     buf: Vec<u8>,
     rows: HashMap<*const Row, u32>,
 }
 
 impl Enc {
-    fn u8(&mut self, v: u8) {
+    pub(crate) fn u8(&mut self, v: u8) {
         self.buf.push(v);
     }
-    fn identity(&mut self, id: &Identity) {
+    pub(crate) fn identity(&mut self, id: &Identity) {
         self.buf.extend_from_slice(id);
     }
-    fn u64(&mut self, v: u64) {
+    pub(crate) fn u64(&mut self, v: u64) {
         // LEB128: state is mostly small numbers.
         let mut v = v;
         loop {
@@ -84,17 +84,17 @@ impl Enc {
             self.buf.push(b | 0x80);
         }
     }
-    fn i64(&mut self, v: i64) {
+    pub(crate) fn i64(&mut self, v: i64) {
         self.u64(((v << 1) ^ (v >> 63)) as u64);
     }
-    fn bool(&mut self, v: bool) {
+    pub(crate) fn bool(&mut self, v: bool) {
         self.u8(u8::from(v));
     }
-    fn str(&mut self, s: &str) {
+    pub(crate) fn str(&mut self, s: &str) {
         self.u64(s.len() as u64);
         self.buf.extend_from_slice(s.as_bytes());
     }
-    fn opt_i64(&mut self, v: Option<i64>) {
+    pub(crate) fn opt_i64(&mut self, v: Option<i64>) {
         match v {
             Some(x) => {
                 self.u8(1);
@@ -104,7 +104,7 @@ impl Enc {
         }
     }
 
-    fn value(&mut self, v: &Value) {
+    pub(crate) fn value(&mut self, v: &Value) {
         match v {
             Value::Absent => self.u8(0),
             Value::Bool(b) => {
@@ -151,7 +151,7 @@ impl Enc {
     }
 
     /// An event: in full the first time, by number afterwards (rows are shared).
-    fn row(&mut self, program: &Program, layouts: &[crate::row::Layout], row: &Event) {
+    pub(crate) fn row(&mut self, program: &Program, layouts: &[crate::row::Layout], row: &Event) {
         let ptr = Arc::as_ptr(row);
         if let Some(id) = self.rows.get(&ptr).copied() {
             self.u8(1);
@@ -200,7 +200,12 @@ impl Enc {
         }
     }
 
-    fn opt_row(&mut self, program: &Program, layouts: &[crate::row::Layout], row: Option<&Event>) {
+    pub(crate) fn opt_row(
+        &mut self,
+        program: &Program,
+        layouts: &[crate::row::Layout],
+        row: Option<&Event>,
+    ) {
         match row {
             Some(r) => {
                 self.u8(1);
@@ -284,7 +289,7 @@ impl Engine {
                 PatternState::Window(slot) => self.windows.get(slot.table).map(|t| (t, slot.bit)),
                 _ => None,
             };
-            e.i64(window.map_or(state.next_sweep, |(t, _)| t.next_sweep));
+            e.i64(state.pattern.next_sweep(&self.windows));
             let mut supp: Vec<(&Key, &i64)> = state.suppressed_until.iter().collect();
             supp.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
             e.u64(supp.len() as u64);
@@ -316,29 +321,9 @@ impl Engine {
                         }
                     }
                 }
-                PatternState::Sequence(keys) => {
+                PatternState::Sequence(seq) => {
                     e.u8(2);
-                    let mut ks: Vec<(&Key, &SeqKey)> = keys.iter().collect();
-                    ks.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
-                    e.u64(ks.len() as u64);
-                    for (k, s) in ks {
-                        e.value(&k.0);
-                        e.u64(s.waiting.len() as u64);
-                        for w in &s.waiting {
-                            match w {
-                                Some(p) => {
-                                    e.u8(1);
-                                    encode_partial(&mut e, program, layouts, p);
-                                }
-                                None => e.u8(0),
-                            }
-                        }
-                        e.u64(s.pending.len() as u64);
-                        for (id, p) in &s.pending {
-                            e.u64(*id);
-                            encode_partial(&mut e, program, layouts, p);
-                        }
-                    }
+                    seq.encode(&mut e, program, layouts);
                 }
             }
         }
@@ -379,14 +364,6 @@ impl Engine {
     }
 }
 
-fn encode_partial(e: &mut Enc, program: &Program, layouts: &[crate::row::Layout], p: &Partial) {
-    e.i64(p.first_time);
-    e.u64(p.slots.len() as u64);
-    for s in &p.slots {
-        e.opt_row(program, layouts, s.as_ref());
-    }
-}
-
 fn encode_stats(e: &mut Enc, s: &Stats) {
     for v in [
         s.accepted,
@@ -417,7 +394,7 @@ fn encode_stats(e: &mut Enc, s: &Stats) {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
-struct Dec<'b> {
+pub(crate) struct Dec<'b> {
     b: &'b [u8],
     pos: usize,
     /// The snapshot's format version.
@@ -425,7 +402,7 @@ struct Dec<'b> {
     rows: Vec<Option<Event>>,
 }
 
-type R<T> = Result<T, SnapshotError>;
+pub(crate) type R<T> = Result<T, SnapshotError>;
 
 fn bad<T>(what: &str) -> R<T> {
     Err(SnapshotError(what.to_string()))
@@ -434,7 +411,7 @@ fn bad<T>(what: &str) -> R<T> {
 impl Dec<'_> {
     /// A rule's or workflow's stored identity; `None` in format 3, whose identities cannot be
     /// recomputed.
-    fn identity(&mut self) -> R<Option<Identity>> {
+    pub(crate) fn identity(&mut self) -> R<Option<Identity>> {
         if self.format == 3 {
             self.u64()?;
             return Ok(None);
@@ -448,7 +425,7 @@ impl Dec<'_> {
         id.copy_from_slice(bytes);
         Ok(Some(id))
     }
-    fn u8(&mut self) -> R<u8> {
+    pub(crate) fn u8(&mut self) -> R<u8> {
         let v = *self
             .b
             .get(self.pos)
@@ -456,7 +433,7 @@ impl Dec<'_> {
         self.pos += 1;
         Ok(v)
     }
-    fn u64(&mut self) -> R<u64> {
+    pub(crate) fn u64(&mut self) -> R<u64> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;
@@ -467,7 +444,7 @@ impl Dec<'_> {
         }
         bad("a number is too long")
     }
-    fn len(&mut self) -> R<usize> {
+    pub(crate) fn len(&mut self) -> R<usize> {
         let n = self.u64()?;
         // No collection in a snapshot can be longer than the snapshot itself.
         if n > self.b.len() as u64 {
@@ -475,14 +452,14 @@ impl Dec<'_> {
         }
         Ok(n as usize)
     }
-    fn i64(&mut self) -> R<i64> {
+    pub(crate) fn i64(&mut self) -> R<i64> {
         let u = self.u64()?;
         Ok(((u >> 1) as i64) ^ -((u & 1) as i64))
     }
-    fn bool(&mut self) -> R<bool> {
+    pub(crate) fn bool(&mut self) -> R<bool> {
         Ok(self.u8()? != 0)
     }
-    fn str(&mut self) -> R<String> {
+    pub(crate) fn str(&mut self) -> R<String> {
         let n = self.len()?;
         let bytes = self
             .b
@@ -491,19 +468,19 @@ impl Dec<'_> {
         self.pos += n;
         String::from_utf8(bytes.to_vec()).map_err(|_| SnapshotError("text is not UTF-8".into()))
     }
-    fn opt_i64(&mut self) -> R<Option<i64>> {
+    pub(crate) fn opt_i64(&mut self) -> R<Option<i64>> {
         Ok(if self.u8()? == 1 {
             Some(self.i64()?)
         } else {
             None
         })
     }
-    fn value(&mut self) -> R<Value> {
+    pub(crate) fn value(&mut self) -> R<Value> {
         self.value_in(false)
     }
     /// A value; `in_set` for an element of a set, which cannot be a set itself (the language
     /// has none, and a corrupt snapshot nesting them deeply would exhaust the stack).
-    fn value_in(&mut self, in_set: bool) -> R<Value> {
+    pub(crate) fn value_in(&mut self, in_set: bool) -> R<Value> {
         Ok(match self.u8()? {
             0 => Value::Absent,
             1 => Value::Bool(self.bool()?),
@@ -532,7 +509,7 @@ impl Dec<'_> {
 
     /// A row, mapped onto `engine`'s program by type and field names; `None` when its type
     /// is no longer in the rule set.
-    fn row(&mut self, engine: &Engine) -> R<Option<Event>> {
+    pub(crate) fn row(&mut self, engine: &Engine) -> R<Option<Event>> {
         if self.u8()? == 1 {
             let id = self.len()?;
             return Ok(self.rows.get(id).cloned().flatten());
@@ -572,7 +549,7 @@ impl Dec<'_> {
         Ok(row)
     }
 
-    fn opt_row(&mut self, engine: &Engine) -> R<Option<Event>> {
+    pub(crate) fn opt_row(&mut self, engine: &Engine) -> R<Option<Event>> {
         Ok(if self.u8()? == 1 {
             self.row(engine)?
         } else {
@@ -670,8 +647,9 @@ struct ReadRule {
     rule: usize,
     next_sweep: i64,
     suppressed_until: crate::row::KeyMap<i64>,
-    /// `None` for a window rule, whose groups go to its table (`ReadSnapshot::windows`).
-    pattern: Option<PatternState>,
+    /// A sequence rule's partial matches (a window rule's groups go to its table,
+    /// `ReadSnapshot::windows`).
+    sequence: Option<sequence::Saved>,
 }
 
 /// A workflow of this rule set and its instances; `same` when its definition is unchanged.
@@ -840,8 +818,8 @@ impl Engine {
                 let until = d.i64()?;
                 suppressed_until.insert(Key(k), until);
             }
-            let pattern = match d.u8()? {
-                0 => Some(PatternState::Single),
+            let sequence = match d.u8()? {
+                0 => None,
                 1 => {
                     let mut groups = Vec::new();
                     for _ in 0..d.len()? {
@@ -870,36 +848,12 @@ impl Engine {
                     None
                 }
                 _ => {
-                    let waiting_places = target
-                        .map(|r| match &program.rules[r].pattern {
-                            ir::Pattern::Sequence { steps, .. } => {
-                                steps.iter().filter(|s| !s.absent).count().saturating_sub(1)
-                            }
-                            _ => 0,
-                        })
-                        .unwrap_or(0);
-                    let mut keys = crate::row::KeyMap::default();
-                    for _ in 0..d.len()? {
-                        let k = d.value()?;
-                        let mut waiting = Vec::new();
-                        for _ in 0..d.len()? {
-                            waiting.push(if d.u8()? == 1 {
-                                Some(decode_partial(d, self)?)
-                            } else {
-                                None
-                            });
-                        }
-                        // One place per positive step but the last, whatever the snapshot
-                        // held (earlier versions kept one more, always empty).
-                        waiting.resize(waiting_places, None);
-                        let mut pending = SmallVec::new();
-                        for _ in 0..d.len()? {
-                            let id = d.u64()?;
-                            pending.push((id, decode_partial(d, self)?));
-                        }
-                        keys.insert(Key(k), SeqKey { waiting, pending });
-                    }
-                    Some(PatternState::Sequence(keys))
+                    // The rule's matcher says how many places its partial matches need.
+                    let places = target.and_then(|r| match &self.rules[r].pattern {
+                        PatternState::Sequence(seq) => Some(seq.waiting_places()),
+                        _ => None,
+                    });
+                    Some(sequence::decode(d, self, places.unwrap_or(0))?)
                 }
             };
             if let Some(rule) = target {
@@ -908,7 +862,7 @@ impl Engine {
                     rule,
                     next_sweep,
                     suppressed_until,
-                    pattern,
+                    sequence,
                 });
             }
         }
@@ -1078,12 +1032,9 @@ impl Engine {
 
         for r in read.rules {
             let state = &mut self.rules[r.rule];
-            state.next_sweep = r.next_sweep;
             state.suppressed_until = r.suppressed_until;
-            if let Some(pattern) = r.pattern
-                && !matches!(state.pattern, PatternState::Window(_))
-            {
-                state.pattern = pattern;
+            if let (Some(saved), PatternState::Sequence(seq)) = (r.sequence, &mut state.pattern) {
+                seq.restore(saved, r.next_sweep);
             }
         }
         self.restore_windows(read.windows);
@@ -1204,15 +1155,6 @@ impl Engine {
             }
         }
     }
-}
-
-fn decode_partial(d: &mut Dec<'_>, engine: &Engine) -> R<Partial> {
-    let first_time = d.i64()?;
-    let mut slots = SmallVec::new();
-    for _ in 0..d.len()? {
-        slots.push(d.opt_row(engine)?);
-    }
-    Ok(Partial { slots, first_time })
 }
 
 /// Every reject reason, as its byte in a snapshot (`kind as u8`) reads back.

@@ -16,8 +16,10 @@ use std::sync::Arc;
 
 use vigil_ir::{self as ir, Value, ops};
 
-use crate::interp::EvalError;
-use crate::row::{Event, KeyMap};
+use crate::host::Host;
+use crate::interp::{Ctx, EvalError};
+use crate::record::EVIDENCE_LIMIT;
+use crate::row::{Event, Key, KeyMap};
 
 /// The most rules one table holds: a member's rules are bits of a word.
 const MAX_RULES: usize = 64;
@@ -115,7 +117,136 @@ pub(crate) fn tables(program: &ir::Program) -> (Vec<WindowTable>, Vec<Option<Win
     (tables, slots)
 }
 
+/// A window rule, as its table's `offer` needs it.
+pub(crate) struct Spec<'r> {
+    pub(crate) exprs: &'r ir::ExprArena,
+    /// `None` as well when the plan already found the condition true.
+    pub(crate) cond: Option<ir::ExprId>,
+    pub(crate) key: ir::ExprId,
+    pub(crate) within: i64,
+    pub(crate) having: ir::ExprId,
+    pub(crate) aggregates: &'r [ir::Aggregate],
+    /// The rule's bit in its table.
+    pub(crate) bit: usize,
+    /// Its `having`, when that is judged on the window's length alone.
+    pub(crate) counted: Option<CountHaving>,
+}
+
+/// A window whose `having` held, consumed: the rule fires with it.
+pub(crate) struct Consumed {
+    pub(crate) key: Value,
+    pub(crate) evidence: Vec<Event>,
+    /// How many events the window held (the evidence keeps at most `EVIDENCE_LIMIT`).
+    pub(crate) total: usize,
+    pub(crate) aggregates: Vec<Value>,
+}
+
 impl WindowTable {
+    /// Offers `event` to rule `rule.bit`: joins it to its key's group, and consumes the window
+    /// when the rule's `having` holds.
+    pub(crate) fn offer(
+        &mut self,
+        host: &mut impl Host,
+        rule: &Spec<'_>,
+        event: &Event,
+    ) -> Option<Consumed> {
+        let bit = rule.bit;
+        let slots = [Some(&**event)];
+        let ctx = Ctx {
+            slots: &slots,
+            ..Ctx::default()
+        };
+        if rule.cond.is_some_and(|c| !host.test(rule.exprs, c, &ctx)) {
+            return None;
+        }
+        let key = host.key_of(rule.exprs, rule.key, (0, event), &ctx)?;
+        if key.is_absent() {
+            host.key_absent();
+            return None;
+        }
+        // The aggregated values of this event (one per aggregate with an argument).
+        let mut values = Vec::new();
+        for arg in rule.aggregates.iter().filter_map(|a| a.arg) {
+            match host.value(rule.exprs, arg, &ctx) {
+                Some(Value::Absent) | None => {
+                    host.key_absent();
+                    return None;
+                }
+                Some(v) => values.push(v),
+            }
+        }
+        let values = values.into_boxed_slice();
+        let t = event.time;
+        // The window at t holds events with t - W < e.time <= t.
+        let horizon = t.saturating_sub(rule.within);
+        let k = key.as_ref();
+        self.sweep(t);
+        // One lookup for a group that exists (the common case); a new one is created after
+        // the key cap allows it.
+        let judged = match self.groups.get_mut(&k) {
+            Some(group) => {
+                group.expire(horizon, &mut self.keys);
+                // The rule has no events here: this is one more key for it.
+                let held = self.keys.get(bit).copied().unwrap_or(0);
+                if group.count(bit) == 0 && !host.admit(held, k, event) {
+                    return None;
+                }
+                group.join(bit, event, values, &mut self.keys);
+                judge(group, bit, rule.aggregates, rule.counted)
+            }
+            None => {
+                let held = self.keys.get(bit).copied().unwrap_or(0);
+                if !host.admit(held, k, event) {
+                    return None;
+                }
+                let owned = Key(host.owned_key(&key));
+                let mut group = self.group();
+                group.join(bit, event, values, &mut self.keys);
+                let judged = judge(&group, bit, rule.aggregates, rule.counted);
+                self.groups.insert(owned, group);
+                judged
+            }
+        };
+        let aggregates = match judged? {
+            Ok(a) => a,
+            Err(e) => {
+                host.eval_error(e);
+                return None;
+            }
+        };
+        if rule.counted.is_none() {
+            let key = host.owned_key(&key);
+            let ctx = Ctx {
+                slots: &slots,
+                key: Some(&key),
+                aggregates: &aggregates,
+                ..Ctx::default()
+            };
+            if !host.test(rule.exprs, rule.having, &ctx) {
+                return None;
+            }
+        }
+        // Consume: the group starts again empty for this rule (and a group no rule holds
+        // anything in is no state at all).
+        let (stored, group) = self.groups.get_key_value_mut(&k)?;
+        let key = stored.0.clone();
+        let (evidence, total) = group.consume(bit, EVIDENCE_LIMIT, &mut self.keys);
+        if group.is_empty() {
+            self.groups.remove(&k);
+        }
+        Some(Consumed {
+            key,
+            evidence,
+            total,
+            aggregates,
+        })
+    }
+
+    /// A stand-in for a table taken out of the engine while it runs (allocates nothing).
+    pub(crate) fn empty() -> WindowTable {
+        WindowTable::new(0)
+    }
+
     fn new(within: i64) -> WindowTable {
         WindowTable {
             rules: Vec::new(),
@@ -361,6 +492,64 @@ pub(crate) fn aggregates<'m>(
     ops::aggregates(aggs, len, |i| {
         window.clone().filter_map(move |m| m.values.get(i))
     })
+}
+
+/// The aggregates of rule `bit`'s window once the event has joined `group`, or `None` when a
+/// count-only `having` already fails on the window's length.
+fn judge(
+    group: &Group,
+    bit: usize,
+    aggregates: &[ir::Aggregate],
+    counted: Option<CountHaving>,
+) -> Option<Result<Vec<Value>, EvalError>> {
+    let len = group.count(bit);
+    if counted.is_some_and(|c| !c.holds(len)) {
+        return None;
+    }
+    Some(self::aggregates(aggregates, len, group.window(bit)))
+}
+
+/// A `having` that compares `count()` with an integer (`count() >= 3`, the usual form): it
+/// is decided by the window's length alone, before any aggregate is computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CountHaving {
+    op: ir::BinOp,
+    n: i64,
+}
+
+impl CountHaving {
+    /// The count-only test of `rule`'s `having`, if it is one.
+    pub(crate) fn of(rule: &ir::Rule) -> Option<CountHaving> {
+        let ir::Pattern::Window {
+            having, aggregates, ..
+        } = &rule.pattern
+        else {
+            return None;
+        };
+        let ir::Node::Binary(op, l, r) = *rule.exprs.node(*having) else {
+            return None;
+        };
+        let is_count = |e: ir::ExprId| {
+            matches!(*rule.exprs.node(e), ir::Node::Agg(i)
+                if aggregates.get(i as usize).is_some_and(|a| a.kind == ir::AggKind::Count))
+        };
+        let int = |e: ir::ExprId| match rule.exprs.node(e) {
+            ir::Node::Const(Value::Int(n)) => Some(*n),
+            _ => None,
+        };
+        let (op, n) = match (is_count(l), int(r), int(l), is_count(r)) {
+            (true, Some(n), _, _) => (op, n),
+            // `3 <= count()` reads as `count() >= 3`.
+            (_, _, Some(n), true) => (op.mirrored()?, n),
+            _ => return None,
+        };
+        op.is_comparison().then_some(CountHaving { op, n })
+    }
+
+    fn holds(self, len: usize) -> bool {
+        let count = Value::Int(i64::try_from(len).unwrap_or(i64::MAX));
+        ops::compare(self.op, &count, &Value::Int(self.n))
+    }
 }
 
 #[cfg(test)]
