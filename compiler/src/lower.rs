@@ -153,8 +153,8 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
         lists,
         zones,
         calendar,
-        rules,
-        workflows,
+        rules: rules.into(),
+        workflows: workflows.into(),
         tests,
     })
 }

@@ -269,8 +269,8 @@ fn actions_eq(a: Side<'_>, xs: &[Action], b: Side<'_>, ys: &[Action]) -> bool {
                     && f1.iter().zip(f2).all(|(x, y)| expr_eq(a, *x, b, *y))
             }
             (Action::Start { workflow: w1 }, Action::Start { workflow: w2 }) => {
-                a.program.workflows.get(*w1 as usize).map(|w| &w.name)
-                    == b.program.workflows.get(*w2 as usize).map(|w| &w.name)
+                a.program.workflows.get(*w1).map(|w| &w.name)
+                    == b.program.workflows.get(*w2).map(|w| &w.name)
             }
             _ => false,
         })
@@ -397,8 +397,11 @@ pub(crate) fn workflow_eq(pa: &Program, x: &ir::Workflow, pb: &Program, y: &ir::
         aggregates: &[],
         states: &y.states,
     };
-    fn state_name(states: &[ir::StateDef], i: u32) -> Option<&SmolStr> {
-        states.get(i as usize).map(|s| &s.name)
+    fn state_name(
+        states: &ir::IdVec<ir::StateId, ir::StateDef>,
+        i: ir::StateId,
+    ) -> Option<&SmolStr> {
+        states.get(i).map(|s| &s.name)
     }
     let trigger_eq = |t1: &ir::Trigger, t2: &ir::Trigger| {
         let s1 = [Some(x.start.event), Some(t1.event)];

@@ -1661,8 +1661,9 @@ pub fn probe_program(loc: Located<'_>) -> Program {
         suppress: None,
         exprs,
         origin: ir::Origin::default(),
-    }];
-    program.workflows = Vec::new();
+    }]
+    .into();
+    program.workflows = ir::IdVec::new();
     program.tests = Vec::new();
     program
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 pub mod bundle;
 pub mod eval;
 mod expr;
+pub mod id;
 pub mod impossible;
 pub mod ops;
 mod span;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use smol_str::SmolStr;
 
 pub use expr::{AggKind, BinOp, Builtin, ExprArena, ExprId, Node, UnOp};
+pub use id::{Id, IdVec, RuleId, StateId, WorkflowId};
 pub use span::Span;
 pub use value::{Point, SetValue, Severity, Ty, Value};
 
@@ -39,8 +41,8 @@ pub struct Program {
     pub lists: Vec<ListDef>,
     pub zones: Vec<ZoneDef>,
     pub calendar: Option<CalendarDef>,
-    pub rules: Vec<Rule>,
-    pub workflows: Vec<Workflow>,
+    pub rules: IdVec<RuleId, Rule>,
+    pub workflows: IdVec<WorkflowId, Workflow>,
     pub tests: Vec<TestCase>,
 }
 
@@ -256,7 +258,7 @@ pub enum Action {
         fields: Vec<ExprId>,
     },
     Start {
-        workflow: u32,
+        workflow: WorkflowId,
     },
 }
 
@@ -281,7 +283,7 @@ pub struct Workflow {
     pub title: Option<String>,
     pub start: WorkflowStart,
     /// States in declaration order; the first is where instances begin.
-    pub states: Vec<StateDef>,
+    pub states: IdVec<StateId, StateDef>,
     pub exprs: ExprArena,
     pub origin: Origin,
 }
@@ -309,13 +311,13 @@ pub struct StateDef {
 pub enum Transition {
     On {
         trigger: Trigger,
-        target: u32,
+        target: StateId,
         actions: Vec<Action>,
     },
     Await {
         quorum: u32,
         items: Vec<Trigger>,
-        target: u32,
+        target: StateId,
         actions: Vec<Action>,
     },
 }
@@ -334,7 +336,7 @@ pub struct Trigger {
 pub struct Timer {
     pub delay: Delay,
     /// `Some`: interrupting (`after D -> s`); `None`: runs its actions and the state stays.
-    pub target: Option<u32>,
+    pub target: Option<StateId>,
     pub actions: Vec<Action>,
     /// How the cause is written in transition records: `after 3d`.
     pub label: String,

@@ -18,7 +18,7 @@ use std::fmt::Write;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    Action, Delay, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Rule, StateDef,
+    Action, Delay, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Rule, StateDef, StateId,
     Template, TemplatePart, Transition, Trigger, Ty, Value, Workflow, time,
 };
 
@@ -368,7 +368,7 @@ fn write_action(o: &mut String, cx: &Ctx<'_>, a: &Action) {
             let name = cx
                 .program
                 .workflows
-                .get(*workflow as usize)
+                .get(*workflow)
                 .map_or("?", |w| w.name.as_str());
             let _ = write!(o, "start {name}");
         }
@@ -617,8 +617,8 @@ fn field_name(p: &Program, e: EventTypeId, field: u16) -> &str {
         .map_or("?", |f| f.name.as_str())
 }
 
-fn state_name(w: &Workflow, s: u32) -> &str {
-    w.states.get(s as usize).map_or("?", |s| s.name.as_str())
+fn state_name(w: &Workflow, s: StateId) -> &str {
+    w.states.get(s).map_or("?", |s| s.name.as_str())
 }
 
 fn utc(ms: i64) -> String {

@@ -88,7 +88,7 @@ impl Engine {
                 }
                 ir::Action::Start { workflow } => {
                     if let Some(trigger) = ac.trigger {
-                        self.start_by_rule(*workflow as usize, trigger, ac.time);
+                        self.start_by_rule(*workflow, trigger, ac.time);
                     }
                 }
             }

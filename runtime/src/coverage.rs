@@ -7,6 +7,7 @@
 //! clause of every offered rule is really evaluated.
 
 use std::collections::BTreeMap;
+use vigil_ir::{RuleId, StateId, WorkflowId};
 
 use vigil_ir::{ExprArena, ExprId, Node, Pattern, Program, Transition};
 
@@ -14,9 +15,9 @@ use vigil_ir::{ExprArena, ExprId, Node, Pattern, Program, Transition};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Owner {
     /// Rule number `i` of the program.
-    Rule(usize),
+    Rule(RuleId),
     /// Workflow number `i`.
-    Workflow(usize),
+    Workflow(WorkflowId),
 }
 
 /// Seen true, seen false.
@@ -52,10 +53,10 @@ impl Both {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Coverage {
     /// Per rule: fired, and offered an event without firing.
-    pub rules: BTreeMap<usize, Both>,
+    pub rules: BTreeMap<RuleId, Both>,
     /// Per (workflow, state, transition or timer index): taken, and offered without being
     /// taken. Timers count from `transitions.len()` on.
-    pub transitions: BTreeMap<(usize, usize, usize), Both>,
+    pub transitions: BTreeMap<(WorkflowId, StateId, usize), Both>,
     /// Per clause: true and false.
     pub clauses: BTreeMap<(Owner, ExprId), Both>,
     /// Every clause of the program, in source order per owner (so unseen ones are listed).
@@ -79,11 +80,11 @@ impl Coverage {
         }
     }
 
-    pub(crate) fn rule(&mut self, r: usize, fired: bool) {
+    pub(crate) fn rule(&mut self, r: RuleId, fired: bool) {
         self.rules.entry(r).or_default().see(fired);
     }
 
-    pub(crate) fn transition(&mut self, w: usize, state: usize, t: usize, taken: bool) {
+    pub(crate) fn transition(&mut self, w: WorkflowId, state: StateId, t: usize, taken: bool) {
         self.transitions
             .entry((w, state, t))
             .or_default()
@@ -110,7 +111,7 @@ pub(crate) fn leaves(arena: &ExprArena, id: ExprId, out: &mut Vec<ExprId>) {
 /// Every condition of the program with its owner, in source order.
 pub(crate) fn conditions(program: &Program) -> Vec<(Owner, ExprId)> {
     let mut out = Vec::new();
-    for (r, rule) in program.rules.iter().enumerate() {
+    for (r, rule) in program.rules.iter_enumerated() {
         let owner = Owner::Rule(r);
         match &rule.pattern {
             Pattern::Single { cond, .. } => out.extend(cond.map(|c| (owner, c))),
@@ -123,7 +124,7 @@ pub(crate) fn conditions(program: &Program) -> Vec<(Owner, ExprId)> {
             }
         }
     }
-    for (w, wf) in program.workflows.iter().enumerate() {
+    for (w, wf) in program.workflows.iter_enumerated() {
         let owner = Owner::Workflow(w);
         out.extend(wf.start.cond.map(|c| (owner, c)));
         for s in &wf.states {

@@ -4,6 +4,7 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap, VecDeque};
 use std::sync::Arc;
+use vigil_ir::{IdVec, RuleId, WorkflowId};
 
 use vigil_ir::bundle::BundleError;
 use vigil_ir::{EventTypeId, Program, Value};
@@ -154,8 +155,8 @@ impl std::ops::Deref for Offered {
 /// Who reads an event type, in declaration order.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Consumer {
-    Rule(usize),
-    Workflow(usize),
+    Rule(RuleId),
+    Workflow(WorkflowId),
 }
 
 /// A compiled rule set running over a stream of events.
@@ -171,9 +172,9 @@ pub struct Engine {
     pub(crate) records: Vec<Record>,
     pub(crate) fingerprint: Arc<str>,
     /// Names as shared strings, for records.
-    pub(crate) rule_names: Vec<Arc<str>>,
+    pub(crate) rule_names: IdVec<RuleId, Arc<str>>,
     pub(crate) unit_names: Vec<Arc<str>>,
-    pub(crate) workflow_names: Vec<Arc<str>>,
+    pub(crate) workflow_names: IdVec<WorkflowId, Arc<str>>,
     pub(crate) event_names: Vec<Arc<str>>,
     plan: Plan,
     scratch: Scratch,
@@ -193,12 +194,12 @@ pub struct Engine {
     /// Compiled conjuncts (with `EngineKind::Jit`).
     jit: Option<JitCode>,
     jit_error: Option<String>,
-    pub(crate) rules: Vec<RuleState>,
+    pub(crate) rules: IdVec<RuleId, RuleState>,
     /// The groups of window rules, shared by rules that group alike (`windows.rs`).
     pub(crate) windows: Vec<crate::windows::WindowTable>,
     /// For each rule and workflow name: the fields its keys and messages read.
     pub(crate) reads: std::collections::HashMap<Arc<str>, crate::redact::Reads>,
-    pub(crate) workflows: Vec<WorkflowState>,
+    pub(crate) workflows: IdVec<WorkflowId, WorkflowState>,
     // Event time.
     pub(crate) max_seen: Option<i64>,
     pub(crate) watermark: i64,
@@ -266,15 +267,14 @@ impl Engine {
             explain: None,
             arena_owner: program
                 .rules
-                .iter()
-                .enumerate()
+                .iter_enumerated()
                 .map(|(i, r)| {
                     (
                         &r.exprs as *const _ as usize,
                         crate::coverage::Owner::Rule(i),
                     )
                 })
-                .chain(program.workflows.iter().enumerate().map(|(i, w)| {
+                .chain(program.workflows.iter_enumerated().map(|(i, w)| {
                     (
                         &w.exprs as *const _ as usize,
                         crate::coverage::Owner::Workflow(i),
@@ -495,10 +495,7 @@ impl Engine {
     /// Keys the engine holds state for (window groups, sequence keys, workflow instances):
     /// what memory follows. Suppression entries and buffered events are not counted.
     pub fn live_keys(&self) -> usize {
-        (0..self.rules.len())
-            .map(|r| self.rule_keys(r))
-            .sum::<usize>()
-            + self.live_instances()
+        (self.rules.ids()).map(|r| self.rule_keys(r)).sum::<usize>() + self.live_instances()
     }
 
     /// Deadlines that are still to come: absence deadlines and workflow timers.
@@ -645,7 +642,7 @@ impl Engine {
         jit_row: &[JitRow; 1],
         passed: &mut Vec<(u32, Consumer)>,
     ) {
-        let rule = probe.rule as usize;
+        let rule = probe.rule;
         if tests.iter().all(|t| self.conjunct(plan, t, row, jit_row)) {
             passed.push((probe.order, Consumer::Rule(rule)));
         } else if let Some(c) = self.coverage.as_mut() {

@@ -9,7 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, UnOp, Value, ops};
+use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, RuleId, UnOp, Value, ops};
 
 use crate::engine::Engine;
 use crate::interp::{Ctx, EvalError, Tables, eval};
@@ -380,7 +380,7 @@ pub struct AtLine {
 /// An explanation of one rule over an input: the `--line` event, if asked for, and counts.
 #[derive(Debug, Clone)]
 pub struct Explainer {
-    rule: usize,
+    rule: RuleId,
     line: Option<u64>,
     /// The event of `line`, once processed.
     pub at: Option<AtLine>,
@@ -401,7 +401,7 @@ const OTHERS: usize = 3;
 
 impl Explainer {
     /// The rule explained (its index in the program).
-    pub fn rule(&self) -> usize {
+    pub fn rule(&self) -> RuleId {
         self.rule
     }
 
@@ -506,7 +506,7 @@ impl Explainer {
 impl Engine {
     /// Explains rule number `rule` from now on: every event of its types is evaluated clause
     /// by clause, and the event of input line `line`, if given, in full (`take_explanation`).
-    pub fn explain(&mut self, rule: usize, line: Option<u64>) {
+    pub fn explain(&mut self, rule: RuleId, line: Option<u64>) {
         self.explain = Some(Box::new(Explainer {
             rule,
             line,
@@ -606,7 +606,7 @@ impl Engine {
     /// The explained rule fired (`suppressed`: but no alert was written).
     pub(crate) fn explain_fired(
         &mut self,
-        r: usize,
+        r: RuleId,
         time: i64,
         key: Option<&Value>,
         evidence: &[Event],
@@ -637,7 +637,7 @@ impl Engine {
     /// A partial match of the explained rule met `fate`.
     pub(crate) fn explain_seq(
         &mut self,
-        r: usize,
+        r: RuleId,
         key: KeyRef<'_>,
         time: i64,
         line: Option<u64>,
@@ -673,7 +673,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn window_view(
         &self,
-        r: usize,
+        r: RuleId,
         rule: &ir::Rule,
         event: &Event,
         cond: Option<ExprId>,
@@ -752,7 +752,7 @@ impl Engine {
 
     fn sequence_view(
         &self,
-        r: usize,
+        r: RuleId,
         rule: &ir::Rule,
         event: &Event,
         within: i64,

@@ -15,6 +15,7 @@
 //! conjunct differs.
 
 use std::fmt::Write as _;
+use vigil_ir::RuleId;
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use vigil_ir::{
@@ -46,7 +47,7 @@ pub(crate) fn gate(pattern: &Pattern) -> Option<(EventTypeId, Option<ExprId>)> {
 #[derive(Debug, Clone)]
 pub(crate) struct Conjunct {
     /// The rule whose arena holds `expr` (any of the rules sharing it).
-    pub rule: usize,
+    pub rule: RuleId,
     pub expr: ExprId,
     /// More than one rule has it: worth remembering its value for the rest of the event.
     pub shared: bool,
@@ -184,7 +185,7 @@ impl RangeTest {
 /// A rule gated by its condition.
 #[derive(Debug, Clone)]
 pub(crate) struct Gated {
-    pub rule: usize,
+    pub rule: RuleId,
     pub order: u32,
     /// Conjuncts still to test once the rule is a candidate, in source order.
     pub conjuncts: Vec<u32>,
@@ -251,7 +252,7 @@ pub(crate) type Run = (u32, u32);
 /// A candidate rule as the per-event loop reads it: the rule and the run of its tests.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Probe {
-    pub rule: u32,
+    pub rule: RuleId,
     pub order: u32,
     pub tests: Run,
 }
@@ -299,7 +300,7 @@ impl Plan {
         // Keyed by event type too: `x.n >= 5` reads word 2 of an `A` and word 1 of a `B` when
         // their earlier fields differ, so equal shapes of different types are different code.
         let mut by_shape: FxHashMap<(EventTypeId, String), u32> = FxHashMap::default();
-        for (r, rule) in program.rules.iter().enumerate() {
+        for (r, rule) in program.rules.iter_enumerated() {
             // Without sharing (coverage), a sequence is offered every event of its types:
             // that engine is the reference the gated ones are tested against.
             let gate = gate(&rule.pattern)
@@ -379,12 +380,7 @@ impl Plan {
                 });
             }
         }
-        for w in &program.workflows {
-            let i = program
-                .workflows
-                .iter()
-                .position(|x| std::ptr::eq(x, w))
-                .unwrap_or(0);
+        for (i, w) in program.workflows.iter_enumerated() {
             for t in crate::workflow::event_types(w) {
                 if let Some(tp) = types.get_mut(t as usize) {
                     tp.always.push((w.origin.order, Consumer::Workflow(i)));
@@ -619,7 +615,7 @@ fn push_probes(
             shared: conjuncts.get(c as usize).is_some_and(|x| x.shared),
         }));
         probes.push(Probe {
-            rule: gated.rule as u32,
+            rule: gated.rule,
             order: gated.order,
             tests: (first, tests.len() as u32 - first),
         });

@@ -1,17 +1,15 @@
 //! Rules: single events, sliding windows with consumption, sequences with EQL-style match
 //! selection and absences (SPEC §4.1), suppression and actions (SPEC §4.2).
 
-// PANIC SAFETY: the indexes here are rule, workflow, state and window-table numbers that the
-// engine made from the program it runs, into tables built from that same program (per-rule
-// state, names, the program's own vectors), and in-bounds by construction. Typed ids over
-// id-indexed vectors (issue 20's next step, as Cranelift's `PrimaryMap`) will make that a type
-// and let this module drop the allowance.
+// PANIC SAFETY: the indexes here are typed ids (`RuleId`, `WorkflowId`, `StateId`) into
+// `IdVec`s built from the program that made them, in bounds by construction (Cranelift's
+// `PrimaryMap` argument); any other indexing in this module goes through `get`.
 #![allow(clippy::indexing_slicing)]
 
 use std::sync::Arc;
 
 use smallvec::{SmallVec, smallvec};
-use vigil_ir::{self as ir, Pattern, Value};
+use vigil_ir::{self as ir, Pattern, RuleId, Value};
 
 use crate::engine::Engine;
 use crate::explain::SeqFate;
@@ -74,7 +72,7 @@ impl RuleState {
 
 /// A rule firing, before suppression and actions.
 pub(crate) struct Firing {
-    pub rule: usize,
+    pub rule: RuleId,
     pub time: i64,
     /// The group or sequence key, if the pattern has one.
     pub key: Option<Value>,
@@ -93,7 +91,7 @@ impl Engine {
     pub(crate) fn rule_event(
         &mut self,
         program: &ir::Program,
-        r: usize,
+        r: RuleId,
         event: &Event,
         gated: bool,
     ) {
@@ -174,7 +172,7 @@ impl Engine {
     }
 
     /// Number of keys rule `r` holds state for, for the key cap.
-    pub(crate) fn rule_keys(&self, r: usize) -> usize {
+    pub(crate) fn rule_keys(&self, r: RuleId) -> usize {
         match self.rules.get(r).map(|s| &s.pattern) {
             Some(PatternState::Window(slot)) => self
                 .windows
@@ -188,7 +186,7 @@ impl Engine {
     }
 
     /// Rule `r` is at its key cap: one more key is refused, and said so.
-    fn overflow(&mut self, r: usize, key: KeyRef<'_>, event: &Event) {
+    fn overflow(&mut self, r: RuleId, key: KeyRef<'_>, event: &Event) {
         self.stats.overflows += 1;
         self.records.push(Record::Overflow(OverflowRecord {
             rule: self.rule_names[r].clone(),
@@ -205,7 +203,7 @@ impl Engine {
 
     /// Offers `event` to window rule `r`, whose table is taken out of the engine while it
     /// runs so that the engine can be its host (no other rule reads the table meanwhile).
-    fn window_event(&mut self, program: &ir::Program, r: usize, event: &Event, gated: bool) {
+    fn window_event(&mut self, program: &ir::Program, r: RuleId, event: &Event, gated: bool) {
         let Some(rule) = program.rules.get(r) else {
             return;
         };
@@ -273,7 +271,7 @@ impl Engine {
 
     /// Offers `event` to sequence rule `r`, whose matcher is taken out of the engine while it
     /// runs so that the engine can be its host.
-    fn sequence_event(&mut self, program: &ir::Program, r: usize, event: &Event, gated: bool) {
+    fn sequence_event(&mut self, program: &ir::Program, r: RuleId, event: &Event, gated: bool) {
         let (Some(rule), Some(state)) = (program.rules.get(r), self.rules.get_mut(r)) else {
             return;
         };
@@ -312,7 +310,7 @@ impl Engine {
         );
     }
 
-    fn seq_state_mut(&mut self, r: usize) -> Option<&mut Sequence> {
+    fn seq_state_mut(&mut self, r: RuleId) -> Option<&mut Sequence> {
         match &mut self.rules.get_mut(r)?.pattern {
             PatternState::Sequence(s) => Some(s),
             _ => None,
@@ -320,7 +318,7 @@ impl Engine {
     }
 
     /// A final-absence deadline: the match fires unless an absent-type event cancelled it.
-    pub(crate) fn absence_deadline(&mut self, r: usize, k: Key, id: u64, due: i64) {
+    pub(crate) fn absence_deadline(&mut self, r: RuleId, k: Key, id: u64, due: i64) {
         let Some(partial) = self.seq_state_mut(r).and_then(|s| s.due(&k, id)) else {
             return;
         };
@@ -348,7 +346,7 @@ impl Engine {
         );
     }
 
-    pub(crate) fn absence_is_live(&self, r: usize, k: &Key, id: u64) -> bool {
+    pub(crate) fn absence_is_live(&self, r: RuleId, k: &Key, id: u64) -> bool {
         match self.rules.get(r).map(|s| &s.pattern) {
             Some(PatternState::Sequence(s)) => s.is_pending(k, id),
             _ => false,
@@ -469,7 +467,7 @@ impl Engine {
 /// The engine as the host of rule `rule`'s matcher.
 struct RuleHost<'e> {
     engine: &'e mut Engine,
-    rule: usize,
+    rule: RuleId,
     /// The rule's declaration order, which orders its timers.
     order: u32,
 }

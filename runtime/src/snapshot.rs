@@ -7,11 +7,9 @@
 //! the fingerprint it started with and moves to the state of the same name, or is reported in
 //! an orphan record when that state is gone (SPEC §5).
 
-// PANIC SAFETY: the indexes here are rule, workflow, state and window-table numbers that the
-// engine made from the program it runs, into tables built from that same program (per-rule
-// state, names, the program's own vectors), and in-bounds by construction. Typed ids over
-// id-indexed vectors (issue 20's next step, as Cranelift's `PrimaryMap`) will make that a type
-// and let this module drop the allowance.
+// PANIC SAFETY: the indexes here are typed ids (`RuleId`, `WorkflowId`, `StateId`) into
+// `IdVec`s built from the program that made them, in bounds by construction (Cranelift's
+// `PrimaryMap` argument); any other indexing in this module goes through `get`.
 #![allow(clippy::indexing_slicing)]
 
 use std::cmp::Reverse;
@@ -21,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 use vigil_ir::text::{self, Identity};
-use vigil_ir::{self as ir, Point, Program, SetValue, Value};
+use vigil_ir::{self as ir, IdVec, Point, Program, RuleId, SetValue, Value, WorkflowId};
 
 use crate::engine::{Buffered, Engine, Stats};
 use crate::ingest::RejectKind;
@@ -281,7 +279,7 @@ impl Engine {
         }
 
         e.u64(self.rules.len() as u64);
-        for (r, state) in self.rules.iter().enumerate() {
+        for (r, state) in self.rules.iter_enumerated() {
             e.str(&self.rule_names[r]);
             e.identity(&self.identities().rules[r]);
             // A window rule's groups are its table's, and swept with it.
@@ -329,7 +327,7 @@ impl Engine {
         }
 
         e.u64(self.workflows.len() as u64);
-        for (w, state) in self.workflows.iter().enumerate() {
+        for (w, state) in self.workflows.iter_enumerated() {
             let wf = &program.workflows[w];
             e.str(&self.workflow_names[w]);
             e.identity(&self.identities().workflows[w]);
@@ -342,7 +340,7 @@ impl Engine {
                 e.i64(inst.entered);
                 e.row(program, layouts, &inst.start);
                 e.u64(inst.visits.len() as u64);
-                for (i, v) in inst.visits.iter().enumerate() {
+                for (i, v) in inst.visits.iter_enumerated() {
                     e.str(wf.states.get(i).map_or("", |s| s.name.as_str()));
                     e.u64(u64::from(*v));
                 }
@@ -610,8 +608,8 @@ impl StoredTimer {
 
 /// What a snapshot stores to recognise each rule's and workflow's state (`vigil_ir::text`).
 pub(crate) struct Identities {
-    rules: Vec<Identity>,
-    workflows: Vec<Identity>,
+    rules: IdVec<RuleId, Identity>,
+    workflows: IdVec<WorkflowId, Identity>,
 }
 
 impl Engine {
@@ -620,12 +618,8 @@ impl Engine {
         self.tables.identities.get_or_init(|| {
             let p = &*self.program;
             Identities {
-                rules: p.rules.iter().map(|r| text::rule_identity(p, r)).collect(),
-                workflows: p
-                    .workflows
-                    .iter()
-                    .map(|w| text::workflow_identity(p, w))
-                    .collect(),
+                rules: p.rules.map(|r| text::rule_identity(p, r)),
+                workflows: p.workflows.map(|w| text::workflow_identity(p, w)),
             }
         })
     }
@@ -644,7 +638,7 @@ struct Counters {
 
 /// A rule of this rule set whose state the snapshot holds, unchanged (same identity).
 struct ReadRule {
-    rule: usize,
+    rule: RuleId,
     next_sweep: i64,
     suppressed_until: crate::row::KeyMap<i64>,
     /// A sequence rule's partial matches (a window rule's groups go to its table,
@@ -654,10 +648,13 @@ struct ReadRule {
 
 /// A workflow of this rule set and its instances; `same` when its definition is unchanged.
 struct ReadWorkflow {
-    workflow: usize,
+    workflow: WorkflowId,
     same: bool,
     instances: Vec<(Value, Instance)>,
 }
+
+/// Per rule or workflow: whether its state was kept.
+type Kept<K> = IdVec<K, bool>;
 
 /// A workflow instance whose workflow or state is gone: (workflow, key, state, fingerprint).
 type Orphan = (String, Value, String, Arc<str>);
@@ -757,16 +754,14 @@ impl Engine {
             }
         }
 
-        let rule_index: HashMap<String, usize> = self
+        let rule_index: HashMap<String, RuleId> = self
             .rule_names
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .map(|(i, n)| (n.to_string(), i))
             .collect();
-        let wf_index: HashMap<String, usize> = self
+        let wf_index: HashMap<String, WorkflowId> = self
             .workflow_names
-            .iter()
-            .enumerate()
+            .iter_enumerated()
             .map(|(i, n)| (n.to_string(), i))
             .collect();
 
@@ -796,10 +791,10 @@ impl Engine {
     fn read_rules(
         &self,
         d: &mut Dec<'_>,
-        rule_index: &HashMap<String, usize>,
-    ) -> R<(Vec<ReadRule>, Vec<RestoredWindow>, Vec<bool>)> {
+        rule_index: &HashMap<String, RuleId>,
+    ) -> R<(Vec<ReadRule>, Vec<RestoredWindow>, Kept<RuleId>)> {
         let program = &*self.program;
-        let mut kept_rules = vec![false; program.rules.len()];
+        let mut kept_rules: Kept<RuleId> = program.rules.map(|_| false);
         let mut rules = Vec::new();
         // Window rules' groups, merged into their tables once every rule is read.
         let mut windows = Vec::new();
@@ -875,10 +870,10 @@ impl Engine {
     fn read_workflows(
         &self,
         d: &mut Dec<'_>,
-        wf_index: &HashMap<String, usize>,
-    ) -> R<(Vec<ReadWorkflow>, Vec<Orphan>, Vec<bool>)> {
+        wf_index: &HashMap<String, WorkflowId>,
+    ) -> R<(Vec<ReadWorkflow>, Vec<Orphan>, Kept<WorkflowId>)> {
         let program = &*self.program;
-        let mut kept_workflows = vec![false; program.workflows.len()];
+        let mut kept_workflows: Kept<WorkflowId> = program.workflows.map(|_| false);
         let mut workflows = Vec::new();
         let mut orphans = Vec::new();
         for _ in 0..d.len()? {
@@ -919,9 +914,12 @@ impl Engine {
                     continue;
                 };
                 let wf = &program.workflows[w];
-                let (Some(state), Some(start)) =
-                    (wf.states.iter().position(|s| s.name == state_name), start)
-                else {
+                let (Some(state), Some(start)) = (
+                    wf.states
+                        .iter_enumerated()
+                        .find(|(_, s)| s.name == state_name),
+                    start,
+                ) else {
                     orphans.push((name.clone(), key, state_name, fingerprint));
                     continue;
                 };
@@ -936,7 +934,7 @@ impl Engine {
                     })
                     .collect();
                 let inst = Instance {
-                    state,
+                    state: state.0,
                     entered,
                     start,
                     visits,
@@ -962,10 +960,10 @@ impl Engine {
     fn resolve_timers(
         &self,
         stored: Vec<StoredTimer>,
-        rule_index: &HashMap<String, usize>,
-        wf_index: &HashMap<String, usize>,
-        kept_rules: &[bool],
-        kept_workflows: &[bool],
+        rule_index: &HashMap<String, RuleId>,
+        wf_index: &HashMap<String, WorkflowId>,
+        kept_rules: &Kept<RuleId>,
+        kept_workflows: &Kept<WorkflowId>,
     ) -> Vec<Timer> {
         let program = &*self.program;
         let mut timers = Vec::new();
@@ -1103,7 +1101,7 @@ impl Engine {
 }
 
 /// A window rule's state as read from a snapshot: the rule, its next sweep, and its groups.
-type RestoredWindow = (usize, i64, Vec<(Key, Vec<Member>)>);
+type RestoredWindow = (RuleId, i64, Vec<(Key, Vec<Member>)>);
 
 impl Engine {
     /// Puts restored window groups into their rules' tables: a table's group for a key holds
@@ -1120,22 +1118,25 @@ impl Engine {
             };
             let (table, bit) = (slot.table, slot.bit);
             // The earliest of its rules' sweeps (sweeping early changes no output).
-            let sweep = &mut sweeps[table];
+            let (Some(sweep), Some(merged_groups)) =
+                (sweeps.get_mut(table), by_table.get_mut(table))
+            else {
+                continue;
+            };
             *sweep = Some(sweep.map_or(next_sweep, |s: i64| s.min(next_sweep)));
             for (key, members) in groups {
                 if members.is_empty() {
                     continue;
                 }
-                let merged = by_table[table].entry(key).or_default();
+                let merged = merged_groups.entry(key).or_default();
                 merged.extend(members.into_iter().map(|m| Member {
                     mask: 1 << bit,
                     ..m
                 }));
             }
         }
-        for (table, groups) in by_table.into_iter().enumerate() {
-            let t = &mut self.windows[table];
-            let Some(s) = sweeps[table] else {
+        for ((t, groups), sweep) in self.windows.iter_mut().zip(by_table).zip(sweeps) {
+            let Some(s) = sweep else {
                 // None of this table's rules is in the snapshot: its state stays.
                 continue;
             };

@@ -2,6 +2,7 @@
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
+use vigil_ir::{RuleId, WorkflowId};
 
 use crate::row::Key;
 
@@ -9,10 +10,10 @@ use crate::row::Key;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TimerKind {
     /// The deadline of a sequence match waiting for an absence (`then not` last).
-    Absence { rule: usize, key: Key, id: u64 },
+    Absence { rule: RuleId, key: Key, id: u64 },
     /// An `after` clause of a workflow state, for the instance's entry `generation`.
     Workflow {
-        workflow: usize,
+        workflow: WorkflowId,
         key: Key,
         generation: u64,
         timer: usize,
@@ -121,7 +122,7 @@ mod tests {
             order,
             seq,
             kind: TimerKind::Absence {
-                rule: 0,
+                rule: RuleId(0),
                 key: Key(Value::str(key)),
                 id: seq,
             },

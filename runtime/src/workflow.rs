@@ -1,15 +1,13 @@
 //! Workflows (SPEC §5): instances per key, driven by events and deadlines in event time.
 
-// PANIC SAFETY: the indexes here are rule, workflow, state and window-table numbers that the
-// engine made from the program it runs, into tables built from that same program (per-rule
-// state, names, the program's own vectors), and in-bounds by construction. Typed ids over
-// id-indexed vectors (issue 20's next step, as Cranelift's `PrimaryMap`) will make that a type
-// and let this module drop the allowance.
+// PANIC SAFETY: the indexes here are typed ids (`RuleId`, `WorkflowId`, `StateId`) into
+// `IdVec`s built from the program that made them, in bounds by construction (Cranelift's
+// `PrimaryMap` argument); any other indexing in this module goes through `get`.
 #![allow(clippy::indexing_slicing)]
 
 use std::sync::Arc;
 
-use vigil_ir::{self as ir, Delay, Severity, Transition, Value};
+use vigil_ir::{self as ir, Delay, IdVec, Severity, StateId, Transition, Value, WorkflowId};
 
 use crate::actions::ActionContext;
 use crate::engine::Engine;
@@ -25,10 +23,10 @@ pub(crate) struct WorkflowState {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Instance {
-    pub state: usize,
+    pub state: StateId,
     pub entered: i64,
     pub start: Event,
-    pub visits: Vec<u32>,
+    pub visits: IdVec<StateId, u32>,
     /// Identifies this entry into `state`: timers of earlier entries carry other numbers.
     pub generation: u64,
     /// For each transition of the current state, the events filling its `await` items.
@@ -61,7 +59,7 @@ enum Cause<'a> {
 }
 
 impl Engine {
-    pub(crate) fn workflow_event(&mut self, w: usize, event: &Event) {
+    pub(crate) fn workflow_event(&mut self, w: WorkflowId, event: &Event) {
         let program = self.program.clone();
         let Some(wf) = program.workflows.get(w) else {
             return;
@@ -129,7 +127,7 @@ impl Engine {
 
     /// Offers an event to the instance `key`'s current state: the first matching transition
     /// (in source order) is taken; an `await` it only partly fills lets later ones try too.
-    fn offer(&mut self, w: usize, wf: &ir::Workflow, key: &Key, event: &Event) {
+    fn offer(&mut self, w: WorkflowId, wf: &ir::Workflow, key: &Key, event: &Event) {
         let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
             return;
         };
@@ -161,7 +159,7 @@ impl Engine {
                         w,
                         wf,
                         key,
-                        *target as usize,
+                        *target,
                         actions,
                         Cause::Event(event),
                         event.time,
@@ -192,8 +190,10 @@ impl Engine {
                             break;
                         }
                     }
-                    let Some(ii) = took else { continue };
-                    filled[ii] = Some(event.clone());
+                    let Some(slot) = took.and_then(|ii| filled.get_mut(ii)) else {
+                        continue;
+                    };
+                    *slot = Some(event.clone());
                     let count = filled.iter().filter(|f| f.is_some()).count();
                     let complete = count >= *quorum as usize;
                     if let Some(c) = self.coverage.as_mut() {
@@ -204,7 +204,7 @@ impl Engine {
                             w,
                             wf,
                             key,
-                            *target as usize,
+                            *target,
                             actions,
                             Cause::Event(event),
                             event.time,
@@ -244,7 +244,7 @@ impl Engine {
     /// Starts an instance for `key` (unless one is live); true when it started.
     fn start_instance(
         &mut self,
-        w: usize,
+        w: WorkflowId,
         wf: &ir::Workflow,
         key: Key,
         event: &Event,
@@ -258,22 +258,22 @@ impl Engine {
             return false;
         };
         let inst = Instance {
-            state: 0,
+            state: StateId(0),
             entered: time,
             start: event.clone(),
-            visits: vec![0; wf.states.len()],
+            visits: wf.states.map(|_| 0),
             generation: 0,
             awaits: Vec::new(),
             fingerprint: self.fingerprint.clone(),
         };
         self.workflows[w].instances.insert(key.clone(), inst);
         self.transition_record(w, &key, None, &first.name, &Cause::Event(event), time);
-        self.enter(w, wf, &key, 0, None, Some(event), time);
+        self.enter(w, wf, &key, StateId(0), None, Some(event), time);
         true
     }
 
     /// A rule's `start` action: the rule's event starts an instance (its `where` is the rule's).
-    pub(crate) fn start_by_rule(&mut self, w: usize, event: &Event, time: i64) {
+    pub(crate) fn start_by_rule(&mut self, w: WorkflowId, event: &Event, time: i64) {
         let program = self.program.clone();
         let Some(wf) = program.workflows.get(w) else {
             return;
@@ -297,7 +297,7 @@ impl Engine {
 
     fn transition_record(
         &mut self,
-        w: usize,
+        w: WorkflowId,
         key: &Key,
         from: Option<&str>,
         to: &str,
@@ -306,7 +306,10 @@ impl Engine {
     ) {
         self.stats.transitions += 1;
         let (cause_text, line): (Arc<str>, Option<u64>) = match cause {
-            Cause::Event(e) => (self.event_names[e.ty as usize].clone(), e.line()),
+            Cause::Event(e) => {
+                let name = self.event_names.get(e.ty as usize).cloned();
+                (name.unwrap_or_else(|| Arc::from("?")), e.line())
+            }
             Cause::Timer(label) => (Arc::from(*label), None),
         };
         self.records.push(Record::Transition(TransitionRecord {
@@ -325,10 +328,10 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn take(
         &mut self,
-        w: usize,
+        w: WorkflowId,
         wf: &ir::Workflow,
         key: &Key,
-        target: usize,
+        target: StateId,
         actions: &[ir::Action],
         cause: Cause<'_>,
         time: i64,
@@ -354,7 +357,7 @@ impl Engine {
                         target: t,
                         actions: a,
                         ..
-                    } => *t as usize == target && std::ptr::eq(a.as_ptr(), actions.as_ptr()),
+                    } => *t == target && std::ptr::eq(a.as_ptr(), actions.as_ptr()),
                 }),
             };
             for i in 0..s.transitions.len() + s.timers.len() {
@@ -387,10 +390,10 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn enter(
         &mut self,
-        w: usize,
+        w: WorkflowId,
         wf: &ir::Workflow,
         key: &Key,
-        target: usize,
+        target: StateId,
         from: Option<&str>,
         cause: Option<&Event>,
         time: i64,
@@ -465,7 +468,7 @@ impl Engine {
     #[allow(clippy::too_many_arguments)]
     fn workflow_actions(
         &mut self,
-        w: usize,
+        w: WorkflowId,
         wf: &ir::Workflow,
         key: &Key,
         inst: &Instance,
@@ -521,7 +524,7 @@ impl Engine {
 
     pub(crate) fn workflow_timer(
         &mut self,
-        w: usize,
+        w: WorkflowId,
         key: Key,
         generation: u64,
         index: usize,
@@ -552,7 +555,7 @@ impl Engine {
                     w,
                     wf,
                     &key,
-                    target as usize,
+                    target,
                     &timer.actions,
                     Cause::Timer(&timer.label),
                     due,
@@ -565,7 +568,7 @@ impl Engine {
         }
     }
 
-    pub(crate) fn workflow_timer_is_live(&self, w: usize, key: &Key, generation: u64) -> bool {
+    pub(crate) fn workflow_timer_is_live(&self, w: WorkflowId, key: &Key, generation: u64) -> bool {
         self.workflows
             .get(w)
             .and_then(|s| s.instances.get(key))

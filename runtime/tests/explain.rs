@@ -72,7 +72,7 @@ fn events() -> impl Strategy<Value = Vec<String>> {
 
 fn run(
     lines: &[String],
-    explain: Option<(usize, Option<u64>)>,
+    explain: Option<(vigil_ir::RuleId, Option<u64>)>,
 ) -> (Vec<String>, Option<Explainer>) {
     let mut engine = Engine::new(
         program(),
@@ -106,7 +106,7 @@ proptest! {
     fn explaining_changes_nothing_and_counts_every_firing(lines in events()) {
         let program = program();
         let (plain, _) = run(&lines, None);
-        for (r, rule) in program.rules.iter().enumerate() {
+        for (r, rule) in program.rules.iter_enumerated() {
             let (records, x) = run(&lines, Some((r, None)));
             prop_assert_eq!(&records, &plain);
             let x = x.expect("an explanation");
@@ -119,7 +119,7 @@ proptest! {
     #[test]
     fn the_clause_values_agree_with_what_fired(lines in events()) {
         let program = program();
-        for (r, rule) in program.rules.iter().enumerate() {
+        for (r, rule) in program.rules.iter_enumerated() {
             for n in 1..=lines.len() as u64 {
                 let (_, x) = run(&lines, Some((r, Some(n))));
                 let x = x.expect("an explanation");

@@ -350,7 +350,8 @@ fn identities_are_pinned_and_follow_what_decides_state() {
         let r = p.rules.iter().find(|r| r.name == name).expect("the rule");
         hex(rule_identity(p, r))
     };
-    let wf = |p: &vigil_ir::Program| hex(workflow_identity(p, &p.workflows[0]));
+    let wf =
+        |p: &vigil_ir::Program| hex(workflow_identity(p, &p.workflows[vigil_ir::WorkflowId(0)]));
     assert_eq!(
         rule(&p, "recurring"),
         "b8d0e8bca6bd8f9175e1752653444a9b89f20f90e4b4cb17b251dac8d2323ab1"

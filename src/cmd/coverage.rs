@@ -15,7 +15,7 @@ pub fn print(program: &Program, c: &Coverage, color: bool) {
     let mut source = super::source::Sources::default();
     let mut totals = [(0usize, 0usize); 3];
     println!("\ncoverage (✓ seen, ✗ not seen)");
-    for (r, rule) in program.rules.iter().enumerate() {
+    for (r, rule) in program.rules.iter_enumerated() {
         let b = c.rules.get(&r).copied().unwrap_or_default();
         totals[0].1 += 1;
         totals[0].0 += usize::from(b.complete());
@@ -37,13 +37,13 @@ pub fn print(program: &Program, c: &Coverage, color: bool) {
             &mark,
         );
     }
-    for (w, wf) in program.workflows.iter().enumerate() {
+    for (w, wf) in program.workflows.iter_enumerated() {
         println!(
             "  workflow {} ({}:{})",
             wf.name, wf.origin.file, wf.origin.line
         );
-        for (s, state) in wf.states.iter().enumerate() {
-            let name = |i: u32| wf.states.get(i as usize).map_or("?", |s| s.name.as_str());
+        for (s, state) in wf.states.iter_enumerated() {
+            let name = |i: vigil_ir::StateId| wf.states.get(i).map_or("?", |s| s.name.as_str());
             for (t, tr) in state.transitions.iter().enumerate() {
                 let what = match tr {
                     Transition::On {

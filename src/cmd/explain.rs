@@ -49,7 +49,11 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let Some(rule) = program.rules.iter().position(|r| r.name == args.rule) else {
+    let Some((rule, _)) = program
+        .rules
+        .iter_enumerated()
+        .find(|(_, r)| r.name == args.rule)
+    else {
         return super::fail(unknown_rule(&program, &args.rule));
     };
     let lateness = match vigil_ir::time::parse_duration_literal(&args.lateness) {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use smol_str::SmolStr;
 
 use crate::syntax::ast::{self, ItemKind};
-use vigil_ir::{Ty, Value};
+use vigil_ir::{self as ir, Ty, Value};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scope {
@@ -121,7 +121,7 @@ pub struct FnSig {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowSig {
-    pub index: u32,
+    pub index: ir::WorkflowId,
     pub states: Vec<SmolStr>,
     /// The `start on` event type, if declared.
     pub start_event: Option<SmolStr>,
@@ -217,7 +217,7 @@ pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
                         ast::WorkflowClause::Title(_) => {}
                     }
                 }
-                let index = u32::try_from(scope.workflows.len()).unwrap_or(u32::MAX);
+                let index = ir::Id::new(scope.workflows.len());
                 scope
                     .workflows
                     .entry(w.name.name.clone())

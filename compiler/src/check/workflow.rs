@@ -88,7 +88,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
 
     let mut lowered_states = Vec::new();
     let mut edges: Vec<(usize, usize)> = Vec::new();
-    let state_index = |cx: &mut ExprCx<'_>, target: &ast::Ident| -> Option<u32> {
+    let state_index = |cx: &mut ExprCx<'_>, target: &ast::Ident| -> Option<ir::StateId> {
         match names.iter().position(|n| *n == target.name) {
             Some(i) => {
                 cx.facts.refs.push((
@@ -98,7 +98,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                         state: target.name.clone(),
                     },
                 ));
-                u32::try_from(i).ok()
+                Some(ir::Id::new(i))
             }
             None => {
                 if !target.name.is_empty() {
@@ -141,7 +141,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                     let target = state_index(&mut cx, &t.target);
                     let acts = actions(&mut cx, &t.actions, None);
                     if let (Some(trigger), Some(target)) = (trigger, target) {
-                        edges.push((si, target as usize));
+                        edges.push((si, ir::Id::index(target)));
                         transitions.push(ir::Transition::On {
                             trigger,
                             target,
@@ -177,7 +177,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                     if let Some(target) = target
                         && items.len() == a.items.len()
                     {
-                        edges.push((si, target as usize));
+                        edges.push((si, ir::Id::index(target)));
                         transitions.push(ir::Transition::Await {
                             quorum,
                             items,
@@ -225,7 +225,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
                     let acts = actions(&mut cx, &a.actions, None);
                     if let (Some(delay), Some(target)) = (delay, target) {
                         if let Some(t) = target {
-                            edges.push((si, t as usize));
+                            edges.push((si, ir::Id::index(t)));
                         }
                         let label = match delay {
                             ir::Delay::Duration(ms) => {
@@ -275,7 +275,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
             cond: start.cond,
             key: start.key.id,
         },
-        states: lowered_states,
+        states: lowered_states.into(),
         exprs: ir::ExprArena::default(),
         origin: ir::Origin::default(),
     };
