@@ -48,7 +48,7 @@ impl Engine {
                         .map(|m| self.message(ac.program, m, arena, ctx));
                     let to = units
                         .iter()
-                        .filter_map(|u| self.unit_names.get(*u as usize).cloned())
+                        .filter_map(|u| self.names.units.get(*u as usize).cloned())
                         .collect();
                     let evidence = ac.evidence.to_vec();
                     let record = AlertRecord {

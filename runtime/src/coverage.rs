@@ -11,6 +11,8 @@ use vigil_ir::{RuleId, StateId, WorkflowId};
 
 use vigil_ir::{ExprArena, ExprId, Node, Pattern, Program, Transition};
 
+use crate::observe::Observer;
+
 /// Whose condition a clause belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Owner {
@@ -79,20 +81,26 @@ impl Coverage {
             self.all_clauses = other.all_clauses.clone();
         }
     }
+}
 
-    pub(crate) fn rule(&mut self, r: RuleId, fired: bool) {
+impl Observer for Coverage {
+    fn rule(&mut self, r: RuleId, fired: bool) {
         self.rules.entry(r).or_default().see(fired);
     }
 
-    pub(crate) fn transition(&mut self, w: WorkflowId, state: StateId, t: usize, taken: bool) {
+    fn transition(&mut self, w: WorkflowId, state: StateId, t: usize, taken: bool) {
         self.transitions
             .entry((w, state, t))
             .or_default()
             .see(taken);
     }
 
-    pub(crate) fn clause(&mut self, owner: Owner, id: ExprId, v: bool) {
+    fn clause(&mut self, owner: Owner, id: ExprId, v: bool) {
         self.clauses.entry((owner, id)).or_default().see(v);
+    }
+
+    fn wants_clauses(&self) -> bool {
+        true
     }
 }
 

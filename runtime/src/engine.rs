@@ -159,6 +159,65 @@ pub(crate) enum Consumer {
     Workflow(WorkflowId),
 }
 
+/// The program's names as shared strings, for records.
+pub(crate) struct Names {
+    pub(crate) rules: IdVec<RuleId, Arc<str>>,
+    pub(crate) units: Vec<Arc<str>>,
+    pub(crate) workflows: IdVec<WorkflowId, Arc<str>>,
+    pub(crate) events: Vec<Arc<str>>,
+}
+
+impl Names {
+    fn of(program: &Program) -> Names {
+        let name = |n: &str| Arc::<str>::from(n);
+        Names {
+            rules: program.rules.map(|r| name(&r.name)),
+            units: program.units.iter().map(|u| name(&u.name)).collect(),
+            workflows: program.workflows.map(|w| name(&w.name)),
+            events: program.events.iter().map(|e| name(&e.name)).collect(),
+        }
+    }
+}
+
+/// Event time: the newest event seen, the watermark, and the events waiting for it in the
+/// lateness buffer (SPEC §7).
+pub(crate) struct Clock {
+    pub(crate) max_seen: Option<i64>,
+    pub(crate) watermark: i64,
+    /// Events accepted so far: the arrival order that breaks ties between equal times.
+    pub(crate) arrivals: u64,
+    pub(crate) buffer: BinaryHeap<Reverse<Buffered>>,
+}
+
+/// Counters that number what the engine creates, in order; a snapshot keeps them, so that a
+/// restored engine numbers on where it stopped.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Numbering {
+    /// The last timer scheduled: ties between equal due times fire in this order.
+    pub(crate) timers: u64,
+    /// The last complete sequence match waiting for its absence deadline.
+    pub(crate) pending: u64,
+    /// The last workflow state entry: a timer of an older entry is stale.
+    pub(crate) generations: u64,
+}
+
+impl Numbering {
+    pub(crate) fn next_timer(&mut self) -> u64 {
+        self.timers += 1;
+        self.timers
+    }
+
+    pub(crate) fn next_pending(&mut self) -> u64 {
+        self.pending += 1;
+        self.pending
+    }
+
+    pub(crate) fn next_generation(&mut self) -> u64 {
+        self.generations += 1;
+        self.generations
+    }
+}
+
 /// A compiled rule set running over a stream of events.
 ///
 /// Push events (raw JSON lines or typed rows), move the watermark, and take the records that
@@ -171,11 +230,7 @@ pub struct Engine {
     pub(crate) stats: Stats,
     pub(crate) records: Vec<Record>,
     pub(crate) fingerprint: Arc<str>,
-    /// Names as shared strings, for records.
-    pub(crate) rule_names: IdVec<RuleId, Arc<str>>,
-    pub(crate) unit_names: Vec<Arc<str>>,
-    pub(crate) workflow_names: IdVec<WorkflowId, Arc<str>>,
-    pub(crate) event_names: Vec<Arc<str>>,
+    pub(crate) names: Names,
     plan: Plan,
     scratch: Scratch,
     /// Per conjunct: the epoch of the event it was last evaluated for, and the result (low
@@ -200,18 +255,11 @@ pub struct Engine {
     /// For each rule and workflow name: the fields its keys and messages read.
     pub(crate) reads: std::collections::HashMap<Arc<str>, crate::redact::Reads>,
     pub(crate) workflows: IdVec<WorkflowId, WorkflowState>,
-    // Event time.
-    pub(crate) max_seen: Option<i64>,
-    pub(crate) watermark: i64,
-    pub(crate) arrivals: u64,
-    pub(crate) buffer: BinaryHeap<Reverse<Buffered>>,
+    pub(crate) clock: Clock,
     pub(crate) timers: TimerQueue,
-    pub(crate) timer_seq: u64,
     pub(crate) derived: VecDeque<Row>,
     pub(crate) lines: u64,
-    /// Numbers for sequence matches waiting for an absence, and for workflow state entries.
-    pub(crate) timer_ids: u64,
-    pub(crate) generations: u64,
+    pub(crate) numbering: Numbering,
 }
 
 /// The result of pushing one input line.
@@ -293,26 +341,7 @@ impl Engine {
             stats: Stats::default(),
             records: Vec::new(),
             fingerprint: Arc::from(program.fingerprint.as_str()),
-            rule_names: program
-                .rules
-                .iter()
-                .map(|r| Arc::from(r.name.as_str()))
-                .collect(),
-            unit_names: program
-                .units
-                .iter()
-                .map(|u| Arc::from(u.name.as_str()))
-                .collect(),
-            workflow_names: program
-                .workflows
-                .iter()
-                .map(|w| Arc::from(w.name.as_str()))
-                .collect(),
-            event_names: program
-                .events
-                .iter()
-                .map(|e| Arc::from(e.name.as_str()))
-                .collect(),
+            names: Names::of(&program),
             rules: program
                 .rules
                 .iter()
@@ -336,16 +365,16 @@ impl Engine {
                 .iter()
                 .map(|_| WorkflowState::default())
                 .collect(),
-            max_seen: None,
-            watermark: i64::MIN,
-            arrivals: 0,
-            buffer: BinaryHeap::new(),
+            clock: Clock {
+                max_seen: None,
+                watermark: i64::MIN,
+                arrivals: 0,
+                buffer: BinaryHeap::new(),
+            },
             timers: TimerQueue::default(),
-            timer_seq: 0,
             derived: VecDeque::new(),
             lines: 0,
-            timer_ids: 0,
-            generations: 0,
+            numbering: Numbering::default(),
             program,
             config,
         }
@@ -363,7 +392,7 @@ impl Engine {
 
     /// The current watermark (`i64::MIN` before the first event).
     pub fn watermark(&self) -> i64 {
-        self.watermark
+        self.clock.watermark
     }
 
     /// Pushes the next input line (JSON); line numbers count every line pushed.
@@ -420,36 +449,36 @@ impl Engine {
 
     /// Pushes a typed event. An event older than the watermark is rejected as late.
     pub fn push_row(&mut self, row: Row) -> Result<(), Reject> {
-        if row.time < self.watermark {
+        if row.time < self.clock.watermark {
             *self.stats.rejected.entry(RejectKind::Late).or_insert(0) += 1;
             return Err(Reject {
                 kind: RejectKind::Late,
                 detail: format!(
                     "time {} is before the watermark {}",
                     vigil_ir::time::format_time(row.time, &self.tables.tz),
-                    vigil_ir::time::format_time(self.watermark, &self.tables.tz)
+                    vigil_ir::time::format_time(self.clock.watermark, &self.tables.tz)
                 ),
             });
         }
         self.stats.accepted += 1;
-        self.arrivals += 1;
+        self.clock.arrivals += 1;
         let time = row.time;
-        let max = self.max_seen.map_or(time, |m| m.max(time));
-        self.max_seen = Some(max);
+        let max = self.clock.max_seen.map_or(time, |m| m.max(time));
+        self.clock.max_seen = Some(max);
         let to = max.saturating_sub(self.config.lateness);
         // Without waiting (lateness 0, or an event later than the lateness), the event goes
         // straight to the rules, after the timers due by its time.
-        if self.buffer.is_empty() && time <= to {
-            self.watermark = self.watermark.max(to);
+        if self.clock.buffer.is_empty() && time <= to {
+            self.clock.watermark = self.clock.watermark.max(to);
             self.fire_timers_until(time);
             self.process(row);
             self.drain_derived();
             self.advance(to);
             return Ok(());
         }
-        self.buffer.push(Reverse(Buffered {
+        self.clock.buffer.push(Reverse(Buffered {
             time,
-            arrival: self.arrivals,
+            arrival: self.clock.arrivals,
             row,
         }));
         self.advance(to);
@@ -465,14 +494,14 @@ impl Engine {
     /// End of input (SPEC §7): the watermark becomes the greatest event time seen, releasing
     /// every buffered event and firing the timers due by then.
     pub fn finish(&mut self) {
-        if let Some(max) = self.max_seen {
+        if let Some(max) = self.clock.max_seen {
             self.advance(max);
         }
     }
 
     /// The greatest event time accepted so far.
     pub fn max_time_seen(&self) -> Option<i64> {
-        self.max_seen
+        self.clock.max_seen
     }
 
     /// The records produced since the last `take_records`, without taking them.
@@ -505,11 +534,11 @@ impl Engine {
 
     fn advance(&mut self, to: i64) {
         // The watermark never moves back, but events at it may still be waiting.
-        self.watermark = self.watermark.max(to);
-        let to = self.watermark;
+        self.clock.watermark = self.clock.watermark.max(to);
+        let to = self.clock.watermark;
         loop {
             let next_timer = self.timers.peek().map(|t| t.due);
-            let next_event = self.buffer.peek().map(|Reverse(b)| b.time);
+            let next_event = self.clock.buffer.peek().map(|Reverse(b)| b.time);
             match (next_timer, next_event) {
                 // At one instant, timers run before events (SPEC §7).
                 (Some(t), e) if t <= to && e.is_none_or(|e| t <= e) => {
@@ -519,7 +548,7 @@ impl Engine {
                     }
                 }
                 (_, Some(e)) if e <= to => {
-                    if let Some(Reverse(b)) = self.buffer.pop() {
+                    if let Some(Reverse(b)) = self.clock.buffer.pop() {
                         self.process(b.row);
                         self.drain_derived();
                     }
@@ -538,7 +567,7 @@ impl Engine {
         let mut event = Offered::Row(row);
         if self.explain.is_some() {
             let shared = event.share();
-            self.explain_offer(&shared);
+            self.observe_offer(&shared);
             event = Offered::Shared(shared);
         }
         // Buffers reused from event to event (taken, so `self` stays free to borrow).
@@ -603,7 +632,7 @@ impl Engine {
                 passed,
                 consumers,
             };
-            self.explain_done();
+            self.observe(|o| o.done());
             return;
         }
         let event = event.share();
@@ -614,10 +643,8 @@ impl Engine {
                 Consumer::Rule(r) => {
                     let before = self.fire_count;
                     self.rule_event(&program, r, &event, gated);
-                    if self.fire_count == before
-                        && let Some(c) = self.coverage.as_mut()
-                    {
-                        c.rule(r, false);
+                    if self.fire_count == before {
+                        self.observe(|o| o.rule(r, false));
                     }
                 }
                 Consumer::Workflow(w) => self.workflow_event(w, &event),
@@ -628,7 +655,7 @@ impl Engine {
             passed,
             consumers,
         };
-        self.explain_done();
+        self.observe(|o| o.done());
     }
 
     /// Tests a candidate rule: when `tests` all hold, it goes to `passed`.
@@ -645,8 +672,8 @@ impl Engine {
         let rule = probe.rule;
         if tests.iter().all(|t| self.conjunct(plan, t, row, jit_row)) {
             passed.push((probe.order, Consumer::Rule(rule)));
-        } else if let Some(c) = self.coverage.as_mut() {
-            c.rule(rule, false);
+        } else {
+            self.observe(|o| o.rule(rule, false));
         }
     }
 
@@ -720,11 +747,11 @@ impl Engine {
     }
 
     pub(crate) fn schedule(&mut self, due: i64, order: u32, kind: TimerKind) {
-        self.timer_seq += 1;
+        let seq = self.numbering.next_timer();
         self.timers.push(Timer {
             due,
             order,
-            seq: self.timer_seq,
+            seq,
             kind,
         });
     }
@@ -765,7 +792,7 @@ impl Engine {
         id: vigil_ir::ExprId,
         ctx: &crate::interp::Ctx<'_>,
     ) -> bool {
-        if self.coverage.is_some() {
+        if self.clauses_observed() {
             self.cover(arena, id, ctx);
         }
         match crate::interp::eval(arena, id, ctx, &self.tables) {
@@ -897,9 +924,7 @@ impl Engine {
         for leaf in leaves {
             let v = crate::interp::eval(arena, leaf, ctx, &self.tables)
                 .is_ok_and(|v| vigil_ir::ops::truthy(&v));
-            if let Some(c) = self.coverage.as_mut() {
-                c.clause(owner, leaf, v);
-            }
+            self.observe(|o| o.clause(owner, leaf, v));
         }
     }
 

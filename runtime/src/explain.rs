@@ -13,6 +13,7 @@ use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, RuleId, UnOp, Value
 
 use crate::engine::Engine;
 use crate::interp::{Ctx, EvalError, Tables, eval};
+use crate::observe::Observer;
 use crate::row::{Event, Key, KeyRef, Row};
 use crate::rules::PatternState;
 use crate::sequence::{Partial, positive_rank};
@@ -532,14 +533,14 @@ impl Engine {
         }
         Some(*x)
     }
+}
 
+impl Observer for Explainer {
     /// Before `event` is processed: what the explained rule will make of it, and why.
-    pub(crate) fn explain_offer(&mut self, event: &Event) {
-        let Some(x) = self.explain.as_deref() else {
-            return;
-        };
-        let (r, at_line) = (x.rule, x.line.is_some() && x.line == event.line());
-        let program = self.program.clone();
+    fn offered(&mut self, engine: &Engine, event: &Event) {
+        let at_line = self.line.is_some() && self.line == event.line();
+        let program = &*engine.program;
+        let r = self.rule;
         let Some(rule) = program.rules.get(r) else {
             return;
         };
@@ -555,7 +556,7 @@ impl Engine {
                     ..Ctx::default()
                 };
                 Detail::Single {
-                    cond: cond.map(|c| clause(&rule.exprs, c, &ctx, &self.tables)),
+                    cond: cond.map(|c| clause(&rule.exprs, c, &ctx, &engine.tables)),
                 }
             }
             (
@@ -568,11 +569,11 @@ impl Engine {
                     ..
                 },
                 _,
-            ) => Detail::Window(
-                self.window_view(r, rule, event, *cond, *key, *within, *having, aggregates),
-            ),
+            ) => Detail::Window(window_view(
+                engine, r, rule, event, *cond, *key, *within, *having, aggregates,
+            )),
             (Pattern::Sequence { within, steps }, _) => {
-                let (steps, partials) = self.sequence_view(r, rule, event, *within, steps);
+                let (steps, partials) = sequence_view(engine, r, rule, event, *within, steps);
                 Detail::Sequence { steps, partials }
             }
         };
@@ -581,13 +582,10 @@ impl Engine {
         } else {
             Vec::new()
         };
-        let Some(x) = self.explain.as_deref_mut() else {
-            return;
-        };
-        x.account(rule, &detail);
+        self.account(rule, &detail);
         if at_line {
-            x.current = true;
-            x.at = Some(AtLine {
+            self.current = true;
+            self.at = Some(AtLine {
                 event: event.clone(),
                 detail,
                 fired: Vec::new(),
@@ -596,15 +594,11 @@ impl Engine {
         }
     }
 
-    /// After an event was processed.
-    pub(crate) fn explain_done(&mut self) {
-        if let Some(x) = self.explain.as_deref_mut() {
-            x.current = false;
-        }
+    fn done(&mut self) {
+        self.current = false;
     }
 
-    /// The explained rule fired (`suppressed`: but no alert was written).
-    pub(crate) fn explain_fired(
+    fn fired(
         &mut self,
         r: RuleId,
         time: i64,
@@ -612,9 +606,9 @@ impl Engine {
         evidence: &[Event],
         suppressed: bool,
     ) {
-        let Some(x) = self.explain.as_deref_mut().filter(|x| x.rule == r) else {
+        if r != self.rule {
             return;
-        };
+        }
         let note = FiringNote {
             time,
             key: key.cloned(),
@@ -622,34 +616,29 @@ impl Engine {
             suppressed,
         };
         if suppressed {
-            x.summary.suppressed += 1;
+            self.summary.suppressed += 1;
         } else {
-            x.summary.fired += 1;
+            self.summary.fired += 1;
         }
-        if x.current
-            && let Some(at) = x.at.as_mut()
+        if self.current
+            && let Some(at) = self.at.as_mut()
         {
             at.fired.push(note.clone());
         }
-        x.firings.push(note);
+        self.firings.push(note);
     }
 
-    /// A partial match of the explained rule met `fate`.
-    pub(crate) fn explain_seq(
-        &mut self,
-        r: RuleId,
-        key: KeyRef<'_>,
-        time: i64,
-        line: Option<u64>,
-        fate: SeqFate,
-    ) {
-        if let Some(x) = self.explain.as_deref_mut().filter(|x| x.rule == r) {
-            x.note(&Key(key.to_value()), SeqNote { time, line, fate });
+    fn sequence(&mut self, r: RuleId, key: KeyRef<'_>, note: SeqNote) {
+        if r == self.rule {
+            self.note(&Key(key.to_value()), note);
         }
     }
+}
 
+impl Explainer {
+    /// Sequence rules: the history of the keys of `detail`'s steps, oldest first.
     fn history_of(&self, detail: &Detail) -> Vec<(Value, SeqNote)> {
-        let (Some(x), Detail::Sequence { steps, .. }) = (self.explain.as_deref(), detail) else {
+        let Detail::Sequence { steps, .. } = detail else {
             return Vec::new();
         };
         let mut keys: Vec<&Value> = Vec::new();
@@ -662,190 +651,190 @@ impl Engine {
         }
         let mut out = Vec::new();
         for k in keys {
-            if let Some(h) = x.history.get(&Key(k.clone())) {
+            if let Some(h) = self.history.get(&Key(k.clone())) {
                 out.extend(h.iter().map(|n| (k.clone(), n.clone())));
             }
         }
         out.sort_by_key(|(_, n)| n.time);
         out
     }
+}
 
-    #[allow(clippy::too_many_arguments)]
-    fn window_view(
-        &self,
-        r: RuleId,
-        rule: &ir::Rule,
-        event: &Event,
-        cond: Option<ExprId>,
-        key_expr: ExprId,
-        within: i64,
-        having: ExprId,
-        aggregates: &[ir::Aggregate],
-    ) -> WindowView {
-        let slots = [Some(&**event)];
+#[allow(clippy::too_many_arguments)]
+fn window_view(
+    engine: &Engine,
+    r: RuleId,
+    rule: &ir::Rule,
+    event: &Event,
+    cond: Option<ExprId>,
+    key_expr: ExprId,
+    within: i64,
+    having: ExprId,
+    aggregates: &[ir::Aggregate],
+) -> WindowView {
+    let slots = [Some(&**event)];
+    let ctx = Ctx {
+        slots: &slots,
+        ..Ctx::default()
+    };
+    let cond = cond.map(|c| clause(&rule.exprs, c, &ctx, &engine.tables));
+    let mut view = WindowView {
+        cond,
+        key: None,
+        joined: false,
+        window: Vec::new(),
+        aggregates: Ok(Vec::new()),
+        having: None,
+    };
+    if view.cond.as_ref().is_some_and(|c| !c.holds()) {
+        return view;
+    }
+    let key = eval(&rule.exprs, key_expr, &ctx, &engine.tables);
+    view.key = Some(key.clone());
+    let Ok(key) = key else {
+        return view;
+    };
+    if key.is_absent() {
+        return view;
+    }
+    let mut values = Vec::new();
+    for arg in aggregates.iter().filter_map(|a| a.arg) {
+        match eval(&rule.exprs, arg, &ctx, &engine.tables) {
+            Ok(v) if !v.is_absent() => values.push(v),
+            _ => return view,
+        }
+    }
+    view.joined = true;
+    let t = event.time;
+    let mut window: Vec<Member> = match engine.rules.get(r).map(|s| &s.pattern) {
+        Some(PatternState::Window(slot)) => engine
+            .windows
+            .get(slot.table)
+            .and_then(|t| t.groups.get(&Key(key.clone())))
+            .map(|g| {
+                g.window(slot.bit)
+                    .filter(|m| m.time > t - within)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    window.push(Member {
+        time: event.time,
+        event: event.clone(),
+        mask: 1,
+        values: values.into_boxed_slice(),
+    });
+    view.window = window.iter().map(|m| m.event.clone()).collect();
+    view.aggregates = windows::aggregates(aggregates, window.len(), window.iter());
+    if let Ok(aggs) = &view.aggregates {
+        let ctx = Ctx {
+            slots: &slots,
+            key: Some(&key),
+            aggregates: aggs,
+            ..Ctx::default()
+        };
+        view.having = Some(clause(&rule.exprs, having, &ctx, &engine.tables));
+    }
+    view
+}
+
+fn sequence_view(
+    engine: &Engine,
+    r: RuleId,
+    rule: &ir::Rule,
+    event: &Event,
+    within: i64,
+    steps: &[ir::SeqStep],
+) -> (Vec<StepView>, Vec<(Value, PartialView)>) {
+    let n = steps.len();
+    let seq = match engine.rules.get(r).map(|s| &s.pattern) {
+        Some(PatternState::Sequence(s)) => Some(s),
+        _ => None,
+    };
+    let mut views = Vec::new();
+    let mut partials: Vec<(Value, PartialView)> = Vec::new();
+    for (j, step) in steps.iter().enumerate() {
+        if step.event != event.ty {
+            continue;
+        }
+        let slots: Vec<Option<&Row>> = (0..n).map(|i| (i == j).then_some(&**event)).collect();
         let ctx = Ctx {
             slots: &slots,
             ..Ctx::default()
         };
-        let cond = cond.map(|c| clause(&rule.exprs, c, &ctx, &self.tables));
-        let mut view = WindowView {
-            cond,
-            key: None,
-            joined: false,
-            window: Vec::new(),
-            aggregates: Ok(Vec::new()),
-            having: None,
-        };
-        if view.cond.as_ref().is_some_and(|c| !c.holds()) {
-            return view;
-        }
-        let key = eval(&rule.exprs, key_expr, &ctx, &self.tables);
-        view.key = Some(key.clone());
-        let Ok(key) = key else {
-            return view;
-        };
-        if key.is_absent() {
-            return view;
-        }
-        let mut values = Vec::new();
-        for arg in aggregates.iter().filter_map(|a| a.arg) {
-            match eval(&rule.exprs, arg, &ctx, &self.tables) {
-                Ok(v) if !v.is_absent() => values.push(v),
-                _ => return view,
+        let key = eval(&rule.exprs, step.key, &ctx, &engine.tables);
+        let live = key.as_ref().ok().filter(|k| !k.is_absent());
+        let seq_key = live.and_then(|k| seq?.get(KeyRef::Value(k)));
+        if let (Some(s), Some(k)) = (seq_key, live) {
+            for p in s.all_waiting().chain(s.pending().map(|(_, p)| p)) {
+                let v = (k.clone(), PartialView::of(p, within));
+                if !partials.contains(&v) {
+                    partials.push(v);
+                }
             }
         }
-        view.joined = true;
-        let t = event.time;
-        let mut window: Vec<Member> = match self.rules.get(r).map(|s| &s.pattern) {
-            Some(PatternState::Window(slot)) => self
-                .windows
-                .get(slot.table)
-                .and_then(|t| t.groups.get(&Key(key.clone())))
-                .map(|g| {
-                    g.window(slot.bit)
-                        .filter(|m| m.time > t - within)
-                        .cloned()
-                        .collect()
-                })
-                .unwrap_or_default(),
-            _ => Vec::new(),
+        // The partial match the matcher would act on, and the step's role.
+        let acted_on = live.and_then(|k| seq?.acted_on(KeyRef::Value(k), j, event.time));
+        let (partial, role): (Option<&Partial>, StepRole) = if step.absent {
+            let partial = acted_on.map(|p| PartialView::of(p, within));
+            (acted_on, StepRole::Absence { partial })
+        } else {
+            let k = positive_rank(steps, j);
+            match acted_on {
+                _ if k == 0 => {
+                    let replaces = live
+                        .and_then(|key| seq?.superseded(KeyRef::Value(key)))
+                        .map(|p| PartialView::of(p, within));
+                    (None, StepRole::Starts { replaces })
+                }
+                Some(p) => (
+                    Some(p),
+                    StepRole::Continues {
+                        partial: PartialView::of(p, within),
+                        expired: seq.is_some_and(|s| s.expired(p, event.time)),
+                    },
+                ),
+                None => {
+                    let mut others: Vec<(Value, PartialView)> = seq
+                        .into_iter()
+                        .flat_map(|s| s.iter())
+                        .filter_map(|(key, s)| {
+                            let p = s.waiting(k - 1)?;
+                            Some((key.0.clone(), PartialView::of(p, within)))
+                        })
+                        .collect();
+                    others.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    others.truncate(OTHERS);
+                    (None, StepRole::NothingWaiting { others })
+                }
+            }
         };
-        window.push(Member {
-            time: event.time,
-            event: event.clone(),
-            mask: 1,
-            values: values.into_boxed_slice(),
+        let cond = step.cond.and_then(|c| {
+            let starts = matches!(role, StepRole::Starts { .. });
+            if partial.is_none() && !starts {
+                return None;
+            }
+            let mut slots: Vec<Option<&Row>> = partial.map_or_else(
+                || vec![None; n],
+                |p| p.slots.iter().map(|s| s.as_deref()).collect(),
+            );
+            if let Some(slot) = slots.get_mut(j) {
+                *slot = Some(event);
+            }
+            let ctx = Ctx {
+                slots: &slots,
+                ..Ctx::default()
+            };
+            Some(clause(&rule.exprs, c, &ctx, &engine.tables))
         });
-        view.window = window.iter().map(|m| m.event.clone()).collect();
-        view.aggregates = windows::aggregates(aggregates, window.len(), window.iter());
-        if let Ok(aggs) = &view.aggregates {
-            let ctx = Ctx {
-                slots: &slots,
-                key: Some(&key),
-                aggregates: aggs,
-                ..Ctx::default()
-            };
-            view.having = Some(clause(&rule.exprs, having, &ctx, &self.tables));
-        }
-        view
+        views.push(StepView {
+            step: j,
+            key,
+            role,
+            cond,
+        });
     }
-
-    fn sequence_view(
-        &self,
-        r: RuleId,
-        rule: &ir::Rule,
-        event: &Event,
-        within: i64,
-        steps: &[ir::SeqStep],
-    ) -> (Vec<StepView>, Vec<(Value, PartialView)>) {
-        let n = steps.len();
-        let seq = match self.rules.get(r).map(|s| &s.pattern) {
-            Some(PatternState::Sequence(s)) => Some(s),
-            _ => None,
-        };
-        let mut views = Vec::new();
-        let mut partials: Vec<(Value, PartialView)> = Vec::new();
-        for (j, step) in steps.iter().enumerate() {
-            if step.event != event.ty {
-                continue;
-            }
-            let slots: Vec<Option<&Row>> = (0..n).map(|i| (i == j).then_some(&**event)).collect();
-            let ctx = Ctx {
-                slots: &slots,
-                ..Ctx::default()
-            };
-            let key = eval(&rule.exprs, step.key, &ctx, &self.tables);
-            let live = key.as_ref().ok().filter(|k| !k.is_absent());
-            let seq_key = live.and_then(|k| seq?.get(KeyRef::Value(k)));
-            if let (Some(s), Some(k)) = (seq_key, live) {
-                for p in s.all_waiting().chain(s.pending().map(|(_, p)| p)) {
-                    let v = (k.clone(), PartialView::of(p, within));
-                    if !partials.contains(&v) {
-                        partials.push(v);
-                    }
-                }
-            }
-            // The partial match the matcher would act on, and the step's role.
-            let acted_on = live.and_then(|k| seq?.acted_on(KeyRef::Value(k), j, event.time));
-            let (partial, role): (Option<&Partial>, StepRole) = if step.absent {
-                let partial = acted_on.map(|p| PartialView::of(p, within));
-                (acted_on, StepRole::Absence { partial })
-            } else {
-                let k = positive_rank(steps, j);
-                match acted_on {
-                    _ if k == 0 => {
-                        let replaces = live
-                            .and_then(|key| seq?.superseded(KeyRef::Value(key)))
-                            .map(|p| PartialView::of(p, within));
-                        (None, StepRole::Starts { replaces })
-                    }
-                    Some(p) => (
-                        Some(p),
-                        StepRole::Continues {
-                            partial: PartialView::of(p, within),
-                            expired: seq.is_some_and(|s| s.expired(p, event.time)),
-                        },
-                    ),
-                    None => {
-                        let mut others: Vec<(Value, PartialView)> = seq
-                            .into_iter()
-                            .flat_map(|s| s.iter())
-                            .filter_map(|(key, s)| {
-                                let p = s.waiting(k - 1)?;
-                                Some((key.0.clone(), PartialView::of(p, within)))
-                            })
-                            .collect();
-                        others.sort_by(|a, b| a.0.total_cmp(&b.0));
-                        others.truncate(OTHERS);
-                        (None, StepRole::NothingWaiting { others })
-                    }
-                }
-            };
-            let cond = step.cond.and_then(|c| {
-                let starts = matches!(role, StepRole::Starts { .. });
-                if partial.is_none() && !starts {
-                    return None;
-                }
-                let mut slots: Vec<Option<&Row>> = partial.map_or_else(
-                    || vec![None; n],
-                    |p| p.slots.iter().map(|s| s.as_deref()).collect(),
-                );
-                if let Some(slot) = slots.get_mut(j) {
-                    *slot = Some(event);
-                }
-                let ctx = Ctx {
-                    slots: &slots,
-                    ..Ctx::default()
-                };
-                Some(clause(&rule.exprs, c, &ctx, &self.tables))
-            });
-            views.push(StepView {
-                step: j,
-                key,
-                role,
-                cond,
-            });
-        }
-        (views, partials)
-    }
+    (views, partials)
 }

@@ -40,6 +40,7 @@ mod interp;
 mod jit;
 mod json;
 mod lines;
+mod observe;
 pub mod pipeline;
 mod plan;
 mod record;

@@ -12,7 +12,7 @@ use smallvec::{SmallVec, smallvec};
 use vigil_ir::{self as ir, Pattern, RuleId, Value};
 
 use crate::engine::Engine;
-use crate::explain::SeqFate;
+use crate::explain::{SeqFate, SeqNote};
 use crate::host::{Host, KeyOf};
 use crate::interp::{Ctx, EvalError};
 use crate::record::{OverflowRecord, Record};
@@ -189,7 +189,7 @@ impl Engine {
     fn overflow(&mut self, r: RuleId, key: KeyRef<'_>, event: &Event) {
         self.stats.overflows += 1;
         self.records.push(Record::Overflow(OverflowRecord {
-            rule: self.rule_names[r].clone(),
+            rule: self.names.rules[r].clone(),
             key: key.to_value(),
             time: event.time,
             limit: self.config.max_keys_per_rule,
@@ -235,7 +235,7 @@ impl Engine {
             aggregates,
             bit,
             // Coverage records every `having` through the interpreter.
-            counted: count_having.filter(|_| self.coverage.is_none()),
+            counted: count_having.filter(|_| !self.clauses_observed()),
         };
         let Some(tab) = self.windows.get_mut(table) else {
             return;
@@ -364,9 +364,7 @@ impl Engine {
             return;
         }
         self.fire_count += 1;
-        if let Some(c) = self.coverage.as_mut() {
-            c.rule(f.rule, true);
-        }
+        self.observe(|o| o.rule(f.rule, true));
         let slot_refs: SmallVec<[Option<&Row>; 3]> = f.slots.iter().map(|s| s.as_deref()).collect();
         let ctx = Ctx {
             slots: &slot_refs,
@@ -402,7 +400,7 @@ impl Engine {
                 .is_some_and(|until| f.time < *until)
             {
                 self.stats.suppressed += 1;
-                self.explain_fired(f.rule, f.time, f.key.as_ref(), &f.evidence, true);
+                self.observe(|o| o.fired(f.rule, f.time, f.key.as_ref(), &f.evidence, true));
                 return;
             }
             state.suppressed_until.insert(k, f.time + s.duration);
@@ -412,8 +410,8 @@ impl Engine {
                 state.sweep_at = (state.suppressed_until.len() * 2).max(1024);
             }
         }
-        self.explain_fired(f.rule, f.time, f.key.as_ref(), &f.evidence, false);
-        let origin = crate::record::Origin::Rule(self.rule_names[f.rule].clone());
+        self.observe(|o| o.fired(f.rule, f.time, f.key.as_ref(), &f.evidence, false));
+        let origin = crate::record::Origin::Rule(self.names.rules[f.rule].clone());
         let title = rule.title.as_deref().map(Arc::from);
         let actions = &rule.actions;
         self.run_actions(
@@ -430,7 +428,7 @@ impl Engine {
                 evidence: &f.evidence,
                 evidence_total: f.evidence_total,
                 shadow: rule.shadow,
-                producer: self.rule_names[f.rule].clone(),
+                producer: self.names.rules[f.rule].clone(),
                 trigger: f.trigger.as_ref(),
             },
         );
@@ -512,8 +510,7 @@ impl Host for RuleHost<'_> {
     }
 
     fn pending_id(&mut self) -> u64 {
-        self.engine.timer_ids += 1;
-        self.engine.timer_ids
+        self.engine.numbering.next_pending()
     }
 
     fn absence_timer(&mut self, due: i64, key: Key, id: u64) {
@@ -526,7 +523,9 @@ impl Host for RuleHost<'_> {
     }
 
     fn observe(&mut self, key: KeyRef<'_>, time: i64, line: Option<u64>, fate: SeqFate) {
-        self.engine.explain_seq(self.rule, key, time, line, fate);
+        let note = SeqNote { time, line, fate };
+        let rule = self.rule;
+        self.engine.observe(|o| o.sequence(rule, key, note.clone()));
     }
 
     fn observed(&self) -> bool {

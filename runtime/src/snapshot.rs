@@ -228,15 +228,15 @@ impl Engine {
         e.u8(b'0' + SNAPSHOT_FORMAT);
         e.str(&self.program.fingerprint);
         e.u64(self.lines);
-        e.opt_i64(self.max_seen);
-        e.i64(self.watermark);
-        e.u64(self.arrivals);
-        e.u64(self.timer_seq);
-        e.u64(self.timer_ids);
-        e.u64(self.generations);
+        e.opt_i64(self.clock.max_seen);
+        e.i64(self.clock.watermark);
+        e.u64(self.clock.arrivals);
+        e.u64(self.numbering.timers);
+        e.u64(self.numbering.pending);
+        e.u64(self.numbering.generations);
         encode_stats(&mut e, &self.stats);
 
-        let mut buffered: Vec<&Buffered> = self.buffer.iter().map(|Reverse(b)| b).collect();
+        let mut buffered: Vec<&Buffered> = self.clock.buffer.iter().map(|Reverse(b)| b).collect();
         buffered.sort();
         // Rows are recognised by address: keep these copies alive until encoding ends, so no
         // two of them share one.
@@ -259,7 +259,7 @@ impl Engine {
             match &t.kind {
                 TimerKind::Absence { rule, key, id } => {
                     e.u8(0);
-                    e.str(&self.rule_names[*rule]);
+                    e.str(&self.names.rules[*rule]);
                     e.value(&key.0);
                     e.u64(*id);
                 }
@@ -270,7 +270,7 @@ impl Engine {
                     timer,
                 } => {
                     e.u8(1);
-                    e.str(&self.workflow_names[*workflow]);
+                    e.str(&self.names.workflows[*workflow]);
                     e.value(&key.0);
                     e.u64(*generation);
                     e.u64(*timer as u64);
@@ -280,7 +280,7 @@ impl Engine {
 
         e.u64(self.rules.len() as u64);
         for (r, state) in self.rules.iter_enumerated() {
-            e.str(&self.rule_names[r]);
+            e.str(&self.names.rules[r]);
             e.identity(&self.identities().rules[r]);
             // A window rule's groups are its table's, and swept with it.
             let window = match &state.pattern {
@@ -329,7 +329,7 @@ impl Engine {
         e.u64(self.workflows.len() as u64);
         for (w, state) in self.workflows.iter_enumerated() {
             let wf = &program.workflows[w];
-            e.str(&self.workflow_names[w]);
+            e.str(&self.names.workflows[w]);
             e.identity(&self.identities().workflows[w]);
             let mut insts: Vec<(&Key, &Instance)> = state.instances.iter().collect();
             insts.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
@@ -755,12 +755,14 @@ impl Engine {
         }
 
         let rule_index: HashMap<String, RuleId> = self
-            .rule_names
+            .names
+            .rules
             .iter_enumerated()
             .map(|(i, n)| (n.to_string(), i))
             .collect();
         let wf_index: HashMap<String, WorkflowId> = self
-            .workflow_names
+            .names
+            .workflows
             .iter_enumerated()
             .map(|(i, n)| (n.to_string(), i))
             .collect();
@@ -1018,15 +1020,19 @@ impl Engine {
             generations,
         } = read.counters;
         self.lines = lines;
-        self.max_seen = max_seen;
-        self.watermark = watermark;
-        self.arrivals = arrivals;
-        self.timer_seq = timer_seq;
-        self.timer_ids = timer_ids;
-        self.generations = generations;
+        self.clock.max_seen = max_seen;
+        self.clock.watermark = watermark;
+        self.clock.arrivals = arrivals;
+        self.numbering = crate::engine::Numbering {
+            timers: timer_seq,
+            pending: timer_ids,
+            generations,
+        };
         self.stats = read.stats;
-        self.buffer.clear();
-        self.buffer.extend(read.buffer.into_iter().map(Reverse));
+        self.clock.buffer.clear();
+        self.clock
+            .buffer
+            .extend(read.buffer.into_iter().map(Reverse));
 
         for r in read.rules {
             let state = &mut self.rules[r.rule];
@@ -1049,8 +1055,7 @@ impl Engine {
                 if !same {
                     // A changed workflow: its await progress and timers are those of the new
                     // definition, counted from when the state was entered.
-                    self.generations += 1;
-                    inst.generation = self.generations;
+                    inst.generation = self.numbering.next_generation();
                     let state = &wf.states[inst.state];
                     inst.awaits = state
                         .transitions
@@ -1079,10 +1084,10 @@ impl Engine {
                 self.workflows[w].instances.insert(Key(key), inst);
             }
         }
-        let time = if self.watermark == i64::MIN {
+        let time = if self.clock.watermark == i64::MIN {
             0
         } else {
-            self.watermark
+            self.clock.watermark
         };
         for (workflow, key, state, started_with) in read.orphans {
             self.records.push(Record::Orphan(OrphanRecord {

@@ -149,9 +149,7 @@ impl Engine {
                         continue;
                     }
                     let taken = self.guard(wf, trigger, &inst.start, event, &from_name, &visits);
-                    if let Some(c) = self.coverage.as_mut() {
-                        c.transition(w, inst.state, ti, taken);
-                    }
+                    self.observe(|o| o.transition(w, inst.state, ti, taken));
                     if !taken {
                         continue;
                     }
@@ -196,9 +194,7 @@ impl Engine {
                     *slot = Some(event.clone());
                     let count = filled.iter().filter(|f| f.is_some()).count();
                     let complete = count >= *quorum as usize;
-                    if let Some(c) = self.coverage.as_mut() {
-                        c.transition(w, inst.state, ti, complete);
-                    }
+                    self.observe(|o| o.transition(w, inst.state, ti, complete));
                     if complete {
                         self.take(
                             w,
@@ -307,13 +303,13 @@ impl Engine {
         self.stats.transitions += 1;
         let (cause_text, line): (Arc<str>, Option<u64>) = match cause {
             Cause::Event(e) => {
-                let name = self.event_names.get(e.ty as usize).cloned();
+                let name = self.names.events.get(e.ty as usize).cloned();
                 (name.unwrap_or_else(|| Arc::from("?")), e.line())
             }
             Cause::Timer(label) => (Arc::from(*label), None),
         };
         self.records.push(Record::Transition(TransitionRecord {
-            workflow: self.workflow_names[w].clone(),
+            workflow: self.names.workflows[w].clone(),
             key: key.0.clone(),
             from: from.map(Arc::from),
             to: Arc::from(to),
@@ -340,7 +336,9 @@ impl Engine {
             return;
         };
         // Every other way out of the state being left was not taken (for coverage).
-        if let (Some(c), Some(s)) = (self.coverage.as_mut(), wf.states.get(inst.state)) {
+        if self.observed()
+            && let Some(s) = wf.states.get(inst.state)
+        {
             let taken = match &cause {
                 Cause::Timer(label) => s
                     .timers
@@ -362,7 +360,7 @@ impl Engine {
             };
             for i in 0..s.transitions.len() + s.timers.len() {
                 if Some(i) != taken {
-                    c.transition(w, inst.state, i, false);
+                    self.observe(|o| o.transition(w, inst.state, i, false));
                 }
             }
         }
@@ -401,8 +399,7 @@ impl Engine {
         let Some(state) = wf.states.get(target) else {
             return;
         };
-        self.generations += 1;
-        let generation = self.generations;
+        let generation = self.numbering.next_generation();
         let inst = {
             let Some(inst) = self.workflows[w].instances.get_mut(key) else {
                 return;
@@ -497,7 +494,7 @@ impl Engine {
             evidence.push(c.clone());
         }
         let origin = Origin::Workflow {
-            workflow: self.workflow_names[w].clone(),
+            workflow: self.names.workflows[w].clone(),
             state: Arc::from(state_name),
         };
         let total = evidence.len();
@@ -516,7 +513,7 @@ impl Engine {
                 evidence: &evidence,
                 evidence_total: total,
                 shadow: false,
-                producer: self.workflow_names[w].clone(),
+                producer: self.names.workflows[w].clone(),
                 trigger: cause.or(Some(&inst.start)),
             },
         );
@@ -546,9 +543,8 @@ impl Engine {
         let Some(timer) = state.timers.get(index) else {
             return;
         };
-        if let Some(c) = self.coverage.as_mut() {
-            c.transition(w, inst.state, state.transitions.len() + index, true);
-        }
+        let t = state.transitions.len() + index;
+        self.observe(|o| o.transition(w, inst.state, t, true));
         match timer.target {
             Some(target) => {
                 self.take(
