@@ -324,6 +324,15 @@ pub fn workflow_identity(p: &Program, w: &Workflow) -> Identity {
     Sha256::digest(workflow_state(p, w).as_bytes()).into()
 }
 
+/// An expression of `arena` in the canonical text, its event slots being of the types in
+/// `slots`. Equal texts mean equal behaviour: identities rest on it, and the runtime's plan
+/// shares a condition between rules by it.
+pub fn expr(p: &Program, arena: &ExprArena, slots: &[Option<EventTypeId>], id: ExprId) -> String {
+    let mut o = String::new();
+    Ctx::new(p, arena, slots).expr(&mut o, id);
+    o
+}
+
 fn rule_slots(r: &Rule) -> Vec<Option<EventTypeId>> {
     r.pattern.event_types().into_iter().map(Some).collect()
 }

@@ -14,7 +14,6 @@
 //! event. The plan is the same for the interpreter and the JIT: only the evaluation of a
 //! conjunct differs.
 
-use std::fmt::Write as _;
 use vigil_ir::RuleId;
 
 use rustc_hash::{FxHashMap, FxHashSet};
@@ -346,7 +345,7 @@ impl Plan {
                     continue;
                 }
                 let shape = if shared {
-                    shape(&rule.exprs, *p)
+                    vigil_ir::text::expr(program, &rule.exprs, &[Some(event)], *p)
                 } else {
                     format!("{r}/{}", p.0)
                 };
@@ -904,87 +903,51 @@ fn index_key(
     }
 }
 
-/// The name of `node`'s variant, one per variant (what its `Debug` text starts with).
-fn variant_name(node: &Node) -> &'static str {
-    match node {
-        Node::Const(_) => "Const",
-        Node::Field { .. } => "Field",
-        Node::EventTime(_) => "EventTime",
-        Node::EventId(_) => "EventId",
-        Node::Unary(..) => "Unary",
-        Node::Binary(..) => "Binary",
-        Node::And(..) => "And",
-        Node::Or(..) => "Or",
-        Node::In { .. } => "In",
-        Node::InList { .. } => "InList",
-        Node::Coalesce(..) => "Coalesce",
-        Node::Exists(_) => "Exists",
-        Node::Call(..) => "Call",
-        Node::Matches(..) => "Matches",
-        Node::Within(..) => "Within",
-        Node::Agg(_) => "Agg",
-        Node::Key => "Key",
-        Node::From => "From",
-        Node::Visits(_) => "Visits",
-        Node::Param(_) => "Param",
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A text that is equal for structurally equal expressions (across arenas).
-fn shape(arena: &ExprArena, id: ExprId) -> String {
-    let mut out = String::new();
-    write_shape(arena, id, &mut out);
-    out
-}
+    const SOURCE: &str = r#"
+unit desk "desk"
+event Call { caller: str, minutes: int, score: float }
+rule a { when c: Call where c.minutes > 60 and c.caller != "x" alert desk }
+rule b { when c: Call where c.minutes > 60 and c.score > 0.5 alert desk }
+rule c { when c: Call where c.minutes > 61 and c.score > 0.25 alert desk }
+rule d { when c: Call where c.score > 0.5 and c.minutes > 60 alert desk }
+"#;
 
-fn write_shape(arena: &ExprArena, id: ExprId, out: &mut String) {
-    let node = arena.node(id);
-    match node {
-        Node::Const(v) => {
-            let _ = write!(out, "C{:?}:{}", v, arena.ty(id));
-        }
-        Node::Matches(_, p) => {
-            let _ = write!(out, "M{p:?}");
-        }
-        other => {
-            // The node without its operand ids, then the operands' shapes.
-            out.push_str(variant_name(other));
-            match other {
-                Node::Field { slot, field } => {
-                    let _ = write!(out, "[{slot}.{field}]");
-                }
-                Node::EventTime(s) | Node::EventId(s) => {
-                    let _ = write!(out, "[{s}]");
-                }
-                Node::Unary(op, _) => {
-                    let _ = write!(out, "[{op:?}]");
-                }
-                Node::Binary(op, _, _) => {
-                    let _ = write!(out, "[{op:?}]");
-                }
-                Node::In { negated, .. } => {
-                    let _ = write!(out, "[{negated}]");
-                }
-                Node::InList { list, negated, .. } => {
-                    let _ = write!(out, "[{list},{negated}]");
-                }
-                Node::Call(f, _) => {
-                    let _ = write!(out, "[{f:?}]");
-                }
-                Node::Within(_, z) => {
-                    let _ = write!(out, "[{z}]");
-                }
-                Node::Agg(i) | Node::Visits(i) | Node::Param(i) => {
-                    let _ = write!(out, "[{i}]");
-                }
-                _ => {}
-            }
-        }
+    /// Conditions are shared between rules exactly when their canonical IR text is equal.
+    #[test]
+    fn equal_conjuncts_are_shared_and_only_those() {
+        let program = vigil_compiler::load::compile_sources(&[("t.vigil", SOURCE)])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let tables = Tables::new(&program);
+        let plan = Plan::new(&program, &tables, true);
+        let texts: Vec<(String, bool)> = plan
+            .conjuncts
+            .iter()
+            .map(|c| {
+                let rule = &program.rules[c.rule];
+                let text = vigil_ir::text::expr(&program, &rule.exprs, &[Some(0)], c.expr);
+                (text, c.shared)
+            })
+            .collect();
+        let shared = |t: &str| texts.iter().filter(|(x, _)| x == t).collect::<Vec<_>>();
+        // `minutes > 60` in a, b and d (written second there): one entry, shared.
+        let sixty = shared("(> $0.minutes 60)");
+        assert_eq!(sixty.len(), 1, "{texts:?}");
+        assert!(sixty.iter().all(|(_, s)| *s), "{texts:?}");
+        // `score > 0.5` in b and d: one entry. `minutes > 61` and `score > 0.25`: their own.
+        assert_eq!(shared("(> $0.score 0.5)").len(), 1, "{texts:?}");
+        assert!(
+            shared("(> $0.minutes 61)").iter().all(|(_, s)| !*s),
+            "{texts:?}"
+        );
+        assert!(
+            shared("(> $0.score 0.25)").iter().all(|(_, s)| !*s),
+            "{texts:?}"
+        );
+        let distinct: std::collections::HashSet<&String> = texts.iter().map(|(t, _)| t).collect();
+        assert_eq!(distinct.len(), texts.len(), "one entry per text: {texts:?}");
     }
-    out.push('(');
-    for o in arena.operands(node) {
-        write_shape(arena, o, out);
-        out.push(',');
-    }
-    out.push(')');
 }
