@@ -363,20 +363,15 @@ impl Sequence {
             if let Some(slot) = advanced.slots.get_mut(j) {
                 *slot = Some(event.clone());
             }
-            let progress = if k == 0 {
-                SeqFate::Started
-            } else {
-                SeqFate::Advanced { reached: k + 1 }
-            };
             let complete = k + 1 == self.positives;
             if !complete || self.final_absence() {
-                self.wait(host, key_of, event, k, complete, advanced, progress);
+                self.wait(host, key_of, event, k, advanced);
                 continue;
             }
             if k == 0 && !self.ensure_key(host, key_of, event) {
                 continue;
             }
-            host.observe(key, time, line, progress);
+            host.observe(key, time, line, progress(k));
             host.observe(key, time, line, SeqFate::Completed);
             // Complete: discard every partial match of this key (skip past the last event).
             if let Some(s) = self.keys.get_mut(&key) {
@@ -400,19 +395,17 @@ impl Sequence {
     }
 
     /// Keeps `advanced` (which has matched positive step `k`), for its next positive step or,
-    /// `complete`, for its absence deadline: stored with one lookup of its key (or one
+    /// complete, for its absence deadline: stored with one lookup of its key (or one
     /// insertion, for a first step).
-    #[allow(clippy::too_many_arguments)]
     fn wait(
         &mut self,
         host: &mut impl Host,
         key_of: &KeyOf<'_>,
         event: &Event,
         k: usize,
-        complete: bool,
         advanced: Partial,
-        progress: SeqFate,
     ) {
+        let complete = k + 1 == self.positives;
         let key = key_of.as_ref();
         let (time, line) = (event.time, event.line());
         let place = if complete {
@@ -435,7 +428,7 @@ impl Sequence {
             }
             None => return,
         };
-        host.observe(key, time, line, progress);
+        host.observe(key, time, line, progress(k));
         match place {
             Place::Waiting(_) => {
                 if replaced.is_some() {
@@ -555,6 +548,14 @@ fn step_matches(
         };
         host.test(exprs, cond, &ctx)
     })
+}
+
+/// What matching positive step `k` (counted among the positive steps) makes of a match.
+fn progress(k: usize) -> SeqFate {
+    match k {
+        0 => SeqFate::Started,
+        _ => SeqFate::Advanced { reached: k + 1 },
+    }
 }
 
 /// The position of step `j` among the positive steps (the steps before it that are not

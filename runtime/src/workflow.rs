@@ -53,6 +53,14 @@ pub(crate) fn event_types(w: &ir::Workflow) -> Vec<u32> {
 }
 
 /// Why a transition happened.
+/// The instance something happens to: its workflow and key.
+#[derive(Clone, Copy)]
+struct Of<'a> {
+    w: WorkflowId,
+    wf: &'a ir::Workflow,
+    key: &'a Key,
+}
+
 enum Cause<'a> {
     Event(&'a Event),
     Timer(&'a str),
@@ -153,15 +161,8 @@ impl Engine {
                     if !taken {
                         continue;
                     }
-                    self.take(
-                        w,
-                        wf,
-                        key,
-                        *target,
-                        actions,
-                        Cause::Event(event),
-                        event.time,
-                    );
+                    let of = Of { w, wf, key };
+                    self.take(of, *target, actions, Cause::Event(event), event.time);
                     return;
                 }
                 Transition::Await {
@@ -196,15 +197,8 @@ impl Engine {
                     let complete = count >= *quorum as usize;
                     self.observe(|o| o.transition(w, inst.state, ti, complete));
                     if complete {
-                        self.take(
-                            w,
-                            wf,
-                            key,
-                            *target,
-                            actions,
-                            Cause::Event(event),
-                            event.time,
-                        );
+                        let of = Of { w, wf, key };
+                        self.take(of, *target, actions, Cause::Event(event), event.time);
                         return;
                     }
                     if let Some(i) = self.workflows[w].instances.get_mut(key)
@@ -264,7 +258,8 @@ impl Engine {
         };
         self.workflows[w].instances.insert(key.clone(), inst);
         self.transition_record(w, &key, None, &first.name, &Cause::Event(event), time);
-        self.enter(w, wf, &key, StateId(0), None, Some(event), time);
+        let of = Of { w, wf, key: &key };
+        self.enter(of, StateId(0), None, Some(event), time);
         true
     }
 
@@ -321,17 +316,15 @@ impl Engine {
     }
 
     /// Takes a transition: its record, its actions, then the target's entry.
-    #[allow(clippy::too_many_arguments)]
     fn take(
         &mut self,
-        w: WorkflowId,
-        wf: &ir::Workflow,
-        key: &Key,
+        of: Of<'_>,
         target: StateId,
         actions: &[ir::Action],
         cause: Cause<'_>,
         time: i64,
     ) {
+        let Of { w, wf, key } = of;
         let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
             return;
         };
@@ -379,23 +372,21 @@ impl Engine {
             Cause::Event(e) => Some(*e),
             Cause::Timer(_) => None,
         };
-        self.workflow_actions(w, wf, key, &inst, &from, &from, cause_event, actions, time);
-        self.enter(w, wf, key, target, Some(&from), cause_event, time);
+        self.workflow_actions(of, &inst, (&from, &from), cause_event, actions, time);
+        self.enter(of, target, Some(&from), cause_event, time);
     }
 
     /// Enters `target`: visits, timers, await progress, `on enter`; a final state ends the
     /// instance.
-    #[allow(clippy::too_many_arguments)]
     fn enter(
         &mut self,
-        w: WorkflowId,
-        wf: &ir::Workflow,
-        key: &Key,
+        of: Of<'_>,
         target: StateId,
         from: Option<&str>,
         cause: Option<&Event>,
         time: i64,
     ) {
+        let Of { w, wf, key } = of;
         let Some(state) = wf.states.get(target) else {
             return;
         };
@@ -436,17 +427,8 @@ impl Engine {
             }
         }
         let from = from.unwrap_or("");
-        self.workflow_actions(
-            w,
-            wf,
-            key,
-            &inst,
-            &state.name,
-            from,
-            cause,
-            &state.on_enter,
-            time,
-        );
+        let names = (state.name.as_str(), from);
+        self.workflow_actions(of, &inst, names, cause, &state.on_enter, time);
         if state.is_final {
             self.workflows[w].instances.remove(key);
         }
@@ -462,19 +444,18 @@ impl Engine {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Runs `actions` of state `state_name` for instance `inst`; `from` is what the `from`
+    /// variable reads (the state the instance came from).
     fn workflow_actions(
         &mut self,
-        w: WorkflowId,
-        wf: &ir::Workflow,
-        key: &Key,
+        of: Of<'_>,
         inst: &Instance,
-        state_name: &str,
-        from: &str,
+        (state_name, from): (&str, &str),
         cause: Option<&Event>,
         actions: &[ir::Action],
         time: i64,
     ) {
+        let Of { w, wf, key } = of;
         if actions.is_empty() {
             return;
         }
@@ -547,19 +528,13 @@ impl Engine {
         self.observe(|o| o.transition(w, inst.state, t, true));
         match timer.target {
             Some(target) => {
-                self.take(
-                    w,
-                    wf,
-                    &key,
-                    target,
-                    &timer.actions,
-                    Cause::Timer(&timer.label),
-                    due,
-                );
+                let of = Of { w, wf, key: &key };
+                self.take(of, target, &timer.actions, Cause::Timer(&timer.label), due);
             }
             None => {
                 let name = state.name.clone();
-                self.workflow_actions(w, wf, &key, &inst, &name, &name, None, &timer.actions, due);
+                let of = Of { w, wf, key: &key };
+                self.workflow_actions(of, &inst, (&name, &name), None, &timer.actions, due);
             }
         }
     }
