@@ -2,7 +2,7 @@
 
 use smol_str::SmolStr;
 
-use super::expr::{ExprCx, Typed, WorkflowCx};
+use super::expr::{Env, ExprCx, Typed, WorkflowCx};
 use super::scope::Scope;
 use super::{CheckedItem, Lowered, Target, actions, event_type, graph, has_errors};
 use crate::diagnostics::*;
@@ -14,6 +14,7 @@ use vigil_ir::{self as ir, Ty};
 const START: u8 = 0;
 const EVENT: u8 = 1;
 
+/// Checks a workflow and lowers it when it has no errors.
 pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
     let mut cx = ExprCx::new(scope);
     let states: Vec<&ast::State> = w
@@ -29,6 +30,82 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
         name: w.name.name.clone(),
         states: names.clone(),
     });
+    report_duplicate_states(&mut cx, w, &states, &names);
+    let header = header(&mut cx, w);
+    if states.is_empty() {
+        cx.report(MissingClause {
+            span: w.name.span,
+            owner: format!("workflow `{}`", w.name.name),
+            clause: "state",
+            help: Some("declare the states: `state intake { ... }`".into()),
+        });
+    }
+    let Some((start_match, start_span)) = header.start else {
+        report_missing_start(&mut cx, w);
+        return finish(cx, None);
+    };
+    let start = start_clause(&mut cx, start_match, start_span);
+
+    let mut lowering = StateLowering {
+        workflow: &w.name.name,
+        names: &names,
+        base_env: cx.env.clone(),
+        start: start.as_ref(),
+        edges: Vec::new(),
+    };
+    let mut lowered_states = Vec::new();
+    for (from, state) in states.iter().enumerate() {
+        lowered_states.push(lowering.state(&mut cx, from, state));
+    }
+    report_graph_warnings(&mut cx, &states, &lowering.edges);
+
+    let Some(start) = start else {
+        return finish(cx, None);
+    };
+    let wf = workflow_ir(w, header.title, start, lowered_states);
+    finish(cx, Some(wf))
+}
+
+/// Reports a workflow without `start on`: nothing would ever create its instances.
+fn report_missing_start(cx: &mut ExprCx<'_>, w: &ast::Workflow) {
+    cx.report(MissingClause {
+        span: w.name.span,
+        owner: format!("workflow `{}`", w.name.name),
+        clause: "`start on` clause",
+        help: Some(
+            "say which event starts an instance: `start on d: DisputeReported by d.case_id`".into(),
+        ),
+    });
+}
+
+/// The workflow's IR from its checked parts; `finish` fills in the expressions.
+fn workflow_ir(
+    w: &ast::Workflow,
+    title: Option<&ast::StrLit>,
+    start: Start,
+    states: Vec<ir::StateDef>,
+) -> ir::Workflow {
+    ir::Workflow {
+        name: w.name.name.clone(),
+        title: title.map(|t| super::literal::string_value(t).to_string()),
+        start: ir::WorkflowStart {
+            event: start.event_index,
+            cond: start.cond,
+            key: start.key.id,
+        },
+        states: states.into(),
+        exprs: ir::ExprArena::default(),
+        origin: ir::Origin::default(),
+    }
+}
+
+/// Reports each state declared under a name an earlier state already has.
+fn report_duplicate_states(
+    cx: &mut ExprCx<'_>,
+    w: &ast::Workflow,
+    states: &[&ast::State],
+    names: &[SmolStr],
+) {
     for (i, s) in states.iter().enumerate() {
         if names.iter().take(i).any(|n| *n == s.name.name) {
             cx.report(DuplicateMember {
@@ -39,7 +116,16 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
             });
         }
     }
+}
 
+/// The clauses a workflow has at most once: its title and how an instance starts.
+struct Header<'w> {
+    title: Option<&'w ast::StrLit>,
+    start: Option<(&'w ast::EventMatch, Span)>,
+}
+
+/// Finds the title and the `start on` clause, reporting any written twice (the last wins).
+fn header<'w>(cx: &mut ExprCx<'_>, w: &'w ast::Workflow) -> Header<'w> {
     let mut title = None;
     let mut start = None;
     for c in &w.clauses {
@@ -63,64 +149,52 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
             WorkflowClause::State(_) => {}
         }
     }
-    if states.is_empty() {
-        cx.report(MissingClause {
-            span: w.name.span,
-            owner: format!("workflow `{}`", w.name.name),
-            clause: "state",
-            help: Some("declare the states: `state intake { ... }`".into()),
-        });
+    Header { title, start }
+}
+
+/// Runs the graph checks (unreachable states, states with no way out) over the edges the
+/// states' transitions and timers drew.
+fn report_graph_warnings(cx: &mut ExprCx<'_>, states: &[&ast::State], edges: &[(usize, usize)]) {
+    let graph_states: Vec<graph::StateNode> = states
+        .iter()
+        .map(|s| graph::StateNode {
+            name: s.name.name.clone(),
+            span: s.name.span,
+            is_final: s.is_final,
+        })
+        .collect();
+    for d in graph::workflow_warnings(&graph_states, edges) {
+        cx.report(d);
     }
-    let Some((start_match, start_span)) = start else {
-        cx.report(MissingClause {
-            span: w.name.span,
-            owner: format!("workflow `{}`", w.name.name),
-            clause: "`start on` clause",
-            help: Some(
-                "say which event starts an instance: `start on d: DisputeReported by d.case_id`"
-                    .into(),
-            ),
-        });
-        return finish(cx, None);
-    };
-    let start = start_clause(&mut cx, start_match, start_span);
-    let base_env = cx.env.clone();
+}
 
-    let mut lowered_states = Vec::new();
-    let mut edges: Vec<(usize, usize)> = Vec::new();
-    let state_index = |cx: &mut ExprCx<'_>, target: &ast::Ident| -> Option<ir::StateId> {
-        match names.iter().position(|n| *n == target.name) {
-            Some(i) => {
-                cx.facts.refs.push((
-                    target.span,
-                    Target::State {
-                        workflow: w.name.name.clone(),
-                        state: target.name.clone(),
-                    },
-                ));
-                Some(ir::Id::new(i))
-            }
-            None => {
-                if !target.name.is_empty() {
-                    let help = did_you_mean(&target.name, names.iter().map(|n| n.as_str()));
-                    cx.report(UnknownState {
-                        span: target.span,
-                        name: target.name.to_string(),
-                        workflow: w.name.name.to_string(),
-                        help,
-                    });
-                }
-                None
-            }
-        }
-    };
+/// What lowering the states of one workflow shares across its states and clauses.
+struct StateLowering<'w> {
+    workflow: &'w SmolStr,
+    /// The state names in declaration order: a state's index is its `StateId`.
+    names: &'w [SmolStr],
+    /// The environment after `start on`: every clause starts from it, so one clause's
+    /// bindings never leak into the next.
+    base_env: Env,
+    /// `None` when `start on` did not check; triggers then have no key to correlate by.
+    start: Option<&'w Start>,
+    /// Each transition and interrupting timer as (from, to) state indices, for the graph checks.
+    edges: Vec<(usize, usize)>,
+}
 
-    for (si, state) in states.iter().enumerate() {
-        let mut on_enter = Vec::new();
-        let mut transitions = Vec::new();
-        let mut timers = Vec::new();
+impl StateLowering<'_> {
+    /// Checks and lowers the clauses of the state at index `from`, keeping those that checked.
+    /// A final state may only have `on enter` actions.
+    fn state(&mut self, cx: &mut ExprCx<'_>, from: usize, state: &ast::State) -> ir::StateDef {
+        let mut def = ir::StateDef {
+            name: state.name.name.clone(),
+            is_final: state.is_final,
+            on_enter: Vec::new(),
+            transitions: Vec::new(),
+            timers: Vec::new(),
+        };
         for clause in &state.clauses {
-            cx.env = base_env.clone();
+            cx.env = self.base_env.clone();
             if state.is_final && !matches!(clause, StateClause::OnEnter(..)) {
                 cx.report(MisplacedConstruct {
                     span: clause_span(clause),
@@ -134,152 +208,178 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
             }
             match clause {
                 StateClause::OnEnter(acts, _) => {
-                    on_enter.extend(actions(&mut cx, acts, None));
+                    def.on_enter.extend(actions(cx, acts, None));
                 }
-                StateClause::On(t) => {
-                    let trigger = trigger(&mut cx, &t.event, start.as_ref());
-                    let target = state_index(&mut cx, &t.target);
-                    let acts = actions(&mut cx, &t.actions, None);
-                    if let (Some(trigger), Some(target)) = (trigger, target) {
-                        edges.push((si, ir::Id::index(target)));
-                        transitions.push(ir::Transition::On {
-                            trigger,
-                            target,
-                            actions: acts,
-                        });
-                    }
-                }
-                StateClause::Await(a) => {
-                    let mut items = Vec::new();
-                    for m in &a.items {
-                        cx.env = base_env.clone();
-                        if let Some(t) = trigger(&mut cx, m, start.as_ref()) {
-                            items.push(t);
-                        }
-                    }
-                    cx.env = base_env.clone();
-                    let quorum = match a.quorum {
-                        ast::Quorum::All => u32::try_from(a.items.len()).unwrap_or(u32::MAX),
-                        ast::Quorum::Any(k, span) => {
-                            if k == 0 || k as usize > a.items.len() {
-                                cx.report(BadQuorum {
-                                    span,
-                                    k,
-                                    n: a.items.len(),
-                                    plural: if a.items.len() == 1 { "" } else { "s" },
-                                });
-                            }
-                            k
-                        }
-                    };
-                    let target = state_index(&mut cx, &a.target);
-                    let acts = actions(&mut cx, &a.actions, None);
-                    if let Some(target) = target
-                        && items.len() == a.items.len()
-                    {
-                        edges.push((si, ir::Id::index(target)));
-                        transitions.push(ir::Transition::Await {
-                            quorum,
-                            items,
-                            target,
-                            actions: acts,
-                        });
-                    }
-                }
-                StateClause::After(a) => {
-                    let delay = match &a.delay {
-                        ast::Delay::Duration(e) => cx
-                            .constant_duration(e, "the deadline")
-                            .map(ir::Delay::Duration),
-                        ast::Delay::Workdays(n, span) => {
-                            if scope.calendar.is_none() {
-                                cx.report(WorkdaysWithoutCalendar { span: *span });
-                            }
-                            if *n == 0 {
-                                cx.report(BadDuration {
-                                    span: *span,
-                                    text: format!("{n} workdays"),
-                                    reason: "must be at least one working day".into(),
-                                    help: None,
-                                });
-                                None
-                            } else {
-                                Some(ir::Delay::Workdays(*n))
-                            }
-                        }
-                    };
-                    let target = match &a.target {
-                        Some(t) => state_index(&mut cx, t).map(Some),
-                        None => Some(None),
-                    };
-                    if a.target.is_none() && a.actions.is_empty() {
-                        cx.report(NoAction {
-                            span: a.span,
-                            what: "this deadline".into(),
-                            help: Some(
-                                "add `-> state` to move on, or an action such as `alert unit`"
-                                    .into(),
-                            ),
-                        });
-                    }
-                    let acts = actions(&mut cx, &a.actions, None);
-                    if let (Some(delay), Some(target)) = (delay, target) {
-                        if let Some(t) = target {
-                            edges.push((si, ir::Id::index(t)));
-                        }
-                        let label = match delay {
-                            ir::Delay::Duration(ms) => {
-                                format!("after {}", vigil_ir::time::format_duration(ms))
-                            }
-                            ir::Delay::Workdays(n) => format!("after {n} workdays"),
-                        };
-                        timers.push(ir::Timer {
-                            delay,
-                            target,
-                            actions: acts,
-                            label,
-                        });
-                    }
-                }
+                StateClause::On(t) => def.transitions.extend(self.on(cx, from, t)),
+                StateClause::Await(a) => def.transitions.extend(self.await_(cx, from, a)),
+                StateClause::After(a) => def.timers.extend(self.after(cx, from, a)),
             }
         }
-        lowered_states.push(ir::StateDef {
-            name: state.name.name.clone(),
-            is_final: state.is_final,
-            on_enter,
-            transitions,
-            timers,
-        });
+        def
     }
 
-    let graph_states: Vec<graph::StateNode> = states
-        .iter()
-        .map(|s| graph::StateNode {
-            name: s.name.name.clone(),
-            span: s.name.span,
-            is_final: s.is_final,
+    /// `on T -> s`: one event moves the instance.
+    fn on(
+        &mut self,
+        cx: &mut ExprCx<'_>,
+        from: usize,
+        t: &ast::OnTransition,
+    ) -> Option<ir::Transition> {
+        let trigger = trigger(cx, &t.event, self.start);
+        let target = self.state_index(cx, &t.target);
+        let acts = actions(cx, &t.actions, None);
+        let (trigger, target) = (trigger?, target?);
+        self.edges.push((from, ir::Id::index(target)));
+        Some(ir::Transition::On {
+            trigger,
+            target,
+            actions: acts,
         })
-        .collect();
-    for d in graph::workflow_warnings(&graph_states, &edges) {
-        cx.report(d);
     }
 
-    let Some(start) = start else {
-        return finish(cx, None);
-    };
-    let wf = ir::Workflow {
-        name: w.name.name.clone(),
-        title: title.map(|t| super::literal::string_value(t).to_string()),
-        start: ir::WorkflowStart {
-            event: start.event_index,
-            cond: start.cond,
-            key: start.key.id,
-        },
-        states: lowered_states.into(),
-        exprs: ir::ExprArena::default(),
-        origin: ir::Origin::default(),
-    };
-    finish(cx, Some(wf))
+    /// `await all of { ... } -> s` or `await any k of`: the instance moves once enough of the
+    /// events have arrived. It is lowered only when every item checked.
+    fn await_(
+        &mut self,
+        cx: &mut ExprCx<'_>,
+        from: usize,
+        a: &ast::AwaitClause,
+    ) -> Option<ir::Transition> {
+        let mut items = Vec::new();
+        for m in &a.items {
+            // Each item binds its event in the same slot, so each starts afresh.
+            cx.env = self.base_env.clone();
+            if let Some(t) = trigger(cx, m, self.start) {
+                items.push(t);
+            }
+        }
+        cx.env = self.base_env.clone();
+        let quorum = quorum(cx, a);
+        let target = self.state_index(cx, &a.target);
+        let acts = actions(cx, &a.actions, None);
+        let target = target?;
+        if items.len() != a.items.len() {
+            return None;
+        }
+        self.edges.push((from, ir::Id::index(target)));
+        Some(ir::Transition::Await {
+            quorum,
+            items,
+            target,
+            actions: acts,
+        })
+    }
+
+    /// `after D -> s` or `after D` with actions: a timer that interrupts the state or only
+    /// acts.
+    fn after(
+        &mut self,
+        cx: &mut ExprCx<'_>,
+        from: usize,
+        a: &ast::AfterClause,
+    ) -> Option<ir::Timer> {
+        let delay = delay(cx, &a.delay);
+        let target = match &a.target {
+            Some(t) => self.state_index(cx, t).map(Some),
+            None => Some(None),
+        };
+        if a.target.is_none() && a.actions.is_empty() {
+            cx.report(NoAction {
+                span: a.span,
+                what: "this deadline".into(),
+                help: Some("add `-> state` to move on, or an action such as `alert unit`".into()),
+            });
+        }
+        let acts = actions(cx, &a.actions, None);
+        let (delay, target) = (delay?, target?);
+        if let Some(t) = target {
+            self.edges.push((from, ir::Id::index(t)));
+        }
+        let label = match delay {
+            ir::Delay::Duration(ms) => format!("after {}", vigil_ir::time::format_duration(ms)),
+            ir::Delay::Workdays(n) => format!("after {n} workdays"),
+        };
+        Some(ir::Timer {
+            delay,
+            target,
+            actions: acts,
+            label,
+        })
+    }
+
+    /// The id of the state a transition names, recorded as a reference for the editor, or an
+    /// error with the closest name. An empty name is a parse error already reported.
+    fn state_index(&self, cx: &mut ExprCx<'_>, target: &ast::Ident) -> Option<ir::StateId> {
+        match self.names.iter().position(|n| *n == target.name) {
+            Some(i) => {
+                cx.facts.refs.push((
+                    target.span,
+                    Target::State {
+                        workflow: self.workflow.clone(),
+                        state: target.name.clone(),
+                    },
+                ));
+                Some(ir::Id::new(i))
+            }
+            None => {
+                if !target.name.is_empty() {
+                    let help = did_you_mean(&target.name, self.names.iter().map(|n| n.as_str()));
+                    cx.report(UnknownState {
+                        span: target.span,
+                        name: target.name.to_string(),
+                        workflow: self.workflow.to_string(),
+                        help,
+                    });
+                }
+                None
+            }
+        }
+    }
+}
+
+/// How many of an `await`'s events must arrive: all of them, or `k` of them where `k` is
+/// between one and their number.
+fn quorum(cx: &mut ExprCx<'_>, a: &ast::AwaitClause) -> u32 {
+    match a.quorum {
+        ast::Quorum::All => u32::try_from(a.items.len()).unwrap_or(u32::MAX),
+        ast::Quorum::Any(k, span) => {
+            if k == 0 || k as usize > a.items.len() {
+                cx.report(BadQuorum {
+                    span,
+                    k,
+                    n: a.items.len(),
+                    plural: if a.items.len() == 1 { "" } else { "s" },
+                });
+            }
+            k
+        }
+    }
+}
+
+/// A timer's delay: a constant duration, or a number of working days, which needs a
+/// calendar.
+fn delay(cx: &mut ExprCx<'_>, delay: &ast::Delay) -> Option<ir::Delay> {
+    match delay {
+        ast::Delay::Duration(e) => cx
+            .constant_duration(e, "the deadline")
+            .map(ir::Delay::Duration),
+        ast::Delay::Workdays(n, span) => {
+            if cx.scope.calendar.is_none() {
+                cx.report(WorkdaysWithoutCalendar { span: *span });
+            }
+            if *n == 0 {
+                cx.report(BadDuration {
+                    span: *span,
+                    text: format!("{n} workdays"),
+                    reason: "must be at least one working day".into(),
+                    help: None,
+                });
+                None
+            } else {
+                Some(ir::Delay::Workdays(*n))
+            }
+        }
+    }
 }
 
 fn finish(mut cx: ExprCx<'_>, wf: Option<ir::Workflow>) -> CheckedItem {

@@ -202,6 +202,19 @@ impl Cx<'_> {
         }
     }
 
+    fn rules(&mut self) {
+        let scope = self.scope;
+        for name in scope.rules.keys() {
+            self.push(name, CompletionKind::Rule, Some("rule".into()));
+        }
+    }
+
+    fn severities(&mut self) {
+        for s in Severity::NAMES {
+            self.push(s, CompletionKind::Severity, None);
+        }
+    }
+
     fn workflows(&mut self) {
         let scope = self.scope;
         for name in scope.workflows.keys() {
@@ -289,6 +302,88 @@ fn depth(toks: &[Tok<'_>]) -> i32 {
     })
 }
 
+/// Where the word being typed starts, and what precedes it on its line.
+struct Cursor {
+    /// The start of the identifier under the cursor: the context is read from before it.
+    start: usize,
+    line_start: usize,
+    /// Only whitespace precedes the word on its line, so a clause keyword may start here.
+    at_line_start: bool,
+}
+
+impl Cursor {
+    /// Clamps `offset` into `text`, back to a character boundary, and steps over the word
+    /// being typed.
+    fn new(text: &str, offset: u32) -> Cursor {
+        let mut offset = (offset as usize).min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let before = text.get(..offset).unwrap_or("");
+        let prefix_len = before
+            .chars()
+            .rev()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .map(char::len_utf8)
+            .sum::<usize>();
+        let start = offset - prefix_len;
+        let line_start = before
+            .get(..start)
+            .unwrap_or("")
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let at_line_start = before
+            .get(line_start..start)
+            .unwrap_or("")
+            .trim()
+            .is_empty();
+        Cursor {
+            start,
+            line_start,
+            at_line_start,
+        }
+    }
+}
+
+/// The item around the cursor, read from its tokens because it usually does not parse.
+struct Site<'a> {
+    tag: ItemTag,
+    /// The item's name: a workflow being typed is not in the scope yet, but names its states.
+    item: &'a str,
+    /// The item's tokens before the cursor; the context is read from their end.
+    toks: Vec<Tok<'a>>,
+    /// All of the item's tokens: bindings, parameters and states may follow the cursor.
+    all_toks: Vec<Tok<'a>>,
+    /// The event bindings declared anywhere in the item.
+    binds: Vec<(SmolStr, SmolStr)>,
+    /// How many braces are open at the cursor.
+    depth: i32,
+    at_line_start: bool,
+}
+
+impl<'a> Site<'a> {
+    /// The `k`th token before the cursor, counting from 1.
+    fn back(&self, k: usize) -> Option<&Tok<'a>> {
+        self.toks
+            .len()
+            .checked_sub(k)
+            .and_then(|i| self.toks.get(i))
+    }
+
+    fn last(&self) -> Option<&Tok<'a>> {
+        self.back(1)
+    }
+
+    /// The cursor is after the closing brace of a braced item, where the next item begins.
+    fn past_end(&self) -> bool {
+        let braced = matches!(
+            self.tag,
+            ItemTag::Rule | ItemTag::Workflow | ItemTag::Event | ItemTag::Enum | ItemTag::Test
+        );
+        self.depth <= 0 && braced && self.toks.contains(&Tok::Punct("{"))
+    }
+}
+
 /// The completions at `offset` of `file`, most specific first.
 pub fn completions(
     db: &dyn Db,
@@ -298,290 +393,307 @@ pub fn completions(
 ) -> Vec<Completion> {
     let scope = db::scope(db, ruleset);
     let text = file.text(db);
-    let mut offset = (offset as usize).min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
-    }
-    let before = &text[..offset];
-    let prefix_len = before
-        .chars()
-        .rev()
-        .take_while(|c| c.is_alphanumeric() || *c == '_')
-        .map(char::len_utf8)
-        .sum::<usize>();
-    let start = offset - prefix_len;
-    let line_start = before[..start].rfind('\n').map_or(0, |i| i + 1);
-    let at_line_start = before[line_start..start].trim().is_empty();
+    let cursor = Cursor::new(text, offset);
     let mut cx = Cx {
         scope,
         out: Vec::new(),
     };
-    let u32_start = u32::try_from(start).unwrap_or(u32::MAX);
+    let u32_start = u32::try_from(cursor.start).unwrap_or(u32::MAX);
     let Some((id, base)) = item_at(db, ruleset, file, u32_start) else {
         cx.keywords(&ITEM_KEYWORDS);
         return cx.out;
     };
-    if start == line_start {
+    if cursor.start == cursor.line_start {
         // An item keyword in column 0 starts a new item.
         cx.keywords(&ITEM_KEYWORDS);
     }
-    let tag = id.tag(db);
-    let whole = item_text(db, ruleset, id);
-    let typed = text.get(base as usize..start).unwrap_or("");
+    let typed = text.get(base as usize..cursor.start).unwrap_or("");
     let toks = lex(typed);
-    let all_toks = lex(whole);
-    let binds = bindings(scope, &all_toks);
-    let n = toks.len();
-    let back = |k: usize| n.checked_sub(k).and_then(|i| toks.get(i));
-    let last = back(1);
-    let d = depth(&toks);
-    let braced = matches!(
-        tag,
-        ItemTag::Rule | ItemTag::Workflow | ItemTag::Event | ItemTag::Enum | ItemTag::Test
-    );
-    if d <= 0 && braced && toks.contains(&Tok::Punct("{")) {
-        cx.keywords(&ITEM_KEYWORDS);
-        return cx.out;
-    }
-    let workflow_states = |cx: &mut Cx<'_>, workflow: &str| {
-        let states: Vec<SmolStr> = match scope.workflows.get(workflow) {
-            Some(w) => w.states.clone(),
-            None if workflow == id.name(db).as_str() => all_toks
-                .windows(2)
-                .filter_map(|w| match w {
-                    [Tok::Ident("state" | "final"), Tok::Ident(s)] => Some(SmolStr::new(*s)),
-                    _ => None,
-                })
-                .collect(),
-            None => Vec::new(),
-        };
-        for s in states {
-            cx.push(
-                &s,
-                CompletionKind::State,
-                Some(format!("state of {workflow}")),
-            );
-        }
+    let all_toks = lex(item_text(db, ruleset, id));
+    let site = Site {
+        tag: id.tag(db),
+        item: id.name(db),
+        depth: depth(&toks),
+        binds: bindings(scope, &all_toks),
+        toks,
+        all_toks,
+        at_line_start: cursor.at_line_start,
     };
+    in_item(&mut cx, &site);
+    cx.out
+}
 
-    // `x.`: fields of a binding, values of an enum.
-    if punct(last) == Some(".") {
-        if let Some(recv) = ident(back(2)) {
-            if scope.enums.contains_key(recv) {
-                cx.variants(recv);
-            } else if let Some((_, ev)) = binds.iter().find(|(b, _)| b == recv) {
-                cx.fields(ev, true);
-            } else if scope.events.contains_key(recv) {
-                cx.fields(recv, true);
-            }
-        }
-        return cx.out;
+/// The completions inside an item. The most specific context that applies answers alone;
+/// where none does, the clause keywords and the names an expression may use are offered.
+fn in_item(cx: &mut Cx<'_>, site: &Site<'_>) {
+    if site.past_end() {
+        cx.keywords(&ITEM_KEYWORDS);
+        return;
     }
-    match (ident(back(2)), ident(last), punct(last)) {
-        (_, _, Some("->")) => {
-            workflow_states(&mut cx, id.name(db));
-            return cx.out;
+    let answered = after_dot(cx, site)
+        || after_keyword(cx, site)
+        || in_unit_list(cx, site)
+        || after_colon(cx, site)
+        || after_comparison(cx, site)
+        || in_braces(cx, site);
+    if !answered {
+        clause_keywords(cx, site);
+        expression_names(cx, site);
+    }
+}
+
+/// The states of `workflow`. The workflow being typed usually does not parse, so when the
+/// scope lacks it its states are read from its own tokens.
+fn workflow_states(cx: &mut Cx<'_>, site: &Site<'_>, workflow: &str) {
+    let states: Vec<SmolStr> = match cx.scope.workflows.get(workflow) {
+        Some(w) => w.states.clone(),
+        None if workflow == site.item => site
+            .all_toks
+            .windows(2)
+            .filter_map(|w| match w {
+                [Tok::Ident("state" | "final"), Tok::Ident(s)] => Some(SmolStr::new(*s)),
+                _ => None,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    for s in states {
+        cx.push(
+            &s,
+            CompletionKind::State,
+            Some(format!("state of {workflow}")),
+        );
+    }
+}
+
+/// `x.`: fields of a binding, values of an enum. Nothing else follows a dot, so this answers
+/// even when `x` is unknown.
+fn after_dot(cx: &mut Cx<'_>, site: &Site<'_>) -> bool {
+    if punct(site.last()) != Some(".") {
+        return false;
+    }
+    let scope = cx.scope;
+    if let Some(recv) = ident(site.back(2)) {
+        if scope.enums.contains_key(recv) {
+            cx.variants(recv);
+        } else if let Some((_, ev)) = site.binds.iter().find(|(b, _)| b == recv) {
+            cx.fields(ev, true);
+        } else if scope.events.contains_key(recv) {
+            cx.fields(recv, true);
         }
+    }
+    true
+}
+
+/// The keyword just typed names what follows it: `when ` an event, `-> ` a state,
+/// `severity ` a severity. The order of the arms matters where two words are read.
+fn after_keyword(cx: &mut Cx<'_>, site: &Site<'_>) -> bool {
+    let last = site.last();
+    match (ident(site.back(2)), ident(last), punct(last)) {
+        (_, _, Some("->")) => workflow_states(cx, site, site.item),
         (Some("expect" | "no"), Some("alert"), _) => {
-            for name in scope.rules.keys() {
-                cx.push(name, CompletionKind::Rule, Some("rule".into()));
-            }
+            cx.rules();
             cx.workflows();
-            return cx.out;
         }
-        (_, Some("expect"), _) => {
-            cx.keywords(&["alert", "transition", "no"]);
-            return cx.out;
-        }
-        (Some("expect"), Some("no"), _) => {
-            cx.keywords(&["alert", "transition"]);
-            return cx.out;
-        }
-        (_, Some("transition"), _) => {
-            cx.workflows();
-            return cx.out;
-        }
-        (_, Some("alert"), _) => {
-            cx.units();
-            return cx.out;
-        }
-        (_, Some("severity"), _) => {
-            for s in Severity::NAMES {
-                cx.push(s, CompletionKind::Severity, None);
-            }
-            return cx.out;
-        }
-        (_, Some("when" | "emit" | "of"), _) => {
-            if ident(last) == Some("when") {
+        (_, Some("expect"), _) => cx.keywords(&["alert", "transition", "no"]),
+        (Some("expect"), Some("no"), _) => cx.keywords(&["alert", "transition"]),
+        (_, Some("transition"), _) => cx.workflows(),
+        (_, Some("alert"), _) => cx.units(),
+        (_, Some("severity"), _) => cx.severities(),
+        (_, Some(kw @ ("when" | "emit" | "of")), _) => {
+            if kw == "when" {
                 cx.keywords(&["sequence"]);
             }
             cx.events();
-            return cx.out;
         }
         (_, Some("then"), _) => {
             cx.keywords(&["not"]);
             cx.events();
-            return cx.out;
         }
-        (Some("then"), Some("not"), _) => {
-            cx.events();
-            return cx.out;
-        }
+        (Some("then"), Some("not"), _) => cx.events(),
         (_, Some("on"), _) => {
             cx.keywords(&["enter"]);
             cx.events();
-            return cx.out;
         }
-        (_, Some("start"), _) if tag == ItemTag::Workflow => {
-            cx.keywords(&["on"]);
-            return cx.out;
+        (_, Some("start"), _) if site.tag == ItemTag::Workflow => cx.keywords(&["on"]),
+        (_, Some("start"), _) => cx.workflows(),
+        (_, Some("in"), _) => cx.lists(),
+        (_, Some("to"), _) => return transition_target(cx, site),
+        _ => return false,
+    }
+    true
+}
+
+/// `expect transition W KEY to `: the states of `W`, when a workflow was named.
+fn transition_target(cx: &mut Cx<'_>, site: &Site<'_>) -> bool {
+    let toks = &site.toks;
+    let workflow = toks.iter().enumerate().rev().find_map(|(i, t)| match t {
+        Tok::Ident("transition") => ident(toks.get(i + 1)),
+        _ => None,
+    });
+    let Some(workflow) = workflow else {
+        return false;
+    };
+    workflow_states(cx, site, workflow);
+    true
+}
+
+/// `alert a, b, ` continues the list of units.
+fn in_unit_list(cx: &mut Cx<'_>, site: &Site<'_>) -> bool {
+    if punct(site.last()) != Some(",") || !continues_unit_list(&site.toks) {
+        return false;
+    }
+    cx.units();
+    true
+}
+
+/// Whether the tokens end in `alert` and a list of names with commas.
+fn continues_unit_list(toks: &[Tok<'_>]) -> bool {
+    let mut i = toks.len().saturating_sub(1);
+    while i > 0 {
+        i -= 1;
+        match toks.get(i) {
+            Some(Tok::Ident("alert")) => break,
+            Some(Tok::Ident(_)) | Some(Tok::Punct(",")) => {}
+            _ => return false,
         }
-        (_, Some("start"), _) => {
-            cx.workflows();
-            return cx.out;
-        }
-        (_, Some("in"), _) => {
-            cx.lists();
-            return cx.out;
-        }
-        (_, Some("to"), _) => {
-            // `expect transition W KEY to STATE`
-            let w = toks.iter().enumerate().rev().find_map(|(i, t)| match t {
-                Tok::Ident("transition") => ident(toks.get(i + 1)),
-                _ => None,
-            });
-            if let Some(w) = w {
-                workflow_states(&mut cx, w);
-                return cx.out;
+    }
+    toks.get(i) == Some(&Tok::Ident("alert"))
+}
+
+/// `name: ` is a type in declarations, an event type in patterns, a value in literals.
+fn after_colon(cx: &mut Cx<'_>, site: &Site<'_>) -> bool {
+    if punct(site.last()) != Some(":") {
+        return false;
+    }
+    if matches!(site.tag, ItemTag::Event | ItemTag::Fn | ItemTag::Const) {
+        cx.types();
+        return true;
+    }
+    if let Some(Tok::Ident(kw)) = site.back(3)
+        && matches!(*kw, "when" | "on" | "then" | "not" | "of")
+    {
+        cx.events();
+        return true;
+    }
+    let scope = cx.scope;
+    if let (Some(field), Some((_, Some(owner)))) =
+        (ident(site.back(2)), open_brace_owner(&site.toks))
+        && let Some(sig) = scope.events.get(owner)
+        && let Some(f) = sig.field(field)
+        && let (Ty::Enum(e), _) = sig.field_type(f)
+    {
+        cx.variants(&e);
+        return true;
+    }
+    cx.expression(&site.binds, None);
+    true
+}
+
+/// `x.f == `: the values of an enum field, or else any expression.
+fn after_comparison(cx: &mut Cx<'_>, site: &Site<'_>) -> bool {
+    if !matches!(punct(site.last()), Some("==" | "!=")) {
+        return false;
+    }
+    let scope = cx.scope;
+    let ty = match (
+        ident(site.back(2)),
+        punct(site.back(3)),
+        ident(site.back(4)),
+    ) {
+        (Some(f), Some("."), Some(b)) => site
+            .binds
+            .iter()
+            .find(|(n, _)| n == b)
+            .and_then(|(_, ev)| scope.events.get(ev))
+            .and_then(|sig| sig.field(f).map(|r| sig.field_type(r).0)),
+        _ => None,
+    };
+    if let Some(Ty::Enum(e)) = ty {
+        cx.variants(&e);
+        return true;
+    }
+    cx.expression(&site.binds, None);
+    true
+}
+
+/// Field names inside `Type { ... }` (emit, test events) and `sees Type.{ ... }`, and the
+/// events of a test's `events { ... }`.
+fn in_braces(cx: &mut Cx<'_>, site: &Site<'_>) -> bool {
+    let last = punct(site.last());
+    if !(matches!(last, Some("{" | ",")) || (site.at_line_start && site.depth > 0)) {
+        return false;
+    }
+    let scope = cx.scope;
+    let toks = &site.toks;
+    match open_brace_owner(toks) {
+        Some((_, Some(owner))) if scope.events.contains_key(owner) => {
+            // After `name: ` comes the value, not another field name.
+            let at_name = matches!(last, Some("{" | ","))
+                || site.at_line_start && !matches!(site.back(2), Some(Tok::Punct(":")));
+            if at_name {
+                let implicit = site.tag == ItemTag::Test;
+                cx.fields(owner, implicit);
+                return true;
             }
+        }
+        Some((i, None)) if punct(toks.get(i.wrapping_sub(1))) == Some(".") => {
+            if let Some(ev) = ident(toks.get(i.wrapping_sub(2))) {
+                cx.fields(ev, false);
+                return true;
+            }
+        }
+        Some((_, Some("events"))) if site.tag == ItemTag::Test => {
+            cx.keywords(&["advance"]);
+            cx.events();
+            return true;
         }
         _ => {}
     }
-    // `alert a, b, ` continues the list of units.
-    if punct(last) == Some(",") {
-        let mut i = n.saturating_sub(1);
-        let mut units = true;
-        while i > 0 {
-            i -= 1;
-            match toks.get(i) {
-                Some(Tok::Ident("alert")) => break,
-                Some(Tok::Ident(_)) | Some(Tok::Punct(",")) => {}
-                _ => {
-                    units = false;
-                    break;
-                }
-            }
-        }
-        if units && toks.get(i) == Some(&Tok::Ident("alert")) {
-            cx.units();
-            return cx.out;
-        }
+    false
+}
+
+/// The clauses that may start a line in this kind of item, and at this depth.
+fn clause_keywords(cx: &mut Cx<'_>, site: &Site<'_>) {
+    if !site.at_line_start {
+        return;
     }
-    // `name: ` is a type in declarations, an event type in patterns, a value in literals.
-    if punct(last) == Some(":") {
-        if matches!(tag, ItemTag::Event | ItemTag::Fn | ItemTag::Const) {
-            cx.types();
-            return cx.out;
-        }
-        if let Some(Tok::Ident(kw)) = back(3)
-            && matches!(*kw, "when" | "on" | "then" | "not" | "of")
-        {
-            cx.events();
-            return cx.out;
-        }
-        if let (Some(field), Some((_, Some(owner)))) = (ident(back(2)), open_brace_owner(&toks))
-            && let Some(sig) = scope.events.get(owner)
-            && let Some(f) = sig.field(field)
-            && let (Ty::Enum(e), _) = sig.field_type(f)
-        {
-            cx.variants(&e);
-            return cx.out;
-        }
-        cx.expression(&binds, None);
-        return cx.out;
+    match site.tag {
+        ItemTag::Rule => cx.keywords(&RULE_CLAUSES),
+        ItemTag::Workflow if site.depth <= 1 => cx.keywords(&WORKFLOW_CLAUSES),
+        ItemTag::Workflow => cx.keywords(&STATE_CLAUSES),
+        ItemTag::Test if site.depth <= 1 => cx.keywords(&TEST_CLAUSES),
+        _ => {}
     }
-    // `x.f == `: the values of an enum field.
-    if matches!(punct(last), Some("==" | "!=")) {
-        let ty = match (ident(back(2)), punct(back(3)), ident(back(4))) {
-            (Some(f), Some("."), Some(b)) => binds
-                .iter()
-                .find(|(n, _)| n == b)
-                .and_then(|(_, ev)| scope.events.get(ev))
-                .and_then(|sig| sig.field(f).map(|r| sig.field_type(r).0)),
-            _ => None,
-        };
-        if let Some(Ty::Enum(e)) = ty {
-            cx.variants(&e);
-            return cx.out;
-        }
-        cx.expression(&binds, None);
-        return cx.out;
-    }
-    // Field names inside `Type { ... }` (emit, test events) and `sees Type.{ ... }`.
-    if matches!(punct(last), Some("{" | ",")) || (at_line_start && d > 0) {
-        match open_brace_owner(&toks) {
-            Some((i, Some(owner))) if scope.events.contains_key(owner) => {
-                let at_name = matches!(punct(last), Some("{" | ","))
-                    || at_line_start && !matches!(back(2), Some(Tok::Punct(":")));
-                if at_name {
-                    let implicit = tag == ItemTag::Test;
-                    cx.fields(owner, implicit);
-                    return cx.out;
-                }
-                let _ = i;
-            }
-            Some((i, None)) if punct(toks.get(i.wrapping_sub(1))) == Some(".") => {
-                if let Some(ev) = ident(toks.get(i.wrapping_sub(2))) {
-                    cx.fields(ev, false);
-                    return cx.out;
-                }
-            }
-            Some((_, Some("events"))) if tag == ItemTag::Test => {
-                cx.keywords(&["advance"]);
-                cx.events();
-                return cx.out;
-            }
-            _ => {}
-        }
-    }
-    if at_line_start {
-        let owner = open_brace_owner(&toks).and_then(|(_, o)| o);
-        match tag {
-            ItemTag::Rule => cx.keywords(&RULE_CLAUSES),
-            ItemTag::Workflow if d <= 1 => cx.keywords(&WORKFLOW_CLAUSES),
-            ItemTag::Workflow => {
-                cx.keywords(&STATE_CLAUSES);
-                let _ = owner;
-            }
-            ItemTag::Test if d <= 1 => cx.keywords(&TEST_CLAUSES),
-            _ => {}
-        }
-    }
-    if matches!(
-        tag,
+}
+
+/// The names an expression may use in items that hold expressions, with a function's
+/// parameters and a workflow's own built-ins.
+fn expression_names(cx: &mut Cx<'_>, site: &Site<'_>) {
+    if !matches!(
+        site.tag,
         ItemTag::Rule | ItemTag::Workflow | ItemTag::Test | ItemTag::Const | ItemTag::Fn
     ) {
-        let params: Vec<(SmolStr, SmolStr)> = if tag == ItemTag::Fn {
-            all_toks
-                .windows(3)
-                .filter_map(|w| match w {
-                    [Tok::Ident(p), Tok::Punct(":"), Tok::Ident(t)] => {
-                        Some((SmolStr::new(*p), SmolStr::new(*t)))
-                    }
-                    _ => None,
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        cx.expression(&binds, None);
-        for (p, t) in params {
-            cx.push(&p, CompletionKind::Binding, Some(t.to_string()));
-        }
-        if tag == ItemTag::Workflow {
-            cx.push("visits", CompletionKind::Builtin, Some("built-in".into()));
-            cx.push("from", CompletionKind::Keyword, None);
+        return;
+    }
+    cx.expression(&site.binds, None);
+    if site.tag == ItemTag::Fn {
+        for (p, t) in fn_params(&site.all_toks) {
+            cx.push(p, CompletionKind::Binding, Some(t.to_string()));
         }
     }
-    cx.out
+    if site.tag == ItemTag::Workflow {
+        cx.push("visits", CompletionKind::Builtin, Some("built-in".into()));
+        cx.push("from", CompletionKind::Keyword, None);
+    }
+}
+
+/// A function's parameters (`name: type`), by their tokens.
+fn fn_params<'a>(toks: &[Tok<'a>]) -> Vec<(&'a str, &'a str)> {
+    toks.windows(3)
+        .filter_map(|w| match w {
+            [Tok::Ident(p), Tok::Punct(":"), Tok::Ident(t)] => Some((*p, *t)),
+            _ => None,
+        })
+        .collect()
 }
