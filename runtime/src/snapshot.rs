@@ -28,8 +28,8 @@ use crate::row::{Event, Key, Kind, Row, RowBuilder, Source};
 use crate::rules::PatternState;
 use crate::sequence;
 use crate::timers::{Timer, TimerKind};
-use crate::windows::{Group, Member};
-use crate::workflow::Instance;
+use crate::windows::{self, Member};
+use crate::workflow::{self, Instance};
 
 /// Every snapshot starts with these seven bytes and one ASCII digit, its format version.
 const MAGIC: &[u8; 7] = b"VIGILST";
@@ -283,10 +283,6 @@ impl Engine {
             e.str(&self.names.rules[r]);
             e.identity(&self.identities().rules[r]);
             // A window rule's groups are its table's, and swept with it.
-            let window = match &state.pattern {
-                PatternState::Window(slot) => self.windows.get(slot.table).map(|t| (t, slot.bit)),
-                _ => None,
-            };
             e.i64(state.pattern.next_sweep(&self.windows));
             let mut supp: Vec<(&Key, &i64)> = state.suppressed_until.iter().collect();
             supp.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
@@ -297,26 +293,12 @@ impl Engine {
             }
             match &state.pattern {
                 PatternState::Single => e.u8(0),
-                PatternState::Window(_) => {
+                PatternState::Window(slot) => {
                     e.u8(1);
-                    // The groups holding events of this rule's window, and those events.
-                    let mut gs: Vec<(&Key, &Group, usize)> = window
-                        .into_iter()
-                        .flat_map(|(t, bit)| t.groups.iter().map(move |(k, g)| (k, g, bit)))
-                        .filter(|(_, g, bit)| g.count(*bit) > 0)
-                        .collect();
-                    gs.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
-                    e.u64(gs.len() as u64);
-                    for (k, g, bit) in gs {
-                        e.value(&k.0);
-                        e.u64(g.count(bit) as u64);
-                        for m in g.window(bit) {
-                            e.row(program, layouts, &m.event);
-                            e.u64(m.values.len() as u64);
-                            for v in &m.values {
-                                e.value(v);
-                            }
-                        }
+                    if let Some(t) = self.windows.get(slot.table) {
+                        t.encode_rule(&mut e, slot.bit, program, layouts);
+                    } else {
+                        e.u64(0);
                     }
                 }
                 PatternState::Sequence(seq) => {
@@ -331,29 +313,7 @@ impl Engine {
             let wf = &program.workflows[w];
             e.str(&self.names.workflows[w]);
             e.identity(&self.identities().workflows[w]);
-            let mut insts: Vec<(&Key, &Instance)> = state.instances.iter().collect();
-            insts.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
-            e.u64(insts.len() as u64);
-            for (k, inst) in insts {
-                e.value(&k.0);
-                e.str(wf.states.get(inst.state).map_or("", |s| s.name.as_str()));
-                e.i64(inst.entered);
-                e.row(program, layouts, &inst.start);
-                e.u64(inst.visits.len() as u64);
-                for (i, v) in inst.visits.iter_enumerated() {
-                    e.str(wf.states.get(i).map_or("", |s| s.name.as_str()));
-                    e.u64(u64::from(*v));
-                }
-                e.u64(inst.generation);
-                e.u64(inst.awaits.len() as u64);
-                for a in &inst.awaits {
-                    e.u64(a.len() as u64);
-                    for slot in a {
-                        e.opt_row(program, layouts, slot.as_ref());
-                    }
-                }
-                e.str(&inst.fingerprint);
-            }
+            state.encode(&mut e, wf, program, layouts);
         }
         // A checksum over everything before it: a flipped bit is refused, not restored.
         let sum = Sha256::digest(&e.buf);
@@ -657,7 +617,7 @@ struct ReadWorkflow {
 type Kept<K> = IdVec<K, bool>;
 
 /// A workflow instance whose workflow or state is gone: (workflow, key, state, fingerprint).
-type Orphan = (String, Value, String, Arc<str>);
+pub(crate) type Orphan = (String, Value, String, Arc<str>);
 
 /// Everything a snapshot holds that this rule set can use, read before any of it touches the
 /// engine: a snapshot that does not decode leaves the engine as it was.
@@ -818,27 +778,7 @@ impl Engine {
             let sequence = match d.u8()? {
                 0 => None,
                 1 => {
-                    let mut groups = Vec::new();
-                    for _ in 0..d.len()? {
-                        let k = d.value()?;
-                        let mut events = Vec::new();
-                        for _ in 0..d.len()? {
-                            let row = d.row(self)?;
-                            let mut vals = Vec::new();
-                            for _ in 0..d.len()? {
-                                vals.push(d.value()?);
-                            }
-                            if let Some(row) = row {
-                                events.push(Member {
-                                    time: row.time,
-                                    event: row,
-                                    mask: 0,
-                                    values: vals.into_boxed_slice(),
-                                });
-                            }
-                        }
-                        groups.push((Key(k), events));
-                    }
+                    let groups = windows::decode_rule(d, self)?;
                     if let Some(r) = target {
                         windows.push((r, next_sweep, groups));
                     }
@@ -891,60 +831,14 @@ impl Engine {
             }
             let mut instances = Vec::new();
             for _ in 0..d.len()? {
-                let key = d.value()?;
-                let state_name = d.str()?;
-                let entered = d.i64()?;
-                let start = d.row(self)?;
-                let mut visits_by_name = Vec::new();
-                for _ in 0..d.len()? {
-                    let s = d.str()?;
-                    let v = d.u64()?;
-                    visits_by_name.push((s, v));
+                let saved = workflow::Saved::decode(d, self)?;
+                match target.and_then(|w| program.workflows.get(w)) {
+                    Some(wf) => match saved.resolve(wf) {
+                        Ok(instance) => instances.push(instance),
+                        Err(orphan) => orphans.push(orphan),
+                    },
+                    None => orphans.push(saved.orphan(&name)),
                 }
-                let generation = d.u64()?;
-                let mut awaits = Vec::new();
-                for _ in 0..d.len()? {
-                    let mut a = Vec::new();
-                    for _ in 0..d.len()? {
-                        a.push(d.opt_row(self)?);
-                    }
-                    awaits.push(a);
-                }
-                let fingerprint: Arc<str> = Arc::from(d.str()?);
-                let Some(w) = target else {
-                    orphans.push((name.clone(), key, state_name, fingerprint));
-                    continue;
-                };
-                let wf = &program.workflows[w];
-                let (Some(state), Some(start)) = (
-                    wf.states
-                        .iter_enumerated()
-                        .find(|(_, s)| s.name == state_name),
-                    start,
-                ) else {
-                    orphans.push((name.clone(), key, state_name, fingerprint));
-                    continue;
-                };
-                let visits = wf
-                    .states
-                    .iter()
-                    .map(|s| {
-                        visits_by_name
-                            .iter()
-                            .find(|(n, _)| *n == s.name)
-                            .map_or(0, |(_, v)| u32::try_from(*v).unwrap_or(u32::MAX))
-                    })
-                    .collect();
-                let inst = Instance {
-                    state: state.0,
-                    entered,
-                    start,
-                    visits,
-                    generation,
-                    awaits,
-                    fingerprint,
-                };
-                instances.push((key, inst));
             }
             if let Some(workflow) = target {
                 workflows.push(ReadWorkflow {

@@ -16,10 +16,12 @@ use std::sync::Arc;
 
 use vigil_ir::{self as ir, Value, ops};
 
+use crate::engine::Engine;
 use crate::host::Host;
 use crate::interp::{Ctx, EvalError};
 use crate::record::EVIDENCE_LIMIT;
-use crate::row::{Event, Key, KeyMap};
+use crate::row::{Event, Key, KeyMap, Layout};
+use crate::snapshot::{Dec, Enc, R};
 
 /// The most rules one table holds: a member's rules are bits of a word.
 const MAX_RULES: usize = 64;
@@ -492,6 +494,67 @@ pub(crate) fn aggregates<'m>(
     ops::aggregates(aggs, len, |i| {
         window.clone().filter_map(move |m| m.values.get(i))
     })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: a rule's groups in key order, each with the events of the rule's window and their
+// aggregated values.
+
+impl WindowTable {
+    /// Writes the groups holding events of rule `bit`'s window, and those events.
+    pub(crate) fn encode_rule(
+        &self,
+        e: &mut Enc,
+        bit: usize,
+        program: &ir::Program,
+        layouts: &[Layout],
+    ) {
+        let mut groups: Vec<(&Key, &Group)> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| g.count(bit) > 0)
+            .collect();
+        groups.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+        e.u64(groups.len() as u64);
+        for (k, g) in groups {
+            e.value(&k.0);
+            e.u64(g.count(bit) as u64);
+            for m in g.window(bit) {
+                e.row(program, layouts, &m.event);
+                e.u64(m.values.len() as u64);
+                for v in &m.values {
+                    e.value(v);
+                }
+            }
+        }
+    }
+}
+
+/// Reads what `WindowTable::encode_rule` wrote: each group's key and members (their rule
+/// bits are set when they are merged into the table, `Engine::restore_windows`).
+pub(crate) fn decode_rule(d: &mut Dec<'_>, engine: &Engine) -> R<Vec<(Key, Vec<Member>)>> {
+    let mut groups = Vec::new();
+    for _ in 0..d.len()? {
+        let k = d.value()?;
+        let mut events = Vec::new();
+        for _ in 0..d.len()? {
+            let row = d.row(engine)?;
+            let mut values = Vec::new();
+            for _ in 0..d.len()? {
+                values.push(d.value()?);
+            }
+            if let Some(row) = row {
+                events.push(Member {
+                    time: row.time,
+                    event: row,
+                    mask: 0,
+                    values: values.into_boxed_slice(),
+                });
+            }
+        }
+        groups.push((Key(k), events));
+    }
+    Ok(groups)
 }
 
 /// The aggregates of rule `bit`'s window once the event has joined `group`, or `None` when a

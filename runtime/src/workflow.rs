@@ -13,7 +13,8 @@ use crate::actions::ActionContext;
 use crate::engine::Engine;
 use crate::interp::Ctx;
 use crate::record::{Origin, Record, TransitionRecord};
-use crate::row::{Event, Key, Row};
+use crate::row::{Event, Key, Layout, Row};
+use crate::snapshot::{Dec, Enc, Orphan, R};
 use crate::timers::TimerKind;
 
 #[derive(Default)]
@@ -588,4 +589,124 @@ pub fn workdays_due(
     };
     tz.to_timestamp(after.to_datetime(jiff::civil::Time::midnight()))
         .map_or(entered, |t| t.as_millisecond())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots: instances in key order, states by name (so that they survive a changed workflow).
+
+impl WorkflowState {
+    pub(crate) fn encode(
+        &self,
+        e: &mut Enc,
+        wf: &ir::Workflow,
+        program: &ir::Program,
+        layouts: &[Layout],
+    ) {
+        let state_name = |s: StateId| wf.states.get(s).map_or("", |s| s.name.as_str());
+        let mut instances: Vec<(&Key, &Instance)> = self.instances.iter().collect();
+        instances.sort_by(|a, b| a.0.0.total_cmp(&b.0.0));
+        e.u64(instances.len() as u64);
+        for (k, inst) in instances {
+            e.value(&k.0);
+            e.str(state_name(inst.state));
+            e.i64(inst.entered);
+            e.row(program, layouts, &inst.start);
+            e.u64(inst.visits.len() as u64);
+            for (s, v) in inst.visits.iter_enumerated() {
+                e.str(state_name(s));
+                e.u64(u64::from(*v));
+            }
+            e.u64(inst.generation);
+            e.u64(inst.awaits.len() as u64);
+            for a in &inst.awaits {
+                e.u64(a.len() as u64);
+                for slot in a {
+                    e.opt_row(program, layouts, slot.as_ref());
+                }
+            }
+            e.str(&inst.fingerprint);
+        }
+    }
+}
+
+/// A workflow instance as a snapshot holds it, before it meets the workflow it is restored
+/// into.
+pub(crate) struct Saved {
+    key: Value,
+    state: String,
+    entered: i64,
+    /// `None` when the start event's type is gone from the rule set.
+    start: Option<Event>,
+    visits: Vec<(String, u64)>,
+    generation: u64,
+    awaits: Vec<Vec<Option<Event>>>,
+    fingerprint: Arc<str>,
+}
+
+impl Saved {
+    /// Reads one instance `WorkflowState::encode` wrote.
+    pub(crate) fn decode(d: &mut Dec<'_>, engine: &Engine) -> R<Saved> {
+        let key = d.value()?;
+        let state = d.str()?;
+        let entered = d.i64()?;
+        let start = d.row(engine)?;
+        let mut visits = Vec::new();
+        for _ in 0..d.len()? {
+            let s = d.str()?;
+            let v = d.u64()?;
+            visits.push((s, v));
+        }
+        let generation = d.u64()?;
+        let mut awaits = Vec::new();
+        for _ in 0..d.len()? {
+            let mut a = Vec::new();
+            for _ in 0..d.len()? {
+                a.push(d.opt_row(engine)?);
+            }
+            awaits.push(a);
+        }
+        let fingerprint: Arc<str> = Arc::from(d.str()?);
+        Ok(Saved {
+            key,
+            state,
+            entered,
+            start,
+            visits,
+            generation,
+            awaits,
+            fingerprint,
+        })
+    }
+
+    /// The instance (and its key) in `wf`, its state and visits found by name; an orphan of
+    /// `wf` when its state or start event is gone.
+    pub(crate) fn resolve(self, wf: &ir::Workflow) -> Result<(Value, Instance), Orphan> {
+        let state = wf
+            .states
+            .iter_enumerated()
+            .find(|(_, s)| s.name == self.state);
+        let (Some((state, _)), Some(start)) = (state, self.start.clone()) else {
+            return Err(self.orphan(&wf.name));
+        };
+        let visits = wf.states.map(|s| {
+            (self.visits.iter())
+                .find(|(n, _)| *n == s.name)
+                .map_or(0, |(_, v)| u32::try_from(*v).unwrap_or(u32::MAX))
+        });
+        let instance = Instance {
+            state,
+            entered: self.entered,
+            start,
+            visits,
+            generation: self.generation,
+            awaits: self.awaits,
+            fingerprint: self.fingerprint,
+        };
+        Ok((self.key, instance))
+    }
+
+    /// The orphan record's parts for an instance of `workflow` that cannot be restored.
+    pub(crate) fn orphan(self, workflow: &str) -> Orphan {
+        (workflow.to_string(), self.key, self.state, self.fingerprint)
+    }
 }
