@@ -235,13 +235,21 @@ impl ExprArena {
         self.entry(id).2
     }
 
+    /// The node `id`. Ids are made by the arena that holds them, so a miss is a broken
+    /// invariant (an id used with another item's arena): `impossible!`, then an absent constant.
     fn entry(&self, id: ExprId) -> &(Node, Ty, Span) {
-        static MISSING: (Node, Ty, Span) = (
+        static ABSENT: (Node, Ty, Span) = (
             Node::Const(Value::Absent),
             Ty::Error,
             Span { start: 0, end: 0 },
         );
-        self.nodes.get(id.index()).unwrap_or(&MISSING)
+        match self.nodes.get(id.index()) {
+            Some(entry) => entry,
+            None => {
+                crate::impossible!("expression {} of an arena of {}", id.index(), self.nodes.len());
+                &ABSENT
+            }
+        }
     }
 
     pub fn len(&self) -> usize {
