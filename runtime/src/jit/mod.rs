@@ -633,35 +633,9 @@ impl Gen<'_, '_> {
         let ty = self.arena.ty(id).clone();
         match self.arena.node(id).clone() {
             Node::Const(v) => self.constant(&v, &ty),
-            Node::Field { slot, field } => {
-                let event = *self.slots.get(slot as usize).ok_or(Unsupported)?;
-                let optional = self
-                    .program
-                    .event(event)
-                    .and_then(|e| e.fields.get(field as usize))
-                    .is_none_or(|f| f.optional);
-                self.field(slot, field, optional)
-            }
-            Node::EventTime(slot) => {
-                let row = self.row_ptr(slot);
-                let t = self
-                    .b
-                    .ins()
-                    .load(types::I64, MemFlagsData::trusted(), row, ROW_TIME);
-                Ok(Jv {
-                    parts: Parts::Word(t),
-                    absent: None,
-                })
-            }
-            Node::EventId(slot) => {
-                let event = *self.slots.get(slot as usize).ok_or(Unsupported)?;
-                let id = self
-                    .layouts
-                    .get(event as usize)
-                    .ok_or(Unsupported)?
-                    .id_field();
-                self.field(slot, id, true)
-            }
+            Node::Field { slot, field } => self.declared_field(slot, field),
+            Node::EventTime(slot) => Ok(self.event_time(slot)),
+            Node::EventId(slot) => self.event_id(slot),
             Node::Unary(UnOp::Not, a) => {
                 let a = self.expr(a)?;
                 let t = self.truthy(&a);
@@ -670,23 +644,7 @@ impl Gen<'_, '_> {
                     absent: None,
                 })
             }
-            Node::Unary(UnOp::Neg, a) => {
-                let a = self.expr(a)?;
-                let parts = match a.parts {
-                    Parts::Word(v) => {
-                        let zero = self.i64(0);
-                        let (r, of) = self.b.ins().ssub_overflow(zero, v);
-                        self.fail_if(of, a.absent, 2);
-                        Parts::Word(r)
-                    }
-                    Parts::Float(v) => Parts::Float(self.b.ins().fneg(v)),
-                    _ => return Err(Unsupported),
-                };
-                Ok(Jv {
-                    parts,
-                    absent: a.absent,
-                })
-            }
+            Node::Unary(UnOp::Neg, a) => self.negate(a),
             Node::Binary(op, a, b) => {
                 let x = self.expr(a)?;
                 let y = self.expr(b)?;
@@ -696,144 +654,19 @@ impl Gen<'_, '_> {
                     self.arith(op, x, y)
                 }
             }
-            Node::And(a, b) | Node::Or(a, b) => {
-                let is_and = matches!(self.arena.node(id), Node::And(..));
-                let x = self.expr(a)?;
-                let tx = self.truthy(&x);
-                let rhs = self.b.create_block();
-                let join = self.b.create_block();
-                self.b.append_block_param(join, types::I8);
-                if is_and {
-                    self.b.ins().brif(tx, rhs, &[], join, &[tx.into()]);
-                } else {
-                    self.b.ins().brif(tx, join, &[tx.into()], rhs, &[]);
-                }
-                self.b.switch_to_block(rhs);
-                let y = self.expr(b)?;
-                let ty_ = self.truthy(&y);
-                self.b.ins().jump(join, &[ty_.into()]);
-                self.b.switch_to_block(join);
-                // PANIC SAFETY: `join` was given one parameter when it was made.
-                #[allow(clippy::indexing_slicing)]
-                let joined = self.b.block_params(join)[0];
-                Ok(Jv {
-                    parts: Parts::Bool(joined),
-                    absent: None,
-                })
-            }
+            Node::And(a, b) => self.logic(true, a, b),
+            Node::Or(a, b) => self.logic(false, a, b),
             Node::In {
                 value,
                 set,
                 negated,
-            } => {
-                let v = self.expr(value)?;
-                let Some(V::Set(s)) = self.arena.as_const(set).cloned() else {
-                    return Err(Unsupported);
-                };
-                let found = match v.parts {
-                    Parts::Str(p, l) => {
-                        let strs: FxHashSet<Box<str>> = s
-                            .items
-                            .iter()
-                            .filter_map(|i| match i {
-                                V::Str(x) => Some(Box::from(&**x)),
-                                _ => None,
-                            })
-                            .collect();
-                        let boxed = Box::new(strs);
-                        let addr = &*boxed as *const FxHashSet<Box<str>> as i64;
-                        self.data.str_sets.push(boxed);
-                        let sp = self.b.ins().iconst(self.ptr_ty, addr);
-                        self.call(self.helpers.str_in_set, &[sp, p, l])
-                    }
-                    Parts::Word(w) => {
-                        let words: Option<FxHashSet<u64>> =
-                            s.items.iter().map(crate::row::word_of).collect();
-                        let words = words.ok_or(Unsupported)?;
-                        if words.len() <= 8 {
-                            let mut acc = self.i8(0);
-                            let mut sorted: Vec<u64> = words.into_iter().collect();
-                            sorted.sort_unstable();
-                            for k in sorted {
-                                let e = self.b.ins().icmp_imm_s(IntCC::Equal, w, k as i64);
-                                acc = self.b.ins().bor(acc, e);
-                            }
-                            acc
-                        } else {
-                            let boxed = Box::new(words);
-                            let addr = &*boxed as *const FxHashSet<u64> as i64;
-                            self.data.word_sets.push(boxed);
-                            let sp = self.b.ins().iconst(self.ptr_ty, addr);
-                            self.call(self.helpers.word_in_set, &[sp, w])
-                        }
-                    }
-                    Parts::Bool(bv) => {
-                        let w = self.b.ins().uextend(types::I64, bv);
-                        let mut acc = self.i8(0);
-                        for i in &s.items {
-                            let k = crate::row::word_of(i).ok_or(Unsupported)?;
-                            let e = self.b.ins().icmp_imm_s(IntCC::Equal, w, k as i64);
-                            acc = self.b.ins().bor(acc, e);
-                        }
-                        acc
-                    }
-                    _ => return Err(Unsupported),
-                };
-                Ok(self.membership(found, v.absent, negated))
-            }
+            } => self.in_set(value, set, negated),
             Node::InList {
                 value,
                 list,
                 negated,
-            } => {
-                let v = self.expr(value)?;
-                let l = self.i64(i64::from(list));
-                let found = match v.parts {
-                    Parts::Str(p, len) => {
-                        self.call(self.helpers.str_in_list, &[self.tables, l, p, len])
-                    }
-                    Parts::Word(w) => self.call(self.helpers.word_in_list, &[self.tables, l, w]),
-                    Parts::Bool(bv) => {
-                        let w = self.b.ins().uextend(types::I64, bv);
-                        self.call(self.helpers.word_in_list, &[self.tables, l, w])
-                    }
-                    _ => return Err(Unsupported),
-                };
-                Ok(self.membership(found, v.absent, negated))
-            }
-            Node::Coalesce(a, b) => {
-                let x = self.expr(a)?;
-                let Some(absent) = x.absent else { return Ok(x) };
-                let rhs = self.b.create_block();
-                let join = self.b.create_block();
-                let kinds = self.param_types(&x.parts);
-                for t in &kinds {
-                    self.b.append_block_param(join, *t);
-                }
-                self.b.append_block_param(join, types::I8);
-                let mut args: Vec<cranelift_codegen::ir::BlockArg> =
-                    self.values(&x.parts).into_iter().map(Into::into).collect();
-                let zero = self.i8(0);
-                args.push(zero.into());
-                self.b.ins().brif(absent, rhs, &[], join, &args);
-                self.b.switch_to_block(rhs);
-                let y = self.expr(b)?;
-                let ya = match y.absent {
-                    Some(a) => a,
-                    None => self.i8(0),
-                };
-                let mut args: Vec<cranelift_codegen::ir::BlockArg> =
-                    self.values(&y.parts).into_iter().map(Into::into).collect();
-                args.push(ya.into());
-                self.b.ins().jump(join, &args);
-                self.b.switch_to_block(join);
-                let params = self.b.block_params(join).to_vec();
-                let parts = rebuild(&x.parts, &params);
-                Ok(Jv {
-                    parts,
-                    absent: params.last().copied(),
-                })
-            }
+            } => self.in_list(value, list, negated),
+            Node::Coalesce(a, b) => self.coalesce(a, b),
             Node::Exists(a) => {
                 let x = self.expr(a)?;
                 let v = match x.absent {
@@ -856,32 +689,228 @@ impl Gen<'_, '_> {
                 }
                 self.builtin(f, &vals, absent)
             }
-            Node::Matches(s, pattern) => {
-                let x = self.expr(s)?;
-                let Parts::Str(p, l) = x.parts else {
-                    return Err(Unsupported);
-                };
-                // The code keeps the regex alive with it; the pointer stays put in its `Arc`.
-                let re = self.regexes.get(&pattern).cloned().ok_or(Unsupported)?;
-                let addr = Arc::as_ptr(&re) as i64;
-                self.data.regexes.push(re);
-                let rp = self.b.ins().iconst(self.ptr_ty, addr);
-                let m = self.call(self.helpers.matches, &[rp, p, l]);
-                Ok(self.membership(m, x.absent, false))
-            }
-            Node::Within(p, zone) => {
-                let x = self.expr(p)?;
-                let Parts::Point(lat, lon) = x.parts else {
-                    return Err(Unsupported);
-                };
-                let z = self.i64(i64::from(zone));
-                let m = self.call(self.helpers.within, &[self.tables, z, lat, lon]);
-                Ok(self.membership(m, x.absent, false))
-            }
+            Node::Matches(s, pattern) => self.matches(s, &pattern),
+            Node::Within(p, zone) => self.within(p, zone),
             Node::Agg(_) | Node::Key | Node::From | Node::Visits(_) | Node::Param(_) => {
                 Err(Unsupported)
             }
         }
+    }
+
+    /// A declared field of the event in `slot` (absent-able when the field is optional).
+    fn declared_field(&mut self, slot: u8, field: u16) -> R<Jv> {
+        let event = *self.slots.get(slot as usize).ok_or(Unsupported)?;
+        let optional = self
+            .program
+            .event(event)
+            .and_then(|e| e.fields.get(field as usize))
+            .is_none_or(|f| f.optional);
+        self.field(slot, field, optional)
+    }
+
+    /// The time of the event in `slot`.
+    fn event_time(&mut self, slot: u8) -> Jv {
+        let row = self.row_ptr(slot);
+        let t = self
+            .b
+            .ins()
+            .load(types::I64, MemFlagsData::trusted(), row, ROW_TIME);
+        Jv {
+            parts: Parts::Word(t),
+            absent: None,
+        }
+    }
+
+    /// The `id` of the event in `slot`: its id field, absent when the event had none.
+    fn event_id(&mut self, slot: u8) -> R<Jv> {
+        let event = *self.slots.get(slot as usize).ok_or(Unsupported)?;
+        let id = self
+            .layouts
+            .get(event as usize)
+            .ok_or(Unsupported)?
+            .id_field();
+        self.field(slot, id, true)
+    }
+
+    /// `-a`; an integer that overflows is an evaluation error.
+    fn negate(&mut self, a: ExprId) -> R<Jv> {
+        let a = self.expr(a)?;
+        let parts = match a.parts {
+            Parts::Word(v) => {
+                let zero = self.i64(0);
+                let (r, of) = self.b.ins().ssub_overflow(zero, v);
+                self.fail_if(of, a.absent, 2);
+                Parts::Word(r)
+            }
+            Parts::Float(v) => Parts::Float(self.b.ins().fneg(v)),
+            _ => return Err(Unsupported),
+        };
+        Ok(Jv {
+            parts,
+            absent: a.absent,
+        })
+    }
+
+    /// `a and b` (`is_and`) or `a or b`, short-circuit: `b` runs only when `a` does not decide.
+    fn logic(&mut self, is_and: bool, a: ExprId, b: ExprId) -> R<Jv> {
+        let x = self.expr(a)?;
+        let tx = self.truthy(&x);
+        let rhs = self.b.create_block();
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I8);
+        if is_and {
+            self.b.ins().brif(tx, rhs, &[], join, &[tx.into()]);
+        } else {
+            self.b.ins().brif(tx, join, &[tx.into()], rhs, &[]);
+        }
+        self.b.switch_to_block(rhs);
+        let y = self.expr(b)?;
+        let ty_ = self.truthy(&y);
+        self.b.ins().jump(join, &[ty_.into()]);
+        self.b.switch_to_block(join);
+        // PANIC SAFETY: `join` was given one parameter when it was made.
+        #[allow(clippy::indexing_slicing)]
+        let joined = self.b.block_params(join)[0];
+        Ok(Jv {
+            parts: Parts::Bool(joined),
+            absent: None,
+        })
+    }
+
+    /// `value in [constants]`: up to eight words compared inline, larger sets and strings
+    /// looked up in a hash set the code keeps.
+    fn in_set(&mut self, value: ExprId, set: ExprId, negated: bool) -> R<Jv> {
+        let v = self.expr(value)?;
+        let Some(V::Set(s)) = self.arena.as_const(set).cloned() else {
+            return Err(Unsupported);
+        };
+        let found = match v.parts {
+            Parts::Str(p, l) => {
+                let strs: FxHashSet<Box<str>> = s
+                    .items
+                    .iter()
+                    .filter_map(|i| match i {
+                        V::Str(x) => Some(Box::from(&**x)),
+                        _ => None,
+                    })
+                    .collect();
+                let boxed = Box::new(strs);
+                let addr = &*boxed as *const FxHashSet<Box<str>> as i64;
+                self.data.str_sets.push(boxed);
+                let sp = self.b.ins().iconst(self.ptr_ty, addr);
+                self.call(self.helpers.str_in_set, &[sp, p, l])
+            }
+            Parts::Word(w) => {
+                let words: Option<FxHashSet<u64>> =
+                    s.items.iter().map(crate::row::word_of).collect();
+                let words = words.ok_or(Unsupported)?;
+                if words.len() <= 8 {
+                    let mut acc = self.i8(0);
+                    let mut sorted: Vec<u64> = words.into_iter().collect();
+                    sorted.sort_unstable();
+                    for k in sorted {
+                        let e = self.b.ins().icmp_imm_s(IntCC::Equal, w, k as i64);
+                        acc = self.b.ins().bor(acc, e);
+                    }
+                    acc
+                } else {
+                    let boxed = Box::new(words);
+                    let addr = &*boxed as *const FxHashSet<u64> as i64;
+                    self.data.word_sets.push(boxed);
+                    let sp = self.b.ins().iconst(self.ptr_ty, addr);
+                    self.call(self.helpers.word_in_set, &[sp, w])
+                }
+            }
+            Parts::Bool(bv) => {
+                let w = self.b.ins().uextend(types::I64, bv);
+                let mut acc = self.i8(0);
+                for i in &s.items {
+                    let k = crate::row::word_of(i).ok_or(Unsupported)?;
+                    let e = self.b.ins().icmp_imm_s(IntCC::Equal, w, k as i64);
+                    acc = self.b.ins().bor(acc, e);
+                }
+                acc
+            }
+            _ => return Err(Unsupported),
+        };
+        Ok(self.membership(found, v.absent, negated))
+    }
+
+    /// `value in list`: looked up through the engine's tables at run time (lists reload).
+    fn in_list(&mut self, value: ExprId, list: u32, negated: bool) -> R<Jv> {
+        let v = self.expr(value)?;
+        let l = self.i64(i64::from(list));
+        let found = match v.parts {
+            Parts::Str(p, len) => self.call(self.helpers.str_in_list, &[self.tables, l, p, len]),
+            Parts::Word(w) => self.call(self.helpers.word_in_list, &[self.tables, l, w]),
+            Parts::Bool(bv) => {
+                let w = self.b.ins().uextend(types::I64, bv);
+                self.call(self.helpers.word_in_list, &[self.tables, l, w])
+            }
+            _ => return Err(Unsupported),
+        };
+        Ok(self.membership(found, v.absent, negated))
+    }
+
+    /// `a ?? b`: `b` runs only when `a` is absent.
+    fn coalesce(&mut self, a: ExprId, b: ExprId) -> R<Jv> {
+        let x = self.expr(a)?;
+        let Some(absent) = x.absent else { return Ok(x) };
+        let rhs = self.b.create_block();
+        let join = self.b.create_block();
+        let kinds = self.param_types(&x.parts);
+        for t in &kinds {
+            self.b.append_block_param(join, *t);
+        }
+        self.b.append_block_param(join, types::I8);
+        let mut args: Vec<cranelift_codegen::ir::BlockArg> =
+            self.values(&x.parts).into_iter().map(Into::into).collect();
+        let zero = self.i8(0);
+        args.push(zero.into());
+        self.b.ins().brif(absent, rhs, &[], join, &args);
+        self.b.switch_to_block(rhs);
+        let y = self.expr(b)?;
+        let ya = match y.absent {
+            Some(a) => a,
+            None => self.i8(0),
+        };
+        let mut args: Vec<cranelift_codegen::ir::BlockArg> =
+            self.values(&y.parts).into_iter().map(Into::into).collect();
+        args.push(ya.into());
+        self.b.ins().jump(join, &args);
+        self.b.switch_to_block(join);
+        let params = self.b.block_params(join).to_vec();
+        let parts = rebuild(&x.parts, &params);
+        Ok(Jv {
+            parts,
+            absent: params.last().copied(),
+        })
+    }
+
+    /// `matches(s, "re")`, through the engine's compiled regex.
+    fn matches(&mut self, s: ExprId, pattern: &str) -> R<Jv> {
+        let x = self.expr(s)?;
+        let Parts::Str(p, l) = x.parts else {
+            return Err(Unsupported);
+        };
+        // The code keeps the regex alive with it; the pointer stays put in its `Arc`.
+        let re = self.regexes.get(pattern).cloned().ok_or(Unsupported)?;
+        let addr = Arc::as_ptr(&re) as i64;
+        self.data.regexes.push(re);
+        let rp = self.b.ins().iconst(self.ptr_ty, addr);
+        let m = self.call(self.helpers.matches, &[rp, p, l]);
+        Ok(self.membership(m, x.absent, false))
+    }
+
+    /// `within(p, zone)`.
+    fn within(&mut self, p: ExprId, zone: u32) -> R<Jv> {
+        let x = self.expr(p)?;
+        let Parts::Point(lat, lon) = x.parts else {
+            return Err(Unsupported);
+        };
+        let z = self.i64(i64::from(zone));
+        let m = self.call(self.helpers.within, &[self.tables, z, lat, lon]);
+        Ok(self.membership(m, x.absent, false))
     }
 
     /// `found`, negated if asked, and `negated` for an absent value (`not` applies after).
