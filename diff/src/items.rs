@@ -236,6 +236,214 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
 /// Stands for "the rule set's calendar" among the names a workflow uses.
 const CALENDAR: &str = "calendar";
 
+/// A changed rule's names: the item's (the new one) and the rule's in each version, for its
+/// conditions' sites.
+struct RuleNames {
+    item: SmolStr,
+    old: SmolStr,
+    new: SmolStr,
+}
+
+/// Where a compared condition is: its item, the place in the item (`when`, `step 2`...), and
+/// its site in each version for the witness search.
+struct Place<'p> {
+    tag: ItemTag,
+    item: &'p SmolStr,
+    at: &'p str,
+    sites: (Site, Site),
+}
+
+/// A state present in both versions of a workflow.
+struct StatePair<'s> {
+    /// The workflow's item name (the new one).
+    item: &'s SmolStr,
+    /// The workflow's name in each version, for its conditions' sites.
+    workflows: (&'s SmolStr, &'s SmolStr),
+    /// Where the state's details go: `state intake`.
+    at: &'s str,
+    old: &'s ast::State,
+    new: &'s ast::State,
+}
+
+/// An event-driven transition with its index among the state's `on` and `await`.
+struct Tr<'s> {
+    index: usize,
+    clause: &'s StateClause,
+}
+
+/// Each event-driven transition of `s` as (discriminator, occurrence, index).
+fn transition_keys(s: &ast::State) -> Vec<(String, usize, usize)> {
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut out = Vec::new();
+    let mut index = 0;
+    for c in &s.clauses {
+        let key = match c {
+            StateClause::On(t) => format!("on {}", t.event.ty.name),
+            StateClause::Await(_) => "await".to_string(),
+            _ => continue,
+        };
+        let n = seen.entry(key.clone()).or_insert(0);
+        out.push((key, *n, index));
+        *n += 1;
+        index += 1;
+    }
+    out
+}
+
+/// The event-driven transition of `s` at `index`.
+fn clause_at(s: &ast::State, index: usize) -> Option<Tr<'_>> {
+    s.clauses
+        .iter()
+        .filter(|c| matches!(c, StateClause::On(_) | StateClause::Await(_)))
+        .nth(index)
+        .map(|clause| Tr { index, clause })
+}
+
+/// The rest of an `await` in both versions, after its paired items: the items only one
+/// version has, the target and the actions.
+fn await_items(sub: &str, a: &ast::AwaitClause, b: &ast::AwaitClause, out: &mut Vec<Detail>) {
+    for (k, x) in a.items.iter().enumerate().skip(b.items.len()) {
+        out.push(Detail::removed(
+            path(sub, &format!("item {}", k + 1)),
+            "item",
+            match_text(x),
+        ));
+    }
+    for (k, y) in b.items.iter().enumerate().skip(a.items.len()) {
+        out.push(Detail::added(
+            path(sub, &format!("item {}", k + 1)),
+            "item",
+            match_text(y),
+        ));
+    }
+    scalar(
+        out,
+        sub,
+        "target",
+        Some(a.target.name.to_string()),
+        Some(b.target.name.to_string()),
+    );
+    actions_details(sub, &a.actions, &b.actions, out);
+}
+
+/// Timers, paired by kind (interrupting or not) and occurrence: deadline, target, actions.
+fn timers(at: &str, s: &ast::State, t: &ast::State, out: &mut Vec<Detail>) {
+    let timers = |s: &ast::State| -> Vec<ast::AfterClause> {
+        s.clauses
+            .iter()
+            .filter_map(|c| match c {
+                StateClause::After(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    let (xs, ys) = (timers(s), timers(t));
+    for interrupting in [true, false] {
+        let pick = |v: &[ast::AfterClause]| -> Vec<ast::AfterClause> {
+            v.iter()
+                .filter(|a| a.target.is_some() == interrupting)
+                .cloned()
+                .collect()
+        };
+        let (px, py) = (pick(&xs), pick(&ys));
+        for (k, (a, b)) in px.iter().zip(&py).enumerate() {
+            let sub = path(at, &timer_label(interrupting, k, py.len()));
+            let (d1, d2) = (delay_text(&a.delay), delay_text(&b.delay));
+            if d1 != d2 {
+                out.push(Detail::set(&sub, "deadline", d1, d2));
+            }
+            let tgt = |a: &ast::AfterClause| a.target.as_ref().map(|t| t.name.to_string());
+            scalar(out, &sub, "target", tgt(a), tgt(b));
+            actions_details(&sub, &a.actions, &b.actions, out);
+        }
+        for (k, a) in px.iter().enumerate().skip(py.len()) {
+            out.push(Detail::removed(
+                path(at, &timer_label(interrupting, k, px.len())),
+                "timer",
+                after_text(a),
+            ));
+        }
+        for (k, b) in py.iter().enumerate().skip(px.len()) {
+            out.push(Detail::added(
+                path(at, &timer_label(interrupting, k, py.len())),
+                "timer",
+                after_text(b),
+            ));
+        }
+    }
+}
+
+/// A rule's settings, each shown when it changed: title, severity, mode, expiry, tags.
+fn rule_settings(r: &ast::Rule, s: &ast::Rule, out: &mut Vec<Detail>) {
+    let title = |r: &ast::Rule| {
+        r.clauses.iter().find_map(|c| match c {
+            RuleClause::Title(t) => Some(string_text(t)),
+            _ => None,
+        })
+    };
+    scalar(out, "", "title", title(r), title(s));
+    let severity = |r: &ast::Rule| {
+        r.clauses
+            .iter()
+            .find_map(|c| match c {
+                RuleClause::Severity(s) => Some(s.name.to_string()),
+                _ => None,
+            })
+            .or_else(|| Some("medium (default)".into()))
+    };
+    scalar(out, "", "severity", severity(r), severity(s));
+    let mode = |r: &ast::Rule| {
+        r.clauses.iter().find_map(|c| match c {
+            RuleClause::Mode(m) => Some(m.name.to_string()),
+            _ => None,
+        })
+    };
+    scalar(out, "", "mode", mode(r), mode(s));
+    let expires = |r: &ast::Rule| {
+        r.clauses.iter().find_map(|c| match c {
+            RuleClause::Expires(e) => Some(expr_text(e)),
+            _ => None,
+        })
+    };
+    scalar(out, "", "expires", expires(r), expires(s));
+    let tags = |r: &ast::Rule| {
+        r.clauses.iter().find_map(|c| match c {
+            RuleClause::Tags(t, _) => {
+                Some(t.iter().map(string_text).collect::<Vec<_>>().join(", "))
+            }
+            _ => None,
+        })
+    };
+    scalar(out, "", "tags", tags(r), tags(s));
+}
+
+/// What a rule does when it matches: its suppression, then its actions.
+fn rule_effects(r: &ast::Rule, s: &ast::Rule, out: &mut Vec<Detail>) {
+    let suppress = |r: &ast::Rule| {
+        r.clauses.iter().find_map(|c| match c {
+            RuleClause::Suppress(s) => Some(format!(
+                "suppress{} for {}",
+                s.by.as_ref()
+                    .map(|b| format!(" by {}", expr_text(b)))
+                    .unwrap_or_default(),
+                expr_text(&s.duration)
+            )),
+            _ => None,
+        })
+    };
+    scalar(out, "", "suppress", suppress(r), suppress(s));
+    let actions = |r: &ast::Rule| -> Vec<Action> {
+        r.clauses
+            .iter()
+            .filter_map(|c| match c {
+                RuleClause::Action(a) => Some(a.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    actions_details("", &actions(r), &actions(s), out);
+}
+
 impl<'a> Cx<'a> {
     pub(super) fn new(a: &'a Side, b: &'a Side) -> Cx<'a> {
         Cx {
@@ -731,19 +939,21 @@ impl<'a> Cx<'a> {
     // -----------------------------------------------------------------------------------------
     // Conditions
 
-    /// Compares two conditions at `at`; registers the pair for the witness search when its
+    /// Compares two conditions at `place`; registers the pair for the witness search when its
     /// text changed or it uses something whose meaning changed.
-    #[allow(clippy::too_many_arguments)]
     fn condition(
         &mut self,
         out: &mut Vec<Detail>,
-        tag: ItemTag,
-        item: &SmolStr,
-        at: &str,
-        sites: (Site, Site),
+        place: Place<'_>,
         old: Option<&Expr>,
         new: Option<&Expr>,
     ) {
+        let Place {
+            tag,
+            item,
+            at,
+            sites,
+        } = place;
         let (to, tn) = (old.map(expr_text), new.map(expr_text));
         let index = self.conditions.len();
         let mut details = Vec::new();
@@ -793,17 +1003,16 @@ impl<'a> Cx<'a> {
         });
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Compares two event matches at `place`: the event type (or, for the same type, the
+    /// binding's name), `by`, and the `where` condition.
     fn event_match(
         &mut self,
         out: &mut Vec<Detail>,
-        tag: ItemTag,
-        item: &SmolStr,
-        at: &str,
-        sites: (Site, Site),
+        place: Place<'_>,
         x: &ast::EventMatch,
         y: &ast::EventMatch,
     ) {
+        let at = place.at;
         if x.ty.name != y.ty.name {
             out.push(Detail::set(at, "event", match_head(x), match_head(y)));
         } else {
@@ -822,10 +1031,10 @@ impl<'a> Cx<'a> {
         let where_at = path(at, "where");
         self.condition(
             out,
-            tag,
-            item,
-            &where_at,
-            sites,
+            Place {
+                at: &where_at,
+                ..place
+            },
             x.cond.as_ref(),
             y.cond.as_ref(),
         );
@@ -835,49 +1044,12 @@ impl<'a> Cx<'a> {
     // Rules
 
     fn rule(&mut self, r: &ast::Rule, s: &ast::Rule, out: &mut Vec<Detail>) {
-        let name = s.name.name.clone();
-        let (rn, sn) = (r.name.name.clone(), s.name.name.clone());
-        let title = |r: &ast::Rule| {
-            r.clauses.iter().find_map(|c| match c {
-                RuleClause::Title(t) => Some(string_text(t)),
-                _ => None,
-            })
+        rule_settings(r, s, out);
+        let names = RuleNames {
+            item: s.name.name.clone(),
+            old: r.name.name.clone(),
+            new: s.name.name.clone(),
         };
-        scalar(out, "", "title", title(r), title(s));
-        let severity = |r: &ast::Rule| {
-            r.clauses
-                .iter()
-                .find_map(|c| match c {
-                    RuleClause::Severity(s) => Some(s.name.to_string()),
-                    _ => None,
-                })
-                .or_else(|| Some("medium (default)".into()))
-        };
-        scalar(out, "", "severity", severity(r), severity(s));
-        let mode = |r: &ast::Rule| {
-            r.clauses.iter().find_map(|c| match c {
-                RuleClause::Mode(m) => Some(m.name.to_string()),
-                _ => None,
-            })
-        };
-        scalar(out, "", "mode", mode(r), mode(s));
-        let expires = |r: &ast::Rule| {
-            r.clauses.iter().find_map(|c| match c {
-                RuleClause::Expires(e) => Some(expr_text(e)),
-                _ => None,
-            })
-        };
-        scalar(out, "", "expires", expires(r), expires(s));
-        let tags = |r: &ast::Rule| {
-            r.clauses.iter().find_map(|c| match c {
-                RuleClause::Tags(t, _) => {
-                    Some(t.iter().map(string_text).collect::<Vec<_>>().join(", "))
-                }
-                _ => None,
-            })
-        };
-        scalar(out, "", "tags", tags(r), tags(s));
-
         let pattern = |r: &ast::Rule| -> Option<Pattern> {
             r.clauses.iter().find_map(|c| match c {
                 RuleClause::When(p) => Some(p.clone()),
@@ -886,126 +1058,10 @@ impl<'a> Cx<'a> {
         };
         match (pattern(r), pattern(s)) {
             (Some(Pattern::Single(p)), Some(Pattern::Single(q))) => {
-                self.event_match(
-                    out,
-                    ItemTag::Rule,
-                    &name,
-                    "when",
-                    (
-                        Site::RuleWhere { rule: rn.clone() },
-                        Site::RuleWhere { rule: sn.clone() },
-                    ),
-                    &p.event,
-                    &q.event,
-                );
-                match (&p.group, &q.group) {
-                    (None, None) => {}
-                    (None, Some(g)) => out.push(Detail::added(
-                        "when",
-                        "group",
-                        format!(
-                            "group by {} within {} having {}",
-                            expr_text(&g.key),
-                            expr_text(&g.within),
-                            expr_text(&g.having)
-                        ),
-                    )),
-                    (Some(g), None) => out.push(Detail::removed(
-                        "when",
-                        "group",
-                        format!(
-                            "group by {} within {} having {}",
-                            expr_text(&g.key),
-                            expr_text(&g.within),
-                            expr_text(&g.having)
-                        ),
-                    )),
-                    (Some(g), Some(h)) => {
-                        scalar(
-                            out,
-                            "when",
-                            "group by",
-                            Some(expr_text(&g.key)),
-                            Some(expr_text(&h.key)),
-                        );
-                        let (w1, w2) = (expr_text(&g.within), expr_text(&h.within));
-                        if w1 != w2 {
-                            out.push(Detail::set("within", "window", w1, w2));
-                        }
-                        self.condition(
-                            out,
-                            ItemTag::Rule,
-                            &name,
-                            "having",
-                            (
-                                Site::RuleHaving { rule: rn.clone() },
-                                Site::RuleHaving { rule: sn.clone() },
-                            ),
-                            Some(&g.having),
-                            Some(&h.having),
-                        );
-                    }
-                }
+                self.single_pattern(&names, &p, &q, out);
             }
             (Some(Pattern::Sequence(p)), Some(Pattern::Sequence(q))) => {
-                if p.key.name != q.key.name {
-                    out.push(Detail::set(
-                        "sequence",
-                        "key",
-                        p.key.name.to_string(),
-                        q.key.name.to_string(),
-                    ));
-                }
-                let (w1, w2) = (expr_text(&p.within), expr_text(&q.within));
-                if w1 != w2 {
-                    out.push(Detail::set("sequence", "span", w1, w2));
-                }
-                for (i, (st, su)) in p.steps.iter().zip(&q.steps).enumerate() {
-                    let at = format!("step {}", i + 1);
-                    if st.absent != su.absent {
-                        let word = |a: bool| if a { "absence" } else { "event" }.to_string();
-                        out.push(Detail::set(&at, "kind", word(st.absent), word(su.absent)));
-                    }
-                    self.event_match(
-                        out,
-                        ItemTag::Rule,
-                        &name,
-                        &at,
-                        (
-                            Site::SequenceStep {
-                                rule: rn.clone(),
-                                step: i,
-                            },
-                            Site::SequenceStep {
-                                rule: sn.clone(),
-                                step: i,
-                            },
-                        ),
-                        &st.event,
-                        &su.event,
-                    );
-                }
-                let step_text = |st: &ast::Step| {
-                    format!(
-                        "then {}{}",
-                        if st.absent { "not " } else { "" },
-                        match_text(&st.event)
-                    )
-                };
-                for (i, st) in p.steps.iter().enumerate().skip(q.steps.len()) {
-                    out.push(Detail::removed(
-                        format!("step {}", i + 1),
-                        "step",
-                        step_text(st),
-                    ));
-                }
-                for (i, st) in q.steps.iter().enumerate().skip(p.steps.len()) {
-                    out.push(Detail::added(
-                        format!("step {}", i + 1),
-                        "step",
-                        step_text(st),
-                    ));
-                }
+                self.sequence_pattern(&names, &p, &q, out);
             }
             (p, q) => scalar(
                 out,
@@ -1015,30 +1071,154 @@ impl<'a> Cx<'a> {
                 q.as_ref().map(pattern_text),
             ),
         }
+        rule_effects(r, s, out);
+    }
 
-        let suppress = |r: &ast::Rule| {
-            r.clauses.iter().find_map(|c| match c {
-                RuleClause::Suppress(s) => Some(format!(
-                    "suppress{} for {}",
-                    s.by.as_ref()
-                        .map(|b| format!(" by {}", expr_text(b)))
-                        .unwrap_or_default(),
-                    expr_text(&s.duration)
-                )),
-                _ => None,
-            })
+    /// A single-event pattern: its event match, then its group (window and `having`).
+    fn single_pattern(
+        &mut self,
+        names: &RuleNames,
+        p: &ast::SinglePattern,
+        q: &ast::SinglePattern,
+        out: &mut Vec<Detail>,
+    ) {
+        self.event_match(
+            out,
+            Place {
+                tag: ItemTag::Rule,
+                item: &names.item,
+                at: "when",
+                sites: (
+                    Site::RuleWhere {
+                        rule: names.old.clone(),
+                    },
+                    Site::RuleWhere {
+                        rule: names.new.clone(),
+                    },
+                ),
+            },
+            &p.event,
+            &q.event,
+        );
+        let group_text = |g: &ast::GroupClause| {
+            format!(
+                "group by {} within {} having {}",
+                expr_text(&g.key),
+                expr_text(&g.within),
+                expr_text(&g.having)
+            )
         };
-        scalar(out, "", "suppress", suppress(r), suppress(s));
-        let actions = |r: &ast::Rule| -> Vec<Action> {
-            r.clauses
-                .iter()
-                .filter_map(|c| match c {
-                    RuleClause::Action(a) => Some(a.clone()),
-                    _ => None,
-                })
-                .collect()
+        match (&p.group, &q.group) {
+            (None, None) => {}
+            (None, Some(g)) => out.push(Detail::added("when", "group", group_text(g))),
+            (Some(g), None) => out.push(Detail::removed("when", "group", group_text(g))),
+            (Some(g), Some(h)) => self.group(names, g, h, out),
+        }
+    }
+
+    /// A group in both versions: its key, its window and its `having` condition.
+    fn group(
+        &mut self,
+        names: &RuleNames,
+        g: &ast::GroupClause,
+        h: &ast::GroupClause,
+        out: &mut Vec<Detail>,
+    ) {
+        scalar(
+            out,
+            "when",
+            "group by",
+            Some(expr_text(&g.key)),
+            Some(expr_text(&h.key)),
+        );
+        let (w1, w2) = (expr_text(&g.within), expr_text(&h.within));
+        if w1 != w2 {
+            out.push(Detail::set("within", "window", w1, w2));
+        }
+        self.condition(
+            out,
+            Place {
+                tag: ItemTag::Rule,
+                item: &names.item,
+                at: "having",
+                sites: (
+                    Site::RuleHaving {
+                        rule: names.old.clone(),
+                    },
+                    Site::RuleHaving {
+                        rule: names.new.clone(),
+                    },
+                ),
+            },
+            Some(&g.having),
+            Some(&h.having),
+        );
+    }
+
+    /// A sequence: its key and span, its steps paired by position, then the steps only one
+    /// version has.
+    fn sequence_pattern(
+        &mut self,
+        names: &RuleNames,
+        p: &ast::SequencePattern,
+        q: &ast::SequencePattern,
+        out: &mut Vec<Detail>,
+    ) {
+        if p.key.name != q.key.name {
+            out.push(Detail::set(
+                "sequence",
+                "key",
+                p.key.name.to_string(),
+                q.key.name.to_string(),
+            ));
+        }
+        let (w1, w2) = (expr_text(&p.within), expr_text(&q.within));
+        if w1 != w2 {
+            out.push(Detail::set("sequence", "span", w1, w2));
+        }
+        for (i, (st, su)) in p.steps.iter().zip(&q.steps).enumerate() {
+            let at = format!("step {}", i + 1);
+            if st.absent != su.absent {
+                let word = |a: bool| if a { "absence" } else { "event" }.to_string();
+                out.push(Detail::set(&at, "kind", word(st.absent), word(su.absent)));
+            }
+            let site = |rule: &SmolStr| Site::SequenceStep {
+                rule: rule.clone(),
+                step: i,
+            };
+            self.event_match(
+                out,
+                Place {
+                    tag: ItemTag::Rule,
+                    item: &names.item,
+                    at: &at,
+                    sites: (site(&names.old), site(&names.new)),
+                },
+                &st.event,
+                &su.event,
+            );
+        }
+        let step_text = |st: &ast::Step| {
+            format!(
+                "then {}{}",
+                if st.absent { "not " } else { "" },
+                match_text(&st.event)
+            )
         };
-        actions_details("", &actions(r), &actions(s), out);
+        for (i, st) in p.steps.iter().enumerate().skip(q.steps.len()) {
+            out.push(Detail::removed(
+                format!("step {}", i + 1),
+                "step",
+                step_text(st),
+            ));
+        }
+        for (i, st) in q.steps.iter().enumerate().skip(p.steps.len()) {
+            out.push(Detail::added(
+                format!("step {}", i + 1),
+                "step",
+                step_text(st),
+            ));
+        }
     }
 
     // -----------------------------------------------------------------------------------------
@@ -1063,17 +1243,19 @@ impl<'a> Cx<'a> {
         match (start(v), start(w)) {
             (Some(x), Some(y)) => self.event_match(
                 out,
-                ItemTag::Workflow,
-                &name,
-                "start on",
-                (
-                    Site::WorkflowStart {
-                        workflow: vn.clone(),
-                    },
-                    Site::WorkflowStart {
-                        workflow: wn.clone(),
-                    },
-                ),
+                Place {
+                    tag: ItemTag::Workflow,
+                    item: &name,
+                    at: "start on",
+                    sites: (
+                        Site::WorkflowStart {
+                            workflow: vn.clone(),
+                        },
+                        Site::WorkflowStart {
+                            workflow: wn.clone(),
+                        },
+                    ),
+                },
                 &x,
                 &y,
             ),
@@ -1142,38 +1324,21 @@ impl<'a> Cx<'a> {
                 .collect()
         };
         actions_details(&path(at, "on enter"), &on_enter(s), &on_enter(t), out);
-
-        // Event-driven transitions with their index among the state's `on` and `await`.
-        struct Tr<'s> {
-            index: usize,
-            clause: &'s StateClause,
-        }
-        let transitions = |s: &'_ ast::State| -> Vec<(String, usize, usize)> {
-            // (discriminator, occurrence, index)
-            let mut seen: BTreeMap<String, usize> = BTreeMap::new();
-            let mut out = Vec::new();
-            let mut index = 0;
-            for c in &s.clauses {
-                let key = match c {
-                    StateClause::On(t) => format!("on {}", t.event.ty.name),
-                    StateClause::Await(_) => "await".to_string(),
-                    _ => continue,
-                };
-                let n = seen.entry(key.clone()).or_insert(0);
-                out.push((key, *n, index));
-                *n += 1;
-                index += 1;
-            }
-            out
+        let pair = StatePair {
+            item: name,
+            workflows,
+            at,
+            old: s,
+            new: t,
         };
-        fn clause_at(s: &ast::State, index: usize) -> Option<Tr<'_>> {
-            s.clauses
-                .iter()
-                .filter(|c| matches!(c, StateClause::On(_) | StateClause::Await(_)))
-                .nth(index)
-                .map(|clause| Tr { index, clause })
-        }
-        let (ts, tt) = (transitions(s), transitions(t));
+        self.transitions(out, &pair);
+        timers(at, s, t, out);
+    }
+
+    /// Event-driven transitions, paired by discriminator (`on T`, `await`) and occurrence.
+    fn transitions(&mut self, out: &mut Vec<Detail>, pair: &StatePair<'_>) {
+        let (s, t, at) = (pair.old, pair.new, pair.at);
+        let (ts, tt) = (transition_keys(s), transition_keys(t));
         for (key, n, i) in &ts {
             if !tt.iter().any(|(k, m, _)| k == key && m == n)
                 && let Some(tr) = clause_at(s, *i)
@@ -1201,131 +1366,81 @@ impl<'a> Cx<'a> {
             let Some(tr_old) = clause_at(s, *i) else {
                 continue;
             };
-            let site = |w: &SmolStr, st: &ast::State, index: usize, item: usize| Site::Trigger {
-                workflow: w.clone(),
-                state: st.name.name.clone(),
-                transition: index,
-                item,
-            };
-            match (tr_old.clause, tr_new.clause) {
-                (StateClause::On(a), StateClause::On(b)) => {
-                    self.event_match(
-                        out,
-                        ItemTag::Workflow,
-                        name,
-                        &sub,
-                        (
+            self.transition(out, pair, &sub, (&tr_old, &tr_new));
+        }
+    }
+
+    /// A transition in both versions, at `sub`: its guards, quorum, target and actions.
+    fn transition(
+        &mut self,
+        out: &mut Vec<Detail>,
+        pair: &StatePair<'_>,
+        sub: &str,
+        (tr_old, tr_new): (&Tr<'_>, &Tr<'_>),
+    ) {
+        let (name, workflows, s, t) = (pair.item, pair.workflows, pair.old, pair.new);
+        let site = |w: &SmolStr, st: &ast::State, index: usize, item: usize| Site::Trigger {
+            workflow: w.clone(),
+            state: st.name.name.clone(),
+            transition: index,
+            item,
+        };
+        match (tr_old.clause, tr_new.clause) {
+            (StateClause::On(a), StateClause::On(b)) => {
+                self.event_match(
+                    out,
+                    Place {
+                        tag: ItemTag::Workflow,
+                        item: name,
+                        at: sub,
+                        sites: (
                             site(workflows.0, s, tr_old.index, 0),
                             site(workflows.1, t, tr_new.index, 0),
                         ),
-                        &a.event,
-                        &b.event,
-                    );
-                    scalar(
+                    },
+                    &a.event,
+                    &b.event,
+                );
+                scalar(
+                    out,
+                    sub,
+                    "target",
+                    Some(a.target.name.to_string()),
+                    Some(b.target.name.to_string()),
+                );
+                actions_details(sub, &a.actions, &b.actions, out);
+            }
+            (StateClause::Await(a), StateClause::Await(b)) => {
+                let quorum = |q: &ast::Quorum| match q {
+                    ast::Quorum::All => "all".to_string(),
+                    ast::Quorum::Any(k, _) => format!("any {k}"),
+                };
+                scalar(
+                    out,
+                    sub,
+                    "quorum",
+                    Some(quorum(&a.quorum)),
+                    Some(quorum(&b.quorum)),
+                );
+                for (k, (x, y)) in a.items.iter().zip(&b.items).enumerate() {
+                    self.event_match(
                         out,
-                        &sub,
-                        "target",
-                        Some(a.target.name.to_string()),
-                        Some(b.target.name.to_string()),
-                    );
-                    actions_details(&sub, &a.actions, &b.actions, out);
-                }
-                (StateClause::Await(a), StateClause::Await(b)) => {
-                    let quorum = |q: &ast::Quorum| match q {
-                        ast::Quorum::All => "all".to_string(),
-                        ast::Quorum::Any(k, _) => format!("any {k}"),
-                    };
-                    scalar(
-                        out,
-                        &sub,
-                        "quorum",
-                        Some(quorum(&a.quorum)),
-                        Some(quorum(&b.quorum)),
-                    );
-                    for (k, (x, y)) in a.items.iter().zip(&b.items).enumerate() {
-                        self.event_match(
-                            out,
-                            ItemTag::Workflow,
-                            name,
-                            &path(&sub, &format!("item {}", k + 1)),
-                            (
+                        Place {
+                            tag: ItemTag::Workflow,
+                            item: name,
+                            at: &path(sub, &format!("item {}", k + 1)),
+                            sites: (
                                 site(workflows.0, s, tr_old.index, k),
                                 site(workflows.1, t, tr_new.index, k),
                             ),
-                            x,
-                            y,
-                        );
-                    }
-                    for (k, x) in a.items.iter().enumerate().skip(b.items.len()) {
-                        out.push(Detail::removed(
-                            path(&sub, &format!("item {}", k + 1)),
-                            "item",
-                            match_text(x),
-                        ));
-                    }
-                    for (k, y) in b.items.iter().enumerate().skip(a.items.len()) {
-                        out.push(Detail::added(
-                            path(&sub, &format!("item {}", k + 1)),
-                            "item",
-                            match_text(y),
-                        ));
-                    }
-                    scalar(
-                        out,
-                        &sub,
-                        "target",
-                        Some(a.target.name.to_string()),
-                        Some(b.target.name.to_string()),
+                        },
+                        x,
+                        y,
                     );
-                    actions_details(&sub, &a.actions, &b.actions, out);
                 }
-                _ => {}
+                await_items(sub, a, b, out);
             }
-        }
-
-        // Timers: paired by kind (interrupting or not) and occurrence.
-        let timers = |s: &ast::State| -> Vec<ast::AfterClause> {
-            s.clauses
-                .iter()
-                .filter_map(|c| match c {
-                    StateClause::After(a) => Some(a.clone()),
-                    _ => None,
-                })
-                .collect()
-        };
-        let (xs, ys) = (timers(s), timers(t));
-        for interrupting in [true, false] {
-            let pick = |v: &[ast::AfterClause]| -> Vec<ast::AfterClause> {
-                v.iter()
-                    .filter(|a| a.target.is_some() == interrupting)
-                    .cloned()
-                    .collect()
-            };
-            let (px, py) = (pick(&xs), pick(&ys));
-            for (k, (a, b)) in px.iter().zip(&py).enumerate() {
-                let sub = path(at, &timer_label(interrupting, k, py.len()));
-                let (d1, d2) = (delay_text(&a.delay), delay_text(&b.delay));
-                if d1 != d2 {
-                    out.push(Detail::set(&sub, "deadline", d1, d2));
-                }
-                let tgt = |a: &ast::AfterClause| a.target.as_ref().map(|t| t.name.to_string());
-                scalar(out, &sub, "target", tgt(a), tgt(b));
-                actions_details(&sub, &a.actions, &b.actions, out);
-            }
-            for (k, a) in px.iter().enumerate().skip(py.len()) {
-                out.push(Detail::removed(
-                    path(at, &timer_label(interrupting, k, px.len())),
-                    "timer",
-                    after_text(a),
-                ));
-            }
-            for (k, b) in py.iter().enumerate().skip(px.len()) {
-                out.push(Detail::added(
-                    path(at, &timer_label(interrupting, k, py.len())),
-                    "timer",
-                    after_text(b),
-                ));
-            }
+            _ => {}
         }
     }
 

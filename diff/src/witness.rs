@@ -763,10 +763,23 @@ pub fn search(old: Located<'_>, new: Located<'_>, config: &SearchConfig) -> Sear
         }
     }
     let mut sides = [SideCx::new(old), SideCx::new(new)];
-    let programs = [old.program, new.program];
+    let vars = match condition_vars(&mut sides) {
+        Ok(vars) => vars,
+        Err(why) => return Search::Skipped(why),
+    };
+    let clause_roots = [roots(&old), roots(&new)];
+    let problem = match Problem::new(sides, vars, &clause_roots) {
+        Ok(problem) => problem,
+        Err(skip) => return skip,
+    };
+    let kept = prune(&problem, &clause_roots, &[]);
+    problem.walk(&kept, config)
+}
 
-    // The variables: the correlation key shared by every slot, then every field either
-    // condition reads.
+/// The variables of a condition search: the correlation key shared by every slot, then every
+/// field either condition reads. Each side learns which variable each field it reads is.
+fn condition_vars(sides: &mut [SideCx<'_>; 2]) -> Result<Vec<Var>, String> {
+    let (old, new) = (sides[0].loc, sides[1].loc);
     let mut vars: Vec<Var> = Vec::new();
     if let (Some(ka), Some(kb)) = (key_fields(&old), key_fields(&new)) {
         let mut bindings: Vec<(u8, SmolStr)> = Vec::new();
@@ -792,146 +805,245 @@ pub fn search(old: Located<'_>, new: Located<'_>, config: &SearchConfig) -> Sear
                 continue;
             };
             let Some(&ty) = side.loc.slots.get(slot as usize) else {
-                return Search::Skipped("a condition reads an event it does not match".into());
+                return Err("a condition reads an event it does not match".into());
             };
             let Some(name) = field_key_name(side.loc.program, ty, key) else {
                 continue;
             };
-            let index = match vars.iter().position(|v| v.binds(slot, &name)) {
-                Some(i) => i,
-                None => match Var::new(vec![(slot, name.clone())], [&old, &new]) {
-                    Ok(var) => {
-                        vars.push(var);
-                        vars.len() - 1
-                    }
-                    Err(why) => return Search::Skipped(why),
-                },
-            };
+            let index = var_index(&mut vars, slot, &name, [&old, &new])?;
             side.vars.insert((slot, key), index);
         }
     }
+    Ok(vars)
+}
 
-    let mut consts = Consts::default();
-    for side in &sides {
-        for root in roots(&side.loc) {
-            collect_consts(&side.loc, root, &mut consts);
-        }
+/// The variable that field `name` of `slot` is, made when there is none yet (an error when
+/// the two versions type the field differently).
+fn var_index(
+    vars: &mut Vec<Var>,
+    slot: u8,
+    name: &SmolStr,
+    sides: [&Located<'_>; 2],
+) -> Result<usize, String> {
+    if let Some(i) = vars.iter().position(|v| v.binds(slot, name)) {
+        return Ok(i);
     }
-    let base = base_time(&sides[1].tz);
-    let mut domains: Vec<Vec<Cand>> = vars
-        .iter()
-        .map(|v| domain(v, &consts, programs, base))
-        .collect();
+    vars.push(Var::new(vec![(slot, name.clone())], sides)?);
+    Ok(vars.len() - 1)
+}
 
-    let values = match side_values(&vars, &mut domains, programs) {
-        Ok(v) => v,
-        Err(skip) => return skip,
-    };
-    let clause_roots = [roots(&sides[0].loc), roots(&sides[1].loc)];
-    let kept = prune(
-        &vars,
-        &domains,
-        &values,
-        &sides,
-        &clause_roots,
-        &[],
-        base,
-        &consts,
-    );
+/// What a search walks: both sides, the variables they read and each variable's candidates.
+struct Problem<'a> {
+    sides: [SideCx<'a>; 2],
+    programs: [&'a Program; 2],
+    vars: Vec<Var>,
+    /// The constants of the searched expressions, where the candidates come from.
+    consts: Consts,
+    /// The time the witness events start at.
+    base: i64,
+    /// Each variable's candidates, independent of either version.
+    domains: Vec<Vec<Cand>>,
+    /// The same candidates as values of each version.
+    values: Vec<[Vec<Value>; 2]>,
+}
 
-    // Walk the product of the kept candidates, first variable fastest.
-    let space = kept
-        .iter()
-        .fold(1u64, |acc, k| acc.saturating_mul(k.len() as u64));
-    let mut digits = vec![0usize; vars.len()];
-    let mut witnesses: Vec<Witness> = Vec::new();
-    let mut found = [0usize; 2];
-    let mut tried = 0u64;
-    let time_of = |digits: &[usize], slot: u8| -> i64 {
-        vars.iter()
+impl<'a> Problem<'a> {
+    /// Candidates for `vars` from the constants of the expressions at `roots` (by side);
+    /// skipped when a variable has none that both versions can represent.
+    fn new(
+        sides: [SideCx<'a>; 2],
+        vars: Vec<Var>,
+        roots: &[Vec<ExprId>; 2],
+    ) -> Result<Problem<'a>, Search> {
+        let mut consts = Consts::default();
+        for (side, roots) in sides.iter().zip(roots) {
+            for root in roots {
+                collect_consts(&side.loc, *root, &mut consts);
+            }
+        }
+        let programs = [sides[0].loc.program, sides[1].loc.program];
+        let base = base_time(&sides[1].tz);
+        let mut domains: Vec<Vec<Cand>> = vars
+            .iter()
+            .map(|v| domain(v, &consts, programs, base))
+            .collect();
+        let values = side_values(&vars, &mut domains, programs)?;
+        Ok(Problem {
+            sides,
+            programs,
+            vars,
+            consts,
+            base,
+            domains,
+            values,
+        })
+    }
+
+    /// Walks the product of the kept candidates, first variable fastest, until the budget is
+    /// spent or enough witnesses are found.
+    fn walk(&self, kept: &[Vec<usize>], config: &SearchConfig) -> Search {
+        let space = combinations(kept);
+        let mut digits = vec![0usize; self.vars.len()];
+        let mut tally = Tally::new(config.per_direction);
+        let mut tried = 0u64;
+        loop {
+            if tried >= config.budget {
+                break;
+            }
+            tried += 1;
+            if self.in_slot_order(kept, &digits) {
+                let (o, n) = (self.holds(kept, &digits, 0), self.holds(kept, &digits, 1));
+                if tally.record(o, n, || self.render(kept, &digits)) {
+                    break;
+                }
+            }
+            if !advance(&mut digits, kept) {
+                break;
+            }
+        }
+        tally.finish(tried, space)
+    }
+
+    /// Whether the events of a combination come in slot order, as a sequence or a workflow
+    /// must see them.
+    fn in_slot_order(&self, kept: &[Vec<usize>], digits: &[usize]) -> bool {
+        let new = self.sides[1].loc;
+        let times: Vec<i64> = (0..new.slots.len())
+            .filter(|s| !new.absent.get(*s).copied().unwrap_or(false))
+            .map(|s| self.time_of(kept, digits, u8::try_from(s).unwrap_or(u8::MAX)))
+            .collect();
+        times.windows(2).all(|w| w.first() <= w.get(1))
+    }
+
+    /// The time of the event in `slot` (in the new version), or the base time when its time
+    /// is not a variable.
+    fn time_of(&self, kept: &[Vec<usize>], digits: &[usize], slot: u8) -> i64 {
+        self.vars
+            .iter()
             .enumerate()
             .find(|(_, v)| v.binds(slot, "time"))
             .and_then(|(vi, _)| {
-                let ci = *kept.get(vi)?.get(*digits.get(vi)?)?;
-                match values.get(vi)?[1].get(ci)? {
+                let ci = picked(kept, digits, vi)?;
+                match self.values.get(vi)?[1].get(ci)? {
                     Value::Time(t) => Some(*t),
                     _ => None,
                 }
             })
-            .unwrap_or(base)
-    };
-    let slot_count = new.slots.len();
-    loop {
-        if tried >= config.budget {
-            break;
-        }
-        tried += 1;
-        // Events must come in slot order for a sequence or a workflow to see them so.
-        let times: Vec<i64> = (0..slot_count)
-            .filter(|s| !new.absent.get(*s).copied().unwrap_or(false))
-            .map(|s| time_of(&digits, u8::try_from(s).unwrap_or(u8::MAX)))
+            .unwrap_or(self.base)
+    }
+
+    /// Whether side `si`'s condition (and its context) holds on a combination.
+    fn holds(&self, kept: &[Vec<usize>], digits: &[usize], si: usize) -> bool {
+        let Some(side) = self.sides.get(si) else {
+            return false;
+        };
+        let read = |slot: u8, key: FieldKey| -> Value {
+            side.vars
+                .get(&(slot, key))
+                .and_then(|vi| {
+                    let ci = picked(kept, digits, *vi)?;
+                    self.values.get(*vi)?.get(si)?.get(ci).cloned()
+                })
+                .unwrap_or(Value::Absent)
+        };
+        let env = side.env();
+        side.loc
+            .context
+            .iter()
+            .all(|c| eval::holds(&env, Some(*c), &read))
+            && eval::holds(&env, side.loc.cond, &read)
+    }
+
+    /// A combination as witness events.
+    fn render(&self, kept: &[Vec<usize>], digits: &[usize]) -> Vec<String> {
+        let assignment: Vec<Option<&Cand>> = (0..self.vars.len())
+            .map(|vi| self.domains.get(vi)?.get(picked(kept, digits, vi)?))
             .collect();
-        let ordered = times.windows(2).all(|w| w.first() <= w.get(1));
-        if ordered {
-            let decide = |si: usize| -> bool {
-                let Some(side) = sides.get(si) else {
-                    return false;
-                };
-                let read = |slot: u8, key: FieldKey| -> Value {
-                    side.vars
-                        .get(&(slot, key))
-                        .and_then(|vi| {
-                            let ci = *kept.get(*vi)?.get(*digits.get(*vi)?)?;
-                            values.get(*vi)?.get(si)?.get(ci).cloned()
-                        })
-                        .unwrap_or(Value::Absent)
-                };
-                let env = side.env();
-                side.loc
-                    .context
-                    .iter()
-                    .all(|c| eval::holds(&env, Some(*c), &read))
-                    && eval::holds(&env, side.loc.cond, &read)
-            };
-            let (o, n) = (decide(0), decide(1));
-            if o != n {
-                let [old_only, new_only] = &mut found;
-                let count = if n { new_only } else { old_only };
-                if *count < config.per_direction {
-                    *count += 1;
-                    let assignment: Vec<Option<&Cand>> = (0..vars.len())
-                        .map(|vi| {
-                            let ci = *kept.get(vi)?.get(*digits.get(vi)?)?;
-                            domains.get(vi)?.get(ci)
-                        })
-                        .collect();
-                    witnesses.push(Witness {
-                        lines: render(&vars, &assignment, old, new, base),
-                        old: o,
-                        new: n,
-                    });
-                }
-                if found.iter().all(|f| *f >= config.per_direction) {
-                    break;
-                }
-            }
+        render(
+            &self.vars,
+            &assignment,
+            self.sides[0].loc,
+            self.sides[1].loc,
+            self.base,
+        )
+    }
+}
+
+/// The index (into its domain) of the candidate that `digits` picks for variable `vi` among
+/// its kept ones.
+fn picked(kept: &[Vec<usize>], digits: &[usize], vi: usize) -> Option<usize> {
+    kept.get(vi)?.get(*digits.get(vi)?).copied()
+}
+
+/// How many combinations of the kept candidates there are.
+fn combinations(kept: &[Vec<usize>]) -> u64 {
+    kept.iter()
+        .fold(1u64, |acc, k| acc.saturating_mul(k.len() as u64))
+}
+
+/// Moves `digits` on to the next combination of kept candidates, first variable fastest;
+/// false when every combination has been tried.
+fn advance(digits: &mut [usize], kept: &[Vec<usize>]) -> bool {
+    let mut i = 0;
+    loop {
+        let Some(d) = digits.get_mut(i) else {
+            return false;
+        };
+        *d += 1;
+        if *d < kept.get(i).map_or(0, Vec::len) {
+            return true;
         }
-        // Next combination.
-        let mut i = 0;
-        loop {
-            let Some(d) = digits.get_mut(i) else {
-                // Every combination has been tried.
-                return finish(witnesses, tried, space);
-            };
-            *d += 1;
-            if *d < kept.get(i).map_or(0, Vec::len) {
-                break;
-            }
-            *d = 0;
-            i += 1;
+        *d = 0;
+        i += 1;
+    }
+}
+
+/// The witnesses a search has found, at most `per_direction` of each direction (old only,
+/// new only).
+struct Tally {
+    witnesses: Vec<Witness>,
+    counts: [usize; 2],
+    per_direction: usize,
+}
+
+impl Tally {
+    fn new(per_direction: usize) -> Tally {
+        Tally {
+            witnesses: Vec::new(),
+            counts: [0, 0],
+            per_direction,
         }
     }
-    finish(witnesses, tried, space)
+
+    /// Keeps the events that `lines` renders when the versions decide them differently and
+    /// that direction still wants a witness; true once every direction has all it wants.
+    fn record(&mut self, old: bool, new: bool, lines: impl FnOnce() -> Vec<String>) -> bool {
+        if old == new {
+            return false;
+        }
+        let [old_only, new_only] = &mut self.counts;
+        let count = if new { new_only } else { old_only };
+        if *count < self.per_direction {
+            *count += 1;
+            self.witnesses.push(Witness {
+                lines: lines(),
+                old,
+                new,
+            });
+        }
+        self.counts.iter().all(|f| *f >= self.per_direction)
+    }
+
+    fn finish(mut self, tried: u64, space: u64) -> Search {
+        // The first witness of each direction first, so a caller that shows one of each shows
+        // the search's best.
+        self.witnesses.sort_by_key(|w| w.new);
+        Search::Done {
+            witnesses: self.witnesses,
+            tried,
+            space,
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1033,37 +1145,77 @@ fn search_window(
     wb: Window<'_>,
     config: &SearchConfig,
 ) -> Search {
-    // Every expression the simulation evaluates, by side: `where`, the key, the aggregated
-    // values, `having`.
-    let exprs = |loc: &Located<'_>, w: &Window<'_>| -> Vec<ExprId> {
-        let mut v: Vec<ExprId> = w.cond.into_iter().collect();
-        v.push(w.key);
-        v.extend(w.aggregates.iter().filter_map(|a| a.arg));
-        v.extend(loc.cond);
-        v
-    };
-    let all = [exprs(&old, &wa), exprs(&new, &wb)];
+    let all = [window_exprs(&old, &wa), window_exprs(&new, &wb)];
     for (loc, roots) in [(&old, &all[0]), (&new, &all[1])] {
-        for r in roots {
-            let why =
-                reachable(loc.arena, *r)
-                    .into_iter()
-                    .find_map(|id| match loc.arena.node(id) {
-                        Node::Key => Some("it reads the group key"),
-                        Node::From | Node::Visits(_) => Some("it reads a workflow's history"),
-                        Node::Param(_) => Some("it reads a function parameter"),
-                        _ => None,
-                    });
-            if let Some(why) = why {
-                return Search::Skipped(format!("no witness searched: {why}"));
-            }
+        if let Some(why) = window_unsupported(loc, roots) {
+            return Search::Skipped(format!("no witness searched: {why}"));
         }
     }
     let mut sides = [SideCx::new(old), SideCx::new(new)];
-    let programs = [old.program, new.program];
+    let vars = match window_vars(&mut sides, &all) {
+        Ok(vars) => vars,
+        Err(why) => return Search::Skipped(why),
+    };
+    let problem = match Problem::new(sides, vars, &all) {
+        Ok(problem) => problem,
+        Err(skip) => return skip,
+    };
+    let windows = [wa, wb];
+    let (full, varying) = window_reads(&problem.sides, &windows);
+    let where_roots = [
+        wa.cond.into_iter().collect::<Vec<_>>(),
+        wb.cond.into_iter().collect::<Vec<_>>(),
+    ];
+    let kept = prune(&problem, &where_roots, &full);
+    let shapes: &'static [bool] = if varying.is_empty() {
+        &[false]
+    } else {
+        &[false, true]
+    };
+    WindowSearch {
+        sizes: group_sizes(&problem.consts),
+        shapes,
+        fresh: fresh_string(&problem.consts.strs),
+        time_var: problem.vars.iter().position(|v| v.binds(0, "time")),
+        within: wa.within.min(wb.within).max(2),
+        varying,
+        kept,
+        windows,
+        problem,
+    }
+    .walk(config)
+}
+
+/// Every expression the simulation of a window evaluates: `where`, the key, the aggregated
+/// values, `having`.
+fn window_exprs(loc: &Located<'_>, w: &Window<'_>) -> Vec<ExprId> {
+    let mut v: Vec<ExprId> = w.cond.into_iter().collect();
+    v.push(w.key);
+    v.extend(w.aggregates.iter().filter_map(|a| a.arg));
+    v.extend(loc.cond);
+    v
+}
+
+/// Why the window search cannot handle the expressions at `roots`, if it cannot.
+fn window_unsupported(loc: &Located<'_>, roots: &[ExprId]) -> Option<&'static str> {
+    roots.iter().find_map(|r| {
+        reachable(loc.arena, *r)
+            .into_iter()
+            .find_map(|id| match loc.arena.node(id) {
+                Node::Key => Some("it reads the group key"),
+                Node::From | Node::Visits(_) => Some("it reads a workflow's history"),
+                Node::Param(_) => Some("it reads a function parameter"),
+                _ => None,
+            })
+    })
+}
+
+/// The variables of a window search: every field the expressions at `all` (by side) read.
+/// Each side learns which variable each field it reads is.
+fn window_vars(sides: &mut [SideCx<'_>; 2], all: &[Vec<ExprId>; 2]) -> Result<Vec<Var>, String> {
+    let (old, new) = (sides[0].loc, sides[1].loc);
     let mut vars: Vec<Var> = Vec::new();
-    for (si, side) in sides.iter_mut().enumerate() {
-        let Some(roots) = all.get(si) else { continue };
+    for (side, roots) in sides.iter_mut().zip(all) {
         let ids: Vec<ExprId> = roots
             .iter()
             .flat_map(|r| reachable(side.loc.arena, *r))
@@ -1080,39 +1232,20 @@ fn search_window(
             else {
                 continue;
             };
-            let index = match vars.iter().position(|v| v.binds(slot, &name)) {
-                Some(i) => i,
-                None => match Var::new(vec![(slot, name.clone())], [&old, &new]) {
-                    Ok(var) => {
-                        vars.push(var);
-                        vars.len() - 1
-                    }
-                    Err(why) => return Search::Skipped(why),
-                },
-            };
+            let index = var_index(&mut vars, slot, &name, [&old, &new])?;
             side.vars.insert((slot, key), index);
         }
     }
-    let mut consts = Consts::default();
-    for (side, roots) in sides.iter().zip(&all) {
-        for r in roots {
-            collect_consts(&side.loc, *r, &mut consts);
-        }
-    }
-    let base = base_time(&sides[1].tz);
-    let mut domains: Vec<Vec<Cand>> = vars
-        .iter()
-        .map(|v| domain(v, &consts, programs, base))
-        .collect();
-    let values = match side_values(&vars, &mut domains, programs) {
-        Ok(v) => v,
-        Err(skip) => return skip,
-    };
-    // Variables read by anything but `where` keep all their candidates; the fields whose
-    // distinct values are counted also vary from event to event.
+    Ok(vars)
+}
+
+/// The variables read by anything but `where`, which keep all their candidates (`full`), and
+/// the fields whose distinct values are counted, which also vary from event to event
+/// (`varying`).
+fn window_reads(sides: &[SideCx<'_>; 2], windows: &[Window<'_>; 2]) -> (Vec<usize>, Vec<usize>) {
     let mut full: Vec<usize> = Vec::new();
     let mut varying: Vec<usize> = Vec::new();
-    for (side, w) in sides.iter().zip([&wa, &wb]) {
+    for (side, w) in sides.iter().zip(windows) {
         let mut others: Vec<ExprId> = vec![w.key];
         others.extend(side.loc.cond);
         for a in w.aggregates {
@@ -1135,21 +1268,12 @@ fn search_window(
             }
         }
     }
-    let where_roots = [
-        wa.cond.into_iter().collect::<Vec<_>>(),
-        wb.cond.into_iter().collect::<Vec<_>>(),
-    ];
-    let kept = prune(
-        &vars,
-        &domains,
-        &values,
-        &sides,
-        &where_roots,
-        &full,
-        base,
-        &consts,
-    );
-    // Group sizes: around the numbers `having` compares with, and the smallest ones.
+    (full, varying)
+}
+
+/// Group sizes worth trying: around the numbers `having` compares with, and the smallest
+/// ones.
+fn group_sizes(consts: &Consts) -> Vec<i64> {
     let mut sizes: Vec<i64> = vec![1, 2, 3];
     for c in &consts.ints {
         for n in [c - 1, *c, c + 1] {
@@ -1159,120 +1283,142 @@ fn search_window(
         }
     }
     sizes.sort_unstable();
-    let shapes: &[bool] = if varying.is_empty() {
-        &[false]
-    } else {
-        &[false, true]
-    };
-    let fresh = fresh_string(&consts.strs);
-    let time_var = vars.iter().position(|v| v.binds(0, "time"));
-    let within = wa.within.min(wb.within).max(2);
+    sizes
+}
 
-    let space = kept
-        .iter()
-        .fold(1u64, |acc, k| acc.saturating_mul(k.len() as u64))
-        .saturating_mul(sizes.len() as u64)
-        .saturating_mul(shapes.len() as u64);
-    let mut witnesses: Vec<Witness> = Vec::new();
-    let mut found = [0usize; 2];
-    let mut tried = 0u64;
-    let mut digits = vec![0usize; vars.len()];
-    'outer: loop {
-        for &n in &sizes {
-            for &vary in shapes {
-                if tried >= config.budget {
-                    break 'outer;
-                }
-                tried += 1;
-                let spacing = SECOND.min(within / (n + 1)).max(1);
-                // The candidate of each variable for event `i`, as a version-neutral value.
-                let cand_of = |vi: usize, i: i64| -> Option<Cand> {
-                    let var = vars.get(vi)?;
-                    if vary && varying.contains(&vi) {
-                        return nth(&var.ty, i, &fresh, programs, base);
+/// A window search ready to walk: for each combination of the kept candidates, every group
+/// size in every shape.
+struct WindowSearch<'a> {
+    problem: Problem<'a>,
+    windows: [Window<'a>; 2],
+    kept: Vec<Vec<usize>>,
+    sizes: Vec<i64>,
+    /// Whether the counted fields vary from event to event: `false`, and `true` when some
+    /// field's distinct values are counted.
+    shapes: &'static [bool],
+    /// The variables whose distinct values are counted.
+    varying: Vec<usize>,
+    /// A string no condition uses, for varying string fields.
+    fresh: Arc<str>,
+    /// The variable of the events' time, when a condition reads it.
+    time_var: Option<usize>,
+    /// The shorter window, which every group must fit in.
+    within: i64,
+}
+
+/// One group of events a window witness may be.
+struct Group<'d> {
+    /// The candidates of the variables, as indices into the kept ones.
+    digits: &'d [usize],
+    /// How many events.
+    n: i64,
+    /// Whether the counted fields vary from event to event.
+    vary: bool,
+    /// The time between two events.
+    spacing: i64,
+}
+
+impl WindowSearch<'_> {
+    fn walk(&self, config: &SearchConfig) -> Search {
+        let space = combinations(&self.kept)
+            .saturating_mul(self.sizes.len() as u64)
+            .saturating_mul(self.shapes.len() as u64);
+        let mut tally = Tally::new(config.per_direction);
+        let mut tried = 0u64;
+        let mut digits = vec![0usize; self.problem.vars.len()];
+        'outer: loop {
+            for &n in &self.sizes {
+                for &vary in self.shapes {
+                    if tried >= config.budget {
+                        break 'outer;
                     }
-                    let ci = *kept.get(vi)?.get(*digits.get(vi)?)?;
-                    let c = domains.get(vi)?.get(ci)?.clone();
-                    if Some(vi) == time_var
-                        && let Cand::Val(Value::Time(t)) = c
-                    {
-                        return Some(Cand::Val(Value::Time(t + i * spacing)));
-                    }
-                    Some(c)
-                };
-                let (vars_ref, cand_ref) = (&vars, &cand_of);
-                let decide = |si: usize| -> bool {
-                    let Some(side) = sides.get(si) else {
-                        return false;
+                    tried += 1;
+                    let group = Group {
+                        digits: &digits,
+                        n,
+                        vary,
+                        spacing: SECOND.min(self.within / (n + 1)).max(1),
                     };
-                    let readers: Vec<Box<dyn Fn(u8, FieldKey) -> Value + '_>> = (0..n)
-                        .map(|i| {
-                            let f: Box<dyn Fn(u8, FieldKey) -> Value + '_> =
-                                Box::new(move |slot: u8, key: FieldKey| -> Value {
-                                    if key == FieldKey::Time && time_var.is_none() {
-                                        return Value::Time(base + i * spacing);
-                                    }
-                                    side.vars
-                                        .get(&(slot, key))
-                                        .and_then(|vi| {
-                                            let var = vars_ref.get(*vi)?;
-                                            to_value(programs.get(si)?, &var.ty, &cand_ref(*vi, i)?)
-                                        })
-                                        .unwrap_or(Value::Absent)
-                                });
-                            f
-                        })
-                        .collect();
-                    let refs: Vec<&dyn Fn(u8, FieldKey) -> Value> =
-                        readers.iter().map(|b| b.as_ref()).collect();
-                    let w = if si == 0 { &wa } else { &wb };
-                    window_fires(side, w, &refs)
-                };
-                let (o, nw) = (decide(0), decide(1));
-                if o != nw {
-                    let [old_only, new_only] = &mut found;
-                    let count = if nw { new_only } else { old_only };
-                    if *count < config.per_direction {
-                        *count += 1;
-                        let lines = (0..n)
-                            .filter_map(|i| {
-                                let value_of = |name: &str| -> Option<Cand> {
-                                    if name == "time" && time_var.is_none() {
-                                        return Some(Cand::Val(Value::Time(base + i * spacing)));
-                                    }
-                                    let vi = vars.iter().position(|v| v.binds(0, name))?;
-                                    cand_of(vi, i)
-                                };
-                                event_line(0, &value_of, old, new, base)
-                            })
-                            .collect();
-                        witnesses.push(Witness {
-                            lines,
-                            old: o,
-                            new: nw,
-                        });
-                    }
-                    if found.iter().all(|f| *f >= config.per_direction) {
+                    let (o, nw) = (self.fires(&group, 0), self.fires(&group, 1));
+                    if tally.record(o, nw, || self.lines(&group)) {
                         break 'outer;
                     }
                 }
             }
-        }
-        // Next combination of the variables.
-        let mut i = 0;
-        loop {
-            let Some(d) = digits.get_mut(i) else {
-                break 'outer;
-            };
-            *d += 1;
-            if *d < kept.get(i).map_or(0, Vec::len) {
+            if !advance(&mut digits, &self.kept) {
                 break;
             }
-            *d = 0;
-            i += 1;
         }
+        tally.finish(tried, space)
     }
-    finish(witnesses, tried, space)
+
+    /// The candidate of variable `vi` for event `i` of the group, as a version-neutral value.
+    fn cand(&self, g: &Group<'_>, vi: usize, i: i64) -> Option<Cand> {
+        let p = &self.problem;
+        let var = p.vars.get(vi)?;
+        if g.vary && self.varying.contains(&vi) {
+            return nth(&var.ty, i, &self.fresh, p.programs, p.base);
+        }
+        let c = p
+            .domains
+            .get(vi)?
+            .get(picked(&self.kept, g.digits, vi)?)?
+            .clone();
+        if Some(vi) == self.time_var
+            && let Cand::Val(Value::Time(t)) = c
+        {
+            return Some(Cand::Val(Value::Time(t + i * g.spacing)));
+        }
+        Some(c)
+    }
+
+    /// Field `key` of `slot` in event `i` of the group, as a value of side `si`.
+    fn read(&self, g: &Group<'_>, si: usize, i: i64, slot: u8, key: FieldKey) -> Value {
+        let p = &self.problem;
+        if key == FieldKey::Time && self.time_var.is_none() {
+            return Value::Time(p.base + i * g.spacing);
+        }
+        p.sides
+            .get(si)
+            .and_then(|side| side.vars.get(&(slot, key)))
+            .and_then(|vi| {
+                let var = p.vars.get(*vi)?;
+                to_value(p.programs.get(si)?, &var.ty, &self.cand(g, *vi, i)?)
+            })
+            .unwrap_or(Value::Absent)
+    }
+
+    /// Whether side `si`'s window fires on the group.
+    fn fires(&self, g: &Group<'_>, si: usize) -> bool {
+        let (Some(side), Some(w)) = (self.problem.sides.get(si), self.windows.get(si)) else {
+            return false;
+        };
+        let readers: Vec<_> = (0..g.n)
+            .map(|i| move |slot: u8, key: FieldKey| self.read(g, si, i, slot, key))
+            .collect();
+        let refs: Vec<&dyn Fn(u8, FieldKey) -> Value> = readers
+            .iter()
+            .map(|r| r as &dyn Fn(u8, FieldKey) -> Value)
+            .collect();
+        window_fires(side, w, &refs)
+    }
+
+    /// The group as witness events, one JSON line each.
+    fn lines(&self, g: &Group<'_>) -> Vec<String> {
+        let p = &self.problem;
+        (0..g.n)
+            .filter_map(|i| {
+                let value_of = |name: &str| -> Option<Cand> {
+                    if name == "time" && self.time_var.is_none() {
+                        return Some(Cand::Val(Value::Time(p.base + i * g.spacing)));
+                    }
+                    let vi = p.vars.iter().position(|v| v.binds(0, name))?;
+                    self.cand(g, vi, i)
+                };
+                event_line(0, &value_of, p.sides[0].loc, p.sides[1].loc, p.base)
+            })
+            .collect()
+    }
 }
 
 /// Each variable's candidates as values of each version (a candidate either version cannot
@@ -1312,109 +1458,114 @@ fn side_values(
     Ok(values)
 }
 
-/// The candidates worth trying for each variable. A variable that every clause (of
-/// `clause_roots`) reading it reads alone keeps one candidate per combination of those
-/// clauses' results: two values that give every such clause the same result are
-/// interchangeable. Variables in `full` keep every candidate.
-#[allow(clippy::too_many_arguments)]
-fn prune(
-    vars: &[Var],
-    domains: &[Vec<Cand>],
-    values: &[[Vec<Value>; 2]],
-    sides: &[SideCx<'_>; 2],
-    clause_roots: &[Vec<ExprId>; 2],
-    full: &[usize],
-    base: i64,
-    consts: &Consts,
-) -> Vec<Vec<usize>> {
-    let mut clause_vars: Vec<(usize, ExprId, Vec<usize>)> = Vec::new();
+/// A clause (an atom of a condition) of side `side`, and the variables it reads.
+struct Clause {
+    side: usize,
+    atom: ExprId,
+    vars: Vec<usize>,
+}
+
+/// Every clause of the expressions at `clause_roots` (by side), with the variables it reads.
+fn clauses(sides: &[SideCx<'_>; 2], clause_roots: &[Vec<ExprId>; 2]) -> Vec<Clause> {
+    let mut out = Vec::new();
     for (si, side) in sides.iter().enumerate() {
         let mut list = Vec::new();
         for root in clause_roots.get(si).into_iter().flatten() {
             atoms(side.loc.arena, *root, &mut list);
         }
-        for a in list {
-            let mut vs: Vec<usize> = reachable(side.loc.arena, a)
+        for atom in list {
+            let mut vars: Vec<usize> = reachable(side.loc.arena, atom)
                 .into_iter()
                 .filter_map(|id| node_field(side.loc.arena.node(id)))
                 .filter_map(|k| side.vars.get(&k).copied())
                 .collect();
-            vs.sort_unstable();
-            vs.dedup();
-            clause_vars.push((si, a, vs));
+            vars.sort_unstable();
+            vars.dedup();
+            out.push(Clause {
+                side: si,
+                atom,
+                vars,
+            });
         }
     }
-    let mut kept: Vec<Vec<usize>> = Vec::new();
-    for vi in 0..vars.len() {
-        let n = domains.get(vi).map_or(0, Vec::len);
-        let mine: Vec<&(usize, ExprId, Vec<usize>)> = clause_vars
-            .iter()
-            .filter(|(_, _, vs)| vs.contains(&vi))
-            .collect();
-        if full.contains(&vi) || mine.iter().any(|(_, _, vs)| vs.len() > 1) {
-            kept.push((0..n).collect());
-            continue;
-        }
-        if mine.is_empty() {
-            // No clause reads it (a correlation key only): any value does; prefer the plain
-            // default over a constant that belongs to some other field.
-            let plain = vars
-                .get(vi)
-                .and_then(|v| default_value(&v.ty, base))
-                .and_then(|d| domains.get(vi)?.iter().position(|c| *c == d));
-            let fresh = domains.get(vi).and_then(|dom| {
-                dom.iter().position(
-                    |c| matches!(c, Cand::Val(Value::Str(s)) if **s == *fresh_string(&consts.strs)),
-                )
-            });
-            kept.push(vec![fresh.or(plain).unwrap_or(0)]);
-            continue;
-        }
+    out
+}
+
+/// The candidates worth trying for each variable. A variable that every clause (of
+/// `clause_roots`) reading it reads alone keeps one candidate per combination of those
+/// clauses' results: two values that give every such clause the same result are
+/// interchangeable. Variables in `full` keep every candidate.
+fn prune(p: &Problem<'_>, clause_roots: &[Vec<ExprId>; 2], full: &[usize]) -> Vec<Vec<usize>> {
+    let clauses = clauses(&p.sides, clause_roots);
+    (0..p.vars.len())
+        .map(|vi| {
+            let mine: Vec<&Clause> = clauses.iter().filter(|c| c.vars.contains(&vi)).collect();
+            if full.contains(&vi) || mine.iter().any(|c| c.vars.len() > 1) {
+                (0..p.domains.get(vi).map_or(0, Vec::len)).collect()
+            } else if mine.is_empty() {
+                vec![p.lone_candidate(vi)]
+            } else {
+                p.distinct_outcomes(vi, &mine)
+            }
+        })
+        .collect()
+}
+
+impl Problem<'_> {
+    /// The one candidate of a variable no clause reads (a correlation key only): any value
+    /// does; prefer the plain default over a constant that belongs to some other field.
+    fn lone_candidate(&self, vi: usize) -> usize {
+        let plain = self
+            .vars
+            .get(vi)
+            .and_then(|v| default_value(&v.ty, self.base))
+            .and_then(|d| self.domains.get(vi)?.iter().position(|c| *c == d));
+        let fresh = self.domains.get(vi).and_then(|dom| {
+            dom.iter().position(
+                |c| matches!(c, Cand::Val(Value::Str(s)) if **s == *fresh_string(&self.consts.strs)),
+            )
+        });
+        fresh.or(plain).unwrap_or(0)
+    }
+
+    /// The candidates of variable `vi` that give the clauses reading it (`mine`) a
+    /// combination of results that no earlier candidate gave.
+    fn distinct_outcomes(&self, vi: usize, mine: &[&Clause]) -> Vec<usize> {
         let mut seen: Vec<Vec<u8>> = Vec::new();
         let mut keep = Vec::new();
-        for ci in 0..n {
-            let signature: Vec<u8> = mine
-                .iter()
-                .map(|(si, atom, _)| {
-                    let Some(side) = sides.get(*si) else {
-                        return 3;
-                    };
-                    let value = values
-                        .get(vi)
-                        .and_then(|p| p.get(*si)?.get(ci))
-                        .cloned()
-                        .unwrap_or(Value::Absent);
-                    let read = |slot: u8, key: FieldKey| {
-                        if side.vars.get(&(slot, key)) == Some(&vi) {
-                            value.clone()
-                        } else {
-                            Value::Absent
-                        }
-                    };
-                    match eval::eval(&side.env(), *atom, &read) {
-                        Ok(v) => u8::from(ops::truthy(&v)),
-                        Err(_) => 2,
-                    }
-                })
-                .collect();
+        for ci in 0..self.domains.get(vi).map_or(0, Vec::len) {
+            let signature: Vec<u8> = mine.iter().map(|c| self.outcome(vi, ci, c)).collect();
             if !seen.contains(&signature) {
                 seen.push(signature);
                 keep.push(ci);
             }
         }
-        kept.push(keep);
+        keep
     }
-    kept
-}
 
-fn finish(mut witnesses: Vec<Witness>, tried: u64, space: u64) -> Search {
-    // The first witness of each direction first, so a caller that shows one of each shows the
-    // search's best.
-    witnesses.sort_by_key(|w| w.new);
-    Search::Done {
-        witnesses,
-        tried,
-        space,
+    /// What clause `c` gives when variable `vi` takes candidate `ci` and every other field is
+    /// absent: 1 true, 0 false, 2 an error.
+    fn outcome(&self, vi: usize, ci: usize, c: &Clause) -> u8 {
+        let Some(side) = self.sides.get(c.side) else {
+            return 3;
+        };
+        let value = self
+            .values
+            .get(vi)
+            .and_then(|p| p.get(c.side)?.get(ci))
+            .cloned()
+            .unwrap_or(Value::Absent);
+        let read = |slot: u8, key: FieldKey| {
+            if side.vars.get(&(slot, key)) == Some(&vi) {
+                value.clone()
+            } else {
+                Value::Absent
+            }
+        };
+        match eval::eval(&side.env(), c.atom, &read) {
+            Ok(v) => u8::from(ops::truthy(&v)),
+            Err(_) => 2,
+        }
     }
 }
 
