@@ -246,7 +246,11 @@ impl ExprArena {
         match self.nodes.get(id.index()) {
             Some(entry) => entry,
             None => {
-                crate::impossible!("expression {} of an arena of {}", id.index(), self.nodes.len());
+                crate::impossible!(
+                    "expression {} of an arena of {}",
+                    id.index(),
+                    self.nodes.len()
+                );
                 &ABSENT
             }
         }
