@@ -189,3 +189,93 @@ fn killed_twenty_times_the_durable_run_ends_byte_identical() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 26: a durable run started again after lines were appended to its input (a log that
+/// grows) goes on as if it had never stopped; an input that is not the one it read is refused.
+#[test]
+fn a_durable_run_over_a_growing_file_goes_on_as_one_run() {
+    let dir = std::env::temp_dir().join(format!("vigil-grow-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let whole = dir.join("whole.jsonl");
+    write_events(&whole);
+    let text = std::fs::read_to_string(&whole).expect("events");
+    let lines: Vec<&str> = text.lines().collect();
+    let half = lines.len() / 2;
+    let first: String = lines[..half].iter().map(|l| format!("{l}\n")).collect();
+    let rest: String = lines[half..].iter().map(|l| format!("{l}\n")).collect();
+
+    let reference = Paths {
+        out: dir.join("ref.jsonl"),
+        rejects: dir.join("ref.rejects"),
+        deliver: dir.join("ref-deliver"),
+    };
+    let mut c = vigil();
+    run_args(&mut c, &whole, &reference);
+    assert!(c.status().expect("runs").success());
+
+    let growing = dir.join("growing.jsonl");
+    let durable = Paths {
+        out: dir.join("out.jsonl"),
+        rejects: dir.join("out.rejects"),
+        deliver: dir.join("out-deliver"),
+    };
+    let state = dir.join("state");
+    let durable_run = |expect_success: bool| {
+        let mut c = vigil();
+        run_args(&mut c, &growing, &durable);
+        c.arg("--state").arg(&state).stderr(Stdio::piped());
+        let out = c.output().expect("runs");
+        assert_eq!(
+            out.status.success(),
+            expect_success,
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    std::fs::write(&growing, &first).expect("first half");
+    durable_run(true);
+    let after_first = read(&durable.out);
+    // Started again with nothing new: the same outputs.
+    durable_run(true);
+    assert!(
+        read(&durable.out) == after_first,
+        "a rerun changed the output"
+    );
+    // The log grows: the run goes on over the new lines only, as if it had never stopped.
+    std::fs::write(&growing, format!("{first}{rest}")).expect("whole");
+    durable_run(true);
+    let expected = read(&reference.out);
+    assert!(expected.len() > after_first.len());
+    assert!(
+        read(&durable.out) == expected,
+        "the grown run differs from one run over the whole file"
+    );
+    assert_eq!(read(&durable.rejects), read(&reference.rejects));
+    for unit in ["desk", "medics"] {
+        let name = format!("{unit}.jsonl");
+        assert!(
+            read(&durable.deliver.join(&name)) == read(&reference.deliver.join(&name)),
+            "{name} differs from one run over the whole file"
+        );
+    }
+
+    // Another file in its place is refused, and so is a shorter one; the state stays usable.
+    std::fs::write(&growing, format!("{rest}{first}")).expect("other");
+    let err = durable_run(false);
+    assert!(
+        err.contains("is not the input the state was built from"),
+        "{err}"
+    );
+    std::fs::write(&growing, &first).expect("shorter");
+    let err = durable_run(false);
+    assert!(err.contains("is shorter"), "{err}");
+    std::fs::write(&growing, format!("{first}{rest}")).expect("whole again");
+    durable_run(true);
+    assert!(
+        read(&durable.out) == expected,
+        "the state was damaged by a refused run"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

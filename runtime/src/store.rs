@@ -7,10 +7,11 @@
 //! front end (`vigil run --state`, a service); [`OutputFile`] an output it can cut back.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 use redb::{Database, ReadableDatabase, TableDefinition};
+use sha2::{Digest, Sha256};
 
 use crate::Engine;
 
@@ -44,9 +45,47 @@ impl Durable {
         self.resumed.as_ref().map_or(0, |c| c.input_offset)
     }
 
-    /// Whether the checkpoint was taken after the end of the input was processed.
+    /// Whether the checkpoint was taken after the end of the input was processed. Only a
+    /// store written before 0.2 has such a checkpoint: checkpoints are now taken before the
+    /// end-of-input drain, so that a run can go on over lines appended since.
     pub fn finished(&self) -> bool {
         self.resumed.as_ref().is_some_and(|c| c.finished)
+    }
+
+    /// Checks that the input at `path` is the one the checkpoint read, or an extension of it
+    /// (a log that grew): at least as long, with the same first bytes and the same bytes
+    /// before the checkpoint's offset. A store without a print (before 0.2) is not checked.
+    pub fn verify_input(&self, path: &Path) -> Result<(), String> {
+        let Some(cp) = &self.resumed else {
+            return Ok(());
+        };
+        let Some(expected) = &cp.input else {
+            return Ok(());
+        };
+        let found = InputPrint::of(path, cp.input_offset)?;
+        if found != *expected {
+            let which = if found.head == expected.head {
+                "the bytes before where it stopped differ"
+            } else {
+                "it starts differently"
+            };
+            return Err(format!(
+                "`{}` is not the input the state was built from ({which}); \
+                 remove the --state directory to start over",
+                path.display()
+            ));
+        }
+        Ok(())
+    }
+
+    /// The committed length of the output at `path`, if the checkpoint lists it.
+    pub fn committed(&self, path: &Path) -> Option<u64> {
+        let p = path.to_string_lossy();
+        let cp = self.resumed.as_ref()?;
+        cp.outputs
+            .iter()
+            .find(|(q, _)| *q == p)
+            .map(|(_, len)| *len)
     }
 
     /// The committed length of the output at `path` when resuming (0 for an output the
@@ -62,20 +101,24 @@ impl Durable {
         )
     }
 
-    /// Commits a checkpoint: the engine's state after the input up to `input_offset`, and the
-    /// outputs' lengths once `outputs` were forced to disk (write the engine's records first).
+    /// Commits a checkpoint: the engine's state after the input up to `input_offset` (whose
+    /// print is `input`, for a file), and the outputs' lengths once `outputs` were forced to
+    /// disk (write the engine's records first). Take the last one before the end-of-input
+    /// drain (`Engine::finish`), not after: a run started again over a longer input then goes
+    /// on as if it had never stopped.
     pub fn commit(
         &self,
         engine: &Engine,
         input_offset: u64,
+        input: Option<InputPrint>,
         outputs: Vec<(String, u64)>,
-        finished: bool,
     ) -> Result<(), String> {
         self.store.save(&Checkpoint {
             snapshot: engine.snapshot(),
             input_offset,
+            input,
             outputs,
-            finished,
+            finished: false,
         })
     }
 }
@@ -131,10 +174,70 @@ pub struct Checkpoint {
     pub snapshot: Vec<u8>,
     /// Byte offset in the input of the first line not yet read.
     pub input_offset: u64,
+    /// What identifies the input up to `input_offset` (`None` for standard input, and in
+    /// stores written before 0.2).
+    pub input: Option<InputPrint>,
     /// Each output file (by the path the run was given) and its committed length.
     pub outputs: Vec<(String, u64)>,
-    /// Whether the input had ended (and the end of input was processed).
+    /// Whether the input had ended and the end of input was processed (only in stores written
+    /// before 0.2; see `Durable::finished`).
     pub finished: bool,
+}
+
+/// What identifies the input a checkpoint read without reading all of it again, as log
+/// shippers recognise a file: SHA-256 of its first bytes and of the bytes just before the
+/// checkpoint's offset, up to `PRINT_BYTES` each. An input that differs only in between is
+/// not noticed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputPrint {
+    /// SHA-256 of the input's first bytes.
+    pub head: [u8; 32],
+    /// SHA-256 of the bytes before the checkpoint's offset.
+    pub tail: [u8; 32],
+}
+
+/// How many bytes each half of an `InputPrint` covers.
+const PRINT_BYTES: u64 = 64 * 1024;
+
+impl InputPrint {
+    /// The print of the file at `path` up to byte `offset`.
+    pub fn of(path: &Path, offset: u64) -> Result<InputPrint, String> {
+        let cannot = |e: std::io::Error| format!("cannot read `{}`: {e}", path.display());
+        let mut f = File::open(path).map_err(cannot)?;
+        let len = f.metadata().map_err(cannot)?.len();
+        if len < offset {
+            return Err(format!(
+                "`{}` is shorter ({len} bytes) than the input the state was built from \
+                 ({offset} bytes read); remove the --state directory to start over",
+                path.display()
+            ));
+        }
+        let mut digest = |start: u64, n: u64| -> Result<[u8; 32], String> {
+            let mut buf = vec![0; usize::try_from(n).unwrap_or(0)];
+            f.seek(SeekFrom::Start(start)).map_err(cannot)?;
+            f.read_exact(&mut buf).map_err(cannot)?;
+            Ok(Sha256::digest(&buf).into())
+        };
+        let head = digest(0, offset.min(PRINT_BYTES))?;
+        let from = offset.saturating_sub(PRINT_BYTES);
+        let tail = digest(from, offset - from)?;
+        Ok(InputPrint { head, tail })
+    }
+
+    fn to_bytes(&self) -> Vec<u8> {
+        [self.head, self.tail].concat()
+    }
+
+    fn from_bytes(b: &[u8]) -> Result<InputPrint, String> {
+        let half = |range: std::ops::Range<usize>| -> Result<[u8; 32], String> {
+            (b.get(range).and_then(|s| s.try_into().ok()))
+                .ok_or("bad input print in checkpoint".into())
+        };
+        Ok(InputPrint {
+            head: half(0..32)?,
+            tail: half(32..64)?,
+        })
+    }
 }
 
 /// A checkpoint store in a directory.
@@ -175,9 +278,14 @@ impl Store {
             .map(|v| v.value().to_vec())
             .unwrap_or_default();
         let (input_offset, outputs, finished) = decode_positions(&positions)?;
+        let input = match table.get("input").map_err(err)? {
+            Some(v) => Some(InputPrint::from_bytes(v.value())?),
+            None => None,
+        };
         Ok(Some(Checkpoint {
             snapshot,
             input_offset,
+            input,
             outputs,
             finished,
         }))
@@ -195,6 +303,16 @@ impl Store {
             table
                 .insert("positions", positions.as_slice())
                 .map_err(err)?;
+            match &cp.input {
+                Some(print) => {
+                    table
+                        .insert("input", print.to_bytes().as_slice())
+                        .map_err(err)?;
+                }
+                None => {
+                    table.remove("input").map_err(err)?;
+                }
+            }
         }
         txn.commit().map_err(err)
     }

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use vigil_runtime::pipeline::Decoding;
-use vigil_runtime::store::{Durable, OutputFile};
+use vigil_runtime::store::{Durable, InputPrint, OutputFile};
 use vigil_runtime::{Engine, EngineConfig, EngineKind, Pushed, Record};
 
 #[derive(clap::Args)]
@@ -48,7 +48,8 @@ pub struct Args {
     #[arg(long, value_enum, default_value = "jit")]
     engine: EngineChoice,
     /// Make the run durable: checkpoints go to DIR; killed and started again with the same
-    /// command, the run resumes and its outputs end as if it had never stopped. Needs
+    /// command, the run resumes and its outputs end as if it had never stopped. Started again
+    /// after lines were appended to the events file, it goes on over them. Needs
     /// `--events FILE` and `--out FILE`.
     #[arg(long, value_name = "DIR")]
     state: Option<PathBuf>,
@@ -208,6 +209,12 @@ pub fn run(args: Args) -> ExitCode {
     {
         return super::fail(format!("{e}; remove the --state directory to start over"));
     }
+    // The input must be the one the state was built from, or that input grown.
+    if let Some(d) = &durable
+        && let Err(e) = d.verify_input(Path::new(&args.events))
+    {
+        return super::fail(e);
+    }
     // A resumed run writes again what it wrote after the checkpoint; orphan records from a
     // changed rule set come first.
     let offset = durable.as_ref().map_or(0, Durable::input_offset);
@@ -215,14 +222,26 @@ pub fn run(args: Args) -> ExitCode {
         Ok(i) => i,
         Err(e) => return super::fail(e),
     };
-    let mut sinks = match Sinks::open(&args, durable.as_ref(), total_bytes.is_none()) {
+    let mut sinks = match Sinks::open(
+        &args,
+        engine.program(),
+        durable.as_ref(),
+        total_bytes.is_none(),
+    ) {
         Ok(s) => s,
         Err(e) => return super::fail(e),
     };
     if let Err(e) = sinks.write_records(&mut engine) {
         return super::fail(format!("cannot write records: {e}"));
     }
+    // A store written before 0.2 checkpointed after the end-of-input drain: nothing can follow.
     let already_finished = durable.as_ref().is_some_and(Durable::finished);
+    if already_finished && total_bytes.is_some_and(|len| len > start_offset) {
+        return super::fail(
+            "the --state directory was saved by an earlier Vigil after its input ended, and \
+             cannot take the lines added since; remove it to start over",
+        );
+    }
     let progress = total_bytes
         .filter(|_| std::io::stderr().is_terminal())
         .map(|len| {
@@ -237,11 +256,7 @@ pub fn run(args: Args) -> ExitCode {
             bar
         });
 
-    let checkpoint = |engine: &mut Engine,
-                      sinks: &mut Sinks,
-                      offset: u64,
-                      finished: bool|
-     -> Result<(), String> {
+    let checkpoint = |engine: &mut Engine, sinks: &mut Sinks, offset: u64| -> Result<(), String> {
         let Some(durable) = durable.as_ref() else {
             return Ok(());
         };
@@ -251,7 +266,8 @@ pub fn run(args: Args) -> ExitCode {
         let outputs = sinks
             .sync_all()
             .map_err(|e| format!("cannot write records: {e}"))?;
-        durable.commit(engine, offset, outputs, finished)
+        let print = InputPrint::of(Path::new(&args.events), offset)?;
+        durable.commit(engine, offset, Some(print), outputs)
     };
 
     let started = Instant::now();
@@ -299,7 +315,7 @@ pub fn run(args: Args) -> ExitCode {
         since_checkpoint += 1;
         if since_checkpoint >= args.checkpoint_every {
             since_checkpoint = 0;
-            if let Err(e) = checkpoint(&mut engine, &mut sinks, offset, false) {
+            if let Err(e) = checkpoint(&mut engine, &mut sinks, offset) {
                 return super::fail(e);
             }
         }
@@ -313,6 +329,11 @@ pub fn run(args: Args) -> ExitCode {
         bar.finish_and_clear();
     }
     if !already_finished {
+        // The last checkpoint comes before the end-of-input drain: started again over a
+        // longer input, the run goes on from here, and its outputs are cut back to here.
+        if let Err(e) = checkpoint(&mut engine, &mut sinks, offset) {
+            return super::fail(e);
+        }
         engine.finish();
         if let Some(t) = until {
             engine.advance_to(t);
@@ -321,14 +342,7 @@ pub fn run(args: Args) -> ExitCode {
     let result = sinks
         .write_records(&mut engine)
         .and_then(|()| sinks.flush())
-        .map_err(|e| format!("cannot write records: {e}"))
-        .and_then(|()| {
-            if already_finished {
-                Ok(())
-            } else {
-                checkpoint(&mut engine, &mut sinks, offset, true)
-            }
-        });
+        .map_err(|e| format!("cannot write records: {e}"));
     if let Err(e) = result {
         return super::fail(e);
     }
@@ -392,7 +406,12 @@ fn open_input(events: &str, offset: u64) -> Result<Input, String> {
 
 impl<'d> Sinks<'d> {
     /// The outputs the arguments name, cut back to their committed lengths when resuming.
-    fn open(args: &Args, durable: Option<&'d Durable>, live: bool) -> Result<Sinks<'d>, String> {
+    fn open(
+        args: &Args,
+        program: &vigil_ir::Program,
+        durable: Option<&'d Durable>,
+        live: bool,
+    ) -> Result<Sinks<'d>, String> {
         let kept = |path: &Path| durable.and_then(|d| d.committed_len(path));
         let open = |p: &Path| {
             OutputFile::open(p, kept(p)).map_err(|e| format!("cannot write `{}`: {e}", p.display()))
@@ -404,7 +423,7 @@ impl<'d> Sinks<'d> {
             delivery: args
                 .deliver
                 .as_deref()
-                .map(|dir| Delivery::new(dir, durable))
+                .map(|dir| Delivery::new(dir, program, durable))
                 .transpose()?,
             live,
             line: String::new(),
@@ -427,12 +446,29 @@ struct Delivery<'d> {
 }
 
 impl<'d> Delivery<'d> {
-    fn new(dir: &Path, durable: Option<&'d Durable>) -> Result<Delivery<'d>, String> {
+    /// The feeds in `dir`. When resuming, every feed the checkpoint knows is cut back now,
+    /// not when its unit's next alert comes: a checkpoint taken before then must still
+    /// count it (with its committed length), or a later resume would empty it.
+    fn new(
+        dir: &Path,
+        program: &vigil_ir::Program,
+        durable: Option<&'d Durable>,
+    ) -> Result<Delivery<'d>, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
+        let mut files = BTreeMap::new();
+        for (index, unit) in program.units.iter().enumerate() {
+            let path = dir.join(format!("{}.jsonl", unit.name));
+            let Some(len) = durable.and_then(|d| d.committed(&path)) else {
+                continue;
+            };
+            let file = OutputFile::open(&path, Some(len))
+                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
+            files.insert(u32::try_from(index).unwrap_or(u32::MAX), file);
+        }
         Ok(Delivery {
             dir: dir.to_path_buf(),
-            files: BTreeMap::new(),
+            files,
             durable,
         })
     }
