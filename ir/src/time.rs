@@ -171,7 +171,8 @@ pub fn parse_time_fast(b: &[u8]) -> Option<i64> {
         _ => return None,
     };
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    Some(secs * 1000 + millis)
+    let ms = secs * 1000 + millis;
+    in_range(ms).then_some(ms)
 }
 
 /// `HH:MM:SS` at `b[11..19]`, read as one word: the colons compared, the six digits checked
@@ -221,27 +222,105 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The first millisecond of year 1 and of year 10000: event times lie between (SPEC §7,
+/// "Decoding, precisely"), checked on the UTC instant.
+pub const FIRST_MS: i64 = -62_135_596_800_000;
+pub const END_MS: i64 = 253_402_300_800_000;
+
+/// Whether `ms` (epoch milliseconds) lies in years 0001–9999 (UTC).
+pub fn in_range(ms: i64) -> bool {
+    (FIRST_MS..END_MS).contains(&ms)
+}
+
+/// RFC 3339 in full: `YYYY-MM-DDTHH:MM:SS[.f…](Z|±HH:MM)`, the offset within ±23:59, digits
+/// beyond the millisecond truncated, a leap second (`:60`) read as the last millisecond of its
+/// minute, and the instant within years 0001–9999.
 fn parse_time_slow(text: &str) -> Result<i64, String> {
-    let bytes = text.as_bytes();
-    // jiff accepts more forms than RFC 3339; insist on a date, `T` and an offset.
-    if bytes.len() < 16 || !matches!(bytes.get(10), Some(b'T' | b't')) {
-        return Err("expected YYYY-MM-DDTHH:MM:SS with an offset".into());
+    let b = text.as_bytes();
+    let digits = |from: usize, n: usize| -> Option<i64> {
+        let part = b.get(from..from + n)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |v, d| v * 10 + i64::from(d - b'0')))
+    };
+    let shape = "expected YYYY-MM-DDTHH:MM:SS with an offset";
+    let at = |i: usize| b.get(i).copied();
+    if at(4) != Some(b'-')
+        || at(7) != Some(b'-')
+        || !matches!(at(10), Some(b'T' | b't'))
+        || at(13) != Some(b':')
+        || at(16) != Some(b':')
+    {
+        return Err(shape.into());
     }
-    let has_offset = text.ends_with(['Z', 'z'])
-        || text
-            .get(text.len().saturating_sub(6)..)
-            .is_some_and(|tail| {
-                tail.starts_with(['+', '-']) && tail.as_bytes().get(3) == Some(&b':')
-            });
-    if !has_offset {
-        return Err("the offset is missing (add `Z` or `+08:00`)".into());
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute), Some(second)) = (
+        digits(0, 4),
+        digits(5, 2),
+        digits(8, 2),
+        digits(11, 2),
+        digits(14, 2),
+        digits(17, 2),
+    ) else {
+        return Err(shape.into());
+    };
+    if !(1..=12).contains(&month) {
+        return Err(format!("there is no month {month}"));
     }
-    let ts: jiff::Timestamp = text.parse().map_err(|e: jiff::Error| {
-        let msg = e.to_string();
-        // jiff's messages are precise but long; keep the last clause.
-        msg.rsplit(": ").next().unwrap_or(&msg).to_string()
-    })?;
-    Ok(ts.as_millisecond())
+    if day < 1 || day > days_in_month(year, month) {
+        return Err(format!("there is no day {year:04}-{month:02}-{day:02}"));
+    }
+    if hour > 23 || minute > 59 || second > 60 {
+        return Err(format!(
+            "there is no time {hour:02}:{minute:02}:{second:02}"
+        ));
+    }
+    let mut i = 19;
+    let mut millis = 0;
+    if at(i) == Some(b'.') {
+        let start = i + 1;
+        i = start;
+        while at(i).is_some_and(|c| c.is_ascii_digit()) {
+            if i - start < 3 {
+                millis = millis * 10 + i64::from(at(i).unwrap_or(b'0') - b'0');
+            }
+            i += 1;
+        }
+        match i - start {
+            0 => return Err("a `.` without digits".into()),
+            n @ 1..=2 => millis *= 10_i64.pow(3 - n as u32),
+            _ => {}
+        }
+    }
+    let offset_minutes = match (at(i), b.len() - i) {
+        (Some(b'Z' | b'z'), 1) => 0,
+        (Some(sign @ (b'+' | b'-')), 6) if at(i + 3) == Some(b':') => {
+            let (Some(h), Some(m)) = (digits(i + 1, 2), digits(i + 4, 2)) else {
+                return Err("the offset is not ±HH:MM".into());
+            };
+            if h > 23 || m > 59 {
+                return Err(format!(
+                    "the offset {} is beyond ±23:59",
+                    text.get(i..).unwrap_or("")
+                ));
+            }
+            let minutes = h * 60 + m;
+            if sign == b'-' { -minutes } else { minutes }
+        }
+        _ => return Err("the offset is missing (add `Z` or `+08:00`)".into()),
+    };
+    // A leap second is the last millisecond of its minute.
+    let (second, millis) = if second == 60 {
+        (59, 999)
+    } else {
+        (second, millis)
+    };
+    let days = days_from_civil(year, month, day);
+    let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    let ms = secs * 1000 + millis;
+    if !in_range(ms) {
+        return Err("the instant lies outside years 0001–9999 (UTC)".into());
+    }
+    Ok(ms)
 }
 
 /// Prints a time in RFC 3339 in `tz`: `Z` for UTC, milliseconds only when not zero.
@@ -423,46 +502,59 @@ fn put_fraction_and_offset(text: &mut [u8], at: usize, millis: u32, offset_secs:
     len + 6
 }
 
-/// Parses an ISO 8601 duration with D, H, M and S parts (`P1D`, `PT30M`, `PT1.5S`); `P1D` is 24h.
+/// An ISO 8601 duration as SPEC §7 reads one: `P[nD][T[nH][nM][n[.f]S]]`, at least one
+/// part, in that order, integers except the seconds (whose digits beyond the millisecond are
+/// truncated). `P1DT` (a `T` with nothing after it), `PT1.5H` and weeks or months are refused.
 pub fn parse_iso_duration(text: &str) -> Result<i64, String> {
     let bad = || format!("`{text}` is not an ISO 8601 duration such as PT30M or P1D");
-    let (negative, body) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
+    let body = text.strip_prefix('P').ok_or_else(bad)?;
+    let (date, time) = match body.split_once('T') {
+        Some((d, t)) if !t.is_empty() => (d, Some(t)),
+        Some(_) => return Err(bad()),
+        None => (body, None),
     };
-    let body = body.strip_prefix(['P', 'p']).ok_or_else(bad)?;
     let mut total: i64 = 0;
-    let mut in_time = false;
-    let mut num = String::new();
-    let mut any = false;
-    for c in body.chars() {
-        match c {
-            'T' | 't' if !in_time && num.is_empty() => in_time = true,
-            '0'..='9' | '.' | ',' => num.push(if c == ',' { '.' } else { c }),
-            _ => {
-                let unit = match (c.to_ascii_uppercase(), in_time) {
-                    ('D', false) => DAY,
-                    ('W', false) => 7 * DAY,
-                    ('H', true) => HOUR,
-                    ('M', true) => MINUTE,
-                    ('S', true) => SECOND,
-                    _ => return Err(bad()),
-                };
-                let value: f64 = num.parse().map_err(|_| bad())?;
-                let ms = (value * unit as f64).round();
-                if !ms.is_finite() || ms.abs() > 9.0e18 {
-                    return Err(bad());
-                }
-                total = total.checked_add(ms as i64).ok_or_else(bad)?;
-                num.clear();
-                any = true;
-            }
+    let mut add = |ms: Option<i64>| -> Result<(), String> {
+        total = ms.and_then(|ms| total.checked_add(ms)).ok_or_else(bad)?;
+        Ok(())
+    };
+    let whole = |n: &str, unit: i64| -> Option<i64> {
+        if n.is_empty() || !n.bytes().all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        n.parse::<i64>().ok()?.checked_mul(unit)
+    };
+    if !date.is_empty() {
+        let days = date.strip_suffix('D').ok_or_else(bad)?;
+        add(whole(days, DAY))?;
+    }
+    let Some(mut rest) = time else {
+        return if date.is_empty() {
+            Err(bad())
+        } else {
+            Ok(total)
+        };
+    };
+    for (unit, ms) in [('H', HOUR), ('M', MINUTE)] {
+        if let Some((n, after)) = rest.split_once(unit) {
+            add(whole(n, ms))?;
+            rest = after;
         }
     }
-    if !num.is_empty() || !any {
-        return Err(bad());
+    if !rest.is_empty() {
+        let secs = rest.strip_suffix('S').ok_or_else(bad)?;
+        let (int, frac) = secs.split_once('.').unwrap_or((secs, ""));
+        if secs.contains('.') && frac.is_empty() || !frac.bytes().all(|c| c.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let millis = frac
+            .bytes()
+            .chain(std::iter::repeat(b'0'))
+            .take(3)
+            .fold(0, |v, d| v * 10 + i64::from(d - b'0'));
+        add(whole(int, SECOND).and_then(|ms| ms.checked_add(millis)))?;
     }
-    Ok(if negative { -total } else { total })
+    Ok(total)
 }
 
 /// Looks up a time zone by IANA name in the bundled database.
@@ -667,7 +759,34 @@ mod tests {
         assert_eq!(parse_iso_duration("PT30M"), Ok(30 * MINUTE));
         assert_eq!(parse_iso_duration("PT1.5S"), Ok(1500));
         assert_eq!(parse_iso_duration("P1DT2H"), Ok(DAY + 2 * HOUR));
-        assert!(parse_iso_duration("P1M").is_err());
-        assert!(parse_iso_duration("30").is_err());
+        assert_eq!(parse_iso_duration("PT4M1S"), Ok(4 * MINUTE + 1000));
+        assert_eq!(
+            parse_iso_duration("PT0.0019S"),
+            Ok(1),
+            "truncated, not rounded"
+        );
+        assert_eq!(parse_iso_duration("P2DT0S"), Ok(2 * DAY));
+        for bad in [
+            "P1M",
+            "30",
+            "P",
+            "PT",
+            "P1DT",
+            "PT1.5H30M",
+            "PT1.5M",
+            "P1.5D",
+            "P1W",
+            "PT1S2M",
+            "-PT1S",
+            "pt1s",
+            "PT.5S",
+            "PT1.S",
+            "PT1,5S",
+            "P1H",
+            "PTS",
+            "PT1H1H",
+        ] {
+            assert!(parse_iso_duration(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -89,10 +89,10 @@ fn rejected(p: Pushed) -> RejectKind {
 fn bad_lines_are_rejected_with_their_reason_and_processing_continues() {
     let mut e = engine(0, 1000);
     assert_eq!(rejected(e.push_line(b"not json")), RejectKind::NotJson);
-    assert_eq!(rejected(e.push_line(b"[1, 2]")), RejectKind::NotObject);
+    assert_eq!(rejected(e.push_line(b"[1, 2]")), RejectKind::NotJson);
     assert_eq!(
         rejected(e.push_line(br#"{"time":"2021-11-25T19:00:00Z"}"#)),
-        RejectKind::MissingType
+        RejectKind::MissingField
     );
     assert_eq!(
         rejected(e.push_line(br#"{"type":"Nope","time":"2021-11-25T19:00:00Z"}"#)),
@@ -122,7 +122,7 @@ fn bad_lines_are_rejected_with_their_reason_and_processing_continues() {
     );
     assert_eq!(
         rejected(e.push_line(br#"{"type":"Call","caller":"a","minutes":1}"#)),
-        RejectKind::BadTime
+        RejectKind::MissingField
     );
     assert_eq!(
         rejected(e.push_line(br#"{"type":"Call","time":"2021-11-25T19:00:00Z","caller":"a","minutes":1,"category":"arson"}"#)),

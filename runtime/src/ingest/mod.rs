@@ -28,31 +28,50 @@ pub struct Reject {
 /// Reasons for rejecting an input line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RejectKind {
-    /// The line is not JSON.
-    NotJson,
-    /// The line is JSON but not an object.
-    NotObject,
-    /// No string `type` field.
-    MissingType,
+    /// The line is not a JSON object (SPEC §7, "Decoding, precisely").
+    NotJson = 0,
     /// `type` names no event type of the rule set.
-    UnknownType,
-    /// A required field is missing.
-    MissingField,
-    /// A field's value does not have its declared type.
-    WrongType,
-    /// `time` is missing or not a valid time.
-    BadTime,
+    UnknownType = 3,
+    /// A required field (`type` and `time` included) is absent or `null`.
+    MissingField = 4,
+    /// A field (or `type`, or `id`) is present with the wrong JSON type or out of range.
+    WrongType = 5,
+    /// `time` or a time field is not RFC 3339 or epoch milliseconds within years 0001–9999.
+    BadTime = 6,
     /// The event is older than the watermark.
-    Late,
+    Late = 7,
 }
 
 impl RejectKind {
+    /// Every reason, in code order.
+    pub const ALL: [RejectKind; 6] = [
+        RejectKind::NotJson,
+        RejectKind::UnknownType,
+        RejectKind::MissingField,
+        RejectKind::WrongType,
+        RejectKind::BadTime,
+        RejectKind::Late,
+    ];
+
+    /// The reason's byte in snapshots.
+    pub fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The reason a snapshot's byte stands for. Codes 1 (`not_object`) and 2 (`missing_type`)
+    /// of snapshots before 0.2 read as the reasons SPEC v0.2 gives those lines.
+    pub fn from_code(code: u8) -> Option<RejectKind> {
+        match code {
+            1 => Some(RejectKind::NotJson),
+            2 => Some(RejectKind::MissingField),
+            _ => RejectKind::ALL.into_iter().find(|k| k.code() == code),
+        }
+    }
+
     /// The reason's name in records and the summary.
     pub fn as_str(self) -> &'static str {
         match self {
             RejectKind::NotJson => "not_json",
-            RejectKind::NotObject => "not_object",
-            RejectKind::MissingType => "missing_type",
             RejectKind::UnknownType => "unknown_type",
             RejectKind::MissingField => "missing_field",
             RejectKind::WrongType => "wrong_type",
@@ -228,7 +247,13 @@ impl LineDecoder {
 
     /// Decodes `line`, the input's `line_no`th (one-based), which becomes the row's source.
     pub fn decode(&mut self, line: Line<'_>, line_no: u64) -> Decoded {
-        if line.bytes().iter().all(u8::is_ascii_whitespace) {
+        // JSON's white space but the newline, which ends the line: anything else (a form
+        // feed, a no-break space) makes the line not JSON.
+        if line
+            .bytes()
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\r'))
+        {
             return Decoded::Blank;
         }
         match decode(&self.schema, &mut self.buffers, line, line_no) {
@@ -282,6 +307,7 @@ fn general(
         pending: Vec::new(),
         pending_data: None,
         error: None,
+        cloud: false,
         hint: 0,
         buffers: std::mem::take(buffers),
     };
@@ -303,6 +329,8 @@ struct Decoder<'s, 'a> {
     pending: Vec<(String, usize, usize)>,
     pending_data: Option<(usize, usize)>,
     error: Option<Reject>,
+    /// A top-level `data` object was seen: a CloudEvent, whose fields come from it alone.
+    cloud: bool,
     hint: usize,
     /// Row storage until the type is known.
     buffers: RowBuffers,
@@ -314,7 +342,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
             // Tell "not JSON" from "JSON but not an object" by checking the value's syntax.
             self.sc.skip(&mut self.scratch)?;
             self.sc.end()?;
-            return Err(reject(RejectKind::NotObject, "expected a JSON object"));
+            return Err(reject(RejectKind::NotJson, "expected a JSON object"));
         }
         self.object(false)?;
         self.sc.end()?;
@@ -377,17 +405,22 @@ impl<'s, 'a> Decoder<'s, 'a> {
                             self.fail(reject(RejectKind::UnknownType, msg));
                         }
                     }
+                } else if self.sc.next_kind()? == Next::Null {
+                    self.sc.literal()?;
+                    self.fail(reject(RejectKind::MissingField, "`type` is null"));
                 } else {
                     self.sc.skip(&mut self.scratch)?;
-                    self.fail(reject(RejectKind::MissingType, "`type` is not a string"));
+                    self.fail(reject(RejectKind::WrongType, "`type` is not a string"));
                 }
             }
-            "time" if !in_data || self.time.is_none() => {
+            "time" if !in_data => {
                 let t = self.time_value()?;
                 self.time = Some(t);
             }
-            "id" if !in_data => self.id_value()?,
+
             "data" if !in_data && self.sc.peek() == Some(b'{') => {
+                // CloudEvents: the fields come from `data` only.
+                self.cloud = true;
                 if self.ty.is_some() {
                     self.object(true)?;
                 } else {
@@ -396,26 +429,22 @@ impl<'s, 'a> Decoder<'s, 'a> {
                     self.pending_data = Some((start, self.sc.pos));
                 }
             }
-            name => {
-                if self.ty.is_none() {
-                    let start = self.sc.pos;
-                    self.sc.skip(&mut self.scratch)?;
-                    self.pending.push((name.to_string(), start, self.sc.pos));
-                    return Ok(());
-                }
-                self.field_value(name)?;
+            // A top-level member is a field unless the line turns out to be a CloudEvent
+            // (a `data` object, before or after it): decoded at the end, `id` included, in
+            // the order of the line (the fast path's, so that both build equal rows).
+            name if !in_data => {
+                let start = self.sc.pos;
+                self.sc.skip(&mut self.scratch)?;
+                self.pending.push((name.to_string(), start, self.sc.pos));
             }
+            name => self.field_value(name)?,
         }
         Ok(())
     }
 
     fn id_value(&mut self) -> Result<(), Reject> {
         let Some(layout) = self.ty.and_then(|t| self.schema.layout(t)) else {
-            // The id before the type: keep it for later.
-            let start = self.sc.pos;
-            self.sc.skip(&mut self.scratch)?;
-            self.pending.push(("id".into(), start, self.sc.pos));
-            return Ok(());
+            return self.sc.skip(&mut self.scratch).map_err(Reject::from);
         };
         let id = layout.id_field();
         match self.sc.next_kind()? {
@@ -425,26 +454,16 @@ impl<'s, 'a> Decoder<'s, 'a> {
                     row.set_str(id, s);
                 }
             }
-            Next::Number => {
-                let start = self.sc.pos;
-                self.sc.number()?;
-                let text = self.sc_text(start);
-                if let Some(row) = self.row.as_mut() {
-                    row.set_str(id, &text);
-                }
+            // No id, as if absent.
+            Next::Null => {
+                self.sc.literal()?;
             }
-            _ => self.sc.skip(&mut self.scratch)?,
+            _ => {
+                self.sc.skip(&mut self.scratch)?;
+                self.fail(reject(RejectKind::WrongType, "`id` is not a string"));
+            }
         }
         Ok(())
-    }
-
-    fn sc_text(&self, start: usize) -> String {
-        self.sc
-            .source()
-            .get(start..self.sc.pos)
-            .unwrap_or("")
-            .trim()
-            .to_string()
     }
 
     fn time_value(&mut self) -> Result<Result<i64, Reject>, Reject> {
@@ -460,7 +479,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
             },
             Next::Null => {
                 self.sc.literal()?;
-                Err(bad("`time` is null".into()))
+                Err(reject(RejectKind::MissingField, "`time` is null"))
             }
             _ => {
                 self.sc.skip(&mut self.scratch)?;
@@ -481,12 +500,24 @@ impl<'s, 'a> Decoder<'s, 'a> {
             return self.sc.skip(&mut self.scratch).map_err(Reject::from);
         };
         self.hint = i as usize + 1;
-        match self.decode_field(f, i)? {
-            Ok(()) => {}
-            Err(why) => {
-                let msg = format!("field `{name}`: {why}");
-                self.fail(reject(RejectKind::WrongType, msg));
+        if self.sc.next_kind()? == Next::Null {
+            self.sc.literal()?;
+            if !f.optional {
+                let msg = format!("required field `{name}` is null");
+                self.fail(reject(RejectKind::MissingField, msg));
             }
+            return Ok(());
+        }
+        let is_time = f.kind == Kind::Time;
+        let next = self.sc.next_kind()?;
+        if let Err(why) = self.decode_field(f, i)? {
+            // A time field that is a string or a number but no valid time is a bad time;
+            // any other JSON type, the wrong type.
+            let kind = match next {
+                Next::String | Next::Number if is_time => RejectKind::BadTime,
+                _ => RejectKind::WrongType,
+            };
+            self.fail(reject(kind, format!("field `{name}`: {why}")));
         }
         Ok(())
     }
@@ -501,14 +532,6 @@ impl<'s, 'a> Decoder<'s, 'a> {
             return Ok(Ok(()));
         };
         Ok(match (f.kind, kind) {
-            (_, Next::Null) => {
-                self.sc.literal()?;
-                if f.optional {
-                    Ok(())
-                } else {
-                    Err("is null, but the field is required".into())
-                }
-            }
             (Kind::Str, Next::String) => {
                 let s = self.sc.string(&mut self.scratch)?;
                 row.set_str(i, s);
@@ -609,10 +632,13 @@ impl<'s, 'a> Decoder<'s, 'a> {
             return Err(e);
         }
         let Some(ty) = self.ty else {
-            return Err(reject(RejectKind::MissingType, "no `type` field"));
+            return Err(reject(RejectKind::MissingField, "no `type` field"));
         };
         let source = self.sc.source();
         for (name, start, end) in std::mem::take(&mut self.pending) {
+            if name != "id" && self.cloud {
+                continue;
+            }
             self.sc = Scanner::new(source);
             self.sc.pos = start;
             let r = if name == "id" {
@@ -633,7 +659,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
         }
         let time = match self.time.take() {
             Some(t) => t?,
-            None => return Err(reject(RejectKind::BadTime, "no `time` field")),
+            None => return Err(reject(RejectKind::MissingField, "no `time` field")),
         };
         let (Some(ev), Some(row)) = (self.schema.events.get(ty as usize), self.row.as_ref()) else {
             return Err(reject(RejectKind::UnknownType, "no layout"));
@@ -678,7 +704,8 @@ fn number_field(kind: Kind, n: Number) -> Result<u64, String> {
     let wrong = |v: String| Err(format!("expected {}, found {v}", expected(kind)));
     match (kind, n) {
         (Kind::Int, Number::Int(i)) => Ok(i as u64),
-        (Kind::Int, Number::Float(f)) if f.fract() == 0.0 && f.abs() < 9.0e18 => {
+        // `3.0` and `3e0` are the integer 3; i64's range is [-2^63, 2^63).
+        (Kind::Int, Number::Float(f)) if f.fract() == 0.0 && (-I64_EDGE..I64_EDGE).contains(&f) => {
             Ok((f as i64) as u64)
         }
         (Kind::Int, Number::Float(f)) => wrong(f.to_string()),
@@ -689,8 +716,8 @@ fn number_field(kind: Kind, n: Number) -> Result<u64, String> {
                 Number::Int(i) => i as f64,
                 Number::Float(f) => f,
             };
-            let ms = (secs * 1000.0).round();
-            if ms.is_finite() && ms.abs() < 9.0e18 {
+            let ms = truncate_millis(secs * 1000.0);
+            if ms.is_finite() && (-I64_EDGE..I64_EDGE).contains(&ms) {
                 Ok((ms as i64) as u64)
             } else {
                 wrong("a number too large".into())
@@ -702,8 +729,26 @@ fn number_field(kind: Kind, n: Number) -> Result<u64, String> {
     }
 }
 
+/// 2^63 as a float: the bound of i64 (exclusive above, inclusive below as its negation).
+const I64_EDGE: f64 = 9_223_372_036_854_775_808.0;
+
+/// Milliseconds from a float of them, digits beyond the millisecond truncated (SPEC §7). A
+/// product within a millionth of a whole number is that number: `4.35 * 1000` is
+/// 4349.999999999999 in binary, and means 4350.
+fn truncate_millis(ms: f64) -> f64 {
+    let whole = ms.round();
+    if (ms - whole).abs() < 1e-6 {
+        whole
+    } else {
+        ms.trunc()
+    }
+}
+
 fn check_epoch(ms: i64) -> Result<i64, Reject> {
-    jiff::Timestamp::from_millisecond(ms)
-        .map(|_| ms)
-        .map_err(|_| reject(RejectKind::BadTime, format!("`time` {ms} is out of range")))
+    if vigil_ir::time::in_range(ms) {
+        Ok(ms)
+    } else {
+        let msg = format!("`time` {ms} lies outside years 0001–9999");
+        Err(reject(RejectKind::BadTime, msg))
+    }
 }
