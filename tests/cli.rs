@@ -441,3 +441,55 @@ fn build_emits_the_ir_as_text() {
         "{out}"
     );
 }
+
+/// SPEC §7 (v0.2): `$tick` lines move time on a quiet feed, in both decoding modes, are
+/// counted in the summary and never rejected.
+#[test]
+fn ticks_fire_deadlines_without_other_events_and_are_counted() {
+    let dir = temp_dir("ticks");
+    let rules = dir.join("rules.vigil");
+    std::fs::write(
+        &rules,
+        r#"unit desk "desk"
+event Contact { track: str, identified: bool }
+event Identified { track: str }
+rule unidentified {
+  when sequence by track within 15m
+    c: Contact where not c.identified
+    then not Identified
+  alert desk message "{c.track} not identified"
+}
+"#,
+    )
+    .expect("rules");
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        concat!(
+            r#"{"type":"Contact","time":"2021-11-25T19:00:00Z","track":"T1","identified":false}"#,
+            "\n",
+            r#"{"type":"$tick","time":"2021-11-25T19:10:00Z"}"#,
+            "\n",
+            r#"{"type":"$tick","time":"2021-11-25T19:15:00Z"}"#,
+            "\n",
+        ),
+    )
+    .expect("events");
+    for mode in [&[][..], &["--single-thread"][..]] {
+        let mut args = vec![
+            "run",
+            rules.to_str().expect("utf-8"),
+            "--events",
+            events.to_str().expect("utf-8"),
+        ];
+        args.extend_from_slice(mode);
+        let o = vigil(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        assert_eq!(out.lines().count(), 1, "{out}");
+        assert!(out.contains(r#""message":"T1 not identified""#), "{out}");
+        let err = stderr(&o);
+        assert!(err.contains("ticks               2"), "{err}");
+        assert!(err.contains("rejected            0"), "{err}");
+    }
+}

@@ -81,6 +81,8 @@ pub struct Stats {
     pub duplicate_starts: u64,
     /// Events dropped by a rule at its key cap (each with an overflow record).
     pub overflows: u64,
+    /// `$tick` lines (SPEC §7): accepted, they only moved time.
+    pub ticks: u64,
 }
 
 impl Stats {
@@ -423,11 +425,25 @@ impl Engine {
                 Ok(()) => Pushed::Accepted,
                 Err(r) => Pushed::Rejected(r),
             },
+            Decoded::Tick(time) => {
+                self.tick(time);
+                Pushed::Accepted
+            }
             Decoded::Rejected(r) => {
                 *self.stats.rejected.entry(r.kind).or_insert(0) += 1;
                 Pushed::Rejected(r)
             }
         }
+    }
+
+    /// A `$tick` at `time` (SPEC §7): an event time seen, of no type. The watermark moves to
+    /// `time - lateness` if that is later, releasing buffered events and firing the timers due
+    /// by then; a tick behind the watermark changes nothing, and is not late.
+    pub fn tick(&mut self, time: i64) {
+        self.stats.ticks += 1;
+        let max = self.clock.max_seen.map_or(time, |m| m.max(time));
+        self.clock.max_seen = Some(max);
+        self.advance(max.saturating_sub(self.config.lateness));
     }
 
     /// Number of lines pushed so far.

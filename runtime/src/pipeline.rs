@@ -281,6 +281,7 @@ mod tests {
                     let what = match &l.decoded {
                         Decoded::Blank => "blank".to_string(),
                         Decoded::Row(r) => format!("{:?}", r.source),
+                        Decoded::Tick(t) => format!("tick {t}"),
                         Decoded::Rejected(r) => format!(
                             "{} {}",
                             r.kind.as_str(),

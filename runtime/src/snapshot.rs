@@ -34,12 +34,13 @@ use crate::workflow::{self, Instance};
 /// Every snapshot starts with these seven bytes and one ASCII digit, its format version.
 const MAGIC: &[u8; 7] = b"VIGILST";
 
-/// The format `snapshot` writes. 4: rules and workflows are identified by SHA-256 digests of
-/// their canonical IR text (`vigil_ir::text`), and the snapshot ends with the SHA-256 of
-/// everything before it. 3 (up to 0.1 at 8abd746): by a `DefaultHasher`
-/// of their `Debug` text, which no other build can recompute; such a snapshot is restored only
-/// into the rule set it was written for (same fingerprint), see `restore`.
-pub const SNAPSHOT_FORMAT: u8 = 4;
+/// The format `snapshot` writes. 5: the counters include `$tick` lines. 4 (up to 08739c7):
+/// rules and workflows are identified by SHA-256 digests of their canonical IR text
+/// (`vigil_ir::text`), and the snapshot ends with the SHA-256 of everything before it. 3 (up
+/// to 0.1 at 8abd746): by a `DefaultHasher` of their `Debug` text, which no other build can
+/// recompute; such a snapshot is restored only into the rule set it was written for (same
+/// fingerprint), see `restore`.
+pub const SNAPSHOT_FORMAT: u8 = 5;
 
 /// The oldest format `restore` reads.
 const OLDEST_FORMAT: u8 = 3;
@@ -347,6 +348,7 @@ fn encode_stats(e: &mut Enc, s: &Stats) {
         e.str(k);
         e.u64(*v);
     }
+    e.u64(s.ticks);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1088,6 +1090,10 @@ fn decode_stats(d: &mut Dec<'_>) -> R<Stats> {
         };
         s.eval_errors.insert(name, v);
     }
+    // Format 5 counts `$tick` lines.
+    if d.format >= 5 {
+        s.ticks = d.u64()?;
+    }
     Ok(s)
 }
 
@@ -1162,7 +1168,7 @@ mod tests {
 
         #[test]
         fn stats_come_back_as_they_went(
-            counts in proptest::collection::vec(any::<u64>(), 10),
+            counts in proptest::collection::vec(any::<u64>(), 11),
             rejected in proptest::collection::btree_map(0usize..6, any::<u64>(), 0..6),
             overflow in proptest::option::of(any::<u64>()),
             by_zero in proptest::option::of(any::<u64>()),
@@ -1178,6 +1184,7 @@ mod tests {
                 key_absent: counts[7],
                 duplicate_starts: counts[8],
                 overflows: counts[9],
+                ticks: counts[10],
                 ..Stats::default()
             };
             for (k, v) in rejected {

@@ -752,3 +752,72 @@ rule far        { when c: Call where c.kind == fraud and c.region not in ["Y", "
     // The coverage engine evaluates every conjunct as written.
     assert_eq!(fired, run(vigil_runtime::EngineKind::Coverage).0);
 }
+
+/// SPEC §7 (v0.2), ticks: a `$tick` line moves time on a quiet feed, so a deadline fires
+/// without another event; it is never matched, written or rejected as unknown.
+#[test]
+fn a_tick_fires_the_deadlines_it_passes_and_nothing_else() {
+    let contact = r#"{"type":"Contact","time":"2021-11-25T19:00:00Z","track":"T1","identified":false,"secret":"s"}"#;
+    let tick = |t: &str| format!(r#"{{"type":"$tick","time":"{t}"}}"#);
+    let mut e = engine(0, 1000);
+    assert_eq!(e.push_line(contact.as_bytes()), Pushed::Accepted);
+    // Before the deadline (19:15): nothing.
+    assert_eq!(
+        e.push_line(tick("2021-11-25T19:14:59Z").as_bytes()),
+        Pushed::Accepted
+    );
+    assert!(json(&mut e).is_empty());
+    // At it: the alert, with no event but the tick.
+    assert_eq!(
+        e.push_line(tick("2021-11-25T19:15:00Z").as_bytes()),
+        Pushed::Accepted
+    );
+    let out = json(&mut e);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(
+        out[0].contains(r#""time":"2021-11-26T03:15:00+08:00""#),
+        "{}",
+        out[0]
+    );
+    // A tick behind the watermark changes nothing and is not late.
+    assert_eq!(
+        e.push_line(tick("2021-11-25T18:00:00Z").as_bytes()),
+        Pushed::Accepted
+    );
+    assert_eq!(e.watermark(), 1_637_867_700_000);
+    // A tick with a bad or missing time is rejected; its other members are ignored.
+    assert_eq!(
+        rejected(e.push_line(br#"{"type":"$tick","time":"soon"}"#)),
+        RejectKind::BadTime
+    );
+    assert_eq!(
+        rejected(e.push_line(br#"{"type":"$tick"}"#)),
+        RejectKind::MissingField
+    );
+    let extra = r#"{"type":"$tick","time":"2021-11-25T19:16:00Z","id":"t","track":"T1"}"#;
+    assert_eq!(e.push_line(extra.as_bytes()), Pushed::Accepted);
+    e.finish();
+    assert!(json(&mut e).is_empty());
+    let s = e.stats();
+    assert_eq!((s.ticks, s.accepted, s.processed), (4, 1, 1));
+    assert_eq!(s.rejected_total(), 2);
+}
+
+/// With lateness, a tick releases the buffered events it passes, as an event would.
+#[test]
+fn a_tick_moves_the_watermark_like_an_event_of_its_time() {
+    let contact = |t: &str| {
+        format!(r#"{{"type":"Contact","time":"{t}","track":"T1","identified":false,"secret":"s"}}"#)
+    };
+    let mut ticked = engine(60_000, 1000);
+    let mut evented = engine(60_000, 1000);
+    for e in [&mut ticked, &mut evented] {
+        e.push_line(contact("2021-11-25T19:00:00Z").as_bytes());
+    }
+    ticked.push_line(br#"{"type":"$tick","time":"2021-11-25T19:20:00Z"}"#);
+    evented.push_line(contact("2021-11-25T19:20:00Z").as_bytes());
+    assert_eq!(ticked.watermark(), evented.watermark());
+    let (a, b) = (json(&mut ticked), json(&mut evented));
+    assert_eq!(a.len(), 1, "{a:?}");
+    assert_eq!(a, b);
+}

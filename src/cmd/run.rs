@@ -517,6 +517,9 @@ fn summary(engine: &Engine, start_up: StartUp, seconds: f64, rejects_written: bo
     };
     eprintln!("── summary ──");
     eprintln!("  lines read          {lines}");
+    if s.ticks > 0 {
+        eprintln!("  ticks               {}", s.ticks);
+    }
     eprintln!(
         "  events processed    {} ({} emitted by rules)",
         s.processed, s.derived

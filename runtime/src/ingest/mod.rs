@@ -216,6 +216,16 @@ impl Schema {
     }
 }
 
+/// The `type` of a tick line (SPEC §7).
+const TICK: &str = "$tick";
+
+/// A decoded line that is not blank.
+#[derive(Debug)]
+enum Parsed {
+    Row(Row),
+    Tick(i64),
+}
+
 /// What one input line decoded to.
 #[derive(Debug)]
 pub enum Decoded {
@@ -223,6 +233,8 @@ pub enum Decoded {
     Blank,
     /// An event, not yet checked against the watermark (the engine does that).
     Row(Row),
+    /// `{"type":"$tick","time":T}` (SPEC §7): time `T` was seen, nothing else.
+    Tick(i64),
     /// Not an event of the rule set, and why.
     Rejected(Reject),
 }
@@ -257,7 +269,8 @@ impl LineDecoder {
             return Decoded::Blank;
         }
         match decode(&self.schema, &mut self.buffers, line, line_no) {
-            Ok(row) => Decoded::Row(row),
+            Ok(Parsed::Row(row)) => Decoded::Row(row),
+            Ok(Parsed::Tick(time)) => Decoded::Tick(time),
             Err(r) => Decoded::Rejected(r),
         }
     }
@@ -269,7 +282,7 @@ fn decode(
     buffers: &mut RowBuffers,
     line: Line<'_>,
     line_no: u64,
-) -> Result<Row, Reject> {
+) -> Result<Parsed, Reject> {
     // One validation of the whole line unless the reader did it for its buffer (SIMD: lines
     // carry CJK text, which the standard library's byte-at-a-time path for non-ASCII is slow
     // on); the standard library's only to say where a line that is not UTF-8 goes wrong.
@@ -285,7 +298,7 @@ fn decode(
         },
     };
     match fast::decode(schema, buffers, text, line_no) {
-        Some(row) => Ok(row),
+        Some(row) => Ok(Parsed::Row(row)),
         None => general(schema, buffers, text, line_no),
     }
 }
@@ -296,7 +309,7 @@ fn general(
     buffers: &mut RowBuffers,
     text: &str,
     line_no: u64,
-) -> Result<Row, Reject> {
+) -> Result<Parsed, Reject> {
     let mut d = Decoder {
         schema,
         sc: Scanner::new(text),
@@ -308,6 +321,7 @@ fn general(
         pending_data: None,
         error: None,
         cloud: false,
+        tick: false,
         hint: 0,
         buffers: std::mem::take(buffers),
     };
@@ -331,13 +345,15 @@ struct Decoder<'s, 'a> {
     error: Option<Reject>,
     /// A top-level `data` object was seen: a CloudEvent, whose fields come from it alone.
     cloud: bool,
+    /// The line is a `$tick`.
+    tick: bool,
     hint: usize,
     /// Row storage until the type is known.
     buffers: RowBuffers,
 }
 
 impl<'s, 'a> Decoder<'s, 'a> {
-    fn run(&mut self, line_no: u64) -> Result<Row, Reject> {
+    fn run(&mut self, line_no: u64) -> Result<Parsed, Reject> {
         if self.sc.peek() != Some(b'{') {
             // Tell "not JSON" from "JSON but not an object" by checking the value's syntax.
             self.sc.skip(&mut self.scratch)?;
@@ -390,6 +406,10 @@ impl<'s, 'a> Decoder<'s, 'a> {
             "type" if !in_data => {
                 if self.sc.next_kind()? == Next::String {
                     let name = self.sc.string(&mut self.scratch)?;
+                    if name == TICK {
+                        self.tick = true;
+                        return Ok(());
+                    }
                     match self.schema.types.get(name) {
                         Some(ty) => {
                             let ty = *ty;
@@ -627,9 +647,15 @@ impl<'s, 'a> Decoder<'s, 'a> {
         })
     }
 
-    fn finish(&mut self, line_no: u64) -> Result<Row, Reject> {
+    fn finish(&mut self, line_no: u64) -> Result<Parsed, Reject> {
         if let Some(e) = self.error.take() {
             return Err(e);
+        }
+        if self.tick {
+            return match self.time.take() {
+                Some(time) => time.map(Parsed::Tick),
+                None => Err(reject(RejectKind::MissingField, "no `time` field")),
+            };
         }
         let Some(ty) = self.ty else {
             return Err(reject(RejectKind::MissingField, "no `type` field"));
@@ -682,7 +708,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
         };
         let (row, buffers) = row.finish_reusing(ty, time, Source::Line(line_no));
         self.buffers = buffers;
-        Ok(row)
+        Ok(Parsed::Row(row))
     }
 }
 
