@@ -81,6 +81,7 @@ pub fn decode(bytes: &[u8]) -> Result<Program, BundleError> {
             program.fingerprint
         )));
     }
+    crate::validate::check(&program).map_err(BundleError::Corrupt)?;
     Ok(program)
 }
 

@@ -14,6 +14,7 @@ pub mod ops;
 mod span;
 pub mod text;
 pub mod time;
+pub mod validate;
 mod value;
 
 use std::collections::BTreeSet;
