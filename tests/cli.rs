@@ -493,3 +493,44 @@ rule unidentified {
         assert!(err.contains("rejected            0"), "{err}");
     }
 }
+
+/// Issue 26: a line over `--max-line-bytes` is rejected as `too_long` without being kept,
+/// and the lines after it keep their numbers.
+#[test]
+fn a_line_over_the_limit_is_rejected_too_long_and_the_run_goes_on() {
+    let dir = temp_dir("too-long");
+    let events = dir.join("events.jsonl");
+    let rejects = dir.join("rejects.jsonl");
+    let long = format!(
+        r#"{{"type":"CallRecord","time":"2021-11-25T19:00:00+08:00","caller":"{}"}}"#,
+        "9".repeat(3 << 20)
+    );
+    let call = r#"{"type":"CallRecord","time":"2021-11-25T19:00:01+08:00","call_id":"c","caller":"a","callee":"b","callee_age":80,"duration":5400}"#;
+    std::fs::write(&events, format!("{call}\n{long}\n{call}\n")).expect("events");
+    for mode in [&[][..], &["--single-thread"][..]] {
+        let mut args = vec![
+            "run",
+            "rules/",
+            "--events",
+            events.to_str().expect("utf-8"),
+            "--rejects",
+            rejects.to_str().expect("utf-8"),
+            "--max-line-bytes",
+            "100000",
+        ];
+        args.extend_from_slice(mode);
+        let o = vigil(&args);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rejected = std::fs::read_to_string(&rejects).expect("rejects");
+        assert_eq!(rejected.lines().count(), 1, "{rejected}");
+        assert!(rejected.contains(r#""line":2"#), "{rejected}");
+        assert!(rejected.contains(r#""reason":"too_long""#), "{rejected}");
+        assert!(
+            rejected.len() < 1000,
+            "the long line was kept: {} bytes",
+            rejected.len()
+        );
+        let err = stderr(&o);
+        assert!(err.contains("lines read          3"), "{err}");
+    }
+}

@@ -57,7 +57,7 @@ mod workflow;
 
 pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Decoded, LineDecoder, Reject, RejectKind};
-pub use lines::{Line, LineReader};
+pub use lines::{DEFAULT_MAX_LINE, Line, LineReader};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
 pub use row::{Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
 pub use snapshot::SnapshotError;

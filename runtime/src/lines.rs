@@ -7,6 +7,9 @@ use std::io::{self, Read};
 /// feed) is handed out once its newline has come, or at the end of input.
 pub struct LineReader<R> {
     input: R,
+    /// The longest line handed out; a longer one is skipped without being kept whole
+    /// (`Line::TooLong`), so memory stays bounded whatever the input.
+    max_line: usize,
     buf: Vec<u8>,
     /// The unread part of `buf` is `buf[start..end]`.
     start: usize,
@@ -27,6 +30,9 @@ pub enum Line<'a> {
     /// Not known to be UTF-8 (a buffer that held a line that is not, or the last line of the
     /// input): whoever reads it checks it.
     Bytes(&'a [u8]),
+    /// A line longer than the reader's limit, of this many bytes (its line break left out),
+    /// skipped without being kept.
+    TooLong(usize),
 }
 
 impl<'a> Line<'a> {
@@ -35,6 +41,7 @@ impl<'a> Line<'a> {
         match self {
             Line::Text(t) => t.as_bytes(),
             Line::Bytes(b) => b,
+            Line::TooLong(_) => &[],
         }
     }
 }
@@ -44,11 +51,16 @@ impl<'a> Line<'a> {
 /// per ~700 events of the benchmark's (W3: same wall time, peak RSS −0.2 MiB).
 const CHUNK: usize = 1 << 16;
 
+/// The longest line a reader keeps unless told otherwise (`--max-line-bytes`): 1 MiB, the
+/// largest message NATS and Kafka take by default.
+pub const DEFAULT_MAX_LINE: usize = 1 << 20;
+
 impl<R: Read> LineReader<R> {
     /// A reader of the lines of `input`.
     pub fn new(input: R) -> LineReader<R> {
         LineReader {
             input,
+            max_line: DEFAULT_MAX_LINE,
             buf: vec![0; CHUNK],
             start: 0,
             end: 0,
@@ -56,6 +68,12 @@ impl<R: Read> LineReader<R> {
             checked: 0,
             valid: false,
         }
+    }
+
+    /// Lines longer than `max` bytes are skipped (`Line::TooLong`).
+    pub fn with_max_line(mut self, max: usize) -> LineReader<R> {
+        self.max_line = max;
+        self
     }
 
     /// The next line, and the bytes it took in the input.
@@ -67,6 +85,10 @@ impl<R: Read> LineReader<R> {
             if let Some(i) = memchr::memchr(b'\n', &self.buf[self.start..self.end]) {
                 let line_start = self.start;
                 let newline = line_start + i;
+                if i > self.max_line {
+                    self.start = newline + 1;
+                    return Ok(Some((Line::TooLong(i), i + 1)));
+                }
                 if newline >= self.checked {
                     self.check_lines();
                 }
@@ -88,11 +110,43 @@ impl<R: Read> LineReader<R> {
                 }
                 let (s, e) = (self.start, self.end);
                 self.start = e;
+                if e - s > self.max_line {
+                    return Ok(Some((Line::TooLong(e - s), e - s)));
+                }
                 let line = &self.buf[s..e];
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 return Ok(Some((Line::Bytes(line), e - s)));
             }
+            if self.end - self.start > self.max_line {
+                return self.skip_line().map(Some);
+            }
             self.fill()?;
+        }
+    }
+
+    /// Skips the rest of a line already longer than the limit, reading no more than a chunk
+    /// at a time: the line (as `TooLong`) and the bytes it took.
+    // PANIC SAFETY: as `next_line`; a read returns at most the buffer's length.
+    #[allow(clippy::indexing_slicing)]
+    fn skip_line(&mut self) -> io::Result<(Line<'static>, usize)> {
+        let mut len = self.end - self.start;
+        (self.start, self.end, self.checked, self.valid) = (0, 0, 0, false);
+        loop {
+            let n = match self.input.read(&mut self.buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if n == 0 {
+                self.eof = true;
+                return Ok((Line::TooLong(len), len));
+            }
+            if let Some(i) = memchr::memchr(b'\n', &self.buf[..n]) {
+                (self.start, self.end) = (i + 1, n);
+                len += i;
+                return Ok((Line::TooLong(len), len + 1));
+            }
+            len += n;
         }
     }
 
@@ -233,5 +287,43 @@ mod tests {
         assert_eq!(got[0].0.len(), long.len());
         assert_eq!(got[0].1, long.len() + 1);
         assert_eq!(got[1], ("short".to_string(), 6));
+    }
+
+    /// Lines over the limit are skipped whole, however they arrive, with the bytes they took;
+    /// the buffer never holds much more than the limit.
+    #[test]
+    fn a_line_over_the_limit_is_skipped_and_the_next_ones_are_whole() {
+        let long = "x".repeat(10_000);
+        let input = format!("ok\n{long}\nnext\n{long}\r\nafter\n{long}");
+        for piece in [1, 7, 100, 4096, 1 << 20] {
+            let mut r = LineReader::new(Trickle(input.as_bytes(), piece)).with_max_line(1000);
+            let mut got = Vec::new();
+            let mut consumed = 0;
+            while let Some((l, n)) = r.next_line().expect("reads") {
+                consumed += n;
+                got.push(match l {
+                    Line::TooLong(len) => format!("too long {len}"),
+                    other => String::from_utf8_lossy(other.bytes()).into_owned(),
+                });
+                assert!(
+                    r.buf.len() <= 4 * CHUNK,
+                    "the buffer grew to {}",
+                    r.buf.len()
+                );
+            }
+            assert_eq!(consumed, input.len(), "pieces of {piece}");
+            assert_eq!(
+                got,
+                [
+                    "ok",
+                    "too long 10000",
+                    "next",
+                    "too long 10001",
+                    "after",
+                    "too long 10000"
+                ],
+                "pieces of {piece}"
+            );
+        }
     }
 }

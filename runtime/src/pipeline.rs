@@ -10,7 +10,7 @@ use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, SyncSender};
 
 use crate::ingest::{Decoded, LineDecoder};
-use crate::lines::LineReader;
+use crate::lines::{DEFAULT_MAX_LINE, LineReader};
 
 /// One input line, decoded.
 #[derive(Debug)]
@@ -64,7 +64,19 @@ impl Decoding {
         first_line: u64,
         thread: bool,
     ) -> Decoding {
-        let reader = LineReader::new(input);
+        Decoding::with_max_line(input, decoder, first_line, thread, DEFAULT_MAX_LINE)
+    }
+
+    /// As `new`, lines longer than `max_line` bytes rejected as `too_long` without being
+    /// kept.
+    pub fn with_max_line(
+        input: Box<dyn Read + Send>,
+        decoder: LineDecoder,
+        first_line: u64,
+        thread: bool,
+        max_line: usize,
+    ) -> Decoding {
+        let reader = LineReader::new(input).with_max_line(max_line);
         if !thread {
             return Decoding::here(reader, decoder, first_line);
         }

@@ -56,6 +56,10 @@ pub struct Args {
     /// With `--state`: commit a checkpoint every N input lines.
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     checkpoint_every: u64,
+    /// Reject a line longer than N bytes as `too_long`, without keeping it (memory stays
+    /// bounded whatever the input).
+    #[arg(long, default_value_t = vigil_runtime::DEFAULT_MAX_LINE, value_name = "N")]
+    max_line_bytes: usize,
     /// Read and decode the input on the thread that runs the rules. By default, when the
     /// machine has more than one core, another thread reads and decodes the next lines
     /// meanwhile; the records are the same either way.
@@ -272,11 +276,12 @@ pub fn run(args: Args) -> ExitCode {
 
     let started = Instant::now();
     let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    let mut input = Decoding::new(
+    let mut input = Decoding::with_max_line(
         input,
         engine.decoder(),
         engine.lines() + 1,
         cores > 1 && !args.single_thread && !already_finished,
+        args.max_line_bytes,
     );
     let mut offset = start_offset;
     let mut io_error = None;

@@ -40,17 +40,20 @@ pub enum RejectKind {
     BadTime = 6,
     /// The event is older than the watermark.
     Late = 7,
+    /// The line is longer than the reader's limit (`--max-line-bytes`).
+    TooLong = 8,
 }
 
 impl RejectKind {
     /// Every reason, in code order.
-    pub const ALL: [RejectKind; 6] = [
+    pub const ALL: [RejectKind; 7] = [
         RejectKind::NotJson,
         RejectKind::UnknownType,
         RejectKind::MissingField,
         RejectKind::WrongType,
         RejectKind::BadTime,
         RejectKind::Late,
+        RejectKind::TooLong,
     ];
 
     /// The reason's byte in snapshots.
@@ -77,6 +80,7 @@ impl RejectKind {
             RejectKind::WrongType => "wrong_type",
             RejectKind::BadTime => "bad_time",
             RejectKind::Late => "late",
+            RejectKind::TooLong => "too_long",
         }
     }
 }
@@ -259,6 +263,10 @@ impl LineDecoder {
 
     /// Decodes `line`, the input's `line_no`th (one-based), which becomes the row's source.
     pub fn decode(&mut self, line: Line<'_>, line_no: u64) -> Decoded {
+        if let Line::TooLong(len) = line {
+            let detail = format!("the line is {len} bytes, over the limit (--max-line-bytes)");
+            return Decoded::Rejected(reject(RejectKind::TooLong, detail));
+        }
         // JSON's white space but the newline, which ends the line: anything else (a form
         // feed, a no-break space) makes the line not JSON.
         if line
@@ -288,6 +296,7 @@ fn decode(
     // on); the standard library's only to say where a line that is not UTF-8 goes wrong.
     let text = match line {
         Line::Text(t) => t,
+        Line::TooLong(_) => return Err(reject(RejectKind::TooLong, "the line is too long")),
         Line::Bytes(b) => match simdutf8::basic::from_utf8(b) {
             Ok(t) => t,
             Err(_) => {
