@@ -316,14 +316,24 @@ fn await_items(sub: &str, a: &ast::AwaitClause, b: &ast::AwaitClause, out: &mut 
             match_text(y),
         ));
     }
+    target_and_actions(sub, (&a.target, &a.actions), (&b.target, &b.actions), out);
+}
+
+/// A transition's target state and actions, in both versions.
+fn target_and_actions(
+    sub: &str,
+    (old_target, old_actions): (&ast::Ident, &[Action]),
+    (new_target, new_actions): (&ast::Ident, &[Action]),
+    out: &mut Vec<Detail>,
+) {
     scalar(
         out,
         sub,
         "target",
-        Some(a.target.name.to_string()),
-        Some(b.target.name.to_string()),
+        Some(old_target.name.to_string()),
+        Some(new_target.name.to_string()),
     );
-    actions_details(sub, &a.actions, &b.actions, out);
+    actions_details(sub, old_actions, new_actions, out);
 }
 
 /// Timers, paired by kind (interrupting or not) and occurrence: deadline, target, actions.
@@ -1401,14 +1411,7 @@ impl<'a> Cx<'a> {
                     &a.event,
                     &b.event,
                 );
-                scalar(
-                    out,
-                    sub,
-                    "target",
-                    Some(a.target.name.to_string()),
-                    Some(b.target.name.to_string()),
-                );
-                actions_details(sub, &a.actions, &b.actions, out);
+                target_and_actions(sub, (&a.target, &a.actions), (&b.target, &b.actions), out);
             }
             (StateClause::Await(a), StateClause::Await(b)) => {
                 let quorum = |q: &ast::Quorum| match q {
