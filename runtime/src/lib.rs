@@ -34,6 +34,8 @@ mod actions;
 pub mod coverage;
 mod engine;
 pub mod explain;
+#[doc(hidden)]
+pub mod fuzzing;
 mod host;
 mod ingest;
 mod interp;

@@ -1,0 +1,19 @@
+//! The program every runtime target runs: the semantics suite (`tests/semantics`), which has
+//! windows, sequences with absences, suppression and workflows with timers.
+
+use std::sync::{Arc, OnceLock};
+
+pub fn program() -> &'static Arc<vigil_ir::Program> {
+    static PROGRAM: OnceLock<Arc<vigil_ir::Program>> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/semantics");
+        vigil_compiler::load::compile_paths(&[dir]).unwrap_or_else(|e| panic!("{e:?}"))
+    })
+}
+
+pub fn lines() -> Vec<&'static [u8]> {
+    vigil_runtime::fuzzing::SEMANTICS_LINES
+        .iter()
+        .map(|l| l.as_bytes())
+        .collect()
+}
