@@ -702,6 +702,7 @@ impl Engine {
             generations: d.u64()?,
         };
         let stats = decode_stats(&mut d)?;
+        check_counts(&counters, &stats)?;
 
         let mut buffer = Vec::new();
         for _ in 0..d.len()? {
@@ -1059,6 +1060,38 @@ impl Engine {
     }
 }
 
+/// The most any counter of a run can hold: 2^62 lines are centuries of input at the
+/// engine's speed. A larger count is a damaged snapshot, refused before counting on from it
+/// could overflow.
+const MAX_COUNT: u64 = 1 << 62;
+
+fn check_counts(c: &Counters, s: &Stats) -> R<()> {
+    let counters = [c.lines, c.arrivals, c.timer_seq, c.timer_ids, c.generations];
+    let stats = [
+        s.accepted,
+        s.processed,
+        s.derived,
+        s.alerts,
+        s.shadow_alerts,
+        s.suppressed,
+        s.transitions,
+        s.key_absent,
+        s.duplicate_starts,
+        s.overflows,
+        s.ticks,
+    ];
+    let maps = s.rejected.values().chain(s.eval_errors.values());
+    if counters
+        .iter()
+        .chain(&stats)
+        .chain(maps)
+        .any(|n| *n >= MAX_COUNT)
+    {
+        return bad("a counter is out of range");
+    }
+    Ok(())
+}
+
 fn decode_stats(d: &mut Dec<'_>) -> R<Stats> {
     let mut s = Stats {
         accepted: d.u64()?,
@@ -1077,7 +1110,9 @@ fn decode_stats(d: &mut Dec<'_>) -> R<Stats> {
         let k = d.u8()?;
         let v = d.u64()?;
         if let Some(kind) = RejectKind::from_code(k) {
-            *s.rejected.entry(kind).or_insert(0) += v;
+            // Two old reasons read as one (`from_code`); a damaged count cannot overflow.
+            let count = s.rejected.entry(kind).or_insert(0);
+            *count = count.saturating_add(v);
         }
     }
     for _ in 0..d.len()? {
