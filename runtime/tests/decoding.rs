@@ -261,3 +261,29 @@ fn cloud_events_take_fields_from_data_and_type_time_id_from_the_top() {
     let m = message(&format!(r#"{{"data":{{"n":5}},{top}}}"#));
     assert!(m.starts_with("5 "), "{m}");
 }
+
+/// Issue 26, hostile input: a line of 10^6 nested brackets or of 10^6 escapes gets an answer
+/// (the scanner's depth is bounded, so no stack overflow), and the next line is decoded.
+#[test]
+fn hostile_lines_get_an_answer_and_the_next_line_is_decoded() {
+    let mut e = engine();
+    let n = 1_000_000;
+    let deep = format!(
+        r#"{{"type":"E",{T},"n":1,"x":{}{}}}"#,
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    match e.push_line(deep.as_bytes()) {
+        Pushed::Rejected(r) => assert_eq!(r.kind.as_str(), "not_json", "{}", r.detail),
+        other => panic!("deep nesting: {other:?}"),
+    }
+    let escapes = format!(r#"{{"type":"E",{T},"n":1,"s":"{}"}}"#, "\\n".repeat(n));
+    assert_eq!(e.push_line(escapes.as_bytes()), Pushed::Accepted);
+    let unclosed = format!(r#"{{"type":"E",{T},"n":1,"s":"{}"#, "\\u00e9".repeat(n / 6));
+    assert!(matches!(
+        e.push_line(unclosed.as_bytes()),
+        Pushed::Rejected(_)
+    ));
+    let next = format!(r#"{{"type":"E",{T},"n":2}}"#);
+    assert_eq!(e.push_line(next.as_bytes()), Pushed::Accepted);
+}
