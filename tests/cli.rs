@@ -534,3 +534,30 @@ fn a_line_over_the_limit_is_rejected_too_long_and_the_run_goes_on() {
         assert!(err.contains("lines read          3"), "{err}");
     }
 }
+
+/// Issue 26: a full disk stops the run with an error that names the file (`/dev/full` answers
+/// every write with "no space left").
+#[test]
+fn a_full_disk_stops_the_run_with_an_error_naming_the_file() {
+    for out in [
+        &["--out", "/dev/full"][..],
+        &["--out", "/dev/null", "--rejects", "/dev/full"][..],
+    ] {
+        let mut args = vec![
+            "run",
+            "rules/",
+            "--events",
+            "examples/city-1day.jsonl",
+            "--lateness",
+            "10s",
+        ];
+        args.extend_from_slice(out);
+        let o = vigil(&args);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("`/dev/full`: No space left on device"),
+            "{err}"
+        );
+    }
+}

@@ -18,6 +18,8 @@ use crate::Engine;
 /// A durable run's store and the checkpoint it resumes from.
 pub struct Durable {
     store: Store,
+    /// Where the store is, for messages.
+    dir: std::path::PathBuf,
     resumed: Option<Checkpoint>,
 }
 
@@ -26,7 +28,11 @@ impl Durable {
     pub fn open(dir: &Path) -> Result<Durable, String> {
         let store = Store::open(dir)?;
         let resumed = store.load()?;
-        Ok(Durable { store, resumed })
+        Ok(Durable {
+            store,
+            dir: dir.to_path_buf(),
+            resumed,
+        })
     }
 
     /// Restores `engine` (new, for the run's rule set) from the last checkpoint, if any.
@@ -113,12 +119,16 @@ impl Durable {
         input: Option<InputPrint>,
         outputs: Vec<(String, u64)>,
     ) -> Result<(), String> {
-        self.store.save(&Checkpoint {
+        let saved = self.store.save(&Checkpoint {
             snapshot: engine.snapshot(),
             input_offset,
             input,
             outputs,
             finished: false,
+        });
+        saved.map_err(|e| {
+            let dir = self.dir.display();
+            format!("cannot save a checkpoint in `{dir}`: {e}; the last one committed stays")
         })
     }
 }
@@ -151,17 +161,33 @@ impl OutputFile {
         })
     }
 
-    /// Where to write.
-    pub fn writer(&mut self) -> &mut BufWriter<File> {
-        &mut self.writer
+    /// Writes `bytes` (buffered); an error names the file.
+    pub fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        let written = self.writer.write_all(bytes);
+        written.map_err(|e| self.named(e))
     }
 
-    /// Flushes, forces the data to disk, and returns the path and length to commit.
+    /// Hands the buffered bytes to the file; an error names it.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        let flushed = self.writer.flush();
+        flushed.map_err(|e| self.named(e))
+    }
+
+    /// Flushes, forces the data to disk, and returns the path and length to commit; an error
+    /// names the file.
     pub fn sync(&mut self) -> std::io::Result<(String, u64)> {
-        self.writer.flush()?;
-        let f = self.writer.get_mut();
-        f.sync_data()?;
-        Ok((self.path.clone(), f.stream_position()?))
+        let synced = (self.writer.flush())
+            .and_then(|()| self.writer.get_mut().sync_data())
+            .and_then(|()| self.writer.get_mut().stream_position());
+        match synced {
+            Ok(len) => Ok((self.path.clone(), len)),
+            Err(e) => Err(self.named(e)),
+        }
+    }
+
+    /// `e`, saying which file it happened to (a full disk, a read-only one).
+    fn named(&self, e: std::io::Error) -> std::io::Error {
+        std::io::Error::new(e.kind(), format!("`{}`: {e}", self.path))
     }
 }
 

@@ -107,7 +107,7 @@ impl Sinks<'_> {
             engine.write_json(r, &mut self.line);
             self.line.push('\n');
             match self.out_file.as_mut() {
-                Some(o) => o.writer().write_all(self.line.as_bytes())?,
+                Some(o) => o.write_all(self.line.as_bytes())?,
                 None => self.out.write_all(self.line.as_bytes())?,
             }
         }
@@ -149,19 +149,20 @@ impl Sinks<'_> {
         o.push_str(",\"text\":");
         push_json_str(&mut o, &String::from_utf8_lossy(text));
         o.push('}');
-        writeln!(w.writer(), "{o}")
+        o.push('\n');
+        w.write_all(o.as_bytes())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         self.out.flush()?;
         if let Some(o) = self.out_file.as_mut() {
-            o.writer().flush()?;
+            o.flush()?;
         }
         if let Some(r) = self.rejects.as_mut() {
-            r.writer().flush()?;
+            r.flush()?;
         }
         if let Some(d) = self.delivery.as_mut() {
-            d.files.values_mut().try_for_each(|o| o.writer().flush())?;
+            d.files.values_mut().try_for_each(OutputFile::flush)?;
         }
         Ok(())
     }
@@ -494,7 +495,9 @@ impl<'d> Delivery<'d> {
                 self.files.insert(index, OutputFile::open(&path, keep)?);
             }
             if let Some(f) = self.files.get_mut(&index) {
-                writeln!(f.writer(), "{}", engine.to_json_for_unit(alert, index))?;
+                let mut line = engine.to_json_for_unit(alert, index);
+                line.push('\n');
+                f.write_all(line.as_bytes())?;
             }
         }
         Ok(())
