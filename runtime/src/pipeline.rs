@@ -161,7 +161,11 @@ impl Decoding {
 /// How long a thread waits for the other by spinning before it sleeps. Waking a sleeping
 /// thread takes the kernel, and on a virtual machine waking its idle core takes the host: tens
 /// of microseconds per batch, as long as decoding one. A batch comes every ~50 µs when both
-/// threads keep up, so a short spin nearly always sees it.
+/// threads keep up, so a short spin nearly always sees it. The spin yields the core at each
+/// turn: on a machine with a core to spare that returns at once, but when another process
+/// holds the other core (a shared host, a one-CPU container), a spin that only paused kept the
+/// very thread it waited for off the CPU (W3 with one busy process beside it: 1.2–1.3 s
+/// against 0.35 s on one thread).
 const SPIN: std::time::Duration = std::time::Duration::from_micros(200);
 
 /// The next message, spinning for up to `SPIN` before sleeping on the channel.
@@ -174,7 +178,7 @@ fn receive(lines: &Receiver<Message>) -> Result<Message, std::sync::mpsc::RecvEr
                 return Err(std::sync::mpsc::RecvError);
             }
             Err(std::sync::mpsc::TryRecvError::Empty) if started.elapsed() < SPIN => {
-                std::hint::spin_loop();
+                std::thread::yield_now();
             }
             Err(std::sync::mpsc::TryRecvError::Empty) => return lines.recv(),
         }
@@ -191,7 +195,7 @@ fn hand_over(send: &SyncSender<Message>, message: Message) -> Result<(), ()> {
             Err(std::sync::mpsc::TrySendError::Disconnected(_)) => return Err(()),
             Err(std::sync::mpsc::TrySendError::Full(m)) if started.elapsed() < SPIN => {
                 message = m;
-                std::hint::spin_loop();
+                std::thread::yield_now();
             }
             Err(std::sync::mpsc::TrySendError::Full(m)) => return send.send(m).map_err(|_| ()),
         }
