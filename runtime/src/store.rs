@@ -24,10 +24,24 @@ pub struct Durable {
 }
 
 impl Durable {
-    /// Opens (creating if needed) the store in `dir` and reads its last checkpoint.
+    /// Opens (creating if needed) the store in `dir`, reads its last checkpoint, and cuts
+    /// every output it lists back to its committed length: what a run wrote after its last
+    /// checkpoint is written again, and an output the resumed run never writes to again must
+    /// not keep those bytes.
     pub fn open(dir: &Path) -> Result<Durable, String> {
         let store = Store::open(dir)?;
         let resumed = store.load()?;
+        for (path, len) in resumed.iter().flat_map(|cp| &cp.outputs) {
+            let cut = OpenOptions::new()
+                .write(true)
+                .open(path)
+                .and_then(|f| f.set_len(*len));
+            match cut {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(format!("cannot cut `{path}` back to its checkpoint: {e}")),
+            }
+        }
         Ok(Durable {
             store,
             dir: dir.to_path_buf(),
@@ -84,16 +98,6 @@ impl Durable {
         Ok(())
     }
 
-    /// The committed length of the output at `path`, if the checkpoint lists it.
-    pub fn committed(&self, path: &Path) -> Option<u64> {
-        let p = path.to_string_lossy();
-        let cp = self.resumed.as_ref()?;
-        cp.outputs
-            .iter()
-            .find(|(q, _)| *q == p)
-            .map(|(_, len)| *len)
-    }
-
     /// The committed length of the output at `path` when resuming (0 for an output the
     /// checkpoint does not know), `None` on a fresh start.
     pub fn committed_len(&self, path: &Path) -> Option<u64> {
@@ -109,7 +113,8 @@ impl Durable {
 
     /// Commits a checkpoint: the engine's state after the input up to `input_offset` (whose
     /// print is `input`, for a file), and the outputs' lengths once `outputs` were forced to
-    /// disk (write the engine's records first). Take the last one before the end-of-input
+    /// disk (write the engine's records first); outputs the resumed checkpoint lists and
+    /// `outputs` does not are kept at their committed lengths. Take the last one before the end-of-input
     /// drain (`Engine::finish`), not after: a run started again over a longer input then goes
     /// on as if it had never stopped.
     pub fn commit(
@@ -119,6 +124,14 @@ impl Durable {
         input: Option<InputPrint>,
         outputs: Vec<(String, u64)>,
     ) -> Result<(), String> {
+        // An output the resumed checkpoint lists that this run has not written to since is
+        // still part of the run, at its committed length (cut back to it in `open`).
+        let mut outputs = outputs;
+        for (path, len) in self.resumed.iter().flat_map(|cp| &cp.outputs) {
+            if !outputs.iter().any(|(p, _)| p == path) {
+                outputs.push((path.clone(), *len));
+            }
+        }
         let saved = self.store.save(&Checkpoint {
             snapshot: engine.snapshot(),
             input_offset,

@@ -227,12 +227,7 @@ pub fn run(args: Args) -> ExitCode {
         Ok(i) => i,
         Err(e) => return super::fail(e),
     };
-    let mut sinks = match Sinks::open(
-        &args,
-        engine.program(),
-        durable.as_ref(),
-        total_bytes.is_none(),
-    ) {
+    let mut sinks = match Sinks::open(&args, durable.as_ref(), total_bytes.is_none()) {
         Ok(s) => s,
         Err(e) => return super::fail(e),
     };
@@ -412,12 +407,7 @@ fn open_input(events: &str, offset: u64) -> Result<Input, String> {
 
 impl<'d> Sinks<'d> {
     /// The outputs the arguments name, cut back to their committed lengths when resuming.
-    fn open(
-        args: &Args,
-        program: &vigil_ir::Program,
-        durable: Option<&'d Durable>,
-        live: bool,
-    ) -> Result<Sinks<'d>, String> {
+    fn open(args: &Args, durable: Option<&'d Durable>, live: bool) -> Result<Sinks<'d>, String> {
         let kept = |path: &Path| durable.and_then(|d| d.committed_len(path));
         let open = |p: &Path| {
             OutputFile::open(p, kept(p)).map_err(|e| format!("cannot write `{}`: {e}", p.display()))
@@ -429,7 +419,7 @@ impl<'d> Sinks<'d> {
             delivery: args
                 .deliver
                 .as_deref()
-                .map(|dir| Delivery::new(dir, program, durable))
+                .map(|dir| Delivery::new(dir, durable))
                 .transpose()?,
             live,
             line: String::new(),
@@ -452,29 +442,12 @@ struct Delivery<'d> {
 }
 
 impl<'d> Delivery<'d> {
-    /// The feeds in `dir`. When resuming, every feed the checkpoint knows is cut back now,
-    /// not when its unit's next alert comes: a checkpoint taken before then must still
-    /// count it (with its committed length), or a later resume would empty it.
-    fn new(
-        dir: &Path,
-        program: &vigil_ir::Program,
-        durable: Option<&'d Durable>,
-    ) -> Result<Delivery<'d>, String> {
+    fn new(dir: &Path, durable: Option<&'d Durable>) -> Result<Delivery<'d>, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
-        let mut files = BTreeMap::new();
-        for (index, unit) in program.units.iter().enumerate() {
-            let path = dir.join(format!("{}.jsonl", unit.name));
-            let Some(len) = durable.and_then(|d| d.committed(&path)) else {
-                continue;
-            };
-            let file = OutputFile::open(&path, Some(len))
-                .map_err(|e| format!("cannot write `{}`: {e}", path.display()))?;
-            files.insert(u32::try_from(index).unwrap_or(u32::MAX), file);
-        }
         Ok(Delivery {
             dir: dir.to_path_buf(),
-            files,
+            files: BTreeMap::new(),
             durable,
         })
     }
