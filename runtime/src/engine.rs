@@ -86,6 +86,24 @@ pub struct Stats {
 }
 
 impl Stats {
+    /// Every plain counter, in the order a snapshot writes them (`ticks`, added in format 5,
+    /// last).
+    pub(crate) fn counts(&self) -> [u64; 11] {
+        [
+            self.accepted,
+            self.processed,
+            self.derived,
+            self.alerts,
+            self.shadow_alerts,
+            self.suppressed,
+            self.transitions,
+            self.key_absent,
+            self.duplicate_starts,
+            self.overflows,
+            self.ticks,
+        ]
+    }
+
     /// All rejected lines.
     pub fn rejected_total(&self) -> u64 {
         self.rejected.values().sum()

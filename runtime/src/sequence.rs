@@ -218,7 +218,7 @@ impl Sequence {
             // the plan found it true (`plan::gate`: then this is step 0).
             let first = !step.absent && self.rank(j) == 0;
             let known = gated && j == 0;
-            if first && !known && !self.step_matches(host, exprs, j, &[], event) {
+            if first && !known && !step_matches(&self.steps, host, exprs, j, &[], event) {
                 continue;
             }
             let key = with_slots(n, |slots| {
@@ -508,17 +508,6 @@ impl Sequence {
     /// The position of step `j` among the positive steps.
     fn rank(&self, j: usize) -> usize {
         positive_rank(&self.steps, j)
-    }
-
-    fn step_matches(
-        &self,
-        host: &mut impl Host,
-        exprs: &ir::ExprArena,
-        j: usize,
-        earlier: &[Option<Event>],
-        event: &Event,
-    ) -> bool {
-        step_matches(&self.steps, host, exprs, j, earlier, event)
     }
 }
 

@@ -324,18 +324,8 @@ impl Engine {
 }
 
 fn encode_stats(e: &mut Enc, s: &Stats) {
-    for v in [
-        s.accepted,
-        s.processed,
-        s.derived,
-        s.alerts,
-        s.shadow_alerts,
-        s.suppressed,
-        s.transitions,
-        s.key_absent,
-        s.duplicate_starts,
-        s.overflows,
-    ] {
+    let [before @ .., ticks] = s.counts();
+    for v in before {
         e.u64(v);
     }
     e.u64(s.rejected.len() as u64);
@@ -348,7 +338,7 @@ fn encode_stats(e: &mut Enc, s: &Stats) {
         e.str(k);
         e.u64(*v);
     }
-    e.u64(s.ticks);
+    e.u64(ticks);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1067,19 +1057,7 @@ const MAX_COUNT: u64 = 1 << 62;
 
 fn check_counts(c: &Counters, s: &Stats) -> R<()> {
     let counters = [c.lines, c.arrivals, c.timer_seq, c.timer_ids, c.generations];
-    let stats = [
-        s.accepted,
-        s.processed,
-        s.derived,
-        s.alerts,
-        s.shadow_alerts,
-        s.suppressed,
-        s.transitions,
-        s.key_absent,
-        s.duplicate_starts,
-        s.overflows,
-        s.ticks,
-    ];
+    let stats = s.counts();
     let maps = s.rejected.values().chain(s.eval_errors.values());
     if counters
         .iter()
