@@ -279,3 +279,156 @@ fn a_durable_run_over_a_growing_file_goes_on_as_one_run() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 26: the disk fills up in the middle of a durable run (here a file size limit, which
+/// answers writes past it with "File too large" as a full disk answers "No space left"). The
+/// run stops with an error that names the file; started again with room, it ends with outputs
+/// byte-identical to an uninterrupted run. The limits fall on opening the state, in the outputs
+/// early and late, and in a state that outgrows the room between two checkpoints.
+#[test]
+fn a_disk_that_fills_up_stops_the_run_and_a_restart_with_room_ends_byte_identical() {
+    let dir = std::env::temp_dir().join(format!("vigil-full-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let events = dir.join("events.jsonl");
+    write_events(&events);
+    let reference = Paths {
+        out: dir.join("ref.jsonl"),
+        rejects: dir.join("ref.rejects"),
+        deliver: dir.join("ref-deliver"),
+    };
+    let mut c = vigil();
+    run_args(&mut c, &events, &reference);
+    assert!(c.status().expect("runs").success());
+    let expected = read(&reference.out);
+
+    for (n, limit) in [40_000u64, 3_000_000, 10_000_000].into_iter().enumerate() {
+        let durable = Paths {
+            out: dir.join(format!("out{n}.jsonl")),
+            rejects: dir.join(format!("out{n}.rejects")),
+            deliver: dir.join(format!("out{n}-deliver")),
+        };
+        let state = dir.join(format!("state{n}"));
+        let durable_run = |limit: Option<u64>| {
+            let mut c = vigil();
+            run_args(&mut c, &events, &durable);
+            c.arg("--state")
+                .arg(&state)
+                .args(["--checkpoint-every", "5000"])
+                .stderr(Stdio::piped());
+            if let Some(limit) = limit {
+                limit_file_size(&mut c, limit);
+            }
+            c.output().expect("runs")
+        };
+        let o = durable_run(Some(limit));
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "limit {limit}: {err}");
+        assert!(err.contains("File too large"), "limit {limit}: {err}");
+        assert!(
+            err.contains(&format!("{}", dir.display())),
+            "limit {limit}: the error names no file of the run: {err}"
+        );
+        let o = durable_run(None);
+        assert!(
+            o.status.success(),
+            "limit {limit}, restarted: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            read(&durable.out) == expected,
+            "limit {limit}: the restarted run differs from an uninterrupted one"
+        );
+        assert_eq!(read(&durable.rejects), read(&reference.rejects));
+        for unit in ["desk", "medics"] {
+            let name = format!("{unit}.jsonl");
+            assert!(
+                read(&durable.deliver.join(&name)) == read(&reference.deliver.join(&name)),
+                "limit {limit}: {name} differs from an uninterrupted run"
+            );
+        }
+    }
+
+    // A state that outgrows the room while the outputs stay small: a checkpoint cannot be
+    // saved, the run stops naming the state directory, and the last committed one is used.
+    let rules = dir.join("keys.vigil");
+    std::fs::write(
+        &rules,
+        "unit desk\nevent Ping { k: str, n: int }\n\
+         rule every_thousandth {\n  when p: Ping where p.n % 1000 == 0\n  alert desk\n}\n\
+         rule keys {\n  when p: Ping\n    group by p.k within 1d having count() >= 1000\n  alert desk\n}\n",
+    )
+    .expect("rules");
+    let pings = dir.join("pings.jsonl");
+    let lines: String = (0..100_000i64)
+        .map(|n| {
+            let time = 1_637_800_000_000 + n * 100;
+            format!("{{\"type\":\"Ping\",\"time\":{time},\"k\":\"key-{n}\",\"n\":{n}}}\n")
+        })
+        .collect();
+    std::fs::write(&pings, lines).expect("pings");
+    let keys_run = |out: &Path, state: Option<&Path>, limit: Option<u64>| {
+        let mut c = vigil();
+        c.arg("run")
+            .arg(&rules)
+            .arg("--events")
+            .arg(&pings)
+            .arg("--out")
+            .arg(out)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(state) = state {
+            c.arg("--state")
+                .arg(state)
+                .args(["--checkpoint-every", "5000"]);
+        }
+        if let Some(limit) = limit {
+            limit_file_size(&mut c, limit);
+        }
+        c.output().expect("runs")
+    };
+    let reference = dir.join("keys-ref.jsonl");
+    assert!(keys_run(&reference, None, None).status.success());
+    let expected = read(&reference);
+    assert_eq!(expected.iter().filter(|b| **b == b'\n').count(), 100);
+    let (out, state) = (dir.join("keys.jsonl"), dir.join("keys-state"));
+    let o = keys_run(&out, Some(&state), Some(1_000_000));
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot save a checkpoint in `{}`",
+            state.display()
+        )) && err.contains("File too large"),
+        "{err}"
+    );
+    let o = keys_run(&out, Some(&state), None);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        read(&out) == expected,
+        "the run restarted after its state filled the disk differs"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `c` with writes past `limit` bytes in any file failing with EFBIG ("File too large"),
+/// as a full disk fails them with ENOSPC.
+fn limit_file_size(c: &mut Command, limit: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal), on a
+    // value the closure owns.
+    unsafe {
+        c.pre_exec(move || {
+            let rl = libc::rlimit {
+                rlim_cur: limit,
+                rlim_max: limit,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &rl) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Ignored (rather than killed by SIGXFSZ), a write past the limit fails with EFBIG.
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+}

@@ -229,9 +229,12 @@ pub(crate) fn with_custom_methods(
         .custom_method("vigil/invalidMessage", Backend::invalid_message)
 }
 
+/// What a file's diagnostics were last published with: the list and the document version.
+type Published = (Vec<Diagnostic>, Option<i32>);
+
 /// Computes diagnostics once edits settle and publishes those that changed.
 async fn diagnostics_loop(inner: Arc<Inner>) {
-    let mut published: HashMap<String, (Vec<Diagnostic>, Option<i32>)> = HashMap::new();
+    let mut published: HashMap<String, (Uri, Published)> = HashMap::new();
     loop {
         inner.dirty.notified().await;
         loop {
@@ -272,15 +275,32 @@ async fn diagnostics_loop(inner: Arc<Inner>) {
         if inner.generation.load(Ordering::SeqCst) != generation {
             continue;
         }
+        // A file that left the rule sets (a closed buffer that was never saved) keeps the
+        // diagnostics it was last published with in the editor unless they are cleared.
+        let gone: Vec<String> = published
+            .keys()
+            .filter(|k| !files.iter().any(|(key, _, _)| key == *k))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some((uri, (diags, _))) = published.remove(&key)
+                && !diags.is_empty()
+            {
+                inner
+                    .client
+                    .publish_diagnostics(uri, Vec::new(), None)
+                    .await;
+            }
+        }
         for (key, uri, diags) in files {
             let version = versions.get(&key).copied();
             let entry = (diags, version);
-            if published.get(&key) != Some(&entry) {
+            if published.get(&key).map(|(_, e)| e) != Some(&entry) {
                 inner
                     .client
-                    .publish_diagnostics(uri, entry.0.clone(), version)
+                    .publish_diagnostics(uri.clone(), entry.0.clone(), version)
                     .await;
-                published.insert(key, entry);
+                published.insert(key, (uri, entry));
             }
         }
     }

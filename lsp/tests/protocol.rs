@@ -130,6 +130,25 @@ async fn diagnostics_on_open_and_change() {
     c.shutdown().await;
 }
 
+/// A buffer that was never saved takes its diagnostics with it when closed.
+#[tokio::test]
+async fn closing_an_unsaved_buffer_clears_its_diagnostics() {
+    let ws = workspace("unsaved");
+    let mut c = start(&ws).await;
+    let uri = ws.uri("scratch.vigil");
+    c.open(&uri, "}").await;
+    let d = c.diagnostics_at(&uri, 1).await;
+    assert_eq!(
+        d["diagnostics"][0]["code"],
+        json!("vigil::not_an_item"),
+        "{d}"
+    );
+    c.notify("textDocument/didClose", doc(&uri)).await;
+    let d = c.diagnostics(&uri).await;
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+    c.shutdown().await;
+}
+
 /// Changing an event schema in one file updates the diagnostics of the files that use it.
 #[tokio::test]
 async fn schema_change_updates_other_files() {

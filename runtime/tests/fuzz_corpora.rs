@@ -55,6 +55,73 @@ fn decode_keeps_its_properties_on_the_kept_inputs_and_seeds() {
     }
 }
 
+fn kinds() -> Arc<vigil_ir::Program> {
+    vigil_compiler::load::compile_paths(&[root().join("fuzz/kinds.vigil")])
+        .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// Lines of `fuzz/kinds.vigil`'s event types at the edges of SPEC §7's decoding rules.
+const KINDS_LINES: &[&str] = &[
+    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3,"f":2.5,"s":"x","t":"2021-11-25T19:00:00.123456+08:00","d":"PT1M30.5S","p":{"lat":1,"lon":2},"e":"low"}"#,
+    r#"{"type":"Every","time":1637866800000,"b":false,"i":3.0,"f":-0.0,"s":"","t":1637866800000,"d":4.35,"p":{"lon":-180,"lat":90},"e":"high","id":"e1"}"#,
+    r#"{"type":"Every","time":"2016-12-31T23:59:60Z","b":true,"i":3e0,"f":1e300,"s":"\u00e9","t":"0001-01-01T00:00:00Z","d":"P1D","p":{"lat":0,"lon":0},"e":"low"}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00+24:00","b":true,"i":3,"f":1,"s":"x","t":1,"d":1,"p":{"lat":0,"lon":0},"e":"low"}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3.5,"f":1,"s":"x","t":1,"d":"P1DT","p":{"lat":0,"lon":0},"e":"mid"}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":9223372036854775808,"f":1,"s":"x","t":1,"d":"PT1.5H30M","p":{"lat":91,"lon":0},"e":"low"}"#,
+    r#"{"type":"Every","time":"10000-01-01T00:00:00Z","b":1,"i":3,"f":"1","s":2,"t":true,"d":[],"p":[1,2],"e":1}"#,
+    r#"{"type":"Every","time":"9999-12-31T23:59:59.999-00:01","b":true,"i":-9223372036854775808,"f":1,"s":"x","t":253402300799999,"d":-1.0019,"p":{"lat":0,"lon":0},"e":"low","id":5}"#,
+    r#"{"type":"Every","time":"0001-01-01T00:00:00+00:01","i":3}"#,
+    r#"{"type":"Every","time":null,"b":null}"#,
+    r#"{"type":null,"time":"2021-11-25T19:00:00Z"}"#,
+    r#"{"type":7,"time":"2021-11-25T19:00:00Z"}"#,
+    r#"{"type":"Nope","time":"2021-11-25T19:00:00Z"}"#,
+    r#"{"time":"2021-11-25T19:00:00Z"}"#,
+    r#"{"type":"$tick","time":"2021-11-25T19:00:00Z","anything":[1]}"#,
+    r#"{"type":"$tick","time":"2021-02-29T19:00:00Z"}"#,
+    r#"{"type":"$tick"}"#,
+    r#"{"type":"Maybe","time":1.6e12}"#,
+    r#"{"type":"Maybe","time":1637866800000.5}"#,
+    r#"{"type":"Maybe","time":"2021-11-25t19:00:00z","b":null,"i":null,"f":null,"s":null,"t":null,"d":null,"p":null,"e":null,"id":null}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","data":{"i":1,"s":"in data"},"s":"top","id":"ce-1","specversion":"1.0"}"#,
+    r#"{"data":{"i":"wrong"},"type":"Maybe","time":"2021-11-25T19:00:00Z"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","data":"not an object","d":"PT0S"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","d":"P"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","d":"PT"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","d":"P1W"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","d":"PT1S1M"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","d":1e-4}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","d":9223372036854775.807}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","t":"2021-11-25T19:00:00"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00.Z"}"#,
+    r#"{"type":"Maybe","time":"2021-13-25T19:00:00Z"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T24:00:00Z"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","i":9007199254740993.0,"d":1e-400}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","f":1e400}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","i":1e99999999999999999999999}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","d":-0.0009,"i":-9.2233720368547758080e18}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","s":"\ud800"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","s":"\ud83d\ude00"}"#,
+    "",
+    " \t\r",
+    "\u{c}",
+    "[1,2]",
+    "\"a string\"",
+    "{\"type\":\"Maybe\",",
+    "{\"type\":\"Maybe\",\"time\":0}x",
+];
+
+#[test]
+fn the_decoder_answers_every_line_as_the_spec_does() {
+    for program in [kinds(), program()] {
+        let mut inputs = kept("decode");
+        inputs.push(KINDS_LINES.join("\n").into_bytes());
+        inputs.push(SEMANTICS_LINES.join("\n").into_bytes());
+        for input in &inputs {
+            fuzzing::decode_like_the_spec(&program, input);
+        }
+    }
+}
+
 #[test]
 fn bundles_are_refused_or_run_on_the_kept_inputs_and_seeds() {
     let program = program();
@@ -88,4 +155,51 @@ fn changed_checkpoints_are_restored_or_refused_on_the_kept_inputs_and_seeds() {
     for input in &inputs {
         fuzzing::snapshot(&program, input, &lines());
     }
+}
+
+/// The reference decoder itself, on lines whose answer SPEC §7 spells out.
+#[test]
+fn the_reference_decoder_reads_the_spec() {
+    use fuzzing::reference::{Answer, decode};
+    use vigil_ir::Value;
+    use vigil_runtime::RejectKind::*;
+    let kinds = kinds();
+    let maybe = |fields: &str| {
+        let line = format!(r#"{{"type":"Maybe","time":"2021-11-25T19:00:00Z"{fields}}}"#);
+        decode(&kinds, line.as_bytes())
+    };
+    let field = |fields: &str, i: usize| match maybe(fields) {
+        Answer::Event { fields, .. } => fields[i].clone(),
+        other => panic!("{fields}: {other:?}"),
+    };
+    assert_eq!(
+        field(r#","i":9007199254740993.0"#, 1),
+        Value::Int(9_007_199_254_740_993)
+    );
+    assert_eq!(field(r#","i":30e-1"#, 1), Value::Int(3));
+    assert_eq!(field(r#","d":4.35"#, 5), Value::Duration(4350));
+    assert_eq!(field(r#","d":-1.0019"#, 5), Value::Duration(-1001));
+    assert_eq!(field(r#","d":"PT1M30.5S""#, 5), Value::Duration(90_500));
+    assert_eq!(
+        field(r#","t":"2016-12-31T23:59:60+08:00""#, 4),
+        Value::Time(1_483_199_999_999)
+    );
+    assert_eq!(field(r#","id":"x""#, 8), Value::str("x"));
+    for (fields, reason) in [
+        (r#","i":3.5"#, WrongType),
+        (r#","f":1e400"#, WrongType),
+        (r#","d":"P1DT""#, WrongType),
+        (r#","d":"PT1.5H30M""#, WrongType),
+        (r#","t":"2021-11-25T19:00:00+24:00""#, BadTime),
+        (r#","t":"10000-01-01T00:00:00Z""#, BadTime),
+        (r#","id":7"#, WrongType),
+    ] {
+        assert_eq!(maybe(fields), Answer::Rejected(vec![reason]), "{fields}");
+    }
+    assert_eq!(decode(&kinds, b" \t\r"), Answer::Blank);
+    assert_eq!(decode(&kinds, b"[1]"), Answer::Rejected(vec![NotJson]));
+    assert_eq!(
+        decode(&kinds, br#"{"type":"$tick","time":0}"#),
+        Answer::Tick(0)
+    );
 }

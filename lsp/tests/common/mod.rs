@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod edits;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -85,7 +87,16 @@ pub struct Client {
 
 impl Client {
     /// Starts a server with `config` (debug requests on) and initializes it with `root`.
-    pub async fn start(root: Option<&Workspace>, mut config: vigil_lsp::Config) -> Client {
+    pub async fn start(root: Option<&Workspace>, config: vigil_lsp::Config) -> Client {
+        Client::start_with(root.map(Workspace::root_uri), config).await
+    }
+
+    /// Starts a server with `config` (debug requests on) on the workspace folder `root`.
+    pub async fn start_at(root: &Path, config: vigil_lsp::Config) -> Client {
+        Client::start_with(Some(format!("file://{}", root.display())), config).await
+    }
+
+    async fn start_with(root_uri: Option<String>, mut config: vigil_lsp::Config) -> Client {
         config.debug_methods = true;
         let (client_end, server_end) = tokio::io::duplex(1 << 22);
         let (srv_rd, srv_wr) = tokio::io::split(server_end);
@@ -99,8 +110,8 @@ impl Client {
             server,
             init: Value::Null,
         };
-        let folders = match root {
-            Some(ws) => json!([{"uri": ws.root_uri(), "name": "ws"}]),
+        let folders = match root_uri {
+            Some(uri) => json!([{"uri": uri, "name": "ws"}]),
             None => Value::Null,
         };
         let init = c

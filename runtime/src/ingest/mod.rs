@@ -502,9 +502,9 @@ impl<'s, 'a> Decoder<'s, 'a> {
                 let s = self.sc.string(&mut self.scratch)?;
                 vigil_ir::time::parse_time(s).map_err(|why| bad(format!("`time` {s:?}: {why}")))
             }
-            Next::Number => match self.sc.number()? {
-                Number::Int(ms) => check_epoch(ms),
-                Number::Float(f) => Err(bad(format!("`time` {f} is not whole milliseconds"))),
+            Next::Number => match self.sc.number()?.integer() {
+                Some(ms) => check_epoch(ms),
+                None => Err(bad("`time` is not whole milliseconds".into())),
             },
             Next::Null => {
                 self.sc.literal()?;
@@ -631,10 +631,7 @@ impl<'s, 'a> Decoder<'s, 'a> {
                 };
                 match (slot, self.sc.next_kind()?) {
                     (Some(slot), Next::Number) => {
-                        *slot = Some(match self.sc.number()? {
-                            Number::Int(i) => i as f64,
-                            Number::Float(f) => f,
-                        });
+                        *slot = Some(self.sc.number()?.as_f64());
                     }
                     _ => self.sc.skip(&mut self.scratch)?,
                 }
@@ -735,47 +732,27 @@ fn expected(kind: Kind) -> &'static str {
 }
 
 /// A JSON number as the word of an int, float, duration (seconds) or time (epoch ms) field.
-fn number_field(kind: Kind, n: Number) -> Result<u64, String> {
+fn number_field(kind: Kind, n: Number<'_>) -> Result<u64, String> {
     let wrong = |v: String| Err(format!("expected {}, found {v}", expected(kind)));
-    match (kind, n) {
-        (Kind::Int, Number::Int(i)) => Ok(i as u64),
-        // `3.0` and `3e0` are the integer 3; i64's range is [-2^63, 2^63).
-        (Kind::Int, Number::Float(f)) if f.fract() == 0.0 && (-I64_EDGE..I64_EDGE).contains(&f) => {
-            Ok((f as i64) as u64)
-        }
-        (Kind::Int, Number::Float(f)) => wrong(f.to_string()),
-        (Kind::Float, Number::Int(i)) => Ok((i as f64).to_bits()),
-        (Kind::Float, Number::Float(f)) => Ok(f.to_bits()),
-        (Kind::Duration, n) => {
-            let secs = match n {
-                Number::Int(i) => i as f64,
-                Number::Float(f) => f,
-            };
-            let ms = truncate_millis(secs * 1000.0);
-            if ms.is_finite() && (-I64_EDGE..I64_EDGE).contains(&ms) {
-                Ok((ms as i64) as u64)
-            } else {
-                wrong("a number too large".into())
-            }
-        }
-        (Kind::Time, Number::Int(ms)) => check_epoch(ms).map(|t| t as u64).map_err(|r| r.detail),
-        (Kind::Time, Number::Float(f)) => wrong(f.to_string()),
+    match kind {
+        Kind::Int => match n.integer() {
+            Some(i) => Ok(i as u64),
+            None => wrong(n.to_string()),
+        },
+        Kind::Float => match n.as_f64() {
+            f if f.is_finite() => Ok(f.to_bits()),
+            _ => wrong("a number beyond a float's range".into()),
+        },
+        // Seconds, digits beyond the millisecond truncated (SPEC §7), worked out exactly.
+        Kind::Duration => match n.scaled(3) {
+            Some(ms) => Ok(ms as u64),
+            None => wrong("a number too large".into()),
+        },
+        Kind::Time => match n.integer() {
+            Some(ms) => check_epoch(ms).map(|t| t as u64).map_err(|r| r.detail),
+            None => wrong(n.to_string()),
+        },
         _ => wrong("a number".into()),
-    }
-}
-
-/// 2^63 as a float: the bound of i64 (exclusive above, inclusive below as its negation).
-const I64_EDGE: f64 = 9_223_372_036_854_775_808.0;
-
-/// Milliseconds from a float of them, digits beyond the millisecond truncated (SPEC §7). A
-/// product within a millionth of a whole number is that number: `4.35 * 1000` is
-/// 4349.999999999999 in binary, and means 4350.
-fn truncate_millis(ms: f64) -> f64 {
-    let whole = ms.round();
-    if (ms - whole).abs() < 1e-6 {
-        whole
-    } else {
-        ms.trunc()
     }
 }
 

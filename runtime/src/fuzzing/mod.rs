@@ -3,6 +3,8 @@
 //! `cargo test`, which needs no fuzzer. Each check fails an assertion when its property does
 //! not hold, as a fuzz target must; it never panics otherwise, whatever the bytes.
 
+pub mod reference;
+
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -59,6 +61,46 @@ pub fn decode(program: &Arc<Program>, bytes: &[u8]) {
             serde_json::from_str::<serde_json::Value>(&json).is_ok(),
             "a record is not JSON: {json}"
         );
+    }
+}
+
+/// Arbitrary bytes as input lines of `program`'s event types: the decoder gives each the
+/// answer SPEC §7 gives it (`reference`): the same event, or a reject for a reason that applies.
+// PANIC SAFETY: a check fails by panicking: that is how a fuzzer learns of it.
+#[allow(clippy::panic)]
+pub fn decode_like_the_spec(program: &Program, bytes: &[u8]) {
+    let mut decoder = LineDecoder::new(program);
+    let layouts = crate::row::Layout::all(program);
+    for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        let got = decoder.decode(Line::Bytes(line), n as u64 + 1);
+        let want = reference::decode(program, line);
+        let text = String::from_utf8_lossy(line);
+        match (&want, &got) {
+            (reference::Answer::Unspecified(_), _) | (reference::Answer::Blank, Decoded::Blank) => {
+            }
+            (reference::Answer::Tick(a), Decoded::Tick(b)) => {
+                assert_eq!(a, b, "the tick's time differs: {text}");
+            }
+            (reference::Answer::Rejected(reasons), Decoded::Rejected(r)) => assert!(
+                reasons.contains(&r.kind),
+                "rejected as {} ({}), but the SPEC's reasons are {reasons:?}: {text}",
+                r.kind.as_str(),
+                r.detail
+            ),
+            (reference::Answer::Event { ty, time, fields }, Decoded::Row(row)) => {
+                assert_eq!(
+                    (*ty, *time),
+                    (row.ty, row.time),
+                    "type or time differs: {text}"
+                );
+                let layout = layouts.get(row.ty as usize);
+                let got: Vec<vigil_ir::Value> = (0..fields.len())
+                    .map(|i| layout.map_or(vigil_ir::Value::Absent, |l| row.value(l, i as u16)))
+                    .collect();
+                assert_eq!(fields, &got, "the fields differ: {text}");
+            }
+            _ => panic!("the SPEC says {want:?}, the decoder {got:?}: {text}"),
+        }
     }
 }
 
