@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{Mutex, Notify};
@@ -61,11 +61,22 @@ struct Inner {
     generation: AtomicU64,
     dirty: Notify,
     worker: std::sync::Once,
+    /// Set when the server is dropped: the diagnostics task, which holds the state, ends.
+    closed: AtomicBool,
 }
 
 /// The Vigil language server. Create it with `crate::service`.
 pub struct Backend {
     inner: Arc<Inner>,
+}
+
+impl Drop for Backend {
+    /// Without this the diagnostics task would wait for edits forever, holding the database:
+    /// every server a process runs and ends (an embedding service, the tests) would leak one.
+    fn drop(&mut self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
+        self.inner.dirty.notify_one();
+    }
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -86,6 +97,7 @@ impl Backend {
                 generation: AtomicU64::new(0),
                 dirty: Notify::new(),
                 worker: std::sync::Once::new(),
+                closed: AtomicBool::new(false),
             }),
         }
     }
@@ -237,6 +249,9 @@ async fn diagnostics_loop(inner: Arc<Inner>) {
     let mut published: HashMap<String, (Uri, Published)> = HashMap::new();
     loop {
         inner.dirty.notified().await;
+        if inner.closed.load(Ordering::SeqCst) {
+            return;
+        }
         loop {
             let seen = inner.generation.load(Ordering::SeqCst);
             tokio::time::sleep(inner.config.debounce).await;
@@ -448,5 +463,30 @@ impl LanguageServer for Backend {
             let _ = client.code_lens_refresh().await;
         });
         Ok(Some(value))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server that ends takes its diagnostics task, and with it the database, along.
+    #[tokio::test]
+    async fn the_diagnostics_task_ends_with_the_server() {
+        let (service, _socket) = crate::service(Config::default());
+        let backend = service.inner();
+        backend.start_worker();
+        backend.inner.dirty.notify_one();
+        let inner = Arc::downgrade(&backend.inner);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert!(inner.upgrade().is_some());
+        drop(service);
+        for _ in 0..100 {
+            if inner.upgrade().is_none() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("the diagnostics task still holds the server's state");
     }
 }

@@ -287,3 +287,38 @@ fn hostile_lines_get_an_answer_and_the_next_line_is_decoded() {
     let next = format!(r#"{{"type":"E",{T},"n":2}}"#);
     assert_eq!(e.push_line(next.as_bytes()), Pushed::Accepted);
 }
+
+/// Issue 26, hostile input: regular expressions on strings of a megabyte. The rule's patterns
+/// are compiled once by the `regex` crate, whose matching is linear in the text (no
+/// backtracking), so a pattern that backtracks exponentially elsewhere (`(a|aa)*c` on a run
+/// of `a`s) answers on a line near the 1 MiB limit, both ways, in both engines.
+#[test]
+fn regular_expressions_on_megabyte_strings_answer() {
+    const REGEX_RULES: &str = r#"
+unit desk "desk"
+event S { s: str }
+rule ends_in_c { when e: S where matches(e.s, "^(a|aa)*c$") alert desk }
+rule many_groups { when e: S where matches(e.s, "(a+)+b") or matches(e.s, "(x|y|z){3,}") alert desk }
+"#;
+    let program = Arc::new(compile(&[("r.vigil", REGEX_RULES)]).unwrap_or_else(|e| panic!("{e}")));
+    for kind in [
+        vigil_runtime::EngineKind::Interp,
+        vigil_runtime::EngineKind::Jit,
+    ] {
+        let mut e = Engine::new(
+            program.clone(),
+            EngineConfig {
+                engine: kind,
+                ..EngineConfig::default()
+            },
+        );
+        let a = "a".repeat(1_000_000);
+        for (s, alerts) in [(format!("{a}c"), 1), (format!("{a}d"), 0), (format!("{a}b"), 1)] {
+            let line = format!(r#"{{"type":"S",{T},"s":"{s}"}}"#);
+            assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted);
+            e.finish();
+            let records = e.take_records();
+            assert_eq!(records.len(), alerts, "{kind:?}, ending {:?}", &s[s.len() - 1..]);
+        }
+    }
+}
