@@ -89,7 +89,10 @@ fn main() {
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("burst") {
         args.next();
-        let keys = args.next().and_then(|a| a.parse().ok()).unwrap_or(2_000_000);
+        let keys = args
+            .next()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(2_000_000);
         return burst(keys);
     }
     let events: u64 = args
@@ -178,7 +181,11 @@ fn burst(keys: u64) {
         line.clear();
         use std::fmt::Write as _;
         let time = base + (i * 1000 / keys) as i64;
-        let _ = write!(line, r#"{{"type":"Ping","time":{time},"key":"k{i}","n":{}}}"#, i % 1000);
+        let _ = write!(
+            line,
+            r#"{{"type":"Ping","time":{time},"key":"k{i}","n":{}}}"#,
+            i % 1000
+        );
         engine.push_line(line.as_bytes());
         if i % 4096 == 0 || i + 1 == keys {
             let records = engine.take_records();

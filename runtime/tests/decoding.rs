@@ -313,12 +313,21 @@ rule many_groups { when e: S where matches(e.s, "(a+)+b") or matches(e.s, "(x|y|
             },
         );
         let a = "a".repeat(1_000_000);
-        for (s, alerts) in [(format!("{a}c"), 1), (format!("{a}d"), 0), (format!("{a}b"), 1)] {
+        for (s, alerts) in [
+            (format!("{a}c"), 1),
+            (format!("{a}d"), 0),
+            (format!("{a}b"), 1),
+        ] {
             let line = format!(r#"{{"type":"S",{T},"s":"{s}"}}"#);
             assert_eq!(e.push_line(line.as_bytes()), Pushed::Accepted);
             e.finish();
             let records = e.take_records();
-            assert_eq!(records.len(), alerts, "{kind:?}, ending {:?}", &s[s.len() - 1..]);
+            assert_eq!(
+                records.len(),
+                alerts,
+                "{kind:?}, ending {:?}",
+                &s[s.len() - 1..]
+            );
         }
     }
 }
