@@ -128,7 +128,7 @@ fn check_passes_on_a_clean_rule_set_with_a_summary() {
     assert!(o.status.success(), "{err}");
     // The expired `old_campaign` rule of actions.vigil is a warning, not an error.
     assert!(
-        err.contains("checked 6 files:") && err.contains(" tests — 1 warning"),
+        err.contains("checked 7 files:") && err.contains(" tests — 1 warning"),
         "{err}"
     );
     assert!(err.contains("vigil::rule_expired"), "{err}");
@@ -411,7 +411,7 @@ fn a_bundle_of_another_format_or_no_bundle_is_refused_with_the_reason() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("bundle format 99, but this Vigil reads bundle format 1"),
+        err.contains("bundle format 99, but this Vigil reads bundle format 2"),
         "{err}"
     );
     std::fs::write(&path, b"{\"type\":\"Call\"}\n").expect("write");

@@ -632,6 +632,7 @@ fn producer_of_workflow(w: &ast::Workflow, span: Span) -> check::graph::Producer
                     }
                 }
             }
+            ast::WorkflowClause::After(a) => acts(&a.actions),
             ast::WorkflowClause::Title(_) => {}
         }
     }

@@ -411,6 +411,14 @@ pub(crate) fn workflow_eq(pa: &Program, x: &ir::Workflow, pb: &Program, y: &ir::
             && expr_eq(a, t1.key, b, t2.key)
             && opt_eq(a, t1.cond, b, t2.cond)
     };
+    // A timer reads the start binding, variables and visits, as the start does.
+    let timer_eq = |u: &ir::Timer, v: &ir::Timer| {
+        u.delay == v.delay
+            && opt_eq(a, u.cond, b, v.cond)
+            && u.target.map(|g| state_name(&x.states, g))
+                == v.target.map(|g| state_name(&y.states, g))
+            && actions_eq(a, &u.actions, b, &v.actions)
+    };
     let start = event_name(pa, x.start.event) == event_name(pb, y.start.event)
         && opt_eq(a, x.start.cond, b, y.start.cond)
         && expr_eq(a, x.start.key, b, y.start.key);
@@ -467,11 +475,8 @@ pub(crate) fn workflow_eq(pa: &Program, x: &ir::Workflow, pb: &Program, y: &ir::
                         _ => false,
                     })
                 && s.timers.len() == t.timers.len()
-                && s.timers.iter().zip(&t.timers).all(|(u, v)| {
-                    u.delay == v.delay
-                        && u.target.map(|g| state_name(&x.states, g))
-                            == v.target.map(|g| state_name(&y.states, g))
-                        && actions_eq(a, &u.actions, b, &v.actions)
-                })
+                && s.timers.iter().zip(&t.timers).all(|(u, v)| timer_eq(u, v))
         })
+        && x.timers.len() == y.timers.len()
+        && x.timers.iter().zip(&y.timers).all(|(u, v)| timer_eq(u, v))
 }

@@ -146,6 +146,18 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
             }
         }
     };
+    let after = |a: &ast::AfterClause, out: &mut BTreeSet<SmolStr>| {
+        if let ast::Delay::Duration(d) = &a.delay {
+            e(d, out);
+        } else {
+            // Working days come from the rule set's calendar.
+            out.insert(SmolStr::new(CALENDAR));
+        }
+        if let Some(c) = &a.cond {
+            e(c, out);
+        }
+        actions(&a.actions, out);
+    };
     let event_match = |m: &ast::EventMatch, out: &mut BTreeSet<SmolStr>| {
         out.insert(m.ty.name.clone());
         if let Some(b) = &m.by {
@@ -207,15 +219,7 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
                                     event_match(&t.event, out);
                                     actions(&t.actions, out);
                                 }
-                                StateClause::After(a) => {
-                                    if let ast::Delay::Duration(d) = &a.delay {
-                                        e(d, out);
-                                    } else {
-                                        // Working days come from the rule set's calendar.
-                                        out.insert(SmolStr::new(CALENDAR));
-                                    }
-                                    actions(&a.actions, out);
-                                }
+                                StateClause::After(a) => after(a, out),
                                 StateClause::Await(a) => {
                                     for m in &a.items {
                                         event_match(m, out);
@@ -225,6 +229,7 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
                             }
                         }
                     }
+                    ast::WorkflowClause::After(a) => after(a, out),
                     ast::WorkflowClause::Title(_) => {}
                 }
             }
@@ -336,9 +341,9 @@ fn target_and_actions(
     actions_details(sub, old_actions, new_actions, out);
 }
 
-/// Timers, paired by kind (interrupting or not) and occurrence: deadline, target, actions.
-fn timers(at: &str, s: &ast::State, t: &ast::State, out: &mut Vec<Detail>) {
-    let timers = |s: &ast::State| -> Vec<ast::AfterClause> {
+/// A state's timers in both versions (`timers`).
+fn state_timers(at: &str, s: &ast::State, t: &ast::State, out: &mut Vec<Detail>) {
+    let of = |s: &ast::State| -> Vec<ast::AfterClause> {
         s.clauses
             .iter()
             .filter_map(|c| match c {
@@ -347,7 +352,12 @@ fn timers(at: &str, s: &ast::State, t: &ast::State, out: &mut Vec<Detail>) {
             })
             .collect()
     };
-    let (xs, ys) = (timers(s), timers(t));
+    timers(at, &of(s), &of(t), out);
+}
+
+/// Timers (of a state, or of the workflow), paired by kind (interrupting or not) and
+/// occurrence: deadline, condition, target, actions.
+fn timers(at: &str, xs: &[ast::AfterClause], ys: &[ast::AfterClause], out: &mut Vec<Detail>) {
     for interrupting in [true, false] {
         let pick = |v: &[ast::AfterClause]| -> Vec<ast::AfterClause> {
             v.iter()
@@ -355,13 +365,14 @@ fn timers(at: &str, s: &ast::State, t: &ast::State, out: &mut Vec<Detail>) {
                 .cloned()
                 .collect()
         };
-        let (px, py) = (pick(&xs), pick(&ys));
+        let (px, py) = (pick(xs), pick(ys));
         for (k, (a, b)) in px.iter().zip(&py).enumerate() {
             let sub = path(at, &timer_label(interrupting, k, py.len()));
             let (d1, d2) = (delay_text(&a.delay), delay_text(&b.delay));
             if d1 != d2 {
                 out.push(Detail::set(&sub, "deadline", d1, d2));
             }
+            cond_details(&sub, a.cond.as_ref(), b.cond.as_ref(), out);
             let tgt = |a: &ast::AfterClause| a.target.as_ref().map(|t| t.name.to_string());
             scalar(out, &sub, "target", tgt(a), tgt(b));
             actions_details(&sub, &a.actions, &b.actions, out);
@@ -1289,6 +1300,21 @@ impl<'a> Cx<'a> {
         let (sv, sw) = (states(v), states(w));
         let first = |s: &[ast::State]| s.first().map(|s| s.name.name.to_string());
         scalar(out, "", "initial state", first(&sv), first(&sw));
+        let workflow_timers = |w: &ast::Workflow| -> Vec<ast::AfterClause> {
+            w.clauses
+                .iter()
+                .filter_map(|c| match c {
+                    ast::WorkflowClause::After(a) => Some(a.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        timers(
+            "workflow-level",
+            &workflow_timers(v),
+            &workflow_timers(w),
+            out,
+        );
         let state_line = |s: &ast::State| {
             format!(
                 "{} {}",
@@ -1342,7 +1368,7 @@ impl<'a> Cx<'a> {
             new: t,
         };
         self.transitions(out, &pair);
-        timers(at, s, t, out);
+        state_timers(at, s, t, out);
     }
 
     /// Event-driven transitions, paired by discriminator (`on T`, `await`) and occurrence.
@@ -1614,6 +1640,9 @@ fn timer_label(interrupting: bool, k: usize, count: usize) -> String {
 
 fn after_text(a: &ast::AfterClause) -> String {
     let mut out = format!("after {}", delay_text(&a.delay));
+    if let Some(c) = &a.cond {
+        out.push_str(&format!(" where {}", expr_text(c)));
+    }
     if let Some(t) = &a.target {
         out.push_str(&format!(" -> {}", t.name));
     }

@@ -13,7 +13,11 @@ use crate::Program;
 
 /// The bundle format `encode` writes and `decode` reads. Change it whenever the IR's
 /// serialized shape changes (a field added, renamed or retyped).
-pub const BUNDLE_FORMAT: u32 = 1;
+pub const BUNDLE_FORMAT: u32 = 2;
+
+/// Older formats `decode` still reads: format 1 lacks workflow-level timers and timer
+/// conditions, which read as none.
+const READS_FORMATS: [u32; 2] = [1, BUNDLE_FORMAT];
 
 const MAGIC: &str = "vigil-bundle";
 
@@ -67,7 +71,7 @@ pub fn decode(bytes: &[u8]) -> Result<Program, BundleError> {
         return Err(BundleError::NotABundle);
     }
     let format = words.next().unwrap_or_default();
-    if format != BUNDLE_FORMAT.to_string() {
+    if !READS_FORMATS.iter().any(|f| format == f.to_string()) {
         return Err(BundleError::Format {
             found: format.to_string(),
         });

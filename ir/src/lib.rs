@@ -285,6 +285,10 @@ pub struct Workflow {
     pub start: WorkflowStart,
     /// States in declaration order; the first is where instances begin.
     pub states: IdVec<StateId, StateDef>,
+    /// Workflow-level timers (SPEC v0.2), due at the start event's time plus their delay
+    /// whatever the state, in source order. Bundles of format 1 have none.
+    #[serde(default)]
+    pub timers: Vec<Timer>,
     pub exprs: ExprArena,
     pub origin: Origin,
 }
@@ -341,6 +345,10 @@ pub struct Timer {
     pub actions: Vec<Action>,
     /// How the cause is written in transition records: `after 3d`.
     pub label: String,
+    /// `after D where c`: evaluated when due, with the start event in slot 0; false, the
+    /// timer does nothing (SPEC v0.2).
+    #[serde(default)]
+    pub cond: Option<ExprId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

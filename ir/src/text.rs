@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     Action, Delay, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Rule, StateDef, StateId,
-    Template, TemplatePart, Transition, Trigger, Ty, Value, Workflow, time,
+    Template, TemplatePart, Timer, Transition, Trigger, Ty, Value, Workflow, time,
 };
 
 /// A SHA-256 digest of a canonical text.
@@ -228,6 +228,11 @@ pub fn workflow_state(p: &Program, w: &Workflow) -> String {
     cx.expr(&mut o, w.start.key);
     cx.write_where(&mut o, w.start.cond);
     o.push('\n');
+    // Workflow-level timers come before the states (an absent list adds nothing, so the text
+    // of a workflow without them is what it was before v0.2).
+    for t in &w.timers {
+        write_timer(&mut o, &cx, w, t, "  ");
+    }
     for s in &w.states {
         write_state(&mut o, p, w, s);
     }
@@ -286,23 +291,29 @@ fn write_state(o: &mut String, p: &Program, w: &Workflow, s: &StateDef) {
         }
     }
     for t in &s.timers {
-        match t.delay {
-            Delay::Duration(d) => {
-                let _ = write!(o, "    after {}", time::format_duration(d));
-            }
-            Delay::Workdays(n) => {
-                let _ = write!(o, "    after {n} workdays");
-            }
+        write_timer(o, &cx, w, t, "    ");
+    }
+}
+
+/// `after D [where c] [-> s]` and its actions, at `indent`.
+fn write_timer(o: &mut String, cx: &Ctx<'_>, w: &Workflow, t: &Timer, indent: &str) {
+    match t.delay {
+        Delay::Duration(d) => {
+            let _ = write!(o, "{indent}after {}", time::format_duration(d));
         }
-        if let Some(target) = t.target {
-            let _ = write!(o, " -> {}", state_name(w, target));
+        Delay::Workdays(n) => {
+            let _ = write!(o, "{indent}after {n} workdays");
         }
+    }
+    cx.write_where(o, t.cond);
+    if let Some(target) = t.target {
+        let _ = write!(o, " -> {}", state_name(w, target));
+    }
+    o.push('\n');
+    for a in &t.actions {
+        let _ = write!(o, "{indent}  ");
+        write_action(o, cx, a);
         o.push('\n');
-        for a in &t.actions {
-            o.push_str("      ");
-            write_action(o, &cx, a);
-            o.push('\n');
-        }
     }
 }
 

@@ -134,8 +134,16 @@ impl Cx<'_> {
                 if let Some(target) = timer.target {
                     state(target)?;
                 }
+                arena.opt(timer.cond)?;
                 self.actions(&arena, &timer.actions)?;
             }
+        }
+        for timer in &w.timers {
+            if let Some(target) = timer.target {
+                state(target)?;
+            }
+            arena.opt(timer.cond)?;
+            self.actions(&arena, &timer.actions)?;
         }
         Ok(())
     }

@@ -59,6 +59,8 @@ pub struct Coverage {
     /// Per (workflow, state, transition or timer index): taken, and offered without being
     /// taken. Timers count from `transitions.len()` on.
     pub transitions: BTreeMap<(WorkflowId, StateId, usize), Both>,
+    /// Per workflow-level timer: acted, and came due with its `where` false.
+    pub workflow_timers: BTreeMap<(WorkflowId, usize), Both>,
     /// Per clause: true and false.
     pub clauses: BTreeMap<(Owner, ExprId), Both>,
     /// Every clause of the program, in source order per owner (so unseen ones are listed).
@@ -73,6 +75,9 @@ impl Coverage {
         }
         for (k, v) in &other.transitions {
             self.transitions.entry(*k).or_default().merge(*v);
+        }
+        for (k, v) in &other.workflow_timers {
+            self.workflow_timers.entry(*k).or_default().merge(*v);
         }
         for (k, v) in &other.clauses {
             self.clauses.entry(*k).or_default().merge(*v);
@@ -93,6 +98,10 @@ impl Observer for Coverage {
             .entry((w, state, t))
             .or_default()
             .see(taken);
+    }
+
+    fn workflow_timer(&mut self, w: WorkflowId, t: usize, acted: bool) {
+        self.workflow_timers.entry((w, t)).or_default().see(acted);
     }
 
     fn clause(&mut self, owner: Owner, id: ExprId, v: bool) {
@@ -144,7 +153,9 @@ pub(crate) fn conditions(program: &Program) -> Vec<(Owner, ExprId)> {
                     }
                 }
             }
+            out.extend(s.timers.iter().filter_map(|t| t.cond.map(|c| (owner, c))));
         }
+        out.extend(wf.timers.iter().filter_map(|t| t.cond.map(|c| (owner, c))));
     }
     out
 }

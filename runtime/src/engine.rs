@@ -799,6 +799,12 @@ impl Engine {
                 generation,
                 timer: index,
             } => self.workflow_timer(workflow, key, generation, index, timer.due),
+            TimerKind::WorkflowLevel {
+                workflow,
+                key,
+                born,
+                timer: index,
+            } => self.workflow_level_timer(workflow, key, born, index, timer.due),
         }
     }
 
@@ -811,6 +817,12 @@ impl Engine {
                 generation,
                 ..
             } => self.workflow_timer_is_live(*workflow, key, *generation),
+            TimerKind::WorkflowLevel {
+                workflow,
+                key,
+                born,
+                ..
+            } => self.workflow_level_timer_is_live(*workflow, key, *born),
         }
     }
 

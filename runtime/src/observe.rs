@@ -20,6 +20,8 @@ pub(crate) trait Observer {
     /// Transition `t` of `state` (timers numbered after the event-driven transitions) was
     /// offered, and taken or not.
     fn transition(&mut self, _w: WorkflowId, _state: StateId, _t: usize, _taken: bool) {}
+    /// Workflow-level timer `t` of `w` came due, and acted or not (its `where` was false).
+    fn workflow_timer(&mut self, _w: WorkflowId, _t: usize, _acted: bool) {}
     /// Clause `leaf` of a condition of `owner` came out `value` (only for an observer that
     /// `wants_clauses`: computing them costs an evaluation per clause).
     fn clause(&mut self, _owner: Owner, _leaf: ExprId, _value: bool) {}

@@ -86,6 +86,9 @@ pub struct TransitionRecord {
     pub cause: Arc<str>,
     /// The input line of the cause event, if it was an input event.
     pub line: Option<u64>,
+    /// The event that caused it (SPEC v0.2: the start event for a start, the completing one
+    /// for an `await`); `None` for a deadline.
+    pub evidence: Option<Event>,
     /// The rule set's fingerprint.
     pub ruleset: Arc<str>,
 }
@@ -319,7 +322,11 @@ impl Writer<'_> {
                     }
                     None => o.push_str("null"),
                 }
-                o.push_str(",\"ruleset\":");
+                o.push_str(",\"evidence\":[");
+                if let Some(e) = &t.evidence {
+                    self.event_json(e, o, None);
+                }
+                o.push_str("],\"ruleset\":");
                 push_str(o, &t.ruleset);
                 o.push('}');
             }

@@ -34,13 +34,15 @@ use crate::workflow::{self, Instance};
 /// Every snapshot starts with these seven bytes and one ASCII digit, its format version.
 const MAGIC: &[u8; 7] = b"VIGILST";
 
-/// The format `snapshot` writes. 5: the counters include `$tick` lines. 4 (up to 08739c7):
+/// The format `snapshot` writes. 6: workflow instances carry the number their workflow-level
+/// timers (SPEC v0.2) are tied to, and such timers are stored (kind 2). 5: the counters
+/// include `$tick` lines. 4 (up to 08739c7):
 /// rules and workflows are identified by SHA-256 digests of their canonical IR text
 /// (`vigil_ir::text`), and the snapshot ends with the SHA-256 of everything before it. 3 (up
 /// to 0.1 at 8abd746): by a `DefaultHasher` of their `Debug` text, which no other build can
 /// recompute; such a snapshot is restored only into the rule set it was written for (same
 /// fingerprint), see `restore`.
-pub const SNAPSHOT_FORMAT: u8 = 5;
+pub const SNAPSHOT_FORMAT: u8 = 6;
 
 /// The oldest format `restore` reads.
 const OLDEST_FORMAT: u8 = 3;
@@ -276,6 +278,18 @@ impl Engine {
                     e.u64(*generation);
                     e.u64(*timer as u64);
                 }
+                TimerKind::WorkflowLevel {
+                    workflow,
+                    key,
+                    born,
+                    timer,
+                } => {
+                    e.u8(2);
+                    e.str(&self.names.workflows[*workflow]);
+                    e.value(&key.0);
+                    e.u64(*born);
+                    e.u64(*timer as u64);
+                }
             }
         }
 
@@ -350,6 +364,13 @@ pub(crate) struct Dec<'b> {
     /// The snapshot's format version.
     format: u8,
     rows: Vec<Option<Event>>,
+}
+
+impl Dec<'_> {
+    /// The snapshot's format version, for parts that older formats lack.
+    pub(crate) fn format(&self) -> u8 {
+        self.format
+    }
 }
 
 pub(crate) type R<T> = Result<T, SnapshotError>;
@@ -543,7 +564,7 @@ impl StoredTimer {
         let key = d.value()?;
         let (a, b) = match kind {
             0 => (d.u64()?, 0),
-            1 => (d.u64()?, d.u64()?),
+            1 | 2 => (d.u64()?, d.u64()?),
             _ => (0, 0),
         };
         Ok(StoredTimer {
@@ -877,12 +898,25 @@ impl Engine {
                         generation: s.a,
                         timer: s.b as usize,
                     }),
+                2 => wf_index
+                    .get(&s.name)
+                    .copied()
+                    .filter(|w| kept_workflows[*w])
+                    .map(|w| TimerKind::WorkflowLevel {
+                        workflow: w,
+                        key: Key(s.key.clone()),
+                        born: s.a,
+                        timer: s.b as usize,
+                    }),
                 _ => None,
             };
             let Some(kind) = kind else { continue };
             let order = match &kind {
                 TimerKind::Absence { rule, .. } => program.rules[*rule].origin.order,
-                TimerKind::Workflow { workflow, .. } => program.workflows[*workflow].origin.order,
+                TimerKind::Workflow { workflow, .. }
+                | TimerKind::WorkflowLevel { workflow, .. } => {
+                    program.workflows[*workflow].origin.order
+                }
             };
             timers.push(Timer {
                 due: s.due,
@@ -952,6 +986,23 @@ impl Engine {
                             ir::Transition::On { .. } => Vec::new(),
                         })
                         .collect();
+                    // Its workflow-level timers still to come count from the start event;
+                    // those already due are taken to have fired under the old definition.
+                    for (i, timer) in wf.timers.iter().enumerate() {
+                        let due = self.delay_due(inst.start.time, timer.delay);
+                        if due > self.clock.watermark {
+                            self.schedule(
+                                due,
+                                wf.origin.order,
+                                TimerKind::WorkflowLevel {
+                                    workflow: w,
+                                    key: Key(key.clone()),
+                                    born: inst.born,
+                                    timer: i,
+                                },
+                            );
+                        }
+                    }
                     if !state.is_final {
                         for (i, timer) in state.timers.iter().enumerate() {
                             let due = self.delay_due(inst.entered, timer.delay);

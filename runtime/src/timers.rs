@@ -18,13 +18,22 @@ pub(crate) enum TimerKind {
         generation: u64,
         timer: usize,
     },
+    /// A workflow-level `after` clause (SPEC v0.2), for the instance born at `born`.
+    WorkflowLevel {
+        workflow: WorkflowId,
+        key: Key,
+        born: u64,
+        timer: usize,
+    },
 }
 
 impl TimerKind {
     /// The key the timer belongs to (timers at one instant fire in key order).
     pub(crate) fn key(&self) -> &Key {
         match self {
-            TimerKind::Absence { key, .. } | TimerKind::Workflow { key, .. } => key,
+            TimerKind::Absence { key, .. }
+            | TimerKind::Workflow { key, .. }
+            | TimerKind::WorkflowLevel { key, .. } => key,
         }
     }
 }

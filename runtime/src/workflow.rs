@@ -30,6 +30,9 @@ pub(crate) struct Instance {
     pub visits: IdVec<StateId, u32>,
     /// Identifies this entry into `state`: timers of earlier entries carry other numbers.
     pub generation: u64,
+    /// Identifies the instance among those its key has had: its workflow-level timers carry
+    /// this number (a generation taken at its start).
+    pub born: u64,
     /// For each transition of the current state, the events filling its `await` items.
     pub awaits: Vec<Vec<Option<Event>>>,
     /// The rule set fingerprint the instance started with (SPEC §5), kept across reloads.
@@ -64,7 +67,10 @@ struct Of<'a> {
 
 enum Cause<'a> {
     Event(&'a Event),
-    Timer(&'a str),
+    /// Timer `index` of the state being left, and its label.
+    Timer(usize, &'a str),
+    /// A workflow-level timer (SPEC v0.2), by its label.
+    WorkflowTimer(&'a str),
 }
 
 impl Engine {
@@ -248,17 +254,34 @@ impl Engine {
         let Some(first) = wf.states.first() else {
             return false;
         };
+        let born = self.numbering.next_generation();
         let inst = Instance {
             state: StateId(0),
             entered: time,
             start: event.clone(),
             visits: wf.states.map(|_| 0),
             generation: 0,
+            born,
             awaits: Vec::new(),
             fingerprint: self.fingerprint.clone(),
         };
         self.workflows[w].instances.insert(key.clone(), inst);
         self.transition_record(w, &key, None, &first.name, &Cause::Event(event), time);
+        // Workflow-level timers are created before the first state's, so at one instant they
+        // run first (SPEC v0.2); they count from the start event's time.
+        for (i, timer) in wf.timers.iter().enumerate() {
+            let due = self.delay_due(event.time, timer.delay);
+            self.schedule(
+                due,
+                wf.origin.order,
+                TimerKind::WorkflowLevel {
+                    workflow: w,
+                    key: key.clone(),
+                    born,
+                    timer: i,
+                },
+            );
+        }
         let of = Of { w, wf, key: &key };
         self.enter(of, StateId(0), None, Some(event), time);
         true
@@ -297,12 +320,13 @@ impl Engine {
         time: i64,
     ) {
         self.stats.transitions += 1;
-        let (cause_text, line): (Arc<str>, Option<u64>) = match cause {
+        let (cause_text, line, evidence): (Arc<str>, Option<u64>, Option<Event>) = match cause {
             Cause::Event(e) => {
                 let name = self.names.events.get(e.ty as usize).cloned();
-                (name.unwrap_or_else(|| Arc::from("?")), e.line())
+                let name = name.unwrap_or_else(|| Arc::from("?"));
+                (name, e.line(), Some(Arc::clone(e)))
             }
-            Cause::Timer(label) => (Arc::from(*label), None),
+            Cause::Timer(_, label) | Cause::WorkflowTimer(label) => (Arc::from(*label), None, None),
         };
         self.records.push(Record::Transition(TransitionRecord {
             workflow: self.names.workflows[w].clone(),
@@ -312,6 +336,7 @@ impl Engine {
             time,
             cause: cause_text,
             line,
+            evidence,
             ruleset: self.fingerprint.clone(),
         }));
     }
@@ -334,11 +359,8 @@ impl Engine {
             && let Some(s) = wf.states.get(inst.state)
         {
             let taken = match &cause {
-                Cause::Timer(label) => s
-                    .timers
-                    .iter()
-                    .position(|t| t.label == *label)
-                    .map(|i| s.transitions.len() + i),
+                Cause::WorkflowTimer(_) => None,
+                Cause::Timer(index, _) => Some(s.transitions.len() + index),
                 Cause::Event(_) => s.transitions.iter().position(|t| match t {
                     Transition::On {
                         target: t,
@@ -371,7 +393,7 @@ impl Engine {
         self.transition_record(w, key, Some(&from), &to, &cause, time);
         let cause_event = match &cause {
             Cause::Event(e) => Some(*e),
-            Cause::Timer(_) => None,
+            Cause::Timer(..) | Cause::WorkflowTimer(_) => None,
         };
         self.workflow_actions(of, &inst, (&from, &from), cause_event, actions, time);
         self.enter(of, target, Some(&from), cause_event, time);
@@ -526,11 +548,16 @@ impl Engine {
             return;
         };
         let t = state.transitions.len() + index;
+        if !self.timer_holds(wf, &key, &inst, timer) {
+            self.observe(|o| o.transition(w, inst.state, t, false));
+            return;
+        }
         self.observe(|o| o.transition(w, inst.state, t, true));
         match timer.target {
             Some(target) => {
                 let of = Of { w, wf, key: &key };
-                self.take(of, target, &timer.actions, Cause::Timer(&timer.label), due);
+                let cause = Cause::Timer(index, &timer.label);
+                self.take(of, target, &timer.actions, cause, due);
             }
             None => {
                 let name = state.name.clone();
@@ -538,6 +565,82 @@ impl Engine {
                 self.workflow_actions(of, &inst, (&name, &name), None, &timer.actions, due);
             }
         }
+    }
+
+    /// Whether `timer`'s `where` (if any) holds for `inst` now: with the start event, the
+    /// key and the visits; an error counts and reads as false.
+    fn timer_holds(
+        &mut self,
+        wf: &ir::Workflow,
+        key: &Key,
+        inst: &Instance,
+        timer: &ir::Timer,
+    ) -> bool {
+        let Some(cond) = timer.cond else {
+            return true;
+        };
+        let slots: [Option<&Row>; 1] = [Some(&inst.start)];
+        let ctx = Ctx {
+            slots: &slots,
+            key: Some(&key.0),
+            visits: &inst.visits,
+            ..Ctx::default()
+        };
+        self.test(&wf.exprs, cond, &ctx)
+    }
+
+    /// A workflow-level timer is due: it moves the instance from whatever state it is in (an
+    /// ordinary transition) or runs its actions in the current state; with a `where` that is
+    /// false now, it does nothing (SPEC v0.2).
+    pub(crate) fn workflow_level_timer(
+        &mut self,
+        w: WorkflowId,
+        key: Key,
+        born: u64,
+        index: usize,
+        due: i64,
+    ) {
+        let program = self.program.clone();
+        let Some(wf) = program.workflows.get(w) else {
+            return;
+        };
+        let Some(inst) = self.workflows[w].instances.get(&key).cloned() else {
+            return;
+        };
+        let (Some(timer), Some(state)) = (wf.timers.get(index), wf.states.get(inst.state)) else {
+            return;
+        };
+        if inst.born != born {
+            return;
+        }
+        let acts = self.timer_holds(wf, &key, &inst, timer);
+        self.observe(|o| o.workflow_timer(w, index, acts));
+        if !acts {
+            return;
+        }
+        let of = Of { w, wf, key: &key };
+        match timer.target {
+            Some(target) => {
+                self.take(
+                    of,
+                    target,
+                    &timer.actions,
+                    Cause::WorkflowTimer(&timer.label),
+                    due,
+                );
+            }
+            None => {
+                let name = state.name.clone();
+                self.workflow_actions(of, &inst, (&name, &name), None, &timer.actions, due);
+            }
+        }
+    }
+
+    pub(crate) fn workflow_level_timer_is_live(&self, w: WorkflowId, key: &Key, born: u64) -> bool {
+        self.workflows
+            .get(w)
+            .and_then(|s| s.instances.get(key))
+            .is_some_and(|i| i.born == born)
     }
 
     pub(crate) fn workflow_timer_is_live(&self, w: WorkflowId, key: &Key, generation: u64) -> bool {
@@ -625,6 +728,7 @@ impl WorkflowState {
                 }
             }
             e.str(&inst.fingerprint);
+            e.u64(inst.born);
         }
     }
 }
@@ -641,6 +745,7 @@ pub(crate) struct Saved {
     generation: u64,
     awaits: Vec<Vec<Option<Event>>>,
     fingerprint: Arc<str>,
+    born: u64,
 }
 
 impl Saved {
@@ -666,6 +771,8 @@ impl Saved {
             awaits.push(a);
         }
         let fingerprint: Arc<str> = Arc::from(d.str()?);
+        // Before format 6 there were no workflow-level timers to tie to an instance.
+        let born = if d.format() >= 6 { d.u64()? } else { u64::MAX };
         Ok(Saved {
             key,
             state,
@@ -675,6 +782,7 @@ impl Saved {
             generation,
             awaits,
             fingerprint,
+            born,
         })
     }
 
@@ -699,6 +807,7 @@ impl Saved {
             start,
             visits,
             generation: self.generation,
+            born: self.born,
             awaits: self.awaits,
             fingerprint: self.fingerprint,
         };

@@ -72,6 +72,18 @@ workflow response {
   final closed
   final escalated
 }
+
+// Workflow-level timers (SPEC v0.2), tied to the instance, with conditions.
+workflow ring {
+  start on i: Incident where i.category == theft by i.id2
+  after 1m where visits(acknowledged) == 0 alert desk message "ring: not acknowledged"
+  after 3m where visits(on_scene) == 0 -> late
+  state raised { on Ack -> acknowledged }
+  state acknowledged { on Arrived where role == "police" -> on_scene }
+  state late { on Arrived -> on_scene }
+  state on_scene { after 10m where visits(late) == 0 -> closed }
+  final closed
+}
 "#;
 
 fn program(text: &str) -> Arc<vigil_ir::Program> {
@@ -178,6 +190,9 @@ fn the_generated_streams_exercise_every_rule_and_the_workflow() {
         r#""rule":"contact_pair""#,
         r#""to":"dispatched""#,
         r#""to":"escalated""#,
+        r#""message":"ring: not acknowledged""#,
+        r#""to":"late""#,
+        r#""workflow":"ring""#,
     ] {
         assert!(all.contains(needle), "no {needle} in the generated runs");
     }

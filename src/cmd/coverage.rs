@@ -42,8 +42,16 @@ pub fn print(program: &Program, c: &Coverage, color: bool) {
             "  workflow {} ({}:{})",
             wf.name, wf.origin.file, wf.origin.line
         );
+        let name = |i: vigil_ir::StateId| wf.states.get(i).map_or("?", |s| s.name.as_str());
+        for (i, timer) in wf.timers.iter().enumerate() {
+            let what = match timer.target {
+                Some(t) => format!("any state -> {} {}", name(t), timer.label),
+                None => format!("{} (escalation)", timer.label),
+            };
+            let b = c.workflow_timers.get(&(w, i)).copied().unwrap_or_default();
+            report_transition(&what, b, &mut totals[1], &mark);
+        }
         for (s, state) in wf.states.iter_enumerated() {
-            let name = |i: vigil_ir::StateId| wf.states.get(i).map_or("?", |s| s.name.as_str());
             for (t, tr) in state.transitions.iter().enumerate() {
                 let what = match tr {
                     Transition::On {

@@ -57,12 +57,14 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
     for (from, state) in states.iter().enumerate() {
         lowered_states.push(lowering.state(&mut cx, from, state));
     }
+    let timers = lowering.workflow_timers(&mut cx, w, &states);
     report_graph_warnings(&mut cx, &states, &lowering.edges);
 
     let Some(start) = start else {
         return finish(cx, None);
     };
-    let wf = workflow_ir(w, header.title, start, lowered_states);
+    let mut wf = workflow_ir(w, header.title, start, lowered_states);
+    wf.timers = timers;
     finish(cx, Some(wf))
 }
 
@@ -94,6 +96,7 @@ fn workflow_ir(
             key: start.key.id,
         },
         states: states.into(),
+        timers: Vec::new(),
         exprs: ir::ExprArena::default(),
         origin: ir::Origin::default(),
     }
@@ -146,7 +149,7 @@ fn header<'w>(cx: &mut ExprCx<'_>, w: &'w ast::Workflow) -> Header<'w> {
                     });
                 }
             }
-            WorkflowClause::State(_) => {}
+            WorkflowClause::State(_) | WorkflowClause::After(_) => {}
         }
     }
     Header { title, start }
@@ -183,6 +186,37 @@ struct StateLowering<'w> {
 }
 
 impl StateLowering<'_> {
+    /// The workflow-level timers (SPEC v0.2): each one with an arrow is a way out of every
+    /// state that is not final, for the graph checks.
+    fn workflow_timers(
+        &mut self,
+        cx: &mut ExprCx<'_>,
+        w: &ast::Workflow,
+        states: &[&ast::State],
+    ) -> Vec<ir::Timer> {
+        let mut timers = Vec::new();
+        for c in &w.clauses {
+            let WorkflowClause::After(a) = c else {
+                continue;
+            };
+            cx.env = self.base_env.clone();
+            let edges = self.edges.len();
+            let Some(timer) = self.after(cx, 0, a) else {
+                continue;
+            };
+            self.edges.truncate(edges);
+            if let Some(t) = timer.target {
+                for (from, s) in states.iter().enumerate() {
+                    if !s.is_final {
+                        self.edges.push((from, ir::Id::index(t)));
+                    }
+                }
+            }
+            timers.push(timer);
+        }
+        timers
+    }
+
     /// Checks and lowers the clauses of the state at index `from`, keeping those that checked.
     /// A final state may only have `on enter` actions.
     fn state(&mut self, cx: &mut ExprCx<'_>, from: usize, state: &ast::State) -> ir::StateDef {
@@ -290,6 +324,8 @@ impl StateLowering<'_> {
                 help: Some("add `-> state` to move on, or an action such as `alert unit`".into()),
             });
         }
+        // The condition reads the start binding, variables and `visits`: no event is bound.
+        let cond = a.cond.as_ref().map(|c| cx.condition(c));
         let acts = actions(cx, &a.actions, None);
         let (delay, target) = (delay?, target?);
         if let Some(t) = target {
@@ -304,6 +340,7 @@ impl StateLowering<'_> {
             target,
             actions: acts,
             label,
+            cond,
         })
     }
 

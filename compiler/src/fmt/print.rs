@@ -334,9 +334,30 @@ impl Printer {
                     self.line(1, s.start, text);
                 }
                 WorkflowClause::State(s) => self.state(s),
+                WorkflowClause::After(a) => self.after(1, a),
             }
         }
         self.close(0, span);
+    }
+
+    /// `after D [where c] [-> s]` and its actions, in a state or at workflow level.
+    fn after(&mut self, indent: usize, a: &AfterClause) {
+        let delay = match &a.delay {
+            Delay::Duration(e) => expr(e),
+            Delay::Workdays(n, _) => format!("{n} workdays"),
+        };
+        let cond = a
+            .cond
+            .as_ref()
+            .map(|c| format!(" where {}", expr(c)))
+            .unwrap_or_default();
+        let arrow = a
+            .target
+            .as_ref()
+            .map(|t| format!(" -> {}", t.name))
+            .unwrap_or_default();
+        let head = format!("after {delay}{cond}{arrow}");
+        self.with_actions(indent, a.span.start, head, &a.actions);
     }
 
     fn state(&mut self, s: &State) {
@@ -368,18 +389,7 @@ impl Printer {
                         &t.actions,
                     );
                 }
-                StateClause::After(a) => {
-                    let delay = match &a.delay {
-                        Delay::Duration(e) => expr(e),
-                        Delay::Workdays(n, _) => format!("{n} workdays"),
-                    };
-                    let arrow = a
-                        .target
-                        .as_ref()
-                        .map(|t| format!(" -> {}", t.name))
-                        .unwrap_or_default();
-                    self.with_actions(2, a.span.start, format!("after {delay}{arrow}"), &a.actions);
-                }
+                StateClause::After(a) => self.after(2, a),
                 StateClause::Await(a) => {
                     let quorum = match a.quorum {
                         Quorum::All => "all".to_string(),

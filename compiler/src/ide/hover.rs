@@ -173,12 +173,7 @@ pub(crate) fn for_each_expr(tree: &ast::Item, f: &mut dyn FnMut(&ast::Expr)) {
                                     matches(&t.event, f);
                                     t.actions.iter().for_each(|a| action_exprs(a, f));
                                 }
-                                ast::StateClause::After(a) => {
-                                    if let ast::Delay::Duration(e) = &a.delay {
-                                        f(e);
-                                    }
-                                    a.actions.iter().for_each(|a| action_exprs(a, f));
-                                }
+                                ast::StateClause::After(a) => after_exprs(a, f),
                                 ast::StateClause::Await(a) => {
                                     a.items.iter().for_each(|m| matches(m, f));
                                     a.actions.iter().for_each(|a| action_exprs(a, f));
@@ -186,6 +181,7 @@ pub(crate) fn for_each_expr(tree: &ast::Item, f: &mut dyn FnMut(&ast::Expr)) {
                             }
                         }
                     }
+                    ast::WorkflowClause::After(a) => after_exprs(a, f),
                     ast::WorkflowClause::Title(_) => {}
                 }
             }
@@ -223,6 +219,17 @@ pub(crate) fn for_each_expr(tree: &ast::Item, f: &mut dyn FnMut(&ast::Expr)) {
         }
         _ => {}
     }
+}
+
+/// The expressions of an `after` clause: its delay, its condition and its actions'.
+fn after_exprs(a: &ast::AfterClause, f: &mut dyn FnMut(&ast::Expr)) {
+    if let ast::Delay::Duration(e) = &a.delay {
+        f(e);
+    }
+    if let Some(c) = &a.cond {
+        f(c);
+    }
+    a.actions.iter().for_each(|a| action_exprs(a, f));
 }
 
 fn action_exprs(a: &ast::Action, f: &mut dyn FnMut(&ast::Expr)) {

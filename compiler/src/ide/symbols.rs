@@ -118,7 +118,7 @@ pub fn file_symbols(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<Symb
                             s.name.span,
                         )),
                         ast::WorkflowClause::Title(t) => detail = Some(t.raw.to_string()),
-                        ast::WorkflowClause::Start(..) => {}
+                        ast::WorkflowClause::Start(..) | ast::WorkflowClause::After(_) => {}
                     }
                 }
             }

@@ -286,6 +286,8 @@ pub enum WorkflowClause {
     Title(StrLit),
     Start(EventMatch, Span),
     State(State),
+    /// A workflow-level timer (SPEC v0.2), due at the start event's time plus its delay.
+    After(AfterClause),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -317,6 +319,8 @@ pub struct OnTransition {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AfterClause {
     pub delay: Delay,
+    /// `after D where c`: checked when the timer is due (SPEC v0.2).
+    pub cond: Option<Expr>,
     /// `None` for a non-interrupting timer (`after 5m alert ...`).
     pub target: Option<Ident>,
     pub actions: Vec<Action>,

@@ -490,6 +490,7 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::final_decl => "`final`",
         Rule::on_enter | Rule::on_transition => "`on`",
         Rule::after_clause => "`after`",
+        Rule::timer_where => "`where`",
         Rule::await_clause => "`await`",
         Rule::quorum | Rule::quorum_all | Rule::quorum_any => "`all` or `any`",
         Rule::events_block => "`events`",
@@ -790,6 +791,7 @@ fn build_item(pair: P<'_>) -> Item {
                             .unwrap_or_else(|| missing_match(s));
                         WorkflowClause::Start(m, s)
                     }
+                    Rule::after_clause => WorkflowClause::After(after_clause(p)),
                     _ => WorkflowClause::State(state_decl(p)),
                 })
                 .collect();
@@ -1055,6 +1057,27 @@ fn arrow_and_actions<'i>(it: impl Iterator<Item = P<'i>>) -> (Option<Ident>, Vec
     (target, actions)
 }
 
+/// `after D [where c] [-> s] actions`, in a state or at workflow level.
+fn after_clause(pair: P<'_>) -> AfterClause {
+    let sp = span(&pair);
+    let mut it = inner(pair).peekable();
+    let delay = match it.next() {
+        Some(d) => delay(d),
+        None => Delay::Duration(missing_expr()),
+    };
+    let cond = it
+        .next_if(|p| p.as_rule() == Rule::timer_where)
+        .map(|p| inner(p).next().map(build_expr).unwrap_or_else(missing_expr));
+    let (target, actions) = arrow_and_actions(it);
+    AfterClause {
+        delay,
+        cond,
+        target,
+        actions,
+        span: sp,
+    }
+}
+
 fn state_clause(pair: P<'_>) -> StateClause {
     let sp = span(&pair);
     match pair.as_rule() {
@@ -1073,20 +1096,7 @@ fn state_clause(pair: P<'_>) -> StateClause {
                 span: sp,
             })
         }
-        Rule::after_clause => {
-            let mut it = inner(pair);
-            let delay = match it.next() {
-                Some(d) => delay(d),
-                None => Delay::Duration(missing_expr()),
-            };
-            let (target, actions) = arrow_and_actions(it);
-            StateClause::After(AfterClause {
-                delay,
-                target,
-                actions,
-                span: sp,
-            })
-        }
+        Rule::after_clause => StateClause::After(after_clause(pair)),
         _ => {
             let mut quorum = Quorum::All;
             let mut items = Vec::new();

@@ -154,7 +154,8 @@ pub fn snapshot(program: &Arc<Program>, edits: &[u8], lines: &[&[u8]]) {
 }
 
 /// Lines of the semantics suite's event types (`tests/semantics`): windows, sequences with
-/// absences, and workflows with timers, in 20 minutes of event time, a tick and a bad line.
+/// absences, and workflows with timers (workflow-level ones too), in 20 minutes of event
+/// time, a tick and a bad line.
 pub const SEMANTICS_LINES: &[&str] = &[
     r#"{"type":"Incident","time":"2021-11-25T19:00:00Z","incident_id":"i1","category":"theft","address":"A"}"#,
     r#"{"type":"Incident","time":"2021-11-25T19:01:00Z","incident_id":"i2","category":"theft","address":"A","loss":5000}"#,
@@ -166,6 +167,8 @@ pub const SEMANTICS_LINES: &[&str] = &[
     r#"{"type":"Arrived","time":"2021-11-25T19:07:00Z","case_id":"c2","role":"medic"}"#,
     r#"{"type":"Pass","time":"2021-11-25T19:08:00Z","plate":"P1","checkpoint":"K1"}"#,
     r#"{"type":"Incident","time":"2021-11-25T19:09:00Z","incident_id":"i3","category":"violence","address":"A"}"#,
+    r#"{"type":"Reported","time":"2021-11-25T19:09:30Z","incident_id":"r1"}"#,
+    r#"{"type":"Acked","time":"2021-11-25T19:11:00Z","incident_id":"r1"}"#,
     r#"{"type":"$tick","time":"2021-11-25T19:15:00Z"}"#,
     "not json",
     r#"{"type":"Contacted","time":"2021-11-25T19:20:00Z","case_id":"c1"}"#,
