@@ -128,7 +128,7 @@ fn check_passes_on_a_clean_rule_set_with_a_summary() {
     assert!(o.status.success(), "{err}");
     // The expired `old_campaign` rule of actions.vigil is a warning, not an error.
     assert!(
-        err.contains("checked 7 files:") && err.contains(" tests — 1 warning"),
+        err.contains("checked 8 files:") && err.contains(" tests — 1 warning"),
         "{err}"
     );
     assert!(err.contains("vigil::rule_expired"), "{err}");

@@ -633,7 +633,7 @@ fn producer_of_workflow(w: &ast::Workflow, span: Span) -> check::graph::Producer
                 }
             }
             ast::WorkflowClause::After(a) => acts(&a.actions),
-            ast::WorkflowClause::Title(_) => {}
+            ast::WorkflowClause::Title(_) | ast::WorkflowClause::Var(_) => {}
         }
     }
     check::graph::Producer {

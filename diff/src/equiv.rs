@@ -23,6 +23,8 @@ pub(crate) struct Side<'a> {
     pub aggregates: &'a [Aggregate],
     /// The workflow's states, for `visits(s)`.
     pub states: &'a [ir::StateDef],
+    /// The workflow's variables, for `Node::Var`.
+    pub vars: &'a [ir::VarDef],
 }
 
 impl<'a> Side<'a> {
@@ -176,6 +178,10 @@ pub(crate) fn expr_eq(a: Side<'_>, x: ExprId, b: Side<'_>, y: ExprId) -> bool {
                 _ => false,
             }
         }
+        (Node::Var(i), Node::Var(j)) => match (a.vars.get(*i as usize), b.vars.get(*j as usize)) {
+            (Some(v1), Some(v2)) => v1.name == v2.name && v1.ty == v2.ty,
+            _ => false,
+        },
         (Node::Param(i), Node::Param(j)) => i == j,
         _ => false,
     }
@@ -268,6 +274,11 @@ fn actions_eq(a: Side<'_>, xs: &[Action], b: Side<'_>, ys: &[Action]) -> bool {
                     && f1.len() == f2.len()
                     && f1.iter().zip(f2).all(|(x, y)| expr_eq(a, *x, b, *y))
             }
+            (Action::Set { var: v1, value: x1 }, Action::Set { var: v2, value: x2 }) => {
+                a.vars.get(*v1 as usize).map(|v| &v.name)
+                    == b.vars.get(*v2 as usize).map(|v| &v.name)
+                    && expr_eq(a, *x1, b, *x2)
+            }
             (Action::Start { workflow: w1 }, Action::Start { workflow: w2 }) => {
                 a.program.workflows.get(*w1).map(|w| &w.name)
                     == b.program.workflows.get(*w2).map(|w| &w.name)
@@ -300,6 +311,7 @@ pub(crate) fn rule_eq(pa: &Program, x: &ir::Rule, pb: &Program, y: &ir::Rule) ->
         slots: &sx,
         aggregates: &gx,
         states: &[],
+        vars: &[],
     };
     let b = Side {
         program: pb,
@@ -307,6 +319,7 @@ pub(crate) fn rule_eq(pa: &Program, x: &ir::Rule, pb: &Program, y: &ir::Rule) ->
         slots: &sy,
         aggregates: &gy,
         states: &[],
+        vars: &[],
     };
     let pattern = match (&x.pattern, &y.pattern) {
         (
@@ -389,6 +402,7 @@ pub(crate) fn workflow_eq(pa: &Program, x: &ir::Workflow, pb: &Program, y: &ir::
         slots: &start_x,
         aggregates: &[],
         states: &x.states,
+        vars: &x.vars,
     };
     let b = Side {
         program: pb,
@@ -396,6 +410,7 @@ pub(crate) fn workflow_eq(pa: &Program, x: &ir::Workflow, pb: &Program, y: &ir::
         slots: &start_y,
         aggregates: &[],
         states: &y.states,
+        vars: &y.vars,
     };
     fn state_name(
         states: &ir::IdVec<ir::StateId, ir::StateDef>,
@@ -422,7 +437,13 @@ pub(crate) fn workflow_eq(pa: &Program, x: &ir::Workflow, pb: &Program, y: &ir::
     let start = event_name(pa, x.start.event) == event_name(pb, y.start.event)
         && opt_eq(a, x.start.cond, b, y.start.cond)
         && expr_eq(a, x.start.key, b, y.start.key);
+    let vars = x.vars.len() == y.vars.len()
+        && x.vars
+            .iter()
+            .zip(&y.vars)
+            .all(|(u, v)| u.name == v.name && u.ty == v.ty && expr_eq(a, u.init, b, v.init));
     start
+        && vars
         && x.title == y.title
         && x.states.len() == y.states.len()
         && x.states.iter().zip(&y.states).all(|(s, t)| {

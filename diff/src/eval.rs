@@ -103,6 +103,10 @@ impl ir::eval::Inputs for Candidate<'_, '_> {
         Value::Absent
     }
 
+    fn var(&self, _: u32) -> Value {
+        Value::Absent
+    }
+
     fn tz(&self) -> &jiff::tz::TimeZone {
         self.env.tz
     }

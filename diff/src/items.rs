@@ -66,6 +66,7 @@ fn action_text(a: &Action) -> String {
             format!("emit {} {{ {} }}", e.ty.name, fields.join(", "))
         }
         Action::Start(w, _) => format!("start {}", w.name),
+        Action::Set(s) => format!("set {} = {}", s.name.name, expr_text(&s.value)),
     }
 }
 
@@ -143,6 +144,7 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
                 Action::Start(w, _) => {
                     out.insert(w.name.clone());
                 }
+                Action::Set(s) => exprs::names(&s.value, out),
             }
         }
     };
@@ -230,6 +232,7 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
                         }
                     }
                     ast::WorkflowClause::After(a) => after(a, out),
+                    ast::WorkflowClause::Var(v) => e(&v.init, out),
                     ast::WorkflowClause::Title(_) => {}
                 }
             }
@@ -1300,6 +1303,36 @@ impl<'a> Cx<'a> {
         let (sv, sw) = (states(v), states(w));
         let first = |s: &[ast::State]| s.first().map(|s| s.name.name.to_string());
         scalar(out, "", "initial state", first(&sv), first(&sw));
+        let vars = |w: &ast::Workflow| -> Vec<ast::VarDecl> {
+            w.clauses
+                .iter()
+                .filter_map(|c| match c {
+                    ast::WorkflowClause::Var(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let var_text =
+            |v: &ast::VarDecl| format!("var {}: {} = {}", v.name.name, v.ty, expr_text(&v.init));
+        let (vv, vw) = (vars(v), vars(w));
+        for x in &vv {
+            match vw.iter().find(|y| y.name.name == x.name.name) {
+                None => out.push(Detail::removed("", "variable", var_text(x))),
+                Some(y) if var_text(x) != var_text(y) => out.push(Detail::set(
+                    format!("var {}", x.name.name),
+                    "declaration",
+                    var_text(x),
+                    var_text(y),
+                )),
+                Some(_) => {}
+            }
+        }
+        for y in vw
+            .iter()
+            .filter(|y| !vv.iter().any(|x| x.name.name == y.name.name))
+        {
+            out.push(Detail::added("", "variable", var_text(y)));
+        }
         let workflow_timers = |w: &ast::Workflow| -> Vec<ast::AfterClause> {
             w.clauses
                 .iter()

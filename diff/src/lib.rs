@@ -326,6 +326,7 @@ fn equivalent(a: &witness::Found<'_>, b: &witness::Found<'_>) -> bool {
                 slots: &sa,
                 aggregates: aggregates_of(a),
                 states: &[],
+                vars: &[],
             },
             x,
             equiv::Side {
@@ -334,6 +335,7 @@ fn equivalent(a: &witness::Found<'_>, b: &witness::Found<'_>) -> bool {
                 slots: &sb,
                 aggregates: aggregates_of(b),
                 states: &[],
+                vars: &[],
             },
             y,
         ),

@@ -380,7 +380,9 @@ fn unsupported(arena: &ExprArena, root: ExprId) -> Option<&'static str> {
         .find_map(|id| match arena.node(id) {
             Node::Agg(_) => Some("it reads a window's aggregates outside `having`"),
             Node::Key => Some("it reads the group or sequence key"),
-            Node::From | Node::Visits(_) => Some("it reads the workflow instance's history"),
+            Node::From | Node::Visits(_) | Node::Var(_) => {
+                Some("it reads the workflow instance's history")
+            }
             Node::Param(_) => Some("it reads a function parameter"),
             _ => None,
         })
@@ -1203,7 +1205,9 @@ fn window_unsupported(loc: &Located<'_>, roots: &[ExprId]) -> Option<&'static st
             .into_iter()
             .find_map(|id| match loc.arena.node(id) {
                 Node::Key => Some("it reads the group key"),
-                Node::From | Node::Visits(_) => Some("it reads a workflow's history"),
+                Node::From | Node::Visits(_) | Node::Var(_) => {
+                    Some("it reads a workflow's history")
+                }
                 Node::Param(_) => Some("it reads a function parameter"),
                 _ => None,
             })

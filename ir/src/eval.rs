@@ -29,6 +29,8 @@ pub trait Inputs {
     fn from(&self) -> Value;
     /// In a workflow: how many times the instance entered state number `i`.
     fn visits(&self, i: u32) -> Value;
+    /// In a workflow: the value of variable number `i`.
+    fn var(&self, i: u32) -> Value;
     /// The rule set's time zone, for `hour` and `weekday`.
     fn tz(&self) -> &jiff::tz::TimeZone;
 }
@@ -89,6 +91,7 @@ pub fn eval(arena: &ExprArena, id: ExprId, inputs: &impl Inputs) -> Result<Value
         Node::Key => inputs.key(),
         Node::From => inputs.from(),
         Node::Visits(i) => inputs.visits(*i),
+        Node::Var(i) => inputs.var(*i),
         // Parameters are inlined away before a program exists.
         Node::Param(_) => Value::Absent,
     })

@@ -197,6 +197,8 @@ pub enum Node {
     From,
     /// In a workflow: how many times the instance entered state number `i`.
     Visits(u32),
+    /// In a workflow: the value of variable number `i` (SPEC v0.2).
+    Var(u32),
     /// Parameter `i` of a `fn` whose body is checked on its own; never in a program, since
     /// calls are inlined.
     Param(u32),
@@ -288,6 +290,7 @@ impl ExprArena {
             | Node::Key
             | Node::From
             | Node::Visits(_)
+            | Node::Var(_)
             | Node::Param(_) => Vec::new(),
         }
     }

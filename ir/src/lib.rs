@@ -261,6 +261,11 @@ pub enum Action {
     Start {
         workflow: WorkflowId,
     },
+    /// `set name = value` in a workflow (SPEC v0.2): variable number `var` of the workflow.
+    Set {
+        var: u32,
+        value: ExprId,
+    },
 }
 
 /// A message with `{expr}` interpolations.
@@ -289,8 +294,20 @@ pub struct Workflow {
     /// whatever the state, in source order. Bundles of format 1 have none.
     #[serde(default)]
     pub timers: Vec<Timer>,
+    /// Variables (SPEC v0.2) in declaration order: `Node::Var(i)` reads number `i`.
+    #[serde(default)]
+    pub vars: Vec<VarDef>,
     pub exprs: ExprArena,
     pub origin: Origin,
+}
+
+/// `var name: ty = init`: set from the start event (slot 0) when an instance starts, before
+/// the first state's `on enter`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VarDef {
+    pub name: SmolStr,
+    pub ty: Ty,
+    pub init: ExprId,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -19,7 +19,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     Action, Delay, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Rule, StateDef, StateId,
-    Template, TemplatePart, Timer, Transition, Trigger, Ty, Value, Workflow, time,
+    Template, TemplatePart, Timer, Transition, Trigger, Ty, Value, VarDef, Workflow, time,
 };
 
 /// A SHA-256 digest of a canonical text.
@@ -223,11 +223,16 @@ pub fn workflow(p: &Program, w: &Workflow) -> String {
 /// with its actions, transitions and timers.
 pub fn workflow_state(p: &Program, w: &Workflow) -> String {
     let start = [Some(w.start.event)];
-    let cx = Ctx::new(p, &w.exprs, &start).in_workflow(&w.states);
+    let cx = Ctx::new(p, &w.exprs, &start).in_workflow(w);
     let mut o = format!("  start on $0: {} by ", event_name(p, w.start.event));
     cx.expr(&mut o, w.start.key);
     cx.write_where(&mut o, w.start.cond);
     o.push('\n');
+    for v in &w.vars {
+        let _ = write!(o, "  var {}: {} = ", v.name, v.ty);
+        cx.expr(&mut o, v.init);
+        o.push('\n');
+    }
     // Workflow-level timers come before the states (an absent list adds nothing, so the text
     // of a workflow without them is what it was before v0.2).
     for t in &w.timers {
@@ -243,7 +248,7 @@ fn write_state(o: &mut String, p: &Program, w: &Workflow, s: &StateDef) {
     let kind = if s.is_final { "final" } else { "state" };
     let _ = writeln!(o, "  {kind} {}", s.name);
     let start = [Some(w.start.event)];
-    let cx = Ctx::new(p, &w.exprs, &start).in_workflow(&w.states);
+    let cx = Ctx::new(p, &w.exprs, &start).in_workflow(w);
     for a in &s.on_enter {
         o.push_str("    on enter ");
         write_action(o, &cx, a);
@@ -283,7 +288,7 @@ fn write_state(o: &mut String, p: &Program, w: &Workflow, s: &StateDef) {
         };
         let _ = writeln!(o, " -> {}", state_name(w, target));
         let slots = [Some(w.start.event), offered];
-        let cx = Ctx::new(p, &w.exprs, &slots).in_workflow(&w.states);
+        let cx = Ctx::new(p, &w.exprs, &slots).in_workflow(w);
         for a in actions {
             o.push_str("      ");
             write_action(o, &cx, a);
@@ -319,7 +324,7 @@ fn write_timer(o: &mut String, cx: &Ctx<'_>, w: &Workflow, t: &Timer, indent: &s
 
 fn write_trigger(o: &mut String, p: &Program, w: &Workflow, t: &Trigger) {
     let slots = [Some(w.start.event), Some(t.event)];
-    let cx = Ctx::new(p, &w.exprs, &slots).in_workflow(&w.states);
+    let cx = Ctx::new(p, &w.exprs, &slots).in_workflow(w);
     let _ = write!(o, "$1: {} by ", event_name(p, t.event));
     cx.expr(o, t.key);
     cx.write_where(o, t.cond);
@@ -373,6 +378,11 @@ fn write_action(o: &mut String, cx: &Ctx<'_>, a: &Action) {
                 cx.template(o, m);
             }
         }
+        Action::Set { var, value } => {
+            let name = cx.vars.get(*var as usize).map_or("?", |v| v.name.as_str());
+            let _ = write!(o, "set {name} = ");
+            cx.expr(o, *value);
+        }
         Action::Emit { event, fields } => {
             let _ = write!(o, "emit {} {{ ", event_name(cx.program, *event));
             for (i, f) in fields.iter().enumerate() {
@@ -401,6 +411,7 @@ struct Ctx<'a> {
     arena: &'a ExprArena,
     slots: &'a [Option<EventTypeId>],
     states: &'a [StateDef],
+    vars: &'a [VarDef],
 }
 
 impl<'a> Ctx<'a> {
@@ -410,11 +421,16 @@ impl<'a> Ctx<'a> {
             arena,
             slots,
             states: &[],
+            vars: &[],
         }
     }
 
-    fn in_workflow(self, states: &'a [StateDef]) -> Self {
-        Ctx { states, ..self }
+    fn in_workflow(self, w: &'a Workflow) -> Self {
+        Ctx {
+            states: &w.states,
+            vars: &w.vars,
+            ..self
+        }
     }
 
     fn write_where(&self, o: &mut String, cond: Option<ExprId>) {
@@ -480,6 +496,10 @@ impl<'a> Ctx<'a> {
                     .get(*i as usize)
                     .map_or("?", |s| s.name.as_str());
                 let _ = write!(o, "(visits {state})");
+            }
+            Node::Var(i) => {
+                let name = self.vars.get(*i as usize).map_or("?", |v| v.name.as_str());
+                let _ = write!(o, "(var {name})");
             }
             Node::Param(i) => {
                 let _ = write!(o, "(param {i})");

@@ -92,7 +92,7 @@ impl Cx<'_> {
         if let Some(s) = &r.suppress {
             arena.opt(s.key)?;
         }
-        self.actions(&arena, &r.actions)
+        self.actions(&arena, &r.actions, 0)
     }
 
     fn workflow(&self, w: &Workflow) -> Result<(), String> {
@@ -100,6 +100,9 @@ impl Cx<'_> {
         self.fields_of(w.start.event)?;
         arena.opt(w.start.cond)?;
         arena.id(w.start.key)?;
+        for v in &w.vars {
+            arena.id(v.init)?;
+        }
         let state = |s: StateId| {
             (w.states.get(s).map(drop)).ok_or_else(|| format!("state {s} of {}", w.states.len()))
         };
@@ -107,7 +110,7 @@ impl Cx<'_> {
             return Err("no states".into());
         }
         for s in &w.states {
-            self.actions(&arena, &s.on_enter)?;
+            self.actions(&arena, &s.on_enter, w.vars.len())?;
             for t in &s.transitions {
                 let (triggers, target, actions) = match t {
                     Transition::On {
@@ -128,14 +131,14 @@ impl Cx<'_> {
                     arena.opt(tr.cond)?;
                 }
                 state(*target)?;
-                self.actions(&arena, actions)?;
+                self.actions(&arena, actions, w.vars.len())?;
             }
             for timer in &s.timers {
                 if let Some(target) = timer.target {
                     state(target)?;
                 }
                 arena.opt(timer.cond)?;
-                self.actions(&arena, &timer.actions)?;
+                self.actions(&arena, &timer.actions, w.vars.len())?;
             }
         }
         for timer in &w.timers {
@@ -143,12 +146,13 @@ impl Cx<'_> {
                 state(target)?;
             }
             arena.opt(timer.cond)?;
-            self.actions(&arena, &timer.actions)?;
+            self.actions(&arena, &timer.actions, w.vars.len())?;
         }
         Ok(())
     }
 
-    fn actions(&self, arena: &Arena<'_>, actions: &[Action]) -> Result<(), String> {
+    /// `vars`: how many variables a `set` may name (a rule has none).
+    fn actions(&self, arena: &Arena<'_>, actions: &[Action], vars: usize) -> Result<(), String> {
         for a in actions {
             match a {
                 Action::Alert { units, message, .. } => {
@@ -167,6 +171,12 @@ impl Cx<'_> {
                     for f in fields {
                         arena.id(*f)?;
                     }
+                }
+                Action::Set { var, value } => {
+                    if *var as usize >= vars {
+                        return Err(format!("variable {var} of {vars}"));
+                    }
+                    arena.id(*value)?;
                 }
                 Action::Start { workflow } => {
                     let n = self.program.workflows.len();

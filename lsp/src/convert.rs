@@ -120,6 +120,7 @@ fn symbol_kind(k: SymbolKind) -> lsp::SymbolKind {
         SymbolKind::Rule => S::CLASS,
         SymbolKind::Workflow => S::CLASS,
         SymbolKind::State => S::ENUM_MEMBER,
+        SymbolKind::Variable => S::VARIABLE,
         SymbolKind::Test => S::METHOD,
     }
 }

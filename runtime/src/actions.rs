@@ -38,6 +38,9 @@ impl Engine {
     ) {
         for action in actions {
             match action {
+                // A workflow runs its actions one at a time and applies `set` itself, so that
+                // the actions after it read the new value (`Engine::workflow_actions`).
+                ir::Action::Set { .. } => {}
                 ir::Action::Alert {
                     units,
                     severity,

@@ -21,6 +21,8 @@ pub struct Ctx<'a> {
     pub aggregates: &'a [Value],
     pub from: Option<&'a str>,
     pub visits: &'a [u32],
+    /// In a workflow: the instance's variables, by number.
+    pub vars: &'a [Value],
 }
 
 /// Each regex pattern of the rule set, compiled once, for the interpreter and the JIT's code.
@@ -187,6 +189,14 @@ impl Inputs for Reader<'_, '_> {
         Value::Int(i64::from(
             self.ctx.visits.get(i as usize).copied().unwrap_or(0),
         ))
+    }
+
+    fn var(&self, i: u32) -> Value {
+        self.ctx
+            .vars
+            .get(i as usize)
+            .cloned()
+            .unwrap_or(Value::Absent)
     }
 
     fn tz(&self) -> &jiff::tz::TimeZone {

@@ -35,6 +35,8 @@ pub(crate) struct Instance {
     pub born: u64,
     /// For each transition of the current state, the events filling its `await` items.
     pub awaits: Vec<Vec<Option<Event>>>,
+    /// The variables (SPEC v0.2), by number.
+    pub vars: Vec<Value>,
     /// The rule set fingerprint the instance started with (SPEC §5), kept across reloads.
     #[allow(dead_code)]
     pub fingerprint: Arc<str>,
@@ -149,7 +151,6 @@ impl Engine {
         let Some(state) = wf.states.get(inst.state) else {
             return;
         };
-        let visits = inst.visits.clone();
         let from_name = state.name.clone();
         for (ti, t) in state.transitions.iter().enumerate() {
             match t {
@@ -163,7 +164,7 @@ impl Engine {
                     {
                         continue;
                     }
-                    let taken = self.guard(wf, trigger, &inst.start, event, &from_name, &visits);
+                    let taken = self.guard(wf, trigger, &inst, event, &from_name);
                     self.observe(|o| o.transition(w, inst.state, ti, taken));
                     if !taken {
                         continue;
@@ -191,7 +192,7 @@ impl Engine {
                         if self.trigger_key(wf, item, event).as_ref() != Some(key) {
                             continue;
                         }
-                        if self.guard(wf, item, &inst.start, event, &from_name, &visits) {
+                        if self.guard(wf, item, &inst, event, &from_name) {
                             took = Some(ii);
                             break;
                         }
@@ -222,17 +223,17 @@ impl Engine {
         &mut self,
         wf: &ir::Workflow,
         trig: &ir::Trigger,
-        start: &Event,
+        inst: &Instance,
         event: &Event,
         from: &str,
-        visits: &[u32],
     ) -> bool {
         let Some(cond) = trig.cond else { return true };
-        let slots = [Some(&**start), Some(&**event)];
+        let slots = [Some(&*inst.start), Some(&**event)];
         let ctx = Ctx {
             slots: &slots,
             from: Some(from),
-            visits,
+            visits: &inst.visits,
+            vars: &inst.vars,
             ..Ctx::default()
         };
         self.test(&wf.exprs, cond, &ctx)
@@ -255,6 +256,7 @@ impl Engine {
             return false;
         };
         let born = self.numbering.next_generation();
+        let vars = self.initial_vars(wf, &key, event);
         let inst = Instance {
             state: StateId(0),
             entered: time,
@@ -262,6 +264,7 @@ impl Engine {
             visits: wf.states.map(|_| 0),
             generation: 0,
             born,
+            vars,
             awaits: Vec::new(),
             fingerprint: self.fingerprint.clone(),
         };
@@ -285,6 +288,24 @@ impl Engine {
         let of = Of { w, wf, key: &key };
         self.enter(of, StateId(0), None, Some(event), time);
         true
+    }
+
+    /// The variables of an instance that `start` starts, each from its `var` initialiser (which
+    /// may read the start event and the variables before it).
+    fn initial_vars(&mut self, wf: &ir::Workflow, key: &Key, start: &Event) -> Vec<Value> {
+        let mut vars: Vec<Value> = Vec::with_capacity(wf.vars.len());
+        for v in &wf.vars {
+            let slots: [Option<&Row>; 1] = [Some(&**start)];
+            let ctx = Ctx {
+                slots: &slots,
+                key: Some(&key.0),
+                vars: &vars,
+                ..Ctx::default()
+            };
+            let value = self.value(&wf.exprs, v.init, &ctx).unwrap_or(Value::Absent);
+            vars.push(value);
+        }
+        vars
     }
 
     /// A rule's `start` action: the rule's event starts an instance (its `where` is the rule's).
@@ -484,13 +505,8 @@ impl Engine {
         }
         // Slot 0: the start event; slot 1: the event that caused the transition.
         let slots: [Option<&Row>; 2] = [Some(&inst.start), cause.map(|e| &**e)];
-        let ctx = Ctx {
-            slots: &slots,
-            key: Some(&key.0),
-            from: Some(from),
-            visits: &inst.visits,
-            ..Ctx::default()
-        };
+        // Actions run in the order written: one after a `set` reads the new value (SPEC v0.2).
+        let mut vars = inst.vars.clone();
         let mut evidence = vec![inst.start.clone()];
         if let Some(c) = cause
             && !Arc::ptr_eq(c, &inst.start)
@@ -503,24 +519,46 @@ impl Engine {
         };
         let total = evidence.len();
         let program = self.program.clone();
-        self.run_actions(
-            actions,
-            &wf.exprs,
-            &ctx,
-            ActionContext {
-                program: &program,
-                origin,
-                default_severity: Severity::Medium,
-                title: wf.title.as_deref().map(Arc::from),
-                key: key.0.clone(),
-                time,
-                evidence: &evidence,
-                evidence_total: total,
-                shadow: false,
-                producer: self.names.workflows[w].clone(),
-                trigger: cause.or(Some(&inst.start)),
-            },
-        );
+        for action in actions {
+            let ctx = Ctx {
+                slots: &slots,
+                key: Some(&key.0),
+                from: Some(from),
+                visits: &inst.visits,
+                vars: &vars,
+                ..Ctx::default()
+            };
+            if let ir::Action::Set { var, value } = action {
+                let v = self.value(&wf.exprs, *value, &ctx).unwrap_or(Value::Absent);
+                if let Some(slot) = vars.get_mut(*var as usize) {
+                    *slot = v.clone();
+                }
+                if let Some(slot) = (self.workflows[w].instances.get_mut(key))
+                    .and_then(|i| i.vars.get_mut(*var as usize))
+                {
+                    *slot = v;
+                }
+                continue;
+            }
+            self.run_actions(
+                std::slice::from_ref(action),
+                &wf.exprs,
+                &ctx,
+                ActionContext {
+                    program: &program,
+                    origin: origin.clone(),
+                    default_severity: Severity::Medium,
+                    title: wf.title.as_deref().map(Arc::from),
+                    key: key.0.clone(),
+                    time,
+                    evidence: &evidence,
+                    evidence_total: total,
+                    shadow: false,
+                    producer: self.names.workflows[w].clone(),
+                    trigger: cause.or(Some(&inst.start)),
+                },
+            );
+        }
     }
 
     pub(crate) fn workflow_timer(
@@ -584,6 +622,7 @@ impl Engine {
             slots: &slots,
             key: Some(&key.0),
             visits: &inst.visits,
+            vars: &inst.vars,
             ..Ctx::default()
         };
         self.test(&wf.exprs, cond, &ctx)
@@ -729,6 +768,11 @@ impl WorkflowState {
             }
             e.str(&inst.fingerprint);
             e.u64(inst.born);
+            e.u64(inst.vars.len() as u64);
+            for (def, v) in wf.vars.iter().zip(&inst.vars) {
+                e.str(&def.name);
+                e.value(v);
+            }
         }
     }
 }
@@ -746,6 +790,8 @@ pub(crate) struct Saved {
     awaits: Vec<Vec<Option<Event>>>,
     fingerprint: Arc<str>,
     born: u64,
+    /// Variables by name.
+    vars: Vec<(String, Value)>,
 }
 
 impl Saved {
@@ -771,8 +817,19 @@ impl Saved {
             awaits.push(a);
         }
         let fingerprint: Arc<str> = Arc::from(d.str()?);
-        // Before format 6 there were no workflow-level timers to tie to an instance.
-        let born = if d.format() >= 6 { d.u64()? } else { u64::MAX };
+        // Before format 6 there were no workflow-level timers to tie to an instance, and no
+        // variables.
+        let mut vars = Vec::new();
+        let born = if d.format() >= 6 {
+            let born = d.u64()?;
+            for _ in 0..d.len()? {
+                let name = d.str()?;
+                vars.push((name, d.value()?));
+            }
+            born
+        } else {
+            u64::MAX
+        };
         Ok(Saved {
             key,
             state,
@@ -783,6 +840,7 @@ impl Saved {
             awaits,
             fingerprint,
             born,
+            vars,
         })
     }
 
@@ -808,6 +866,14 @@ impl Saved {
             visits,
             generation: self.generation,
             born: self.born,
+            // By name: a variable the snapshot lacks (declared since) has no value.
+            vars: (wf.vars.iter())
+                .map(|v| {
+                    (self.vars.iter())
+                        .find(|(n, _)| *n == v.name)
+                        .map_or(Value::Absent, |(_, x)| x.clone())
+                })
+                .collect(),
             awaits: self.awaits,
             fingerprint: self.fingerprint,
         };

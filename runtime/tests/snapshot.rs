@@ -73,14 +73,22 @@ workflow response {
   final escalated
 }
 
-// Workflow-level timers (SPEC v0.2), tied to the instance, with conditions.
+// Workflow-level timers and variables (SPEC v0.2), tied to the instance.
 workflow ring {
   start on i: Incident where i.category == theft by i.id2
+  var acks: int = 0
   after 1m where visits(acknowledged) == 0 alert desk message "ring: not acknowledged"
   after 3m where visits(on_scene) == 0 -> late
-  state raised { on Ack -> acknowledged }
-  state acknowledged { on Arrived where role == "police" -> on_scene }
-  state late { on Arrived -> on_scene }
+  state raised { on Ack -> acknowledged set acks = acks + 1 }
+  state acknowledged {
+    on Ack -> acknowledged set acks = acks + 1
+    on Arrived where role == "police" -> on_scene alert desk message "ring: on scene after {acks} acks"
+  }
+  state late {
+    on enter alert desk message "ring: late after {acks} acks"
+    on Ack -> late set acks = acks + 1
+    on Arrived -> on_scene
+  }
   state on_scene { after 10m where visits(late) == 0 -> closed }
   final closed
 }
@@ -193,6 +201,7 @@ fn the_generated_streams_exercise_every_rule_and_the_workflow() {
         r#""message":"ring: not acknowledged""#,
         r#""to":"late""#,
         r#""workflow":"ring""#,
+        r#"ring: late after 1 acks"#,
     ] {
         assert!(all.contains(needle), "no {needle} in the generated runs");
     }

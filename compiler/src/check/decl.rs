@@ -79,7 +79,7 @@ fn timezone(cx: &mut ExprCx<'_>, tz: &ast::StrLit) {
     }
 }
 
-fn type_expr(cx: &mut ExprCx<'_>, t: &ast::TypeExpr) -> Option<Ty> {
+pub(super) fn type_expr(cx: &mut ExprCx<'_>, t: &ast::TypeExpr) -> Option<Ty> {
     match cx.scope.resolve_type(t) {
         Some(ty) => {
             if cx.scope.enums.contains_key(&t.name.name) {

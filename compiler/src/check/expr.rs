@@ -54,7 +54,7 @@ impl Env {
         self.bindings.push((name, b));
     }
 
-    fn lookup(&self, name: &str) -> Option<&Binding> {
+    pub(crate) fn lookup(&self, name: &str) -> Option<&Binding> {
         self.bindings
             .iter()
             .rev()
@@ -79,6 +79,8 @@ impl Env {
 pub(crate) struct WorkflowCx {
     pub name: SmolStr,
     pub states: Vec<SmolStr>,
+    /// Variables declared so far (`var`), with their types: `Node::Var(i)` reads number `i`.
+    pub vars: Vec<(SmolStr, Ty)>,
 }
 
 pub(crate) struct ExprCx<'a> {
@@ -436,6 +438,31 @@ impl<'a> ExprCx<'a> {
                 }
                 Binding::Value(t) => t,
             };
+        }
+        // A variable before the offered event's bare fields: declared by the author, it wins
+        // over the shorthand (the field stays readable through its binding, `n.crew`).
+        if let Some((i, ty)) = self.workflow.as_ref().and_then(|w| {
+            let i = w.vars.iter().position(|(v, _)| *v == n.name)?;
+            Some((i, w.vars.get(i)?.1.clone()))
+        }) {
+            self.refer(
+                span,
+                Target::Variable {
+                    workflow: self
+                        .workflow
+                        .as_ref()
+                        .map(|w| w.name.clone())
+                        .unwrap_or_default(),
+                    name: n.name.clone(),
+                },
+            );
+            // A variable may hold no value (set from an absent field): read as optional.
+            return self.node(
+                Node::Var(u32::try_from(i).unwrap_or(u32::MAX)),
+                ty,
+                true,
+                span,
+            );
         }
         if let Some((slot, event)) = self.env.implicit.clone()
             && let Some(sig) = self.scope.events.get(&event)

@@ -44,6 +44,11 @@ pub enum Target {
         workflow: SmolStr,
         state: SmolStr,
     },
+    /// A workflow variable (`var`).
+    Variable {
+        workflow: SmolStr,
+        name: SmolStr,
+    },
 }
 
 /// Per-item facts for the language server; spans relative to the item.
@@ -167,6 +172,7 @@ pub(crate) fn actions(
                     out.push(a);
                 }
             }
+            ast::Action::Set(s) => out.extend(set_action(cx, s)),
             ast::Action::Start(w, span) => match cx.scope.workflows.get(&w.name) {
                 Some(sig) => {
                     cx.facts.refs.push((w.span, Target::Item(w.name.clone())));
@@ -196,6 +202,58 @@ pub(crate) fn actions(
         }
     }
     out
+}
+
+/// `set name = value`: only in a workflow, naming one of its variables, with a value of its
+/// type.
+fn set_action(cx: &mut expr::ExprCx<'_>, s: &ast::SetAction) -> Option<ir::Action> {
+    use crate::diagnostics::*;
+    let Some(w) = cx.workflow.clone() else {
+        cx.check(&s.value, None);
+        cx.report(MisplacedConstruct {
+            span: s.span,
+            what: "`set`".into(),
+            place: "outside a workflow".into(),
+            help: Some("a rule has no variables; a workflow declares them with `var`".into()),
+        });
+        return None;
+    };
+    let Some(i) = w.vars.iter().position(|(n, _)| *n == s.name.name) else {
+        cx.check(&s.value, None);
+        if !s.name.name.is_empty() {
+            let help = did_you_mean(&s.name.name, w.vars.iter().map(|(n, _)| n.as_str()))
+                .or_else(|| Some(format!("declare it: `var {}: str = \"\"`", s.name.name)));
+            cx.report(UnknownVariable {
+                span: s.name.span,
+                name: s.name.name.to_string(),
+                workflow: w.name.to_string(),
+                help,
+            });
+        }
+        return None;
+    };
+    let ty = w.vars.get(i).map(|(_, t)| t.clone()).unwrap_or(Ty::Error);
+    cx.facts.refs.push((
+        s.name.span,
+        Target::Variable {
+            workflow: w.name.clone(),
+            name: s.name.name.clone(),
+        },
+    ));
+    let value = cx.check(&s.value, Some(&ty));
+    if !value.ty.is_error() && !ty.is_error() && !value.ty.fits(&ty) {
+        cx.report(TypeMismatch {
+            span: s.value.span,
+            expected: ty.described(),
+            found: value.ty.described(),
+            help: Some(format!("`{}` is declared `{ty}`", s.name.name)),
+        });
+        return None;
+    }
+    Some(ir::Action::Set {
+        var: u32::try_from(i).unwrap_or(u32::MAX),
+        value: value.id,
+    })
 }
 
 pub(crate) fn severity(cx: &mut expr::ExprCx<'_>, s: &ast::Ident) -> Option<ir::Severity> {

@@ -214,7 +214,9 @@ pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
                         ast::WorkflowClause::Start(m, _) => {
                             start_event.get_or_insert_with(|| m.ty.name.clone());
                         }
-                        ast::WorkflowClause::Title(_) | ast::WorkflowClause::After(_) => {}
+                        ast::WorkflowClause::Title(_)
+                        | ast::WorkflowClause::After(_)
+                        | ast::WorkflowClause::Var(_) => {}
                     }
                 }
                 let index = ir::Id::new(scope.workflows.len());

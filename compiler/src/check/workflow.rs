@@ -29,6 +29,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
     cx.workflow = Some(WorkflowCx {
         name: w.name.name.clone(),
         states: names.clone(),
+        vars: Vec::new(),
     });
     report_duplicate_states(&mut cx, w, &states, &names);
     let header = header(&mut cx, w);
@@ -45,6 +46,7 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
         return finish(cx, None);
     };
     let start = start_clause(&mut cx, start_match, start_span);
+    let vars = variables(&mut cx, w);
 
     let mut lowering = StateLowering {
         workflow: &w.name.name,
@@ -65,7 +67,52 @@ pub(super) fn check(scope: &Scope, w: &ast::Workflow) -> CheckedItem {
     };
     let mut wf = workflow_ir(w, header.title, start, lowered_states);
     wf.timers = timers;
+    wf.vars = vars;
     finish(cx, Some(wf))
+}
+
+/// Checks the `var` declarations in order, each initialised from the start binding (and the
+/// variables before it), and makes them readable in the rest of the workflow.
+fn variables(cx: &mut ExprCx<'_>, w: &ast::Workflow) -> Vec<ir::VarDef> {
+    let mut out = Vec::new();
+    for c in &w.clauses {
+        let WorkflowClause::Var(v) = c else {
+            continue;
+        };
+        let ty = super::decl::type_expr(cx, &v.ty);
+        let init = cx.check(&v.init, ty.as_ref());
+        let declared =
+            (cx.workflow.as_ref()).is_some_and(|wc| wc.vars.iter().any(|(n, _)| *n == v.name.name));
+        if declared || cx.env.lookup(&v.name.name).is_some() {
+            cx.report(DuplicateMember {
+                span: v.name.span,
+                what: "variable or binding",
+                name: v.name.name.to_string(),
+                owner: w.name.name.to_string(),
+            });
+            continue;
+        }
+        let Some(ty) = ty else {
+            continue;
+        };
+        if !init.ty.is_error() && !init.ty.fits(&ty) {
+            cx.report(TypeMismatch {
+                span: v.init.span,
+                expected: ty.described(),
+                found: init.ty.described(),
+                help: Some(format!("`{}` is declared `{ty}`", v.name.name)),
+            });
+        }
+        if let Some(wc) = cx.workflow.as_mut() {
+            wc.vars.push((v.name.name.clone(), ty.clone()));
+        }
+        out.push(ir::VarDef {
+            name: v.name.name.clone(),
+            ty,
+            init: init.id,
+        });
+    }
+    out
 }
 
 /// Reports a workflow without `start on`: nothing would ever create its instances.
@@ -97,6 +144,7 @@ fn workflow_ir(
         },
         states: states.into(),
         timers: Vec::new(),
+        vars: Vec::new(),
         exprs: ir::ExprArena::default(),
         origin: ir::Origin::default(),
     }
@@ -149,7 +197,7 @@ fn header<'w>(cx: &mut ExprCx<'_>, w: &'w ast::Workflow) -> Header<'w> {
                     });
                 }
             }
-            WorkflowClause::State(_) | WorkflowClause::After(_) => {}
+            WorkflowClause::State(_) | WorkflowClause::After(_) | WorkflowClause::Var(_) => {}
         }
     }
     Header { title, start }

@@ -66,6 +66,7 @@ diag_enum![
     UnknownFunction,
     UnknownType,
     UnknownState,
+    UnknownVariable,
     UnknownRule,
     UnknownWorkflow,
     UnknownSeverity,
@@ -131,6 +132,7 @@ impl Diag {
             Diag::UnknownFunction(d) => &d.help,
             Diag::UnknownType(d) => &d.help,
             Diag::UnknownState(d) => &d.help,
+            Diag::UnknownVariable(d) => &d.help,
             Diag::UnknownRule(d) => &d.help,
             Diag::UnknownWorkflow(d) => &d.help,
             Diag::UnknownSeverity(d) => &d.help,
@@ -282,6 +284,18 @@ pub struct UnknownType {
 #[diagnostic(code(vigil::unknown_state))]
 pub struct UnknownState {
     #[label("undefined state")]
+    pub span: Span,
+    pub name: String,
+    pub workflow: String,
+    #[help]
+    pub help: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Error, Diagnostic)]
+#[error("workflow `{workflow}` has no variable `{name}`")]
+#[diagnostic(code(vigil::unknown_variable))]
+pub struct UnknownVariable {
+    #[label("not declared with `var`")]
     pub span: Span,
     pub name: String,
     pub workflow: String,

@@ -264,6 +264,7 @@ impl Printer {
         match a {
             Action::Alert(al) => self.line(indent, al.span.start, alert_text(al)),
             Action::Start(w, s) => self.line(indent, s.start, format!("start {}", w.name)),
+            Action::Set(s) => self.line(indent, s.span.start, set_text(s)),
             Action::Emit(e) => {
                 let fields: Vec<String> = e
                     .fields
@@ -297,6 +298,7 @@ impl Printer {
             .map(|a| match a {
                 Action::Alert(al) => Some(alert_text(al)),
                 Action::Start(w, _) => Some(format!("start {}", w.name)),
+                Action::Set(s) => Some(set_text(s)),
                 Action::Emit(_) => None,
             })
             .collect();
@@ -335,6 +337,11 @@ impl Printer {
                 }
                 WorkflowClause::State(s) => self.state(s),
                 WorkflowClause::After(a) => self.after(1, a),
+                WorkflowClause::Var(v) => self.line(
+                    1,
+                    v.span.start,
+                    format!("var {}: {} = {}", v.name.name, v.ty, expr(&v.init)),
+                ),
             }
         }
         self.close(0, span);
@@ -657,4 +664,8 @@ fn write_expr(e: &Expr, out: &mut String) {
             write_expr(r, out);
         }
     }
+}
+
+fn set_text(s: &SetAction) -> String {
+    format!("set {} = {}", s.name.name, expr(&s.value))
 }

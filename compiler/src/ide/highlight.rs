@@ -76,6 +76,7 @@ pub fn semantic_tokens(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<T
                 Def::Field { .. } => (TokenKind::Property, false),
                 Def::Variant { .. } => (TokenKind::EnumMember, false),
                 Def::State { .. } => (TokenKind::Label, false),
+                Def::Variable { .. } => (TokenKind::Variable, false),
                 Def::Local { item, span, .. } => {
                     let is_param = matches!(
                         db::item_syntax(db, *item).as_deref().map(|t| &t.kind),

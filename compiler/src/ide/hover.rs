@@ -182,6 +182,7 @@ pub(crate) fn for_each_expr(tree: &ast::Item, f: &mut dyn FnMut(&ast::Expr)) {
                         }
                     }
                     ast::WorkflowClause::After(a) => after_exprs(a, f),
+                    ast::WorkflowClause::Var(v) => f(&v.init),
                     ast::WorkflowClause::Title(_) => {}
                 }
             }
@@ -233,8 +234,10 @@ fn after_exprs(a: &ast::AfterClause, f: &mut dyn FnMut(&ast::Expr)) {
 }
 
 fn action_exprs(a: &ast::Action, f: &mut dyn FnMut(&ast::Expr)) {
-    if let ast::Action::Emit(e) = a {
-        e.fields.iter().for_each(|fi| f(&fi.value));
+    match a {
+        ast::Action::Emit(e) => e.fields.iter().for_each(|fi| f(&fi.value)),
+        ast::Action::Set(s) => f(&s.value),
+        ast::Action::Alert(_) | ast::Action::Start(..) => {}
     }
 }
 
@@ -296,6 +299,24 @@ pub fn describe(db: &dyn Db, ruleset: RuleSet, def: &Def<'_>) -> String {
             format!(
                 "{}\n\nA state of workflow `{workflow}` (states: {states})",
                 code(&format!("state {state}"))
+            )
+        }
+        Def::Variable { workflow, name } => {
+            let ty = find_item(db, ruleset, workflow)
+                .and_then(|id| db::item_syntax(db, id).clone())
+                .and_then(|tree| match &tree.kind {
+                    ast::ItemKind::Workflow(w) => w.clauses.iter().find_map(|c| match c {
+                        ast::WorkflowClause::Var(v) if v.name.name == *name => {
+                            Some(v.ty.to_string())
+                        }
+                        _ => None,
+                    }),
+                    _ => None,
+                })
+                .unwrap_or_default();
+            format!(
+                "{}\n\nA variable of workflow `{workflow}`: set when an instance starts, changed by `set`",
+                code(&format!("var {name}: {ty}"))
             )
         }
         Def::Local { item, span, name } => {

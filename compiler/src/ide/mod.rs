@@ -39,6 +39,11 @@ pub enum Def<'db> {
         workflow: SmolStr,
         state: SmolStr,
     },
+    /// A workflow variable (`var`).
+    Variable {
+        workflow: SmolStr,
+        name: SmolStr,
+    },
     /// An event binding (`c: CallRecord`) or a `fn` parameter: local to one item, declared at
     /// `span` (relative to the item).
     Local {
@@ -144,12 +149,22 @@ pub(crate) fn hits<'db>(db: &'db dyn Db, id: ItemId<'db>) -> Vec<Hit<'db>> {
         }
         ItemKind::Workflow(w) => {
             for c in &w.clauses {
-                if let ast::WorkflowClause::State(s) = c {
-                    let def = Def::State {
-                        workflow: w.name.name.clone(),
-                        state: s.name.name.clone(),
-                    };
-                    decl(&mut out, s.name.span, def);
+                match c {
+                    ast::WorkflowClause::State(s) => {
+                        let def = Def::State {
+                            workflow: w.name.name.clone(),
+                            state: s.name.name.clone(),
+                        };
+                        decl(&mut out, s.name.span, def);
+                    }
+                    ast::WorkflowClause::Var(v) => {
+                        let def = Def::Variable {
+                            workflow: w.name.name.clone(),
+                            name: v.name.name.clone(),
+                        };
+                        decl(&mut out, v.name.span, def);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -207,6 +222,10 @@ pub(crate) fn hits<'db>(db: &'db dyn Db, id: ItemId<'db>) -> Vec<Hit<'db>> {
             Target::State { workflow, state } => Def::State {
                 workflow: workflow.clone(),
                 state: state.clone(),
+            },
+            Target::Variable { workflow, name } => Def::Variable {
+                workflow: workflow.clone(),
+                name: name.clone(),
             },
             Target::Binding(at) => Def::Local {
                 item: id,
@@ -302,7 +321,7 @@ pub fn definition<'db>(db: &'db dyn Db, ruleset: RuleSet, def: &Def<'db>) -> Opt
                 .span;
             Some(nav(id, span))
         }
-        Def::State { workflow, .. } => {
+        Def::State { workflow, .. } | Def::Variable { workflow, .. } => {
             let id = find_item(db, ruleset, workflow)?;
             let span = hits(db, id)
                 .into_iter()
@@ -439,6 +458,16 @@ pub fn rename(
                 .is_some_and(|w| w.states.iter().any(|s| s == new_name));
             if state != new_name && exists {
                 return taken(format!("`{workflow}` already has a state `{new_name}`"));
+            }
+        }
+        Def::Variable { workflow, name } => {
+            let exists = find_item(db, ruleset, workflow).is_some_and(|id| {
+                hits(db, id).into_iter().any(|h| {
+                    h.decl && matches!(&h.def, Def::Variable { name: n, .. } if n == new_name)
+                })
+            });
+            if name != new_name && exists {
+                return taken(format!("`{workflow}` already has a variable `{new_name}`"));
             }
         }
         Def::Local { item, name, .. } => {

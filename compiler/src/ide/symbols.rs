@@ -22,6 +22,8 @@ pub enum SymbolKind {
     Rule,
     Workflow,
     State,
+    /// A workflow variable (`var`).
+    Variable,
     Test,
 }
 
@@ -118,6 +120,13 @@ pub fn file_symbols(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<Symb
                             s.name.span,
                         )),
                         ast::WorkflowClause::Title(t) => detail = Some(t.raw.to_string()),
+                        ast::WorkflowClause::Var(v) => children.push(child(
+                            &v.name.name,
+                            SymbolKind::Variable,
+                            Some(v.ty.to_string()),
+                            v.span,
+                            v.name.span,
+                        )),
                         ast::WorkflowClause::Start(..) | ast::WorkflowClause::After(_) => {}
                     }
                 }

@@ -237,6 +237,15 @@ pub enum Action {
     Alert(AlertAction),
     Emit(EmitAction),
     Start(Ident, Span),
+    /// `set name = expr`: a workflow variable (SPEC v0.2).
+    Set(SetAction),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SetAction {
+    pub name: Ident,
+    pub value: Expr,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -268,6 +277,7 @@ impl Action {
             Action::Alert(a) => a.span,
             Action::Emit(e) => e.span,
             Action::Start(_, span) => *span,
+            Action::Set(s) => s.span,
         }
     }
 }
@@ -288,6 +298,17 @@ pub enum WorkflowClause {
     State(State),
     /// A workflow-level timer (SPEC v0.2), due at the start event's time plus its delay.
     After(AfterClause),
+    /// `var name: T = expr` (SPEC v0.2).
+    Var(VarDecl),
+}
+
+/// A workflow variable: set from the start binding, then by `set` actions.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VarDecl {
+    pub name: Ident,
+    pub ty: TypeExpr,
+    pub init: Expr,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

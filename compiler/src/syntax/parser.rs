@@ -491,6 +491,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::on_enter | Rule::on_transition => "`on`",
         Rule::after_clause => "`after`",
         Rule::timer_where => "`where`",
+        Rule::var_decl => "`var`",
+        Rule::set_action => "`set`",
         Rule::await_clause => "`await`",
         Rule::quorum | Rule::quorum_all | Rule::quorum_any => "`all` or `any`",
         Rule::events_block => "`events`",
@@ -551,6 +553,8 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_within => "`within`",
         Rule::kw_having => "`having`",
         Rule::kw_sequence => "`sequence`",
+        Rule::kw_var => "`var`",
+        Rule::kw_set => "`set`",
         Rule::kw_then => "`then`",
         Rule::kw_alert => "`alert`",
         Rule::kw_message => "`message`",
@@ -792,6 +796,22 @@ fn build_item(pair: P<'_>) -> Item {
                         WorkflowClause::Start(m, s)
                     }
                     Rule::after_clause => WorkflowClause::After(after_clause(p)),
+                    Rule::var_decl => {
+                        let s = span(&p);
+                        let mut parts = inner(p);
+                        let name = parts.next().map(ident).unwrap_or_else(missing_ident);
+                        let ty = parts
+                            .next()
+                            .map(type_expr)
+                            .unwrap_or_else(|| missing_type(s));
+                        let init = parts.next().map(build_expr).unwrap_or_else(missing_expr);
+                        WorkflowClause::Var(VarDecl {
+                            name,
+                            ty,
+                            init,
+                            span: s,
+                        })
+                    }
                     _ => WorkflowClause::State(state_decl(p)),
                 })
                 .collect();
@@ -1009,6 +1029,14 @@ fn action(pair: P<'_>) -> Action {
             Action::Emit(EmitAction {
                 ty,
                 fields: it.map(field_init).collect(),
+                span: sp,
+            })
+        }
+        Rule::set_action => {
+            let mut it = inner(pair);
+            Action::Set(SetAction {
+                name: it.next().map(ident).unwrap_or_else(missing_ident),
+                value: it.next().map(build_expr).unwrap_or_else(missing_expr),
                 span: sp,
             })
         }

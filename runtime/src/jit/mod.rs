@@ -691,9 +691,12 @@ impl Gen<'_, '_> {
             }
             Node::Matches(s, pattern) => self.matches(s, &pattern),
             Node::Within(p, zone) => self.within(p, zone),
-            Node::Agg(_) | Node::Key | Node::From | Node::Visits(_) | Node::Param(_) => {
-                Err(Unsupported)
-            }
+            Node::Agg(_)
+            | Node::Key
+            | Node::From
+            | Node::Visits(_)
+            | Node::Var(_)
+            | Node::Param(_) => Err(Unsupported),
         }
     }
 
