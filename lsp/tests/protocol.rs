@@ -760,3 +760,55 @@ async fn watched_files_join_and_leave_the_rule_set() {
     assert_eq!(found.as_array().unwrap().len(), 1, "{found}");
     c.shutdown().await;
 }
+
+const WATCH: &str = r#"unit desk
+event Shift { post: str, crew: str }
+workflow watch {
+  start on s: Shift by s.post
+  var crew: str = s.crew
+  after 6h where crew == "A" alert desk message "{crew} still on watch"
+  state on_watch {
+    on n: Shift -> on_watch set crew = n.crew
+  }
+}
+"#;
+
+/// Workflow variables (v0.2): definition, references, rename, hover and semantic tokens.
+#[tokio::test]
+async fn workflow_variables_navigate_and_rename() {
+    let ws = Workspace::new("vars", &[("watch.vigil", WATCH)]);
+    let mut c = start(&ws).await;
+    let uri = ws.uri("watch.vigil");
+    c.open(&uri, WATCH).await;
+    let d = c.diagnostics_at(&uri, 1).await;
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+    let decl = pos(WATCH, "crew: str =", 0, 1);
+    // From the use in the timer's condition to the declaration.
+    let def = c
+        .call(
+            "textDocument/definition",
+            at(&uri, pos(WATCH, "crew == \"A\"", 0, 1)),
+        )
+        .await;
+    let target = if def.is_array() { def[0].clone() } else { def };
+    assert_eq!(target["range"]["start"]["line"], decl["line"], "{target}");
+    let mut params = at(&uri, pos(WATCH, "set crew", 0, 5));
+    params["context"] = json!({"includeDeclaration": true});
+    let refs = c.call("textDocument/references", params).await;
+    // The declaration, the condition, the message and the `set`.
+    assert_eq!(refs.as_array().map(Vec::len), Some(4), "{refs}");
+    let mut params = at(&uri, decl.clone());
+    params["newName"] = json!("on_duty");
+    let edit = c.call("textDocument/rename", params).await;
+    let edits = edit["changes"][&uri]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(edits.len(), 4, "{edit}");
+    let hover = c
+        .call("textDocument/hover", at(&uri, pos(WATCH, "set crew", 0, 5)))
+        .await;
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.contains("var crew: str"), "{text}");
+    c.shutdown().await;
+}
