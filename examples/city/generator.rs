@@ -2029,17 +2029,23 @@ impl<'a> Gen<'a> {
         );
     }
 
-    /// A response in time: acknowledged within 45 s, the premises' security within a minute
-    /// of that, neighbours within 3, police within 5.
-    fn respond(&mut self, rng: &mut Rng, id: &str, station: &str, ack: i64, police_after: i64) {
+    /// A response to the incident reported at `t`: acknowledged at `ack`, the premises'
+    /// security within a minute of the report, neighbours within 3, police `police_after` it
+    /// (every clock of the 1-3-5 ring runs from the report).
+    fn respond(
+        &mut self,
+        rng: &mut Rng,
+        (id, station): (&str, &str),
+        t: i64,
+        ack: i64,
+        police_after: i64,
+    ) {
         self.ack(rng, id, ack);
-        let self_rescue = ack + rng.range(10, 60) * SEC;
+        let self_rescue = t + rng.range(15, 55) * SEC;
         self.arrived(rng, id, self_rescue, "self_rescue", station);
-        if rng.chance(0.7) {
-            let mutual = ack + rng.range(60, 170) * SEC;
-            self.arrived(rng, id, mutual, "mutual_aid", station);
-        }
-        let police = ack + police_after;
+        let mutual = t + rng.range(70, 170) * SEC;
+        self.arrived(rng, id, mutual, "mutual_aid", station);
+        let police = t + police_after;
         self.arrived(rng, id, police, "police", station);
         let cleared = police + rng.range(15, 90) * MIN;
         self.out
@@ -2054,7 +2060,7 @@ impl<'a> Gen<'a> {
         let (id, _, station) = self.violent_incident(&mut rng, t);
         let ack = t + rng.range(70, 110) * SEC;
         let police = rng.range(120, 280) * SEC;
-        self.respond(&mut rng, &id, station, ack, police);
+        self.respond(&mut rng, (&id, station), t, ack, police);
         self.plant_workflow_alert(
             "violent_incident_response",
             "raised",
@@ -2062,40 +2068,47 @@ impl<'a> Gen<'a> {
             t + MIN,
             "暴力警情1分钟未确认".into(),
         );
-        // Police on scene after 6 to 8 minutes.
+        // Police on scene 6 to 8 minutes after the report.
         if day.is_multiple_of(2) {
             let t = time_in(&mut rng, d0, 0, 24, &INCIDENT_ACTIVITY);
             let (id, _, station) = self.violent_incident(&mut rng, t);
             let ack = t + rng.range(15, 40) * SEC;
             let police = rng.range(6 * 60, 8 * 60) * SEC;
-            self.respond(&mut rng, &id, station, ack, police);
+            self.respond(&mut rng, (&id, station), t, ack, police);
             self.plant_workflow_alert(
                 "violent_incident_response",
                 "dispatched",
                 &id,
-                ack + 5 * MIN,
-                "确认后5分钟警力未到场".into(),
+                t + 5 * MIN,
+                "报警后5分钟警力未到场".into(),
             );
             self.plant_transition(
                 "violent_incident_response",
                 "on_scene",
                 &id,
-                ack + police,
+                t + police,
                 "警力迟到后到场".into(),
             );
         }
         match day % 3 {
             0 => {
-                // Never acknowledged: 1-minute alert, second-level response at 10 minutes.
+                // Never acknowledged, nobody arrives: the 1-, 3- and 5-minute alerts, then the
+                // second-level response at 10 minutes.
                 let t = time_in(&mut rng, d0, 0, 24, &INCIDENT_ACTIVITY);
                 let (id, _, _) = self.violent_incident(&mut rng, t);
-                self.plant_workflow_alert(
-                    "violent_incident_response",
-                    "raised",
-                    &id,
-                    t + MIN,
-                    "暴力警情1分钟未确认".into(),
-                );
+                for (after, what) in [
+                    (MIN, "暴力警情1分钟未确认，无自救力量"),
+                    (3 * MIN, "3分钟无互救力量"),
+                    (5 * MIN, "5分钟警力未到场"),
+                ] {
+                    self.plant_workflow_alert(
+                        "violent_incident_response",
+                        "raised",
+                        &id,
+                        t + after,
+                        what.into(),
+                    );
+                }
                 self.plant_transition(
                     "violent_incident_response",
                     "second_level_response",
@@ -2106,26 +2119,23 @@ impl<'a> Gen<'a> {
                 self.ack(&mut rng, &id, t + 11 * MIN);
             }
             1 => {
-                // The police arrive, but the premises have no security of their own.
+                // The police arrive, but nobody from the premises or the neighbourhood: the
+                // 1- and 3-minute rings.
                 let t = time_in(&mut rng, d0, 0, 24, &INCIDENT_ACTIVITY);
                 let (id, _, station) = self.violent_incident(&mut rng, t);
                 let ack = t + rng.range(10, 40) * SEC;
                 self.ack(&mut rng, &id, ack);
                 self.arrived(&mut rng, &id, ack + 3 * MIN, "police", station);
-                self.plant_workflow_alert(
-                    "violent_incident_response",
-                    "dispatched",
-                    &id,
-                    ack + 5 * MIN,
-                    "5分钟处置力量未全部到场".into(),
-                );
-                self.plant_transition(
-                    "violent_incident_response",
-                    "second_level_response",
-                    &id,
-                    ack + 10 * MIN,
-                    "10分钟未控制，启动二级响应".into(),
-                );
+                for (after, what) in [(MIN, "1分钟无自救力量"), (3 * MIN, "3分钟无互救力量")]
+                {
+                    self.plant_workflow_alert(
+                        "violent_incident_response",
+                        "dispatched",
+                        &id,
+                        t + after,
+                        what.into(),
+                    );
+                }
             }
             _ => {}
         }
@@ -2140,7 +2150,7 @@ impl<'a> Gen<'a> {
             let (id, _, station) = self.violent_incident(&mut rng, t);
             let ack = t + rng.range(5, 45) * SEC;
             let police = rng.range(100, 285) * SEC;
-            self.respond(&mut rng, &id, station, ack, police);
+            self.respond(&mut rng, (&id, station), t, ack, police);
         }
     }
 

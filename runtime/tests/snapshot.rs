@@ -284,11 +284,13 @@ fn a_snapshot_of_another_format_version_is_refused_with_a_reason() {
     assert!(err.0.contains("not a Vigil engine snapshot"), "{}", err.0);
 }
 
-/// The bundled rules and the city day, as `vigil run rules/ --lateness 10s` reads them.
+/// The rule set and city day the format 3 fixture was written for (`fixtures/format3/`: the
+/// bundled rules and the first 10,500 lines of the city day as they were at 0cdab7e, before
+/// language v0.2 changed the library), as `vigil run rules/ --lateness 10s` reads them.
 fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let program = vigil_compiler::load::compile_paths(&[root.join("rules")]).expect("rules check");
-    let events = std::fs::read_to_string(root.join("examples/city-1day.jsonl")).expect("events");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format3");
+    let program = vigil_compiler::load::compile_paths(&[dir.join("rules")]).expect("rules check");
+    let events = std::fs::read_to_string(dir.join("city-1day-head.jsonl")).expect("events");
     (program, events.lines().map(str::to_string).collect())
 }
 
