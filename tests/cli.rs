@@ -561,3 +561,29 @@ fn a_full_disk_stops_the_run_with_an_error_naming_the_file() {
         );
     }
 }
+
+/// SPEC §5: a second start event for a live key is ignored and counted, and the run's summary
+/// says how many.
+#[test]
+fn the_summary_counts_ignored_second_starts() {
+    let dir = std::env::temp_dir().join(format!("vigil-dup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let events = dir.join("events.jsonl");
+    let line = |t: &str| {
+        format!(
+            r#"{{"type":"CaseOpened","time":"2022-01-04T{t}+08:00","case_id":"C1","kind":"minor"}}"#
+        )
+    };
+    let text = [line("09:00:00"), line("10:00:00"), line("11:00:00")].join("\n");
+    std::fs::write(&events, text).expect("events");
+    let o = vigil(&[
+        "run",
+        "tests/semantics",
+        "--events",
+        events.to_str().expect("utf-8"),
+    ]);
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("starts ignored      2"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -532,6 +532,13 @@ fn summary(engine: &Engine, start_up: StartUp, seconds: f64, rejects_written: bo
             engine.live_instances()
         );
     }
+    // SPEC §5: a second start event for a live key is ignored and counted.
+    if s.duplicate_starts > 0 {
+        eprintln!(
+            "  starts ignored      {} (an instance was already open for the key)",
+            s.duplicate_starts
+        );
+    }
     eprintln!("  deadlines pending   {}", engine.pending_deadlines());
     if s.key_absent > 0 {
         eprintln!("  skipped, no key     {}", s.key_absent);
