@@ -443,7 +443,8 @@ fn base_time(tz: &jiff::tz::TimeZone) -> i64 {
 }
 
 const SECOND: i64 = 1000;
-const HOUR: i64 = 3_600_000;
+const MINUTE: i64 = 60_000;
+const HOUR: i64 = 60 * MINUTE;
 const DAY: i64 = 86_400_000;
 
 /// A point inside zone `zone`, if one is easy to find.
@@ -610,6 +611,11 @@ fn domain(var: &Var, c: &Consts, programs: [&Program; 2], base: i64) -> Vec<Cand
             if c.builtins.contains(&Builtin::Hour) {
                 for h in 0..24 {
                     push_unique(&mut ts, base + h * HOUR);
+                }
+            }
+            if c.builtins.contains(&Builtin::Minute) {
+                for m in 0..60 {
+                    push_unique(&mut ts, base + m * MINUTE);
                 }
             }
             if c.builtins.contains(&Builtin::Weekday) {

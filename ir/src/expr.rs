@@ -102,6 +102,10 @@ pub enum Builtin {
     Int,
     Hour,
     Weekday,
+    /// `minute(t)`: the minute of the hour in the rule set's time zone (SPEC v0.2).
+    Minute,
+    /// `seconds(d)`: a duration as whole seconds, truncated toward zero (SPEC v0.2).
+    Seconds,
     Distance,
     /// `point(lat, lon)`: a position from two floats (for test events and constants).
     Point,
@@ -123,6 +127,8 @@ impl Builtin {
             Builtin::Int => "int",
             Builtin::Hour => "hour",
             Builtin::Weekday => "weekday",
+            Builtin::Minute => "minute",
+            Builtin::Seconds => "seconds",
             Builtin::Distance => "distance",
             Builtin::Point => "point",
         }

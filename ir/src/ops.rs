@@ -206,6 +206,9 @@ pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
         }
         (Builtin::Int, [Int(i)]) => Int(*i),
         (Builtin::Hour, [Time(t)]) => Int(i64::from(local(*t, tz)?.hour())),
+        (Builtin::Minute, [Time(t)]) => Int(i64::from(local(*t, tz)?.minute())),
+        // Rust's integer division truncates toward zero, as SPEC v0.2 says `seconds` does.
+        (Builtin::Seconds, [Duration(d)]) => Int(*d / 1000),
         (Builtin::Weekday, [Time(t)]) => {
             Int(i64::from(local(*t, tz)?.weekday().to_monday_one_offset()))
         }

@@ -1266,6 +1266,8 @@ impl<'a> ExprCx<'a> {
             "int" => (Builtin::Int, 1),
             "hour" => (Builtin::Hour, 1),
             "weekday" => (Builtin::Weekday, 1),
+            "minute" => (Builtin::Minute, 1),
+            "seconds" => (Builtin::Seconds, 1),
             "distance" => (Builtin::Distance, 2),
             "point" => (Builtin::Point, 2),
             other => {
@@ -1305,7 +1307,8 @@ impl<'a> ExprCx<'a> {
             (Builtin::Min | Builtin::Max, [a, b]) if a == b && a.is_ordered() => Some((*a).clone()),
             (Builtin::Float, [Int | Float]) => Some(Float),
             (Builtin::Int, [Int | Float]) => Some(Int),
-            (Builtin::Hour | Builtin::Weekday, [Time]) => Some(Int),
+            (Builtin::Hour | Builtin::Weekday | Builtin::Minute, [Time]) => Some(Int),
+            (Builtin::Seconds, [Duration]) => Some(Int),
             (Builtin::Distance, [Point, Point]) => Some(Float),
             (Builtin::Point, [Float, Float]) => Some(Point),
             _ => None,
@@ -1338,7 +1341,7 @@ impl<'a> ExprCx<'a> {
 }
 
 /// Every built-in function name, aggregates included (for completion and "did you mean").
-pub const BUILTINS: [&str; 23] = [
+pub const BUILTINS: [&str; 25] = [
     "len",
     "lower",
     "upper",
@@ -1353,6 +1356,8 @@ pub const BUILTINS: [&str; 23] = [
     "int",
     "hour",
     "weekday",
+    "minute",
+    "seconds",
     "within",
     "distance",
     "point",
@@ -1375,6 +1380,8 @@ pub fn builtin_signature(b: Builtin) -> &'static str {
         Builtin::Int => "(float) -> int",
         Builtin::Hour => "(time) -> int, the hour in the rule set's time zone",
         Builtin::Weekday => "(time) -> int, 1 = Monday ... 7 = Sunday",
+        Builtin::Minute => "(time) -> int, the minute of the hour in the rule set's time zone",
+        Builtin::Seconds => "(duration) -> int, whole seconds, truncated toward zero",
         Builtin::Distance => "(point, point) -> float metres",
         Builtin::Point => "(float latitude, float longitude) -> point",
     }

@@ -147,6 +147,20 @@ pub(crate) extern "C" fn hour(tables: *const Tables, t: i64) -> i64 {
     }
 }
 
+/// The local minute of the hour of `t`, or -1 when `t` is out of range.
+pub(crate) extern "C" fn minute(tables: *const Tables, t: i64) -> i64 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    match ops::call(
+        vigil_ir::Builtin::Minute,
+        &[vigil_ir::Value::Time(t)],
+        &tables.tz,
+    ) {
+        Ok(vigil_ir::Value::Int(m)) => m,
+        _ => -1,
+    }
+}
+
 /// The local ISO weekday of `t` (1 = Monday), or -1 when `t` is out of range.
 pub(crate) extern "C" fn weekday(tables: *const Tables, t: i64) -> i64 {
     // SAFETY: as for `str_in_list`.

@@ -159,6 +159,7 @@ struct Helpers {
     fmod: FuncId,
     hour: FuncId,
     weekday: FuncId,
+    minute: FuncId,
 }
 
 /// Compiles `jobs`; a job the JIT does not cover gets `None`. Conjuncts compile
@@ -259,7 +260,7 @@ fn compile_run(
         .finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    let symbols: [(&str, *const u8); 16] = [
+    let symbols: [(&str, *const u8); 17] = [
         ("vigil_str_eq", helpers::str_eq as *const u8),
         ("vigil_str_cmp", helpers::str_cmp as *const u8),
         ("vigil_str_contains", helpers::str_contains as *const u8),
@@ -279,6 +280,7 @@ fn compile_run(
         ("vigil_fmod", helpers::fmod as *const u8),
         ("vigil_hour", helpers::hour as *const u8),
         ("vigil_weekday", helpers::weekday as *const u8),
+        ("vigil_minute", helpers::minute as *const u8),
     ];
     for (name, ptr) in symbols {
         jb.symbol(name, ptr);
@@ -317,6 +319,7 @@ fn compile_run(
         fmod: declare("vigil_fmod", &[f64t, f64t], f64t)?,
         hour: declare("vigil_hour", &[ptr, i64t], i64t)?,
         weekday: declare("vigil_weekday", &[ptr, i64t], i64t)?,
+        minute: declare("vigil_minute", &[ptr, i64t], i64t)?,
     };
 
     let mut data = Data::default();
@@ -1186,18 +1189,23 @@ impl Gen<'_, '_> {
                 }
                 _ => return Err(Unsupported),
             },
-            Builtin::Hour | Builtin::Weekday => match p(0)? {
+            Builtin::Hour | Builtin::Weekday | Builtin::Minute => match p(0)? {
                 Parts::Word(t) => {
-                    let h = if f == Builtin::Hour {
-                        self.helpers.hour
-                    } else {
-                        self.helpers.weekday
+                    let h = match f {
+                        Builtin::Hour => self.helpers.hour,
+                        Builtin::Minute => self.helpers.minute,
+                        _ => self.helpers.weekday,
                     };
                     let r = self.call(h, &[self.tables, t]);
                     let bad = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
                     self.fail_if(bad, absent, 2);
                     Parts::Word(r)
                 }
+                _ => return Err(Unsupported),
+            },
+            // Cranelift's `sdiv` truncates toward zero, as `seconds` does.
+            Builtin::Seconds => match p(0)? {
+                Parts::Word(d) => Parts::Word(self.b.ins().sdiv_imm_s(d, 1000)),
                 _ => return Err(Unsupported),
             },
             Builtin::Distance => match (p(0)?, p(1)?) {

@@ -36,6 +36,8 @@ fn int_expr(depth: u32) -> BoxedStrategy<String> {
         Just("(0 - 9223372036854775807 - 1)".to_string()),
         Just("hour(e.time)".to_string()),
         Just("weekday(e.time)".to_string()),
+        Just("minute(e.time)".to_string()),
+        Just("seconds(e.d)".to_string()),
     ];
     if depth == 0 {
         return leaf.boxed();
