@@ -126,6 +126,9 @@ pub(crate) fn expr_eq(a: Side<'_>, x: ExprId, b: Side<'_>, y: ExprId) -> bool {
         (Node::And(x1, x2), Node::And(y1, y2))
         | (Node::Or(x1, x2), Node::Or(y1, y2))
         | (Node::Coalesce(x1, x2), Node::Coalesce(y1, y2)) => ev(*x1, *y1) && ev(*x2, *y2),
+        (Node::If(x1, x2, x3), Node::If(y1, y2, y3)) => {
+            ev(*x1, *y1) && ev(*x2, *y2) && ev(*x3, *y3)
+        }
         (
             Node::In {
                 value: x1,

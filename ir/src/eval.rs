@@ -70,6 +70,11 @@ pub fn eval(arena: &ExprArena, id: ExprId, inputs: &impl Inputs) -> Result<Value
             Value::Absent => Value::Bool(*negated),
             v => Value::Bool(inputs.in_list(*list, &v).is_some_and(|hit| hit != *negated)),
         },
+        // Only the branch taken is evaluated: an overflow in the other changes nothing.
+        Node::If(c, a, b) => match ev(*c)? {
+            Value::Bool(true) => ev(*a)?,
+            _ => ev(*b)?,
+        },
         Node::Coalesce(a, b) => match ev(*a)? {
             Value::Absent => ev(*b)?,
             v => v,

@@ -189,6 +189,8 @@ pub enum Node {
         negated: bool,
     },
     Coalesce(ExprId, ExprId),
+    /// `if c then a else b` (SPEC v0.2): `b` when `c` is false or absent.
+    If(ExprId, ExprId, ExprId),
     Exists(ExprId),
     Call(Builtin, Vec<ExprId>),
     /// `matches(s, "re")`; the pattern was compiled once by the checker.
@@ -283,6 +285,7 @@ impl ExprArena {
                 vec![*a]
             }
             Node::InList { value, .. } => vec![*value],
+            Node::If(c, a, b) => vec![*c, *a, *b],
             Node::Binary(_, a, b) | Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) => {
                 vec![*a, *b]
             }

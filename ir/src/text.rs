@@ -531,6 +531,7 @@ impl<'a> Ctx<'a> {
             | Node::Or(..)
             | Node::In { .. }
             | Node::Coalesce(..)
+            | Node::If(..)
             | Node::Exists(_)
             | Node::Call(..) => {
                 let op = match node {
@@ -542,6 +543,7 @@ impl<'a> Ctx<'a> {
                     Node::In { negated: true, .. } => "not-in",
                     Node::In { .. } => "in",
                     Node::Coalesce(..) => "??",
+                    Node::If(..) => "if",
                     Node::Exists(_) => "exists",
                     Node::Call(b, _) => b.name(),
                     _ => "?",

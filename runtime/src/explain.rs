@@ -105,6 +105,7 @@ fn flatten(arena: &ExprArena, id: ExprId, and: bool, out: &mut Vec<ExprId>) {
 pub fn variable_operands(arena: &ExprArena, id: ExprId) -> Vec<ExprId> {
     let operands = match arena.node(id) {
         Node::Binary(_, a, b) | Node::Coalesce(a, b) => vec![*a, *b],
+        Node::If(c, a, b) => vec![*c, *a, *b],
         Node::In { value, set, .. } => vec![*value, *set],
         Node::InList { value, .. } => vec![*value],
         Node::Call(_, args) => args.clone(),

@@ -195,6 +195,40 @@ impl<'a> ExprCx<'a> {
         }
     }
 
+    /// `if c then a else b`: a bool condition and two branches of one type (SPEC v0.2). The
+    /// value may be absent when either branch may be.
+    fn if_expr(
+        &mut self,
+        (c, a, b): (&ast::Expr, &ast::Expr, &ast::Expr),
+        expected: Option<&Ty>,
+        span: Span,
+    ) -> Typed {
+        let c = self.condition(c);
+        // A bare enum value takes its enum from the other branch.
+        let (ta, tb) = if self.is_variant_name(a) && !self.is_variant_name(b) {
+            let tb = self.check(b, expected);
+            (self.check(a, Some(&tb.ty)), tb)
+        } else {
+            let ta = self.check(a, expected);
+            let tb = self.check(b, Some(&ta.ty).filter(|t| !t.is_error()).or(expected));
+            (ta, tb)
+        };
+        if ta.ty.is_error() || tb.ty.is_error() {
+            return self.error(span);
+        }
+        if !tb.ty.fits(&ta.ty) {
+            self.report(TypeMismatch {
+                span: b.span,
+                expected: format!("{} like the `then` branch", ta.ty.described()),
+                found: tb.ty.described(),
+                help: Some("both branches of `if` have one type".into()),
+            });
+            return self.error(span);
+        }
+        let optional = ta.optional || tb.optional;
+        self.node(Node::If(c, ta.id, tb.id), ta.ty, optional, span)
+    }
+
     /// Checks a condition: it must be a `bool`.
     pub fn condition(&mut self, e: &ast::Expr) -> ExprId {
         let t = self.check(e, Some(&Ty::Bool));
@@ -272,6 +306,7 @@ impl<'a> ExprCx<'a> {
     pub fn check(&mut self, e: &ast::Expr, expected: Option<&Ty>) -> Typed {
         let span = e.span;
         match &e.kind {
+            ExprKind::If(c, a, b) => self.if_expr((c, a, b), expected, span),
             ExprKind::Int(text) => match literal::int(text) {
                 Ok(v) => self.constant(Value::Int(v), Ty::Int, span),
                 Err(reason) => {

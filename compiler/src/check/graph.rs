@@ -29,6 +29,11 @@ pub(crate) fn mentioned(e: &ast::Expr, out: &mut BTreeSet<SmolStr>) {
             mentioned(a, out);
             mentioned(b, out);
         }
+        ExprKind::If(c, a, b) => {
+            mentioned(c, out);
+            mentioned(a, out);
+            mentioned(b, out);
+        }
         _ => {}
     }
 }

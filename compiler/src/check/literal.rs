@@ -208,6 +208,11 @@ pub(crate) fn shift_expr(mut e: ast::Expr, by: u32) -> ast::Expr {
                 walk(a, by);
                 walk(b, by);
             }
+            ast::ExprKind::If(c, a, b) => {
+                walk(c, by);
+                walk(a, by);
+                walk(b, by);
+            }
             _ => {}
         }
     }

@@ -656,6 +656,14 @@ fn write_expr(e: &Expr, out: &mut String) {
             write_expr(a, out);
             out.push(')');
         }
+        ExprKind::If(c, a, b) => {
+            out.push_str("if ");
+            write_expr(c, out);
+            out.push_str(" then ");
+            write_expr(a, out);
+            out.push_str(" else ");
+            write_expr(b, out);
+        }
         ExprKind::Binary(op, l, r) => {
             write_expr(l, out);
             out.push(' ');

@@ -264,6 +264,11 @@ pub fn walk_expr(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
             walk_expr(a, f);
             walk_expr(b, f);
         }
+        ExprKind::If(c, a, b) => {
+            walk_expr(c, f);
+            walk_expr(a, f);
+            walk_expr(b, f);
+        }
         ExprKind::Int(_)
         | ExprKind::Float(_)
         | ExprKind::Duration(_)

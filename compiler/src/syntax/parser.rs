@@ -556,6 +556,8 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_var => "`var`",
         Rule::kw_set => "`set`",
         Rule::kw_then => "`then`",
+        Rule::kw_if => "`if`",
+        Rule::kw_else => "`else`",
         Rule::kw_alert => "`alert`",
         Rule::kw_message => "`message`",
         Rule::kw_emit => "`emit`",
@@ -1324,6 +1326,13 @@ fn build_deep(pair: P<'_>) -> Deep {
                 .map_or_else(|| (missing_expr(), 1), build_deep);
             node(ExprKind::Paren(Box::new(e)), sp, below)
         }
+        Rule::if_expr => {
+            let mut it = inner(pair).map(build_deep);
+            let mut part = || it.next().unwrap_or_else(|| (missing_expr(), 1));
+            let ((c, l1), (a, l2), (b, l3)) = (part(), part(), part());
+            let kind = ExprKind::If(Box::new(c), Box::new(a), Box::new(b));
+            node(kind, sp, l1.max(l2).max(l3))
+        }
         Rule::call => {
             let mut it = inner(pair);
             let name = it.next().map(ident).unwrap_or_else(missing_ident);
@@ -1430,6 +1439,14 @@ mod tests {
                 format!("({} {} {})", grouped(l), op.as_str(), grouped(r))
             }
             ExprKind::Paren(e) => format!("[paren {}]", grouped(e)),
+            ExprKind::If(c, a, b) => {
+                format!(
+                    "(if {} then {} else {})",
+                    grouped(c),
+                    grouped(a),
+                    grouped(b)
+                )
+            }
         }
     }
 
@@ -1462,6 +1479,20 @@ mod tests {
             ),
             ("x.y.z >= 2026-01-01T00:00Z", "(x.y.z >= 2026-01-01T00:00Z)"),
             ("a - 1.5 == 3 ?? b", "((a - 1.5) == (3 ?? b))"),
+            // `if` binds loosest on its right: the `else` branch takes the whole rest.
+            (
+                "if a or b then c + 1 else d == e and f",
+                "(if (a or b) then (c + 1) else ((d == e) and f))",
+            ),
+            (
+                "x + if a then 1 else 2 * 3",
+                "(x + (if a then 1 else (2 * 3)))",
+            ),
+            (
+                "(if a then 1 else 2) * 3",
+                "([paren (if a then 1 else 2)] * 3)",
+            ),
+            ("iffy + elsewhere", "(iffy + elsewhere)"),
         ];
         for (source, want) in cases {
             assert_eq!(parsed(source), want, "{source}");

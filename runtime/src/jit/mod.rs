@@ -670,6 +670,7 @@ impl Gen<'_, '_> {
                 negated,
             } => self.in_list(value, list, negated),
             Node::Coalesce(a, b) => self.coalesce(a, b),
+            Node::If(c, a, b) => self.if_then_else(c, a, b),
             Node::Exists(a) => {
                 let x = self.expr(a)?;
                 let v = match x.absent {
@@ -883,6 +884,59 @@ impl Gen<'_, '_> {
         let mut args: Vec<cranelift_codegen::ir::BlockArg> =
             self.values(&y.parts).into_iter().map(Into::into).collect();
         args.push(ya.into());
+        self.b.ins().jump(join, &args);
+        self.b.switch_to_block(join);
+        let params = self.b.block_params(join).to_vec();
+        let parts = rebuild(&x.parts, &params);
+        Ok(Jv {
+            parts,
+            absent: params.last().copied(),
+        })
+    }
+
+    /// `if c then a else b`: only the branch taken runs (an overflow in the other must not
+    /// fail the condition), and both meet in a block whose parameters are the value's parts
+    /// and its absent flag. An absent `c` takes the `else` branch.
+    fn if_then_else(&mut self, c: ExprId, a: ExprId, b: ExprId) -> R<Jv> {
+        let cond = self.expr(c)?;
+        let Parts::Bool(v) = cond.parts else {
+            return Err(Unsupported);
+        };
+        let taken = match cond.absent {
+            Some(absent) => {
+                let present = self.not(absent);
+                self.b.ins().band(v, present)
+            }
+            None => v,
+        };
+        let (then_block, else_block, join) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        self.b.ins().brif(taken, then_block, &[], else_block, &[]);
+        self.b.switch_to_block(then_block);
+        let x = self.expr(a)?;
+        let kinds = self.param_types(&x.parts);
+        for t in &kinds {
+            self.b.append_block_param(join, *t);
+        }
+        self.b.append_block_param(join, types::I8);
+        let branch = |this: &mut Self, y: &Jv| -> Vec<cranelift_codegen::ir::BlockArg> {
+            let absent = y.absent.unwrap_or_else(|| this.i8(0));
+            let mut args: Vec<cranelift_codegen::ir::BlockArg> =
+                this.values(&y.parts).into_iter().map(Into::into).collect();
+            args.push(absent.into());
+            args
+        };
+        let args = branch(self, &x);
+        self.b.ins().jump(join, &args);
+        self.b.switch_to_block(else_block);
+        let y = self.expr(b)?;
+        if self.param_types(&y.parts) != kinds {
+            return Err(Unsupported);
+        }
+        let args = branch(self, &y);
         self.b.ins().jump(join, &args);
         self.b.switch_to_block(join);
         let params = self.b.block_params(join).to_vec();

@@ -38,6 +38,9 @@ fn int_expr(depth: u32) -> BoxedStrategy<String> {
         Just("weekday(e.time)".to_string()),
         Just("minute(e.time)".to_string()),
         Just("seconds(e.d)".to_string()),
+        // An absent condition takes the `else` branch; an absent branch makes the value absent.
+        Just("(if e.h then e.i else 0)".to_string()),
+        Just("(if e.b then e.j else e.i)".to_string()),
     ];
     if depth == 0 {
         return leaf.boxed();
@@ -51,6 +54,15 @@ fn int_expr(depth: u32) -> BoxedStrategy<String> {
         1 => sub.clone().prop_map(|a| format!("-{a}")),
         1 => (sub.clone(), sub.clone()).prop_map(|(a, b)| format!("min({a}, {b})")),
         1 => float_expr(depth - 1).prop_map(|f| format!("int({f})")),
+        // Only the branch taken is evaluated: an overflow in the other must not count.
+        // (The conditions are leaves: `bool_expr` builds `int_expr(1)`, which must not build it
+        // back.)
+        1 => (
+            prop::sample::select(vec!["e.b", "not e.b", "e.h", "e.i > 0", "e.j > 2", "e.c == a"]),
+            sub.clone(),
+            sub.clone()
+        )
+            .prop_map(|(c, a, b)| format!("(if {c} then {a} else {b})")),
     ]
     .boxed()
 }
