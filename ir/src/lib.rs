@@ -380,6 +380,10 @@ pub enum Delay {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TestCase {
     pub name: String,
+    /// `lateness D` (SPEC v0.2): the block runs with that lateness. Bundles of format 1 have
+    /// none.
+    #[serde(default)]
+    pub lateness: i64,
     pub steps: Vec<TestStep>,
     pub expects: Vec<Expectation>,
     pub origin: Origin,
@@ -423,4 +427,6 @@ pub enum ExpectTarget {
         key: Value,
         to: SmolStr,
     },
+    /// Test events rejected for this reason (`late`), SPEC v0.2.
+    Reject(SmolStr),
 }

@@ -44,7 +44,11 @@ pub struct Failure {
 
 /// Runs one test block of `program`.
 pub fn run_test(program: &Arc<Program>, test: &TestCase) -> TestOutcome {
-    let mut engine = Engine::new(program.clone(), EngineConfig::default());
+    let config = EngineConfig {
+        lateness: test.lateness,
+        ..EngineConfig::default()
+    };
+    let mut engine = Engine::new(program.clone(), config);
     run_test_in(&mut engine, test)
 }
 
@@ -52,6 +56,10 @@ pub fn run_test(program: &Arc<Program>, test: &TestCase) -> TestOutcome {
 pub fn run_test_in(engine: &mut Engine, test: &TestCase) -> TestOutcome {
     let mut failures = Vec::new();
     let mut records: Vec<Record> = Vec::new();
+    // Rejected test events by reason; with an `expect reject` in the block they are what it
+    // judges, without one each is a failure.
+    let mut rejects: Vec<&'static str> = Vec::new();
+    let judged = (test.expects.iter()).any(|e| matches!(e.target, ExpectTarget::Reject(_)));
     for step in &test.steps {
         match step {
             TestStep::Event {
@@ -62,6 +70,10 @@ pub fn run_test_in(engine: &mut Engine, test: &TestCase) -> TestOutcome {
             } => {
                 let row = engine.build_row(*event, *time, fields, Source::Line(u64::from(*line)));
                 if let Err(r) = engine.push_row(row) {
+                    rejects.push(r.kind.as_str());
+                    if judged {
+                        continue;
+                    }
                     let name = engine
                         .program()
                         .event(*event)
@@ -85,7 +97,7 @@ pub fn run_test_in(engine: &mut Engine, test: &TestCase) -> TestOutcome {
     engine.finish();
     records.extend(engine.take_records());
     for e in &test.expects {
-        if let Some(f) = check(engine, e, &records) {
+        if let Some(f) = check(engine, e, &records, &rejects) {
             failures.push(f);
         }
     }
@@ -101,7 +113,12 @@ fn same(a: &Value, b: &Value) -> bool {
     Key(a.clone()) == Key(b.clone())
 }
 
-fn check(engine: &Engine, e: &Expectation, records: &[Record]) -> Option<Failure> {
+fn check(
+    engine: &Engine,
+    e: &Expectation,
+    records: &[Record],
+    rejects: &[&str],
+) -> Option<Failure> {
     let about: Vec<&Record> = records
         .iter()
         .filter(|r| match (&e.target, r) {
@@ -130,7 +147,13 @@ fn check(engine: &Engine, e: &Expectation, records: &[Record]) -> Option<Failure
             }
             _ => false,
         })
-        .count();
+        .count()
+        + match &e.target {
+            ExpectTarget::Reject(reason) => {
+                rejects.iter().filter(|r| **r == reason.as_str()).count()
+            }
+            _ => 0,
+        };
     let ok = match (e.negated, e.count) {
         (true, _) => matching == 0,
         (false, Some(n)) => matching as u64 == n,
@@ -147,6 +170,7 @@ fn check(engine: &Engine, e: &Expectation, records: &[Record]) -> Option<Failure
     let kind = match &e.target {
         ExpectTarget::Alert(_) => "matching alert",
         ExpectTarget::Transition { .. } => "matching transition",
+        ExpectTarget::Reject(_) => "rejected event",
     };
     Some(Failure {
         line: e.line,
@@ -168,6 +192,7 @@ pub fn run_test_with_coverage(
         program.clone(),
         EngineConfig {
             engine: crate::engine::EngineKind::Coverage,
+            lateness: test.lateness,
             ..EngineConfig::default()
         },
     );

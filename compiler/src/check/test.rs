@@ -35,11 +35,16 @@ pub(super) fn check(scope: &Scope, t: &ast::Test) -> CheckedItem {
             }
         }
     }
+    let lateness = match &t.lateness {
+        None => 0,
+        Some(e) => cx.constant_duration(e, "the test's lateness").unwrap_or(0),
+    };
     let lowered = if has_errors(&cx.diags) {
         Lowered::Nothing
     } else {
         Lowered::Test(ir::TestCase {
             name: super::literal::string_value(&t.name).to_string(),
+            lateness,
             steps,
             expects,
             origin: ir::Origin::default(),
@@ -228,6 +233,36 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
                 key: key_value.unwrap_or(Value::Absent),
                 to: to.name.clone(),
             }
+        }
+        ExpectKind::Reject(reason) => {
+            // A test event can only be rejected for arriving behind the watermark: the checker
+            // refuses every other mistake in it.
+            if reason.name != "late" {
+                cx.report(BadExpectation {
+                    span: reason.span,
+                    reason: format!("a test event cannot be rejected as `{}`", reason.name),
+                    label: "test events are checked when the rule set is: only `late` can happen"
+                        .into(),
+                });
+                ok = false;
+            }
+            if let Some(o) = e
+                .options
+                .iter()
+                .find(|o| !matches!(o, ExpectOption::Count(_)))
+            {
+                let at = match o {
+                    ExpectOption::Key(v) | ExpectOption::At(v) | ExpectOption::Count(v) => v.span,
+                    ExpectOption::Message(s) => s.span,
+                };
+                cx.report(BadExpectation {
+                    span: at,
+                    reason: "`expect reject` takes only a count".into(),
+                    label: "a rejected event has no key, time or message to match".into(),
+                });
+                ok = false;
+            }
+            ir::ExpectTarget::Reject(reason.name.clone())
         }
     };
     for option in &e.options {

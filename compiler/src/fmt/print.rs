@@ -443,7 +443,16 @@ impl Printer {
     }
 
     fn test(&mut self, t: &Test, span: Span) {
-        self.line(0, span.start, format!("test {} {{", string(&t.name)));
+        let lateness = t
+            .lateness
+            .as_ref()
+            .map(|l| format!(" lateness {}", expr(l)))
+            .unwrap_or_default();
+        self.line(
+            0,
+            span.start,
+            format!("test {}{lateness} {{", string(&t.name)),
+        );
         for c in &t.clauses {
             match c {
                 TestClause::Events(steps, s) => {
@@ -530,6 +539,7 @@ fn expect_parts(e: &Expect) -> (String, Vec<(u32, String)>) {
     let no = if e.negated { "no " } else { "" };
     let head = match &e.kind {
         ExpectKind::Alert(n) => format!("expect {no}alert {}", n.name),
+        ExpectKind::Reject(n) => format!("expect {no}reject {}", n.name),
         ExpectKind::Transition { workflow, key, to } => {
             format!(
                 "expect {no}transition {} {} to {}",

@@ -377,6 +377,8 @@ pub enum Quorum {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Test {
     pub name: StrLit,
+    /// `test "name" lateness 10s { ... }` (SPEC v0.2).
+    pub lateness: Option<Expr>,
     pub clauses: Vec<TestClause>,
 }
 
@@ -420,6 +422,8 @@ pub enum ExpectKind {
         key: Expr,
         to: Ident,
     },
+    /// `expect reject REASON` (SPEC v0.2): test events rejected for that reason (`late`).
+    Reject(Ident),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

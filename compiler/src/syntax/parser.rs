@@ -512,6 +512,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::expect_negation => "`no`",
         Rule::expect_alert => "`alert`",
         Rule::expect_transition => "`transition`",
+        Rule::expect_reject => "`reject`",
+        Rule::test_lateness => "`lateness`",
         Rule::workdays_delay => "`workdays`",
         Rule::delay => "a duration",
         Rule::optional_mark => "`?`",
@@ -557,6 +559,8 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_set => "`set`",
         Rule::kw_then => "`then`",
         Rule::kw_if => "`if`",
+        Rule::kw_lateness => "`lateness`",
+        Rule::kw_reject => "`reject`",
         Rule::kw_else => "`else`",
         Rule::kw_alert => "`alert`",
         Rule::kw_message => "`message`",
@@ -824,8 +828,13 @@ fn build_item(pair: P<'_>) -> Item {
                 raw: SmolStr::default(),
                 span: sp,
             });
+            let mut it = it.peekable();
+            let lateness = it
+                .next_if(|p| p.as_rule() == Rule::test_lateness)
+                .map(|p| inner(p).next().map(build_expr).unwrap_or_else(missing_expr));
             ItemKind::Test(Test {
                 name,
+                lateness,
                 clauses: it.map(test_clause).collect(),
             })
         }
@@ -1213,7 +1222,8 @@ fn test_clause(pair: P<'_>) -> TestClause {
             let mut kind = ExpectKind::Alert(missing_ident());
             let mut options = Vec::new();
             if let Some(body) = body {
-                let is_transition = body.as_rule() == Rule::expect_transition;
+                let body_rule = body.as_rule();
+                let is_transition = body_rule == Rule::expect_transition;
                 let mut idents = Vec::new();
                 let mut key = None;
                 for p in inner(body) {
@@ -1252,6 +1262,8 @@ fn test_clause(pair: P<'_>) -> TestClause {
                         key: key.unwrap_or_else(missing_expr),
                         to: idents.next().unwrap_or_else(missing_ident),
                     }
+                } else if body_rule == Rule::expect_reject {
+                    ExpectKind::Reject(first)
                 } else {
                     ExpectKind::Alert(first)
                 };
