@@ -407,9 +407,13 @@ pub enum TestStep {
 pub struct Expectation {
     pub negated: bool,
     pub target: ExpectTarget,
+    /// `key K`; `key null` is `Some(Value::Absent)`.
     pub key: Option<Value>,
     pub count: Option<u64>,
     pub at: Option<i64>,
+    /// `to unit` (SPEC v0.2): the alert is addressed to this unit.
+    #[serde(default)]
+    pub to: Option<SmolStr>,
     /// The alert's message, exactly.
     pub message: Option<String>,
     /// The expectation's source text, to show when it fails.

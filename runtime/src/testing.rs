@@ -138,6 +138,9 @@ fn check(
             (ExpectTarget::Alert(_), Record::Alert(a)) => {
                 e.key.as_ref().is_none_or(|k| same(k, &a.key))
                     && e.at.is_none_or(|t| t == a.time)
+                    && e.to
+                        .as_ref()
+                        .is_none_or(|u| a.to.iter().any(|t| **t == **u))
                     && e.message
                         .as_ref()
                         .is_none_or(|m| a.message.as_ref() == Some(m))

@@ -159,6 +159,7 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
     let mut count = None;
     let mut at = None;
     let mut message = None;
+    let mut to = None;
     let mut ok = true;
     let target = match &e.kind {
         ExpectKind::Alert(name) => {
@@ -254,6 +255,8 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
                 let at = match o {
                     ExpectOption::Key(v) | ExpectOption::At(v) | ExpectOption::Count(v) => v.span,
                     ExpectOption::Message(s) => s.span,
+                    ExpectOption::KeyNull(span) => *span,
+                    ExpectOption::To(u) => u.span,
                 };
                 cx.report(BadExpectation {
                     span: at,
@@ -282,6 +285,21 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
                 key = cx
                     .constant_value(k, None, "the expected key")
                     .map(|(v, _)| v)
+            }
+            ExpectOption::KeyNull(_) => key = Some(Value::Absent),
+            ExpectOption::To(u) => {
+                if cx.scope.units.contains_key(&u.name) {
+                    cx.facts.refs.push((u.span, Target::Item(u.name.clone())));
+                    to = Some(u.name.clone());
+                } else {
+                    let help = did_you_mean(&u.name, cx.scope.units.keys().map(|k| k.as_str()));
+                    cx.report(UnknownUnit {
+                        span: u.span,
+                        name: u.name.to_string(),
+                        help,
+                    });
+                    ok = false;
+                }
             }
             ExpectOption::Count(c) => {
                 match cx.constant_value(c, Some(&Ty::Int), "the expected count") {
@@ -314,6 +332,14 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
             },
         }
     }
+    if to.is_some() && matches!(e.kind, ExpectKind::Transition { .. }) {
+        cx.report(BadExpectation {
+            span: e.span,
+            reason: "transitions have no recipients".into(),
+            label: "`to` applies to `expect alert`".into(),
+        });
+        ok = false;
+    }
     if message.is_some() && matches!(e.kind, ExpectKind::Transition { .. }) {
         cx.report(BadExpectation {
             span: e.span,
@@ -339,6 +365,7 @@ fn expectation(cx: &mut ExprCx<'_>, e: &ast::Expect) -> Option<ir::Expectation> 
         key,
         count,
         at,
+        to,
         message,
         text: String::new(),
         line: e.span.start,

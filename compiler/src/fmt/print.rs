@@ -557,6 +557,8 @@ fn expect_parts(e: &Expect) -> (String, Vec<(u32, String)>) {
             ExpectOption::Count(v) => (v.span.start, format!("count {}", expr(v))),
             ExpectOption::At(v) => (v.span.start, format!("at {}", expr(v))),
             ExpectOption::Message(s) => (s.span.start, format!("message {}", string(s))),
+            ExpectOption::KeyNull(span) => (span.start, "key null".to_string()),
+            ExpectOption::To(u) => (u.span.start, format!("to {}", u.name)),
         })
         .collect();
     (head, options)

@@ -211,7 +211,9 @@ pub(crate) fn for_each_expr(tree: &ast::Item, f: &mut dyn FnMut(&ast::Expr)) {
                                 ast::ExpectOption::Key(e)
                                 | ast::ExpectOption::Count(e)
                                 | ast::ExpectOption::At(e) => f(e),
-                                ast::ExpectOption::Message(_) => {}
+                                ast::ExpectOption::Message(_)
+                                | ast::ExpectOption::KeyNull(_)
+                                | ast::ExpectOption::To(_) => {}
                             }
                         }
                     }

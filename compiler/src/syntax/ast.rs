@@ -429,6 +429,10 @@ pub enum ExpectKind {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ExpectOption {
     Key(Expr),
+    /// `key null`.
+    KeyNull(Span),
+    /// `to unit`: a recipient of the alert.
+    To(Ident),
     Count(Expr),
     At(Expr),
     /// The alert's message, exactly.

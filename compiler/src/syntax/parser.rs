@@ -513,6 +513,8 @@ fn describe_rule(rule: Rule) -> Option<&'static str> {
         Rule::expect_alert => "`alert`",
         Rule::expect_transition => "`transition`",
         Rule::expect_reject => "`reject`",
+        Rule::expect_to => "`to`",
+        Rule::key_null => "`null`",
         Rule::test_lateness => "`lateness`",
         Rule::workdays_delay => "`workdays`",
         Rule::delay => "a duration",
@@ -1233,6 +1235,21 @@ fn test_clause(pair: P<'_>) -> TestClause {
                         Rule::expect_option => {
                             if let Some(o) = inner(p).next() {
                                 let r = o.as_rule();
+                                if r == Rule::expect_to {
+                                    let unit =
+                                        inner(o).next().map(ident).unwrap_or_else(missing_ident);
+                                    options.push(ExpectOption::To(unit));
+                                    continue;
+                                }
+                                if r == Rule::expect_key
+                                    && let Some(null) = o
+                                        .clone()
+                                        .into_inner()
+                                        .find(|p| p.as_rule() == Rule::key_null)
+                                {
+                                    options.push(ExpectOption::KeyNull(span(&null)));
+                                    continue;
+                                }
                                 if r == Rule::expect_message {
                                     let sp = span(&o);
                                     let s = inner(o).next().map(string).unwrap_or(StrLit {
