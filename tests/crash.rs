@@ -107,14 +107,37 @@ fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_default()
 }
 
-#[test]
-fn killed_twenty_times_the_durable_run_ends_byte_identical() {
-    let dir = std::env::temp_dir().join(format!("vigil-crash-{}", std::process::id()));
+/// Asserts that the durable run's records, rejects and unit feeds are the reference run's.
+fn assert_same_outputs(durable: &Paths, reference: &Paths, context: &str) {
+    let (got, expected) = (read(&durable.out), read(&reference.out));
+    assert_eq!(
+        got.len(),
+        expected.len(),
+        "{context}: the records differ in length"
+    );
+    assert!(got == expected, "{context}: the records differ");
+    assert_eq!(
+        read(&durable.rejects),
+        read(&reference.rejects),
+        "{context}"
+    );
+    for unit in ["desk", "medics"] {
+        let name = format!("{unit}.jsonl");
+        assert!(
+            read(&durable.deliver.join(&name)) == read(&reference.deliver.join(&name)),
+            "{context}: {name} differs"
+        );
+    }
+}
+
+/// A fresh scratch folder `vigil-<name>-<pid>` with the events written, and the outputs of
+/// an uninterrupted run over them.
+fn scratch_with_reference(name: &str) -> (PathBuf, PathBuf, Paths) {
+    let dir = std::env::temp_dir().join(format!("vigil-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     let events = dir.join("events.jsonl");
     write_events(&events);
-
     let reference = Paths {
         out: dir.join("ref.jsonl"),
         rejects: dir.join("ref.rejects"),
@@ -122,8 +145,14 @@ fn killed_twenty_times_the_durable_run_ends_byte_identical() {
     };
     let mut c = vigil();
     run_args(&mut c, &events, &reference);
-    let started = Instant::now();
     assert!(c.status().expect("runs").success());
+    (dir, events, reference)
+}
+
+#[test]
+fn killed_twenty_times_the_durable_run_ends_byte_identical() {
+    let started = Instant::now();
+    let (dir, events, reference) = scratch_with_reference("crash");
     let full = started.elapsed();
     let expected = read(&reference.out);
     assert!(
@@ -168,25 +197,7 @@ fn killed_twenty_times_the_durable_run_ends_byte_identical() {
         killed_mid_run >= 10,
         "only {killed_mid_run} of 20 kills hit a running process"
     );
-    let got = read(&durable.out);
-    assert_eq!(
-        got.len(),
-        expected.len(),
-        "the durable output differs in length"
-    );
-    assert!(
-        got == expected,
-        "the durable output differs from the uninterrupted run"
-    );
-    assert_eq!(read(&durable.rejects), read(&reference.rejects));
-    for unit in ["desk", "medics"] {
-        let name = format!("{unit}.jsonl");
-        assert_eq!(
-            read(&durable.deliver.join(&name)),
-            read(&reference.deliver.join(&name)),
-            "{name}"
-        );
-    }
+    assert_same_outputs(&durable, &reference, "killed twenty times");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -287,20 +298,7 @@ fn a_durable_run_over_a_growing_file_goes_on_as_one_run() {
 /// early and late, and in a state that outgrows the room between two checkpoints.
 #[test]
 fn a_disk_that_fills_up_stops_the_run_and_a_restart_with_room_ends_byte_identical() {
-    let dir = std::env::temp_dir().join(format!("vigil-full-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    let events = dir.join("events.jsonl");
-    write_events(&events);
-    let reference = Paths {
-        out: dir.join("ref.jsonl"),
-        rejects: dir.join("ref.rejects"),
-        deliver: dir.join("ref-deliver"),
-    };
-    let mut c = vigil();
-    run_args(&mut c, &events, &reference);
-    assert!(c.status().expect("runs").success());
-    let expected = read(&reference.out);
+    let (dir, events, reference) = scratch_with_reference("full");
 
     for (n, limit) in [40_000u64, 3_000_000, 10_000_000].into_iter().enumerate() {
         let durable = Paths {
@@ -335,18 +333,7 @@ fn a_disk_that_fills_up_stops_the_run_and_a_restart_with_room_ends_byte_identica
             "limit {limit}, restarted: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        assert!(
-            read(&durable.out) == expected,
-            "limit {limit}: the restarted run differs from an uninterrupted one"
-        );
-        assert_eq!(read(&durable.rejects), read(&reference.rejects));
-        for unit in ["desk", "medics"] {
-            let name = format!("{unit}.jsonl");
-            assert!(
-                read(&durable.deliver.join(&name)) == read(&reference.deliver.join(&name)),
-                "limit {limit}: {name} differs from an uninterrupted run"
-            );
-        }
+        assert_same_outputs(&durable, &reference, &format!("limit {limit}, restarted"));
     }
 
     // A state that outgrows the room while the outputs stay small: a checkpoint cannot be

@@ -561,6 +561,15 @@ impl Engine {
         }
     }
 
+    /// The program and the instance `key` of workflow `w` a due timer acts on, if it is
+    /// still there (the program is held apart so the engine can change while it acts).
+    fn timer_instance(&self, w: WorkflowId, key: &Key) -> Option<(Arc<ir::Program>, Instance)> {
+        let program = self.program.clone();
+        program.workflows.get(w)?;
+        let inst = self.workflows.get(w)?.instances.get(key)?.clone();
+        Some((program, inst))
+    }
+
     pub(crate) fn workflow_timer(
         &mut self,
         w: WorkflowId,
@@ -569,13 +578,10 @@ impl Engine {
         index: usize,
         due: i64,
     ) {
-        let program = self.program.clone();
-        let Some(wf) = program.workflows.get(w) else {
+        let Some((program, inst)) = self.timer_instance(w, &key) else {
             return;
         };
-        let Some(inst) = self.workflows[w].instances.get(&key).cloned() else {
-            return;
-        };
+        let wf = &program.workflows[w];
         if inst.generation != generation {
             return;
         }
@@ -639,13 +645,10 @@ impl Engine {
         index: usize,
         due: i64,
     ) {
-        let program = self.program.clone();
-        let Some(wf) = program.workflows.get(w) else {
+        let Some((program, inst)) = self.timer_instance(w, &key) else {
             return;
         };
-        let Some(inst) = self.workflows[w].instances.get(&key).cloned() else {
-            return;
-        };
+        let wf = &program.workflows[w];
         let (Some(timer), Some(state)) = (wf.timers.get(index), wf.states.get(inst.state)) else {
             return;
         };
