@@ -419,3 +419,63 @@ fn limit_file_size(c: &mut Command, limit: u64) {
         });
     }
 }
+
+/// A run killed while it creates its state (redb writing a new file's header) can be started
+/// again: the store is created under another name and renamed whole. Before, a kill at the
+/// wrong moment left a `state.redb` that no restart could open ("magic number mismatch").
+#[test]
+fn killed_while_creating_its_state_the_run_starts_again() {
+    let dir = std::env::temp_dir().join(format!("vigil-create-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let events = dir.join("events.jsonl");
+    write_events(&events);
+    // A short input: what matters is the start of each run.
+    let head: String = std::fs::read_to_string(&events)
+        .expect("events")
+        .lines()
+        .take(2000)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&events, head).expect("events");
+    let durable = Paths {
+        out: dir.join("out.jsonl"),
+        rejects: dir.join("out.rejects"),
+        deliver: dir.join("out-deliver"),
+    };
+    let mut rng = Rng(9);
+    for attempt in 0..30 {
+        let state = dir.join(format!("state{attempt}"));
+        let start = |c: &mut Command| {
+            run_args(c, &events, &durable);
+            c.arg("--state").arg(&state);
+        };
+        let mut c = vigil();
+        start(&mut c);
+        let mut child = c.spawn().expect("spawns");
+        std::thread::sleep(Duration::from_millis(rng.below(60)));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let mut c = vigil();
+        start(&mut c);
+        c.stderr(Stdio::piped());
+        let o = c.output().expect("runs");
+        assert!(
+            o.status.success(),
+            "attempt {attempt}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    // What a kill in the middle of creating leaves now: a half-written file under the other
+    // name, which the next run removes before creating the store again.
+    let state = dir.join("state-leftover");
+    std::fs::create_dir_all(&state).expect("state dir");
+    std::fs::write(state.join("state.redb.new"), b"half a header").expect("leftover");
+    let mut c = vigil();
+    run_args(&mut c, &events, &durable);
+    c.arg("--state").arg(&state).stderr(Stdio::piped());
+    let o = c.output().expect("runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(state.join("state.redb").exists() && !state.join("state.redb.new").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}

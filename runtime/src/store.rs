@@ -288,12 +288,33 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// Creates an empty database at `path` so that it either exists whole or not at all: built
+/// under another name, then renamed. A run killed while redb wrote a new file's header used
+/// to leave a `state.redb` that no restart could open (`tests/crash.rs` found it).
+fn create_atomically(dir: &Path, path: &Path) -> Result<(), String> {
+    let fresh = dir.join("state.redb.new");
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot create `{}`: {e}", path.display());
+    // What a run killed in the middle of this left behind.
+    if fresh.exists() {
+        std::fs::remove_file(&fresh).map_err(|e| cannot(&e))?;
+    }
+    drop(Database::create(&fresh).map_err(|e| cannot(&e))?);
+    std::fs::rename(&fresh, path).map_err(|e| cannot(&e))?;
+    // The rename is durable once the directory is.
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| cannot(&e))
+}
+
 impl Store {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<Store, String> {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create `{}`: {e}", dir.display()))?;
         let path = dir.join("state.redb");
+        if !path.exists() {
+            create_atomically(dir, &path)?;
+        }
         let db = Database::create(&path)
             .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
         Ok(Store { db })
