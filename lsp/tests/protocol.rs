@@ -393,6 +393,11 @@ async fn completion_by_context() {
         ),
         ("event types after `:`", "rule r {\n  when i: ", None),
         (
+            "a workflow's variables in a condition",
+            "workflow w {\n  start on o: CaseOpened by o.case_id\n  var tries: int = 0\n  state a {\n    on Contacted where ",
+            Some(" -> b\n  }\n  final b\n}\n"),
+        ),
+        (
             "lists after `in`",
             "rule r {\n  when i: Incident where i.address in ",
             None,

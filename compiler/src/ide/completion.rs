@@ -48,8 +48,8 @@ const RULE_CLAUSES: [&str; 11] = [
     "title", "severity", "when", "suppress", "tags", "expires", "mode", "alert", "emit", "start",
     "where",
 ];
-const WORKFLOW_CLAUSES: [&str; 4] = ["title", "start", "state", "final"];
-const STATE_CLAUSES: [&str; 6] = ["on", "after", "await", "alert", "emit", "start"];
+const WORKFLOW_CLAUSES: [&str; 6] = ["title", "start", "var", "after", "state", "final"];
+const STATE_CLAUSES: [&str; 7] = ["on", "after", "await", "alert", "emit", "start", "set"];
 const TEST_CLAUSES: [&str; 2] = ["events", "expect"];
 const OPERATORS: [&str; 6] = ["and", "or", "not", "in", "true", "false"];
 const TYPES: [&str; 8] = [
@@ -685,7 +685,25 @@ fn expression_names(cx: &mut Cx<'_>, site: &Site<'_>) {
     if site.tag == ItemTag::Workflow {
         cx.push("visits", CompletionKind::Builtin, Some("built-in".into()));
         cx.push("from", CompletionKind::Keyword, None);
+        for (v, t) in workflow_vars(&site.all_toks) {
+            cx.push(v, CompletionKind::Binding, Some(t.to_string()));
+        }
     }
+}
+
+/// A workflow's variables (`var name: type`), by their tokens.
+fn workflow_vars<'a>(toks: &[Tok<'a>]) -> Vec<(&'a str, &'a str)> {
+    toks.windows(4)
+        .filter_map(|w| match w {
+            [
+                Tok::Ident("var"),
+                Tok::Ident(v),
+                Tok::Punct(":"),
+                Tok::Ident(t),
+            ] => Some((*v, *t)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// A function's parameters (`name: type`), by their tokens.
