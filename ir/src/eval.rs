@@ -5,7 +5,7 @@
 //! the same thing in both (operators and built-ins are in `ops`).
 
 use super::ops::{self, EvalError};
-use super::{ExprArena, ExprId, Node, Point, Value};
+use super::{Builtin, ExprArena, ExprId, Node, Point, Value};
 
 /// What an expression can read besides constants.
 pub trait Inputs {
@@ -31,6 +31,10 @@ pub trait Inputs {
     fn visits(&self, i: u32) -> Value;
     /// In a workflow: the value of variable number `i`.
     fn var(&self, i: u32) -> Value;
+    /// The rule set's calendar, for `workday` (none: Monday to Friday).
+    fn calendar(&self) -> Option<&crate::CalendarDef> {
+        None
+    }
     /// The rule set's time zone, for `hour` and `weekday`.
     fn tz(&self) -> &jiff::tz::TimeZone;
 }
@@ -82,7 +86,12 @@ pub fn eval(arena: &ExprArena, id: ExprId, inputs: &impl Inputs) -> Result<Value
         Node::Exists(a) => Value::Bool(!ev(*a)?.is_absent()),
         Node::Call(f, args) => {
             let vals = args.iter().map(|a| ev(*a)).collect::<Result<Vec<_>, _>>()?;
-            ops::call(*f, &vals, inputs.tz())?
+            match (f, vals.as_slice()) {
+                (Builtin::Workday, [Value::Time(t)]) => {
+                    ops::workday(*t, inputs.tz(), inputs.calendar())?
+                }
+                _ => ops::call(*f, &vals, inputs.tz())?,
+            }
         }
         Node::Matches(s, pattern) => match ev(*s)? {
             Value::Str(s) => Value::Bool(inputs.matches(pattern, &s)),

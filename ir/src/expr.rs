@@ -106,6 +106,10 @@ pub enum Builtin {
     Minute,
     /// `seconds(d)`: a duration as whole seconds, truncated toward zero (SPEC v0.2).
     Seconds,
+    /// `workday(t)`: the date of `t` is a working day of the rule set's calendar (Monday to
+    /// Friday without one), SPEC v0.2. Evaluated with the calendar (`Inputs::calendar`),
+    /// never by `ops::call` alone.
+    Workday,
     Distance,
     /// `point(lat, lon)`: a position from two floats (for test events and constants).
     Point,
@@ -129,6 +133,7 @@ impl Builtin {
             Builtin::Weekday => "weekday",
             Builtin::Minute => "minute",
             Builtin::Seconds => "seconds",
+            Builtin::Workday => "workday",
             Builtin::Distance => "distance",
             Builtin::Point => "point",
         }

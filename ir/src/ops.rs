@@ -221,6 +221,23 @@ pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
     })
 }
 
+/// `workday(t)`: whether the local date of `t` is a working day of `calendar` (Monday to
+/// Friday without one).
+pub fn workday(
+    ms: i64,
+    tz: &jiff::tz::TimeZone,
+    calendar: Option<&crate::CalendarDef>,
+) -> Result<Value, EvalError> {
+    let date = local(ms, tz)?.date();
+    Ok(Value::Bool(match calendar {
+        Some(c) => c.is_workday(date),
+        None => !matches!(
+            date.weekday(),
+            jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
+        ),
+    }))
+}
+
 fn local(ms: i64, tz: &jiff::tz::TimeZone) -> Result<jiff::civil::DateTime, EvalError> {
     let ts = jiff::Timestamp::from_millisecond(ms).map_err(|_| EvalError::Overflow)?;
     Ok(tz.to_datetime(ts))

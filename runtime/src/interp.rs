@@ -37,6 +37,8 @@ pub struct Tables {
     pub zones: Vec<ZoneDef>,
     pub regexes: Regexes,
     pub tz: jiff::tz::TimeZone,
+    /// The rule set's calendar, for `workday`.
+    pub calendar: Option<vigil_ir::CalendarDef>,
     /// Writes times in `tz` for records (remembering the zone's offset over a span).
     pub times: vigil_ir::time::TimeWriter,
     /// Each event type's JSON keys, for evidence.
@@ -73,6 +75,7 @@ impl Tables {
             zones: program.zones.clone(),
             regexes,
             tz: program.time_zone(),
+            calendar: program.calendar.clone(),
             times: vigil_ir::time::TimeWriter::new(program.time_zone()),
             json_keys: crate::record::EventKeys::all(program),
             identities: std::sync::OnceLock::new(),
@@ -189,6 +192,10 @@ impl Inputs for Reader<'_, '_> {
         Value::Int(i64::from(
             self.ctx.visits.get(i as usize).copied().unwrap_or(0),
         ))
+    }
+
+    fn calendar(&self) -> Option<&vigil_ir::CalendarDef> {
+        self.tables.calendar.as_ref()
     }
 
     fn var(&self, i: u32) -> Value {

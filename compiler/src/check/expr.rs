@@ -187,7 +187,8 @@ impl<'a> ExprCx<'a> {
                     a.clone()
                 })
             }
-            Node::Call(f, args) => {
+            // `workday` reads the calendar, which `ops::call` does not have.
+            Node::Call(f, args) if *f != Builtin::Workday => {
                 let vals: Option<Vec<Value>> = args.iter().map(|a| c(a).cloned()).collect();
                 ops::call(*f, &vals?, &self.tz).ok()
             }
@@ -1303,6 +1304,7 @@ impl<'a> ExprCx<'a> {
             "weekday" => (Builtin::Weekday, 1),
             "minute" => (Builtin::Minute, 1),
             "seconds" => (Builtin::Seconds, 1),
+            "workday" => (Builtin::Workday, 1),
             "distance" => (Builtin::Distance, 2),
             "point" => (Builtin::Point, 2),
             other => {
@@ -1344,6 +1346,7 @@ impl<'a> ExprCx<'a> {
             (Builtin::Int, [Int | Float]) => Some(Int),
             (Builtin::Hour | Builtin::Weekday | Builtin::Minute, [Time]) => Some(Int),
             (Builtin::Seconds, [Duration]) => Some(Int),
+            (Builtin::Workday, [Time]) => Some(Bool),
             (Builtin::Distance, [Point, Point]) => Some(Float),
             (Builtin::Point, [Float, Float]) => Some(Point),
             _ => None,
@@ -1376,7 +1379,7 @@ impl<'a> ExprCx<'a> {
 }
 
 /// Every built-in function name, aggregates included (for completion and "did you mean").
-pub const BUILTINS: [&str; 25] = [
+pub const BUILTINS: [&str; 26] = [
     "len",
     "lower",
     "upper",
@@ -1393,6 +1396,7 @@ pub const BUILTINS: [&str; 25] = [
     "weekday",
     "minute",
     "seconds",
+    "workday",
     "within",
     "distance",
     "point",
@@ -1417,6 +1421,9 @@ pub fn builtin_signature(b: Builtin) -> &'static str {
         Builtin::Weekday => "(time) -> int, 1 = Monday ... 7 = Sunday",
         Builtin::Minute => "(time) -> int, the minute of the hour in the rule set's time zone",
         Builtin::Seconds => "(duration) -> int, whole seconds, truncated toward zero",
+        Builtin::Workday => {
+            "(time) -> bool, a working day of the rule set's calendar (Monday to Friday without one)"
+        }
         Builtin::Distance => "(point, point) -> float metres",
         Builtin::Point => "(float latitude, float longitude) -> point",
     }

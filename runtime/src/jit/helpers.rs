@@ -161,6 +161,17 @@ pub(crate) extern "C" fn minute(tables: *const Tables, t: i64) -> i64 {
     }
 }
 
+/// 1 when the local date of `t` is a working day of the rule set's calendar, else 0; -1 when
+/// `t` is out of range.
+pub(crate) extern "C" fn workday(tables: *const Tables, t: i64) -> i64 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    match ops::workday(t, &tables.tz, tables.calendar.as_ref()) {
+        Ok(vigil_ir::Value::Bool(w)) => i64::from(w),
+        _ => -1,
+    }
+}
+
 /// The local ISO weekday of `t` (1 = Monday), or -1 when `t` is out of range.
 pub(crate) extern "C" fn weekday(tables: *const Tables, t: i64) -> i64 {
     // SAFETY: as for `str_in_list`.

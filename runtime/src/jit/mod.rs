@@ -160,6 +160,7 @@ struct Helpers {
     hour: FuncId,
     weekday: FuncId,
     minute: FuncId,
+    workday: FuncId,
 }
 
 /// Compiles `jobs`; a job the JIT does not cover gets `None`. Conjuncts compile
@@ -260,7 +261,7 @@ fn compile_run(
         .finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    let symbols: [(&str, *const u8); 17] = [
+    let symbols: [(&str, *const u8); 18] = [
         ("vigil_str_eq", helpers::str_eq as *const u8),
         ("vigil_str_cmp", helpers::str_cmp as *const u8),
         ("vigil_str_contains", helpers::str_contains as *const u8),
@@ -281,6 +282,7 @@ fn compile_run(
         ("vigil_hour", helpers::hour as *const u8),
         ("vigil_weekday", helpers::weekday as *const u8),
         ("vigil_minute", helpers::minute as *const u8),
+        ("vigil_workday", helpers::workday as *const u8),
     ];
     for (name, ptr) in symbols {
         jb.symbol(name, ptr);
@@ -320,6 +322,7 @@ fn compile_run(
         hour: declare("vigil_hour", &[ptr, i64t], i64t)?,
         weekday: declare("vigil_weekday", &[ptr, i64t], i64t)?,
         minute: declare("vigil_minute", &[ptr, i64t], i64t)?,
+        workday: declare("vigil_workday", &[ptr, i64t], i64t)?,
     };
 
     let mut data = Data::default();
@@ -1254,6 +1257,15 @@ impl Gen<'_, '_> {
                     let bad = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
                     self.fail_if(bad, absent, 2);
                     Parts::Word(r)
+                }
+                _ => return Err(Unsupported),
+            },
+            Builtin::Workday => match p(0)? {
+                Parts::Word(t) => {
+                    let r = self.call(self.helpers.workday, &[self.tables, t]);
+                    let bad = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+                    self.fail_if(bad, absent, 2);
+                    Parts::Bool(self.b.ins().icmp_imm_s(IntCC::Equal, r, 1))
                 }
                 _ => return Err(Unsupported),
             },

@@ -138,6 +138,8 @@ fn bool_expr(depth: u32) -> BoxedStrategy<String> {
             "matches(e.s, \"^[xy]+$\")",
             "distance(e.p ?? point(1.0, 1.0), point(2.0, 2.0)) < 200000.0",
             "e.time - e.time == 0s",
+            "workday(e.time)",
+            "not workday(e.time)",
             "e.p == point(5.0, 5.0)",
         ])
         .prop_map(String::from),
