@@ -82,6 +82,17 @@ struct Paths {
     deliver: PathBuf,
 }
 
+impl Paths {
+    /// `dir/<name>.jsonl`, `dir/<name>.rejects` and `dir/<name>-deliver`.
+    fn named(dir: &Path, name: &str) -> Paths {
+        Paths {
+            out: dir.join(format!("{name}.jsonl")),
+            rejects: dir.join(format!("{name}.rejects")),
+            deliver: dir.join(format!("{name}-deliver")),
+        }
+    }
+}
+
 fn run_args(c: &mut Command, events: &Path, p: &Paths) {
     c.args([
         "run",
@@ -138,11 +149,7 @@ fn scratch_with_reference(name: &str) -> (PathBuf, PathBuf, Paths) {
     std::fs::create_dir_all(&dir).expect("temp dir");
     let events = dir.join("events.jsonl");
     write_events(&events);
-    let reference = Paths {
-        out: dir.join("ref.jsonl"),
-        rejects: dir.join("ref.rejects"),
-        deliver: dir.join("ref-deliver"),
-    };
+    let reference = Paths::named(&dir, "ref");
     let mut c = vigil();
     run_args(&mut c, &events, &reference);
     assert!(c.status().expect("runs").success());
@@ -160,11 +167,7 @@ fn killed_twenty_times_the_durable_run_ends_byte_identical() {
         "the reference run produced too little output"
     );
 
-    let durable = Paths {
-        out: dir.join("out.jsonl"),
-        rejects: dir.join("out.rejects"),
-        deliver: dir.join("out-deliver"),
-    };
+    let durable = Paths::named(&dir, "out");
     let state = dir.join("state");
     let mut rng = Rng(42);
     let mut killed_mid_run = 0;
@@ -216,21 +219,13 @@ fn a_durable_run_over_a_growing_file_goes_on_as_one_run() {
     let first: String = lines[..half].iter().map(|l| format!("{l}\n")).collect();
     let rest: String = lines[half..].iter().map(|l| format!("{l}\n")).collect();
 
-    let reference = Paths {
-        out: dir.join("ref.jsonl"),
-        rejects: dir.join("ref.rejects"),
-        deliver: dir.join("ref-deliver"),
-    };
+    let reference = Paths::named(&dir, "ref");
     let mut c = vigil();
     run_args(&mut c, &whole, &reference);
     assert!(c.status().expect("runs").success());
 
     let growing = dir.join("growing.jsonl");
-    let durable = Paths {
-        out: dir.join("out.jsonl"),
-        rejects: dir.join("out.rejects"),
-        deliver: dir.join("out-deliver"),
-    };
+    let durable = Paths::named(&dir, "out");
     let state = dir.join("state");
     let durable_run = |expect_success: bool| {
         let mut c = vigil();
@@ -301,11 +296,7 @@ fn a_disk_that_fills_up_stops_the_run_and_a_restart_with_room_ends_byte_identica
     let (dir, events, reference) = scratch_with_reference("full");
 
     for (n, limit) in [40_000u64, 3_000_000, 10_000_000].into_iter().enumerate() {
-        let durable = Paths {
-            out: dir.join(format!("out{n}.jsonl")),
-            rejects: dir.join(format!("out{n}.rejects")),
-            deliver: dir.join(format!("out{n}-deliver")),
-        };
+        let durable = Paths::named(&dir, &format!("out{n}"));
         let state = dir.join(format!("state{n}"));
         let durable_run = |limit: Option<u64>| {
             let mut c = vigil();
@@ -438,11 +429,7 @@ fn killed_while_creating_its_state_the_run_starts_again() {
         .map(|l| format!("{l}\n"))
         .collect();
     std::fs::write(&events, head).expect("events");
-    let durable = Paths {
-        out: dir.join("out.jsonl"),
-        rejects: dir.join("out.rejects"),
-        deliver: dir.join("out-deliver"),
-    };
+    let durable = Paths::named(&dir, "out");
     let mut rng = Rng(9);
     for attempt in 0..30 {
         let state = dir.join(format!("state{attempt}"));

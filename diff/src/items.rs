@@ -1291,26 +1291,20 @@ impl<'a> Cx<'a> {
                 y.as_ref().map(match_text),
             ),
         }
-        let states = |w: &ast::Workflow| -> Vec<ast::State> {
-            w.clauses
-                .iter()
-                .filter_map(|c| match c {
-                    ast::WorkflowClause::State(s) => Some(s.clone()),
-                    _ => None,
-                })
-                .collect()
+        let states = |w| {
+            clauses_of(w, |c| match c {
+                ast::WorkflowClause::State(s) => Some(s),
+                _ => None,
+            })
         };
         let (sv, sw) = (states(v), states(w));
         let first = |s: &[ast::State]| s.first().map(|s| s.name.name.to_string());
         scalar(out, "", "initial state", first(&sv), first(&sw));
-        let vars = |w: &ast::Workflow| -> Vec<ast::VarDecl> {
-            w.clauses
-                .iter()
-                .filter_map(|c| match c {
-                    ast::WorkflowClause::Var(v) => Some(v.clone()),
-                    _ => None,
-                })
-                .collect()
+        let vars = |w| {
+            clauses_of(w, |c| match c {
+                ast::WorkflowClause::Var(v) => Some(v),
+                _ => None,
+            })
         };
         let var_text =
             |v: &ast::VarDecl| format!("var {}: {} = {}", v.name.name, v.ty, expr_text(&v.init));
@@ -1333,14 +1327,11 @@ impl<'a> Cx<'a> {
         {
             out.push(Detail::added("", "variable", var_text(y)));
         }
-        let workflow_timers = |w: &ast::Workflow| -> Vec<ast::AfterClause> {
-            w.clauses
-                .iter()
-                .filter_map(|c| match c {
-                    ast::WorkflowClause::After(a) => Some(a.clone()),
-                    _ => None,
-                })
-                .collect()
+        let workflow_timers = |w| {
+            clauses_of(w, |c| match c {
+                ast::WorkflowClause::After(a) => Some(a),
+                _ => None,
+            })
         };
         timers(
             "workflow-level",
@@ -1656,6 +1647,14 @@ impl<'a> Cx<'a> {
             });
         }
     }
+}
+
+/// The clauses of one kind of workflow `w`, in source order.
+fn clauses_of<T: Clone>(
+    w: &ast::Workflow,
+    pick: impl Fn(&ast::WorkflowClause) -> Option<&T>,
+) -> Vec<T> {
+    w.clauses.iter().filter_map(|c| pick(c).cloned()).collect()
 }
 
 fn timer_label(interrupting: bool, k: usize, count: usize) -> String {

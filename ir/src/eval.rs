@@ -5,7 +5,7 @@
 //! the same thing in both (operators and built-ins are in `ops`).
 
 use super::ops::{self, EvalError};
-use super::{Builtin, ExprArena, ExprId, Node, Point, Value};
+use super::{ExprArena, ExprId, Node, Point, Value};
 
 /// What an expression can read besides constants.
 pub trait Inputs {
@@ -86,12 +86,7 @@ pub fn eval(arena: &ExprArena, id: ExprId, inputs: &impl Inputs) -> Result<Value
         Node::Exists(a) => Value::Bool(!ev(*a)?.is_absent()),
         Node::Call(f, args) => {
             let vals = args.iter().map(|a| ev(*a)).collect::<Result<Vec<_>, _>>()?;
-            match (f, vals.as_slice()) {
-                (Builtin::Workday, [Value::Time(t)]) => {
-                    ops::workday(*t, inputs.tz(), inputs.calendar())?
-                }
-                _ => ops::call(*f, &vals, inputs.tz())?,
-            }
+            ops::call(*f, &vals, inputs.tz(), inputs.calendar())?
         }
         Node::Matches(s, pattern) => match ev(*s)? {
             Value::Str(s) => Value::Bool(inputs.matches(pattern, &s)),

@@ -107,8 +107,7 @@ pub enum Builtin {
     /// `seconds(d)`: a duration as whole seconds, truncated toward zero (SPEC v0.2).
     Seconds,
     /// `workday(t)`: the date of `t` is a working day of the rule set's calendar (Monday to
-    /// Friday without one), SPEC v0.2. Evaluated with the calendar (`Inputs::calendar`),
-    /// never by `ops::call` alone.
+    /// Friday without one), SPEC v0.2.
     Workday,
     Distance,
     /// `point(lat, lon)`: a position from two floats (for test events and constants).

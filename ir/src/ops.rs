@@ -160,7 +160,14 @@ pub fn in_set(v: &Value, set: &Value, negated: bool) -> Value {
 }
 
 /// A built-in applied to values; absent arguments give an absent result.
-pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
+/// Built-in `f` over `args`, in the rule set's time zone `tz` and `calendar` (`workday`;
+/// none: Monday to Friday).
+pub fn call(
+    f: Builtin,
+    args: &[Value],
+    tz: &jiff::tz::TimeZone,
+    calendar: Option<&crate::CalendarDef>,
+) -> EvalResult {
     if args.iter().any(Value::is_absent) {
         return Ok(Value::Absent);
     }
@@ -207,6 +214,7 @@ pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
         (Builtin::Int, [Int(i)]) => Int(*i),
         (Builtin::Hour, [Time(t)]) => Int(i64::from(local(*t, tz)?.hour())),
         (Builtin::Minute, [Time(t)]) => Int(i64::from(local(*t, tz)?.minute())),
+        (Builtin::Workday, [Time(t)]) => Bool(workday(local(*t, tz)?.date(), calendar)),
         // Rust's integer division truncates toward zero, as SPEC v0.2 says `seconds` does.
         (Builtin::Seconds, [Duration(d)]) => Int(*d / 1000),
         (Builtin::Weekday, [Time(t)]) => {
@@ -221,21 +229,15 @@ pub fn call(f: Builtin, args: &[Value], tz: &jiff::tz::TimeZone) -> EvalResult {
     })
 }
 
-/// `workday(t)`: whether the local date of `t` is a working day of `calendar` (Monday to
-/// Friday without one).
-pub fn workday(
-    ms: i64,
-    tz: &jiff::tz::TimeZone,
-    calendar: Option<&crate::CalendarDef>,
-) -> Result<Value, EvalError> {
-    let date = local(ms, tz)?.date();
-    Ok(Value::Bool(match calendar {
+/// Whether `date` is a working day of `calendar` (Monday to Friday without one).
+fn workday(date: jiff::civil::Date, calendar: Option<&crate::CalendarDef>) -> bool {
+    match calendar {
         Some(c) => c.is_workday(date),
         None => !matches!(
             date.weekday(),
             jiff::civil::Weekday::Saturday | jiff::civil::Weekday::Sunday
         ),
-    }))
+    }
 }
 
 fn local(ms: i64, tz: &jiff::tz::TimeZone) -> Result<jiff::civil::DateTime, EvalError> {

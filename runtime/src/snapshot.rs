@@ -888,25 +888,28 @@ impl Engine {
                         key: Key(s.key.clone()),
                         id: s.a,
                     }),
-                1 => wf_index
+                // A state's timer (1) by entry generation, a workflow-level one (2) by instance.
+                1 | 2 => wf_index
                     .get(&s.name)
                     .copied()
                     .filter(|w| kept_workflows[*w])
-                    .map(|w| TimerKind::Workflow {
-                        workflow: w,
-                        key: Key(s.key.clone()),
-                        generation: s.a,
-                        timer: s.b as usize,
-                    }),
-                2 => wf_index
-                    .get(&s.name)
-                    .copied()
-                    .filter(|w| kept_workflows[*w])
-                    .map(|w| TimerKind::WorkflowLevel {
-                        workflow: w,
-                        key: Key(s.key.clone()),
-                        born: s.a,
-                        timer: s.b as usize,
+                    .map(|workflow| {
+                        let (key, timer) = (Key(s.key.clone()), s.b as usize);
+                        if s.kind == 1 {
+                            TimerKind::Workflow {
+                                workflow,
+                                key,
+                                generation: s.a,
+                                timer,
+                            }
+                        } else {
+                            TimerKind::WorkflowLevel {
+                                workflow,
+                                key,
+                                born: s.a,
+                                timer,
+                            }
+                        }
                     }),
                 _ => None,
             };

@@ -133,55 +133,36 @@ pub(crate) extern "C" fn fmod(x: f64, y: f64) -> f64 {
     x % y
 }
 
-/// The local hour of `t`, or -1 when `t` is out of range.
-pub(crate) extern "C" fn hour(tables: *const Tables, t: i64) -> i64 {
+/// Built-in `f` of the local clock at `t` as a word (a bool as 0 or 1), or -1 when `t` is
+/// out of range.
+fn clock(tables: *const Tables, f: vigil_ir::Builtin, t: i64) -> i64 {
     // SAFETY: as for `str_in_list`.
     let tables = unsafe { &*tables };
-    match ops::call(
-        vigil_ir::Builtin::Hour,
-        &[vigil_ir::Value::Time(t)],
-        &tables.tz,
-    ) {
-        Ok(vigil_ir::Value::Int(h)) => h,
+    let args = [vigil_ir::Value::Time(t)];
+    match ops::call(f, &args, &tables.tz, tables.calendar.as_ref()) {
+        Ok(vigil_ir::Value::Int(n)) => n,
+        Ok(vigil_ir::Value::Bool(b)) => i64::from(b),
         _ => -1,
     }
 }
 
+/// The local hour of `t`, or -1 when `t` is out of range.
+pub(crate) extern "C" fn hour(tables: *const Tables, t: i64) -> i64 {
+    clock(tables, vigil_ir::Builtin::Hour, t)
+}
+
 /// The local minute of the hour of `t`, or -1 when `t` is out of range.
 pub(crate) extern "C" fn minute(tables: *const Tables, t: i64) -> i64 {
-    // SAFETY: as for `str_in_list`.
-    let tables = unsafe { &*tables };
-    match ops::call(
-        vigil_ir::Builtin::Minute,
-        &[vigil_ir::Value::Time(t)],
-        &tables.tz,
-    ) {
-        Ok(vigil_ir::Value::Int(m)) => m,
-        _ => -1,
-    }
+    clock(tables, vigil_ir::Builtin::Minute, t)
 }
 
 /// 1 when the local date of `t` is a working day of the rule set's calendar, else 0; -1 when
 /// `t` is out of range.
 pub(crate) extern "C" fn workday(tables: *const Tables, t: i64) -> i64 {
-    // SAFETY: as for `str_in_list`.
-    let tables = unsafe { &*tables };
-    match ops::workday(t, &tables.tz, tables.calendar.as_ref()) {
-        Ok(vigil_ir::Value::Bool(w)) => i64::from(w),
-        _ => -1,
-    }
+    clock(tables, vigil_ir::Builtin::Workday, t)
 }
 
 /// The local ISO weekday of `t` (1 = Monday), or -1 when `t` is out of range.
 pub(crate) extern "C" fn weekday(tables: *const Tables, t: i64) -> i64 {
-    // SAFETY: as for `str_in_list`.
-    let tables = unsafe { &*tables };
-    match ops::call(
-        vigil_ir::Builtin::Weekday,
-        &[vigil_ir::Value::Time(t)],
-        &tables.tz,
-    ) {
-        Ok(vigil_ir::Value::Int(d)) => d,
-        _ => -1,
-    }
+    clock(tables, vigil_ir::Builtin::Weekday, t)
 }

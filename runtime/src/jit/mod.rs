@@ -867,39 +867,20 @@ impl Gen<'_, '_> {
         let x = self.expr(a)?;
         let Some(absent) = x.absent else { return Ok(x) };
         let rhs = self.b.create_block();
-        let join = self.b.create_block();
-        let kinds = self.param_types(&x.parts);
-        for t in &kinds {
-            self.b.append_block_param(join, *t);
-        }
-        self.b.append_block_param(join, types::I8);
-        let mut args: Vec<cranelift_codegen::ir::BlockArg> =
-            self.values(&x.parts).into_iter().map(Into::into).collect();
-        let zero = self.i8(0);
-        args.push(zero.into());
+        let (join, _) = self.join_block(&x.parts);
+        // Taken only when `x` is present, so its absent flag is 0 there.
+        let args = self.join_args(&x);
         self.b.ins().brif(absent, rhs, &[], join, &args);
         self.b.switch_to_block(rhs);
         let y = self.expr(b)?;
-        let ya = match y.absent {
-            Some(a) => a,
-            None => self.i8(0),
-        };
-        let mut args: Vec<cranelift_codegen::ir::BlockArg> =
-            self.values(&y.parts).into_iter().map(Into::into).collect();
-        args.push(ya.into());
+        let args = self.join_args(&y);
         self.b.ins().jump(join, &args);
-        self.b.switch_to_block(join);
-        let params = self.b.block_params(join).to_vec();
-        let parts = rebuild(&x.parts, &params);
-        Ok(Jv {
-            parts,
-            absent: params.last().copied(),
-        })
+        Ok(self.joined(join, &x.parts))
     }
 
     /// `if c then a else b`: only the branch taken runs (an overflow in the other must not
-    /// fail the condition), and both meet in a block whose parameters are the value's parts
-    /// and its absent flag. An absent `c` takes the `else` branch.
+    /// fail the condition), and both meet in a join block. An absent `c` takes the `else`
+    /// branch.
     fn if_then_else(&mut self, c: ExprId, a: ExprId, b: ExprId) -> R<Jv> {
         let cond = self.expr(c)?;
         let Parts::Bool(v) = cond.parts else {
@@ -912,42 +893,52 @@ impl Gen<'_, '_> {
             }
             None => v,
         };
-        let (then_block, else_block, join) = (
-            self.b.create_block(),
-            self.b.create_block(),
-            self.b.create_block(),
-        );
+        let (then_block, else_block) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(taken, then_block, &[], else_block, &[]);
         self.b.switch_to_block(then_block);
         let x = self.expr(a)?;
-        let kinds = self.param_types(&x.parts);
-        for t in &kinds {
-            self.b.append_block_param(join, *t);
-        }
-        self.b.append_block_param(join, types::I8);
-        let branch = |this: &mut Self, y: &Jv| -> Vec<cranelift_codegen::ir::BlockArg> {
-            let absent = y.absent.unwrap_or_else(|| this.i8(0));
-            let mut args: Vec<cranelift_codegen::ir::BlockArg> =
-                this.values(&y.parts).into_iter().map(Into::into).collect();
-            args.push(absent.into());
-            args
-        };
-        let args = branch(self, &x);
+        let (join, kinds) = self.join_block(&x.parts);
+        let args = self.join_args(&x);
         self.b.ins().jump(join, &args);
         self.b.switch_to_block(else_block);
         let y = self.expr(b)?;
         if self.param_types(&y.parts) != kinds {
             return Err(Unsupported);
         }
-        let args = branch(self, &y);
+        let args = self.join_args(&y);
         self.b.ins().jump(join, &args);
+        Ok(self.joined(join, &x.parts))
+    }
+
+    /// A block where values shaped like `like` meet from several branches: its parameters
+    /// are their parts, then the absent flag. Also the parts' types, to check a branch by.
+    fn join_block(&mut self, like: &Parts) -> (Block, Vec<types::Type>) {
+        let join = self.b.create_block();
+        let kinds = self.param_types(like);
+        for t in &kinds {
+            self.b.append_block_param(join, *t);
+        }
+        self.b.append_block_param(join, types::I8);
+        (join, kinds)
+    }
+
+    /// The arguments that carry `v` into a join block.
+    fn join_args(&mut self, v: &Jv) -> Vec<cranelift_codegen::ir::BlockArg> {
+        let absent = v.absent.unwrap_or_else(|| self.i8(0));
+        let mut args: Vec<cranelift_codegen::ir::BlockArg> =
+            self.values(&v.parts).into_iter().map(Into::into).collect();
+        args.push(absent.into());
+        args
+    }
+
+    /// Continues in `join`, whose value (shaped like `like`) its parameters hold.
+    fn joined(&mut self, join: Block, like: &Parts) -> Jv {
         self.b.switch_to_block(join);
         let params = self.b.block_params(join).to_vec();
-        let parts = rebuild(&x.parts, &params);
-        Ok(Jv {
-            parts,
+        Jv {
+            parts: rebuild(like, &params),
             absent: params.last().copied(),
-        })
+        }
     }
 
     /// `matches(s, "re")`, through the engine's compiled regex.
