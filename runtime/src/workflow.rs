@@ -519,6 +519,9 @@ impl Engine {
         };
         let total = evidence.len();
         let program = self.program.clone();
+        // Once per call, not per action: a workflow's actions run one at a time.
+        let title: Option<Arc<str>> = wf.title.as_deref().map(Arc::from);
+        let producer = self.names.workflows[w].clone();
         for action in actions {
             let ctx = Ctx {
                 slots: &slots,
@@ -548,13 +551,13 @@ impl Engine {
                     program: &program,
                     origin: origin.clone(),
                     default_severity: Severity::Medium,
-                    title: wf.title.as_deref().map(Arc::from),
+                    title: title.clone(),
                     key: key.0.clone(),
                     time,
                     evidence: &evidence,
                     evidence_total: total,
                     shadow: false,
-                    producer: self.names.workflows[w].clone(),
+                    producer: producer.clone(),
                     trigger: cause.or(Some(&inst.start)),
                 },
             );
