@@ -128,7 +128,7 @@ fn check_passes_on_a_clean_rule_set_with_a_summary() {
     assert!(o.status.success(), "{err}");
     // The expired `old_campaign` rule of actions.vigil is a warning, not an error.
     assert!(
-        err.contains("checked 9 files:") && err.contains(" tests — 1 warning"),
+        err.contains("checked 10 files:") && err.contains(" tests — 1 warning"),
         "{err}"
     );
     assert!(err.contains("vigil::rule_expired"), "{err}");
@@ -308,7 +308,7 @@ fn coverage_reports_clauses_rules_and_transitions_both_ways() {
         "{out}"
     );
     let total = line("seen both ways:");
-    assert!(total.contains(" of 17 rules"), "{total}");
+    assert!(total.contains(" of 20 rules"), "{total}");
 }
 
 /// Decoding on a second thread (the default) changes nothing a run writes: the city example's
@@ -411,7 +411,7 @@ fn a_bundle_of_another_format_or_no_bundle_is_refused_with_the_reason() {
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(
-        err.contains("bundle format 99, but this Vigil reads bundle format 2"),
+        err.contains("bundle format 99, but this Vigil reads bundle format 3"),
         "{err}"
     );
     std::fs::write(&path, b"{\"type\":\"Call\"}\n").expect("write");
@@ -586,4 +586,67 @@ fn the_summary_counts_ignored_second_starts() {
     assert!(o.status.success(), "{err}");
     assert!(err.contains("starts ignored      2"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// SPEC v0.2 routing: a unit field decoded by name (an unknown name is `wrong_type`), each
+/// recipient once in the order written with a `set<unit>` in declaration order, and a
+/// severity computed per alert.
+#[test]
+fn alerts_go_to_units_named_in_the_data_in_order_with_computed_severities() {
+    let dir = temp_dir("routing");
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        [
+            r#"{"type":"Referral","time":"2022-03-02T00:00:11+08:00","address":"x","station":"harbour","kind":"fraud"}"#,
+            r#"{"type":"Referral","time":"2022-03-02T00:00:12+08:00","address":"x","kind":"fraud"}"#,
+            r#"{"type":"Referral","time":"2022-03-02T00:00:13+08:00","address":"x","station":"nowhere","kind":"fraud"}"#,
+            r#"{"type":"Passage","time":"2022-03-02T00:00:14+08:00","checkpoint":"K7","speed":121}"#,
+            r#"{"type":"Passage","time":"2022-03-02T00:00:15+08:00","checkpoint":"K7","speed":81}"#,
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let o = vigil(&[
+        "run",
+        "tests/semantics",
+        "--events",
+        events.to_str().expect("utf-8"),
+    ]);
+    let (out, err) = (stdout(&o), stderr(&o));
+    assert!(o.status.success(), "{err}");
+    let to = |line: u32, rule: &str| -> String {
+        let record = out
+            .lines()
+            .find(|l| {
+                l.contains(&format!(r#""rule":"{rule}""#))
+                    && l.contains(&format!(r#""line":{line},"#))
+            })
+            .unwrap_or_else(|| panic!("no {rule} for line {line}: {out}"));
+        let start = record.find(r#""to":"#).expect("to") + 5;
+        record[start..start + record[start..].find(']').expect("]") + 1].to_string()
+    };
+    assert_eq!(
+        to(1, "copy_to_the_centre"),
+        r#"["command_centre","harbour","old_town"]"#
+    );
+    // Without a station the set adds its members in declaration order: old_town first.
+    assert_eq!(
+        to(2, "copy_to_the_centre"),
+        r#"["command_centre","old_town","harbour"]"#
+    );
+    assert_eq!(to(1, "referral_to_its_station"), r#"["harbour"]"#);
+    assert!(err.contains("`nowhere` is not a declared unit"), "{err}");
+    let severity = |line: u32| {
+        out.lines()
+            .find(|l| {
+                l.contains(r#""rule":"speeding""#) && l.contains(&format!(r#""line":{line},"#))
+            })
+            .and_then(|l| l.split(r#""severity":""#).nth(1))
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(severity(4), "critical");
+    assert_eq!(severity(5), "high");
 }

@@ -6,9 +6,8 @@
 //! types they use but do not show) and the fixture files they name; the `when` fragments of
 //! §4.1 are checked inside a rule of their own.
 //!
-//! Language v0.2 is not implemented yet (issue 21): a block introduced by a `*v0.2*` item and
-//! the lines marked `// v0.2` are left out and counted, so the count must fall to zero as the
-//! language lands.
+//! A block introduced by a `*v0.2*` item is checked on its own (`the_v0_2_examples_check_clean`);
+//! lines marked `// v0.2` (the `map` items of §2) are checked with the rest.
 
 // Test code: a failed unwrap, index or assertion stops the test right there. (The workspace
 // denies them outside tests; clippy.toml covers `#[test]` functions, not a test crate's helpers.)
@@ -45,7 +44,6 @@ struct Examples {
     /// The blocks of *v0.2* items, checked on their own (`the_v0_2_examples_check_clean`).
     v0_2: Vec<String>,
     v0_2_blocks: usize,
-    v0_2_lines: usize,
 }
 
 fn code_blocks(markdown: &str) -> Examples {
@@ -53,7 +51,6 @@ fn code_blocks(markdown: &str) -> Examples {
         blocks: Vec::new(),
         v0_2: Vec::new(),
         v0_2_blocks: 0,
-        v0_2_lines: 0,
     };
     let mut current: Option<String> = None;
     // Whether the prose since the last block opened a *v0.2* item.
@@ -69,7 +66,6 @@ fn code_blocks(markdown: &str) -> Examples {
                     ex.blocks.extend(current.take());
                 }
             }
-            (Some(_), code) if code.contains("// v0.2") => ex.v0_2_lines += 1,
             (Some(b), _) => {
                 b.push_str(line);
                 b.push('\n');
@@ -106,7 +102,6 @@ fn every_complete_example_checks_clean_as_one_rule_set() {
     let Examples {
         blocks,
         v0_2_blocks,
-        v0_2_lines,
         ..
     } = code_blocks(&spec_text());
     assert!(
@@ -115,8 +110,8 @@ fn every_complete_example_checks_clean_as_one_rule_set() {
         blocks.len()
     );
     // Checked apart (`the_v0_2_examples_check_clean`): the workflow-level timer block, which
-    // names the workflow of §5 again. Still to come with issue 21: the two `map` items of §2.
-    assert_eq!((v0_2_blocks, v0_2_lines), (1, 2));
+    // names the workflow of §5 again.
+    assert_eq!(v0_2_blocks, 1);
     let files: BTreeMap<String, String> = blocks
         .iter()
         .filter(|b| !b.trim_start().starts_with("when"))
@@ -131,6 +126,13 @@ fn every_complete_example_checks_clean_as_one_rule_set() {
     assert_eq!(program.workflows.len(), 2);
     assert_eq!(program.tests.len(), 1);
     assert_eq!(program.timezone, "Asia/Shanghai");
+    // The two maps of §2, one read from its file.
+    let maps: Vec<(&str, usize)> = program
+        .maps
+        .iter()
+        .map(|m| (m.name.as_str(), m.entries.entries.len()))
+        .collect();
+    assert_eq!(maps, [("speed_limit", 2), ("station_of", 3)]);
 }
 
 #[test]

@@ -49,7 +49,9 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
         })
         .collect();
     let mut units = Vec::new();
-    for name in scope.units.keys() {
+    let mut by_number: Vec<(&u32, &SmolStr)> = scope.units.iter().map(|(n, i)| (i, n)).collect();
+    by_number.sort();
+    for (_, name) in by_number {
         let id = by_name.get(&(ItemTag::Unit, name.clone()))?;
         let Some(tree) = item_syntax(db, *id) else {
             continue;
@@ -86,6 +88,14 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
         let id = by_name.get(&(ItemTag::List, name.clone()))?;
         match &check_item(db, *id).lowered {
             Lowered::List(l) => lists.push(l.clone()),
+            _ => return None,
+        }
+    }
+    let mut maps = Vec::new();
+    for name in scope.maps.keys() {
+        let id = by_name.get(&(ItemTag::Map, name.clone()))?;
+        match &check_item(db, *id).lowered {
+            Lowered::Map(m) => maps.push(m.clone()),
             _ => return None,
         }
     }
@@ -151,6 +161,7 @@ pub(crate) fn assemble(db: &dyn Db, ruleset: RuleSet) -> Option<ir::Program> {
         enums,
         units,
         lists,
+        maps,
         zones,
         calendar,
         rules: rules.into(),
@@ -213,6 +224,12 @@ pub fn fingerprint(db: &dyn Db, ruleset: RuleSet) -> String {
                     hasher.update(b"\n");
                 }
             }
+        }
+        if let Lowered::Map(m) = &check_item(db, *id).lowered
+            && m.path.is_some()
+        {
+            // A file's entries are data the canonical text does not hold.
+            hasher.update(format!("map {} {:?}\n", m.name, m.entries.entries).as_bytes());
         }
         if let Lowered::Zone(z) = &check_item(db, *id).lowered {
             hasher.update(format!("zone {} {:?}\n", z.name, z.polygons).as_bytes());

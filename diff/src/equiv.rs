@@ -9,8 +9,8 @@
 use smol_str::SmolStr;
 
 use vigil_ir::{
-    self as ir, Action, Aggregate, ExprArena, ExprId, Node, Pattern, Program, Template,
-    TemplatePart, Ty, Value,
+    self as ir, Action, Aggregate, ExprArena, ExprId, Node, Pattern, Program, Recipient,
+    SeverityOf, Template, TemplatePart, Ty, Value,
 };
 
 /// One side of a comparison: a program, an arena, and what the arena's slots hold.
@@ -48,6 +48,9 @@ pub(crate) fn value_eq(pa: &Program, pb: &Program, ty: &Ty, x: &Value, y: &Value
             };
             variant(pa, name, *i).is_some() && variant(pa, name, *i) == variant(pb, name, *j)
         }
+        (Value::Unit(i), Value::Unit(j)) => {
+            unit_name(pa, *i).is_some_and(|n| Some(n) == unit_name(pb, *j))
+        }
         (Value::Set(a), Value::Set(b)) => {
             let elem = match ty {
                 Ty::Set(e) => (**e).clone(),
@@ -56,8 +59,8 @@ pub(crate) fn value_eq(pa: &Program, pb: &Program, ty: &Ty, x: &Value, y: &Value
             if a.items.len() != b.items.len() {
                 return false;
             }
-            if matches!(elem, Ty::Enum(_)) {
-                // Enum sets are sorted by ordinal, which differs between programs.
+            if matches!(elem, Ty::Enum(_) | Ty::Unit) {
+                // Enum and unit sets are sorted by number, which differs between programs.
                 let mut na: Vec<Option<&SmolStr>> =
                     a.items.iter().map(|v| enum_name(pa, &elem, v)).collect();
                 let mut nb: Vec<Option<&SmolStr>> =
@@ -76,11 +79,17 @@ pub(crate) fn value_eq(pa: &Program, pb: &Program, ty: &Ty, x: &Value, y: &Value
     }
 }
 
+/// The name of an enum value or a unit.
 fn enum_name<'p>(p: &'p Program, ty: &Ty, v: &Value) -> Option<&'p SmolStr> {
     match (ty, v) {
         (Ty::Enum(name), Value::Enum(i)) => variant(p, name, *i),
+        (_, Value::Unit(u)) => unit_name(p, *u),
         _ => None,
     }
+}
+
+fn unit_name(p: &Program, u: u32) -> Option<&SmolStr> {
+    p.units.get(u as usize).map(|d| &d.name)
 }
 
 /// The name of variant `i` of enum `name` in `p`.
@@ -153,6 +162,9 @@ pub(crate) fn expr_eq(a: Side<'_>, x: ExprId, b: Side<'_>, y: ExprId) -> bool {
                 negated: n2,
             },
         ) => n1 == n2 && ev(*x1, *y1) && list_eq(a.program, *l1, b.program, *l2),
+        (Node::Lookup { map: m1, key: k1 }, Node::Lookup { map: m2, key: k2 }) => {
+            ev(*k1, *k2) && map_eq(a.program, *m1, b.program, *m2)
+        }
         (Node::Exists(x1), Node::Exists(y1)) => ev(*x1, *y1),
         (Node::Call(f1, xs), Node::Call(f2, ys)) => {
             f1 == f2 && xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| ev(*x, *y))
@@ -190,6 +202,14 @@ pub(crate) fn expr_eq(a: Side<'_>, x: ExprId, b: Side<'_>, y: ExprId) -> bool {
     }
 }
 
+fn severity_eq(a: Side<'_>, x: SeverityOf, b: Side<'_>, y: SeverityOf) -> bool {
+    match (x, y) {
+        (SeverityOf::Fixed(s), SeverityOf::Fixed(t)) => s == t,
+        (SeverityOf::Expr(e), SeverityOf::Expr(f)) => expr_eq(a, e, b, f),
+        _ => false,
+    }
+}
+
 fn opt_eq(a: Side<'_>, x: Option<ExprId>, b: Side<'_>, y: Option<ExprId>) -> bool {
     match (x, y) {
         (None, None) => true,
@@ -220,6 +240,25 @@ pub(crate) fn list_eq(pa: &Program, i: u32, pb: &Program, j: u32) -> bool {
     }
 }
 
+/// Whether map `i` of `pa` and map `j` of `pb` have the same name, types and entries.
+pub(crate) fn map_eq(pa: &Program, i: u32, pb: &Program, j: u32) -> bool {
+    match (pa.maps.get(i as usize), pb.maps.get(j as usize)) {
+        (Some(m1), Some(m2)) => {
+            m1.name == m2.name
+                && m1.key == m2.key
+                && m1.value == m2.value
+                && m1.entries.entries.len() == m2.entries.entries.len()
+                && m1.entries.entries.iter().all(|(k, v)| {
+                    // Enum keys are numbered per program: find the entry by its key's meaning.
+                    m2.entries.entries.iter().any(|(k2, v2)| {
+                        value_eq(pa, pb, &m1.key, k, k2) && value_eq(pa, pb, &m1.value, v, v2)
+                    })
+                })
+        }
+        _ => false,
+    }
+}
+
 fn event_name(p: &Program, id: ir::EventTypeId) -> Option<&SmolStr> {
     p.event(id).map(|e| &e.name)
 }
@@ -244,24 +283,30 @@ fn actions_eq(a: Side<'_>, xs: &[Action], b: Side<'_>, ys: &[Action]) -> bool {
         && xs.iter().zip(ys).all(|(x, y)| match (x, y) {
             (
                 Action::Alert {
-                    units: u1,
+                    to: u1,
                     severity: s1,
                     message: m1,
                 },
                 Action::Alert {
-                    units: u2,
+                    to: u2,
                     severity: s2,
                     message: m2,
                 },
             ) => {
-                let names = |p: &Program, us: &[u32]| -> Vec<Option<SmolStr>> {
-                    us.iter()
-                        .map(|u| p.units.get(*u as usize).map(|d| d.name.clone()))
-                        .collect()
+                let recipients = u1.len() == u2.len()
+                    && u1.iter().zip(u2).all(|(r1, r2)| match (r1, r2) {
+                        (Recipient::Unit(x), Recipient::Unit(y)) => {
+                            unit_name(a.program, *x) == unit_name(b.program, *y)
+                        }
+                        (Recipient::Expr(x), Recipient::Expr(y)) => expr_eq(a, *x, b, *y),
+                        _ => false,
+                    });
+                let severity = match (s1, s2) {
+                    (None, None) => true,
+                    (Some(x), Some(y)) => severity_eq(a, *x, b, *y),
+                    _ => false,
                 };
-                s1 == s2
-                    && names(a.program, u1) == names(b.program, u2)
-                    && template_eq(a, m1, b, m2)
+                recipients && severity && template_eq(a, m1, b, m2)
             }
             (
                 Action::Emit {
@@ -388,7 +433,7 @@ pub(crate) fn rule_eq(pa: &Program, x: &ir::Rule, pb: &Program, y: &ir::Rule) ->
     pattern
         && suppress
         && x.title == y.title
-        && x.severity == y.severity
+        && severity_eq(a, x.severity, b, y.severity)
         && x.tags == y.tags
         && x.expires == y.expires
         && x.shadow == y.shadow

@@ -67,6 +67,16 @@ impl ir::eval::Inputs for Candidate<'_, '_> {
         )
     }
 
+    fn lookup(&self, map: u32, key: &Value) -> Option<Value> {
+        self.env
+            .program
+            .maps
+            .get(map as usize)?
+            .entries
+            .get(key)
+            .cloned()
+    }
+
     fn matches(&self, pattern: &str, text: &str) -> bool {
         self.env
             .regexes

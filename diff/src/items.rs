@@ -128,8 +128,11 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
         for a in acts {
             match a {
                 Action::Alert(al) => {
-                    for u in &al.units {
-                        out.insert(u.name.clone());
+                    for u in &al.to {
+                        e(u, out);
+                    }
+                    if let Some(sev) = &al.severity {
+                        e(sev, out);
                     }
                     if let Some(m) = &al.message {
                         exprs::template_names(&m.raw, out);
@@ -410,7 +413,7 @@ fn rule_settings(r: &ast::Rule, s: &ast::Rule, out: &mut Vec<Detail>) {
         r.clauses
             .iter()
             .find_map(|c| match c {
-                RuleClause::Severity(s) => Some(s.name.to_string()),
+                RuleClause::Severity(s) => Some(expr_text(s)),
                 _ => None,
             })
             .or_else(|| Some("medium (default)".into()))
@@ -1792,24 +1795,38 @@ fn actions_details(at: &str, old: &[Action], new: &[Action], out: &mut Vec<Detai
     };
     for (k, (x, y)) in ao.iter().zip(&an).enumerate() {
         let a = alert_at(k);
-        for u in &x.units {
-            if !y.units.iter().any(|v| v.name == u.name) {
-                out.push(Detail::removed(&a, "unit", u.name.to_string()));
+        // A recipient is a unit by name, or an expression (SPEC v0.2) compared as written.
+        let recipients = |al: &ast::AlertAction| -> Vec<(String, &'static str)> {
+            al.to
+                .iter()
+                .map(|r| {
+                    let what = match &r.kind {
+                        ast::ExprKind::Name(_) => "unit",
+                        _ => "recipient",
+                    };
+                    (expr_text(r), what)
+                })
+                .collect()
+        };
+        let (ro, rn) = (recipients(x), recipients(y));
+        for (u, what) in &ro {
+            if !rn.iter().any(|(v, _)| v == u) {
+                out.push(Detail::removed(&a, *what, u.clone()));
             }
         }
-        for u in &y.units {
-            if !x.units.iter().any(|v| v.name == u.name) {
-                out.push(Detail::added(&a, "unit", u.name.to_string()));
+        for (u, what) in &rn {
+            if !ro.iter().any(|(v, _)| v == u) {
+                out.push(Detail::added(&a, *what, u.clone()));
             }
         }
         let (uo, un): (Vec<&str>, Vec<&str>) = (
-            x.units.iter().map(|u| u.name.as_str()).collect(),
-            y.units.iter().map(|u| u.name.as_str()).collect(),
+            ro.iter().map(|(u, _)| u.as_str()).collect(),
+            rn.iter().map(|(u, _)| u.as_str()).collect(),
         );
         if uo != un && uo.len() == un.len() && uo.iter().all(|u| un.contains(u)) {
             out.push(Detail::set(&a, "unit order", uo.join(", "), un.join(", ")));
         }
-        let sev = |al: &ast::AlertAction| al.severity.as_ref().map(|s| s.name.to_string());
+        let sev = |al: &ast::AlertAction| al.severity.as_ref().map(expr_text);
         match (sev(x), sev(y)) {
             (p, q) if p == q => {}
             (None, Some(q)) => out.push(Detail::added(&a, "severity", q)),

@@ -257,6 +257,7 @@ fn body_text(item: &ast::Item) -> String {
         ItemKind::Enum(e) => e.name.name = blank,
         ItemKind::Event(e) => e.name.name = blank,
         ItemKind::List(l) => l.name.name = blank,
+        ItemKind::Map(m) => m.name.name = blank,
         ItemKind::Const(c) => c.name.name = blank,
         ItemKind::Fn(f) => f.name.name = blank,
         ItemKind::Rule(r) => r.name.name = blank,

@@ -684,6 +684,11 @@ fn domain(var: &Var, c: &Consts, programs: [&Program; 2], base: i64) -> Vec<Cand
                 .map(Cand::Variant)
                 .collect()
         }
+        // Units by name, as the input holds them: those both versions declare.
+        Ty::Unit => common_units(programs)
+            .into_iter()
+            .map(Cand::Variant)
+            .collect(),
         Ty::Set(_) | Ty::Zone | Ty::Error => Vec::new(),
     };
     if var.optional {
@@ -697,13 +702,29 @@ fn to_value(program: &Program, ty: &Ty, c: &Cand) -> Option<Value> {
     match c {
         Cand::Absent => Some(Value::Absent),
         Cand::Val(v) => Some(v.clone()),
-        Cand::Variant(v) => {
-            let Ty::Enum(name) = ty else { return None };
-            let e = program.enums.iter().find(|e| e.name == *name)?;
-            let i = e.variants.iter().position(|x| x == v)?;
-            Some(Value::Enum(u32::try_from(i).ok()?))
-        }
+        Cand::Variant(v) => match ty {
+            Ty::Enum(name) => {
+                let e = program.enums.iter().find(|e| e.name == *name)?;
+                let i = e.variants.iter().position(|x| x == v)?;
+                Some(Value::Enum(u32::try_from(i).ok()?))
+            }
+            Ty::Unit => {
+                let i = program.units.iter().position(|u| u.name == *v)?;
+                Some(Value::Unit(u32::try_from(i).ok()?))
+            }
+            _ => None,
+        },
     }
+}
+
+/// The units both versions declare, in the first's order.
+fn common_units(programs: [&Program; 2]) -> Vec<SmolStr> {
+    let [a, b] = programs;
+    a.units
+        .iter()
+        .filter(|u| b.units.iter().any(|v| v.name == u.name))
+        .map(|u| u.name.clone())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1591,7 +1612,7 @@ fn default_value(ty: &Ty, base: i64) -> Option<Cand> {
         Ty::Time => Cand::Val(Value::Time(base)),
         Ty::Duration => Cand::Val(Value::Duration(0)),
         Ty::Point => Cand::Val(Value::Point(ir::Point { lat: 0.0, lon: 0.0 })),
-        Ty::Enum(_) => return None,
+        Ty::Enum(_) | Ty::Unit => return None,
         Ty::Set(_) | Ty::Zone | Ty::Error => return None,
     })
 }
@@ -1602,7 +1623,7 @@ fn json_of(c: &Cand, tz: &jiff::tz::TimeZone) -> Option<serde_json::Value> {
         Cand::Absent => return None,
         Cand::Variant(v) => J::String(v.to_string()),
         Cand::Val(v) => match v {
-            Value::Absent | Value::Set(_) | Value::Enum(_) => return None,
+            Value::Absent | Value::Set(_) | Value::Enum(_) | Value::Unit(_) => return None,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
             Value::Float(f) => J::from(*f),
@@ -1696,6 +1717,11 @@ fn event_line(
                     .find(|d| d.name == *e)
                     .and_then(|d| d.variants.first())
                     .map(|v| Cand::Variant(v.clone())),
+                Ty::Unit => new
+                    .program
+                    .units
+                    .first()
+                    .map(|u| Cand::Variant(u.name.clone())),
                 _ => None,
             }),
         };
@@ -1809,13 +1835,13 @@ pub fn probe_program(loc: Located<'_>) -> Program {
     program.rules = vec![ir::Rule {
         name: SmolStr::new(PROBE_RULE),
         title: None,
-        severity: ir::Severity::Medium,
+        severity: ir::Severity::Medium.into(),
         tags: Vec::new(),
         expires: None,
         shadow: false,
         pattern,
         actions: vec![ir::Action::Alert {
-            units: vec![0],
+            to: vec![ir::Recipient::Unit(0)],
             severity: None,
             message: None,
         }],

@@ -13,11 +13,12 @@ use crate::Program;
 
 /// The bundle format `encode` writes and `decode` reads. Change it whenever the IR's
 /// serialized shape changes (a field added, renamed or retyped).
-pub const BUNDLE_FORMAT: u32 = 2;
+pub const BUNDLE_FORMAT: u32 = 3;
 
 /// Older formats `decode` still reads: format 1 lacks workflow-level timers and timer
-/// conditions, which read as none.
-const READS_FORMATS: [u32; 2] = [1, BUNDLE_FORMAT];
+/// conditions, which read as none; formats 1 and 2 lack maps (none), and name alert
+/// recipients and severities bare (`Recipient` and `SeverityOf` read both shapes).
+const READS_FORMATS: [u32; 3] = [1, 2, BUNDLE_FORMAT];
 
 const MAGIC: &str = "vigil-bundle";
 

@@ -17,6 +17,8 @@ pub trait Inputs {
     fn id(&self, slot: u8) -> Value;
     /// Whether `value` (present) is in list number `list`; `None` when there is no such list.
     fn in_list(&self, list: u32, value: &Value) -> Option<bool>;
+    /// The value of map number `map` at `key` (present); `None` without an entry or map.
+    fn lookup(&self, map: u32, key: &Value) -> Option<Value>;
     /// Whether `text` matches the checked regex `pattern`.
     fn matches(&self, pattern: &str, text: &str) -> bool;
     /// Whether `p` lies in zone number `zone`.
@@ -73,6 +75,10 @@ pub fn eval(arena: &ExprArena, id: ExprId, inputs: &impl Inputs) -> Result<Value
             // `not` applies after: `x not in l` is true for an absent `x` (SPEC §3).
             Value::Absent => Value::Bool(*negated),
             v => Value::Bool(inputs.in_list(*list, &v).is_some_and(|hit| hit != *negated)),
+        },
+        Node::Lookup { map, key } => match ev(*key)? {
+            Value::Absent => Value::Absent,
+            k => inputs.lookup(*map, &k).unwrap_or(Value::Absent),
         },
         // Only the branch taken is evaluated: an overflow in the other changes nothing.
         Node::If(c, a, b) => match ev(*c)? {

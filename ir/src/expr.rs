@@ -109,6 +109,10 @@ pub enum Builtin {
     /// `workday(t)`: the date of `t` is a working day of the rule set's calendar (Monday to
     /// Friday without one), SPEC v0.2.
     Workday,
+    /// `date(t)`: the date of `t` as `"YYYY-MM-DD"` in the rule set's time zone (SPEC v0.2).
+    Date,
+    /// `intersects(a, b)`: the two sets share an element (SPEC v0.2).
+    Intersects,
     Distance,
     /// `point(lat, lon)`: a position from two floats (for test events and constants).
     Point,
@@ -133,6 +137,8 @@ impl Builtin {
             Builtin::Minute => "minute",
             Builtin::Seconds => "seconds",
             Builtin::Workday => "workday",
+            Builtin::Date => "date",
+            Builtin::Intersects => "intersects",
             Builtin::Distance => "distance",
             Builtin::Point => "point",
         }
@@ -185,6 +191,12 @@ pub enum Node {
         value: ExprId,
         set: ExprId,
         negated: bool,
+    },
+    /// `m[k]` (SPEC v0.2): the value of map number `map` at `key`, absent without an entry.
+    /// Maps, like lists, can be reloaded at run time.
+    Lookup {
+        map: u32,
+        key: ExprId,
     },
     /// `x in list` against a named list, which can be reloaded at run time.
     InList {
@@ -289,6 +301,7 @@ impl ExprArena {
                 vec![*a]
             }
             Node::InList { value, .. } => vec![*value],
+            Node::Lookup { key, .. } => vec![*key],
             Node::If(c, a, b) => vec![*c, *a, *b],
             Node::Binary(_, a, b) | Node::And(a, b) | Node::Or(a, b) | Node::Coalesce(a, b) => {
                 vec![*a, *b]

@@ -10,6 +10,7 @@ pub mod eval;
 mod expr;
 pub mod id;
 pub mod impossible;
+pub mod maps;
 pub mod ops;
 mod span;
 pub mod text;
@@ -25,7 +26,7 @@ use smol_str::SmolStr;
 pub use expr::{AggKind, BinOp, Builtin, ExprArena, ExprId, Node, UnOp};
 pub use id::{Id, IdVec, RuleId, StateId, WorkflowId};
 pub use span::Span;
-pub use value::{Point, SetValue, Severity, Ty, Value};
+pub use value::{MapValue, Point, SetValue, Severity, Ty, Value};
 
 /// Index of an event type in `Program::events`.
 pub type EventTypeId = u32;
@@ -40,6 +41,9 @@ pub struct Program {
     pub enums: Vec<EnumDef>,
     pub units: Vec<UnitDef>,
     pub lists: Vec<ListDef>,
+    /// Lookup tables (SPEC v0.2); bundles of formats 1 and 2 have none.
+    #[serde(default)]
+    pub maps: Vec<MapDef>,
     pub zones: Vec<ZoneDef>,
     pub calendar: Option<CalendarDef>,
     pub rules: IdVec<RuleId, Rule>,
@@ -125,6 +129,17 @@ pub struct ListDef {
     pub values: Arc<SetValue>,
 }
 
+/// `map name: K -> V = ...` (SPEC v0.2).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MapDef {
+    pub name: SmolStr,
+    pub key: Ty,
+    pub value: Ty,
+    /// Where the map was read from, for reloading; `None` for a literal map.
+    pub path: Option<String>,
+    pub entries: Arc<MapValue>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ZoneDef {
     pub name: SmolStr,
@@ -178,7 +193,7 @@ impl CalendarDef {
 pub struct Rule {
     pub name: SmolStr,
     pub title: Option<String>,
-    pub severity: Severity,
+    pub severity: SeverityOf,
     pub tags: Vec<String>,
     /// After this event time the rule no longer fires.
     pub expires: Option<i64>,
@@ -248,8 +263,11 @@ impl Pattern {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Action {
     Alert {
-        units: Vec<u32>,
-        severity: Option<Severity>,
+        /// The recipients in the order written; bundles of formats 1 and 2 name units by
+        /// number only.
+        #[serde(alias = "units")]
+        to: Vec<Recipient>,
+        severity: Option<SeverityOf>,
         message: Option<Template>,
     },
     Emit {
@@ -266,6 +284,85 @@ pub enum Action {
         var: u32,
         value: ExprId,
     },
+}
+
+/// Whom an alert goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum Recipient {
+    /// A declared unit, by number.
+    Unit(u32),
+    /// An expression of type `unit` or `set<unit>` (SPEC v0.2), never absent (the checker
+    /// asks for a `??` default).
+    Expr(ExprId),
+}
+
+/// An alert's severity: written, or computed per alert (SPEC v0.2, an expression of the
+/// built-in enum `severity` whose values are `Severity` by position).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum SeverityOf {
+    Fixed(Severity),
+    Expr(ExprId),
+}
+
+impl From<Severity> for SeverityOf {
+    fn from(s: Severity) -> SeverityOf {
+        SeverityOf::Fixed(s)
+    }
+}
+
+/// Bundles of formats 1 and 2 wrote a recipient as a bare unit number and a severity as a
+/// bare name; both still read.
+mod compat {
+    use super::{ExprId, Recipient, Severity, SeverityOf};
+    use serde::{Deserialize, Deserializer};
+
+    #[derive(Deserialize)]
+    enum RecipientTagged {
+        Unit(u32),
+        Expr(ExprId),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum RecipientRepr {
+        Bare(u32),
+        Tagged(RecipientTagged),
+    }
+
+    impl<'de> Deserialize<'de> for Recipient {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Recipient, D::Error> {
+            Ok(match RecipientRepr::deserialize(d)? {
+                RecipientRepr::Bare(u) | RecipientRepr::Tagged(RecipientTagged::Unit(u)) => {
+                    Recipient::Unit(u)
+                }
+                RecipientRepr::Tagged(RecipientTagged::Expr(e)) => Recipient::Expr(e),
+            })
+        }
+    }
+
+    #[derive(Deserialize)]
+    enum SeverityTagged {
+        Fixed(Severity),
+        Expr(ExprId),
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum SeverityRepr {
+        Bare(Severity),
+        Tagged(SeverityTagged),
+    }
+
+    impl<'de> Deserialize<'de> for SeverityOf {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<SeverityOf, D::Error> {
+            Ok(match SeverityRepr::deserialize(d)? {
+                SeverityRepr::Bare(s) | SeverityRepr::Tagged(SeverityTagged::Fixed(s)) => {
+                    SeverityOf::Fixed(s)
+                }
+                SeverityRepr::Tagged(SeverityTagged::Expr(e)) => SeverityOf::Expr(e),
+            })
+        }
+    }
 }
 
 /// A message with `{expr}` interpolations.

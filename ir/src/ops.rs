@@ -215,6 +215,16 @@ pub fn call(
         (Builtin::Hour, [Time(t)]) => Int(i64::from(local(*t, tz)?.hour())),
         (Builtin::Minute, [Time(t)]) => Int(i64::from(local(*t, tz)?.minute())),
         (Builtin::Workday, [Time(t)]) => Bool(workday(local(*t, tz)?.date(), calendar)),
+        (Builtin::Date, [Time(t)]) => Str(Arc::from(local(*t, tz)?.date().to_string())),
+        (Builtin::Intersects, [Set(a), Set(b)]) => {
+            // Both are sorted: probe the larger with the smaller's elements.
+            let (small, large) = if a.items.len() <= b.items.len() {
+                (a, b)
+            } else {
+                (b, a)
+            };
+            Bool(small.items.iter().any(|v| large.contains(v)))
+        }
         // Rust's integer division truncates toward zero, as SPEC v0.2 says `seconds` does.
         (Builtin::Seconds, [Duration(d)]) => Int(*d / 1000),
         (Builtin::Weekday, [Time(t)]) => {

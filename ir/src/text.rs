@@ -18,8 +18,9 @@ use std::fmt::Write;
 use sha2::{Digest, Sha256};
 
 use crate::{
-    Action, Delay, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Rule, StateDef, StateId,
-    Template, TemplatePart, Timer, Transition, Trigger, Ty, Value, VarDef, Workflow, time,
+    Action, Delay, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, Recipient, Rule,
+    SeverityOf, StateDef, StateId, Template, TemplatePart, Timer, Transition, Trigger, Ty, Value,
+    VarDef, Workflow, time,
 };
 
 /// A SHA-256 digest of a canonical text.
@@ -63,6 +64,20 @@ pub fn program(p: &Program) -> String {
         let set = Value::Set(l.values.clone());
         write_value(&mut o, p, &Ty::Set(Box::new(l.elem.clone())), &set);
         if let Some(path) = &l.path {
+            let _ = write!(o, " from {}", quoted(path));
+        }
+        o.push('\n');
+    }
+    for m in &p.maps {
+        let _ = write!(o, "map {}: {} -> {} = {{", m.name, m.key, m.value);
+        for (i, (k, v)) in m.entries.entries.iter().enumerate() {
+            o.push_str(if i == 0 { " " } else { ", " });
+            write_value(&mut o, p, &m.key, k);
+            o.push_str(": ");
+            write_value(&mut o, p, &m.value, v);
+        }
+        o.push_str(" }");
+        if let Some(path) = &m.path {
             let _ = write!(o, " from {}", quoted(path));
         }
         o.push('\n');
@@ -126,7 +141,9 @@ pub fn rule(p: &Program, r: &Rule) -> String {
     if let Some(t) = &r.title {
         let _ = writeln!(o, "  title {}", quoted(t));
     }
-    let _ = writeln!(o, "  severity {}", r.severity.as_str());
+    o.push_str("  severity ");
+    Ctx::new(p, &r.exprs, &rule_slots(r)).severity(&mut o, r.severity);
+    o.push('\n');
     if !r.tags.is_empty() {
         let tags: Vec<String> = r.tags.iter().map(|t| quoted(t)).collect();
         let _ = writeln!(o, "  tags [{}]", tags.join(", "));
@@ -356,22 +373,21 @@ fn rule_slots(r: &Rule) -> Vec<Option<EventTypeId>> {
 fn write_action(o: &mut String, cx: &Ctx<'_>, a: &Action) {
     match a {
         Action::Alert {
-            units,
+            to,
             severity,
             message,
         } => {
-            let names: Vec<&str> = units
-                .iter()
-                .map(|u| {
-                    cx.program
-                        .units
-                        .get(*u as usize)
-                        .map_or("?", |u| u.name.as_str())
-                })
-                .collect();
-            let _ = write!(o, "alert {}", names.join(", "));
+            o.push_str("alert");
+            for (i, r) in to.iter().enumerate() {
+                o.push_str(if i == 0 { " " } else { ", " });
+                match r {
+                    Recipient::Unit(u) => o.push_str(unit_name(cx.program, *u)),
+                    Recipient::Expr(e) => cx.expr(o, *e),
+                }
+            }
             if let Some(s) = severity {
-                let _ = write!(o, " severity {}", s.as_str());
+                o.push_str(" severity ");
+                cx.severity(o, *s);
             }
             if let Some(m) = message {
                 o.push_str(" message ");
@@ -463,6 +479,13 @@ impl<'a> Ctx<'a> {
         o.push('"');
     }
 
+    fn severity(&self, o: &mut String, s: SeverityOf) {
+        match s {
+            SeverityOf::Fixed(s) => o.push_str(s.as_str()),
+            SeverityOf::Expr(e) => self.expr(o, e),
+        }
+    }
+
     /// An expression as a tree: `(op operand...)`, leaves as they are written.
     fn expr(&self, o: &mut String, id: ExprId) {
         let node = self.arena.node(id);
@@ -514,6 +537,12 @@ impl<'a> Ctx<'a> {
                 let list = self.program.lists.get(*list as usize);
                 let _ = write!(o, " list:{})", list.map_or("?", |l| l.name.as_str()));
             }
+            Node::Lookup { map, key } => {
+                let map = self.program.maps.get(*map as usize);
+                let _ = write!(o, "(lookup map:{} ", map.map_or("?", |m| m.name.as_str()));
+                self.expr(o, *key);
+                o.push(')');
+            }
             Node::Matches(a, re) => {
                 o.push_str("(matches ");
                 self.expr(o, *a);
@@ -559,16 +588,33 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Where the names of enum values are found: the program, or the compiler's scope.
+/// Where the names of enum values and units are found: the program, or the compiler's scope.
 pub trait EnumNames {
     /// The name of value `index` of enum `enum_name`.
     fn variant(&self, enum_name: &str, index: u32) -> Option<&str>;
+    /// The declared name of unit number `index`.
+    fn unit(&self, index: u32) -> Option<&str>;
+}
+
+/// The values of the built-in enum `severity` (SPEC v0.2), which no program declares.
+pub const SEVERITY_ENUM: &str = "severity";
+
+/// The name of value `index` of the built-in enum `severity`.
+pub fn severity_variant(index: u32) -> Option<&'static str> {
+    crate::Severity::NAMES.get(index as usize).copied()
 }
 
 impl EnumNames for Program {
     fn variant(&self, enum_name: &str, index: u32) -> Option<&str> {
-        let e = self.enums.iter().find(|e| e.name == enum_name)?;
-        e.variants.get(index as usize).map(|v| v.as_str())
+        match self.enums.iter().find(|e| e.name == enum_name) {
+            Some(e) => e.variants.get(index as usize).map(|v| v.as_str()),
+            None if enum_name == SEVERITY_ENUM => severity_variant(index),
+            None => None,
+        }
+    }
+
+    fn unit(&self, index: u32) -> Option<&str> {
+        self.units.get(index as usize).map(|u| u.name.as_str())
     }
 }
 
@@ -623,6 +669,12 @@ pub fn write_literal(
                 }
             }
         }
+        Value::Unit(i) => match names.unit(*i) {
+            Some(name) => o.push_str(name),
+            None => {
+                let _ = write!(o, "unit#{i}");
+            }
+        },
         Value::Set(set) => {
             let elem = match ty {
                 Ty::Set(e) => e,
@@ -651,6 +703,10 @@ pub fn write_value(o: &mut String, p: &Program, ty: &Ty, v: &Value) {
 
 fn event_name(p: &Program, e: EventTypeId) -> &str {
     p.event(e).map_or("?", |e| e.name.as_str())
+}
+
+fn unit_name(p: &Program, u: u32) -> &str {
+    p.units.get(u as usize).map_or("?", |u| u.name.as_str())
 }
 
 fn field_name(p: &Program, e: EventTypeId, field: u16) -> &str {

@@ -5,8 +5,8 @@
 //! table.
 
 use crate::{
-    Action, ExprArena, ExprId, Node, Pattern, Program, Rule, StateId, Template, TemplatePart,
-    TestStep, Transition, Workflow,
+    Action, ExprArena, ExprId, Node, Pattern, Program, Recipient, Rule, SeverityOf, StateId,
+    Template, TemplatePart, TestStep, Transition, Value, Workflow,
 };
 
 /// The first reference in `program` that names nothing, as a sentence.
@@ -18,6 +18,25 @@ pub fn check(program: &Program) -> Result<(), String> {
             if let Some(f) = fields.iter().find(|f| usize::from(**f) >= n) {
                 return Err(format!("unit {i}: field {f} of event type {event}"));
             }
+        }
+    }
+    let unit_in_range = |v: &Value| match v {
+        Value::Unit(u) => (*u as usize) < program.units.len(),
+        _ => true,
+    };
+    for m in &program.maps {
+        if !m
+            .entries
+            .entries
+            .iter()
+            .all(|(k, v)| unit_in_range(k) && unit_in_range(v))
+        {
+            return Err(format!("map `{}`: a unit out of range", m.name));
+        }
+    }
+    for l in &program.lists {
+        if !l.values.items.iter().all(unit_in_range) {
+            return Err(format!("list `{}`: a unit out of range", l.name));
         }
     }
     for r in &program.rules {
@@ -53,6 +72,9 @@ impl Cx<'_> {
 
     fn rule(&self, r: &Rule) -> Result<(), String> {
         let arena = Arena::new(self, &r.exprs)?;
+        if let SeverityOf::Expr(e) = r.severity {
+            arena.id(e)?;
+        }
         let mut aggregates = 0;
         match &r.pattern {
             Pattern::Single { event, cond } => {
@@ -155,10 +177,23 @@ impl Cx<'_> {
     fn actions(&self, arena: &Arena<'_>, actions: &[Action], vars: usize) -> Result<(), String> {
         for a in actions {
             match a {
-                Action::Alert { units, message, .. } => {
+                Action::Alert {
+                    to,
+                    severity,
+                    message,
+                } => {
                     let n = self.program.units.len();
-                    if let Some(u) = units.iter().find(|u| **u as usize >= n) {
-                        return Err(format!("unit {u} of {n}"));
+                    for r in to {
+                        match r {
+                            Recipient::Unit(u) if *u as usize >= n => {
+                                return Err(format!("unit {u} of {n}"));
+                            }
+                            Recipient::Unit(_) => {}
+                            Recipient::Expr(e) => arena.id(*e)?,
+                        }
+                    }
+                    if let Some(SeverityOf::Expr(e)) = severity {
+                        arena.id(*e)?;
                     }
                     if let Some(m) = message {
                         arena.template(m)?;
@@ -206,6 +241,12 @@ impl<'a> Arena<'a> {
                 }
                 Node::Within(_, zone) if *zone as usize >= p.zones.len() => {
                     return Err(format!("zone {zone} of {}", p.zones.len()));
+                }
+                Node::Lookup { map, .. } if *map as usize >= p.maps.len() => {
+                    return Err(format!("map {map} of {}", p.maps.len()));
+                }
+                Node::Const(Value::Unit(u)) if *u as usize >= p.units.len() => {
+                    return Err(format!("unit {u} of {}", p.units.len()));
                 }
                 _ => {}
             }

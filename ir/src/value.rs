@@ -18,6 +18,9 @@ pub enum Ty {
     Duration,
     Point,
     Enum(SmolStr),
+    /// One of the rule set's declared units (SPEC v0.2): routes an alert to a unit named in
+    /// the data.
+    Unit,
     Set(Box<Ty>),
     Zone,
     Error,
@@ -49,7 +52,14 @@ impl Ty {
     pub fn is_key(&self) -> bool {
         matches!(
             self,
-            Ty::Bool | Ty::Int | Ty::Str | Ty::Time | Ty::Duration | Ty::Enum(_) | Ty::Error
+            Ty::Bool
+                | Ty::Int
+                | Ty::Str
+                | Ty::Time
+                | Ty::Duration
+                | Ty::Enum(_)
+                | Ty::Unit
+                | Ty::Error
         )
     }
 
@@ -74,6 +84,7 @@ impl fmt::Display for Ty {
             Ty::Duration => f.write_str("duration"),
             Ty::Point => f.write_str("point"),
             Ty::Enum(name) => write!(f, "{name}"),
+            Ty::Unit => f.write_str("unit"),
             Ty::Set(elem) => write!(f, "set<{elem}>"),
             Ty::Zone => f.write_str("zone"),
             Ty::Error => f.write_str("unknown type"),
@@ -95,6 +106,8 @@ pub enum Value {
     Point(Point),
     /// An enum value: its position in the enum's declaration.
     Enum(u32),
+    /// A unit (SPEC v0.2): its position in the program's units.
+    Unit(u32),
     Set(Arc<SetValue>),
 }
 
@@ -125,6 +138,34 @@ impl SetValue {
     }
 }
 
+/// The entries of a map (SPEC v0.2), sorted by key for binary search; keys are unique.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct MapValue {
+    pub entries: Vec<(Value, Value)>,
+}
+
+impl MapValue {
+    /// A map of `entries`, or the first key given twice.
+    pub fn new(mut entries: Vec<(Value, Value)>) -> Result<MapValue, Value> {
+        entries.sort_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some([(k, _), _]) = entries
+            .windows(2)
+            .find_map(|w| <&[_; 2]>::try_from(w).ok().filter(|[a, b]| a.0 == b.0))
+        {
+            return Err(k.clone());
+        }
+        Ok(MapValue { entries })
+    }
+
+    pub fn get(&self, key: &Value) -> Option<&Value> {
+        self.entries
+            .binary_search_by(|(k, _)| k.total_cmp(key))
+            .ok()
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, v)| v)
+    }
+}
+
 impl Value {
     pub fn str(s: &str) -> Value {
         Value::Str(Arc::from(s))
@@ -144,7 +185,7 @@ impl Value {
             (Value::Float(a), Value::Float(b)) => a.total_cmp(b),
             (Value::Str(a), Value::Str(b)) => a.as_bytes().cmp(b.as_bytes()),
             (Value::Time(a), Value::Time(b)) | (Value::Duration(a), Value::Duration(b)) => a.cmp(b),
-            (Value::Enum(a), Value::Enum(b)) => a.cmp(b),
+            (Value::Enum(a), Value::Enum(b)) | (Value::Unit(a), Value::Unit(b)) => a.cmp(b),
             (Value::Point(a), Value::Point(b)) => {
                 a.lat.total_cmp(&b.lat).then(a.lon.total_cmp(&b.lon))
             }
@@ -166,6 +207,7 @@ impl Value {
             Value::Point(_) => 7,
             Value::Enum(_) => 8,
             Value::Set(_) => 9,
+            Value::Unit(_) => 10,
         }
     }
 }

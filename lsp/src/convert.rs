@@ -111,6 +111,7 @@ fn symbol_kind(k: SymbolKind) -> lsp::SymbolKind {
         SymbolKind::Timezone => S::PROPERTY,
         SymbolKind::Unit => S::MODULE,
         SymbolKind::Calendar | SymbolKind::List | SymbolKind::Zone => S::VARIABLE,
+        SymbolKind::Map => S::OBJECT,
         SymbolKind::Enum => S::ENUM,
         SymbolKind::Variant => S::ENUM_MEMBER,
         SymbolKind::Event => S::STRUCT,

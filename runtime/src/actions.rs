@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use vigil_ir::{self as ir, ExprArena, Severity, TemplatePart, Ty, Value};
+use vigil_ir::{self as ir, ExprArena, Recipient, Severity, SeverityOf, TemplatePart, Ty, Value};
 
 use crate::engine::Engine;
 use crate::interp::Ctx;
@@ -15,7 +15,8 @@ pub(crate) struct ActionContext<'a> {
     /// The engine's program (passed down rather than counted again per alert).
     pub program: &'a ir::Program,
     pub origin: Origin,
-    pub default_severity: Severity,
+    /// The rule's severity (a workflow's alerts are `medium` unless they say otherwise).
+    pub default_severity: SeverityOf,
     pub title: Option<Arc<str>>,
     pub key: Value,
     pub time: i64,
@@ -42,22 +43,21 @@ impl Engine {
                 // the actions after it read the new value (`Engine::workflow_actions`).
                 ir::Action::Set { .. } => {}
                 ir::Action::Alert {
-                    units,
+                    to,
                     severity,
                     message,
                 } => {
                     let message = message
                         .as_ref()
                         .map(|m| self.message(ac.program, m, arena, ctx));
-                    let to = units
-                        .iter()
-                        .filter_map(|u| self.names.units.get(*u as usize).cloned())
-                        .collect();
+                    let to = self.recipients(to, arena, ctx);
+                    let severity =
+                        self.severity(severity.unwrap_or(ac.default_severity), arena, ctx);
                     let evidence = ac.evidence.to_vec();
                     let record = AlertRecord {
                         id: alert_id(&ac.origin, &ac.key, ac.time, &evidence),
                         origin: ac.origin.clone(),
-                        severity: severity.unwrap_or(ac.default_severity),
+                        severity,
                         title: ac.title.clone(),
                         to,
                         key: ac.key.clone(),
@@ -95,6 +95,52 @@ impl Engine {
                     }
                 }
             }
+        }
+    }
+
+    /// The units an alert goes to: each once, in the order written, a set's members in
+    /// declaration order (SPEC v0.2). A recipient that fails to evaluate (an overflow in its
+    /// key) is left out and counted; the alert is still written.
+    fn recipients(&mut self, to: &[Recipient], arena: &ExprArena, ctx: &Ctx<'_>) -> Vec<Arc<str>> {
+        let mut units: Vec<u32> = Vec::with_capacity(to.len());
+        let mut add = |u: u32| {
+            if !units.contains(&u) {
+                units.push(u);
+            }
+        };
+        for r in to {
+            match r {
+                Recipient::Unit(u) => add(*u),
+                Recipient::Expr(e) => match self.value(arena, *e, ctx) {
+                    Some(Value::Unit(u)) => add(u),
+                    Some(Value::Set(set)) => {
+                        for v in &set.items {
+                            if let Value::Unit(u) = v {
+                                add(*u);
+                            }
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+        units
+            .iter()
+            .filter_map(|u| self.names.units.get(*u as usize).cloned())
+            .collect()
+    }
+
+    /// An alert's severity; a computed one that fails to evaluate is `medium` (counted).
+    fn severity(&mut self, s: SeverityOf, arena: &ExprArena, ctx: &Ctx<'_>) -> Severity {
+        match s {
+            SeverityOf::Fixed(s) => s,
+            SeverityOf::Expr(e) => match self.value(arena, e, ctx) {
+                Some(Value::Enum(i)) => Severity::ALL
+                    .get(i as usize)
+                    .copied()
+                    .unwrap_or(Severity::Medium),
+                _ => Severity::Medium,
+            },
         }
     }
 

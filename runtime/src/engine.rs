@@ -891,6 +891,35 @@ impl Engine {
         unknown
     }
 
+    /// Replaces the entries of the named maps with the contents of their files, given as
+    /// (name, text) (rules are not recompiled; SPEC v0.2). All or nothing: when one text does
+    /// not parse (`map `m`: line 3: ...`), or names no map of this rule set, no map changes.
+    pub fn reload_maps(&mut self, maps: Vec<(String, String)>) -> Result<(), String> {
+        let mut parsed = Vec::with_capacity(maps.len());
+        for (name, text) in maps {
+            let Some((i, def)) = self
+                .program
+                .maps
+                .iter()
+                .enumerate()
+                .find(|(_, m)| m.name == name)
+            else {
+                return Err(format!("`{name}` is not a map of this rule set"));
+            };
+            let entries = vigil_ir::maps::parse_file(&*self.program, &text, &def.key, &def.value)
+                .map_err(|(line, why)| format!("map `{name}`: line {line}: {why}"))?;
+            let entries = vigil_ir::MapValue::new(entries)
+                .map_err(|_| format!("map `{name}`: a key given twice"))?;
+            parsed.push((i, Arc::new(entries)));
+        }
+        for (i, entries) in parsed {
+            if let Some(slot) = self.tables.maps.get_mut(i) {
+                *slot = entries;
+            }
+        }
+        Ok(())
+    }
+
     /// The id of an event type by name.
     pub fn event_type(&self, name: &str) -> Option<EventTypeId> {
         self.program.event_id(name)

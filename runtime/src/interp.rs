@@ -32,6 +32,8 @@ pub type Regexes = HashMap<SmolStr, Arc<regex::Regex>>;
 pub struct Tables {
     pub layouts: Vec<Layout>,
     pub lists: Vec<Arc<SetValue>>,
+    /// The maps' entries (SPEC v0.2), reloadable like the lists.
+    pub maps: Vec<Arc<vigil_ir::MapValue>>,
     /// The lists again, hashed, for the compiled code's lookups.
     pub list_index: Vec<ListIndex>,
     pub zones: Vec<ZoneDef>,
@@ -72,6 +74,7 @@ impl Tables {
             layouts: Layout::all(program),
             list_index: lists.iter().map(|l| ListIndex::new(l)).collect(),
             lists,
+            maps: program.maps.iter().map(|m| m.entries.clone()).collect(),
             zones: program.zones.clone(),
             regexes,
             tz: program.time_zone(),
@@ -156,6 +159,10 @@ impl Inputs for Reader<'_, '_> {
 
     fn in_list(&self, list: u32, value: &Value) -> Option<bool> {
         Some(self.tables.lists.get(list as usize)?.contains(value))
+    }
+
+    fn lookup(&self, map: u32, key: &Value) -> Option<Value> {
+        self.tables.maps.get(map as usize)?.get(key).cloned()
     }
 
     fn matches(&self, pattern: &str, text: &str) -> bool {

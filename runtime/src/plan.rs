@@ -658,7 +658,8 @@ fn same_kind_word(kind: Kind, constant: &Value) -> Option<u64> {
         | (Kind::Int, Value::Int(_))
         | (Kind::Time, Value::Time(_))
         | (Kind::Duration, Value::Duration(_))
-        | (Kind::Enum, Value::Enum(_)) => crate::row::word_of(constant),
+        | (Kind::Enum, Value::Enum(_))
+        | (Kind::Unit, Value::Unit(_)) => crate::row::word_of(constant),
         _ => None,
     }
 }
@@ -676,7 +677,9 @@ fn field_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<FieldTes
             let (word, kind) = *layout.slots.get(*field as usize)?;
             let text = match kind {
                 Kind::Str => true,
-                Kind::Bool | Kind::Int | Kind::Time | Kind::Duration | Kind::Enum => false,
+                Kind::Bool | Kind::Int | Kind::Time | Kind::Duration | Kind::Enum | Kind::Unit => {
+                    false
+                }
                 Kind::Float | Kind::Point => return None,
             };
             Some((

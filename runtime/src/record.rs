@@ -223,6 +223,10 @@ fn hash_value(h: &mut Sha256, v: &Value) {
             h.update([8]);
             h.update(e.to_be_bytes());
         }
+        Value::Unit(u) => {
+            h.update([10]);
+            h.update(u.to_be_bytes());
+        }
         Value::Set(s) => {
             h.update([9]);
             for i in &s.items {
@@ -579,6 +583,12 @@ impl Writer<'_> {
             Value::Enum(i) => {
                 let _ = write!(o, "{i}");
             }
+            Value::Unit(u) => match self.program.units.get(*u as usize) {
+                Some(unit) => push_str(o, &unit.name),
+                None => {
+                    let _ = write!(o, "{u}");
+                }
+            },
             Value::Set(s) => {
                 o.push('[');
                 for (i, item) in s.items.iter().enumerate() {
@@ -601,8 +611,9 @@ impl Writer<'_> {
             Value::Int(i) => {
                 let _ = write!(o, "{i}");
             }
+            // At least one decimal, so a float reads as one (`4.0`, SPEC v0.2).
             Value::Float(f) => {
-                let _ = write!(o, "{f}");
+                let _ = write!(o, "{f:?}");
             }
             Value::Str(s) => o.push_str(s),
             Value::Time(t) => self.tables.times.write(o, *t),
@@ -610,6 +621,12 @@ impl Writer<'_> {
             Value::Point(p) => {
                 let _ = write!(o, "({}, {})", p.lat, p.lon);
             }
+            Value::Unit(u) => match self.program.units.get(*u as usize) {
+                Some(unit) => o.push_str(&unit.name),
+                None => {
+                    let _ = write!(o, "{u}");
+                }
+            },
             Value::Enum(i) => {
                 let name = enum_name
                     .and_then(|n| self.program.enums.iter().find(|e| e.name == n))

@@ -40,6 +40,8 @@ pub enum Kind {
     Point,
     /// One word, the variant's position.
     Enum,
+    /// One word, the unit's number (SPEC v0.2).
+    Unit,
 }
 
 impl Kind {
@@ -52,6 +54,7 @@ impl Kind {
             Ty::Duration => Kind::Duration,
             Ty::Point => Kind::Point,
             Ty::Enum(_) => Kind::Enum,
+            Ty::Unit => Kind::Unit,
             _ => Kind::Str,
         }
     }
@@ -194,6 +197,7 @@ impl Row {
             Kind::Time => Value::Time(word(0) as i64),
             Kind::Duration => Value::Duration(word(0) as i64),
             Kind::Enum => Value::Enum(word(0) as u32),
+            Kind::Unit => Value::Unit(word(0) as u32),
             Kind::Point => Value::Point(Point {
                 lat: f64::from_bits(word(0)),
                 lon: f64::from_bits(word(1)),
@@ -360,7 +364,7 @@ impl<'l> RowBuilder<'l> {
             Value::Bool(b) => self.set_word(i, u64::from(*b)),
             Value::Int(x) | Value::Time(x) | Value::Duration(x) => self.set_word(i, *x as u64),
             Value::Float(f) => self.set_word(i, f.to_bits()),
-            Value::Enum(e) => self.set_word(i, u64::from(*e)),
+            Value::Enum(e) | Value::Unit(e) => self.set_word(i, u64::from(*e)),
             Value::Str(s) => self.set_str(i, s),
             Value::Point(p) => self.set_point(i, *p),
         }
@@ -434,7 +438,7 @@ impl Hash for KeyRef<'_> {
             Value::Bool(b) => b.hash(state),
             Value::Int(i) | Value::Time(i) | Value::Duration(i) => i.hash(state),
             Value::Str(s) => s.hash(state),
-            Value::Enum(e) => e.hash(state),
+            Value::Enum(e) | Value::Unit(e) => e.hash(state),
             Value::Float(f) => f.to_bits().hash(state),
             Value::Point(p) => {
                 p.lat.to_bits().hash(state);
@@ -455,7 +459,7 @@ impl hashbrown::Equivalent<Key> for KeyRef<'_> {
             (Value::Int(a), Value::Int(b))
             | (Value::Time(a), Value::Time(b))
             | (Value::Duration(a), Value::Duration(b)) => a == b,
-            (Value::Enum(a), Value::Enum(b)) => a == b,
+            (Value::Enum(a), Value::Enum(b)) | (Value::Unit(a), Value::Unit(b)) => a == b,
             (a, b) => a.total_cmp(b) == std::cmp::Ordering::Equal,
         }
     }
@@ -491,7 +495,7 @@ impl Key {
                 ((*i as u64) ^ (1 << 63)).to_be_bytes().to_vec()
             }
             Value::Bool(b) => vec![u8::from(*b)],
-            Value::Enum(e) => e.to_be_bytes().to_vec(),
+            Value::Enum(e) | Value::Unit(e) => e.to_be_bytes().to_vec(),
             _ => Vec::new(),
         }
     }
@@ -502,7 +506,7 @@ pub(crate) fn word_of(v: &Value) -> Option<u64> {
     match v {
         Value::Bool(b) => Some(u64::from(*b)),
         Value::Int(i) | Value::Time(i) | Value::Duration(i) => Some(*i as u64),
-        Value::Enum(e) => Some(u64::from(*e)),
+        Value::Enum(e) | Value::Unit(e) => Some(u64::from(*e)),
         _ => None,
     }
 }

@@ -141,6 +141,10 @@ impl Enc {
                 self.u8(8);
                 self.u64(u64::from(*e));
             }
+            Value::Unit(u) => {
+                self.u8(10);
+                self.u64(u64::from(*u));
+            }
             Value::Set(s) => {
                 self.u8(9);
                 self.u64(s.items.len() as u64);
@@ -465,6 +469,7 @@ impl Dec<'_> {
                 lon: f64::from_bits(self.u64()?),
             }),
             8 => Value::Enum(u32::try_from(self.u64()?).unwrap_or(u32::MAX)),
+            10 => Value::Unit(u32::try_from(self.u64()?).unwrap_or(u32::MAX)),
             9 if in_set => return bad("a set inside a set"),
             9 => {
                 let n = self.len()?;
@@ -541,6 +546,7 @@ fn value_fits(kind: Option<Kind>, v: &Value, ty: &ir::Ty) -> bool {
             | (Some(Kind::Duration), Value::Duration(_), _)
             | (Some(Kind::Point), Value::Point(_), _)
             | (Some(Kind::Enum), Value::Enum(_), ir::Ty::Enum(_))
+            | (Some(Kind::Unit), Value::Unit(_), ir::Ty::Unit)
     )
 }
 

@@ -550,7 +550,7 @@ impl Engine {
                 ActionContext {
                     program: &program,
                     origin: origin.clone(),
-                    default_severity: Severity::Medium,
+                    default_severity: Severity::Medium.into(),
                     title: title.clone(),
                     key: key.0.clone(),
                     time,

@@ -821,3 +821,63 @@ fn a_tick_moves_the_watermark_like_an_event_of_its_time() {
     assert_eq!(a.len(), 1, "{a:?}");
     assert_eq!(a, b);
 }
+
+/// Maps reload while the engine runs (SPEC v0.2), all or nothing: a text that does not parse
+/// leaves every map as it was.
+#[test]
+fn maps_reload_whole_or_not_at_all() {
+    let rules = r#"
+unit desk
+unit patrol
+event Passage { checkpoint: str, speed: int }
+map limit: str -> int = { "K1": 60 }
+map duty: str -> unit = { "K1": desk }
+rule speeding {
+  when p: Passage where p.speed > (limit[p.checkpoint] ?? 100)
+  alert duty[p.checkpoint] ?? patrol message "{p.checkpoint}"
+}
+"#;
+    let program = compile(&[("rules.vigil", rules)]).expect("rules check");
+    let mut engine = Engine::new(Arc::new(program), EngineConfig::default());
+    let passage = |t: &str, speed: i64| {
+        format!(
+            r#"{{"type":"Passage","time":"2022-03-01T10:00:0{t}Z","checkpoint":"K1","speed":{speed}}}"#
+        )
+    };
+    engine.push_line(passage("0", 70).as_bytes());
+    let first = json(&mut engine);
+    assert_eq!(first.len(), 1, "{first:?}");
+    assert!(first[0].contains(r#""to":["desk"]"#), "{first:?}");
+
+    let bad = engine.reload_maps(vec![
+        ("limit".into(), "K1\t80\n".into()),
+        ("duty".into(), "K1\tnobody\n".into()),
+    ]);
+    assert_eq!(
+        bad,
+        Err("map `duty`: line 1: `nobody` is not a unit".into())
+    );
+    engine.push_line(passage("1", 70).as_bytes());
+    assert_eq!(
+        json(&mut engine).len(),
+        1,
+        "the old limit of 60 still holds"
+    );
+
+    engine
+        .reload_maps(vec![
+            ("limit".into(), "# checkpoint\tkm/h\nK1\t80\n".into()),
+            ("duty".into(), "K1\tpatrol\n".into()),
+        ])
+        .expect("reload");
+    engine.push_line(passage("2", 70).as_bytes());
+    assert!(json(&mut engine).is_empty(), "70 is under the new limit");
+    engine.push_line(passage("3", 90).as_bytes());
+    let last = json(&mut engine);
+    assert!(last[0].contains(r#""to":["patrol"]"#), "{last:?}");
+    assert!(
+        engine
+            .reload_maps(vec![("nope".into(), String::new())])
+            .is_err()
+    );
+}

@@ -62,15 +62,19 @@ fn kinds() -> Arc<vigil_ir::Program> {
 
 /// Lines of `fuzz/kinds.vigil`'s event types at the edges of SPEC §7's decoding rules.
 const KINDS_LINES: &[&str] = &[
-    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3,"f":2.5,"s":"x","t":"2021-11-25T19:00:00.123456+08:00","d":"PT1M30.5S","p":{"lat":1,"lon":2},"e":"low"}"#,
-    r#"{"type":"Every","time":1637866800000,"b":false,"i":3.0,"f":-0.0,"s":"","t":1637866800000,"d":4.35,"p":{"lon":-180,"lat":90},"e":"high","id":"e1"}"#,
-    r#"{"type":"Every","time":"2016-12-31T23:59:60Z","b":true,"i":3e0,"f":1e300,"s":"\u00e9","t":"0001-01-01T00:00:00Z","d":"P1D","p":{"lat":0,"lon":0},"e":"low"}"#,
-    r#"{"type":"Every","time":"2021-11-25T19:00:00+24:00","b":true,"i":3,"f":1,"s":"x","t":1,"d":1,"p":{"lat":0,"lon":0},"e":"low"}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3,"f":2.5,"s":"x","t":"2021-11-25T19:00:00.123456+08:00","d":"PT1M30.5S","p":{"lat":1,"lon":2},"e":"low","u":"desk"}"#,
+    r#"{"type":"Every","time":1637866800000,"b":false,"i":3.0,"f":-0.0,"s":"","t":1637866800000,"d":4.35,"p":{"lon":-180,"lat":90},"e":"high","id":"e1","u":"patrol"}"#,
+    r#"{"type":"Every","time":"2016-12-31T23:59:60Z","b":true,"i":3e0,"f":1e300,"s":"\u00e9","t":"0001-01-01T00:00:00Z","d":"P1D","p":{"lat":0,"lon":0},"e":"low","u":"desk"}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00+24:00","b":true,"i":3,"f":1,"s":"x","t":1,"d":1,"p":{"lat":0,"lon":0},"e":"low","u":"desk"}"#,
     r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3.5,"f":1,"s":"x","t":1,"d":"P1DT","p":{"lat":0,"lon":0},"e":"mid"}"#,
-    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":9223372036854775808,"f":1,"s":"x","t":1,"d":"PT1.5H30M","p":{"lat":91,"lon":0},"e":"low"}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":9223372036854775808,"f":1,"s":"x","t":1,"d":"PT1.5H30M","p":{"lat":91,"lon":0},"e":"low","u":"desk"}"#,
     r#"{"type":"Every","time":"10000-01-01T00:00:00Z","b":1,"i":3,"f":"1","s":2,"t":true,"d":[],"p":[1,2],"e":1}"#,
-    r#"{"type":"Every","time":"9999-12-31T23:59:59.999-00:01","b":true,"i":-9223372036854775808,"f":1,"s":"x","t":253402300799999,"d":-1.0019,"p":{"lat":0,"lon":0},"e":"low","id":5}"#,
+    r#"{"type":"Every","time":"9999-12-31T23:59:59.999-00:01","b":true,"i":-9223372036854775808,"f":1,"s":"x","t":253402300799999,"d":-1.0019,"p":{"lat":0,"lon":0},"e":"low","id":5,"u":"desk"}"#,
     r#"{"type":"Every","time":"0001-01-01T00:00:00+00:01","i":3}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3,"f":2.5,"s":"x","t":1,"d":1,"p":{"lat":1,"lon":2},"e":"low","u":"nobody"}"#,
+    r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3,"f":2.5,"s":"x","t":1,"d":1,"p":{"lat":1,"lon":2},"e":"low","u":0}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","u":"patrol","e":"high"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","u":"Desk"}"#,
     r#"{"type":"Every","time":null,"b":null}"#,
     r#"{"type":null,"time":"2021-11-25T19:00:00Z"}"#,
     r#"{"type":7,"time":"2021-11-25T19:00:00Z"}"#,
@@ -184,7 +188,8 @@ fn the_reference_decoder_reads_the_spec() {
         field(r#","t":"2016-12-31T23:59:60+08:00""#, 4),
         Value::Time(1_483_199_999_999)
     );
-    assert_eq!(field(r#","id":"x""#, 8), Value::str("x"));
+    assert_eq!(field(r#","id":"x""#, 9), Value::str("x"));
+    assert_eq!(field(r#","u":"patrol""#, 8), Value::Unit(1));
     for (fields, reason) in [
         (r#","i":3.5"#, WrongType),
         (r#","f":1e400"#, WrongType),

@@ -32,6 +32,7 @@ pub(super) fn check(scope: &Scope, item: &ast::Item, read: ReadResource<'_>) -> 
         }
         ItemKind::Event(e) => event(&mut cx, e),
         ItemKind::List(l) => lowered = list(&mut cx, l, read),
+        ItemKind::Map(m) => lowered = map(&mut cx, m, read),
         ItemKind::Zone(z) => lowered = zone(&mut cx, z, read),
         ItemKind::Calendar(c) => lowered = calendar(&mut cx, c, read),
         ItemKind::Const(c) => {
@@ -293,6 +294,104 @@ fn list(cx: &mut ExprCx<'_>, l: &ast::List, read: ReadResource<'_>) -> Lowered {
         path,
         values,
     })
+}
+
+/// `map name: K -> V = ...` (SPEC v0.2): keys of type `str`, `int` or an enum; values of a
+/// scalar type; a literal's entries constant, a file's parsed line by line.
+fn map(cx: &mut ExprCx<'_>, m: &ast::Map, read: ReadResource<'_>) -> Lowered {
+    let key = type_expr(cx, &m.key);
+    let value = type_expr(cx, &m.value);
+    if let Some(k) = &key
+        && !matches!(k, Ty::Str | Ty::Int | Ty::Enum(_))
+    {
+        cx.report(TypeMismatch {
+            span: m.key.span,
+            expected: "a key type: `str`, `int` or an enum".into(),
+            found: k.described(),
+            help: None,
+        });
+    }
+    if let Some(v) = &value
+        && matches!(v, Ty::Set(_) | Ty::Zone)
+    {
+        cx.report(TypeMismatch {
+            span: m.value.span,
+            expected: "a scalar value type".into(),
+            found: v.described(),
+            help: Some("a map's value is one value: a `str`, `int`, enum, `unit`...".into()),
+        });
+    }
+    let (Some(key), Some(value)) = (key, value) else {
+        return Lowered::Nothing;
+    };
+    let (entries, path) = match &m.source {
+        ast::MapSource::Literal(pairs, _) => {
+            let mut entries = Vec::new();
+            for (k, v) in pairs {
+                let k = cx.constant_value(k, Some(&key), "a map key");
+                let v = cx.constant_value(v, Some(&value), "a map value");
+                if let (Some((k, kt)), Some((v, vt))) = (k, v)
+                    && kt.fits(&key)
+                    && vt.fits(&value)
+                {
+                    entries.push((k, v));
+                }
+            }
+            // Report each repeated key at its second occurrence.
+            let mut seen = BTreeSet::new();
+            for (k, _) in pairs {
+                let text = crate::check::literal::source_text(k);
+                if !seen.insert(text.clone()) {
+                    cx.report(DuplicateMember {
+                        span: k.span,
+                        what: "key",
+                        name: text,
+                        owner: m.name.name.to_string(),
+                    });
+                }
+            }
+            (entries, None)
+        }
+        ast::MapSource::File(p) => {
+            let (contents, resolved) = read(&p.raw);
+            let text = match contents {
+                Ok(text) => text,
+                Err(reason) => {
+                    cx.report(ResourceUnreadable {
+                        span: p.span,
+                        path: p.raw.to_string(),
+                        resolved,
+                        reason,
+                    });
+                    return Lowered::Nothing;
+                }
+            };
+            match ir::maps::parse_file(cx.scope, &text, &key, &value) {
+                Ok(entries) => (entries, Some(resolved)),
+                Err((line, reason)) => {
+                    cx.report(BadMapEntry {
+                        span: p.span,
+                        map: m.name.name.to_string(),
+                        path: p.raw.to_string(),
+                        line,
+                        reason,
+                    });
+                    return Lowered::Nothing;
+                }
+            }
+        }
+    };
+    match ir::MapValue::new(entries) {
+        Ok(entries) => Lowered::Map(ir::MapDef {
+            name: m.name.name.clone(),
+            key,
+            value,
+            path,
+            entries: Arc::new(entries),
+        }),
+        // A repeated literal key was reported above.
+        Err(_) => Lowered::Nothing,
+    }
 }
 
 /// Entries of a list file: one per line, blank lines and `#` comments skipped.

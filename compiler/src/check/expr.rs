@@ -379,6 +379,7 @@ impl<'a> ExprCx<'a> {
             }
             ExprKind::Name(n) => self.name(n, expected),
             ExprKind::Field(base, field) => self.field(base, field, span),
+            ExprKind::Index(base, key) => self.lookup(base, key, span),
             ExprKind::Call(name, args) => self.call(name, args, span),
             ExprKind::Unary(UnaryOp::Not, operand) => {
                 let t = self.check(operand, Some(&Ty::Bool));
@@ -531,6 +532,21 @@ impl<'a> ExprCx<'a> {
                 None => self.error(span),
             };
         }
+        if let Some(Ty::Unit) = expected
+            && let Some(t) = self.unit(n)
+        {
+            return t;
+        }
+        // The built-in enum `severity` is known only where a severity is expected, so its
+        // values never clash with an enum of the rule set's.
+        if let Some(Ty::Enum(e)) = expected
+            && e == ir::text::SEVERITY_ENUM
+            && !self.scope.enums.contains_key(e)
+            && let Some(i) = ir::Severity::NAMES.iter().position(|s| *s == n.name)
+        {
+            let v = Value::Enum(u32::try_from(i).unwrap_or(u32::MAX));
+            return self.constant(v, Ty::Enum(e.clone()), span);
+        }
         // An enum value: the expected enum first, then any enum that has it.
         if let Some(Ty::Enum(e)) = expected
             && let Some(sig) = self.scope.enums.get(e)
@@ -569,6 +585,9 @@ impl<'a> ExprCx<'a> {
             }
             [] => {}
         }
+        if let Some(t) = self.unit(n) {
+            return t;
+        }
         if self.scope.lists.contains_key(&n.name) {
             self.refer(span, Target::Item(n.name.clone()));
             self.report(MisplacedConstruct {
@@ -576,6 +595,16 @@ impl<'a> ExprCx<'a> {
                 what: format!("the list `{}`", n.name),
                 place: "here".into(),
                 help: Some(format!("a list is used after `in`: `x in {}`", n.name)),
+            });
+            return self.error(span);
+        }
+        if self.scope.maps.contains_key(&n.name) {
+            self.refer(span, Target::Item(n.name.clone()));
+            self.report(MisplacedConstruct {
+                span,
+                what: format!("the map `{}`", n.name),
+                place: "here".into(),
+                help: Some(format!("a map is looked up with a key: `{}[key]`", n.name)),
             });
             return self.error(span);
         }
@@ -593,6 +622,7 @@ impl<'a> ExprCx<'a> {
             let mut candidates: Vec<&str> = self.env.names().collect();
             candidates.extend(self.scope.consts.keys().map(|k| k.as_str()));
             candidates.extend(self.scope.lists.keys().map(|k| k.as_str()));
+            candidates.extend(self.scope.units.keys().map(|k| k.as_str()));
             candidates.extend(
                 self.scope
                     .enums
@@ -620,6 +650,97 @@ impl<'a> ExprCx<'a> {
             help,
         });
         self.error(span)
+    }
+
+    /// `m[k]` (SPEC v0.2): `m` names a map, `k` is of its key type; the value is optional.
+    fn lookup(&mut self, base: &ast::Expr, key: &ast::Expr, span: Span) -> Typed {
+        let sig = match &base.kind {
+            ExprKind::Name(n) => match self.scope.maps.get(&n.name) {
+                Some(sig) => {
+                    self.refer(n.span, Target::Item(n.name.clone()));
+                    Some(sig.clone())
+                }
+                None => {
+                    let maps = self.scope.maps.keys().map(|k| k.as_str());
+                    let help = did_you_mean(&n.name, maps)
+                        .or_else(|| Some("`m[k]` looks a key up in a `map`".into()));
+                    self.report(UnknownName {
+                        span: n.span,
+                        name: n.name.to_string(),
+                        help,
+                    });
+                    None
+                }
+            },
+            _ => {
+                let t = self.check(base, None);
+                if !t.ty.is_error() {
+                    self.report(TypeMismatch {
+                        span: base.span,
+                        expected: "the name of a map".into(),
+                        found: t.ty.described(),
+                        help: Some("`m[k]` looks a key up in a `map`".into()),
+                    });
+                }
+                None
+            }
+        };
+        let Some(sig) = sig else {
+            self.check(key, None);
+            return self.error(span);
+        };
+        let k = self.check(key, Some(&sig.key));
+        if k.ty.is_error() || sig.key.is_error() || sig.value.is_error() {
+            return self.error(span);
+        }
+        if !k.ty.fits(&sig.key) {
+            self.report(TypeMismatch {
+                span: key.span,
+                expected: format!("{}, the map's key type", sig.key.described()),
+                found: k.ty.described(),
+                help: None,
+            });
+            return self.error(span);
+        }
+        let node = Node::Lookup {
+            map: sig.index,
+            key: k.id,
+        };
+        // Never folded: a map file can be reloaded while the engine runs.
+        let ty = sig.value.clone();
+        let id = self.push(node, ty.clone(), span);
+        if self.quiet == 0 {
+            self.facts.types.push((span, ty.clone(), true));
+        }
+        Typed {
+            id,
+            ty,
+            optional: true,
+        }
+    }
+
+    /// Whether `name` is a value where a unit or a severity is written by name: a binding, a
+    /// workflow variable, a field of the implicit event, or a constant.
+    pub fn names_a_value(&self, name: &str) -> bool {
+        self.env.lookup(name).is_some()
+            || self
+                .workflow
+                .as_ref()
+                .is_some_and(|w| w.vars.iter().any(|(v, _)| v == name))
+            || self.env.implicit.as_ref().is_some_and(|(_, event)| {
+                self.scope
+                    .events
+                    .get(event)
+                    .is_some_and(|sig| sig.field(name).is_some())
+            })
+            || self.scope.consts.contains_key(name)
+    }
+
+    /// A unit by name (SPEC v0.2: units are values of type `unit`).
+    fn unit(&mut self, n: &ast::Ident) -> Option<Typed> {
+        let i = *self.scope.units.get(&n.name)?;
+        self.refer(n.span, Target::Item(n.name.clone()));
+        Some(self.constant(Value::Unit(i), Ty::Unit, n.span))
     }
 
     fn variant(&mut self, e: SmolStr, n: &ast::Ident, i: usize) -> Typed {
@@ -1305,6 +1426,8 @@ impl<'a> ExprCx<'a> {
             "minute" => (Builtin::Minute, 1),
             "seconds" => (Builtin::Seconds, 1),
             "workday" => (Builtin::Workday, 1),
+            "date" => (Builtin::Date, 1),
+            "intersects" => (Builtin::Intersects, 2),
             "distance" => (Builtin::Distance, 2),
             "point" => (Builtin::Point, 2),
             other => {
@@ -1347,6 +1470,8 @@ impl<'a> ExprCx<'a> {
             (Builtin::Hour | Builtin::Weekday | Builtin::Minute, [Time]) => Some(Int),
             (Builtin::Seconds, [Duration]) => Some(Int),
             (Builtin::Workday, [Time]) => Some(Bool),
+            (Builtin::Date, [Time]) => Some(Str),
+            (Builtin::Intersects, [Set(a), Set(b)]) if a.fits(b) => Some(Bool),
             (Builtin::Distance, [Point, Point]) => Some(Float),
             (Builtin::Point, [Float, Float]) => Some(Point),
             _ => None,
@@ -1379,7 +1504,7 @@ impl<'a> ExprCx<'a> {
 }
 
 /// Every built-in function name, aggregates included (for completion and "did you mean").
-pub const BUILTINS: [&str; 26] = [
+pub const BUILTINS: [&str; 28] = [
     "len",
     "lower",
     "upper",
@@ -1397,6 +1522,8 @@ pub const BUILTINS: [&str; 26] = [
     "minute",
     "seconds",
     "workday",
+    "date",
+    "intersects",
     "within",
     "distance",
     "point",
@@ -1424,6 +1551,8 @@ pub fn builtin_signature(b: Builtin) -> &'static str {
         Builtin::Workday => {
             "(time) -> bool, a working day of the rule set's calendar (Monday to Friday without one)"
         }
+        Builtin::Date => "(time) -> str, \"YYYY-MM-DD\" in the rule set's time zone",
+        Builtin::Intersects => "(set, set) of one element type -> bool, they share an element",
         Builtin::Distance => "(point, point) -> float metres",
         Builtin::Point => "(float latitude, float longitude) -> point",
     }

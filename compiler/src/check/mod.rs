@@ -23,7 +23,7 @@ pub use scope::Scope;
 use crate::diagnostics::Diag;
 use crate::syntax::Span;
 use crate::syntax::ast::{self, ItemKind};
-use vigil_ir::{self as ir, Ty};
+use vigil_ir::{self as ir, Ty, Value};
 
 /// What a name in the source refers to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -69,9 +69,10 @@ pub enum Lowered {
     Workflow(ir::Workflow),
     Test(ir::TestCase),
     List(ir::ListDef),
+    Map(ir::MapDef),
     Zone(ir::ZoneDef),
     Calendar(ir::CalendarDef),
-    /// The parsed contents are needed only for `List`, `Zone` and `Calendar`; other
+    /// The parsed contents are needed only for `List`, `Map`, `Zone` and `Calendar`; other
     /// declarations are lowered from the scope.
     Declaration,
 }
@@ -141,28 +142,11 @@ pub(crate) fn actions(
     for action in actions {
         match action {
             ast::Action::Alert(a) => {
-                let mut units = Vec::new();
-                for u in &a.units {
-                    match cx.scope.units.get(&u.name) {
-                        Some(i) => {
-                            cx.facts.refs.push((u.span, Target::Item(u.name.clone())));
-                            units.push(*i);
-                        }
-                        None => {
-                            let help =
-                                did_you_mean(&u.name, cx.scope.units.keys().map(|k| k.as_str()));
-                            cx.report(UnknownUnit {
-                                span: u.span,
-                                name: u.name.to_string(),
-                                help,
-                            });
-                        }
-                    }
-                }
+                let to = a.to.iter().filter_map(|r| recipient(cx, r)).collect();
                 let severity = a.severity.as_ref().and_then(|s| severity(cx, s));
                 let message = a.message.as_ref().map(|m| literal::template(cx, m));
                 out.push(ir::Action::Alert {
-                    units,
+                    to,
                     severity,
                     message,
                 });
@@ -256,17 +240,110 @@ fn set_action(cx: &mut expr::ExprCx<'_>, s: &ast::SetAction) -> Option<ir::Actio
     })
 }
 
-pub(crate) fn severity(cx: &mut expr::ExprCx<'_>, s: &ast::Ident) -> Option<ir::Severity> {
-    let parsed = ir::Severity::parse(&s.name);
-    if parsed.is_none() {
-        let help = crate::diagnostics::did_you_mean(&s.name, ir::Severity::NAMES);
-        cx.report(crate::diagnostics::UnknownSeverity {
-            span: s.span,
-            name: s.name.to_string(),
-            help,
-        });
+/// An alert's recipient: a unit by name or, SPEC v0.2, an expression of type `unit` or
+/// `set<unit>` that is never absent.
+fn recipient(cx: &mut expr::ExprCx<'_>, r: &ast::Expr) -> Option<ir::Recipient> {
+    use crate::diagnostics::*;
+    if let ast::ExprKind::Name(u) = &r.kind {
+        // A bare name is a unit first, as it always was, whatever else it could name.
+        if let Some(i) = cx.scope.units.get(&u.name) {
+            cx.facts.refs.push((u.span, Target::Item(u.name.clone())));
+            return Some(ir::Recipient::Unit(*i));
+        }
+        if !cx.names_a_value(&u.name) {
+            let help = if cx.scope.maps.contains_key(&u.name) {
+                Some(format!(
+                    "`{0}` is a map: look a key up, `{0}[key] ?? unit`",
+                    u.name
+                ))
+            } else {
+                did_you_mean(&u.name, cx.scope.units.keys().map(|k| k.as_str()))
+            };
+            cx.report(UnknownUnit {
+                span: u.span,
+                name: u.name.to_string(),
+                help,
+            });
+            return None;
+        }
     }
-    parsed
+    let t = cx.check(r, Some(&Ty::Unit));
+    if t.ty.is_error() {
+        return None;
+    }
+    if !matches!(&t.ty, Ty::Unit) && !matches!(&t.ty, Ty::Set(e) if **e == Ty::Unit) {
+        cx.report(TypeMismatch {
+            span: r.span,
+            expected: "a unit or a set<unit>".into(),
+            found: t.ty.described(),
+            help: Some("an alert goes to units: `alert police` or `alert i.station`".into()),
+        });
+        return None;
+    }
+    if t.optional {
+        // The first unit declared, as an example of a default.
+        let help = cx
+            .scope
+            .units
+            .iter()
+            .min_by_key(|(_, i)| **i)
+            .map(|(u, _)| format!("give a default: `{} ?? {u}`", crate::fmt::expr_text(r)));
+        cx.report(OptionalRecipient { span: r.span, help });
+        return None;
+    }
+    Some(match cx.arena.as_const(t.id) {
+        Some(Value::Unit(i)) => ir::Recipient::Unit(*i),
+        _ => ir::Recipient::Expr(t.id),
+    })
+}
+
+/// A severity by name or, SPEC v0.2, an expression of the built-in enum `severity`.
+pub(crate) fn severity(cx: &mut expr::ExprCx<'_>, s: &ast::Expr) -> Option<ir::SeverityOf> {
+    use crate::diagnostics::*;
+    if let ast::ExprKind::Name(n) = &s.kind
+        && !cx.names_a_value(&n.name)
+    {
+        let parsed = ir::Severity::parse(&n.name);
+        if parsed.is_none() {
+            let help = did_you_mean(&n.name, ir::Severity::NAMES);
+            cx.report(UnknownSeverity {
+                span: n.span,
+                name: n.name.to_string(),
+                help,
+            });
+        }
+        return parsed.map(ir::SeverityOf::Fixed);
+    }
+    let want = Ty::Enum(SmolStr::new(ir::text::SEVERITY_ENUM));
+    let t = cx.check(s, Some(&want));
+    if t.ty.is_error() {
+        return None;
+    }
+    if t.ty != want {
+        cx.report(TypeMismatch {
+            span: s.span,
+            expected: "a severity: low, medium, high or critical".into(),
+            found: t.ty.described(),
+            help: Some("`severity if c.duration >= 60m then critical else high`".into()),
+        });
+        return None;
+    }
+    if t.optional {
+        cx.report(TypeMismatch {
+            span: s.span,
+            expected: "a severity for every alert".into(),
+            found: "one that may be absent".into(),
+            help: Some("give a default with `??`".into()),
+        });
+        return None;
+    }
+    Some(match cx.arena.as_const(t.id) {
+        Some(Value::Enum(i)) => match ir::Severity::ALL.get(*i as usize) {
+            Some(s) => ir::SeverityOf::Fixed(*s),
+            None => ir::SeverityOf::Expr(t.id),
+        },
+        _ => ir::SeverityOf::Expr(t.id),
+    })
 }
 
 fn emit(cx: &mut expr::ExprCx<'_>, e: &ast::EmitAction) -> Option<ir::Action> {

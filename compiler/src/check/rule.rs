@@ -39,9 +39,6 @@ pub(super) fn check(scope: &Scope, rule: &ast::Rule) -> CheckedItem {
         }
     }
 
-    let severity = sev
-        .and_then(|s| severity(&mut cx, s))
-        .unwrap_or(ir::Severity::Medium);
     let shadow = match mode {
         Some(m) if m.name == "shadow" => true,
         Some(m) => {
@@ -105,6 +102,10 @@ pub(super) fn check(scope: &Scope, rule: &ast::Rule) -> CheckedItem {
         let duration = cx.constant_duration(&s.duration, "the suppression interval")?;
         Some(ir::Suppress { key, duration })
     });
+    // Checked with the pattern's bindings: a computed severity reads its events (SPEC v0.2).
+    let severity = sev
+        .and_then(|s| severity(&mut cx, s))
+        .unwrap_or(ir::SeverityOf::Fixed(ir::Severity::Medium));
     let acts = actions(&mut cx, &action_list, trigger.as_ref());
     let Some(mut lowered) = lowered else {
         return finish(cx, None);

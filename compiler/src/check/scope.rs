@@ -19,6 +19,7 @@ pub struct Scope {
     pub enums: BTreeMap<SmolStr, EnumSig>,
     pub units: BTreeMap<SmolStr, u32>,
     pub lists: BTreeMap<SmolStr, ListSig>,
+    pub maps: BTreeMap<SmolStr, MapSig>,
     pub zones: BTreeMap<SmolStr, u32>,
     pub calendar: Option<SmolStr>,
     pub consts: BTreeMap<SmolStr, ConstSig>,
@@ -86,8 +87,31 @@ pub enum FieldRef {
 
 impl vigil_ir::text::EnumNames for Scope {
     fn variant(&self, enum_name: &str, index: u32) -> Option<&str> {
+        match self.enums.get(enum_name) {
+            Some(e) => e.variants.get(index as usize).map(|v| v.as_str()),
+            None if enum_name == vigil_ir::text::SEVERITY_ENUM => {
+                vigil_ir::text::severity_variant(index)
+            }
+            None => None,
+        }
+    }
+
+    fn unit(&self, index: u32) -> Option<&str> {
+        self.units
+            .iter()
+            .find(|(_, i)| **i == index)
+            .map(|(name, _)| name.as_str())
+    }
+}
+
+impl vigil_ir::maps::Names for Scope {
+    fn variant_index(&self, enum_name: &str, variant: &str) -> Option<u32> {
         let e = self.enums.get(enum_name)?;
-        e.variants.get(index as usize).map(|v| v.as_str())
+        u32::try_from(e.variants.iter().position(|v| v == variant)?).ok()
+    }
+
+    fn unit_index(&self, name: &str) -> Option<u32> {
+        self.units.get(name).copied()
     }
 }
 
@@ -101,6 +125,14 @@ pub struct EnumSig {
 pub struct ListSig {
     pub index: u32,
     pub elem: Ty,
+}
+
+/// `map name: K -> V` (SPEC v0.2); `Ty::Error` where a type did not resolve.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapSig {
+    pub index: u32,
+    pub key: Ty,
+    pub value: Ty,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,6 +170,7 @@ impl Scope {
             "time" => Ty::Time,
             "duration" => Ty::Duration,
             "point" => Ty::Point,
+            "unit" => Ty::Unit,
             "set" => Ty::Set(Box::new(self.resolve_type(t.arg.as_deref()?)?)),
             name if self.enums.contains_key(name) => Ty::Enum(SmolStr::new(name)),
             _ => return None,
@@ -148,7 +181,7 @@ impl Scope {
     /// Every name a type may be written as, for "did you mean".
     pub fn type_names(&self) -> Vec<&str> {
         let mut v = vec![
-            "bool", "int", "float", "str", "time", "duration", "point", "set",
+            "bool", "int", "float", "str", "time", "duration", "point", "unit", "set",
         ];
         v.extend(self.enums.keys().map(|k| k.as_str()));
         v
@@ -197,7 +230,10 @@ pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
                 });
             }
             ItemKind::Unit(u) => {
-                scope.units.entry(u.name.name.clone()).or_insert(0);
+                // Units are numbered in declaration order: a `set<unit>`'s members are
+                // addressed in that order (SPEC v0.2).
+                let next = u32::try_from(scope.units.len()).unwrap_or(u32::MAX);
+                scope.units.entry(u.name.name.clone()).or_insert(next);
             }
             ItemKind::Zone(z) => {
                 scope.zones.entry(z.name.name.clone()).or_insert(0);
@@ -270,6 +306,14 @@ pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
                     .lists
                     .insert(l.name.name.clone(), ListSig { index: 0, elem });
             }
+            ItemKind::Map(m) if !scope.maps.contains_key(&m.name.name) => {
+                let sig = MapSig {
+                    index: 0,
+                    key: scope.resolve_type(&m.key).unwrap_or(Ty::Error),
+                    value: scope.resolve_type(&m.value).unwrap_or(Ty::Error),
+                };
+                scope.maps.insert(m.name.name.clone(), sig);
+            }
             ItemKind::Fn(f) if !scope.fns.contains_key(&f.name.name) => {
                 let params = f
                     .params
@@ -311,10 +355,11 @@ fn number(scope: &mut Scope) {
     for (i, sig) in scope.lists.values_mut().enumerate() {
         sig.index = u32::try_from(i).unwrap_or(u32::MAX);
     }
-    for map in [&mut scope.units, &mut scope.zones] {
-        for (i, v) in map.values_mut().enumerate() {
-            *v = u32::try_from(i).unwrap_or(u32::MAX);
-        }
+    for (i, sig) in scope.maps.values_mut().enumerate() {
+        sig.index = u32::try_from(i).unwrap_or(u32::MAX);
+    }
+    for (i, v) in scope.zones.values_mut().enumerate() {
+        *v = u32::try_from(i).unwrap_or(u32::MAX);
     }
 }
 
@@ -370,6 +415,7 @@ pub fn tag_of(kind: &ItemKind) -> crate::syntax::ItemTag {
         ItemKind::Enum(_) => ItemTag::Enum,
         ItemKind::Event(_) => ItemTag::Event,
         ItemKind::List(_) => ItemTag::List,
+        ItemKind::Map(_) => ItemTag::Map,
         ItemKind::Zone(_) => ItemTag::Zone,
         ItemKind::Const(_) => ItemTag::Const,
         ItemKind::Fn(_) => ItemTag::Fn,

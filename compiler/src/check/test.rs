@@ -150,6 +150,7 @@ fn describe(v: &Value) -> String {
         Value::Duration(_) => "a duration".into(),
         Value::Point(_) => "a point".into(),
         Value::Enum(_) => "an enum value".into(),
+        Value::Unit(_) => "a unit".into(),
         Value::Set(_) => "a set".into(),
     }
 }

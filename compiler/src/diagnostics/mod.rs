@@ -86,6 +86,8 @@ diag_enum![
     BadTemplate,
     ResourceUnreadable,
     BadResource,
+    BadMapEntry,
+    OptionalRecipient,
     Cycle,
     SequenceKeyMissing,
     SequenceKeyType,
@@ -166,7 +168,7 @@ pub struct SyntaxError {
 #[diagnostic(
     code(vigil::not_an_item),
     help(
-        "a file holds items: timezone, unit, calendar, enum, event, list, zone, const, fn, rule, workflow, test"
+        "a file holds items: timezone, unit, calendar, enum, event, list, map, zone, const, fn, rule, workflow, test"
     )
 )]
 pub struct NotAnItem {
@@ -525,6 +527,30 @@ pub struct BadResource {
     pub kind: &'static str,
     pub path: String,
     pub reason: String,
+}
+
+/// An entry of a map file that is not an entry of the declared types (SPEC v0.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Error, Diagnostic)]
+#[error("map `{map}`: line {line} of `{path}`: {reason}")]
+#[diagnostic(code(vigil::bad_map_entry))]
+pub struct BadMapEntry {
+    #[label("read from here")]
+    pub span: Span,
+    pub map: String,
+    pub path: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// An alert recipient that may be absent (SPEC v0.2: it needs a default).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Error, Diagnostic)]
+#[error("this recipient may be absent, and an alert must reach someone")]
+#[diagnostic(code(vigil::optional_recipient))]
+pub struct OptionalRecipient {
+    #[label("absent for some events")]
+    pub span: Span,
+    #[help]
+    pub help: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Error, Diagnostic)]

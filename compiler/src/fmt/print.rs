@@ -94,6 +94,31 @@ impl Printer {
                 };
                 self.line(0, at, format!("list {} = {source}", l.name.name));
             }
+            ItemKind::Map(m) => {
+                let head = format!("map {}: {} -> {} =", m.name.name, m.key, m.value);
+                match &m.source {
+                    MapSource::File(p) => self.line(0, at, format!("{head} file({})", string(p))),
+                    MapSource::Literal(entries, _) if entries.is_empty() => {
+                        self.line(0, at, format!("{head} {{}}"))
+                    }
+                    MapSource::Literal(entries, _) => {
+                        let texts: Vec<String> = entries
+                            .iter()
+                            .map(|(k, v)| format!("{}: {}", expr(k), expr(v)))
+                            .collect();
+                        let one = format!("{head} {{ {} }}", texts.join(", "));
+                        if width(&one) <= WIDTH {
+                            self.line(0, at, one);
+                        } else {
+                            self.line(0, at, format!("{head} {{"));
+                            for ((k, _), text) in entries.iter().zip(texts) {
+                                self.line(1, k.span.start, format!("{text},"));
+                            }
+                            self.close(0, item.span);
+                        }
+                    }
+                }
+            }
             ItemKind::Const(c) => {
                 let ty =
                     c.ty.as_ref()
@@ -175,7 +200,7 @@ impl Printer {
             match c {
                 RuleClause::Title(t) => self.line(1, t.span.start, format!("title {}", string(t))),
                 RuleClause::Severity(s) => {
-                    self.line(1, s.span.start, format!("severity {}", s.name))
+                    self.line(1, s.span.start, format!("severity {}", expr(s)))
                 }
                 RuleClause::Mode(m) => self.line(1, m.span.start, format!("mode {}", m.name)),
                 RuleClause::Expires(e) => {
@@ -517,9 +542,12 @@ impl Printer {
 }
 
 pub(crate) fn alert_text(a: &AlertAction) -> String {
-    let units: Vec<&str> = a.units.iter().map(|u| u.name.as_str()).collect();
-    let mut out = format!("alert {}", units.join(", "));
-    let severity = a.severity.as_ref().map(|s| format!(" severity {}", s.name));
+    let to: Vec<String> = a.to.iter().map(expr).collect();
+    let mut out = format!("alert {}", to.join(", "));
+    let severity = a
+        .severity
+        .as_ref()
+        .map(|s| format!(" severity {}", expr(s)));
     let message = a
         .message
         .as_ref()
@@ -643,6 +671,12 @@ fn write_expr(e: &Expr, out: &mut String) {
             write_expr(b, out);
             out.push('.');
             out.push_str(&f.name);
+        }
+        ExprKind::Index(m, k) => {
+            write_expr(m, out);
+            out.push('[');
+            write_expr(k, out);
+            out.push(']');
         }
         ExprKind::Call(f, args) => {
             out.push_str(&f.name);

@@ -68,7 +68,7 @@ pub fn semantic_tokens(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<T
                         Some(ItemTag::Event) => (TokenKind::Type, false),
                         Some(ItemTag::Enum) => (TokenKind::Enum, false),
                         Some(ItemTag::Fn) => (TokenKind::Function, false),
-                        Some(ItemTag::Const) => (TokenKind::Variable, true),
+                        Some(ItemTag::Const | ItemTag::Map) => (TokenKind::Variable, true),
                         Some(_) => (TokenKind::Namespace, false),
                         None => continue,
                     }

@@ -389,6 +389,27 @@ fn item_signature(db: &dyn Db, ruleset: RuleSet, scope: &Scope, tree: &ast::Item
                 code(&format!("list {}: set<{elem}>", l.name.name))
             )
         }
+        ItemKind::Map(m) => {
+            let (source, entries) = match &m.source {
+                ast::MapSource::File(p) => (format!(" from `{}`", p.raw), None),
+                ast::MapSource::Literal(e, _) => (String::new(), Some(e.len())),
+            };
+            let lowered = find_item(db, ruleset, &m.name.name).map(|id| db::check_item(db, id));
+            let count = match lowered.as_ref().map(|c| &c.lowered) {
+                Some(crate::check::Lowered::Map(def)) => Some(def.entries.entries.len()),
+                _ => entries,
+            };
+            let count = count.map_or(String::new(), |n| {
+                format!(
+                    "\n\n{n} {}{source}",
+                    if n == 1 { "entry" } else { "entries" }
+                )
+            });
+            format!(
+                "{}{count}",
+                code(&format!("map {}: {} -> {}", m.name.name, m.key, m.value))
+            )
+        }
         ItemKind::Const(c) => {
             let sig = scope.consts.get(&c.name.name);
             let ty = sig.map_or(Ty::Error, |s| s.ty.clone());
@@ -419,7 +440,7 @@ fn item_signature(db: &dyn Db, ruleset: RuleSet, scope: &Scope, tree: &ast::Item
                         let _ = write!(out, "\n\n**{}**", t.raw);
                     }
                     ast::RuleClause::Severity(s) => {
-                        let _ = write!(out, "\n\nSeverity: {}", s.name);
+                        let _ = write!(out, "\n\nSeverity: {}", crate::fmt::expr_text(s));
                     }
                     _ => {}
                 }

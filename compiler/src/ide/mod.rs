@@ -260,7 +260,7 @@ pub fn walk_expr(e: &ast::Expr, f: &mut dyn FnMut(&ast::Expr)) {
         }
         ExprKind::Field(base, _) => walk_expr(base, f),
         ExprKind::Unary(_, a) | ExprKind::Paren(a) => walk_expr(a, f),
-        ExprKind::Binary(_, a, b) => {
+        ExprKind::Binary(_, a, b) | ExprKind::Index(a, b) => {
             walk_expr(a, f);
             walk_expr(b, f);
         }

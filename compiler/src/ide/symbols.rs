@@ -24,6 +24,8 @@ pub enum SymbolKind {
     State,
     /// A workflow variable (`var`).
     Variable,
+    /// A lookup table (`map`, SPEC v0.2).
+    Map,
     Test,
 }
 
@@ -36,6 +38,7 @@ impl SymbolKind {
             ItemTag::Enum => SymbolKind::Enum,
             ItemTag::Event => SymbolKind::Event,
             ItemTag::List => SymbolKind::List,
+            ItemTag::Map => SymbolKind::Map,
             ItemTag::Zone => SymbolKind::Zone,
             ItemTag::Const => SymbolKind::Const,
             ItemTag::Fn => SymbolKind::Fn,

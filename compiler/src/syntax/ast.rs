@@ -31,6 +31,7 @@ pub enum ItemKind {
     Enum(Enum),
     Event(Event),
     List(List),
+    Map(Map),
     Zone(FileDecl),
     Const(Const),
     Fn(Fn),
@@ -125,6 +126,22 @@ pub enum ListSource {
     Literal(Expr),
 }
 
+/// `map name: K -> V = ...` (SPEC v0.2).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Map {
+    pub name: Ident,
+    pub key: TypeExpr,
+    pub value: TypeExpr,
+    pub source: MapSource,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MapSource {
+    File(StrLit),
+    /// `{ k: v, ... }`: the entries as written, and the braces' span.
+    Literal(Vec<(Expr, Expr)>, Span),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Const {
     pub name: Ident,
@@ -162,7 +179,7 @@ pub struct Rule {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum RuleClause {
     Title(StrLit),
-    Severity(Ident),
+    Severity(Expr),
     When(Pattern),
     Suppress(Suppress),
     Tags(Vec<StrLit>, Span),
@@ -250,8 +267,9 @@ pub struct SetAction {
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AlertAction {
-    pub units: Vec<Ident>,
-    pub severity: Option<Ident>,
+    /// Unit names or, SPEC v0.2, expressions of type `unit` or `set<unit>`.
+    pub to: Vec<Expr>,
+    pub severity: Option<Expr>,
     pub message: Option<StrLit>,
     /// Whether `message` came before `severity` in the source.
     pub message_first: bool,
@@ -461,6 +479,8 @@ pub enum ExprKind {
     Set(Vec<Expr>),
     Name(Ident),
     Field(Box<Expr>, Ident),
+    /// `m[k]` (SPEC v0.2): a map lookup.
+    Index(Box<Expr>, Box<Expr>),
     Call(Ident, Vec<Expr>),
     Unary(UnaryOp, Box<Expr>),
     Binary(BinaryOp, Box<Expr>, Box<Expr>),
@@ -551,6 +571,7 @@ impl Item {
             ItemKind::Enum(e) => Some(&e.name),
             ItemKind::Event(e) => Some(&e.name),
             ItemKind::List(l) => Some(&l.name),
+            ItemKind::Map(m) => Some(&m.name),
             ItemKind::Const(c) => Some(&c.name),
             ItemKind::Fn(f) => Some(&f.name),
             ItemKind::Rule(r) => Some(&r.name),

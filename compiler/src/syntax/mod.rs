@@ -29,6 +29,7 @@ pub enum ItemTag {
     Enum,
     Event,
     List,
+    Map,
     Zone,
     Const,
     Fn,
@@ -38,13 +39,14 @@ pub enum ItemTag {
 }
 
 impl ItemTag {
-    pub const ALL: [ItemTag; 12] = [
+    pub const ALL: [ItemTag; 13] = [
         ItemTag::Timezone,
         ItemTag::Unit,
         ItemTag::Calendar,
         ItemTag::Enum,
         ItemTag::Event,
         ItemTag::List,
+        ItemTag::Map,
         ItemTag::Zone,
         ItemTag::Const,
         ItemTag::Fn,
@@ -61,6 +63,7 @@ impl ItemTag {
             ItemTag::Enum => "enum",
             ItemTag::Event => "event",
             ItemTag::List => "list",
+            ItemTag::Map => "map",
             ItemTag::Zone => "zone",
             ItemTag::Const => "const",
             ItemTag::Fn => "fn",

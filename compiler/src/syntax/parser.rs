@@ -538,6 +538,7 @@ fn keyword_text(rule: Rule) -> Option<&'static str> {
         Rule::kw_enum => "`enum`",
         Rule::kw_event => "`event`",
         Rule::kw_list => "`list`",
+        Rule::kw_map => "`map`",
         Rule::kw_zone => "`zone`",
         Rule::kw_geojson => "`geojson`",
         Rule::kw_const => "`const`",
@@ -738,6 +739,37 @@ fn build_item(pair: P<'_>) -> Item {
             };
             ItemKind::List(List { name, source })
         }
+        Rule::map_item => {
+            let name = it.next().map(ident).unwrap_or_else(missing_ident);
+            let key = it.next().map(type_expr).unwrap_or_else(|| missing_type(sp));
+            let value = it.next().map(type_expr).unwrap_or_else(|| missing_type(sp));
+            let source = match it.next() {
+                Some(p) if p.as_rule() == Rule::file_source => {
+                    MapSource::File(inner(p).next().map(string).unwrap_or(StrLit {
+                        raw: SmolStr::default(),
+                        span: sp,
+                    }))
+                }
+                Some(p) => {
+                    let braces = span(&p);
+                    let entries = inner(p)
+                        .map(|e| {
+                            let mut kv = inner(e).map(build_expr);
+                            let k = kv.next().unwrap_or_else(missing_expr);
+                            (k, kv.next().unwrap_or_else(missing_expr))
+                        })
+                        .collect();
+                    MapSource::Literal(entries, braces)
+                }
+                None => MapSource::Literal(Vec::new(), sp),
+            };
+            ItemKind::Map(Map {
+                name,
+                key,
+                value,
+                source,
+            })
+        }
         Rule::const_item => {
             let name = it.next().map(ident).unwrap_or_else(missing_ident);
             let mut ty = None;
@@ -897,9 +929,12 @@ fn rule_clause(pair: P<'_>) -> RuleClause {
             raw: SmolStr::default(),
             span: sp,
         })),
-        Rule::severity_clause => {
-            RuleClause::Severity(inner(pair).next().map(ident).unwrap_or_else(missing_ident))
-        }
+        Rule::severity_clause => RuleClause::Severity(
+            inner(pair)
+                .next()
+                .map(build_expr)
+                .unwrap_or_else(missing_expr),
+        ),
         Rule::mode_clause => {
             RuleClause::Mode(inner(pair).next().map(ident).unwrap_or_else(missing_ident))
         }
@@ -1018,7 +1053,7 @@ fn action(pair: P<'_>) -> Action {
     match pair.as_rule() {
         Rule::alert_action => {
             let mut a = AlertAction {
-                units: Vec::new(),
+                to: Vec::new(),
                 severity: None,
                 message: None,
                 message_first: false,
@@ -1026,8 +1061,8 @@ fn action(pair: P<'_>) -> Action {
             };
             for p in inner(pair) {
                 match p.as_rule() {
-                    Rule::ident => a.units.push(ident(p)),
-                    Rule::alert_severity => a.severity = inner(p).next().map(ident),
+                    Rule::expr => a.to.push(build_expr(p)),
+                    Rule::alert_severity => a.severity = inner(p).next().map(build_expr),
                     _ => {
                         a.message_first = a.severity.is_none();
                         a.message = inner(p).next().map(string);
@@ -1342,10 +1377,19 @@ fn build_deep(pair: P<'_>) -> Deep {
         Rule::postfix_expr => {
             let mut it = pair.into_inner();
             let (mut e, mut depth) = it.next().map_or_else(|| (missing_expr(), 1), build_deep);
-            for field in it {
-                let f = ident(field);
-                let s = e.span.to(f.span);
-                (e, depth) = node(ExprKind::Field(Box::new(e), f), s, depth);
+            for part in it {
+                if part.as_rule() == Rule::index {
+                    let s = e.span.to(span(&part));
+                    let (k, below) = inner(part)
+                        .next()
+                        .map_or_else(|| (missing_expr(), 1), build_deep);
+                    let kind = ExprKind::Index(Box::new(e), Box::new(k));
+                    (e, depth) = node(kind, s, depth.max(below));
+                } else {
+                    let f = ident(part);
+                    let s = e.span.to(f.span);
+                    (e, depth) = node(ExprKind::Field(Box::new(e), f), s, depth);
+                }
             }
             (e, depth)
         }
@@ -1458,6 +1502,7 @@ mod tests {
             }
             ExprKind::Name(n) => n.name.to_string(),
             ExprKind::Field(e, f) => format!("{}.{}", grouped(e), f.name),
+            ExprKind::Index(m, k) => format!("{}[{}]", grouped(m), grouped(k)),
             ExprKind::Call(f, args) => {
                 let args: Vec<String> = args.iter().map(grouped).collect();
                 format!("{}({})", f.name, args.join(", "))
@@ -1488,6 +1533,9 @@ mod tests {
         let cases = [
             ("a or b and c", "(a or (b and c))"),
             ("a and b or c and d", "((a and b) or (c and d))"),
+            ("m[k] ?? d", "(m[k] ?? d)"),
+            ("m[a.b].c == 1", "(m[a.b].c == 1)"),
+            ("-m[k + 1]", "(-m[(k + 1)])"),
             ("not a == b and c", "((not (a == b)) and c)"),
             ("a and not b or c", "((a and (not b)) or c)"),
             ("not not a", "(not (not a))"),

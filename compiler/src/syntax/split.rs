@@ -139,8 +139,14 @@ pub(crate) fn split(text: &str) -> Split {
             };
             let word = &rest[..len];
             let next = rest[len..].chars().next();
+            // After `:` or `->` a keyword names a type (`map m: str -> unit`, `const c:
+            // unit`), unless it begins a line.
+            let type_position = text
+                .get(..last_significant)
+                .and_then(|t| t.chars().next_back())
+                .is_some_and(|p| p == ':' || p == '>');
             let starts_item = next.is_none_or(|n| n.is_whitespace() || n == '"')
-                && (depth <= 0 || line_start_here);
+                && ((depth <= 0 && !type_position) || line_start_here);
             match ItemTag::from_keyword(word).filter(|_| starts_item) {
                 Some(tag) => {
                     close_current(&mut chunks, i, last_significant);
@@ -250,6 +256,20 @@ mod tests {
         let got = tags(text);
         assert_eq!(got.len(), 2);
         assert_eq!(got[1].1, "rule s { }");
+    }
+
+    #[test]
+    fn a_keyword_in_a_type_position_does_not_split() {
+        let text = "map m: str -> unit = { \"a\": desk }\nconst c: unit = desk\nunit desk";
+        let got: Vec<Option<ItemTag>> = tags(text).into_iter().map(|(t, _)| t).collect();
+        assert_eq!(
+            got,
+            [
+                Some(ItemTag::Map),
+                Some(ItemTag::Const),
+                Some(ItemTag::Unit)
+            ]
+        );
     }
 
     #[test]

@@ -153,8 +153,8 @@ impl Service {
         })
     }
 
-    /// Reads every list file of the running rule set, then replaces the lists' contents. No
-    /// list changes when one file cannot be read.
+    /// Reads every list and map file of the running rule set, then replaces their contents.
+    /// Nothing changes when one file cannot be read or a map file does not parse.
     fn reload_lists(&self) -> Result<Value, (StatusCode, String)> {
         let files: Vec<(String, String)> = {
             let engine = self.engine();
@@ -175,13 +175,37 @@ impl Service {
             })?;
             lists.push((name, list_entries(&text)));
         }
+        let map_files: Vec<(String, String)> = {
+            let engine = self.engine();
+            engine
+                .program()
+                .maps
+                .iter()
+                .filter_map(|m| m.path.clone().map(|p| (m.name.to_string(), p)))
+                .collect()
+        };
+        let mut maps = Vec::new();
+        for (name, path) in map_files {
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("map `{name}`: cannot read `{path}`: {e}"),
+                )
+            })?;
+            maps.push((name, text));
+        }
         let counts: serde_json::Map<String, Value> = lists
             .iter()
             .map(|(n, v)| (n.clone(), json!(v.len())))
             .collect();
+        let map_names: Vec<String> = maps.iter().map(|(n, _)| n.clone()).collect();
         let mut engine = self.engine();
+        // Maps first: a map file that does not parse leaves the maps and the lists in force.
+        engine
+            .reload_maps(maps)
+            .map_err(|e| (StatusCode::UNPROCESSABLE_ENTITY, e))?;
         let unknown = engine.reload_lists(lists);
-        Ok(json!({ "lists": counts, "unknown": unknown }))
+        Ok(json!({ "lists": counts, "maps": map_names, "unknown": unknown }))
     }
 
     /// Compiles the rule set's files again (list files included) and swaps the new program

@@ -206,6 +206,15 @@ impl Line<'_, '_> {
                 .and_then(|i| u32::try_from(i).ok())
                 .map(Value::Enum)
                 .ok_or_else(wrong),
+            // A unit by its declared name (SPEC v0.2).
+            (Ty::Unit, Json::String(s)) => self
+                .program
+                .units
+                .iter()
+                .position(|u| u.name == s.as_str())
+                .and_then(|i| u32::try_from(i).ok())
+                .map(Value::Unit)
+                .ok_or_else(wrong),
             (Ty::Time, Json::String(s)) => rfc3339(s)
                 .map(Value::Time)
                 .map_err(|_| Reason::Rejected(vec![RejectKind::BadTime])),

@@ -136,7 +136,7 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
         }
         match f.kind {
             Kind::Str => row.set_str(i, c.plain_str()?),
-            Kind::Enum => {
+            Kind::Enum | Kind::Unit => {
                 let s = c.plain_str()?;
                 let v = f.variants.iter().position(|v| **v == *s)?;
                 row.set_word(i, v as u64);

@@ -181,6 +181,12 @@ impl Schema {
                             .find(|en| en.name == *name)
                             .map(|en| en.variants.iter().map(|v| Box::from(v.as_str())).collect())
                             .unwrap_or_default(),
+                        // A unit field holds the unit's declared name (SPEC v0.2).
+                        vigil_ir::Ty::Unit => program
+                            .units
+                            .iter()
+                            .map(|u| Box::from(u.name.as_str()))
+                            .collect(),
                         _ => Vec::new(),
                     },
                 })
@@ -566,13 +572,14 @@ impl<'s, 'a> Decoder<'s, 'a> {
                 row.set_str(i, s);
                 Ok(())
             }
-            (Kind::Enum, Next::String) => {
+            (Kind::Enum | Kind::Unit, Next::String) => {
                 let s = self.sc.string(&mut self.scratch)?;
                 match f.variants.iter().position(|v| **v == *s) {
                     Some(v) => {
                         row.set_word(i, v as u64);
                         Ok(())
                     }
+                    None if f.kind == Kind::Unit => Err(format!("`{s}` is not a declared unit")),
                     None => Err(format!("`{s}` is not one of the enum's values")),
                 }
             }
@@ -728,6 +735,7 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Duration => "seconds or an ISO 8601 duration",
         Kind::Point => "{\"lat\": .., \"lon\": ..}",
         Kind::Enum => "an enum value name",
+        Kind::Unit => "a unit's declared name",
     }
 }
 

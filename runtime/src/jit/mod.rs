@@ -542,7 +542,7 @@ impl Gen<'_, '_> {
     fn placeholder(&mut self, ty: &Ty) -> R<Parts> {
         Ok(match ty {
             Ty::Bool => Parts::Bool(self.i8(0)),
-            Ty::Int | Ty::Time | Ty::Duration | Ty::Enum(_) => Parts::Word(self.i64(0)),
+            Ty::Int | Ty::Time | Ty::Duration | Ty::Enum(_) | Ty::Unit => Parts::Word(self.i64(0)),
             Ty::Float => Parts::Float(self.b.ins().f64const(0.0)),
             Ty::Str => {
                 let z = self.b.ins().iconst(self.ptr_ty, 0);
@@ -569,7 +569,7 @@ impl Gen<'_, '_> {
             }
             V::Bool(b) => Parts::Bool(self.i8(i64::from(*b))),
             V::Int(i) | V::Time(i) | V::Duration(i) => Parts::Word(self.i64(*i)),
-            V::Enum(e) => Parts::Word(self.i64(i64::from(*e))),
+            V::Enum(e) | V::Unit(e) => Parts::Word(self.i64(i64::from(*e))),
             V::Float(f) => Parts::Float(self.b.ins().f64const(*f)),
             V::Str(s) => {
                 let boxed: Box<str> = Box::from(&**s);
@@ -617,7 +617,7 @@ impl Gen<'_, '_> {
                 let wv = self.b.ins().load(types::I64, flags, words, off);
                 Parts::Bool(self.b.ins().ireduce(types::I8, wv))
             }
-            Kind::Int | Kind::Time | Kind::Duration | Kind::Enum => {
+            Kind::Int | Kind::Time | Kind::Duration | Kind::Enum | Kind::Unit => {
                 Parts::Word(self.b.ins().load(types::I64, flags, words, off))
             }
             Kind::Float => Parts::Float(self.b.ins().load(types::F64, flags, words, off)),
@@ -698,7 +698,10 @@ impl Gen<'_, '_> {
             }
             Node::Matches(s, pattern) => self.matches(s, &pattern),
             Node::Within(p, zone) => self.within(p, zone),
-            Node::Agg(_)
+            // Map lookups run in the interpreter for now: a map's entries are values of any
+            // scalar type, reloadable while the code runs.
+            Node::Lookup { .. }
+            | Node::Agg(_)
             | Node::Key
             | Node::From
             | Node::Visits(_)
@@ -1260,6 +1263,9 @@ impl Gen<'_, '_> {
                 }
                 _ => return Err(Unsupported),
             },
+            // The interpreter's for now: a date is a new string, and a set has no compiled
+            // form.
+            Builtin::Date | Builtin::Intersects => return Err(Unsupported),
             // Cranelift's `sdiv` truncates toward zero, as `seconds` does.
             Builtin::Seconds => match p(0)? {
                 Parts::Word(d) => Parts::Word(self.b.ins().sdiv_imm_s(d, 1000)),
