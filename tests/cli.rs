@@ -128,7 +128,7 @@ fn check_passes_on_a_clean_rule_set_with_a_summary() {
     assert!(o.status.success(), "{err}");
     // The expired `old_campaign` rule of actions.vigil is a warning, not an error.
     assert!(
-        err.contains("checked 10 files:") && err.contains(" tests — 1 warning"),
+        err.contains("checked 11 files:") && err.contains(" tests — 1 warning"),
         "{err}"
     );
     assert!(err.contains("vigil::rule_expired"), "{err}");
@@ -308,7 +308,7 @@ fn coverage_reports_clauses_rules_and_transitions_both_ways() {
         "{out}"
     );
     let total = line("seen both ways:");
-    assert!(total.contains(" of 20 rules"), "{total}");
+    assert!(total.contains(" of 23 rules"), "{total}");
 }
 
 /// Decoding on a second thread (the default) changes nothing a run writes: the city example's

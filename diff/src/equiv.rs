@@ -165,6 +165,7 @@ pub(crate) fn expr_eq(a: Side<'_>, x: ExprId, b: Side<'_>, y: ExprId) -> bool {
         (Node::Lookup { map: m1, key: k1 }, Node::Lookup { map: m2, key: k2 }) => {
             ev(*k1, *k2) && map_eq(a.program, *m1, b.program, *m2)
         }
+        (Node::List(i), Node::List(j)) => list_eq(a.program, *i, b.program, *j),
         (Node::Exists(x1), Node::Exists(y1)) => ev(*x1, *y1),
         (Node::Call(f1, xs), Node::Call(f2, ys)) => {
             f1 == f2 && xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| ev(*x, *y))

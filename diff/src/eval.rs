@@ -67,6 +67,12 @@ impl ir::eval::Inputs for Candidate<'_, '_> {
         )
     }
 
+    fn list(&self, list: u32) -> Option<Value> {
+        Some(Value::Set(
+            self.env.program.lists.get(list as usize)?.values.clone(),
+        ))
+    }
+
     fn lookup(&self, map: u32, key: &Value) -> Option<Value> {
         self.env
             .program

@@ -541,6 +541,7 @@ impl<'a> Cx<'a> {
             ItemTag::Const,
             ItemTag::Fn,
             ItemTag::List,
+            ItemTag::Map,
             ItemTag::Zone,
             ItemTag::Calendar,
             ItemTag::Enum,
@@ -809,6 +810,35 @@ impl<'a> Cx<'a> {
                     semantic = !super::equiv::list_eq(pa, i, pb, j);
                 }
             }
+            (ItemKind::Map(a), ItemKind::Map(b)) => {
+                let source = |m: &ast::Map| match &m.source {
+                    ast::MapSource::File(p) => Some(string_text(p)),
+                    ast::MapSource::Literal(..) => None,
+                };
+                if source(a) != source(b) {
+                    let shown =
+                        |s: Option<String>| s.map_or("a literal".into(), |p| format!("file({p})"));
+                    details.push(Detail::set(
+                        "",
+                        "source",
+                        shown(source(a)),
+                        shown(source(b)),
+                    ));
+                }
+                if let (Some(pa), Some(pb)) = (&self.a.program, &self.b.program) {
+                    map_entries(pa, pb, &a.name.name, &b.name.name, &mut details);
+                    let index = |p: &Program, n: &str| {
+                        p.maps
+                            .iter()
+                            .position(|m| m.name == n)
+                            .and_then(|i| u32::try_from(i).ok())
+                    };
+                    if let (Some(i), Some(j)) = (index(pa, &a.name.name), index(pb, &b.name.name)) {
+                        semantic =
+                            a.name.name != b.name.name || !super::equiv::map_eq(pa, i, pb, j);
+                    }
+                }
+            }
             (ItemKind::Zone(z), ItemKind::Zone(w))
             | (ItemKind::Calendar(z), ItemKind::Calendar(w)) => {
                 if z.path.raw != w.path.raw {
@@ -925,6 +955,9 @@ impl<'a> Cx<'a> {
                     ));
                     out.push(d);
                 }
+            }
+            ItemTag::Map if pa.maps.iter().any(|m| m.name == k.1 && m.path.is_some()) => {
+                map_entries(pa, pb, &k.1, &k.1, &mut out);
             }
             ItemTag::Zone
                 if pa.zones.iter().find(|z| z.name == k.1)
@@ -1947,6 +1980,57 @@ fn list(l: &ast::List, m: &ast::List, out: &mut Vec<Detail>) {
                 ast::ListSource::Literal(e) => expr_text(e),
             };
             out.push(Detail::set("", "source", text(x), text(y)));
+        }
+    }
+}
+
+/// A map's entries compared by key, from the compiled programs (SPEC v0.2): each entry added,
+/// removed or given another value, and a change of the key or value type.
+fn map_entries(pa: &Program, pb: &Program, a: &str, b: &str, out: &mut Vec<Detail>) {
+    let (Some(m1), Some(m2)) = (
+        pa.maps.iter().find(|m| m.name == a),
+        pb.maps.iter().find(|m| m.name == b),
+    ) else {
+        return;
+    };
+    if (&m1.key, &m1.value) != (&m2.key, &m2.value) {
+        out.push(Detail::set(
+            "",
+            "type",
+            format!("{} -> {}", m1.key, m1.value),
+            format!("{} -> {}", m2.key, m2.value),
+        ));
+        return;
+    }
+    let show = |p: &Program, ty: &vigil_ir::Ty, v: &vigil_ir::Value| {
+        let mut o = String::new();
+        let style = vigil_ir::text::LiteralStyle {
+            tz: &p.time_zone(),
+            qualified_enums: false,
+        };
+        vigil_ir::text::write_literal(&mut o, p, style, ty, v);
+        o
+    };
+    let entries = |p: &Program, m: &vigil_ir::MapDef| -> BTreeMap<String, String> {
+        m.entries
+            .entries
+            .iter()
+            .map(|(k, v)| (show(p, &m.key, k), show(p, &m.value, v)))
+            .collect()
+    };
+    let (before, after) = (entries(pa, m1), entries(pb, m2));
+    for (k, v) in &before {
+        match after.get(k) {
+            None => out.push(Detail::removed("", "entry", format!("{k}: {v}"))),
+            Some(w) if w != v => {
+                out.push(Detail::set("", format!("entry {k}"), v.clone(), w.clone()))
+            }
+            Some(_) => {}
+        }
+    }
+    for (k, w) in &after {
+        if !before.contains_key(k) {
+            out.push(Detail::added("", "entry", format!("{k}: {w}")));
         }
     }
 }

@@ -495,6 +495,20 @@ fn collect_consts(loc: &Located<'_>, root: ExprId, c: &mut Consts) {
                     values.extend(l.values.items.iter().take(8).cloned());
                 }
             }
+            // A map's keys and values are the constants that decide a lookup (SPEC v0.2).
+            Node::Lookup { map, .. } => {
+                if let Some(m) = loc.program.maps.get(*map as usize) {
+                    for (k, v) in m.entries.entries.iter().take(8) {
+                        values.push(k.clone());
+                        values.push(v.clone());
+                    }
+                }
+            }
+            Node::List(list) => {
+                if let Some(l) = loc.program.lists.get(*list as usize) {
+                    values.extend(l.values.items.iter().take(8).cloned());
+                }
+            }
             Node::Call(f, _) => push_unique(&mut c.builtins, *f),
             Node::Within(_, z) => {
                 push_unique(&mut c.zones, *z);

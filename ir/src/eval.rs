@@ -17,6 +17,8 @@ pub trait Inputs {
     fn id(&self, slot: u8) -> Value;
     /// Whether `value` (present) is in list number `list`; `None` when there is no such list.
     fn in_list(&self, list: u32, value: &Value) -> Option<bool>;
+    /// The contents of list number `list` as a set; `None` when there is no such list.
+    fn list(&self, list: u32) -> Option<Value>;
     /// The value of map number `map` at `key` (present); `None` without an entry or map.
     fn lookup(&self, map: u32, key: &Value) -> Option<Value>;
     /// Whether `text` matches the checked regex `pattern`.
@@ -76,6 +78,7 @@ pub fn eval(arena: &ExprArena, id: ExprId, inputs: &impl Inputs) -> Result<Value
             Value::Absent => Value::Bool(*negated),
             v => Value::Bool(inputs.in_list(*list, &v).is_some_and(|hit| hit != *negated)),
         },
+        Node::List(i) => inputs.list(*i).unwrap_or(Value::Absent),
         Node::Lookup { map, key } => match ev(*key)? {
             Value::Absent => Value::Absent,
             k => inputs.lookup(*map, &k).unwrap_or(Value::Absent),

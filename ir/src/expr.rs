@@ -198,6 +198,9 @@ pub enum Node {
         map: u32,
         key: ExprId,
     },
+    /// The contents of list number `i` as a set, read when evaluated since lists reload
+    /// (`intersects(a, list)`, SPEC v0.2).
+    List(u32),
     /// `x in list` against a named list, which can be reloaded at run time.
     InList {
         value: ExprId,
@@ -309,6 +312,7 @@ impl ExprArena {
             Node::In { value, set, .. } => vec![*value, *set],
             Node::Call(_, args) => args.clone(),
             Node::Const(_)
+            | Node::List(_)
             | Node::Field { .. }
             | Node::EventTime(_)
             | Node::EventId(_)

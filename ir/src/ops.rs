@@ -126,7 +126,7 @@ pub fn compare(op: BinOp, a: &Value, b: &Value) -> bool {
         (Str(x), Str(y)) => x.as_bytes().cmp(y.as_bytes()),
         (Time(x), Time(y)) | (Duration(x), Duration(y)) => x.cmp(y),
         (Bool(x), Bool(y)) => x.cmp(y),
-        (Enum(x), Enum(y)) => x.cmp(y),
+        (Enum(x), Enum(y)) | (Unit(x), Unit(y)) => x.cmp(y),
         (Point(x), Point(y)) => {
             let same = x.lat == y.lat && x.lon == y.lon;
             if same {

@@ -537,6 +537,10 @@ impl<'a> Ctx<'a> {
                 let list = self.program.lists.get(*list as usize);
                 let _ = write!(o, " list:{})", list.map_or("?", |l| l.name.as_str()));
             }
+            Node::List(i) => {
+                let list = self.program.lists.get(*i as usize);
+                let _ = write!(o, "list:{}", list.map_or("?", |l| l.name.as_str()));
+            }
             Node::Lookup { map, key } => {
                 let map = self.program.maps.get(*map as usize);
                 let _ = write!(o, "(lookup map:{} ", map.map_or("?", |m| m.name.as_str()));

@@ -242,6 +242,9 @@ impl<'a> Arena<'a> {
                 Node::Within(_, zone) if *zone as usize >= p.zones.len() => {
                     return Err(format!("zone {zone} of {}", p.zones.len()));
                 }
+                Node::List(list) if *list as usize >= p.lists.len() => {
+                    return Err(format!("list {list} of {}", p.lists.len()));
+                }
                 Node::Lookup { map, .. } if *map as usize >= p.maps.len() => {
                     return Err(format!("map {map} of {}", p.maps.len()));
                 }

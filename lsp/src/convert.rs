@@ -91,6 +91,7 @@ pub(crate) fn completion(c: Completion) -> lsp::CompletionItem {
         CompletionKind::Unit => K::MODULE,
         CompletionKind::State => K::VALUE,
         CompletionKind::List | CompletionKind::Zone => K::VARIABLE,
+        CompletionKind::Map => K::STRUCT,
         CompletionKind::Const => K::CONSTANT,
         CompletionKind::Fn | CompletionKind::Builtin => K::FUNCTION,
         CompletionKind::Binding => K::VARIABLE,

@@ -47,9 +47,13 @@ impl Engine {
                     severity,
                     message,
                 } => {
-                    let message = message
-                        .as_ref()
-                        .map(|m| self.message(ac.program, m, arena, ctx));
+                    let (message, interpolations) = match message {
+                        Some(m) => {
+                            let (text, parts) = self.message(ac.program, m, arena, ctx);
+                            (Some(text), parts)
+                        }
+                        None => (None, Vec::new()),
+                    };
                     let to = self.recipients(to, arena, ctx);
                     let severity =
                         self.severity(severity.unwrap_or(ac.default_severity), arena, ctx);
@@ -63,6 +67,7 @@ impl Engine {
                         key: ac.key.clone(),
                         time: ac.time,
                         message,
+                        interpolations,
                         evidence,
                         evidence_total: ac.evidence_total,
                         shadow: ac.shadow,
@@ -144,15 +149,15 @@ impl Engine {
         }
     }
 
-    /// A message with its interpolations evaluated; a part that fails to evaluate is left
-    /// empty (and counted).
+    /// A message with its interpolations evaluated, and where each value is in it; a part
+    /// that fails to evaluate is left empty (and counted).
     pub(crate) fn message(
         &mut self,
         program: &ir::Program,
         template: &ir::Template,
         arena: &ExprArena,
         ctx: &Ctx<'_>,
-    ) -> String {
+    ) -> (String, Vec<(std::ops::Range<usize>, ir::ExprId)>) {
         // Room for the text and a short value per interpolation: one allocation, not one per
         // doubling.
         let room: usize = template
@@ -164,10 +169,12 @@ impl Engine {
             })
             .sum();
         let mut out = String::with_capacity(room);
+        let mut parts = Vec::new();
         for part in &template.parts {
             match part {
                 TemplatePart::Text(t) => out.push_str(t),
                 TemplatePart::Expr(id) => {
+                    let start = out.len();
                     if let Some(v) = self.value(arena, *id, ctx) {
                         let enum_name = match arena.ty(*id) {
                             Ty::Enum(name) => Some(name),
@@ -179,9 +186,10 @@ impl Engine {
                         };
                         writer.value_text(&v, enum_name.map(|n| &**n), &mut out);
                     }
+                    parts.push((start..out.len(), *id));
                 }
             }
         }
-        out
+        (out, parts)
     }
 }

@@ -913,6 +913,9 @@ impl Engine {
             parsed.push((i, Arc::new(entries)));
         }
         for (i, entries) in parsed {
+            if let Some(ix) = self.tables.map_index.get_mut(i) {
+                *ix = crate::interp::MapIndex::new(&entries);
+            }
             if let Some(slot) = self.tables.maps.get_mut(i) {
                 *slot = entries;
             }

@@ -34,6 +34,8 @@ pub struct Tables {
     pub lists: Vec<Arc<SetValue>>,
     /// The maps' entries (SPEC v0.2), reloadable like the lists.
     pub maps: Vec<Arc<vigil_ir::MapValue>>,
+    /// The maps' keys again, hashed to their entries, for the compiled code's lookups.
+    pub map_index: Vec<MapIndex>,
     /// The lists again, hashed, for the compiled code's lookups.
     pub list_index: Vec<ListIndex>,
     pub zones: Vec<ZoneDef>,
@@ -70,11 +72,14 @@ impl Tables {
             collect(&w.exprs);
         }
         let lists: Vec<Arc<SetValue>> = program.lists.iter().map(|l| l.values.clone()).collect();
+        let maps: Vec<Arc<vigil_ir::MapValue>> =
+            program.maps.iter().map(|m| m.entries.clone()).collect();
         Tables {
             layouts: Layout::all(program),
             list_index: lists.iter().map(|l| ListIndex::new(l)).collect(),
             lists,
-            maps: program.maps.iter().map(|m| m.entries.clone()).collect(),
+            map_index: maps.iter().map(|m| MapIndex::new(m)).collect(),
+            maps,
             zones: program.zones.clone(),
             regexes,
             tz: program.time_zone(),
@@ -104,6 +109,33 @@ impl ListIndex {
                 other => {
                     if let Some(w) = crate::row::word_of(other) {
                         ix.words.insert(w);
+                    }
+                }
+            }
+        }
+        ix
+    }
+}
+
+/// A map's keys hashed to their entries' positions: strings, and one-word keys.
+#[derive(Debug, Clone, Default)]
+pub struct MapIndex {
+    pub strs: rustc_hash::FxHashMap<Box<str>, u32>,
+    pub words: rustc_hash::FxHashMap<u64, u32>,
+}
+
+impl MapIndex {
+    pub fn new(map: &vigil_ir::MapValue) -> MapIndex {
+        let mut ix = MapIndex::default();
+        for (i, (k, _)) in map.entries.iter().enumerate() {
+            let Ok(i) = u32::try_from(i) else { break };
+            match k {
+                Value::Str(s) => {
+                    ix.strs.insert(Box::from(&**s), i);
+                }
+                other => {
+                    if let Some(w) = crate::row::word_of(other) {
+                        ix.words.insert(w, i);
                     }
                 }
             }
@@ -159,6 +191,10 @@ impl Inputs for Reader<'_, '_> {
 
     fn in_list(&self, list: u32, value: &Value) -> Option<bool> {
         Some(self.tables.lists.get(list as usize)?.contains(value))
+    }
+
+    fn list(&self, list: u32) -> Option<Value> {
+        Some(Value::Set(self.tables.lists.get(list as usize)?.clone()))
     }
 
     fn lookup(&self, map: u32, key: &Value) -> Option<Value> {

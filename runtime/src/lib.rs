@@ -117,6 +117,6 @@ impl Engine {
             program: &self.program,
             tables: &self.tables,
         }
-        .alert_for_unit(alert, unit, redaction)
+        .alert_for_unit(alert, unit, &redaction)
     }
 }

@@ -680,7 +680,7 @@ fn field_test(arena: &ExprArena, id: ExprId, layout: &Layout) -> Option<FieldTes
                 Kind::Bool | Kind::Int | Kind::Time | Kind::Duration | Kind::Enum | Kind::Unit => {
                     false
                 }
-                Kind::Float | Kind::Point => return None,
+                Kind::Float | Kind::Point | Kind::Set(_) => return None,
             };
             Some((
                 Read {
@@ -858,7 +858,13 @@ fn index_key(
             // Floats and points are not compared by their bits.
             matches!(
                 kind,
-                Kind::Str | Kind::Int | Kind::Enum | Kind::Bool | Kind::Time | Kind::Duration
+                Kind::Str
+                    | Kind::Int
+                    | Kind::Enum
+                    | Kind::Unit
+                    | Kind::Bool
+                    | Kind::Time
+                    | Kind::Duration
             )
             .then_some(*field)
         }

@@ -59,6 +59,9 @@ pub struct AlertRecord {
     pub time: i64,
     /// The message with its interpolations filled in.
     pub message: Option<String>,
+    /// Where each interpolation's value is in `message` (byte range) and its expression, so a
+    /// unit's copy can show `…` for a value it may not see.
+    pub interpolations: Vec<(std::ops::Range<usize>, vigil_ir::ExprId)>,
     /// The events that made it fire, at most `EVIDENCE_LIMIT`.
     pub evidence: Vec<Event>,
     /// How many events there were in all.
@@ -380,7 +383,7 @@ impl Writer<'_> {
         &self,
         a: &AlertRecord,
         unit: u32,
-        redaction: crate::redact::Redaction,
+        redaction: &crate::redact::Redaction,
     ) -> String {
         let mut o = String::with_capacity(alert_capacity(a));
         self.alert(a, &mut o, Some((unit, redaction)));
@@ -391,9 +394,10 @@ impl Writer<'_> {
         &self,
         a: &AlertRecord,
         o: &mut String,
-        unit: Option<(u32, crate::redact::Redaction)>,
+        unit: Option<(u32, &crate::redact::Redaction)>,
     ) {
-        let redaction = unit.map(|(_, r)| r).unwrap_or_default();
+        let none = crate::redact::Redaction::default();
+        let redaction = unit.map_or(&none, |(_, r)| r);
         let unit = unit.map(|(u, _)| u);
         o.push_str("{\"kind\":\"alert\",\"id\":");
         push_str(o, &a.id);
@@ -430,14 +434,34 @@ impl Writer<'_> {
         }
         o.push_str(",\"time\":");
         push_time(o, a.time, &self.tables.times);
-        if let Some(m) = a.message.as_ref().filter(|_| !redaction.message) {
+        // A value the unit may not see reads `…` in its copy of the message (SPEC v0.2).
+        let hidden: Vec<&std::ops::Range<usize>> = a
+            .interpolations
+            .iter()
+            .filter(|(_, e)| redaction.hidden.contains(e))
+            .map(|(r, _)| r)
+            .collect();
+        if let Some(m) = &a.message {
             o.push_str(",\"message\":");
-            push_str(o, m);
+            if hidden.is_empty() {
+                push_str(o, m);
+            } else {
+                let mut shown = String::with_capacity(m.len());
+                let mut at = 0;
+                for r in &hidden {
+                    shown.push_str(m.get(at..r.start).unwrap_or(""));
+                    shown.push('…');
+                    at = r.end;
+                }
+                shown.push_str(m.get(at..).unwrap_or(""));
+                push_str(o, &shown);
+            }
         }
-        if redaction.key || (redaction.message && a.message.is_some()) {
+        let message_redacted = !hidden.is_empty();
+        if redaction.key || message_redacted {
             let parts: Vec<&str> = [
                 (redaction.key, "\"key\""),
-                (redaction.message && a.message.is_some(), "\"message\""),
+                (message_redacted, "\"message\""),
             ]
             .iter()
             .filter(|(on, _)| *on)
@@ -539,6 +563,17 @@ impl Writer<'_> {
 
     fn field_json(&self, v: &Value, ty: &vigil_ir::Ty, o: &mut String) {
         match (v, ty) {
+            // A set of enum values by name, in the set's (declaration) order.
+            (Value::Set(s), vigil_ir::Ty::Set(elem)) if matches!(**elem, vigil_ir::Ty::Enum(_)) => {
+                o.push('[');
+                for (i, item) in s.items.iter().enumerate() {
+                    if i > 0 {
+                        o.push(',');
+                    }
+                    self.field_json(item, elem, o);
+                }
+                o.push(']');
+            }
             (Value::Enum(i), vigil_ir::Ty::Enum(name)) => {
                 let variant = self
                     .program

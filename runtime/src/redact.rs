@@ -1,23 +1,26 @@
-//! Data minimisation on delivery (SPEC §2 `sees`): which event fields an alert's key and
-//! message are computed from, so that a unit's copy drops them when the unit may not see one
-//! of those fields. (The evidence itself is cut to the unit's fields by the record writer.)
+//! Data minimisation on delivery (SPEC §2 `sees`): which event fields an alert's key and each
+//! of its message's interpolations are computed from, so that a unit's copy drops the key, or
+//! shows `…` for an interpolation (SPEC v0.2), when the unit may not see one of those fields.
+//! (The evidence itself is cut to the unit's fields by the record writer.)
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, Program, TemplatePart};
 
-/// Fields (event type, field) that an origin's alert keys and messages read.
+/// Fields (event type, field) that an origin's alert keys and message interpolations read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Reads {
     pub key: BTreeSet<(u32, u16)>,
-    pub message: BTreeSet<(u32, u16)>,
+    /// Per interpolation of any of the origin's messages (by its expression).
+    pub message: BTreeMap<ExprId, BTreeSet<(u32, u16)>>,
 }
 
 /// What a unit's copy of an alert must leave out.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Redaction {
     pub key: bool,
-    pub message: bool,
+    /// The interpolations shown as `…`.
+    pub hidden: BTreeSet<ExprId>,
 }
 
 impl Reads {
@@ -36,7 +39,12 @@ impl Reads {
         };
         Redaction {
             key: !self.key.iter().all(visible),
-            message: !self.message.iter().all(visible),
+            hidden: self
+                .message
+                .iter()
+                .filter(|(_, fields)| !fields.iter().all(visible))
+                .map(|(e, _)| *e)
+                .collect(),
         }
     }
 }
@@ -119,7 +127,8 @@ pub(crate) fn rule_reads(rule: &ir::Rule) -> Reads {
     }
     let key = reads.key.clone();
     for m in messages(&rule.actions) {
-        collect(&rule.exprs, m, &slots, aggs, &key, &mut reads.message);
+        let fields = reads.message.entry(m).or_default();
+        collect(&rule.exprs, m, &slots, aggs, &key, fields);
     }
     reads
 }
@@ -147,7 +156,8 @@ pub(crate) fn workflow_reads(w: &ir::Workflow) -> Reads {
         }
         for actions in all {
             for m in messages(actions) {
-                collect(&w.exprs, m, &slots, &[], &key, &mut reads.message);
+                let fields = reads.message.entry(m).or_default();
+                collect(&w.exprs, m, &slots, &[], &key, fields);
             }
         }
     }

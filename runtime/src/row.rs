@@ -42,6 +42,18 @@ pub enum Kind {
     Enum,
     /// One word, the unit's number (SPEC v0.2).
     Unit,
+    /// Two words, like a string: the set's members encoded in the row's text (`SetText`),
+    /// sorted and without duplicates (SPEC v0.2 `set<T>` fields).
+    Set(SetElem),
+}
+
+/// What a `set<T>` field holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetElem {
+    Str,
+    Int,
+    Enum,
+    Unit,
 }
 
 impl Kind {
@@ -55,6 +67,12 @@ impl Kind {
             Ty::Point => Kind::Point,
             Ty::Enum(_) => Kind::Enum,
             Ty::Unit => Kind::Unit,
+            Ty::Set(elem) => Kind::Set(match &**elem {
+                Ty::Int => SetElem::Int,
+                Ty::Enum(_) => SetElem::Enum,
+                Ty::Unit => SetElem::Unit,
+                _ => SetElem::Str,
+            }),
             _ => Kind::Str,
         }
     }
@@ -62,7 +80,7 @@ impl Kind {
     /// Words the field takes.
     pub fn width(self) -> u32 {
         match self {
-            Kind::Str | Kind::Point => 2,
+            Kind::Str | Kind::Point | Kind::Set(_) => 2,
             _ => 1,
         }
     }
@@ -203,6 +221,7 @@ impl Row {
                 lon: f64::from_bits(word(1)),
             }),
             Kind::Str => Value::str(self.str_at(word(0), word(1))),
+            Kind::Set(elem) => set_text::decode(self.str_at(word(0), word(1)), elem),
         }
     }
 
@@ -357,10 +376,25 @@ impl<'l> RowBuilder<'l> {
         }
     }
 
+    /// Sets a `set<T>` field from its members (in any order, duplicates allowed).
+    pub fn set_set(&mut self, i: u16, members: Vec<Value>) {
+        let set = vigil_ir::SetValue::new(members);
+        let start = self.text.len() as u64;
+        set_text::encode(&set, &mut self.text);
+        let len = self.text.len() as u64 - start;
+        if let Some(w) = self.mark(i)
+            && let Some([at, n]) = self.words.get_mut(w..w + 2)
+        {
+            *at = start;
+            *n = len;
+        }
+    }
+
     /// Sets field `i` from a value of its type (absent leaves it unset).
     pub fn set_value(&mut self, i: u16, v: &Value) {
         match v {
-            Value::Absent | Value::Set(_) => {}
+            Value::Absent => {}
+            Value::Set(s) => self.set_set(i, s.items.clone()),
             Value::Bool(b) => self.set_word(i, u64::from(*b)),
             Value::Int(x) | Value::Time(x) | Value::Duration(x) => self.set_word(i, *x as u64),
             Value::Float(f) => self.set_word(i, f.to_bits()),
@@ -373,6 +407,57 @@ impl<'l> RowBuilder<'l> {
     /// The finished row.
     pub fn finish(self, ty: EventTypeId, time: i64, source: Source) -> Row {
         Row::new(ty, time, source, self.present, &self.words, &self.text)
+    }
+}
+
+/// A `set<T>` field's members as text in the row (the row's text is UTF-8): a string member
+/// as its byte length, `:`, and its bytes; any other member as its number and `,`. Written
+/// from a sorted `SetValue`, so reading gives the same order.
+mod set_text {
+    use std::fmt::Write;
+    use std::sync::Arc;
+
+    use super::SetElem;
+    use vigil_ir::{SetValue, Value};
+
+    pub(super) fn encode(set: &SetValue, out: &mut String) {
+        for v in &set.items {
+            let _ = match v {
+                Value::Str(s) => write!(out, "{}:{s}", s.len()),
+                Value::Int(i) => write!(out, "{i},"),
+                Value::Enum(e) | Value::Unit(e) => write!(out, "{e},"),
+                _ => Ok(()),
+            };
+        }
+    }
+
+    pub(super) fn decode(mut text: &str, elem: SetElem) -> Value {
+        let mut items = Vec::new();
+        while !text.is_empty() {
+            let item = if elem == SetElem::Str {
+                let Some((len, rest)) = text.split_once(':') else {
+                    break;
+                };
+                let len: usize = len.parse().unwrap_or(usize::MAX);
+                let Some(s) = rest.get(..len) else { break };
+                text = rest.get(len..).unwrap_or("");
+                Value::str(s)
+            } else {
+                let Some((n, rest)) = text.split_once(',') else {
+                    break;
+                };
+                text = rest;
+                let Ok(n) = n.parse::<i64>() else { break };
+                match elem {
+                    SetElem::Int => Value::Int(n),
+                    SetElem::Enum => Value::Enum(u32::try_from(n).unwrap_or(u32::MAX)),
+                    _ => Value::Unit(u32::try_from(n).unwrap_or(u32::MAX)),
+                }
+            };
+            items.push(item);
+        }
+        // Already sorted and unique: written from a `SetValue`.
+        Value::Set(Arc::new(SetValue { items }))
     }
 }
 

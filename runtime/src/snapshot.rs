@@ -547,6 +547,7 @@ fn value_fits(kind: Option<Kind>, v: &Value, ty: &ir::Ty) -> bool {
             | (Some(Kind::Point), Value::Point(_), _)
             | (Some(Kind::Enum), Value::Enum(_), ir::Ty::Enum(_))
             | (Some(Kind::Unit), Value::Unit(_), ir::Ty::Unit)
+            | (Some(Kind::Set(_)), Value::Set(_), ir::Ty::Set(_))
     )
 }
 

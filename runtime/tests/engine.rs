@@ -417,7 +417,7 @@ fn alerts_on_different_derived_events_have_different_ids() {
 }
 
 #[test]
-fn a_units_copy_leaves_out_a_key_and_message_made_of_fields_it_may_not_see() {
+fn a_units_copy_leaves_out_a_key_and_the_message_values_made_of_fields_it_may_not_see() {
     let program = compile(&[(
         "r.vigil",
         "unit stewards { sees EntranceCheck.{gate} }\nunit desk\nevent EntranceCheck { gate: str, person_ref: str }\n\
@@ -446,6 +446,8 @@ fn a_units_copy_leaves_out_a_key_and_message_made_of_fields_it_may_not_see() {
         stewards.contains(r#""key":null"#) && stewards.contains(r#""redacted":["key","message"]"#),
         "{stewards}"
     );
+    // SPEC v0.2: only the value it may not see reads `…`; the gate it may see stays.
+    assert!(stewards.contains(r#""message":"… at G1""#), "{stewards}");
     let desk = e.to_json_for_unit(&alert(0), unit("desk"));
     assert!(
         desk.contains(r#""key":"9f2c""#) && desk.contains("9f2c at G1"),

@@ -75,6 +75,13 @@ const KINDS_LINES: &[&str] = &[
     r#"{"type":"Every","time":"2021-11-25T19:00:00Z","b":true,"i":3,"f":2.5,"s":"x","t":1,"d":1,"p":{"lat":1,"lon":2},"e":"low","u":0}"#,
     r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","u":"patrol","e":"high"}"#,
     r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","u":"Desk"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","ss":["b","a","b"],"si":[3,1,3.0],"se":["high","low"],"su":["patrol","desk"]}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","ss":[],"si":[],"se":[],"su":[]}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","ss":["a",null]}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","si":[1.5]}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","se":["mid"],"su":"desk"}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","ss":"a","si":{"a":1}}"#,
+    r#"{"type":"Maybe","time":"2021-11-25T19:00:00Z","ss":[["a"]],"su":[1]}"#,
     r#"{"type":"Every","time":null,"b":null}"#,
     r#"{"type":null,"time":"2021-11-25T19:00:00Z"}"#,
     r#"{"type":7,"time":"2021-11-25T19:00:00Z"}"#,
@@ -188,8 +195,15 @@ fn the_reference_decoder_reads_the_spec() {
         field(r#","t":"2016-12-31T23:59:60+08:00""#, 4),
         Value::Time(1_483_199_999_999)
     );
-    assert_eq!(field(r#","id":"x""#, 9), Value::str("x"));
+    assert_eq!(field(r#","id":"x""#, 13), Value::str("x"));
     assert_eq!(field(r#","u":"patrol""#, 8), Value::Unit(1));
+    assert_eq!(
+        field(r#","si":[3,1,3.0]"#, 10),
+        Value::Set(std::sync::Arc::new(vigil_ir::SetValue::new(vec![
+            Value::Int(1),
+            Value::Int(3)
+        ])))
+    );
     for (fields, reason) in [
         (r#","i":3.5"#, WrongType),
         (r#","f":1e400"#, WrongType),

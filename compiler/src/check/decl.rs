@@ -201,12 +201,15 @@ fn event(cx: &mut ExprCx<'_>, e: &ast::Event) {
                 ),
             });
         }
-        if let Some(Ty::Set(_)) = type_expr(cx, &f.ty) {
+        // SPEC v0.2: a field may hold a set of strings, ints, enum values or units.
+        if let Some(Ty::Set(elem)) = type_expr(cx, &f.ty)
+            && !matches!(*elem, Ty::Str | Ty::Int | Ty::Enum(_) | Ty::Unit)
+        {
             cx.report(MisplacedConstruct {
                 span: f.ty.span,
-                what: "a set type".into(),
+                what: format!("a set<{elem}>"),
                 place: "as an event field".into(),
-                help: Some("declare a `list` and test membership with `in`".into()),
+                help: Some("a set field holds `str`, `int`, enum values or units".into()),
             });
         }
     }

@@ -736,6 +736,21 @@ impl<'a> ExprCx<'a> {
             || self.scope.consts.contains_key(name)
     }
 
+    /// A list named as an argument of `intersects` (SPEC v0.2): its contents as a set, read
+    /// when evaluated, since lists reload.
+    fn list_value(&mut self, f: Builtin, arg: &ast::Expr) -> Option<Typed> {
+        let ExprKind::Name(n) = &arg.kind else {
+            return None;
+        };
+        if f != Builtin::Intersects || self.names_a_value(&n.name) {
+            return None;
+        }
+        let list = self.scope.lists.get(&n.name)?.clone();
+        self.refer(n.span, Target::Item(n.name.clone()));
+        let ty = Ty::Set(Box::new(list.elem));
+        Some(self.node(Node::List(list.index), ty, false, n.span))
+    }
+
     /// A unit by name (SPEC v0.2: units are values of type `unit`).
     fn unit(&mut self, n: &ast::Ident) -> Option<Typed> {
         let i = *self.scope.units.get(&n.name)?;
@@ -1453,7 +1468,13 @@ impl<'a> ExprCx<'a> {
             };
             return self.arity(name, &expected, args.len(), span);
         }
-        let typed: Vec<Typed> = args.iter().map(|a| self.check(a, None)).collect();
+        let typed: Vec<Typed> = args
+            .iter()
+            .map(|a| match self.list_value(builtin, a) {
+                Some(t) => t,
+                None => self.check(a, None),
+            })
+            .collect();
         let optional = typed.iter().any(|t| t.optional);
         let tys: Vec<&Ty> = typed.iter().map(|t| &t.ty).collect();
         if tys.iter().any(|t| t.is_error()) {

@@ -142,9 +142,12 @@ pub(crate) fn actions(
     for action in actions {
         match action {
             ast::Action::Alert(a) => {
-                let to = a.to.iter().filter_map(|r| recipient(cx, r)).collect();
+                let to: Vec<ir::Recipient> = a.to.iter().filter_map(|r| recipient(cx, r)).collect();
                 let severity = a.severity.as_ref().and_then(|s| severity(cx, s));
                 let message = a.message.as_ref().map(|m| literal::template(cx, m));
+                if let Some(m) = &message {
+                    hidden_in_message(cx, &to, m);
+                }
                 out.push(ir::Action::Alert {
                     to,
                     severity,
@@ -295,6 +298,67 @@ fn recipient(cx: &mut expr::ExprCx<'_>, r: &ast::Expr) -> Option<ir::Recipient> 
         Some(Value::Unit(i)) => ir::Recipient::Unit(*i),
         _ => ir::Recipient::Expr(t.id),
     })
+}
+
+/// Warns where a message interpolates a field that a unit it goes to by name may not see
+/// (SPEC v0.2). Units computed from the data are only known when the alert fires; their
+/// copies are redacted the same way, without a warning.
+fn hidden_in_message(cx: &mut expr::ExprCx<'_>, to: &[ir::Recipient], m: &ir::Template) {
+    let slots: Vec<(u8, SmolStr)> = cx
+        .env
+        .event_bindings()
+        .map(|(_, slot, event)| (slot, event.clone()))
+        .chain(cx.env.implicit.clone())
+        .collect();
+    let mut shown: Vec<(ir::ExprId, SmolStr, SmolStr)> = Vec::new();
+    for part in &m.parts {
+        let ir::TemplatePart::Expr(root) = part else {
+            continue;
+        };
+        let mut stack = vec![*root];
+        while let Some(id) = stack.pop() {
+            let node = cx.arena.node(id);
+            if let ir::Node::Field { slot, field } = node
+                && let Some((_, event)) = slots.iter().find(|(s, _)| s == slot)
+                && let Some(f) = cx
+                    .scope
+                    .events
+                    .get(event)
+                    .and_then(|e| e.fields.get(usize::from(*field)))
+            {
+                shown.push((*root, event.clone(), f.name.clone()));
+            }
+            stack.extend(cx.arena.operands(node));
+        }
+    }
+    for r in to {
+        let ir::Recipient::Unit(u) = r else { continue };
+        let Some((unit, _)) = cx.scope.units.iter().find(|(_, i)| *i == u) else {
+            continue;
+        };
+        let Some(sees) = cx.scope.sees.get(unit) else {
+            continue;
+        };
+        let unit = unit.clone();
+        let mut warned = std::collections::BTreeSet::new();
+        for (root, event, field) in &shown {
+            let visible = sees.get(event).is_some_and(|fs| fs.contains(field));
+            if visible || !warned.insert((event.clone(), field.clone())) {
+                continue;
+            }
+            let span = cx.arena.span(*root);
+            cx.report(crate::diagnostics::HiddenInMessage {
+                span,
+                unit: unit.to_string(),
+                event: event.to_string(),
+                field: field.to_string(),
+                help: Some(format!(
+                    "add `{field}` to `{unit}`'s `sees {event}.{{...}}`, or send this message to \
+                     a unit that may see it"
+                )),
+            });
+        }
+    }
 }
 
 /// A severity by name or, SPEC v0.2, an expression of the built-in enum `severity`.

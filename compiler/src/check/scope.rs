@@ -18,6 +18,8 @@ pub struct Scope {
     pub events: BTreeMap<SmolStr, EventSig>,
     pub enums: BTreeMap<SmolStr, EnumSig>,
     pub units: BTreeMap<SmolStr, u32>,
+    /// Per unit with a `sees` clause: the fields of each event type it may see.
+    pub sees: BTreeMap<SmolStr, BTreeMap<SmolStr, Vec<SmolStr>>>,
     pub lists: BTreeMap<SmolStr, ListSig>,
     pub maps: BTreeMap<SmolStr, MapSig>,
     pub zones: BTreeMap<SmolStr, u32>,
@@ -234,6 +236,13 @@ pub(crate) fn declare(items: &[&ast::Item], rule_names: &[SmolStr]) -> Scope {
                 // addressed in that order (SPEC v0.2).
                 let next = u32::try_from(scope.units.len()).unwrap_or(u32::MAX);
                 scope.units.entry(u.name.name.clone()).or_insert(next);
+                if let Some(list) = &u.sees {
+                    let sees = scope.sees.entry(u.name.name.clone()).or_default();
+                    for s in list {
+                        let fields = sees.entry(s.event.name.clone()).or_default();
+                        fields.extend(s.fields.iter().map(|f| f.name.clone()));
+                    }
+                }
             }
             ItemKind::Zone(z) => {
                 scope.zones.entry(z.name.name.clone()).or_insert(0);

@@ -88,6 +88,7 @@ diag_enum![
     BadResource,
     BadMapEntry,
     OptionalRecipient,
+    HiddenInMessage,
     Cycle,
     SequenceKeyMissing,
     SequenceKeyType,
@@ -540,6 +541,21 @@ pub struct BadMapEntry {
     pub path: String,
     pub line: usize,
     pub reason: String,
+}
+
+/// A message that shows a unit a field its `sees` clause hides (SPEC v0.2: the unit's copy
+/// has the value replaced by `…`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Error, Diagnostic)]
+#[error("`{unit}` may not see `{event}.{field}`, which this message shows")]
+#[diagnostic(code(vigil::hidden_in_message), severity(Warning))]
+pub struct HiddenInMessage {
+    #[label("`{unit}` receives `…` here")]
+    pub span: Span,
+    pub unit: String,
+    pub event: String,
+    pub field: String,
+    #[help]
+    pub help: Option<String>,
 }
 
 /// An alert recipient that may be absent (SPEC v0.2: it needs a default).

@@ -30,6 +30,8 @@ pub enum CompletionKind {
     Rule,
     Type,
     Severity,
+    /// A lookup table (`map`, SPEC v0.2).
+    Map,
 }
 
 /// One completion: the text to insert, what it is, and a one-line description.
@@ -52,8 +54,8 @@ const WORKFLOW_CLAUSES: [&str; 6] = ["title", "start", "var", "after", "state", 
 const STATE_CLAUSES: [&str; 7] = ["on", "after", "await", "alert", "emit", "start", "set"];
 const TEST_CLAUSES: [&str; 2] = ["events", "expect"];
 const OPERATORS: [&str; 6] = ["and", "or", "not", "in", "true", "false"];
-const TYPES: [&str; 8] = [
-    "bool", "int", "float", "str", "time", "duration", "point", "set",
+const TYPES: [&str; 9] = [
+    "bool", "int", "float", "str", "time", "duration", "point", "unit", "set",
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -252,6 +254,15 @@ impl Cx<'_> {
         for b in BUILTINS {
             self.push(b, CompletionKind::Builtin, Some("built-in".into()));
         }
+        // SPEC v0.2: maps are looked up (`m[k]`), units are values.
+        for (name, m) in &scope.maps {
+            self.push(
+                name,
+                CompletionKind::Map,
+                Some(format!("map {} -> {}", m.key, m.value)),
+            );
+        }
+        self.units();
         for (e, sig) in &scope.enums {
             self.push(e, CompletionKind::Enum, Some("enum".into()));
             for v in &sig.variants {

@@ -239,7 +239,33 @@ impl Line<'_, '_> {
                     _ => Err(wrong()),
                 }
             }
+            // SPEC v0.2: a JSON array of members of the element type, duplicates allowed.
+            (Ty::Set(elem), Json::Array(items)) => {
+                let member = FieldDef {
+                    name: f.name.clone(),
+                    ty: (**elem).clone(),
+                    optional: false,
+                };
+                let mut values = Vec::with_capacity(items.len());
+                for item in items {
+                    match (&**elem, item) {
+                        (Ty::Str | Ty::Int | Ty::Enum(_) | Ty::Unit, Json::Null) => {
+                            return Err(wrong());
+                        }
+                        (Ty::Str | Ty::Int | Ty::Enum(_) | Ty::Unit, _) => {
+                            values.push(self.field(&member, Some(item))?)
+                        }
+                        _ => return Err(Reason::Unspecified("not a set field's member type")),
+                    }
+                }
+                Ok(Value::Set(std::sync::Arc::new(vigil_ir::SetValue::new(
+                    values,
+                ))))
+            }
             (Ty::Set(_) | Ty::Zone | Ty::Error, _) => {
+                if matches!(f.ty, Ty::Set(_)) && !matches!(json, Json::Array(_)) {
+                    return Err(wrong());
+                }
                 Err(Reason::Unspecified("not an event field type"))
             }
             _ => Err(wrong()),
@@ -503,7 +529,7 @@ enum Json {
     Bool(bool),
     Number(String),
     String(String),
-    Array,
+    Array(Vec<Json>),
     Object(Vec<(String, Json)>),
 }
 
@@ -521,7 +547,14 @@ impl Json {
                 }
                 Json::Object(read)
             }
-            b'[' => Json::Array,
+            b'[' => {
+                let items: Vec<&RawValue> = serde_json::from_str(raw).ok()?;
+                let mut read = Vec::with_capacity(items.len());
+                for item in items {
+                    read.push(Json::read(item.get())?);
+                }
+                Json::Array(read)
+            }
             b'"' => Json::String(serde_json::from_str(raw).ok()?),
             b't' => Json::Bool(true),
             b'f' => Json::Bool(false),

@@ -135,6 +135,8 @@ fn members(c: &mut Cursor<'_>, ev: &EventSchema, row: &mut RowBuilder<'_>) -> Op
             continue;
         }
         match f.kind {
+            // Arrays are the general decoder's.
+            Kind::Set(_) => return None,
             Kind::Str => row.set_str(i, c.plain_str()?),
             Kind::Enum | Kind::Unit => {
                 let s = c.plain_str()?;

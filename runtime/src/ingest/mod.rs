@@ -10,11 +10,11 @@ mod fast;
 use std::fmt;
 
 use rustc_hash::FxHashMap;
-use vigil_ir::{EventTypeId, Point, Program};
+use vigil_ir::{EventTypeId, Point, Program, Value};
 
 use crate::json::{Next, Number, Scanner, SyntaxError};
 use crate::lines::Line;
-use crate::row::{Kind, Layout, Row, RowBuffers, RowBuilder, Source};
+use crate::row::{Kind, Layout, Row, RowBuffers, RowBuilder, SetElem, Source};
 
 /// Why an input line was not accepted. The reason's kind is counted in the run summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,7 +174,7 @@ impl Schema {
                     quoted: fast::QuotedName::new(&f.name),
                     kind: *kind,
                     optional: f.optional,
-                    variants: match &f.ty {
+                    variants: match set_elem(&f.ty) {
                         vigil_ir::Ty::Enum(name) => program
                             .enums
                             .iter()
@@ -600,6 +600,15 @@ impl<'s, 'a> Decoder<'s, 'a> {
                 let n = self.sc.number()?;
                 number_field(f.kind, n).map(|w| row.set_word(i, w))
             }
+            (Kind::Set(elem), Next::Array) => match self.set_members(elem, &f.variants)? {
+                Ok(members) => {
+                    if let Some(row) = self.row.as_mut() {
+                        row.set_set(i, members);
+                    }
+                    Ok(())
+                }
+                Err(e) => Err(e),
+            },
             (Kind::Point, Next::Object) => match self.point()? {
                 Ok(p) => {
                     if let Some(row) = self.row.as_mut() {
@@ -620,6 +629,63 @@ impl<'s, 'a> Decoder<'s, 'a> {
                     Next::Null => "null",
                 })
             }
+        })
+    }
+
+    /// The members of a `set<T>` field (SPEC v0.2): a JSON array of `T`s, duplicates allowed.
+    /// The whole array is read even after a wrong member, which makes the field wrong.
+    fn set_members(
+        &mut self,
+        elem: SetElem,
+        names: &[Box<str>],
+    ) -> Result<Result<Vec<Value>, String>, Reject> {
+        self.sc.expect(b'[', "expected `[`")?;
+        let mut members = Vec::new();
+        let mut wrong: Option<String> = None;
+        if self.sc.eat(b']') {
+            return Ok(Ok(members));
+        }
+        loop {
+            let member = match (elem, self.sc.next_kind()?) {
+                (SetElem::Str, Next::String) => Ok(Value::str(self.sc.string(&mut self.scratch)?)),
+                (SetElem::Int, Next::Number) => {
+                    let n = self.sc.number()?;
+                    number_field(Kind::Int, n).map(|w| Value::Int(w as i64))
+                }
+                (SetElem::Enum | SetElem::Unit, Next::String) => {
+                    let s = self.sc.string(&mut self.scratch)?;
+                    match names.iter().position(|v| **v == *s) {
+                        Some(i) if elem == SetElem::Unit => Ok(Value::Unit(i as u32)),
+                        Some(i) => Ok(Value::Enum(i as u32)),
+                        None => Err(format!("`{s}` is not one of the set's values")),
+                    }
+                }
+                (_, _) => {
+                    self.sc.skip(&mut self.scratch)?;
+                    let member = match elem {
+                        SetElem::Str => Kind::Str,
+                        SetElem::Int => Kind::Int,
+                        SetElem::Enum => Kind::Enum,
+                        SetElem::Unit => Kind::Unit,
+                    };
+                    Err(format!("a member is not {}", expected(member)))
+                }
+            };
+            match member {
+                Ok(v) => members.push(v),
+                Err(e) => {
+                    wrong.get_or_insert(e);
+                }
+            }
+            if self.sc.eat(b',') {
+                continue;
+            }
+            self.sc.expect(b']', "expected `,` or `]`")?;
+            break;
+        }
+        Ok(match wrong {
+            Some(e) => Err(e),
+            None => Ok(members),
         })
     }
 
@@ -725,6 +791,14 @@ impl<'s, 'a> Decoder<'s, 'a> {
     }
 }
 
+/// The type whose names a field's strings are: a set's members' for a `set<T>` field.
+fn set_elem(ty: &vigil_ir::Ty) -> &vigil_ir::Ty {
+    match ty {
+        vigil_ir::Ty::Set(elem) => elem,
+        other => other,
+    }
+}
+
 fn expected(kind: Kind) -> &'static str {
     match kind {
         Kind::Bool => "a bool",
@@ -736,6 +810,10 @@ fn expected(kind: Kind) -> &'static str {
         Kind::Point => "{\"lat\": .., \"lon\": ..}",
         Kind::Enum => "an enum value name",
         Kind::Unit => "a unit's declared name",
+        Kind::Set(SetElem::Str) => "an array of strings",
+        Kind::Set(SetElem::Int) => "an array of integers",
+        Kind::Set(SetElem::Enum) => "an array of enum value names",
+        Kind::Set(SetElem::Unit) => "an array of unit names",
     }
 }
 

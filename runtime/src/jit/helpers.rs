@@ -166,3 +166,65 @@ pub(crate) extern "C" fn workday(tables: *const Tables, t: i64) -> i64 {
 pub(crate) extern "C" fn weekday(tables: *const Tables, t: i64) -> i64 {
     clock(tables, vigil_ir::Builtin::Weekday, t)
 }
+
+/// The entry of map `map` (its current contents: maps reload) at a string key, or -1.
+pub(crate) extern "C" fn map_find_str(
+    tables: *const Tables,
+    map: u64,
+    k: *const u8,
+    kl: u64,
+) -> i64 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    // SAFETY: as above.
+    let key = unsafe { text(k, kl) };
+    tables
+        .map_index
+        .get(map as usize)
+        .and_then(|ix| ix.strs.get(key))
+        .map_or(-1, |i| i64::from(*i))
+}
+
+/// The entry of map `map` at a one-word key (an int or an enum value), or -1.
+pub(crate) extern "C" fn map_find_word(tables: *const Tables, map: u64, w: u64) -> i64 {
+    // SAFETY: as for `str_in_list`.
+    let tables = unsafe { &*tables };
+    tables
+        .map_index
+        .get(map as usize)
+        .and_then(|ix| ix.words.get(&w))
+        .map_or(-1, |i| i64::from(*i))
+}
+
+/// The value of entry `entry` of map `map` as a word (an int, time, duration, enum value,
+/// unit, bool, or a float's bits); 0 for no such entry.
+pub(crate) extern "C" fn map_word(tables: *const Tables, map: u64, entry: i64) -> u64 {
+    let value = map_value(tables, map, entry);
+    match value {
+        Some(vigil_ir::Value::Float(f)) => f.to_bits(),
+        Some(v) => crate::row::word_of(v).unwrap_or(0),
+        None => 0,
+    }
+}
+
+/// The text of entry `entry` of map `map` (a string value) and, through `len`, its length.
+pub(crate) extern "C" fn map_str(tables: *const Tables, map: u64, entry: i64) -> *const u8 {
+    match map_value(tables, map, entry) {
+        Some(vigil_ir::Value::Str(s)) => s.as_ptr(),
+        _ => std::ptr::null(),
+    }
+}
+
+pub(crate) extern "C" fn map_str_len(tables: *const Tables, map: u64, entry: i64) -> u64 {
+    match map_value(tables, map, entry) {
+        Some(vigil_ir::Value::Str(s)) => s.len() as u64,
+        _ => 0,
+    }
+}
+
+fn map_value<'t>(tables: *const Tables, map: u64, entry: i64) -> Option<&'t vigil_ir::Value> {
+    // SAFETY: as for `str_in_list`; the value lives in the tables, which outlive the call.
+    let tables: &'t Tables = unsafe { &*tables };
+    let entries = &tables.maps.get(map as usize)?.entries;
+    entries.get(usize::try_from(entry).ok()?).map(|(_, v)| v)
+}

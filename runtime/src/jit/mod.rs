@@ -161,6 +161,11 @@ struct Helpers {
     weekday: FuncId,
     minute: FuncId,
     workday: FuncId,
+    map_find_str: FuncId,
+    map_find_word: FuncId,
+    map_word: FuncId,
+    map_str: FuncId,
+    map_str_len: FuncId,
 }
 
 /// Compiles `jobs`; a job the JIT does not cover gets `None`. Conjuncts compile
@@ -261,7 +266,7 @@ fn compile_run(
         .finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    let symbols: [(&str, *const u8); 18] = [
+    let symbols: [(&str, *const u8); 23] = [
         ("vigil_str_eq", helpers::str_eq as *const u8),
         ("vigil_str_cmp", helpers::str_cmp as *const u8),
         ("vigil_str_contains", helpers::str_contains as *const u8),
@@ -283,6 +288,11 @@ fn compile_run(
         ("vigil_weekday", helpers::weekday as *const u8),
         ("vigil_minute", helpers::minute as *const u8),
         ("vigil_workday", helpers::workday as *const u8),
+        ("vigil_map_find_str", helpers::map_find_str as *const u8),
+        ("vigil_map_find_word", helpers::map_find_word as *const u8),
+        ("vigil_map_word", helpers::map_word as *const u8),
+        ("vigil_map_str", helpers::map_str as *const u8),
+        ("vigil_map_str_len", helpers::map_str_len as *const u8),
     ];
     for (name, ptr) in symbols {
         jb.symbol(name, ptr);
@@ -323,6 +333,11 @@ fn compile_run(
         weekday: declare("vigil_weekday", &[ptr, i64t], i64t)?,
         minute: declare("vigil_minute", &[ptr, i64t], i64t)?,
         workday: declare("vigil_workday", &[ptr, i64t], i64t)?,
+        map_find_str: declare("vigil_map_find_str", &[ptr, i64t, ptr, i64t], i64t)?,
+        map_find_word: declare("vigil_map_find_word", &[ptr, i64t, i64t], i64t)?,
+        map_word: declare("vigil_map_word", &[ptr, i64t, i64t], i64t)?,
+        map_str: declare("vigil_map_str", &[ptr, i64t, i64t], ptr)?,
+        map_str_len: declare("vigil_map_str_len", &[ptr, i64t, i64t], i64t)?,
     };
 
     let mut data = Data::default();
@@ -597,7 +612,8 @@ impl Gen<'_, '_> {
         let ty = *self.slots.get(slot as usize).ok_or(Unsupported)?;
         let layout = self.layouts.get(ty as usize).ok_or(Unsupported)?;
         let &(w, kind) = layout.slots.get(field as usize).ok_or(Unsupported)?;
-        if field >= 64 {
+        // Sets are read by the interpreter.
+        if field >= 64 || matches!(kind, Kind::Set(_)) {
             return Err(Unsupported);
         }
         let flags = MemFlagsData::trusted();
@@ -625,6 +641,7 @@ impl Gen<'_, '_> {
                 self.b.ins().load(types::F64, flags, words, off),
                 self.b.ins().load(types::F64, flags, words, off + 8),
             ),
+            Kind::Set(_) => return Err(Unsupported),
             Kind::Str => {
                 let start = self.b.ins().load(types::I64, flags, words, off);
                 let len = self.b.ins().load(types::I64, flags, words, off + 8);
@@ -698,9 +715,8 @@ impl Gen<'_, '_> {
             }
             Node::Matches(s, pattern) => self.matches(s, &pattern),
             Node::Within(p, zone) => self.within(p, zone),
-            // Map lookups run in the interpreter for now: a map's entries are values of any
-            // scalar type, reloadable while the code runs.
-            Node::Lookup { .. }
+            Node::Lookup { map, key } => self.lookup(map, key, &ty),
+            Node::List(_)
             | Node::Agg(_)
             | Node::Key
             | Node::From
@@ -863,6 +879,40 @@ impl Gen<'_, '_> {
             _ => return Err(Unsupported),
         };
         Ok(self.membership(found, v.absent, negated))
+    }
+
+    /// `m[k]`: the entry is found by the map's current index (maps reload), and absent when
+    /// the key is or has no entry.
+    fn lookup(&mut self, map: u32, key: ExprId, ty: &Ty) -> R<Jv> {
+        let k = self.expr(key)?;
+        let m = self.i64(i64::from(map));
+        let entry = match k.parts {
+            Parts::Str(p, len) => self.call(self.helpers.map_find_str, &[self.tables, m, p, len]),
+            Parts::Word(w) => self.call(self.helpers.map_find_word, &[self.tables, m, w]),
+            _ => return Err(Unsupported),
+        };
+        let missing = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, entry, 0);
+        let absent = self.either(k.absent, Some(missing));
+        let parts = match ty {
+            Ty::Int | Ty::Time | Ty::Duration | Ty::Enum(_) | Ty::Unit => {
+                Parts::Word(self.call(self.helpers.map_word, &[self.tables, m, entry]))
+            }
+            Ty::Bool => {
+                let w = self.call(self.helpers.map_word, &[self.tables, m, entry]);
+                Parts::Bool(self.b.ins().ireduce(types::I8, w))
+            }
+            Ty::Float => {
+                let w = self.call(self.helpers.map_word, &[self.tables, m, entry]);
+                Parts::Float(self.b.ins().bitcast(types::F64, MemFlagsData::new(), w))
+            }
+            Ty::Str => {
+                let p = self.call(self.helpers.map_str, &[self.tables, m, entry]);
+                let len = self.call(self.helpers.map_str_len, &[self.tables, m, entry]);
+                Parts::Str(p, len)
+            }
+            _ => return Err(Unsupported),
+        };
+        Ok(Jv { parts, absent })
     }
 
     /// `a ?? b`: `b` runs only when `a` is absent.

@@ -12,8 +12,14 @@ use vigil_runtime::{Engine, EngineConfig, EngineKind};
 const SCHEMA: &str = r#"
 timezone "Asia/Shanghai"
 unit desk
+unit patrol
 enum Category { a, b, c, d }
-event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point?, h: bool? }
+event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point?, h: bool?, u: unit? }
+map lim: str -> int = { "x": 1, "zé": -4, "": 9223372036854775807 }
+map label: Category -> str = { a: "x", b: "zé", d: "" }
+map who: int -> unit = { 0: patrol, 7: desk, -1: patrol }
+map ok: str -> bool = { "x": true, "y": false }
+map ratio: int -> float = { 1: 1.5, 2: -2.25 }
 event F { s: str, i: int }
 event G { k: int, m: int, i: int }
 list names = ["x", "y", "zé", ""]
@@ -41,6 +47,9 @@ fn int_expr(depth: u32) -> BoxedStrategy<String> {
         // An absent condition takes the `else` branch; an absent branch makes the value absent.
         Just("(if e.h then e.i else 0)".to_string()),
         Just("(if e.b then e.j else e.i)".to_string()),
+        // Map lookups (SPEC v0.2): absent without an entry.
+        Just("(lim[e.s] ?? 0)".to_string()),
+        Just("(lim[e.t ?? \"zé\"] ?? e.i)".to_string()),
     ];
     if depth == 0 {
         return leaf.boxed();
@@ -71,6 +80,7 @@ fn float_expr(depth: u32) -> BoxedStrategy<String> {
     let leaf = prop_oneof![
         Just("e.f".to_string()),
         Just("(e.g ?? 0.5)".to_string()),
+        Just("(ratio[e.i] ?? 0.5)".to_string()),
         prop::sample::select(vec!["0.0", "1.5", "-2.25", "1000000000000000000000.0"])
             .prop_map(String::from),
     ];
@@ -95,6 +105,7 @@ fn str_expr() -> BoxedStrategy<String> {
         Just("(e.t ?? \"x\")".to_string()),
         prop::sample::select(vec!["\"x\"", "\"zé\"", "\"\"", "\"yy\""]).prop_map(String::from),
         Just("min(e.s, \"y\")".to_string()),
+        Just("(label[e.c] ?? \"y\")".to_string()),
     ]
     .boxed()
 }
@@ -141,6 +152,14 @@ fn bool_expr(depth: u32) -> BoxedStrategy<String> {
             "workday(e.time)",
             "not workday(e.time)",
             "e.p == point(5.0, 5.0)",
+            // Units and maps (SPEC v0.2).
+            "e.u == patrol",
+            "e.u != desk",
+            "(e.u ?? desk) == who[e.j ?? 0]",
+            "(who[e.i] ?? desk) == patrol",
+            "(ok[e.s] ?? false)",
+            "exists(lim[e.s])",
+            "lim[e.t] == 1",
         ])
         .prop_map(String::from),
     ];
@@ -183,9 +202,12 @@ fn event_line() -> impl Strategy<Value = (i64, String)> {
         any::<bool>(),
         prop::sample::select(vec!["a", "b", "c", "d"]),
         prop::option::of((0.0f64..12.0, 0.0f64..12.0)),
-        prop::option::of(any::<bool>()),
+        (
+            prop::option::of(any::<bool>()),
+            prop::option::of(prop::sample::select(vec!["desk", "patrol"])),
+        ),
     )
-        .prop_map(|(dt, s, t, i, j, f, g, d, b, c, p, h)| {
+        .prop_map(|(dt, s, t, i, j, f, g, d, b, c, p, (h, u))| {
             let mut line = format!(
                 r#"{{"type":"E","time":{},"s":"{s}","i":{i},"f":{f},"d":{d},"b":{b},"c":"{c}""#,
                 1_637_800_000_000i64 + dt * 1000
@@ -204,6 +226,9 @@ fn event_line() -> impl Strategy<Value = (i64, String)> {
             }
             if let Some(h) = h {
                 let _ = write!(line, r#","h":{h}"#);
+            }
+            if let Some(u) = u {
+                let _ = write!(line, r#","u":"{u}""#);
             }
             line.push('}');
             (dt, line)
