@@ -413,14 +413,14 @@ impl<'l> RowBuilder<'l> {
 /// A `set<T>` field's members as text in the row (the row's text is UTF-8): a string member
 /// as its byte length, `:`, and its bytes; any other member as its number and `,`. Written
 /// from a sorted `SetValue`, so reading gives the same order.
-mod set_text {
+pub(crate) mod set_text {
     use std::fmt::Write;
     use std::sync::Arc;
 
     use super::SetElem;
     use vigil_ir::{SetValue, Value};
 
-    pub(super) fn encode(set: &SetValue, out: &mut String) {
+    pub(crate) fn encode(set: &SetValue, out: &mut String) {
         for v in &set.items {
             let _ = match v {
                 Value::Str(s) => write!(out, "{}:{s}", s.len()),
@@ -429,6 +429,26 @@ mod set_text {
                 _ => Ok(()),
             };
         }
+    }
+
+    /// The string members of an encoded `set<str>`, without copying.
+    pub(crate) fn strs(mut text: &str) -> impl Iterator<Item = &str> {
+        std::iter::from_fn(move || {
+            let (len, rest) = text.split_once(':')?;
+            let s = rest.get(..len.parse::<usize>().ok()?)?;
+            text = rest.get(s.len()..).unwrap_or("");
+            Some(s)
+        })
+    }
+
+    /// The members of an encoded set of ints, enum values or units, as the words a row
+    /// stores them as.
+    pub(crate) fn words(mut text: &str) -> impl Iterator<Item = u64> {
+        std::iter::from_fn(move || {
+            let (n, rest) = text.split_once(',')?;
+            text = rest;
+            n.parse::<i64>().ok().map(|n| n as u64)
+        })
     }
 
     pub(super) fn decode(mut text: &str, elem: SetElem) -> Value {

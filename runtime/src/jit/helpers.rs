@@ -228,3 +228,70 @@ fn map_value<'t>(tables: *const Tables, map: u64, entry: i64) -> Option<&'t vigi
     let entries = &tables.maps.get(map as usize)?.entries;
     entries.get(usize::try_from(entry).ok()?).map(|(_, v)| v)
 }
+
+// Sets (SPEC v0.2 `set<T>` fields and constants) reach the compiled code as their encoded
+// text (`row::set_text`); `words` is 1 for members stored as words (ints, enum values,
+// units), 0 for strings.
+
+/// How many members the set has.
+pub(crate) extern "C" fn set_len(p: *const u8, len: u64, words: u64) -> i64 {
+    // SAFETY: the set's text is a row's or a constant of the compiled code (see `text`).
+    let set = unsafe { text(p, len) };
+    let n = if words == 1 {
+        crate::row::set_text::words(set).count()
+    } else {
+        crate::row::set_text::strs(set).count()
+    };
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// Whether the set holds the string `k`.
+pub(crate) extern "C" fn set_has_str(p: *const u8, len: u64, k: *const u8, kl: u64) -> u8 {
+    // SAFETY: as for `set_len`, and `k` is a string (see `text`).
+    let (set, k) = unsafe { (text(p, len), text(k, kl)) };
+    u8::from(crate::row::set_text::strs(set).any(|m| m == k))
+}
+
+/// Whether the set holds the word `w`.
+pub(crate) extern "C" fn set_has_word(p: *const u8, len: u64, w: u64) -> u8 {
+    // SAFETY: as for `set_len`.
+    let set = unsafe { text(p, len) };
+    u8::from(crate::row::set_text::words(set).any(|m| m == w))
+}
+
+/// Whether two sets share a member.
+pub(crate) extern "C" fn set_meets_set(
+    a: *const u8,
+    al: u64,
+    b: *const u8,
+    bl: u64,
+    words: u64,
+) -> u8 {
+    // SAFETY: as for `set_len`.
+    let (x, y) = unsafe { (text(a, al), text(b, bl)) };
+    u8::from(if words == 1 {
+        crate::row::set_text::words(x).any(|m| crate::row::set_text::words(y).any(|n| n == m))
+    } else {
+        crate::row::set_text::strs(x).any(|m| crate::row::set_text::strs(y).any(|n| n == m))
+    })
+}
+
+/// Whether the set shares a member with list `list` (its current contents).
+pub(crate) extern "C" fn set_meets_list(
+    tables: *const Tables,
+    list: u64,
+    p: *const u8,
+    len: u64,
+    words: u64,
+) -> u8 {
+    // SAFETY: as for `str_in_list` and `set_len`.
+    let (tables, set) = unsafe { (&*tables, text(p, len)) };
+    let Some(ix) = tables.list_index.get(list as usize) else {
+        return 0;
+    };
+    u8::from(if words == 1 {
+        crate::row::set_text::words(set).any(|m| ix.words.contains(&m))
+    } else {
+        crate::row::set_text::strs(set).any(|m| ix.strs.contains(m))
+    })
+}

@@ -166,6 +166,11 @@ struct Helpers {
     map_word: FuncId,
     map_str: FuncId,
     map_str_len: FuncId,
+    set_len: FuncId,
+    set_has_str: FuncId,
+    set_has_word: FuncId,
+    set_meets_set: FuncId,
+    set_meets_list: FuncId,
 }
 
 /// Compiles `jobs`; a job the JIT does not cover gets `None`. Conjuncts compile
@@ -266,7 +271,7 @@ fn compile_run(
         .finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    let symbols: [(&str, *const u8); 23] = [
+    let symbols: [(&str, *const u8); 28] = [
         ("vigil_str_eq", helpers::str_eq as *const u8),
         ("vigil_str_cmp", helpers::str_cmp as *const u8),
         ("vigil_str_contains", helpers::str_contains as *const u8),
@@ -293,6 +298,11 @@ fn compile_run(
         ("vigil_map_word", helpers::map_word as *const u8),
         ("vigil_map_str", helpers::map_str as *const u8),
         ("vigil_map_str_len", helpers::map_str_len as *const u8),
+        ("vigil_set_len", helpers::set_len as *const u8),
+        ("vigil_set_has_str", helpers::set_has_str as *const u8),
+        ("vigil_set_has_word", helpers::set_has_word as *const u8),
+        ("vigil_set_meets_set", helpers::set_meets_set as *const u8),
+        ("vigil_set_meets_list", helpers::set_meets_list as *const u8),
     ];
     for (name, ptr) in symbols {
         jb.symbol(name, ptr);
@@ -338,6 +348,11 @@ fn compile_run(
         map_word: declare("vigil_map_word", &[ptr, i64t, i64t], i64t)?,
         map_str: declare("vigil_map_str", &[ptr, i64t, i64t], ptr)?,
         map_str_len: declare("vigil_map_str_len", &[ptr, i64t, i64t], i64t)?,
+        set_len: declare("vigil_set_len", &[ptr, i64t, i64t], i64t)?,
+        set_has_str: declare("vigil_set_has_str", &[ptr, i64t, ptr, i64t], i8t)?,
+        set_has_word: declare("vigil_set_has_word", &[ptr, i64t, i64t], i8t)?,
+        set_meets_set: declare("vigil_set_meets_set", &[ptr, i64t, ptr, i64t, i64t], i8t)?,
+        set_meets_list: declare("vigil_set_meets_list", &[ptr, i64t, ptr, i64t, i64t], i8t)?,
     };
 
     let mut data = Data::default();
@@ -568,6 +583,11 @@ impl Gen<'_, '_> {
                 let z = self.b.ins().f64const(0.0);
                 Parts::Point(z, z)
             }
+            Ty::Set(_) => {
+                let z = self.b.ins().iconst(self.ptr_ty, 0);
+                let l = self.i64(0);
+                Parts::Str(z, l)
+            }
             _ => return Err(Unsupported),
         })
     }
@@ -594,6 +614,16 @@ impl Gen<'_, '_> {
                 Parts::Str(p, self.i64(l))
             }
             V::Point(p) => Parts::Point(self.b.ins().f64const(p.lat), self.b.ins().f64const(p.lon)),
+            // A constant set as its encoded text, like a set field (`row::set_text`).
+            V::Set(s) if matches!(ty, Ty::Set(_)) => {
+                let mut encoded = String::new();
+                crate::row::set_text::encode(s, &mut encoded);
+                let boxed: Box<str> = Box::from(encoded.as_str());
+                let (p, l) = (boxed.as_ptr() as i64, boxed.len() as i64);
+                self.data.strings.push(boxed);
+                let p = self.b.ins().iconst(self.ptr_ty, p);
+                Parts::Str(p, self.i64(l))
+            }
             V::Set(_) => return Err(Unsupported),
         };
         Ok(Jv {
@@ -612,8 +642,7 @@ impl Gen<'_, '_> {
         let ty = *self.slots.get(slot as usize).ok_or(Unsupported)?;
         let layout = self.layouts.get(ty as usize).ok_or(Unsupported)?;
         let &(w, kind) = layout.slots.get(field as usize).ok_or(Unsupported)?;
-        // Sets are read by the interpreter.
-        if field >= 64 || matches!(kind, Kind::Set(_)) {
+        if field >= 64 {
             return Err(Unsupported);
         }
         let flags = MemFlagsData::trusted();
@@ -641,8 +670,8 @@ impl Gen<'_, '_> {
                 self.b.ins().load(types::F64, flags, words, off),
                 self.b.ins().load(types::F64, flags, words, off + 8),
             ),
-            Kind::Set(_) => return Err(Unsupported),
-            Kind::Str => {
+            // A set as its encoded text (`row::set_text`), which the set helpers read.
+            Kind::Str | Kind::Set(_) => {
                 let start = self.b.ins().load(types::I64, flags, words, off);
                 let len = self.b.ins().load(types::I64, flags, words, off + 8);
                 let text = self.b.ins().load(self.ptr_ty, flags, row, ROW_TEXT);
@@ -703,6 +732,13 @@ impl Gen<'_, '_> {
                 })
             }
             Node::Call(f, args) => {
+                match (f, args.as_slice()) {
+                    (Builtin::Len, [a]) if matches!(self.arena.ty(*a), Ty::Set(_)) => {
+                        return self.set_len(*a);
+                    }
+                    (Builtin::Intersects, [a, b]) => return self.intersects(*a, *b),
+                    _ => {}
+                }
                 let mut vals = Vec::with_capacity(args.len());
                 for a in &args {
                     vals.push(self.expr(*a)?);
@@ -716,6 +752,7 @@ impl Gen<'_, '_> {
             Node::Matches(s, pattern) => self.matches(s, &pattern),
             Node::Within(p, zone) => self.within(p, zone),
             Node::Lookup { map, key } => self.lookup(map, key, &ty),
+            // A named list is read by `intersects`, which asks the list's index.
             Node::List(_)
             | Node::Agg(_)
             | Node::Key
@@ -811,7 +848,7 @@ impl Gen<'_, '_> {
     fn in_set(&mut self, value: ExprId, set: ExprId, negated: bool) -> R<Jv> {
         let v = self.expr(value)?;
         let Some(V::Set(s)) = self.arena.as_const(set).cloned() else {
-            return Err(Unsupported);
+            return self.in_set_value(v, set, negated);
         };
         let found = match v.parts {
             Parts::Str(p, l) => {
@@ -879,6 +916,95 @@ impl Gen<'_, '_> {
             _ => return Err(Unsupported),
         };
         Ok(self.membership(found, v.absent, negated))
+    }
+
+    /// `x in s` for a set computed per event (a `set<T>` field), as `ops::in_set`: an absent
+    /// `x` gives `negated`; else an absent set gives false, whatever `not` says.
+    fn in_set_value(&mut self, v: Jv, set: ExprId, negated: bool) -> R<Jv> {
+        let s = self.expr(set)?;
+        let Parts::Str(sp, sl) = s.parts else {
+            return Err(Unsupported);
+        };
+        let found = match v.parts {
+            Parts::Str(p, l) => self.call(self.helpers.set_has_str, &[sp, sl, p, l]),
+            Parts::Word(w) => self.call(self.helpers.set_has_word, &[sp, sl, w]),
+            _ => return Err(Unsupported),
+        };
+        let held = self.membership(found, v.absent, negated);
+        let Parts::Bool(held) = held.parts else {
+            return Err(Unsupported);
+        };
+        let value = match s.absent {
+            Some(set_absent) => {
+                let when_absent = match (v.absent, negated) {
+                    (Some(x_absent), true) => x_absent,
+                    _ => self.i8(0),
+                };
+                self.b.ins().select(set_absent, when_absent, held)
+            }
+            None => held,
+        };
+        Ok(Jv {
+            parts: Parts::Bool(value),
+            absent: None,
+        })
+    }
+
+    /// Whether a set's members are stored as words (1) or strings (0), from its type.
+    fn set_words(&mut self, id: ExprId) -> R<Value> {
+        match self.arena.ty(id) {
+            Ty::Set(elem) if **elem == Ty::Str => Ok(self.i64(0)),
+            Ty::Set(elem) if matches!(**elem, Ty::Int | Ty::Enum(_) | Ty::Unit) => Ok(self.i64(1)),
+            _ => Err(Unsupported),
+        }
+    }
+
+    /// `len(s)` of a set.
+    fn set_len(&mut self, s: ExprId) -> R<Jv> {
+        let words = self.set_words(s)?;
+        let v = self.expr(s)?;
+        let Parts::Str(p, l) = v.parts else {
+            return Err(Unsupported);
+        };
+        Ok(Jv {
+            parts: Parts::Word(self.call(self.helpers.set_len, &[p, l, words])),
+            absent: v.absent,
+        })
+    }
+
+    /// `intersects(a, b)`: a named list is asked through the engine's current index.
+    fn intersects(&mut self, a: ExprId, b: ExprId) -> R<Jv> {
+        let (a, b) = match self.arena.node(a) {
+            Node::List(_) => (b, a),
+            _ => (a, b),
+        };
+        let words = self.set_words(a)?;
+        let x = self.expr(a)?;
+        let Parts::Str(ap, al) = x.parts else {
+            return Err(Unsupported);
+        };
+        let (hit, absent) = match self.arena.node(b) {
+            Node::List(list) => {
+                let l = self.i64(i64::from(*list));
+                let hit = self.call(
+                    self.helpers.set_meets_list,
+                    &[self.tables, l, ap, al, words],
+                );
+                (hit, x.absent)
+            }
+            _ => {
+                let y = self.expr(b)?;
+                let Parts::Str(bp, bl) = y.parts else {
+                    return Err(Unsupported);
+                };
+                let hit = self.call(self.helpers.set_meets_set, &[ap, al, bp, bl, words]);
+                (hit, self.either(x.absent, y.absent))
+            }
+        };
+        Ok(Jv {
+            parts: Parts::Bool(hit),
+            absent,
+        })
     }
 
     /// `m[k]`: the entry is found by the map's current index (maps reload), and absent when

@@ -14,7 +14,7 @@ timezone "Asia/Shanghai"
 unit desk
 unit patrol
 enum Category { a, b, c, d }
-event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point?, h: bool?, u: unit? }
+event E { s: str, t: str?, i: int, j: int?, f: float, g: float?, d: duration, b: bool, c: Category, p: point?, h: bool?, u: unit?, ss: set<str>?, sk: set<int>? }
 map lim: str -> int = { "x": 1, "zé": -4, "": 9223372036854775807 }
 map label: Category -> str = { a: "x", b: "zé", d: "" }
 map who: int -> unit = { 0: patrol, 7: desk, -1: patrol }
@@ -160,6 +160,17 @@ fn bool_expr(depth: u32) -> BoxedStrategy<String> {
             "(ok[e.s] ?? false)",
             "exists(lim[e.s])",
             "lim[e.t] == 1",
+            // Set fields (SPEC v0.2); an absent set holds nothing.
+            "\"x\" in e.ss",
+            "e.s not in e.ss",
+            "e.i in e.sk",
+            "e.j not in e.sk",
+            "len(e.ss ?? []) >= 2",
+            "len(e.sk) == 0",
+            "intersects(e.ss, names)",
+            "intersects(codes, e.sk ?? [1])",
+            "intersects(e.ss, [\"zé\", \"q\"])",
+            "intersects(e.sk, e.sk ?? [])",
         ])
         .prop_map(String::from),
     ];
@@ -205,9 +216,17 @@ fn event_line() -> impl Strategy<Value = (i64, String)> {
         (
             prop::option::of(any::<bool>()),
             prop::option::of(prop::sample::select(vec!["desk", "patrol"])),
+            prop::option::of(prop::collection::vec(
+                prop::sample::select(vec!["x", "zé", "", "q"]),
+                0..4,
+            )),
+            prop::option::of(prop::collection::vec(
+                prop::sample::select(vec![-1i64, 0, 1, 3, 9_223_372_036_854_775_807]),
+                0..4,
+            )),
         ),
     )
-        .prop_map(|(dt, s, t, i, j, f, g, d, b, c, p, (h, u))| {
+        .prop_map(|(dt, s, t, i, j, f, g, d, b, c, p, (h, u, ss, sk))| {
             let mut line = format!(
                 r#"{{"type":"E","time":{},"s":"{s}","i":{i},"f":{f},"d":{d},"b":{b},"c":"{c}""#,
                 1_637_800_000_000i64 + dt * 1000
@@ -229,6 +248,14 @@ fn event_line() -> impl Strategy<Value = (i64, String)> {
             }
             if let Some(u) = u {
                 let _ = write!(line, r#","u":"{u}""#);
+            }
+            if let Some(ss) = ss {
+                let members: Vec<String> = ss.iter().map(|m| format!("\"{m}\"")).collect();
+                let _ = write!(line, r#","ss":[{}]"#, members.join(","));
+            }
+            if let Some(sk) = sk {
+                let members: Vec<String> = sk.iter().map(ToString::to_string).collect();
+                let _ = write!(line, r#","sk":[{}]"#, members.join(","));
             }
             line.push('}');
             (dt, line)
