@@ -817,3 +817,102 @@ async fn workflow_variables_navigate_and_rename() {
     assert!(text.contains("var crew: str"), "{text}");
     c.shutdown().await;
 }
+
+const ROUTING: &str = r#"unit desk
+unit harbour "港区派出所"
+event Referral { address: str, station: unit? }
+map station_of: str -> unit = { "滨海路8号": harbour }
+
+rule referral {
+  when r: Referral where r.station != station_of[r.address]
+  alert r.station ?? station_of[r.address] ?? desk message "{r.address}"
+}
+"#;
+
+/// Maps and units as values (v0.2): definition and references of a map and of a unit named in
+/// an expression, rename of the map, hover, and the map's semantic token.
+#[tokio::test]
+async fn maps_and_units_navigate_and_rename() {
+    let ws = Workspace::new("routing", &[("routing.vigil", ROUTING)]);
+    let mut c = start(&ws).await;
+    let uri = ws.uri("routing.vigil");
+    c.open(&uri, ROUTING).await;
+    let d = c.diagnostics_at(&uri, 1).await;
+    assert_eq!(d["diagnostics"], json!([]), "{d}");
+    // From a lookup to the map's declaration.
+    let def = c
+        .call(
+            "textDocument/definition",
+            at(&uri, pos(ROUTING, "station_of[r.address] ??", 0, 2)),
+        )
+        .await;
+    let target = if def.is_array() { def[0].clone() } else { def };
+    assert_eq!(target["range"]["start"]["line"], 3, "{target}");
+    // From the unit used as a default to its declaration.
+    let def = c
+        .call(
+            "textDocument/definition",
+            at(&uri, pos(ROUTING, "?? desk", 0, 4)),
+        )
+        .await;
+    let target = if def.is_array() { def[0].clone() } else { def };
+    assert_eq!(target["range"]["start"]["line"], 0, "{target}");
+    let mut params = at(&uri, pos(ROUTING, "map station_of", 0, 5));
+    params["context"] = json!({"includeDeclaration": true});
+    let refs = c.call("textDocument/references", params).await;
+    // The declaration and the two lookups.
+    assert_eq!(refs.as_array().map(Vec::len), Some(3), "{refs}");
+    let mut params = at(&uri, pos(ROUTING, "map station_of", 0, 5));
+    params["newName"] = json!("station_by_address");
+    let edit = c.call("textDocument/rename", params).await;
+    let edits = edit["changes"][&uri]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(edits.len(), 3, "{edit}");
+    let hover = c
+        .call(
+            "textDocument/hover",
+            at(&uri, pos(ROUTING, "station_of[r.address] ??", 0, 2)),
+        )
+        .await;
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.contains("map station_of: str -> unit"), "{text}");
+    assert!(text.contains("1 entry"), "{text}");
+    let hover = c
+        .call(
+            "textDocument/hover",
+            at(&uri, pos(ROUTING, "?? desk", 0, 4)),
+        )
+        .await;
+    let text = hover["contents"]["value"].as_str().unwrap_or_default();
+    assert!(text.contains("unit desk"), "{text}");
+    // The map reads as a read-only variable wherever it is looked up.
+    let tokens = c.call("textDocument/semanticTokens/full", doc(&uri)).await;
+    let legend = c.init["capabilities"]["semanticTokensProvider"]["legend"].clone();
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let lines: Vec<&str> = ROUTING.lines().collect();
+    let (mut line, mut col) = (0usize, 0usize);
+    let mut maps = 0;
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            line += t[0] as usize;
+            col = t[1] as usize;
+        } else {
+            col += t[1] as usize;
+        }
+        let text: String = lines[line].chars().skip(col).take(t[2] as usize).collect();
+        let kind = legend["tokenTypes"][t[3] as usize].as_str().unwrap();
+        if text == "station_of" {
+            assert_eq!(kind, "variable", "line {}", line + 1);
+            maps += 1;
+        }
+    }
+    assert_eq!(maps, 3, "{tokens}");
+    c.shutdown().await;
+}
