@@ -841,18 +841,21 @@ const WATCH_AREAS: &[(&str, Range, Range)] = &[
     ("DYB", (22.50, 22.68), (114.58, 114.70)),
 ];
 
-const MISSING_PLACES: &[(&str, &str)] = &[
+/// (place, description, terrain): the terrain decides which teams search
+/// (`rules/missing_persons/search.vigil`).
+const MISSING_PLACES: &[(&str, &str, &str)] = &[
     (
         "塘朗山郊野公园",
         "登山游客，男，34岁，手机电量不足，最后位置在塘朗山顶附近",
+        "mountain",
     ),
-    ("梧桐山风景区", "登山游客2人，偏离步道迷路"),
-    ("七娘山", "女，27岁，独自徒步，天黑未下山"),
-    ("羊台山森林公园", "男，71岁，晨练未归，患高血压"),
-    ("马峦山郊野公园", "男，16岁，与同学走散"),
-    ("东门老街", "男，79岁，患阿尔茨海默症，穿蓝色上衣"),
-    ("深圳北站", "女，6岁，红色连衣裙，与家人走散"),
-    ("大南山", "男，45岁，越野跑失联"),
+    ("梧桐山风景区", "登山游客2人，偏离步道迷路", "mountain"),
+    ("七娘山", "女，27岁，独自徒步，天黑未下山", "mountain"),
+    ("羊台山森林公园", "男，71岁，晨练未归，患高血压", "forest"),
+    ("马峦山郊野公园", "男，16岁，与同学走散", "forest"),
+    ("东门老街", "男，79岁，患阿尔茨海默症，穿蓝色上衣", "urban"),
+    ("深圳北站", "女，6岁，红色连衣裙，与家人走散", "urban"),
+    ("大南山", "男，45岁，越野跑失联", "mountain"),
 ];
 const SEARCH_TEAMS: &[&str] = &[
     "辖区派出所巡逻组",
@@ -2162,12 +2165,13 @@ impl<'a> Gen<'a> {
         format!("MP{}{:03}", ymd(t), n % 1000)
     }
 
-    fn report(&mut self, t: i64, case: &str, place: (&str, &str)) {
+    fn report(&mut self, t: i64, case: &str, place: (&str, &str, &str)) {
         self.out.event(
             J::new("MissingPersonReport", t, Stamp::Rfc3339)
                 .str("case_id", case)
                 .str("location", place.0)
-                .str("description", place.1),
+                .str("description", place.1)
+                .str("terrain", place.2),
         );
     }
 
