@@ -1842,7 +1842,8 @@ impl<'a> Gen<'a> {
     }
 
     /// The station works the lead: closed in time, found complex, contacted too late, or the
-    /// feedback is late.
+    /// feedback is late. A late step still counts (the lead passes through `overdue`), and
+    /// every lead ends with its feedback and follow-up visit.
     fn lead(&mut self, rng: &mut Rng, day: u32, address: &str, pushed: i64) {
         let officer = format!(
             "社区民警 {}",
@@ -1866,6 +1867,15 @@ impl<'a> Gen<'a> {
                     pushed + HOUR,
                     "线索推送后1小时未联系当事人".into(),
                 );
+                self.plant_transition(
+                    "preventive_lead",
+                    "contacted",
+                    address,
+                    at,
+                    "超时后联系当事人，线索继续办理".into(),
+                );
+                let feedback = at + rng.range(3, 20) * HOUR;
+                self.lead_feedback_and_visit(rng, address, feedback);
             }
             3 => {
                 let at = pushed + rng.range(10, 50) * MIN;
@@ -1884,11 +1894,7 @@ impl<'a> Gen<'a> {
                     at + 24 * HOUR,
                     "简单线索24小时未反馈".into(),
                 );
-                self.out.event(
-                    J::new("LeadFeedback", at + 30 * HOUR, Stamp::Rfc3339)
-                        .str("address", address)
-                        .str("summary", "已核查，系租户纠纷"),
-                );
+                self.lead_feedback_and_visit(rng, address, at + 30 * HOUR);
             }
             v => {
                 let at = pushed + rng.range(10, 50) * MIN;
@@ -1917,38 +1923,43 @@ impl<'a> Gen<'a> {
                 } else {
                     at + rng.range(3, 20) * HOUR
                 };
-                self.out.event(
-                    J::new("LeadFeedback", feedback, Stamp::Rfc3339)
-                        .str("address", address)
-                        .str(
-                            "summary",
-                            rng.pick(&[
-                                "楼上住户深夜装修，已调解并约定施工时间",
-                                "出租屋电动车违规充电，已联合街道安全员整治",
-                                "商铺夜间噪音，已约谈经营者",
-                                "楼道监控缺失，已协调物业加装",
-                            ]),
-                        ),
-                );
-                self.plant_transition(
-                    "preventive_lead",
-                    "follow_up",
-                    address,
-                    feedback,
-                    "核查反馈".into(),
-                );
-                let visit = feedback + rng.range(20, 140) * HOUR;
-                self.out
-                    .event(J::new("LeadFollowUp", visit, Stamp::Rfc3339).str("address", address));
-                self.plant_transition(
-                    "preventive_lead",
-                    "closed",
-                    address,
-                    visit,
-                    "回访后办结".into(),
-                );
+                self.lead_feedback_and_visit(rng, address, feedback);
             }
         }
+    }
+
+    /// The station's feedback on a lead at `feedback`, then the follow-up visit that closes it.
+    fn lead_feedback_and_visit(&mut self, rng: &mut Rng, address: &str, feedback: i64) {
+        self.out.event(
+            J::new("LeadFeedback", feedback, Stamp::Rfc3339)
+                .str("address", address)
+                .str(
+                    "summary",
+                    rng.pick(&[
+                        "楼上住户深夜装修，已调解并约定施工时间",
+                        "出租屋电动车违规充电，已联合街道安全员整治",
+                        "商铺夜间噪音，已约谈经营者",
+                        "楼道监控缺失，已协调物业加装",
+                    ]),
+                ),
+        );
+        self.plant_transition(
+            "preventive_lead",
+            "follow_up",
+            address,
+            feedback,
+            "核查反馈".into(),
+        );
+        let visit = feedback + rng.range(20, 140) * HOUR;
+        self.out
+            .event(J::new("LeadFollowUp", visit, Stamp::Rfc3339).str("address", address));
+        self.plant_transition(
+            "preventive_lead",
+            "closed",
+            address,
+            visit,
+            "回访后办结".into(),
+        );
     }
 
     /// Ordinary incidents: preventable ones kept well below the surge thresholds at fresh
