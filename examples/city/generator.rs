@@ -1443,8 +1443,33 @@ impl<'a> Gen<'a> {
                     verdict + 48 * HOUR,
                     "银行48小时未确认止付，升级协调".into(),
                 );
-                // The confirmation that comes too late changes nothing.
-                confirm(verdict + 50 * HOUR, &mut self.out);
+                // The confirmation that comes too late is still recorded (the case passes
+                // through `escalated`), and the freeze follows it.
+                let late = verdict + 50 * HOUR;
+                confirm(late, &mut self.out);
+                self.plant_transition(
+                    "emergency_stop_payment",
+                    "receive_only",
+                    &account,
+                    late,
+                    "升级协调后银行确认止付".into(),
+                );
+                let frozen = self.freeze_time(rng, late);
+                self.out.event(
+                    J::new("AccountFrozen", frozen, Stamp::Rfc3339)
+                        .str("account", &account)
+                        .str(
+                            "instrument",
+                            &format!("深公（反诈）冻财字〔2022〕{}号", rng.range(1000, 9999)),
+                        ),
+                );
+                self.plant_transition(
+                    "emergency_stop_payment",
+                    "frozen",
+                    &account,
+                    frozen,
+                    "止付后完成冻结".into(),
+                );
             }
             3 => {
                 let confirmed = verdict + rng.range(20, 60) * MIN;
