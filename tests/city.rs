@@ -273,6 +273,7 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
         "entrance_watchlist_match",
         "entrance_hold_gate",
         "gate_alarm_unanswered",
+        "gate_alarm_out_of_hours",
         "mediation_excluded",
         "minor_party_without_guardian",
         "emergency_stop_payment",

@@ -2888,8 +2888,9 @@ impl<'a> Gen<'a> {
         );
     }
 
+    /// A working day of the calendar (`rules/schools/gates.vigil` reads `workday`).
     fn school_day(&self, day: u32) -> bool {
-        weekday(self.day_start(day)) <= 5
+        self.calendar.is_workday(local_day(self.day_start(day)))
     }
 
     fn plant_schools(&mut self, day: u32) {
@@ -2914,8 +2915,8 @@ impl<'a> Gen<'a> {
         );
     }
 
-    /// Alarms answered within 20 s to 2 min 58 s; alarms outside school hours that nobody
-    /// needs to answer.
+    /// Alarms answered within 20 s to 2 min 58 s; alarms outside school hours, which go to
+    /// the station at once.
     fn schools(&mut self, day: u32) {
         let mut rng = self.rng(D_SCHOOLS, day);
         let d0 = self.day_start(day);
@@ -2941,7 +2942,7 @@ impl<'a> Gen<'a> {
                 self.guard(&mut rng, t + after, school);
             }
         }
-        // After hours or at the weekend: no one on duty, no rule.
+        // After hours or on a day off: no one on duty, the station is called at once.
         for _ in 0..rng.range(1, 3) {
             let Some(school) = schools.next() else { break };
             let t = if self.school_day(day) {
@@ -2951,6 +2952,12 @@ impl<'a> Gen<'a> {
             };
             let gate = rng.pick(SCHOOL_GATES);
             self.alarm(&mut rng, t, school, gate);
+            self.plant_alert(
+                "gate_alarm_out_of_hours",
+                None,
+                t,
+                "非上课时间一键报警，直接推送派出所".into(),
+            );
         }
     }
 
