@@ -38,6 +38,8 @@ enum Command {
     Explain(cmd::explain::Args),
     /// Compile a rule set into a bundle (`--bundle` of `vigil run`), or print its IR.
     Build(cmd::build::Args),
+    /// Draw the rule graph and each workflow's state diagram, as Mermaid or Graphviz DOT.
+    Graph(cmd::graph::Args),
     /// Start the language server on standard input and output (for editors).
     Lsp,
 }
@@ -52,6 +54,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => cmd::diff::run(args),
         Command::Explain(args) => cmd::explain::run(args),
         Command::Build(args) => cmd::build::run(args),
+        Command::Graph(args) => cmd::graph::run(args),
         Command::Lsp => vigil_lsp::run_stdio(),
     };
     alloc::before_exit();

@@ -353,7 +353,7 @@ fn a_bundle_runs_without_the_sources_and_gives_the_same_records() {
     let o = vigil(&["build", "rules", "-o", bundle]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("17 rules, 6 workflows"),
+        stderr(&o).contains("18 rules, 6 workflows"),
         "{}",
         stderr(&o)
     );
@@ -649,4 +649,64 @@ fn alerts_go_to_units_named_in_the_data_in_order_with_computed_severities() {
     };
     assert_eq!(severity(4), "critical");
     assert_eq!(severity(5), "high");
+}
+
+/// `vigil graph`: the rule graph and every workflow's state diagram as Markdown with Mermaid
+/// blocks, one workflow as DOT, and a clear error for a workflow that does not exist.
+#[test]
+fn graph_draws_the_rule_graph_and_each_workflow() {
+    let o = vigil(&["graph", "rules/"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The rule graph, then the library's six workflows.
+    assert_eq!(out.matches("```mermaid").count(), 7, "{out}");
+    assert!(
+        out.contains("## rule graph") && out.contains("flowchart LR"),
+        "{out}"
+    );
+    // A rule emits the lead that starts the workflow.
+    assert!(
+        out.contains("r_repeated_preventable_address -.->|\"emits\"| e_PreventiveLead"),
+        "{out}"
+    );
+    assert!(
+        out.contains("e_PreventiveLead -->|\"start on\"| w_preventive_lead"),
+        "{out}"
+    );
+    // A state diagram: its start, a final state, a transition and a timer.
+    assert!(
+        out.contains("[*] --> pushed : start on PreventiveLead"),
+        "{out}"
+    );
+    assert!(out.contains("closed --> [*]"), "{out}");
+    assert!(
+        out.contains("pushed --> overdue : after LEAD_CONTACT_DEADLINE"),
+        "{out}"
+    );
+
+    let o = vigil(&[
+        "graph",
+        "rules/",
+        "--workflow",
+        "violent_incident_response",
+        "--format",
+        "dot",
+    ]);
+    let dot = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(dot.matches("digraph ").count(), 1, "{dot}");
+    assert!(dot.trim_end().ends_with('}'), "{dot}");
+    // Workflow-level timers leave from "any state", dashed.
+    assert!(
+        dot.contains("\"any_state\" -> \"second_level_response\" [label=\"after SECOND_LEVEL_AFTER where visits(on_scene) == 0\", style=dashed];"),
+        "{dot}"
+    );
+
+    let o = vigil(&["graph", "rules/", "--workflow", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("no workflow `nope` in the rule set (it has: "),
+        "{}",
+        stderr(&o)
+    );
 }

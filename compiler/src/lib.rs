@@ -11,6 +11,7 @@ extern crate alloc;
 pub mod check;
 pub mod db;
 pub mod diagnostics;
+pub mod diagram;
 pub mod fmt;
 pub mod ide;
 pub mod line_index;

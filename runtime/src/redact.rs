@@ -10,9 +10,21 @@ use vigil_ir::{self as ir, ExprArena, ExprId, Node, Pattern, Program, TemplatePa
 /// Fields (event type, field) that an origin's alert keys and message interpolations read.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct Reads {
-    pub key: BTreeSet<(u32, u16)>,
+    /// The fields the key is computed from, once per way of computing it: each step of a
+    /// sequence (each trigger of a workflow) computes the same key from its own event, so the
+    /// key may be shown when one of them reads only fields the unit sees. Empty: no key, or
+    /// one read from no field.
+    pub key: Vec<BTreeSet<(u32, u16)>>,
     /// Per interpolation of any of the origin's messages (by its expression).
-    pub message: BTreeMap<ExprId, BTreeSet<(u32, u16)>>,
+    pub message: BTreeMap<ExprId, Part>,
+}
+
+/// What one message interpolation reads.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Part {
+    pub fields: BTreeSet<(u32, u16)>,
+    /// Whether it reads the key (`{key}`), shown only where the key is.
+    pub key: bool,
 }
 
 /// What a unit's copy of an alert must leave out.
@@ -37,12 +49,13 @@ impl Reads {
             sees.iter()
                 .any(|(et, fields)| et == t && fields.contains(f))
         };
+        let key = !self.key.is_empty() && !self.key.iter().any(|way| way.iter().all(visible));
         Redaction {
-            key: !self.key.iter().all(visible),
+            key,
             hidden: self
                 .message
                 .iter()
-                .filter(|(_, fields)| !fields.iter().all(visible))
+                .filter(|(_, part)| (part.key && key) || !part.fields.iter().all(visible))
                 .map(|(e, _)| *e)
                 .collect(),
         }
@@ -55,27 +68,38 @@ fn collect(
     id: ExprId,
     slots: &dyn Fn(u8) -> Vec<u32>,
     aggs: &[ir::Aggregate],
-    key: &BTreeSet<(u32, u16)>,
-    out: &mut BTreeSet<(u32, u16)>,
+    out: &mut Part,
 ) {
     match arena.node(id) {
         Node::Field { slot, field } => {
             for t in slots(*slot) {
-                out.insert((t, *field));
+                out.fields.insert((t, *field));
             }
         }
         Node::Agg(i) => {
             if let Some(arg) = aggs.get(*i as usize).and_then(|a| a.arg) {
-                collect(arena, arg, slots, aggs, key, out);
+                collect(arena, arg, slots, aggs, out);
             }
         }
-        Node::Key => out.extend(key.iter().copied()),
+        Node::Key => out.key = true,
         node => {
             for o in arena.operands(node) {
-                collect(arena, o, slots, aggs, key, out);
+                collect(arena, o, slots, aggs, out);
             }
         }
     }
+}
+
+/// The fields a key expression reads.
+fn key_fields(
+    arena: &ExprArena,
+    id: ExprId,
+    slots: &dyn Fn(u8) -> Vec<u32>,
+    aggs: &[ir::Aggregate],
+) -> BTreeSet<(u32, u16)> {
+    let mut part = Part::default();
+    collect(arena, id, slots, aggs, &mut part);
+    part.fields
 }
 
 fn messages(actions: &[ir::Action]) -> impl Iterator<Item = ExprId> + '_ {
@@ -95,7 +119,7 @@ fn messages(actions: &[ir::Action]) -> impl Iterator<Item = ExprId> + '_ {
 }
 
 pub(crate) fn rule_reads(rule: &ir::Rule) -> Reads {
-    let (slot_types, key_exprs, aggs): (Vec<u32>, Vec<(ExprId, u8)>, &[ir::Aggregate]) =
+    let (slot_types, key_exprs, aggs): (Vec<u32>, Vec<ExprId>, &[ir::Aggregate]) =
         match &rule.pattern {
             Pattern::Single { event, .. } => (vec![*event], Vec::new(), &[]),
             Pattern::Window {
@@ -103,32 +127,26 @@ pub(crate) fn rule_reads(rule: &ir::Rule) -> Reads {
                 key,
                 aggregates,
                 ..
-            } => (vec![*event], vec![(*key, 0)], aggregates),
+            } => (vec![*event], vec![*key], aggregates),
             Pattern::Sequence { steps, .. } => (
                 steps.iter().map(|s| s.event).collect(),
-                steps
-                    .iter()
-                    .enumerate()
-                    .map(|(i, s)| (s.key, i as u8))
-                    .collect(),
+                steps.iter().map(|s| s.key).collect(),
                 &[],
             ),
         };
     let slots = |s: u8| slot_types.get(s as usize).map_or(Vec::new(), |t| vec![*t]);
     let mut reads = Reads::default();
-    let none = BTreeSet::new();
-    for (k, _) in &key_exprs {
-        collect(&rule.exprs, *k, &slots, aggs, &none, &mut reads.key);
+    for k in &key_exprs {
+        reads.key.push(key_fields(&rule.exprs, *k, &slots, aggs));
     }
     if key_exprs.is_empty()
         && let Some(by) = rule.suppress.as_ref().and_then(|s| s.key)
     {
-        collect(&rule.exprs, by, &slots, aggs, &none, &mut reads.key);
+        reads.key.push(key_fields(&rule.exprs, by, &slots, aggs));
     }
-    let key = reads.key.clone();
     for m in messages(&rule.actions) {
-        let fields = reads.message.entry(m).or_default();
-        collect(&rule.exprs, m, &slots, aggs, &key, fields);
+        let part = reads.message.entry(m).or_default();
+        collect(&rule.exprs, m, &slots, aggs, part);
     }
     reads
 }
@@ -139,26 +157,38 @@ pub(crate) fn workflow_reads(w: &ir::Workflow) -> Reads {
     let start = w.start.event;
     let slots = move |s: u8| if s == 0 { vec![start] } else { all.clone() };
     let mut reads = Reads::default();
-    let none = BTreeSet::new();
-    collect(&w.exprs, w.start.key, &slots, &[], &none, &mut reads.key);
-    let key = reads.key.clone();
+    reads
+        .key
+        .push(key_fields(&w.exprs, w.start.key, &slots, &[]));
+    let mut all: Vec<&[ir::Action]> = Vec::new();
     for s in &w.states {
-        let mut all: Vec<&[ir::Action]> = vec![&s.on_enter];
+        all.push(&s.on_enter);
         for t in &s.transitions {
-            match t {
-                ir::Transition::On { actions, .. } | ir::Transition::Await { actions, .. } => {
-                    all.push(actions)
-                }
+            let (triggers, actions): (Vec<&ir::Trigger>, &[ir::Action]) = match t {
+                ir::Transition::On {
+                    trigger, actions, ..
+                } => (vec![trigger], actions),
+                ir::Transition::Await { items, actions, .. } => (items.iter().collect(), actions),
+            };
+            all.push(actions);
+            // Each trigger finds its instance by the same key, from its own event (slot 1).
+            for trig in triggers {
+                let only = |s: u8| if s == 1 { vec![trig.event] } else { Vec::new() };
+                reads.key.push(key_fields(&w.exprs, trig.key, &only, &[]));
             }
         }
         for t in &s.timers {
             all.push(&t.actions);
         }
-        for actions in all {
-            for m in messages(actions) {
-                let fields = reads.message.entry(m).or_default();
-                collect(&w.exprs, m, &slots, &[], &key, fields);
-            }
+    }
+    // Workflow-level timers (SPEC v0.2) write messages too.
+    for t in &w.timers {
+        all.push(&t.actions);
+    }
+    for actions in all {
+        for m in messages(actions) {
+            let part = reads.message.entry(m).or_default();
+            collect(&w.exprs, m, &slots, &[], part);
         }
     }
     reads

@@ -883,3 +883,49 @@ rule speeding {
             .is_err()
     );
 }
+
+/// A sequence's key is computed by each step from its own event: a unit that may see the key
+/// field of one step's event sees the key, and `{key}` in the message, though another step's
+/// event is hidden from it (the radar alerts of the patrol boats). A workflow-level timer's
+/// message is redacted like any other.
+#[test]
+fn a_key_any_step_shows_is_shown_and_workflow_timer_messages_are_redacted() {
+    let program = compile(&[(
+        "r.vigil",
+        "unit boats { sees Contact.{track} }\nevent Contact { track: str, secret: str }\nevent Identified { track: str }\n\
+         rule unidentified {\n  when sequence by track within 15m\n    a: Contact\n    then not Identified\n  alert boats message \"{key} {a.secret}\"\n}\n\
+         workflow w {\n  start on c: Contact by c.track\n  after 1m alert boats message \"{c.track} {c.secret}\"\n  state s { on Identified -> done }\n  final done\n}\n",
+    )])
+    .expect("checks");
+    let mut e = Engine::new(Arc::new(program), EngineConfig::default());
+    e.push_line(br#"{"type":"Contact","time":"2021-11-25T19:00:00Z","track":"T1","secret":"s3"}"#);
+    e.push_line(br#"{"type":"Contact","time":"2021-11-25T19:20:00Z","track":"T2","secret":"x"}"#);
+    let records = e.take_records();
+    let boats = e
+        .program()
+        .units
+        .iter()
+        .position(|u| u.name == "boats")
+        .expect("unit") as u32;
+    let copies: Vec<String> = records
+        .iter()
+        .filter_map(|r| match r {
+            Record::Alert(a) => Some(e.to_json_for_unit(a, boats)),
+            _ => None,
+        })
+        .collect();
+    let radar = copies
+        .iter()
+        .find(|c| c.contains(r#""rule":"unidentified""#))
+        .expect("the radar alert");
+    assert!(
+        radar.contains(r#""key":"T1""#) && radar.contains(r#""message":"T1 …""#),
+        "{radar}"
+    );
+    let timer = copies
+        .iter()
+        .find(|c| c.contains(r#""workflow":"w""#))
+        .expect("the timer's alert");
+    assert!(timer.contains(r#""message":"T1 …""#), "{timer}");
+    assert!(!copies.iter().any(|c| c.contains("s3")), "{copies:?}");
+}

@@ -6,6 +6,7 @@ pub mod coverage;
 pub mod diff;
 pub mod explain;
 pub mod fmt;
+pub mod graph;
 pub mod run;
 pub mod source;
 pub mod test;

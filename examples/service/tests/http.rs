@@ -393,7 +393,7 @@ async fn scenario() {
     assert_eq!(reply.status, 200, "{}", reply.json);
     assert_eq!(reply.json["previous"], before, "{}", reply.json);
     assert_ne!(reply.json["ruleset"], before, "{}", reply.json);
-    assert_eq!(reply.json["rules"], 18, "{}", reply.json);
+    assert_eq!(reply.json["rules"], 19, "{}", reply.json);
     assert_eq!(reply.json["records"], 0, "{}", reply.json);
 
     // The new rule runs; the long call's suppression survived the reload.
