@@ -710,3 +710,93 @@ fn graph_draws_the_rule_graph_and_each_workflow() {
         stderr(&o)
     );
 }
+
+/// `vigil explain --workflow W --key K`: the instance's history, where it stands with its
+/// pending timer, and why each event that came did not move it.
+#[test]
+fn explain_tells_a_workflow_instances_story_and_why_events_did_not_move_it() {
+    let dir = temp_dir("explain-workflow");
+    std::fs::write(
+        dir.join("call.vigil"),
+        r#"unit desk
+enum Role { police, medic }
+event Report { case: str }
+event Arrived { case: str, role: Role }
+workflow call {
+  start on r: Report by r.case
+  state waiting {
+    on a: Arrived by a.case where a.role == police -> done
+    after 10m alert desk message "{r.case} late"
+  }
+  final done
+}
+"#,
+    )
+    .expect("write");
+    let events = dir.join("events.jsonl");
+    std::fs::write(
+        &events,
+        [
+            r#"{"type":"Arrived","time":"2022-03-01T09:59:00Z","case":"A","role":"police"}"#,
+            r#"{"type":"Report","time":"2022-03-01T10:00:00Z","case":"A"}"#,
+            r#"{"type":"Arrived","time":"2022-03-01T10:01:00Z","case":"A","role":"medic"}"#,
+            r#"{"type":"Arrived","time":"2022-03-01T10:02:00Z","case":"B","role":"police"}"#,
+        ]
+        .join("\n"),
+    )
+    .expect("write");
+    let o = vigil(&[
+        "explain",
+        dir.to_str().expect("utf-8"),
+        "--events",
+        events.to_str().expect("utf-8"),
+        "--workflow",
+        "call",
+        "--key",
+        "A",
+    ]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(
+        out.contains("(start) -> waiting  (Report, line 2)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("now: in waiting since 2022-03-01T10:00:00Z"),
+        "{out}"
+    );
+    assert!(
+        out.contains("timer after 10m due 2022-03-01T10:10:00Z (acts, the state stays)"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "on Arrived -> done: 1 event before waiting was entered at 2022-03-01T10:00:00Z"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "line 3: Arrived at 2022-03-01T10:01:00Z: ✗ a.role == police (a.role = medic)"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 4: Arrived at 2022-03-01T10:02:00Z has key \"B\""),
+        "{out}"
+    );
+    let o = vigil(&[
+        "explain",
+        dir.to_str().expect("utf-8"),
+        "--events",
+        events.to_str().expect("utf-8"),
+        "--rule",
+        "call",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("--workflow call --key K"),
+        "{}",
+        stderr(&o)
+    );
+}

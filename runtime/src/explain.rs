@@ -61,7 +61,7 @@ impl ClauseValue {
 }
 
 /// Evaluates the condition `id` clause by clause.
-fn clause(arena: &ExprArena, id: ExprId, ctx: &Ctx<'_>, tables: &Tables) -> ClauseValue {
+pub(crate) fn clause(arena: &ExprArena, id: ExprId, ctx: &Ctx<'_>, tables: &Tables) -> ClauseValue {
     let value = eval(arena, id, ctx, tables);
     let mut parts = Vec::new();
     match arena.node(id) {

@@ -38,6 +38,7 @@ pub mod explain;
 pub mod fuzzing;
 mod host;
 mod ingest;
+pub mod instance;
 mod interp;
 mod jit;
 mod json;
@@ -61,7 +62,7 @@ pub use engine::{Engine, EngineConfig, EngineKind, Pushed, Stats};
 pub use ingest::{Decoded, LineDecoder, Reject, RejectKind};
 pub use lines::{DEFAULT_MAX_LINE, Line, LineReader};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
-pub use row::{Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
+pub use row::{Event, Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
 pub use snapshot::SnapshotError;
 pub use workflow::workdays_due;
 

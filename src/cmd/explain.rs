@@ -28,8 +28,15 @@ pub struct Args {
     #[arg(long)]
     events: PathBuf,
     /// The rule to explain.
-    #[arg(long, value_name = "NAME")]
-    rule: String,
+    #[arg(long, value_name = "NAME", required_unless_present = "workflow")]
+    rule: Option<String>,
+    /// Or a workflow instance: its history, where it stands, its pending timers, and why the
+    /// events that came did not move it (with --key).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["rule", "line"], requires = "key")]
+    workflow: Option<String>,
+    /// The instance's key (as the workflow's `by` computes it).
+    #[arg(long, value_name = "KEY", requires = "workflow")]
+    key: Option<String>,
     /// Explain the event on this line of the input (one-based). Without it: a summary over
     /// the whole input of how often each clause was the one that failed.
     #[arg(long, value_name = "N")]
@@ -49,16 +56,20 @@ pub fn run(args: Args) -> ExitCode {
         Ok(p) => p,
         Err(code) => return code,
     };
-    let Some((rule, _)) = program
-        .rules
-        .iter_enumerated()
-        .find(|(_, r)| r.name == args.rule)
-    else {
-        return super::fail(unknown_rule(&program, &args.rule));
-    };
     let lateness = match vigil_ir::time::parse_duration_literal(&args.lateness) {
         Ok(ms) => ms,
         Err(e) => return super::fail(format!("--lateness {}: {e}", args.lateness)),
+    };
+    if let (Some(w), Some(k)) = (&args.workflow, &args.key) {
+        return super::explain_workflow::run(program, w, k, &args.events, lateness);
+    }
+    let name = args.rule.clone().unwrap_or_default();
+    let Some((rule, _)) = program
+        .rules
+        .iter_enumerated()
+        .find(|(_, r)| r.name == name)
+    else {
+        return super::fail(unknown_rule(&program, &name));
     };
     let file = match File::open(&args.events) {
         Ok(f) => f,
@@ -138,8 +149,7 @@ pub fn run(args: Args) -> ExitCode {
 fn unknown_rule(program: &Program, name: &str) -> String {
     if program.workflows.iter().any(|w| w.name == name) {
         return format!(
-            "`{name}` is a workflow; `vigil explain` explains rules (its transitions are in the \
-             records of `vigil run`)"
+            "`{name}` is a workflow: explain one of its instances with `--workflow {name} --key K`"
         );
     }
     let close: Vec<String> = vigil_compiler::diagnostics::closest(

@@ -5,6 +5,7 @@ pub mod check;
 pub mod coverage;
 pub mod diff;
 pub mod explain;
+pub mod explain_workflow;
 pub mod fmt;
 pub mod graph;
 pub mod run;
