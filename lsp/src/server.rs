@@ -63,6 +63,8 @@ struct Inner {
     worker: std::sync::Once,
     /// Set when the server is dropped: the diagnostics task, which holds the state, ends.
     closed: AtomicBool,
+    /// The client announced `window/showDocument` (LSP 3.16): diagrams open in the editor.
+    show_document: AtomicBool,
 }
 
 /// The Vigil language server. Create it with `crate::service`.
@@ -98,6 +100,7 @@ impl Backend {
                 dirty: Notify::new(),
                 worker: std::sync::Once::new(),
                 closed: AtomicBool::new(false),
+                show_document: AtomicBool::new(false),
             }),
         }
     }
@@ -323,6 +326,13 @@ async fn diagnostics_loop(inner: Arc<Inner>) {
 
 impl LanguageServer for Backend {
     async fn initialize(&self, p: InitializeParams) -> Result<InitializeResult> {
+        let show = p
+            .capabilities
+            .window
+            .as_ref()
+            .and_then(|w| w.show_document.as_ref())
+            .is_some_and(|s| s.support);
+        self.inner.show_document.store(show, Ordering::Relaxed);
         let roots = handlers::initialize::roots(&p);
         self.write(roots, |state, roots| {
             for r in roots {
@@ -434,6 +444,31 @@ impl LanguageServer for Backend {
     }
 
     async fn execute_command(&self, p: ExecuteCommandParams) -> Result<Option<LSPAny>> {
+        if handlers::execute_command::is_diagram(&p) {
+            let (path, mermaid) = self
+                .read(p, |snap, p| handlers::execute_command::diagram(snap, &p))
+                .await?;
+            // Shown in the editor where the client can (LSP 3.16); the reply carries it too.
+            if self.inner.show_document.load(Ordering::Relaxed)
+                && let Some(uri) = Uri::from_file_path(&path)
+            {
+                let client = self.inner.client.clone();
+                tokio::spawn(async move {
+                    let _ = client
+                        .show_document(ShowDocumentParams {
+                            uri,
+                            external: None,
+                            take_focus: Some(true),
+                            selection: None,
+                        })
+                        .await;
+                });
+            }
+            return Ok(Some(serde_json::json!({
+                "path": path.to_string_lossy(),
+                "mermaid": mermaid,
+            })));
+        }
         let program = self.inner.config.test_command.clone();
         let job = self
             .read((p, program), |snap, (p, program)| {

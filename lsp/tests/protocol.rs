@@ -916,3 +916,45 @@ async fn maps_and_units_navigate_and_rename() {
     assert_eq!(maps, 3, "{tokens}");
     c.shutdown().await;
 }
+
+/// A lens on each workflow draws its state diagram (`vigil.showDiagram`): a Markdown page
+/// with a Mermaid block, from the open text.
+#[tokio::test]
+async fn a_workflow_lens_shows_its_diagram() {
+    let ws = Workspace::new("diagram", &[("watch.vigil", WATCH)]);
+    let mut c = start(&ws).await;
+    let uri = ws.uri("watch.vigil");
+    c.open(&uri, WATCH).await;
+    let lenses = c.call("textDocument/codeLens", doc(&uri)).await;
+    let lens = lenses
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|l| l["command"]["command"] == "vigil.showDiagram")
+        .cloned()
+        .unwrap_or_else(|| panic!("no diagram lens: {lenses}"));
+    assert_eq!(lens["command"]["arguments"][1], "watch", "{lens}");
+    let reply = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "vigil.showDiagram", "arguments": lens["command"]["arguments"]}),
+        )
+        .await;
+    let mermaid = reply["mermaid"].as_str().unwrap_or_default();
+    assert!(mermaid.contains("stateDiagram-v2"), "{reply}");
+    assert!(mermaid.contains("[*] --> "), "{reply}");
+    let page =
+        std::fs::read_to_string(reply["path"].as_str().unwrap_or_default()).unwrap_or_default();
+    assert!(
+        page.starts_with("# workflow watch\n\n```mermaid\n"),
+        "{page}"
+    );
+    let reply = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "vigil.showDiagram", "arguments": [uri.as_str(), "nope"]}),
+        )
+        .await;
+    assert_eq!(reply["error"]["message"], "no workflow `nope`", "{reply}");
+    c.shutdown().await;
+}

@@ -555,6 +555,25 @@ pub fn tests_in_file(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<(St
         .collect()
 }
 
+/// The workflows of `file`: name and span.
+pub fn workflows_in_file(db: &dyn Db, ruleset: RuleSet, file: SourceFile) -> Vec<(String, Span)> {
+    db::file_items(db, ruleset, file)
+        .iter()
+        .filter(|id| id.tag(db) == ItemTag::Workflow)
+        .map(|id| (id.name(db).to_string(), db::item_location(db, *id).1))
+        .collect()
+}
+
+/// The state diagram of workflow `name` as Mermaid, if the rule set has one by that name.
+pub fn workflow_diagram(db: &dyn Db, ruleset: RuleSet, name: &str) -> Option<String> {
+    let id = find_item(db, ruleset, name)?;
+    let tree = db::item_syntax(db, id).as_ref()?;
+    let ItemKind::Workflow(w) = &tree.kind else {
+        return None;
+    };
+    Some(crate::diagram::mermaid(&crate::diagram::workflow(w)))
+}
+
 /// The line and UTF-16 column of `offset` in `file`, as editors count.
 pub fn position(db: &dyn Db, file: SourceFile, offset: u32) -> (u32, u32) {
     db::line_index(db, file).utf16(file.text(db), offset)

@@ -1,13 +1,13 @@
 //! `workspace/executeCommand`: `vigil.runTest` runs one `test` block with `vigil test` (the
 //! language server does not link the runtime) and records the outcome for the code lens.
-//! The saved files are what runs.
+//! The saved files are what runs. `vigil.showDiagram` draws a workflow's state diagram.
 
 use std::path::PathBuf;
 
 use tower_lsp_server::jsonrpc::{Error, Result};
 use tower_lsp_server::ls_types::{ExecuteCommandParams, Uri};
 
-use super::code_lens::RUN_TEST;
+use super::code_lens::{RUN_TEST, SHOW_DIAGRAM};
 use crate::state::{Snapshot, TestRun};
 
 /// A test to run: the command line and where to put the outcome.
@@ -56,6 +56,52 @@ pub(crate) fn prepare(
         title: title.to_string(),
         key: doc.file.path(&snap.db).clone(),
     })
+}
+
+/// A workflow's state diagram as a Markdown page with a Mermaid block (the open text, not only
+/// what was saved), written under the temporary directory so the client can show it.
+/// Returns the page's path and the diagram.
+pub(crate) fn diagram(snap: &Snapshot, p: &ExecuteCommandParams) -> Result<(PathBuf, String)> {
+    let (Some(uri), Some(name)) = (
+        p.arguments.first().and_then(|v| v.as_str()),
+        p.arguments.get(1).and_then(|v| v.as_str()),
+    ) else {
+        return Err(Error::invalid_params("expected [uri, workflow name]"));
+    };
+    let uri: Uri = uri
+        .parse()
+        .map_err(|_| Error::invalid_params("not a URI"))?;
+    let doc = snap
+        .doc(&uri)
+        .ok_or_else(|| Error::invalid_params("unknown document"))?;
+    let mermaid = vigil_compiler::ide::workflow_diagram(&snap.db, doc.ruleset, name)
+        .ok_or_else(|| Error::invalid_params(format!("no workflow `{name}`")))?;
+    let dir = std::env::temp_dir().join(format!("vigil-diagrams-{}", std::process::id()));
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let path = dir.join(format!("{safe}.md"));
+    let page = format!("# workflow {name}\n\n```mermaid\n{mermaid}```\n");
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, page))
+        .map_err(|e| Error {
+            code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32000),
+            message: format!("cannot write the diagram: {e}").into(),
+            data: None,
+        })?;
+    Ok((path, mermaid))
+}
+
+/// Whether the command is `vigil.showDiagram`.
+pub(crate) fn is_diagram(p: &ExecuteCommandParams) -> bool {
+    p.command == SHOW_DIAGRAM
 }
 
 /// Runs the test (blocking) and returns its outcome and the JSON `vigil test` printed.

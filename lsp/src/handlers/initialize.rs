@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use tower_lsp_server::ls_types::*;
 
-use super::code_lens::RUN_TEST;
+use super::code_lens::{RUN_TEST, SHOW_DIAGRAM};
 use crate::convert;
 
 /// The folders the client opened (each is a rule set).
@@ -80,7 +80,7 @@ pub(crate) fn result() -> InitializeResult {
                 resolve_provider: Some(false),
             }),
             execute_command_provider: Some(ExecuteCommandOptions {
-                commands: vec![RUN_TEST.into()],
+                commands: vec![RUN_TEST.into(), SHOW_DIAGRAM.into()],
                 ..Default::default()
             }),
             ..Default::default()
