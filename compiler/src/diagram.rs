@@ -209,49 +209,14 @@ pub fn rule_graph(items: &[&ast::Item]) -> Diagram {
         edges: Vec::new(),
     };
     let mut events: BTreeSet<String> = BTreeSet::new();
-    let mut edge = |d: &mut Diagram, from: String, to: String, label: &str, dashed: bool| {
-        let e = Edge {
-            from,
-            to,
-            label: label.to_string(),
-            dashed,
-        };
-        if !d.edges.contains(&e) {
-            d.edges.push(e);
-        }
-    };
-    let produced =
-        |d: &mut Diagram,
-         events: &mut BTreeSet<String>,
-         from: &str,
-         actions: &mut dyn Iterator<Item = &Action>,
-         edge: &mut dyn FnMut(&mut Diagram, String, String, &str, bool)| {
-            for a in actions {
-                match a {
-                    Action::Emit(e) => {
-                        events.insert(e.ty.name.to_string());
-                        edge(
-                            d,
-                            node_id("r", from),
-                            node_id("e", &e.ty.name),
-                            "emits",
-                            true,
-                        );
-                    }
-                    Action::Start(w, _) => {
-                        edge(d, node_id("r", from), node_id("w", &w.name), "starts", true);
-                    }
-                    Action::Alert(_) | Action::Set(_) => {}
-                }
-            }
-        };
     for item in items {
         match &item.kind {
             ItemKind::Rule(r) => {
                 let name = r.name.name.to_string();
+                let me = node_id("r", &name);
                 d.nodes.push(Node {
-                    id: node_id("r", &name),
-                    label: name.clone(),
+                    id: me.clone(),
+                    label: name,
                     shape: Shape::Rule,
                 });
                 for c in &r.clauses {
@@ -265,76 +230,45 @@ pub fn rule_graph(items: &[&ast::Item]) -> Diagram {
                             };
                             for m in read {
                                 events.insert(m.ty.name.to_string());
-                                edge(
-                                    &mut d,
-                                    node_id("e", &m.ty.name),
-                                    node_id("r", &name),
-                                    "",
-                                    false,
-                                );
+                                d.edge(node_id("e", &m.ty.name), me.clone(), "", false);
                             }
                         }
-                        RuleClause::Action(a) => produced(
-                            &mut d,
-                            &mut events,
-                            &name,
-                            &mut std::iter::once(a),
-                            &mut edge,
-                        ),
+                        RuleClause::Action(a) => d.produced(&mut events, &me, a),
                         _ => {}
                     }
                 }
             }
             ItemKind::Workflow(w) => {
                 let name = w.name.name.to_string();
+                let me = node_id("w", &name);
                 d.nodes.push(Node {
-                    id: node_id("w", &name),
-                    label: name.clone(),
+                    id: me.clone(),
+                    label: name,
                     shape: Shape::Workflow,
                 });
                 for c in &w.clauses {
                     match c {
                         WorkflowClause::Start(m, _) => {
                             events.insert(m.ty.name.to_string());
-                            edge(
-                                &mut d,
-                                node_id("e", &m.ty.name),
-                                node_id("w", &name),
-                                "start on",
-                                false,
-                            );
+                            d.edge(node_id("e", &m.ty.name), me.clone(), "start on", false);
                         }
+                        // A workflow's emits and starts leave from its node.
                         WorkflowClause::State(s) => {
                             for sc in &s.clauses {
-                                let actions: Vec<&Action> = match sc {
-                                    StateClause::OnEnter(a, _) => a.iter().collect(),
-                                    StateClause::On(t) => t.actions.iter().collect(),
-                                    StateClause::After(a) => a.actions.iter().collect(),
-                                    StateClause::Await(a) => a.actions.iter().collect(),
+                                let actions = match sc {
+                                    StateClause::OnEnter(a, _) => a,
+                                    StateClause::On(t) => &t.actions,
+                                    StateClause::After(a) => &a.actions,
+                                    StateClause::Await(a) => &a.actions,
                                 };
-                                // A workflow's emits and starts leave from its node.
                                 for a in actions {
-                                    match a {
-                                        Action::Emit(e) => {
-                                            events.insert(e.ty.name.to_string());
-                                            edge(
-                                                &mut d,
-                                                node_id("w", &name),
-                                                node_id("e", &e.ty.name),
-                                                "emits",
-                                                true,
-                                            );
-                                        }
-                                        Action::Start(t, _) => edge(
-                                            &mut d,
-                                            node_id("w", &name),
-                                            node_id("w", &t.name),
-                                            "starts",
-                                            true,
-                                        ),
-                                        _ => {}
-                                    }
+                                    d.produced(&mut events, &me, a);
                                 }
+                            }
+                        }
+                        WorkflowClause::After(a) => {
+                            for act in &a.actions {
+                                d.produced(&mut events, &me, act);
                             }
                         }
                         _ => {}
@@ -355,6 +289,34 @@ pub fn rule_graph(items: &[&ast::Item]) -> Diagram {
     event_nodes.append(&mut d.nodes);
     d.nodes = event_nodes;
     d
+}
+
+impl Diagram {
+    fn edge(&mut self, from: String, to: String, label: &str, dashed: bool) {
+        let e = Edge {
+            from,
+            to,
+            label: label.to_string(),
+            dashed,
+        };
+        if !self.edges.contains(&e) {
+            self.edges.push(e);
+        }
+    }
+
+    /// The events `a` emits and the workflows it starts, from node `me`.
+    fn produced(&mut self, events: &mut BTreeSet<String>, me: &str, a: &Action) {
+        match a {
+            Action::Emit(e) => {
+                events.insert(e.ty.name.to_string());
+                self.edge(me.to_string(), node_id("e", &e.ty.name), "emits", true);
+            }
+            Action::Start(w, _) => {
+                self.edge(me.to_string(), node_id("w", &w.name), "starts", true);
+            }
+            Action::Alert(_) | Action::Set(_) => {}
+        }
+    }
 }
 
 /// An identifier Mermaid and DOT both accept for any name (names may be non-ASCII): a kind

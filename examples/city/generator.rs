@@ -1322,6 +1322,26 @@ impl<'a> Gen<'a> {
 
     /// When the formal freeze follows a confirmed stop-payment: 3 to 30 hours later, or
     /// within 3 hours near the end of the span.
+    /// The formal freeze of `account` some hours after the stop-payment was confirmed.
+    fn freeze(&mut self, rng: &mut Rng, account: &str, confirmed: i64) {
+        let frozen = self.freeze_time(rng, confirmed);
+        self.out.event(
+            J::new("AccountFrozen", frozen, Stamp::Rfc3339)
+                .str("account", account)
+                .str(
+                    "instrument",
+                    &format!("深公（反诈）冻财字〔2022〕{}号", rng.range(1000, 9999)),
+                ),
+        );
+        self.plant_transition(
+            "emergency_stop_payment",
+            "frozen",
+            account,
+            frozen,
+            "止付后完成冻结".into(),
+        );
+    }
+
     fn freeze_time(&self, rng: &mut Rng, confirmed: i64) -> i64 {
         let later = confirmed + rng.range(3, 30) * HOUR;
         if self.fits(later) {
@@ -1411,22 +1431,7 @@ impl<'a> Gen<'a> {
                     confirmed,
                     "银行确认止付".into(),
                 );
-                let frozen = self.freeze_time(rng, confirmed);
-                self.out.event(
-                    J::new("AccountFrozen", frozen, Stamp::Rfc3339)
-                        .str("account", &account)
-                        .str(
-                            "instrument",
-                            &format!("深公（反诈）冻财字〔2022〕{}号", rng.range(1000, 9999)),
-                        ),
-                );
-                self.plant_transition(
-                    "emergency_stop_payment",
-                    "frozen",
-                    &account,
-                    frozen,
-                    "止付后完成冻结".into(),
-                );
+                self.freeze(rng, &account, confirmed);
             }
             2 => {
                 self.plant_workflow_alert(
@@ -1454,22 +1459,7 @@ impl<'a> Gen<'a> {
                     late,
                     "升级协调后银行确认止付".into(),
                 );
-                let frozen = self.freeze_time(rng, late);
-                self.out.event(
-                    J::new("AccountFrozen", frozen, Stamp::Rfc3339)
-                        .str("account", &account)
-                        .str(
-                            "instrument",
-                            &format!("深公（反诈）冻财字〔2022〕{}号", rng.range(1000, 9999)),
-                        ),
-                );
-                self.plant_transition(
-                    "emergency_stop_payment",
-                    "frozen",
-                    &account,
-                    frozen,
-                    "止付后完成冻结".into(),
-                );
+                self.freeze(rng, &account, late);
             }
             3 => {
                 let confirmed = verdict + rng.range(20, 60) * MIN;

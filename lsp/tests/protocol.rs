@@ -79,6 +79,50 @@ test "a big theft alerts" {
 }
 "#;
 
+/// A semantic token, decoded: one-based line and column, its text, type and modifier bits.
+#[derive(Debug)]
+struct Token {
+    line: usize,
+    col: usize,
+    text: String,
+    kind: String,
+    modifiers: u64,
+}
+
+/// The document's semantic tokens with the relative encoding decoded.
+async fn tokens(c: &mut Client, uri: &str, text: &str) -> Vec<Token> {
+    let tokens = c.call("textDocument/semanticTokens/full", doc(uri)).await;
+    let legend = c.init["capabilities"]["semanticTokensProvider"]["legend"].clone();
+    let data: Vec<u64> = tokens["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_u64().unwrap())
+        .collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let (mut line, mut col) = (0usize, 0usize);
+    let mut out = Vec::new();
+    for t in data.chunks(5) {
+        if t[0] > 0 {
+            line += t[0] as usize;
+            col = t[1] as usize;
+        } else {
+            col += t[1] as usize;
+        }
+        out.push(Token {
+            line: line + 1,
+            col: col + 1,
+            text: lines[line].chars().skip(col).take(t[2] as usize).collect(),
+            kind: legend["tokenTypes"][t[3] as usize]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            modifiers: t[4],
+        });
+    }
+    out
+}
+
 fn workspace(name: &str) -> Workspace {
     Workspace::new(name, &[("schema.vigil", SCHEMA), ("rules.vigil", RULES)])
 }
@@ -479,29 +523,11 @@ async fn tokens_hints_and_folding() {
     let mut c = start(&ws).await;
     let uri = ws.uri("rules.vigil");
     c.open(&uri, RULES).await;
-    let tokens = c.call("textDocument/semanticTokens/full", doc(&uri)).await;
-    // Decode the relative encoding into readable rows.
-    let legend = c.init["capabilities"]["semanticTokensProvider"]["legend"].clone();
-    let data: Vec<u64> = tokens["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
+    let rows: Vec<String> = tokens(&mut c, &uri, RULES)
+        .await
+        .into_iter()
+        .map(|t| format!("{}:{} {} {} {}", t.line, t.col, t.text, t.kind, t.modifiers))
         .collect();
-    let lines: Vec<&str> = RULES.lines().collect();
-    let (mut line, mut col) = (0usize, 0usize);
-    let mut rows = Vec::new();
-    for t in data.chunks(5) {
-        if t[0] > 0 {
-            line += t[0] as usize;
-            col = t[1] as usize;
-        } else {
-            col += t[1] as usize;
-        }
-        let text: String = lines[line].chars().skip(col).take(t[2] as usize).collect();
-        let kind = legend["tokenTypes"][t[3] as usize].as_str().unwrap();
-        rows.push(format!("{}:{} {text} {kind} {}", line + 1, col + 1, t[4]));
-    }
     insta::assert_snapshot!("semantic_tokens", rows.join("\n"));
     let hints = c
         .call(
@@ -888,32 +914,13 @@ async fn maps_and_units_navigate_and_rename() {
     let text = hover["contents"]["value"].as_str().unwrap_or_default();
     assert!(text.contains("unit desk"), "{text}");
     // The map reads as a read-only variable wherever it is looked up.
-    let tokens = c.call("textDocument/semanticTokens/full", doc(&uri)).await;
-    let legend = c.init["capabilities"]["semanticTokensProvider"]["legend"].clone();
-    let data: Vec<u64> = tokens["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_u64().unwrap())
+    let maps: Vec<Token> = tokens(&mut c, &uri, ROUTING)
+        .await
+        .into_iter()
+        .filter(|t| t.text == "station_of")
         .collect();
-    let lines: Vec<&str> = ROUTING.lines().collect();
-    let (mut line, mut col) = (0usize, 0usize);
-    let mut maps = 0;
-    for t in data.chunks(5) {
-        if t[0] > 0 {
-            line += t[0] as usize;
-            col = t[1] as usize;
-        } else {
-            col += t[1] as usize;
-        }
-        let text: String = lines[line].chars().skip(col).take(t[2] as usize).collect();
-        let kind = legend["tokenTypes"][t[3] as usize].as_str().unwrap();
-        if text == "station_of" {
-            assert_eq!(kind, "variable", "line {}", line + 1);
-            maps += 1;
-        }
-    }
-    assert_eq!(maps, 3, "{tokens}");
+    assert_eq!(maps.len(), 3, "{maps:?}");
+    assert!(maps.iter().all(|t| t.kind == "variable"), "{maps:?}");
     c.shutdown().await;
 }
 

@@ -31,18 +31,7 @@ pub(crate) fn prepare(
             p.command
         )));
     }
-    let (Some(uri), Some(title)) = (
-        p.arguments.first().and_then(|v| v.as_str()),
-        p.arguments.get(1).and_then(|v| v.as_str()),
-    ) else {
-        return Err(Error::invalid_params("expected [uri, test title]"));
-    };
-    let uri: Uri = uri
-        .parse()
-        .map_err(|_| Error::invalid_params("not a URI"))?;
-    let doc = snap
-        .doc(&uri)
-        .ok_or_else(|| Error::invalid_params("unknown document"))?;
+    let (doc, title) = document_and_name(snap, p, "[uri, test title]")?;
     let files = doc
         .ruleset
         .files(&snap.db)
@@ -62,18 +51,7 @@ pub(crate) fn prepare(
 /// what was saved), written under the temporary directory so the client can show it.
 /// Returns the page's path and the diagram.
 pub(crate) fn diagram(snap: &Snapshot, p: &ExecuteCommandParams) -> Result<(PathBuf, String)> {
-    let (Some(uri), Some(name)) = (
-        p.arguments.first().and_then(|v| v.as_str()),
-        p.arguments.get(1).and_then(|v| v.as_str()),
-    ) else {
-        return Err(Error::invalid_params("expected [uri, workflow name]"));
-    };
-    let uri: Uri = uri
-        .parse()
-        .map_err(|_| Error::invalid_params("not a URI"))?;
-    let doc = snap
-        .doc(&uri)
-        .ok_or_else(|| Error::invalid_params("unknown document"))?;
+    let (doc, name) = document_and_name(snap, p, "[uri, workflow name]")?;
     let mermaid = vigil_compiler::ide::workflow_diagram(&snap.db, doc.ruleset, name)
         .ok_or_else(|| Error::invalid_params(format!("no workflow `{name}`")))?;
     let dir = std::env::temp_dir().join(format!("vigil-diagrams-{}", std::process::id()));
@@ -97,6 +75,27 @@ pub(crate) fn diagram(snap: &Snapshot, p: &ExecuteCommandParams) -> Result<(Path
             data: None,
         })?;
     Ok((path, mermaid))
+}
+
+/// A command's arguments `[uri, name]`: the open document and the name.
+fn document_and_name<'s, 'p>(
+    snap: &'s Snapshot,
+    p: &'p ExecuteCommandParams,
+    expected: &str,
+) -> Result<(&'s crate::state::Doc, &'p str)> {
+    let (Some(uri), Some(name)) = (
+        p.arguments.first().and_then(|v| v.as_str()),
+        p.arguments.get(1).and_then(|v| v.as_str()),
+    ) else {
+        return Err(Error::invalid_params(format!("expected {expected}")));
+    };
+    let uri: Uri = uri
+        .parse()
+        .map_err(|_| Error::invalid_params("not a URI"))?;
+    let doc = snap
+        .doc(&uri)
+        .ok_or_else(|| Error::invalid_params("unknown document"))?;
+    Ok((doc, name))
 }
 
 /// Whether the command is `vigil.showDiagram`.
