@@ -702,6 +702,34 @@ fn graph_draws_the_rule_graph_and_each_workflow() {
         "{dot}"
     );
 
+    // SVG, laid out by Vigil: one picture, every state drawn.
+    let o = vigil(&[
+        "graph",
+        "rules/",
+        "--workflow",
+        "preventive_lead",
+        "--format",
+        "svg",
+    ]);
+    let svg = stdout(&o);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"),
+        "{svg}"
+    );
+    for state in [
+        "pushed",
+        "contacted",
+        "complex",
+        "follow_up",
+        "overdue",
+        "closed",
+    ] {
+        assert!(svg.contains(&format!(">{state}</text>")), "{state}: {svg}");
+    }
+    let o = vigil(&["graph", "rules/", "--format", "svg"]);
+    assert_eq!(o.status.code(), Some(2), "several diagrams are not one SVG");
+
     let o = vigil(&["graph", "rules/", "--workflow", "nope"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

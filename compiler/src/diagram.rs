@@ -1,7 +1,8 @@
 //! Pictures of a rule set, for people who would rather look than read (`vigil graph`, the
 //! language server's diagram command): each workflow's state diagram, and the rule graph of
 //! which rule reads, emits or starts what. Built from the syntax, so conditions read as the
-//! author wrote them; rendered as Mermaid (pastes into a pull request) or Graphviz DOT.
+//! author wrote them; rendered as Mermaid (pastes into a pull request), Graphviz DOT, or SVG
+//! laid out here.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
@@ -445,6 +446,295 @@ fn dot_string(s: &str) -> String {
         }
     }
     o.push('"');
+    o
+}
+
+/// Row height, least gap between columns, margin and node height of the SVG layout, and the
+/// height of one stacked loop label.
+const ROW: f64 = 70.0;
+const GAP: f64 = 160.0;
+const LOOP_LINE: f64 = 13.0;
+const PAD: f64 = 30.0;
+const H: f64 = 34.0;
+
+/// A node's box in the SVG: its centre and width.
+struct Placed {
+    x: f64,
+    y: f64,
+    w: f64,
+}
+
+/// How wide a label's box is: CJK characters are about twice as wide as ASCII.
+fn label_width(label: &str) -> f64 {
+    let units: f64 = label
+        .chars()
+        .map(|c| if c.is_ascii() { 7.2 } else { 13.0 })
+        .sum();
+    units.max(20.0) + 24.0
+}
+
+/// Columns by the longest distance from a node no edge enters (each node visited once, so
+/// cycles end), rows in declaration order within a column. Returns the boxes and the size.
+fn layout(d: &Diagram) -> (Vec<Placed>, f64, f64) {
+    let n = d.nodes.len();
+    let index = |id: &str| d.nodes.iter().position(|x| x.id == id);
+    let edges: Vec<(usize, usize)> = d
+        .edges
+        .iter()
+        .filter_map(|e| Some((index(&e.from)?, index(&e.to)?)))
+        .collect();
+    let mut column = vec![0usize; n];
+    let mut seen = vec![false; n];
+    let mut queue: std::collections::VecDeque<usize> = (0..n)
+        .filter(|i| !edges.iter().any(|(a, b)| b == i && a != b))
+        .collect();
+    while let Some(i) = queue.pop_front() {
+        match seen.get_mut(i) {
+            Some(s) if !*s => *s = true,
+            _ => continue,
+        }
+        let ci = column.get(i).copied().unwrap_or(0);
+        for &(a, b) in &edges {
+            if a == i && !seen.get(b).copied().unwrap_or(true) {
+                if let Some(cb) = column.get_mut(b) {
+                    *cb = (*cb).max(ci + 1);
+                }
+                queue.push_back(b);
+            }
+        }
+    }
+    let columns = column.iter().max().map_or(1, |m| m + 1);
+    let mut widths = vec![0f64; columns];
+    let mut rows = vec![0usize; columns];
+    let mut cells = Vec::with_capacity(n);
+    for (node, c) in d.nodes.iter().zip(&column) {
+        let w = label_width(&node.label);
+        if let Some(cw) = widths.get_mut(*c) {
+            *cw = cw.max(w);
+        }
+        let row = rows.get_mut(*c).map_or(0, |r| {
+            *r += 1;
+            *r - 1
+        });
+        cells.push((*c, row, w));
+    }
+    // A gap wide enough for the labels of the edges that cross it.
+    let mut gaps = vec![GAP; columns];
+    for (e, (a, b)) in d.edges.iter().zip(&edges) {
+        let (ca, cb) = (column.get(*a).copied(), column.get(*b).copied());
+        if let (Some(ca), Some(cb)) = (ca, cb)
+            && cb > ca
+            && let Some(g) = gaps.get_mut(ca)
+        {
+            *g = g.max(label_width(&e.label) * 0.8 + 30.0);
+        }
+    }
+    // Loop labels are centred over their node and may be wider than it: room on the left.
+    let overhang = d
+        .edges
+        .iter()
+        .zip(&edges)
+        .filter(|(_, (a, b))| a == b && column.get(*a) == Some(&0))
+        .map(|(e, (a, _))| {
+            let w = d.nodes.get(*a).map_or(0.0, |n| label_width(&n.label));
+            label_width(&e.label) * 0.4 - w / 2.0
+        })
+        .fold(0.0f64, f64::max);
+    let mut x = PAD + overhang;
+    let col_x: Vec<f64> = widths
+        .iter()
+        .zip(&gaps)
+        .map(|(w, g)| {
+            let here = x;
+            x += w + g;
+            here
+        })
+        .collect();
+    let total_w = x - gaps.last().copied().unwrap_or(GAP) + PAD;
+    // Loops rise above their node, their labels stacked: rows leave room for the most.
+    let most_loops = (0..n)
+        .map(|i| edges.iter().filter(|(a, b)| *a == i && *b == i).count())
+        .max()
+        .unwrap_or(0);
+    let row = ROW + LOOP_LINE * most_loops.saturating_sub(1) as f64;
+    let top = PAD
+        + 40.0
+        + if most_loops > 0 {
+            30.0 + row - ROW
+        } else {
+            0.0
+        };
+    let max_rows = rows.iter().copied().max().unwrap_or(1);
+    let total_h = top + max_rows as f64 * row + 60.0;
+    let placed = cells
+        .into_iter()
+        .map(|(c, r, w)| Placed {
+            x: col_x.get(c).copied().unwrap_or(PAD) + w / 2.0,
+            y: top + r as f64 * row + H / 2.0,
+            w,
+        })
+        .collect();
+    (placed, total_w, total_h)
+}
+
+/// The diagram as a self-contained SVG, laid out by Vigil itself (no Graphviz at run time):
+/// nodes in columns by their distance from the sources (the start, or events nobody emits),
+/// edges as curves with their labels, backward edges bent below, loops above their node.
+pub fn svg(d: &Diagram) -> String {
+    let (placed, total_w, total_h) = layout(d);
+    let index = |id: &str| d.nodes.iter().position(|n| n.id == id);
+    let center = |i: usize| placed.get(i).map_or((0.0, 0.0, 0.0), |p| (p.x, p.y, p.w));
+    let mut o = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{total_h:.0}\" viewBox=\"0 0 {total_w:.0} {total_h:.0}\" font-family=\"sans-serif\" font-size=\"12\">\n"
+    );
+    o.push_str("<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M 0 0 L 10 5 L 0 10 z\" fill=\"#444\"/></marker></defs>\n");
+    let _ = writeln!(
+        o,
+        "<text x=\"{PAD}\" y=\"{:.0}\" font-size=\"15\" font-weight=\"bold\">{}</text>",
+        PAD + 6.0,
+        xml(&d.title)
+    );
+    // Paths first, labels over them. A node's loops are drawn once, their labels stacked
+    // above it; repeated edges between two nodes are bent apart.
+    let mut labels: Vec<(f64, f64, &str)> = Vec::new();
+    let mut loops: Vec<(usize, Vec<&str>, bool)> = Vec::new();
+    let mut drawn: Vec<(usize, usize)> = Vec::new();
+    for e in &d.edges {
+        let (Some(a), Some(b)) = (index(&e.from), index(&e.to)) else {
+            continue;
+        };
+        if a == b {
+            match loops.iter_mut().find(|(n, _, _)| *n == a) {
+                Some((_, ls, dashed)) => {
+                    ls.push(&e.label);
+                    *dashed &= e.dashed;
+                }
+                None => loops.push((a, vec![&e.label], e.dashed)),
+            }
+            continue;
+        }
+        let k = drawn.iter().filter(|p| **p == (a, b)).count() as f64;
+        drawn.push((a, b));
+        let ((ax, ay, aw), (bx, by, bw)) = (center(a), center(b));
+        let (path, lx, ly) = if bx > ax {
+            let (x1, x2) = (ax + aw / 2.0, bx - bw / 2.0);
+            let mid = (x1 + x2) / 2.0;
+            let bend = k * 16.0;
+            (
+                format!(
+                    "M {x1:.1} {ay:.1} C {mid:.1} {:.1}, {mid:.1} {:.1}, {x2:.1} {by:.1}",
+                    ay - bend,
+                    by - bend
+                ),
+                mid,
+                (ay + by) / 2.0 - 5.0 - bend,
+            )
+        } else {
+            // Backward: leave below, come in below.
+            let (y1, y2) = (ay + H / 2.0, by + H / 2.0);
+            let low = y1.max(y2) + 40.0 + k * 16.0;
+            (
+                format!("M {ax:.1} {y1:.1} C {ax:.1} {low:.1}, {bx:.1} {low:.1}, {bx:.1} {y2:.1}"),
+                (ax + bx) / 2.0,
+                low - 8.0,
+            )
+        };
+        let dash = if e.dashed {
+            " stroke-dasharray=\"5 4\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "<path d=\"{path}\" fill=\"none\" stroke=\"#444\"{dash} marker-end=\"url(#arrow)\"/>"
+        );
+        if !e.label.is_empty() {
+            labels.push((lx, ly, &e.label));
+        }
+    }
+    for (node, ls, dashed) in &loops {
+        let (x, y, _) = center(*node);
+        let top = y - H / 2.0;
+        let dash = if *dashed {
+            " stroke-dasharray=\"5 4\""
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            o,
+            "<path d=\"M {:.1} {top:.1} C {:.1} {:.1}, {:.1} {:.1}, {:.1} {top:.1}\" fill=\"none\" stroke=\"#444\"{dash} marker-end=\"url(#arrow)\"/>",
+            x - 12.0,
+            x - 30.0,
+            top - 34.0,
+            x + 30.0,
+            top - 34.0,
+            x + 12.0
+        );
+        for (j, l) in ls.iter().enumerate() {
+            labels.push((x, top - 30.0 - LOOP_LINE * j as f64, l));
+        }
+    }
+    for (x, y, text) in labels {
+        let w = label_width(text) * 0.8;
+        let _ = writeln!(
+            o,
+            "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{w:.1}\" height=\"13\" fill=\"white\" opacity=\"0.85\"/><text x=\"{x:.1}\" y=\"{y:.1}\" text-anchor=\"middle\" font-size=\"10\" fill=\"#333\">{}</text>",
+            x - w / 2.0,
+            y - 10.0,
+            xml(text)
+        );
+    }
+    for (i, n) in d.nodes.iter().enumerate() {
+        let (x, y, w) = center(i);
+        let (left, top) = (x - w / 2.0, y - H / 2.0);
+        let shape = match n.shape {
+            Shape::Start => format!("<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"8\" fill=\"#222\"/>"),
+            Shape::Event => format!(
+                "<ellipse cx=\"{x:.1}\" cy=\"{y:.1}\" rx=\"{:.1}\" ry=\"{:.1}\" fill=\"#fff8e6\" stroke=\"#a60\"/>",
+                w / 2.0,
+                H / 2.0
+            ),
+            Shape::Final => format!(
+                "<rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"{H}\" rx=\"10\" fill=\"#eee\" stroke=\"#222\" stroke-width=\"3\"/>"
+            ),
+            Shape::AnyState => format!(
+                "<rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"{H}\" rx=\"10\" fill=\"#fff\" stroke=\"#666\" stroke-dasharray=\"4 3\"/>"
+            ),
+            Shape::Workflow => format!(
+                "<rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"{H}\" rx=\"10\" fill=\"#eef\" stroke=\"#336\"/>"
+            ),
+            Shape::State | Shape::Rule => format!(
+                "<rect x=\"{left:.1}\" y=\"{top:.1}\" width=\"{w:.1}\" height=\"{H}\" rx=\"{}\" fill=\"#fff\" stroke=\"#222\"/>",
+                if n.shape == Shape::State { 10 } else { 2 }
+            ),
+        };
+        let _ = writeln!(o, "<g>{shape}");
+        if n.shape != Shape::Start {
+            let _ = writeln!(
+                o,
+                "<text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
+                y + 4.0,
+                xml(&n.label)
+            );
+        }
+        o.push_str("</g>\n");
+    }
+    o.push_str("</svg>\n");
+    o
+}
+
+/// Text in SVG: the characters XML reserves, as entities.
+fn xml(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            c => o.push(c),
+        }
+    }
     o
 }
 

@@ -1,4 +1,4 @@
-//! `vigil graph`: the rule graph and each workflow's state diagram, as Mermaid or DOT.
+//! `vigil graph`: the rule graph and each workflow's state diagram, as Mermaid, DOT or SVG.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,7 +20,7 @@ pub struct Args {
     rules: bool,
     /// `mermaid`: Markdown with one ```mermaid block per diagram, to paste into a pull
     /// request (one bare diagram with --workflow or --rules); `dot`: Graphviz, one digraph
-    /// per diagram.
+    /// per diagram; `svg`: one picture, laid out by Vigil (with --workflow or --rules).
     #[arg(long, value_enum, default_value = "mermaid")]
     format: Format,
 }
@@ -29,6 +29,7 @@ pub struct Args {
 enum Format {
     Mermaid,
     Dot,
+    Svg,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -43,6 +44,11 @@ pub fn run(args: Args) -> ExitCode {
             Err(code) => code,
             Ok(_) => super::fail("the rule set did not compile"),
         };
+    }
+    if args.format == Format::Svg && args.workflow.is_none() && !args.rules {
+        return super::fail(
+            "--format svg draws one picture: add --workflow NAME or --rules".to_string(),
+        );
     }
     let trees: Vec<_> = items(db, ruleset)
         .iter()
@@ -81,6 +87,7 @@ pub fn run(args: Args) -> ExitCode {
     for d in &diagrams {
         match args.format {
             Format::Dot => out.push_str(&diagram::dot(d)),
+            Format::Svg => out.push_str(&diagram::svg(d)),
             Format::Mermaid if single => out.push_str(&diagram::mermaid(d)),
             Format::Mermaid => {
                 out.push_str(&format!("## {}\n\n```mermaid\n", d.title));
