@@ -94,3 +94,12 @@ fn the_language_server_does_not_link_the_runtime() {
         &["vigil-runtime", "cranelift-codegen", "cranelift-jit"],
     );
 }
+
+#[test]
+fn the_server_links_the_runtime_but_not_the_compiler() {
+    assert_links_none(
+        "vigil-server",
+        &["vigil-compiler", "pest", "salsa", "miette", "vigil-diff"],
+    );
+    assert!(linked("vigil-server").iter().any(|n| n == "vigil-runtime"));
+}

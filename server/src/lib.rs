@@ -1,0 +1,18 @@
+//! `vigil serve`'s core (SPEC §9; `SCALEOUT.md`, phase 0): one engine over an ordered input
+//! log, whose records go to an output log *before* the input position is committed, with
+//! checkpoints (engine snapshot, input position, records produced) written by
+//! compare-and-set. A worker killed at any point and started again, here or on another
+//! machine, publishes every record exactly once and in order: records already in the output
+//! log are recognised by their index and skipped on replay (the replay is deterministic), and a
+//! worker whose checkpoint or publish is refused has been replaced and stops.
+//!
+//! The transport is a trait (`log`): `memory` holds it in memory for tests and for a single
+//! process; the JetStream transport (streams, KV and object store, `Nats-Msg-Id`,
+//! expected-last-sequence headers) is the next step of issue 22.
+
+pub mod log;
+pub mod memory;
+pub mod worker;
+
+pub use log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published};
+pub use worker::Worker;

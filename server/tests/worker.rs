@@ -1,0 +1,225 @@
+//! The worker over the in-memory transport: killed at any point and started again, or
+//! replaced by another worker, it publishes exactly the records of one uninterrupted run, in
+//! order; a replaced worker stops at its next checkpoint; ticks fire deadlines on a quiet feed.
+
+// Test code: a failed unwrap, index or assertion stops the test right there.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use vigil_runtime::{Engine, EngineConfig};
+use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput};
+use vigil_server::{Checkpoint, Checkpoints, Error, Worker};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
+    let program = vigil_compiler::load::compile_paths(&[root().join("rules")]).expect("rules");
+    let text = std::fs::read_to_string(root().join("examples/city-1day.jsonl")).expect("sample");
+    (program, text.lines().map(str::to_string).collect())
+}
+
+fn config() -> EngineConfig {
+    EngineConfig {
+        lateness: 10_000,
+        ..EngineConfig::default()
+    }
+}
+
+/// The records of one engine over every line, as a live run has them (no end of input).
+fn reference(program: &Arc<vigil_ir::Program>, lines: &[String]) -> Vec<String> {
+    let mut engine = Engine::new(program.clone(), config());
+    let mut out = Vec::new();
+    for l in lines {
+        engine.push_line(l.as_bytes());
+        for r in engine.take_records() {
+            out.push(engine.to_json(&r));
+        }
+    }
+    out
+}
+
+/// SplitMix64: a deterministic source of batch sizes and kill points.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+/// The lines as messages of 1 to 40 lines each, as producers batch them.
+fn messages(lines: &[String], rng: &mut Rng) -> MemoryInput {
+    let input = MemoryInput::default();
+    let mut i = 0;
+    while i < lines.len() {
+        let n = (1 + rng.below(40) as usize).min(lines.len() - i);
+        let mut payload = lines[i..i + n].join("\n");
+        if rng.below(2) == 0 {
+            payload.push('\n');
+        }
+        input.append(payload);
+        i += n;
+    }
+    input
+}
+
+#[test]
+fn a_worker_killed_anywhere_publishes_every_record_once_in_order() {
+    let (program, lines) = city();
+    let want = reference(&program, &lines);
+    assert!(want.len() > 100, "{}", want.len());
+    for seed in [1u64, 2, 3] {
+        let mut rng = Rng(seed);
+        let input = messages(&lines, &mut rng);
+        let output = MemoryOutput::default();
+        let checkpoints = MemoryCheckpoints::default();
+        let every = 1 + rng.below(9);
+        let start = || {
+            Worker::start(
+                program.clone(),
+                config(),
+                input.clone(),
+                output.clone(),
+                checkpoints.clone(),
+                every,
+            )
+            .expect("starts")
+        };
+        let mut worker = start();
+        let mut kills = 0;
+        loop {
+            let n = worker.poll(1 + rng.below(20) as usize).expect("polls");
+            if n == 0 {
+                break;
+            }
+            // Killed between any two messages: after a publish, before its checkpoint.
+            if rng.below(4) == 0 {
+                drop(worker);
+                worker = start();
+                kills += 1;
+            }
+        }
+        assert!(kills > 10, "seed {seed}: {kills} kills");
+        assert_eq!(output.records(), want, "seed {seed}");
+    }
+}
+
+#[test]
+fn a_replaced_worker_stops_at_its_next_checkpoint_and_its_successor_goes_on() {
+    let (program, lines) = city();
+    let want = reference(&program, &lines);
+    let input = messages(&lines, &mut Rng(9));
+    let (output, checkpoints) = (MemoryOutput::default(), MemoryCheckpoints::default());
+    let start = || {
+        Worker::start(
+            program.clone(),
+            config(),
+            input.clone(),
+            output.clone(),
+            checkpoints.clone(),
+            5,
+        )
+        .expect("starts")
+    };
+    let mut old = start();
+    old.poll(30).expect("polls");
+    // Another machine takes over while the old worker still runs.
+    let mut new = start();
+    let fenced = (0..20).find_map(|_| old.poll(1).err());
+    assert!(matches!(fenced, Some(Error::Fenced(_))), "{fenced:?}");
+    while new.poll(50).expect("polls") > 0 {}
+    assert_eq!(output.records(), want);
+}
+
+#[test]
+fn a_checkpoint_of_another_rule_set_or_a_corrupt_one_is_refused() {
+    let (program, _) = city();
+    let mut checkpoints = MemoryCheckpoints::default();
+    let cp = Checkpoint {
+        seq: 3,
+        records: 0,
+        fingerprint: "sha256:other".into(),
+        snapshot: Vec::new(),
+    };
+    checkpoints.save(&cp, None).expect("saves");
+    let start = |c: MemoryCheckpoints| {
+        Worker::start(
+            program.clone(),
+            config(),
+            MemoryInput::default(),
+            MemoryOutput::default(),
+            c,
+            1,
+        )
+    };
+    let refused = start(checkpoints.clone()).err();
+    assert!(
+        matches!(&refused, Some(Error::State(why)) if why.contains("sha256:other")),
+        "{refused:?}"
+    );
+    let cp = Checkpoint {
+        fingerprint: program.fingerprint.clone(),
+        snapshot: b"not a snapshot".to_vec(),
+        ..cp
+    };
+    checkpoints.save(&cp, Some(1)).expect("saves");
+    let refused = start(checkpoints).err();
+    assert!(
+        matches!(&refused, Some(Error::State(why)) if why.starts_with("corrupt checkpoint")),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn ticks_in_the_input_fire_a_deadline_on_a_quiet_feed() {
+    let program = vigil_compiler::load::compile_sources(&[(
+        "ring.vigil",
+        "unit desk\nevent Incident { case: str }\nevent Ack { case: str }\n\
+         workflow ring {\n  start on i: Incident by i.case\n  state raised {\n    on Ack -> done\n    after 1m alert desk message \"{i.case} not acknowledged\"\n  }\n  final done\n}\n",
+    )])
+    .expect("rules");
+    let input = MemoryInput::default();
+    let output = MemoryOutput::default();
+    let mut worker = Worker::start(
+        Arc::new(program),
+        EngineConfig::default(),
+        input.clone(),
+        output.clone(),
+        MemoryCheckpoints::default(),
+        1,
+    )
+    .expect("starts");
+    input.append(r#"{"type":"Incident","time":"2022-03-01T03:00:00Z","case":"A"}"#);
+    worker.poll(10).expect("polls");
+    input.append(r#"{"type":"$tick","time":"2022-03-01T03:00:59Z"}"#);
+    worker.poll(10).expect("polls");
+    assert_eq!(
+        output.records().len(),
+        1,
+        "only the start: {:?}",
+        output.records()
+    );
+    // The next tick is past the deadline: the alert goes out with no other event.
+    input.append(r#"{"type":"$tick","time":"2022-03-01T03:01:00Z"}"#);
+    worker.poll(10).expect("polls");
+    let records = output.records();
+    assert_eq!(records.len(), 2, "{records:?}");
+    assert!(records[1].contains("A not acknowledged"), "{records:?}");
+    assert!(
+        records[1].contains(r#""time":"2022-03-01T03:01:00Z""#),
+        "{records:?}"
+    );
+}
