@@ -14,5 +14,5 @@ pub mod log;
 pub mod memory;
 pub mod worker;
 
-pub use log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published};
+pub use log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
 pub use worker::Worker;

@@ -1,4 +1,4 @@
-//! What the worker needs of a transport: an ordered input log, an output log that refuses an
+//! What the worker needs of a transport: an ordered input log, output subjects that refuse an
 //! append from a writer that is behind, and a checkpoint store with compare-and-set.
 
 use std::fmt;
@@ -11,11 +11,24 @@ pub struct Message {
     pub payload: Vec<u8>,
 }
 
-/// Records `first..=last` (one-based, counted over the whole run) as JSON lines.
+/// The subjects a worker publishes to (SPEC §9).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Subject {
+    /// Every record, the audit trail (`vigil.records`).
+    Records,
+    /// Each unit's copy of the alerts addressed to it, as its `sees` allows (`vigil.unit.<u>`).
+    Unit(String),
+    /// Rejected input lines with their line number and reason (`vigil.rejects`).
+    Rejects,
+}
+
+/// One message for a subject: JSON lines, and its *mark*, which grows along the subject:
+/// the number of the last record it holds (for records and unit copies, numbered over the
+/// whole run) or the number of the last input line it rejects. After a restart, what is at or
+/// below a subject's last mark was published already and is skipped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Published {
-    pub first: u64,
-    pub last: u64,
+    pub mark: u64,
     pub lines: Vec<u8>,
 }
 
@@ -60,13 +73,13 @@ pub trait Input {
     fn read(&mut self, after: u64, max: usize) -> Result<Vec<Message>, Error>;
 }
 
-/// The log records are published to.
+/// Where records, unit copies and rejects are published.
 pub trait Output {
-    /// How many records it holds (the index of the last one).
-    fn published(&mut self) -> Result<u64, Error>;
-    /// Appends `batch`, whose first record must follow the last one published
-    /// (`batch.first == published + 1`): a writer that is behind is refused with `Fenced`.
-    fn publish(&mut self, batch: Published) -> Result<(), Error>;
+    /// The mark of the last message published on `subject` (0: none).
+    fn last(&mut self, subject: &Subject) -> Result<u64, Error>;
+    /// Appends `message` to `subject`; a mark not above the subject's last one comes from a
+    /// writer that is behind and is refused with `Fenced`.
+    fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error>;
 }
 
 /// Where checkpoints live, written by compare-and-set.

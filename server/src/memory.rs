@@ -1,9 +1,10 @@
 //! The transport in memory: logs shared by handles (a worker started again, or a second
 //! worker, sees the same logs), for tests and for a server of one process.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published};
+use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
@@ -40,42 +41,49 @@ impl Input for MemoryInput {
     }
 }
 
-/// An output log of JSON lines, refusing an append that does not follow its last record.
+/// A subject's last mark and its lines.
+type Log = (u64, Vec<String>);
+
+/// Output subjects of JSON lines, each refusing a message whose mark is not above its last.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryOutput {
-    lines: Arc<Mutex<Vec<Vec<u8>>>>,
+    subjects: Arc<Mutex<BTreeMap<Subject, Log>>>,
 }
 
 impl MemoryOutput {
-    /// Every record published, in order.
-    pub fn records(&self) -> Vec<String> {
-        lock(&self.lines)
-            .iter()
-            .map(|l| String::from_utf8_lossy(l).into_owned())
-            .collect()
+    /// Every line published on `subject`, in order.
+    pub fn lines(&self, subject: &Subject) -> Vec<String> {
+        lock(&self.subjects)
+            .get(subject)
+            .map(|(_, l)| l.clone())
+            .unwrap_or_default()
+    }
+
+    /// The subjects that have messages.
+    pub fn subjects(&self) -> Vec<Subject> {
+        lock(&self.subjects).keys().cloned().collect()
     }
 }
 
 impl Output for MemoryOutput {
-    fn published(&mut self) -> Result<u64, Error> {
-        Ok(lock(&self.lines).len() as u64)
+    fn last(&mut self, subject: &Subject) -> Result<u64, Error> {
+        Ok(lock(&self.subjects).get(subject).map_or(0, |(m, _)| *m))
     }
 
-    fn publish(&mut self, batch: Published) -> Result<(), Error> {
-        let mut lines = lock(&self.lines);
-        let have = lines.len() as u64;
-        if batch.first != have + 1 {
+    fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error> {
+        let mut subjects = lock(&self.subjects);
+        let (mark, lines) = subjects.entry(subject.clone()).or_default();
+        if message.mark <= *mark {
             return Err(Error::Fenced(format!(
-                "records {}..={} do not follow record {have}",
-                batch.first, batch.last
+                "{subject:?}: message {} is not after {mark}",
+                message.mark
             )));
         }
+        *mark = message.mark;
         lines.extend(
-            batch
-                .lines
-                .split(|b| *b == b'\n')
-                .filter(|l| !l.is_empty())
-                .map(<[u8]>::to_vec),
+            String::from_utf8_lossy(&message.lines)
+                .lines()
+                .map(str::to_string),
         );
         Ok(())
     }

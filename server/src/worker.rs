@@ -2,12 +2,13 @@
 //! moves on, and checkpoints every few messages. See the crate documentation for why no
 //! record is lost or repeated.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use vigil_ir::Program;
-use vigil_runtime::{Engine, EngineConfig, Record};
+use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
 
-use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published};
+use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
 
 /// One engine over one input log.
 pub struct Worker<I, O, C> {
@@ -25,6 +26,8 @@ pub struct Worker<I, O, C> {
     /// Checkpoint after this many messages.
     every: u64,
     since: u64,
+    /// Each subject's last mark, read once per start and then kept.
+    marks: HashMap<Subject, u64>,
 }
 
 impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
@@ -65,6 +68,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             revision: 0,
             every: every.max(1),
             since: 0,
+            marks: HashMap::new(),
         };
         let cp = worker.checkpoint_value();
         worker.revision = worker.checkpoints.save(&cp, revision)?;
@@ -108,14 +112,22 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
     }
 
     /// One message: its lines in order (a trailing newline ends the last one, it does not
-    /// start another), then its records published, then maybe a checkpoint.
+    /// start another), then its records, the units' copies and its rejects published, then
+    /// maybe a checkpoint.
     fn apply(&mut self, m: &Message) -> Result<(), Error> {
         let payload = m.payload.strip_suffix(b"\n").unwrap_or(&m.payload);
+        let mut rejects: Vec<(u64, String)> = Vec::new();
         for line in payload.split(|b| *b == b'\n') {
-            self.engine.push_line(line);
+            if let Pushed::Rejected(r) = self.engine.push_line(line) {
+                let n = self.engine.lines();
+                rejects.push((n, r.json(n, line)));
+            }
         }
         let records = self.engine.take_records();
+        let first = self.records + 1;
         self.publish(&records)?;
+        self.deliver(first, &records)?;
+        self.publish_rejects(&rejects)?;
         self.seq = m.seq;
         self.since += 1;
         if self.since >= self.every {
@@ -124,7 +136,91 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         Ok(())
     }
 
-    /// Publishes the records the output log does not hold yet: after a restart the replay
+    /// The last mark of `subject`, read from the transport the first time.
+    fn mark(&mut self, subject: &Subject) -> Result<u64, Error> {
+        if let Some(m) = self.marks.get(subject) {
+            return Ok(*m);
+        }
+        let m = self.output.last(subject)?;
+        self.marks.insert(subject.clone(), m);
+        Ok(m)
+    }
+
+    /// Publishes one message. Refused because the subject is already at or past `mark`, it
+    /// was published by a worker we replaced, which ran the same input through the same rule
+    /// set: the same lines, so it is done.
+    fn send(&mut self, subject: Subject, mark: u64, lines: String) -> Result<(), Error> {
+        let message = Published {
+            mark,
+            lines: lines.into_bytes(),
+        };
+        match self.output.publish(&subject, message) {
+            Ok(()) => {}
+            Err(Error::Fenced(why)) => {
+                let now = self.output.last(&subject)?;
+                if now < mark {
+                    return Err(Error::Fenced(why));
+                }
+                self.marks.insert(subject, now);
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        }
+        self.marks.insert(subject, mark);
+        Ok(())
+    }
+
+    /// Each alert's copy for each unit it goes to, cut to what the unit sees (SPEC §2), one
+    /// message per alert and unit marked with the alert's number. Shadow alerts go to nobody.
+    fn deliver(&mut self, first: u64, records: &[Record]) -> Result<(), Error> {
+        for (k, r) in records.iter().enumerate() {
+            let Record::Alert(a) = r else { continue };
+            if a.shadow {
+                continue;
+            }
+            let number = first + k as u64;
+            for unit in &a.to {
+                let subject = Subject::Unit(unit.to_string());
+                if number <= self.mark(&subject)? {
+                    continue;
+                }
+                let Some(index) = self
+                    .engine
+                    .program()
+                    .units
+                    .iter()
+                    .position(|u| u.name == **unit)
+                else {
+                    continue;
+                };
+                let mut line = self
+                    .engine
+                    .to_json_for_unit(a, u32::try_from(index).unwrap_or(u32::MAX));
+                line.push('\n');
+                self.send(subject, number, line)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A message's rejected lines, marked with the last one's number.
+    fn publish_rejects(&mut self, rejects: &[(u64, String)]) -> Result<(), Error> {
+        let Some((last, _)) = rejects.last() else {
+            return Ok(());
+        };
+        let done = self.mark(&Subject::Rejects)?;
+        let mut lines = String::new();
+        for (_, json) in rejects.iter().filter(|(n, _)| *n > done) {
+            lines.push_str(json);
+            lines.push('\n');
+        }
+        if lines.is_empty() {
+            return Ok(());
+        }
+        self.send(Subject::Rejects, *last, lines)
+    }
+
+    /// Publishes the records the output does not hold yet: after a restart the replay
     /// produces the same records, and those already published are skipped by their number.
     fn publish(&mut self, records: &[Record]) -> Result<(), Error> {
         if records.is_empty() {
@@ -132,7 +228,8 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         }
         let first = self.records + 1;
         self.records += records.len() as u64;
-        let have = self.output.published()?;
+        // Read each time: a worker we replaced may still have published since.
+        let have = self.output.last(&Subject::Records)?;
         if have + 1 < first {
             return Err(Error::State(format!(
                 "the output log holds {have} records, but the checkpoint says {} were published",
@@ -148,10 +245,6 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             self.engine.write_json(r, &mut lines);
             lines.push('\n');
         }
-        self.output.publish(Published {
-            first: have + 1,
-            last: self.records,
-            lines: lines.into_bytes(),
-        })
+        self.send(Subject::Records, self.records, lines)
     }
 }

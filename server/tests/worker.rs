@@ -1,6 +1,7 @@
 //! The worker over the in-memory transport: killed at any point and started again, or
-//! replaced by another worker, it publishes exactly the records of one uninterrupted run, in
-//! order; a replaced worker stops at its next checkpoint; ticks fire deadlines on a quiet feed.
+//! replaced by another worker, it publishes exactly the records, units' copies and rejects of
+//! one uninterrupted run, in order; a replaced worker stops at its next checkpoint; ticks fire
+//! deadlines on a quiet feed.
 
 // Test code: a failed unwrap, index or assertion stops the test right there.
 #![allow(
@@ -10,12 +11,13 @@
     clippy::indexing_slicing
 )]
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vigil_runtime::{Engine, EngineConfig};
+use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput};
-use vigil_server::{Checkpoint, Checkpoints, Error, Worker};
+use vigil_server::{Checkpoint, Checkpoints, Error, Subject, Worker};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -34,17 +36,47 @@ fn config() -> EngineConfig {
     }
 }
 
-/// The records of one engine over every line, as a live run has them (no end of input).
-fn reference(program: &Arc<vigil_ir::Program>, lines: &[String]) -> Vec<String> {
+/// What one engine over every line publishes, as a live run has it (no end of input): each
+/// subject's lines.
+fn reference(program: &Arc<vigil_ir::Program>, lines: &[String]) -> BTreeMap<Subject, Vec<String>> {
     let mut engine = Engine::new(program.clone(), config());
-    let mut out = Vec::new();
+    let mut out: BTreeMap<Subject, Vec<String>> = BTreeMap::new();
     for l in lines {
-        engine.push_line(l.as_bytes());
+        if let Pushed::Rejected(r) = engine.push_line(l.as_bytes()) {
+            let n = engine.lines();
+            out.entry(Subject::Rejects)
+                .or_default()
+                .push(r.json(n, l.as_bytes()));
+        }
         for r in engine.take_records() {
-            out.push(engine.to_json(&r));
+            out.entry(Subject::Records)
+                .or_default()
+                .push(engine.to_json(&r));
+            if let Record::Alert(a) = &r
+                && !a.shadow
+            {
+                for unit in &a.to {
+                    let u = program.units.iter().position(|d| d.name == **unit).unwrap();
+                    out.entry(Subject::Unit(unit.to_string()))
+                        .or_default()
+                        .push(engine.to_json_for_unit(a, u as u32));
+                }
+            }
         }
     }
     out
+}
+
+/// Every subject's lines as the transport holds them.
+fn published(output: &MemoryOutput) -> BTreeMap<Subject, Vec<String>> {
+    output
+        .subjects()
+        .into_iter()
+        .map(|s| {
+            let lines = output.lines(&s);
+            (s, lines)
+        })
+        .collect()
 }
 
 /// SplitMix64: a deterministic source of batch sizes and kill points.
@@ -80,7 +112,12 @@ fn messages(lines: &[String], rng: &mut Rng) -> MemoryInput {
 fn a_worker_killed_anywhere_publishes_every_record_once_in_order() {
     let (program, lines) = city();
     let want = reference(&program, &lines);
-    assert!(want.len() > 100, "{}", want.len());
+    assert!(want[&Subject::Records].len() > 100, "{want:?}");
+    assert!(
+        want.len() > 10,
+        "records, rejects and many units: {:?}",
+        want.keys()
+    );
     for seed in [1u64, 2, 3] {
         let mut rng = Rng(seed);
         let input = messages(&lines, &mut rng);
@@ -113,7 +150,7 @@ fn a_worker_killed_anywhere_publishes_every_record_once_in_order() {
             }
         }
         assert!(kills > 10, "seed {seed}: {kills} kills");
-        assert_eq!(output.records(), want, "seed {seed}");
+        assert_eq!(published(&output), want, "seed {seed}");
     }
 }
 
@@ -141,7 +178,7 @@ fn a_replaced_worker_stops_at_its_next_checkpoint_and_its_successor_goes_on() {
     let fenced = (0..20).find_map(|_| old.poll(1).err());
     assert!(matches!(fenced, Some(Error::Fenced(_))), "{fenced:?}");
     while new.poll(50).expect("polls") > 0 {}
-    assert_eq!(output.records(), want);
+    assert_eq!(published(&output), want);
 }
 
 #[test]
@@ -206,17 +243,14 @@ fn ticks_in_the_input_fire_a_deadline_on_a_quiet_feed() {
     worker.poll(10).expect("polls");
     input.append(r#"{"type":"$tick","time":"2022-03-01T03:00:59Z"}"#);
     worker.poll(10).expect("polls");
-    assert_eq!(
-        output.records().len(),
-        1,
-        "only the start: {:?}",
-        output.records()
-    );
+    let records = output.lines(&Subject::Records);
+    assert_eq!(records.len(), 1, "only the start: {records:?}");
     // The next tick is past the deadline: the alert goes out with no other event.
     input.append(r#"{"type":"$tick","time":"2022-03-01T03:01:00Z"}"#);
     worker.poll(10).expect("polls");
-    let records = output.records();
+    let records = output.lines(&Subject::Records);
     assert_eq!(records.len(), 2, "{records:?}");
+    assert_eq!(output.lines(&Subject::Unit("desk".into())).len(), 1);
     assert!(records[1].contains("A not acknowledged"), "{records:?}");
     assert!(
         records[1].contains(r#""time":"2022-03-01T03:01:00Z""#),

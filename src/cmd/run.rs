@@ -141,14 +141,7 @@ impl Sinks<'_> {
             }
             return Ok(());
         };
-        let mut o = format!(
-            "{{\"line\":{n},\"reason\":\"{}\",\"detail\":",
-            r.kind.as_str()
-        );
-        push_json_str(&mut o, &r.detail);
-        o.push_str(",\"text\":");
-        push_json_str(&mut o, &String::from_utf8_lossy(text));
-        o.push('}');
+        let mut o = r.json(n, text);
         o.push('\n');
         w.write_all(o.as_bytes())
     }
@@ -475,10 +468,6 @@ impl<'d> Delivery<'d> {
         }
         Ok(())
     }
-}
-
-fn push_json_str(o: &mut String, s: &str) {
-    o.push_str(&serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into()));
 }
 
 /// The time from reading the rule set (or bundle) to an engine ready for the first event.

@@ -85,6 +85,22 @@ impl RejectKind {
     }
 }
 
+impl Reject {
+    /// The reject as one JSON line (no newline), as `--rejects` files and the live server's
+    /// rejects subject hold it: `{"line":N,"reason":"...","detail":"...","text":"..."}`.
+    pub fn json(&self, line: u64, text: &[u8]) -> String {
+        let mut o = format!(
+            "{{\"line\":{line},\"reason\":\"{}\",\"detail\":",
+            self.kind.as_str()
+        );
+        crate::record::push_str(&mut o, &self.detail);
+        o.push_str(",\"text\":");
+        crate::record::push_str(&mut o, &String::from_utf8_lossy(text));
+        o.push('}');
+        o
+    }
+}
+
 impl fmt::Display for Reject {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.kind.as_str(), self.detail)
