@@ -6,10 +6,11 @@
 //! log are recognised by their index and skipped on replay (the replay is deterministic), and a
 //! worker whose checkpoint or publish is refused has been replaced and stops.
 //!
-//! The transport is a trait (`log`): `memory` holds it in memory for tests and for a single
-//! process; the JetStream transport (streams, KV and object store, `Nats-Msg-Id`,
-//! expected-last-sequence headers) is the next step of issue 22.
+//! The transport is a trait (`log`): `memory` holds it in memory, for tests; `jetstream` is
+//! NATS JetStream (streams, KV and object store, `Nats-Msg-Id`, expected-last-sequence
+//! headers).
 
+pub mod jetstream;
 pub mod log;
 pub mod memory;
 pub mod worker;

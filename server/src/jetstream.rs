@@ -1,0 +1,319 @@
+//! The transport on NATS JetStream (`SCALEOUT.md` §2–3, phase 0): the input stream
+//! `<NAME>_IN` on subject `<name>.in`, where producers publish one or more JSON lines per
+//! message; the output stream `<NAME>_OUT` with subjects `<name>.records`,
+//! `<name>.unit.<unit>` and `<name>.rejects`, each message carrying its mark in the
+//! `Vigil-Mark` header, a `Nats-Msg-Id` of subject and mark, and the subject's expected last
+//! sequence (a writer that is behind is refused by the server); checkpoints in the KV bucket
+//! `<NAME>_CKPT` by revision, their snapshots in the object store `<NAME>_SNAP`.
+//!
+//! The worker is synchronous: each call here runs on a runtime of its own.
+
+use std::sync::Arc;
+
+use async_nats::jetstream::{self, kv, object_store, stream};
+use tokio::io::AsyncReadExt;
+
+use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
+
+/// A connection to one Vigil deployment's streams, buckets and store, named after `name`.
+pub struct JetStream {
+    rt: tokio::runtime::Runtime,
+    js: jetstream::Context,
+    input: stream::Stream,
+    output: stream::Stream,
+    checkpoints: kv::Store,
+    snapshots: object_store::ObjectStore,
+    name: String,
+}
+
+/// A handle on a `JetStream` connection: the worker's input, output and checkpoints at once.
+#[derive(Clone)]
+pub struct Nats(Arc<JetStream>);
+
+const MARK: &str = "Vigil-Mark";
+const KEY: &str = "worker";
+
+fn transport(what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Transport(format!("{what}: {e}"))
+}
+
+impl Nats {
+    /// Connects to `url` and creates what is missing: streams, bucket and store for `name`
+    /// (upper-cased for their names, lower-cased for the subjects).
+    pub fn connect(url: &str, name: &str) -> Result<Nats, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| transport("runtime", e))?;
+        let (upper, lower) = (name.to_uppercase(), name.to_lowercase());
+        let (js, input, output, checkpoints, snapshots) = rt.block_on(async {
+            let client = async_nats::connect(url)
+                .await
+                .map_err(|e| transport("connect", e))?;
+            let js = jetstream::new(client);
+            let input = js
+                .get_or_create_stream(stream::Config {
+                    name: format!("{upper}_IN"),
+                    subjects: vec![format!("{lower}.in")],
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| transport("input stream", e))?;
+            let output = js
+                .get_or_create_stream(stream::Config {
+                    name: format!("{upper}_OUT"),
+                    subjects: vec![
+                        format!("{lower}.records"),
+                        format!("{lower}.rejects"),
+                        format!("{lower}.unit.*"),
+                    ],
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| transport("output stream", e))?;
+            let checkpoints = js
+                .create_key_value(kv::Config {
+                    bucket: format!("{upper}_CKPT"),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| transport("checkpoint bucket", e))?;
+            let snapshots = js
+                .create_object_store(object_store::Config {
+                    bucket: format!("{upper}_SNAP"),
+                    ..Default::default()
+                })
+                .await
+                .map_err(|e| transport("snapshot store", e))?;
+            Ok::<_, Error>((js, input, output, checkpoints, snapshots))
+        })?;
+        Ok(Nats(Arc::new(JetStream {
+            rt,
+            js,
+            input,
+            output,
+            checkpoints,
+            snapshots,
+            name: lower,
+        })))
+    }
+
+    /// Publishes one input message (what a producer, a ticker or `POST /events` does);
+    /// returns its position.
+    pub fn publish_input(&self, payload: Vec<u8>) -> Result<u64, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let ack =
+                s.js.publish(format!("{}.in", s.name), payload.into())
+                    .await
+                    .map_err(|e| transport("publish", e))?;
+            let ack = ack.await.map_err(|e| transport("publish ack", e))?;
+            Ok(ack.sequence)
+        })
+    }
+
+    fn subject(&self, subject: &Subject) -> String {
+        let name = &self.0.name;
+        match subject {
+            Subject::Records => format!("{name}.records"),
+            Subject::Rejects => format!("{name}.rejects"),
+            Subject::Unit(u) => format!("{name}.unit.{u}"),
+        }
+    }
+
+    /// Every line published on `subject`, in order (for checks and tools; reads the whole
+    /// subject).
+    pub fn lines(&mut self, subject: &Subject) -> Result<Vec<String>, Error> {
+        let s = &self.0;
+        let name = self.subject(subject);
+        s.rt.block_on(async {
+            let mut out = Vec::new();
+            let mut seq = 1;
+            loop {
+                match s.output.get_first_raw_message_by_subject(&name, seq).await {
+                    Ok(m) => {
+                        out.extend(
+                            String::from_utf8_lossy(&m.payload)
+                                .lines()
+                                .map(str::to_string),
+                        );
+                        seq = m.sequence + 1;
+                    }
+                    Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => break,
+                    Err(e) => return Err(transport("read", e)),
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The subject's last message: its sequence and mark.
+    fn last_message(&self, subject: &Subject) -> Result<Option<(u64, u64)>, Error> {
+        let s = &self.0;
+        let name = self.subject(subject);
+        s.rt.block_on(async {
+            match s.output.get_last_raw_message_by_subject(&name).await {
+                Ok(m) => {
+                    let mark = m
+                        .headers
+                        .get(MARK)
+                        .and_then(|v| v.as_str().parse().ok())
+                        .unwrap_or(0);
+                    Ok(Some((m.sequence, mark)))
+                }
+                Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(None),
+                Err(e) => Err(transport("last message", e)),
+            }
+        })
+    }
+}
+
+impl Input for Nats {
+    fn read(&mut self, after: u64, max: usize) -> Result<Vec<Message>, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let mut out = Vec::new();
+            for seq in (after + 1..).take(max) {
+                match s.input.get_raw_message(seq).await {
+                    Ok(m) => out.push(Message {
+                        seq,
+                        payload: m.payload.to_vec(),
+                    }),
+                    Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => break,
+                    Err(e) => return Err(transport("read", e)),
+                }
+            }
+            Ok(out)
+        })
+    }
+}
+
+impl Output for Nats {
+    fn last(&mut self, subject: &Subject) -> Result<u64, Error> {
+        Ok(self.last_message(subject)?.map_or(0, |(_, mark)| mark))
+    }
+
+    fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error> {
+        let (seq, mark) = self.last_message(subject)?.unwrap_or((0, 0));
+        if message.mark <= mark {
+            return Err(Error::Fenced(format!(
+                "{subject:?}: message {} is not after {mark}",
+                message.mark
+            )));
+        }
+        let name = self.subject(subject);
+        let s = &self.0;
+        let publish = jetstream::message::PublishMessage::build()
+            .payload(message.lines.into())
+            .header(MARK, message.mark.to_string().as_str())
+            .message_id(format!("{name}:{}", message.mark))
+            .expected_last_subject_sequence(seq);
+        s.rt.block_on(async {
+            let ack =
+                s.js.send_publish(name, publish)
+                    .await
+                    .map_err(|e| transport("publish", e))?;
+            match ack.await {
+                Ok(_) => Ok(()),
+                // Another writer appended since we looked: we are behind.
+                Err(e) if e.to_string().contains("wrong last sequence") => {
+                    Err(Error::Fenced(format!("{subject:?}: {e}")))
+                }
+                Err(e) => Err(transport("publish ack", e)),
+            }
+        })
+    }
+}
+
+impl Checkpoints for Nats {
+    fn load(&mut self) -> Result<Option<(Checkpoint, u64)>, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let Some(entry) = s
+                .checkpoints
+                .entry(KEY)
+                .await
+                .map_err(|e| transport("checkpoint", e))?
+            else {
+                return Ok(None);
+            };
+            if entry.operation != kv::Operation::Put {
+                return Ok(None);
+            }
+            let meta: serde_json::Value = serde_json::from_slice(&entry.value)
+                .map_err(|e| Error::State(format!("corrupt checkpoint: {e}")))?;
+            let field = |k: &str| meta.get(k).and_then(serde_json::Value::as_u64);
+            let (Some(seq), Some(records), Some(fingerprint), Some(object)) = (
+                field("seq"),
+                field("records"),
+                meta.get("fingerprint").and_then(|v| v.as_str()),
+                meta.get("snapshot").and_then(|v| v.as_str()),
+            ) else {
+                return Err(Error::State(
+                    "corrupt checkpoint: a field is missing".into(),
+                ));
+            };
+            let mut snapshot = Vec::new();
+            let mut reader = s
+                .snapshots
+                .get(object)
+                .await
+                .map_err(|e| transport("snapshot", e))?;
+            reader
+                .read_to_end(&mut snapshot)
+                .await
+                .map_err(|e| transport("snapshot", e))?;
+            Ok(Some((
+                Checkpoint {
+                    seq,
+                    records,
+                    fingerprint: fingerprint.to_string(),
+                    snapshot,
+                },
+                entry.revision,
+            )))
+        })
+    }
+
+    fn save(&mut self, cp: &Checkpoint, revision: Option<u64>) -> Result<u64, Error> {
+        let s = &self.0;
+        // The snapshot first, under a name of its own; the KV revision is the commit point.
+        let object = format!("snapshot-{}-{}", cp.seq, revision.map_or(0, |r| r + 1));
+        let meta = serde_json::json!({
+            "seq": cp.seq,
+            "records": cp.records,
+            "fingerprint": cp.fingerprint,
+            "snapshot": object,
+        })
+        .to_string();
+        s.rt.block_on(async {
+            let mut data: &[u8] = &cp.snapshot;
+            s.snapshots
+                .put(object.as_str(), &mut data)
+                .await
+                .map_err(|e| transport("snapshot", e))?;
+            match revision {
+                None => s
+                    .checkpoints
+                    .create(KEY, meta.into())
+                    .await
+                    .map_err(|e| match e.kind() {
+                        kv::CreateErrorKind::AlreadyExists => {
+                            Error::Fenced("a checkpoint was written first".into())
+                        }
+                        _ => transport("checkpoint", e),
+                    }),
+                Some(r) => s
+                    .checkpoints
+                    .update(KEY, meta.into(), r)
+                    .await
+                    .map_err(|e| match e.kind() {
+                        kv::UpdateErrorKind::WrongLastRevision => {
+                            Error::Fenced(format!("the checkpoint is no longer at revision {r}"))
+                        }
+                        _ => transport("checkpoint", e),
+                    }),
+            }
+        })
+    }
+}
