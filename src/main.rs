@@ -40,6 +40,9 @@ enum Command {
     Build(cmd::build::Args),
     /// Draw the rule graph and each workflow's state diagram, as Mermaid or Graphviz DOT.
     Graph(cmd::graph::Args),
+    /// Run a rule set live on NATS JetStream: input from a stream, records to subjects,
+    /// ticks, checkpoints; killed and started again it publishes every record once.
+    Serve(cmd::serve::Args),
     /// Start the language server on standard input and output (for editors).
     Lsp,
 }
@@ -55,6 +58,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => cmd::explain::run(args),
         Command::Build(args) => cmd::build::run(args),
         Command::Graph(args) => cmd::graph::run(args),
+        Command::Serve(args) => cmd::serve::run(args),
         Command::Lsp => vigil_lsp::run_stdio(),
     };
     alloc::before_exit();

@@ -9,6 +9,7 @@ pub mod explain_workflow;
 pub mod fmt;
 pub mod graph;
 pub mod run;
+pub mod serve;
 pub mod source;
 pub mod test;
 

@@ -1,0 +1,123 @@
+//! `vigil serve`: a rule set run live on NATS JetStream (SPEC §9; issue 22, phase 0). Input
+//! lines come from the stream `NAME_IN` (subject `name.in`, one or more JSON lines per
+//! message); every record goes to `name.records`, each unit's copy to `name.unit.<unit>`, and
+//! rejects to `name.rejects`, before the input position is committed. Killed at any point and
+//! started again — here or on another machine — it goes on from its last checkpoint and
+//! publishes every record once; the server it replaced stops at its next checkpoint. A `$tick`
+//! with the wall-clock time is published into the input every `--tick`, so deadlines fire on a
+//! quiet feed, and a replay of the stream gives the same records.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use vigil_runtime::EngineConfig;
+use vigil_server::jetstream::Nats;
+use vigil_server::{Error, Worker};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Rule set: .vigil files and directories (searched recursively).
+    #[arg(required_unless_present = "bundle")]
+    paths: Vec<PathBuf>,
+    /// Run a bundle (`vigil build`) instead of sources.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    bundle: Option<PathBuf>,
+    /// The NATS server, with JetStream enabled.
+    #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
+    nats: String,
+    /// The deployment's name: streams NAME_IN and NAME_OUT, subjects name.in, name.records,
+    /// name.unit.<unit>, name.rejects, checkpoints in NAME_CKPT and NAME_SNAP.
+    #[arg(long, value_name = "NAME", default_value = "vigil")]
+    stream: String,
+    /// Publish a `$tick` with the wall-clock time into the input this often (`0s`: never).
+    #[arg(long, value_name = "D", default_value = "1s")]
+    tick: String,
+    /// How long to wait for out-of-order events, as for `vigil run`.
+    #[arg(long, value_name = "D", default_value = "0s")]
+    lateness: String,
+    /// Write a checkpoint after this many input messages.
+    #[arg(long, value_name = "N", default_value = "100")]
+    checkpoint_every: u64,
+}
+
+pub fn run(args: Args) -> ExitCode {
+    let duration = |flag: &str, text: &str| {
+        vigil_ir::time::parse_duration_literal(text)
+            .map_err(|e| super::fail(format!("--{flag} {text}: {e}")))
+    };
+    let (lateness, tick) = match (
+        duration("lateness", &args.lateness),
+        duration("tick", &args.tick),
+    ) {
+        (Ok(l), Ok(t)) => (l, t),
+        (Err(code), _) | (_, Err(code)) => return code,
+    };
+    let program = match &args.bundle {
+        Some(path) => {
+            let bytes = match std::fs::read(path) {
+                Ok(b) => b,
+                Err(e) => return super::fail(format!("cannot read `{}`: {e}", path.display())),
+            };
+            match vigil_ir::bundle::decode(&bytes) {
+                Ok(p) => Arc::new(p),
+                Err(e) => return super::fail(format!("`{}`: {e}", path.display())),
+            }
+        }
+        None => match super::compile(&args.paths) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+    };
+    let fingerprint = program.fingerprint.clone();
+    let nats = match Nats::connect(&args.nats, &args.stream) {
+        Ok(n) => n,
+        Err(e) => return super::fail(format!("{}: {e}", args.nats)),
+    };
+    let config = EngineConfig {
+        lateness,
+        ..EngineConfig::default()
+    };
+    let mut worker = match Worker::start(
+        program,
+        config,
+        nats.clone(),
+        nats.clone(),
+        nats.clone(),
+        args.checkpoint_every,
+    ) {
+        Ok(w) => w,
+        Err(e) => return super::fail(e),
+    };
+    let name = args.stream.to_lowercase();
+    eprintln!(
+        "serving rule set {fingerprint} on {}: input {name}.in from message {}, records to \
+         {name}.records, units' copies to {name}.unit.<unit>, rejects to {name}.rejects",
+        args.nats,
+        worker.position() + 1
+    );
+    let tick = (tick > 0).then(|| Duration::from_millis(tick.unsigned_abs()));
+    let mut next_tick = tick.map(|t| Instant::now() + t);
+    loop {
+        match worker.poll(256) {
+            Ok(0) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(_) => {}
+            Err(Error::Fenced(why)) => {
+                eprintln!("stopping: {why}");
+                return ExitCode::from(3);
+            }
+            Err(e) => return super::fail(e),
+        }
+        if let (Some(at), Some(every)) = (next_tick, tick)
+            && Instant::now() >= at
+        {
+            let now = jiff::Timestamp::now();
+            let line = format!("{{\"type\":\"$tick\",\"time\":\"{now}\"}}");
+            if let Err(e) = nats.publish_input(line.into_bytes()) {
+                return super::fail(format!("publishing a tick: {e}"));
+            }
+            next_tick = Some(at + every);
+        }
+    }
+}

