@@ -30,6 +30,9 @@ pub struct EngineConfig {
     pub max_keys_per_rule: usize,
     /// How conditions are evaluated.
     pub engine: EngineKind,
+    /// Reject an event stamped more than this after the latest `$tick` before it (`future`,
+    /// SPEC §9 `--max-skew`); `None`: no such check. Before the first tick nothing is judged.
+    pub max_skew: Option<i64>,
 }
 
 /// How an engine evaluates conditions. Both give the same records (tested against each other).
@@ -50,6 +53,7 @@ impl Default for EngineConfig {
             lateness: 0,
             max_keys_per_rule: 1_000_000,
             engine: EngineKind::Jit,
+            max_skew: None,
         }
     }
 }
@@ -203,6 +207,8 @@ impl Names {
 /// lateness buffer (SPEC §7).
 pub(crate) struct Clock {
     pub(crate) max_seen: Option<i64>,
+    /// The time of the latest `$tick`, which `max_skew` measures events against.
+    pub(crate) last_tick: Option<i64>,
     pub(crate) watermark: i64,
     /// Events accepted so far: the arrival order that breaks ties between equal times.
     pub(crate) arrivals: u64,
@@ -387,6 +393,7 @@ impl Engine {
                 .collect(),
             clock: Clock {
                 max_seen: None,
+                last_tick: None,
                 watermark: i64::MIN,
                 arrivals: 0,
                 buffer: BinaryHeap::new(),
@@ -459,6 +466,7 @@ impl Engine {
     /// by then; a tick behind the watermark changes nothing, and is not late.
     pub fn tick(&mut self, time: i64) {
         self.stats.ticks += 1;
+        self.clock.last_tick = Some(time);
         let max = self.clock.max_seen.map_or(time, |m| m.max(time));
         self.clock.max_seen = Some(max);
         self.advance(max.saturating_sub(self.config.lateness));
@@ -483,6 +491,20 @@ impl Engine {
 
     /// Pushes a typed event. An event older than the watermark is rejected as late.
     pub fn push_row(&mut self, row: Row) -> Result<(), Reject> {
+        if let (Some(skew), Some(tick)) = (self.config.max_skew, self.clock.last_tick)
+            && row.time > tick.saturating_add(skew)
+        {
+            *self.stats.rejected.entry(RejectKind::Future).or_insert(0) += 1;
+            return Err(Reject {
+                kind: RejectKind::Future,
+                detail: format!(
+                    "time {} is more than {} after the tick at {}",
+                    vigil_ir::time::format_time(row.time, &self.tables.tz),
+                    vigil_ir::time::format_duration(skew),
+                    vigil_ir::time::format_time(tick, &self.tables.tz)
+                ),
+            });
+        }
         if row.time < self.clock.watermark {
             *self.stats.rejected.entry(RejectKind::Late).or_insert(0) += 1;
             return Err(Reject {

@@ -34,7 +34,8 @@ use crate::workflow::{self, Instance};
 /// Every snapshot starts with these seven bytes and one ASCII digit, its format version.
 const MAGIC: &[u8; 7] = b"VIGILST";
 
-/// The format `snapshot` writes. 6: workflow instances carry the number their workflow-level
+/// The format `snapshot` writes. 7: the time of the latest `$tick` (for `--max-skew`, SPEC
+/// §9), after the other counters. 6: workflow instances carry the number their workflow-level
 /// timers (SPEC v0.2) are tied to, and such timers are stored (kind 2). 5: the counters
 /// include `$tick` lines. 4 (up to 08739c7):
 /// rules and workflows are identified by SHA-256 digests of their canonical IR text
@@ -42,7 +43,7 @@ const MAGIC: &[u8; 7] = b"VIGILST";
 /// to 0.1 at 8abd746): by a `DefaultHasher` of their `Debug` text, which no other build can
 /// recompute; such a snapshot is restored only into the rule set it was written for (same
 /// fingerprint), see `restore`.
-pub const SNAPSHOT_FORMAT: u8 = 6;
+pub const SNAPSHOT_FORMAT: u8 = 7;
 
 /// The oldest format `restore` reads.
 const OLDEST_FORMAT: u8 = 3;
@@ -241,6 +242,7 @@ impl Engine {
         e.u64(self.numbering.timers);
         e.u64(self.numbering.pending);
         e.u64(self.numbering.generations);
+        e.opt_i64(self.clock.last_tick);
         encode_stats(&mut e, &self.stats);
 
         let mut buffered: Vec<&Buffered> = self.clock.buffer.iter().map(|Reverse(b)| b).collect();
@@ -614,6 +616,7 @@ struct Counters {
     timer_seq: u64,
     timer_ids: u64,
     generations: u64,
+    last_tick: Option<i64>,
 }
 
 /// A rule of this rule set whose state the snapshot holds, unchanged (same identity).
@@ -718,6 +721,7 @@ impl Engine {
             timer_seq: d.u64()?,
             timer_ids: d.u64()?,
             generations: d.u64()?,
+            last_tick: if format >= 7 { d.opt_i64()? } else { None },
         };
         let stats = decode_stats(&mut d)?;
         check_counts(&counters, &stats)?;
@@ -949,9 +953,11 @@ impl Engine {
             timer_seq,
             timer_ids,
             generations,
+            last_tick,
         } = read.counters;
         self.lines = lines;
         self.clock.max_seen = max_seen;
+        self.clock.last_tick = last_tick;
         self.clock.watermark = watermark;
         self.clock.arrivals = arrivals;
         self.numbering = crate::engine::Numbering {

@@ -929,3 +929,34 @@ fn a_key_any_step_shows_is_shown_and_workflow_timer_messages_are_redacted() {
     assert!(timer.contains(r#""message":"T1 …""#), "{timer}");
     assert!(!copies.iter().any(|c| c.contains("s3")), "{copies:?}");
 }
+
+/// SPEC §9 `--max-skew`: an event stamped more than the skew after the latest `$tick` before it
+/// is rejected `future`; before the first tick nothing is judged; the tick a snapshot saw is
+/// restored with it, so a restarted server judges the next event as an uninterrupted one would.
+#[test]
+fn events_too_far_after_the_latest_tick_are_rejected_future_across_a_restore() {
+    let config = EngineConfig {
+        max_skew: Some(60_000),
+        ..EngineConfig::default()
+    };
+    let program = Arc::new(compile(&[("rules.vigil", RULES)]).expect("rules check"));
+    let mut e = Engine::new(program.clone(), config.clone());
+    assert_eq!(
+        e.push_line(call("2021-11-25T19:00:00Z", "a", 1).as_bytes()),
+        Pushed::Accepted,
+        "no tick yet: not judged"
+    );
+    e.push_line(br#"{"type":"$tick","time":"2021-11-25T19:00:00Z"}"#);
+    assert_eq!(
+        e.push_line(call("2021-11-25T19:01:00Z", "a", 1).as_bytes()),
+        Pushed::Accepted,
+        "exactly the skew is allowed"
+    );
+    let mut restored = Engine::new(program, config);
+    restored.restore(&e.snapshot()).expect("restores");
+    for engine in [&mut e, &mut restored] {
+        let r = rejected(engine.push_line(call("2021-11-25T19:01:00.001Z", "a", 1).as_bytes()));
+        assert_eq!(r, RejectKind::Future);
+        assert_eq!(engine.stats().rejected[&RejectKind::Future], 1);
+    }
+}

@@ -35,6 +35,10 @@ pub struct Args {
     /// How long to wait for out-of-order events, such as `5s` (default: none).
     #[arg(long, default_value = "0s")]
     lateness: String,
+    /// Reject an event stamped more than this after the latest `$tick` before it (`future`),
+    /// as `vigil serve --max-skew` did when it took the stream in (default: no check).
+    #[arg(long, value_name = "D")]
+    max_skew: Option<String>,
     /// At the end, move the watermark to this time (RFC 3339), or `end` to fire every deadline.
     #[arg(long)]
     until: Option<String>,
@@ -366,7 +370,15 @@ pub fn run(args: Args) -> ExitCode {
 /// The engine for the rule set or bundle the arguments name; the compiler's diagnostics or
 /// the error are printed on the way out.
 fn engine(args: &Args, lateness: i64) -> Result<Engine, ExitCode> {
+    let max_skew = match &args.max_skew {
+        None => None,
+        Some(text) => Some(
+            vigil_ir::time::parse_duration_literal(text)
+                .map_err(|e| super::fail(format!("--max-skew {text}: {e}")))?,
+        ),
+    };
     let config = EngineConfig {
+        max_skew,
         lateness,
         max_keys_per_rule: args.max_keys,
         engine: match args.engine {

@@ -37,6 +37,11 @@ pub struct Args {
     /// How long to wait for out-of-order events, as for `vigil run`.
     #[arg(long, value_name = "D", default_value = "0s")]
     lateness: String,
+    /// Reject an event stamped more than this after the latest `$tick` before it in the
+    /// stream (`future`): the check reads the recorded tick, so `vigil run --max-skew` over
+    /// the stored stream decides the same.
+    #[arg(long, value_name = "D", default_value = "1m")]
+    max_skew: String,
     /// Write a checkpoint after this many input messages.
     #[arg(long, value_name = "N", default_value = "100")]
     checkpoint_every: u64,
@@ -59,6 +64,10 @@ pub fn run(args: Args) -> ExitCode {
         (Ok(l), Ok(t), Ok(ttl)) if ttl > 0 => (l, t, Duration::from_millis(ttl.unsigned_abs())),
         (Ok(_), Ok(_), Ok(_)) => return super::fail("--lease must be longer than zero"),
         (Err(code), _, _) | (_, Err(code), _) | (_, _, Err(code)) => return code,
+    };
+    let max_skew = match duration("max-skew", &args.max_skew) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let program = match &args.bundle {
         Some(path) => {
@@ -90,6 +99,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut renew_at = Instant::now() + lease_ttl / 3;
     let config = EngineConfig {
         lateness,
+        max_skew: Some(max_skew),
         ..EngineConfig::default()
     };
     let mut worker = match Worker::start(

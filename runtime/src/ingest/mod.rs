@@ -42,11 +42,13 @@ pub enum RejectKind {
     Late = 7,
     /// The line is longer than the reader's limit (`--max-line-bytes`).
     TooLong = 8,
+    /// The event is stamped more than `--max-skew` after the latest `$tick` before it (SPEC §9).
+    Future = 9,
 }
 
 impl RejectKind {
     /// Every reason, in code order.
-    pub const ALL: [RejectKind; 7] = [
+    pub const ALL: [RejectKind; 8] = [
         RejectKind::NotJson,
         RejectKind::UnknownType,
         RejectKind::MissingField,
@@ -54,6 +56,7 @@ impl RejectKind {
         RejectKind::BadTime,
         RejectKind::Late,
         RejectKind::TooLong,
+        RejectKind::Future,
     ];
 
     /// The reason's byte in snapshots.
@@ -81,6 +84,7 @@ impl RejectKind {
             RejectKind::BadTime => "bad_time",
             RejectKind::Late => "late",
             RejectKind::TooLong => "too_long",
+            RejectKind::Future => "future",
         }
     }
 }
