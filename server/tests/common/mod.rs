@@ -1,0 +1,52 @@
+//! What the server's tests compare with: one engine over every line, as a live run has it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
+use vigil_server::Subject;
+
+/// The engine options of the tests: the bundled day's lateness.
+pub fn config() -> EngineConfig {
+    EngineConfig {
+        lateness: 10_000,
+        ..EngineConfig::default()
+    }
+}
+
+/// What one engine over `lines` publishes, per subject (no end of input, as a live server).
+pub fn reference<'l>(
+    program: &Arc<vigil_ir::Program>,
+    lines: impl Iterator<Item = &'l str>,
+) -> BTreeMap<Subject, Vec<String>> {
+    let mut engine = Engine::new(program.clone(), config());
+    let mut out: BTreeMap<Subject, Vec<String>> = BTreeMap::new();
+    for l in lines {
+        if let Pushed::Rejected(r) = engine.push_line(l.as_bytes()) {
+            let n = engine.lines();
+            out.entry(Subject::Rejects)
+                .or_default()
+                .push(r.json(n, l.as_bytes()));
+        }
+        for r in engine.take_records() {
+            out.entry(Subject::Records)
+                .or_default()
+                .push(engine.to_json(&r));
+            if let Record::Alert(a) = &r
+                && !a.shadow
+            {
+                for unit in &a.to {
+                    let u = program
+                        .units
+                        .iter()
+                        .position(|d| d.name == **unit)
+                        .expect("a unit of the program");
+                    out.entry(Subject::Unit(unit.to_string()))
+                        .or_default()
+                        .push(engine.to_json_for_unit(a, u32::try_from(u).unwrap_or(u32::MAX)));
+                }
+            }
+        }
+    }
+    out
+}
