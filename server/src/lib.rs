@@ -10,6 +10,7 @@
 //! NATS JetStream (streams, KV and object store, `Nats-Msg-Id`, expected-last-sequence
 //! headers).
 
+pub mod access;
 pub mod jetstream;
 pub mod log;
 pub mod memory;

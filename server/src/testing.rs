@@ -18,6 +18,11 @@ pub struct NatsServer {
 impl NatsServer {
     /// Starts one and waits until it accepts connections (at most 20 s).
     pub fn start() -> Result<NatsServer, String> {
+        NatsServer::configured("")
+    }
+
+    /// Starts one with `config` in its configuration file (users, say), the rest as `start`.
+    pub fn configured(config: &str) -> Result<NatsServer, String> {
         let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -25,9 +30,13 @@ impl NatsServer {
             .port();
         let dir = std::env::temp_dir().join(format!("vigil-nats-{}-{port}", std::process::id()));
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let file = dir.join("nats.conf");
+        std::fs::write(&file, config).map_err(|e| format!("{}: {e}", file.display()))?;
         let child = Command::new(&binary)
+            .arg("-c")
+            .arg(&file)
             .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(&dir)
+            .arg(dir.join("store"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

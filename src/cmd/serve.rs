@@ -7,17 +7,22 @@
 //! with the wall-clock time is published into the input every `--tick`, so deadlines fire on a
 //! quiet feed, and a replay of the stream gives the same records.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use vigil_ir::Program;
 use vigil_runtime::EngineConfig;
+use vigil_server::access::{self, Access};
 use vigil_server::jetstream::Nats;
 use vigil_server::{Error, Worker};
 
 #[derive(clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
     /// Rule set: .vigil files and directories (searched recursively).
     #[arg(required_unless_present = "bundle")]
     paths: Vec<PathBuf>,
@@ -51,7 +56,35 @@ pub struct Args {
     lease: String,
 }
 
+#[derive(clap::Subcommand)]
+enum Command {
+    /// Write the NATS server's users and permissions for a rule set's deployment: the
+    /// server's, the feeds' (publish input only) and one per unit (its own copies only).
+    /// Include the file from nats-server's configuration. Run again after the rule set
+    /// changed: users already in --out keep their passwords.
+    NatsConfig(NatsConfigArgs),
+}
+
+#[derive(clap::Args)]
+struct NatsConfigArgs {
+    /// Rule set: .vigil files and directories (searched recursively).
+    #[arg(required_unless_present = "bundle")]
+    paths: Vec<PathBuf>,
+    /// A bundle (`vigil build`) instead of sources.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    bundle: Option<PathBuf>,
+    /// The deployment's name, as `--stream` of `vigil serve`.
+    #[arg(long, value_name = "NAME", default_value = "vigil")]
+    stream: String,
+    /// Write the configuration here (and keep the passwords it holds) instead of to stdout.
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
 pub fn run(args: Args) -> ExitCode {
+    if let Some(Command::NatsConfig(args)) = args.command {
+        return nats_config(args);
+    }
     let duration = |flag: &str, text: &str| {
         vigil_ir::time::parse_duration_literal(text)
             .map_err(|e| super::fail(format!("--{flag} {text}: {e}")))
@@ -69,27 +102,19 @@ pub fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
-    let program = match &args.bundle {
-        Some(path) => {
-            let bytes = match std::fs::read(path) {
-                Ok(b) => b,
-                Err(e) => return super::fail(format!("cannot read `{}`: {e}", path.display())),
-            };
-            match vigil_ir::bundle::decode(&bytes) {
-                Ok(p) => Arc::new(p),
-                Err(e) => return super::fail(format!("`{}`: {e}", path.display())),
-            }
-        }
-        None => match super::compile(&args.paths) {
-            Ok(p) => p,
-            Err(code) => return code,
-        },
+    let program = match load(args.bundle.as_deref(), &args.paths) {
+        Ok(p) => p,
+        Err(code) => return code,
     };
     let fingerprint = program.fingerprint.clone();
+    let shown = without_password(&args.nats);
     let nats = match Nats::connect(&args.nats, &args.stream) {
         Ok(n) => n,
-        Err(e) => return super::fail(format!("{}: {e}", args.nats)),
+        Err(e) => return super::fail(format!("{shown}: {e}")),
     };
+    if let Err(e) = nats.unit_consumers(program.units.iter().map(|u| u.name.as_str())) {
+        return super::fail(e);
+    }
     let holder = format!("{}:{}", hostname(), std::process::id());
     eprintln!("waiting for the lease of `{}` ({holder})", args.stream);
     let mut lease = match nats.acquire(&holder, lease_ttl) {
@@ -117,7 +142,7 @@ pub fn run(args: Args) -> ExitCode {
     eprintln!(
         "serving rule set {fingerprint} on {}: input {name}.in from message {}, records to \
          {name}.records, units' copies to {name}.unit.<unit>, rejects to {name}.rejects",
-        args.nats,
+        shown,
         worker.position() + 1
     );
     let tick = (tick > 0).then(|| Duration::from_millis(tick.unsigned_abs()));
@@ -152,6 +177,92 @@ pub fn run(args: Args) -> ExitCode {
             }
             next_tick = Some(at + every);
         }
+    }
+}
+
+/// The rule set of `--bundle`, or compiled from `paths`.
+fn load(bundle: Option<&Path>, paths: &[PathBuf]) -> Result<Arc<Program>, ExitCode> {
+    let Some(path) = bundle else {
+        return super::compile(paths);
+    };
+    let bytes = std::fs::read(path)
+        .map_err(|e| super::fail(format!("cannot read `{}`: {e}", path.display())))?;
+    vigil_ir::bundle::decode(&bytes)
+        .map(Arc::new)
+        .map_err(|e| super::fail(format!("`{}`: {e}", path.display())))
+}
+
+/// `vigil serve nats-config`: the users and permissions of a deployment, with the passwords
+/// of the users the file at `--out` already has, fresh random ones for the others.
+fn nats_config(args: NatsConfigArgs) -> ExitCode {
+    let program = match load(args.bundle.as_deref(), &args.paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let before = match &args.out {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(text) => access::passwords(&text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return super::fail(format!("cannot read `{}`: {e}", path.display())),
+        },
+        None => Vec::new(),
+    };
+    let mut failed = None;
+    let access = Access::new(&program, &args.stream, |user| {
+        if let Some(c) = before.iter().find(|c| c.user == user) {
+            return c.password.clone();
+        }
+        match random_password() {
+            Ok(p) => p,
+            Err(e) => {
+                failed = Some(e);
+                String::new()
+            }
+        }
+    });
+    if let Some(e) = failed {
+        return super::fail(format!("no random password: {e}"));
+    }
+    let text = access.nats_config(&program.fingerprint);
+    match &args.out {
+        Some(path) => {
+            if let Err(e) = std::fs::write(path, &text) {
+                return super::fail(format!("cannot write `{}`: {e}", path.display()));
+            }
+            eprintln!(
+                "wrote {} users to `{}`: {}, {}, and one per unit ({}.unit.<unit>); clients \
+                 that receive replies connect with the inbox prefix _INBOX.<user>",
+                access.units.len() + 2,
+                path.display(),
+                access.server.user,
+                access.feed.user,
+                args.stream.to_lowercase(),
+            );
+        }
+        None => print!("{text}"),
+    }
+    ExitCode::SUCCESS
+}
+
+/// 128 random bits from the operating system, in hex.
+fn random_password() -> Result<String, String> {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| e.to_string())?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// `url` with its password, if any, left out: for messages.
+fn without_password(url: &str) -> String {
+    match url.split_once("://").and_then(|(scheme, rest)| {
+        let (userinfo, host) = rest.split_once('@')?;
+        let user = userinfo.split_once(':').map_or(userinfo, |(u, _)| u);
+        Some(format!("{scheme}://{user}@{host}"))
+    }) {
+        Some(shown) => shown,
+        None => url.to_string(),
     }
 }
 
