@@ -13,6 +13,8 @@
     clippy::indexing_slicing
 )]
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -31,16 +33,15 @@ impl Drop for Killed {
     }
 }
 
-fn serve(rules: &Path, url: &str, password: Option<&str>) -> Killed {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_vigil"));
-    if let Some(p) = password {
-        command.env("VIGIL_NATS_PASSWORD", p);
-    }
+/// `vigil serve` with HTTP on `port`, the environment `env` and the usual options.
+fn serve(rules: &Path, url: &str, port: u16, env: &[(&str, &str)]) -> Killed {
     Killed(
-        command
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .envs(env.iter().copied())
             .arg("serve")
             .arg(rules)
             .args(["--nats", url, "--stream", "ring", "--tick", "200ms"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
             .args(["--checkpoint-every", "1", "--lease", "1s"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -60,6 +61,38 @@ fn records(url: &str, n: usize) -> Vec<String> {
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// One HTTP/1.1 request to 127.0.0.1:`port` (retried while the server is not up yet, 20 s at
+/// most): the status and the body.
+fn http(port: u16, request: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut stream = loop {
+        match TcpStream::connect(("127.0.0.1", port)) {
+            Ok(s) => break s,
+            Err(e) if Instant::now() > deadline => panic!("no HTTP on {port}: {e}"),
+            Err(_) => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "{request} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).expect("sends");
+    stream.write_all(body).expect("sends");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let status = response[9..12].parse().expect("a status");
+    let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+    (status, body.to_string())
 }
 
 fn incident(case: &str) -> Vec<u8> {
@@ -110,17 +143,53 @@ fn deadlines_fire_on_a_quiet_feed_and_a_standby_takes_over_repeating_nothing() {
     };
     let url = login(&format!(":{}", server.password));
     let producer = Nats::connect(&url, "ring").expect("connects");
-    let active = serve(&dir.join("rules"), &url, None);
-    std::thread::sleep(Duration::from_millis(500));
+    let token = [("VIGIL_HTTP_TOKEN", "s3cret")];
+    let (active_http, standby_http) = (free_port(), free_port());
+    let active = serve(&dir.join("rules"), &url, active_http, &token);
+    assert_eq!(http(active_http, "GET /health", None, b"").0, 200);
     // The standby has its password from the environment, not the command line.
-    let _standby = serve(&dir.join("rules"), &login(""), Some(&server.password));
+    let password = [("VIGIL_NATS_PASSWORD", server.password.as_str())];
+    let _standby = serve(&dir.join("rules"), &login(""), standby_http, &password);
+    let (status, health) = http(standby_http, "GET /health", None, b"");
+    assert_eq!(
+        (status, health.trim()),
+        (200, r#"{"status":"ok","active":false}"#)
+    );
+
+    // HTTP input needs the token, and goes into the stream; the standby takes none.
+    assert_eq!(
+        http(active_http, "POST /events", None, &incident("A")).0,
+        401
+    );
+    assert_eq!(
+        http(active_http, "POST /events", Some("guess"), &incident("A")).0,
+        401
+    );
+    assert_eq!(
+        http(standby_http, "POST /events", Some("s3cret"), &incident("A")).0,
+        403
+    );
+    let (status, body) = http(active_http, "POST /events", Some("s3cret"), &incident("A"));
+    assert_eq!(
+        (status, body.trim()),
+        (202, r#"{"seq":1}"#),
+        "the first message"
+    );
 
     // One incident and nothing else: the ticks alone bring the deadline.
-    producer.publish_input(incident("A")).expect("publishes");
     let lines = records(&url, 2);
     assert_eq!(lines.len(), 2, "{lines:?}");
     assert!(lines[0].contains(r#""to":"raised""#), "{lines:?}");
     assert!(lines[1].contains("A not acknowledged"), "{lines:?}");
+    let (status, metrics) = http(active_http, "GET /metrics", None, b"");
+    assert_eq!(status, 200);
+    for line in [
+        "vigil_active 1",
+        "vigil_records_total 2",
+        r#"vigil_alerts_total{origin="ring.raised",unit="desk"} 1"#,
+    ] {
+        assert!(metrics.lines().any(|l| l == line), "{line} in {metrics}");
+    }
 
     // The standby only waits: had it started, it would have claimed the checkpoint and the
     // active server would have stopped (exit status 3) at its next tick.

@@ -187,6 +187,19 @@ impl Nats {
         Ok(())
     }
 
+    /// The position of the input stream's last message (0: empty).
+    pub fn input_last(&self) -> Result<u64, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let mut input = s.input.clone();
+            let info = input
+                .info()
+                .await
+                .map_err(|e| transport("input stream", e))?;
+            Ok(info.state.last_sequence)
+        })
+    }
+
     /// Publishes one input message (what a producer, a ticker or `POST /events` does);
     /// returns its position.
     pub fn publish_input(&self, payload: Vec<u8>) -> Result<u64, Error> {
@@ -258,7 +271,7 @@ impl Nats {
 }
 
 /// The client options for `url`: its user and password, if it names them.
-fn login(url: &str) -> Result<async_nats::ConnectOptions, Error> {
+pub(crate) fn login(url: &str) -> Result<async_nats::ConnectOptions, Error> {
     let addr: async_nats::ServerAddr = url.parse().map_err(|e| transport("the URL", e))?;
     let options = async_nats::ConnectOptions::new();
     let Some(user) = addr.username() else {

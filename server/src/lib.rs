@@ -11,9 +11,11 @@
 //! headers).
 
 pub mod access;
+pub mod http;
 pub mod jetstream;
 pub mod log;
 pub mod memory;
+pub mod metrics;
 pub mod testing;
 pub mod worker;
 

@@ -9,6 +9,7 @@ use vigil_ir::Program;
 use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
 
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
+use crate::metrics::Metrics;
 
 /// One engine over one input log.
 pub struct Worker<I, O, C> {
@@ -28,6 +29,7 @@ pub struct Worker<I, O, C> {
     since: u64,
     /// Each subject's last mark, read once per start and then kept.
     marks: HashMap<Subject, u64>,
+    metrics: Arc<Metrics>,
 }
 
 impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
@@ -69,10 +71,17 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             every: every.max(1),
             since: 0,
             marks: HashMap::new(),
+            metrics: Arc::default(),
         };
         let cp = worker.checkpoint_value();
         worker.revision = worker.checkpoints.save(&cp, revision)?;
         Ok(worker)
+    }
+
+    /// Counts into `metrics` from now on.
+    pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// Applies up to `max` new input messages; returns how many there were.
@@ -86,9 +95,11 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
 
     /// Writes a checkpoint now.
     pub fn checkpoint(&mut self) -> Result<(), Error> {
+        let started = std::time::Instant::now();
         let cp = self.checkpoint_value();
         self.revision = self.checkpoints.save(&cp, Some(self.revision))?;
         self.since = 0;
+        self.metrics.checkpoint(started.elapsed().as_secs_f64());
         Ok(())
     }
 
@@ -121,9 +132,13 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             if let Pushed::Rejected(r) = self.engine.push_line(line) {
                 let n = self.engine.lines();
                 rejects.push((n, r.json(n, line)));
+                self.metrics.line(Some(r.kind));
+            } else {
+                self.metrics.line(None);
             }
         }
         let records = self.engine.take_records();
+        self.metrics.records(records.len());
         let first = self.records + 1;
         self.publish(&records)?;
         self.deliver(first, &records)?;
@@ -198,6 +213,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
                     .to_json_for_unit(a, u32::try_from(index).unwrap_or(u32::MAX));
                 line.push('\n');
                 self.send(subject, number, line)?;
+                self.metrics.alert(a, unit);
             }
         }
         Ok(())

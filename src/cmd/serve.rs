@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use vigil_ir::Program;
 use vigil_runtime::EngineConfig;
 use vigil_server::access::{self, Access};
+use vigil_server::http;
 use vigil_server::jetstream::Nats;
+use vigil_server::metrics::Metrics;
 use vigil_server::{Error, Worker};
 
 #[derive(clap::Args)]
@@ -54,6 +56,10 @@ pub struct Args {
     /// standby takes over this long after the active one stopped.
     #[arg(long, value_name = "D", default_value = "10s")]
     lease: String,
+    /// Serve HTTP here: `POST /events` (JSON lines into the input stream; needs
+    /// `Authorization: Bearer $VIGIL_HTTP_TOKEN`), `GET /metrics` (Prometheus), `GET /health`.
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
 }
 
 #[derive(clap::Subcommand)]
@@ -115,12 +121,23 @@ pub fn run(args: Args) -> ExitCode {
     if let Err(e) = nats.unit_consumers(program.units.iter().map(|u| u.name.as_str())) {
         return super::fail(e);
     }
+    let metrics = Arc::new(Metrics::default());
+    if let Some(addr) = &args.listen {
+        let token = std::env::var("VIGIL_HTTP_TOKEN").ok();
+        match http::start(addr, &args.nats, &args.stream, token, metrics.clone()) {
+            Ok(local) => {
+                eprintln!("HTTP on http://{local}: POST /events, GET /metrics, GET /health")
+            }
+            Err(e) => return super::fail(e),
+        }
+    }
     let holder = format!("{}:{}", hostname(), std::process::id());
     eprintln!("waiting for the lease of `{}` ({holder})", args.stream);
     let mut lease = match nats.acquire(&holder, lease_ttl) {
         Ok(l) => l,
         Err(e) => return super::fail(e),
     };
+    metrics.active.set(1);
     let mut renew_at = Instant::now() + lease_ttl / 3;
     let config = EngineConfig {
         lateness,
@@ -135,7 +152,7 @@ pub fn run(args: Args) -> ExitCode {
         nats.clone(),
         args.checkpoint_every,
     ) {
-        Ok(w) => w,
+        Ok(w) => w.with_metrics(metrics.clone()),
         Err(e) => return super::fail(e),
     };
     let name = args.stream.to_lowercase();
@@ -147,6 +164,7 @@ pub fn run(args: Args) -> ExitCode {
     );
     let tick = (tick > 0).then(|| Duration::from_millis(tick.unsigned_abs()));
     let mut next_tick = tick.map(|t| Instant::now() + t);
+    let mut gauges_at = Instant::now();
     loop {
         match worker.poll(256) {
             Ok(0) => std::thread::sleep(Duration::from_millis(20)),
@@ -167,6 +185,10 @@ pub fn run(args: Args) -> ExitCode {
                 Err(e) => return super::fail(e),
             }
         }
+        if Instant::now() >= gauges_at {
+            set_gauges(&metrics, &worker, &nats);
+            gauges_at = Instant::now() + Duration::from_secs(1);
+        }
         if let (Some(at), Some(every)) = (next_tick, tick)
             && Instant::now() >= at
         {
@@ -177,6 +199,28 @@ pub fn run(args: Args) -> ExitCode {
             }
             next_tick = Some(at + every);
         }
+    }
+}
+
+/// The metrics the loop keeps current: the worker counts the rest as it goes.
+fn set_gauges(metrics: &Metrics, worker: &Worker<Nats, Nats, Nats>, nats: &Nats) {
+    let engine = worker.engine();
+    let watermark = engine.watermark();
+    if watermark != i64::MIN {
+        let now = jiff::Timestamp::now().as_millisecond();
+        metrics
+            .watermark_lag
+            .set(now.saturating_sub(watermark) as f64 / 1000.0);
+    }
+    metrics
+        .instances
+        .set(i64::try_from(engine.live_instances()).unwrap_or(i64::MAX));
+    // The stream's last position is a request to the server: once a second is enough.
+    if let Ok(last) = nats.input_last() {
+        let lag = last.saturating_sub(worker.position());
+        metrics
+            .consumer_lag
+            .set(i64::try_from(lag).unwrap_or(i64::MAX));
     }
 }
 
