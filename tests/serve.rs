@@ -213,3 +213,82 @@ fn deadlines_fire_on_a_quiet_feed_and_a_standby_takes_over_repeating_nothing() {
     assert_eq!(again, lines);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// SPEC §9: the records a server stores are those of `vigil run` over what its input stream
+/// holds. The bundled day, published by `vigil serve publish` 37 lines to a message (a blank
+/// line and malformed ones among them), and a tick that releases what lateness holds back.
+#[test]
+fn the_city_day_published_in_batches_gives_the_records_of_vigil_run_byte_for_byte() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("vigil-serve-city-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let mut input = std::fs::read_to_string(root.join("examples/city-1day.jsonl")).expect("day");
+    input.push_str("{\"type\":\"$tick\",\"time\":\"2022-03-03T00:00:00Z\"}\n");
+    let events = dir.join("events.jsonl");
+    std::fs::write(&events, &input).expect("written");
+
+    let vigil = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .expect("runs");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8")
+    };
+    let rejects = dir.join("rejects.jsonl");
+    let (events_arg, rejects_arg) = (events.to_str().unwrap(), rejects.to_str().unwrap());
+    let run = vigil(&[
+        "run",
+        "rules/",
+        "--events",
+        events_arg,
+        "--lateness",
+        "10s",
+        "--rejects",
+        rejects_arg,
+    ]);
+    let want: Vec<&str> = run.lines().collect();
+    let want_rejects = std::fs::read_to_string(&rejects).expect("rejects");
+    assert!(want.len() > 100 && !want_rejects.is_empty());
+
+    let nats = NatsServer::start().expect("nats-server");
+    let _server = Killed(
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .current_dir(&root)
+            .args([
+                "serve",
+                "rules/",
+                "--nats",
+                &nats.url,
+                "--lateness",
+                "10s",
+                "--tick",
+                "0s",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("vigil serve starts"),
+    );
+    // The server creates the input stream; a feed can only publish into it.
+    let mut reader = Nats::connect(&nats.url, "vigil").expect("connects");
+    vigil(&[
+        "serve", "publish", events_arg, "--nats", &nats.url, "--batch", "37",
+    ]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut got = Vec::new();
+    while got.len() < want.len() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+        got = reader.lines(&Subject::Records).expect("reads");
+    }
+    assert_eq!(got, want);
+    let got_rejects = reader.lines(&Subject::Rejects).expect("reads");
+    assert_eq!(got_rejects, want_rejects.lines().collect::<Vec<_>>());
+    let _ = std::fs::remove_dir_all(&dir);
+}

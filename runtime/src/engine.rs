@@ -438,7 +438,9 @@ impl Engine {
     /// thread): what it makes of the `n`th line is pushed with `push_decoded`, as line `n`.
     /// Lines are numbered from one; a restored engine's next line is `lines() + 1`.
     pub fn decoder(&self) -> LineDecoder {
-        LineDecoder::new(&self.program)
+        let mut decoder = LineDecoder::new(&self.program);
+        decoder.watermark = self.clock.watermark;
+        decoder
     }
 
     /// Pushes the next input line, decoded by a `decoder()` as line `lines() + 1`.

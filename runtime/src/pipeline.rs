@@ -19,7 +19,8 @@ pub struct DecodedLine {
     pub decoded: Decoded,
     /// Bytes the line took in the input, its line break included.
     pub len: usize,
-    /// The line as it was, kept only when it was rejected (for a rejects file).
+    /// The line as it was, kept only when it was rejected or may be rejected late (for a
+    /// rejects file).
     pub rejected_text: Option<Box<[u8]>>,
 }
 
@@ -51,6 +52,7 @@ enum Source {
         reader: LineReader<Box<dyn Read + Send>>,
         decoder: LineDecoder,
         line_no: u64,
+        latest: Latest,
     },
 }
 
@@ -113,6 +115,7 @@ impl Decoding {
     ) -> Decoding {
         Decoding {
             source: Source::Here {
+                latest: Latest(decoder.watermark),
                 reader,
                 decoder,
                 line_no: first_line,
@@ -146,13 +149,14 @@ impl Decoding {
                 reader,
                 decoder,
                 line_no,
+                latest,
             } => {
                 let Some((line, len)) = reader.next_line()? else {
                     return Ok(None);
                 };
                 let decoded = decoder.decode(line, *line_no);
                 *line_no += 1;
-                Ok(Some(decoded_line(decoded, line.bytes(), len)))
+                Ok(Some(decoded_line(decoded, line.bytes(), len, latest)))
             }
         }
     }
@@ -202,12 +206,29 @@ fn hand_over(send: &SyncSender<Message>, message: Message) -> Result<(), ()> {
     }
 }
 
-fn decoded_line(decoded: Decoded, text: &[u8], len: usize) -> DecodedLine {
-    let rejected_text = matches!(decoded, Decoded::Rejected(_)).then(|| Box::from(text));
+/// The latest time the lines so far could have moved the watermark to: the engine's
+/// watermark when decoding started, then every event and tick time. An event before it may be
+/// rejected late by the engine, so its text is kept; in order, nothing is.
+struct Latest(i64);
+
+fn decoded_line(decoded: Decoded, text: &[u8], len: usize, latest: &mut Latest) -> DecodedLine {
+    let keep = match &decoded {
+        Decoded::Rejected(_) => true,
+        Decoded::Row(row) => {
+            let early = row.time < latest.0;
+            latest.0 = latest.0.max(row.time);
+            early
+        }
+        Decoded::Tick(time) => {
+            latest.0 = latest.0.max(*time);
+            false
+        }
+        Decoded::Blank => false,
+    };
     DecodedLine {
         decoded,
         len,
-        rejected_text,
+        rejected_text: keep.then(|| Box::from(text)),
     }
 }
 
@@ -221,6 +242,7 @@ fn decode_all(
     send: &SyncSender<Message>,
 ) {
     let mut line_no = first_line;
+    let mut latest = Latest(decoder.watermark);
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         if !batch.is_empty() && (batch.len() == BATCH || !reader.has_buffered_line()) {
@@ -233,7 +255,7 @@ fn decode_all(
             Ok(Some((line, len))) => {
                 let decoded = decoder.decode(line, line_no);
                 line_no += 1;
-                batch.push(decoded_line(decoded, line.bytes(), len));
+                batch.push(decoded_line(decoded, line.bytes(), len, &mut latest));
             }
             Ok(None) => break,
             Err(e) => {

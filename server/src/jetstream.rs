@@ -12,9 +12,12 @@
 //!
 //! The worker is synchronous: each call here runs on a runtime of its own.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
 use async_nats::jetstream::{self, kv, object_store, stream};
+use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
@@ -28,6 +31,15 @@ pub struct JetStream {
     checkpoints: kv::Store,
     snapshots: object_store::ObjectStore,
     name: String,
+    /// The input as it is being read: an ordered consumer and the position it is at.
+    reader: Mutex<Option<Reader>>,
+}
+
+/// An ordered consumer of the input stream (no acknowledgements: the position is in the
+/// checkpoint), and the last position it delivered.
+struct Reader {
+    at: u64,
+    messages: pull::Ordered,
 }
 
 /// A handle on a `JetStream` connection: the worker's input, output and checkpoints at once.
@@ -166,6 +178,7 @@ impl Nats {
             checkpoints,
             snapshots,
             name: lower,
+            reader: Mutex::new(None),
         })))
     }
 
@@ -270,6 +283,83 @@ impl Nats {
     }
 }
 
+/// A producer of one deployment's input: publishes and nothing else, so a feed's user
+/// (`vigil serve nats-config`) is enough. It connects with that user's inbox prefix, where
+/// the stream's acknowledgements come back.
+pub struct Feed {
+    rt: tokio::runtime::Runtime,
+    js: jetstream::Context,
+    subject: String,
+}
+
+impl Feed {
+    pub fn connect(url: &str, name: &str) -> Result<Feed, Error> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| transport("runtime", e))?;
+        let options = login(url)?;
+        let addr: async_nats::ServerAddr = url.parse().map_err(|e| transport("the URL", e))?;
+        let options = match addr.username() {
+            Some(user) => options.custom_inbox_prefix(crate::access::Access::inbox_prefix(user)),
+            None => options,
+        };
+        // The context starts a task: it is made on the runtime.
+        let js = rt.block_on(async {
+            let client = options.connect(url).await;
+            client
+                .map(jetstream::new)
+                .map_err(|e| transport("connect", e))
+        })?;
+        Ok(Feed {
+            rt,
+            js,
+            subject: format!("{}.in", name.to_lowercase()),
+        })
+    }
+
+    /// Publishes `messages` in order, up to 256 unacknowledged at a time, and returns once the
+    /// stream stored them all; `done` is told each stored message.
+    pub fn publish(
+        &self,
+        messages: impl Iterator<Item = Vec<u8>>,
+        mut done: impl FnMut(),
+    ) -> Result<(), Error> {
+        self.rt.block_on(async {
+            let mut pending = std::collections::VecDeque::new();
+            for payload in messages {
+                if pending.len() >= 256
+                    && let Some(ack) = pending.pop_front()
+                {
+                    stored(ack).await?;
+                    done();
+                }
+                let ack = self
+                    .js
+                    .publish(self.subject.clone(), payload.into())
+                    .await
+                    .map_err(|e| transport("publish", e))?;
+                pending.push_back(ack);
+            }
+            for ack in pending {
+                stored(ack).await?;
+                done();
+            }
+            Ok(())
+        })
+    }
+}
+
+async fn stored(ack: jetstream::context::PublishAckFuture) -> Result<(), Error> {
+    use jetstream::context::PublishErrorKind;
+    ack.await.map(|_| ()).map_err(|e| match e.kind() {
+        PublishErrorKind::StreamNotFound => Error::Transport(
+            "no stream takes the input: `vigil serve` creates it when it first starts".into(),
+        ),
+        _ => transport("publish ack", e),
+    })
+}
+
 /// The client options for `url`: its user and password, if it names them.
 pub(crate) fn login(url: &str) -> Result<async_nats::ConnectOptions, Error> {
     let addr: async_nats::ServerAddr = url.parse().map_err(|e| transport("the URL", e))?;
@@ -285,22 +375,62 @@ pub(crate) fn login(url: &str) -> Result<async_nats::ConnectOptions, Error> {
 }
 
 impl Input for Nats {
+    /// Reads through an ordered consumer, which the server feeds in batches, started at the
+    /// position asked for (again, when another one is asked for). Waits up to 20 ms for the
+    /// first message, then takes what has arrived.
     fn read(&mut self, after: u64, max: usize) -> Result<Vec<Message>, Error> {
         let s = &self.0;
+        let mut reader = s.reader.lock().unwrap_or_else(PoisonError::into_inner);
         s.rt.block_on(async {
-            let mut out = Vec::new();
-            for seq in (after + 1..).take(max) {
-                match s.input.get_raw_message(seq).await {
-                    Ok(m) => out.push(Message {
-                        seq,
-                        payload: m.payload.to_vec(),
-                    }),
-                    Err(e) if e.kind() == stream::RawMessageErrorKind::NoMessageFound => break,
-                    Err(e) => return Err(transport("read", e)),
+            let r = match reader.take() {
+                Some(r) if r.at == after => reader.insert(r),
+                _ => {
+                    let config = pull::OrderedConfig {
+                        deliver_policy: DeliverPolicy::ByStartSequence {
+                            start_sequence: after + 1,
+                        },
+                        ..Default::default()
+                    };
+                    let consumer = s
+                        .input
+                        .create_consumer(config)
+                        .await
+                        .map_err(|e| transport("input consumer", e))?;
+                    let messages = consumer
+                        .messages()
+                        .await
+                        .map_err(|e| transport("input consumer", e))?;
+                    reader.insert(Reader {
+                        at: after,
+                        messages,
+                    })
                 }
+            };
+            let mut out = Vec::new();
+            let mut wait = Duration::from_millis(20);
+            while out.len() < max {
+                let Ok(next) = tokio::time::timeout(wait, r.messages.next()).await else {
+                    break;
+                };
+                let m = match next {
+                    Some(Ok(m)) => m,
+                    Some(Err(e)) => return Err(transport("read", e)),
+                    None => return Err(transport("read", "the input consumer ended")),
+                };
+                let seq = m.info().map_err(|e| transport("read", e))?.stream_sequence;
+                if seq <= r.at {
+                    continue;
+                }
+                r.at = seq;
+                out.push(Message {
+                    seq,
+                    payload: m.payload.to_vec(),
+                });
+                wait = Duration::ZERO;
             }
             Ok(out)
         })
+        .inspect_err(|_| *reader = None)
     }
 }
 

@@ -16,7 +16,7 @@ use vigil_ir::Program;
 use vigil_runtime::EngineConfig;
 use vigil_server::access::{self, Access};
 use vigil_server::http;
-use vigil_server::jetstream::Nats;
+use vigil_server::jetstream::{Feed, Nats};
 use vigil_server::metrics::Metrics;
 use vigil_server::{Error, Worker};
 
@@ -69,6 +69,26 @@ enum Command {
     /// Include the file from nats-server's configuration. Run again after the rule set
     /// changed: users already in --out keep their passwords.
     NatsConfig(NatsConfigArgs),
+    /// Publish JSON lines from files into a deployment's input, in order, several lines per
+    /// message: a feed from a file, a replay, a test. Needs only a feed's user.
+    Publish(PublishArgs),
+}
+
+#[derive(clap::Args)]
+struct PublishArgs {
+    /// JSON Lines files (`-`: standard input), published one after the other.
+    #[arg(required = true)]
+    files: Vec<PathBuf>,
+    /// The NATS server; a user and password in the URL log in (`$VIGIL_NATS_PASSWORD`, when
+    /// set, is the password).
+    #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
+    nats: String,
+    /// The deployment's name, as `--stream` of `vigil serve`.
+    #[arg(long, value_name = "NAME", default_value = "vigil")]
+    stream: String,
+    /// Lines per message.
+    #[arg(long, value_name = "N", default_value = "100")]
+    batch: usize,
 }
 
 #[derive(clap::Args)]
@@ -88,8 +108,10 @@ struct NatsConfigArgs {
 }
 
 pub fn run(args: Args) -> ExitCode {
-    if let Some(Command::NatsConfig(args)) = args.command {
-        return nats_config(args);
+    match args.command {
+        Some(Command::NatsConfig(args)) => return nats_config(args),
+        Some(Command::Publish(args)) => return publish(args),
+        None => {}
     }
     let duration = |flag: &str, text: &str| {
         vigil_ir::time::parse_duration_literal(text)
@@ -167,7 +189,7 @@ pub fn run(args: Args) -> ExitCode {
     let mut gauges_at = Instant::now();
     loop {
         match worker.poll(256) {
-            Ok(0) => std::thread::sleep(Duration::from_millis(20)),
+            // An empty read waited a little for input already.
             Ok(_) => {}
             Err(Error::Fenced(why)) => {
                 eprintln!("stopping: {why}");
@@ -286,6 +308,99 @@ fn nats_config(args: NatsConfigArgs) -> ExitCode {
         None => print!("{text}"),
     }
     ExitCode::SUCCESS
+}
+
+/// `vigil serve publish`: the files' lines, `--batch` to a message, each file's last line
+/// ending its last message (a message never spans two files).
+fn publish(args: PublishArgs) -> ExitCode {
+    use std::io::{BufRead, IsTerminal};
+    let feed = match Feed::connect(&args.nats, &args.stream) {
+        Ok(f) => f,
+        Err(e) => return super::fail(format!("{}: {e}", without_password(&args.nats))),
+    };
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos} messages stored {per_sec}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let (mut lines, mut messages) = (0u64, 0u64);
+    for path in &args.files {
+        let reader: Box<dyn BufRead> = if path.as_os_str() == "-" {
+            Box::new(std::io::stdin().lock())
+        } else {
+            match std::fs::File::open(path) {
+                Ok(f) => Box::new(std::io::BufReader::new(f)),
+                Err(e) => return super::fail(format!("cannot read `{}`: {e}", path.display())),
+            }
+        };
+        let mut failed = None;
+        let mut batches = Batches {
+            lines: reader.split(b'\n'),
+            size: args.batch.max(1),
+            failed: &mut failed,
+            counted: &mut lines,
+        };
+        let stored = feed.publish(&mut batches, || {
+            messages += 1;
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+        });
+        if let Some(e) = failed {
+            return super::fail(format!("cannot read `{}`: {e}", path.display()));
+        }
+        if let Err(e) = stored {
+            return super::fail(format!(
+                "{}: {e} (the lines before are stored: {lines} lines read)",
+                without_password(&args.nats)
+            ));
+        }
+    }
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    eprintln!(
+        "{lines} lines in {messages} messages stored in {}.in",
+        args.stream.to_lowercase()
+    );
+    ExitCode::SUCCESS
+}
+
+/// A reader's lines joined `size` to a message; a read error ends them and is kept.
+struct Batches<'a, R> {
+    lines: std::io::Split<R>,
+    size: usize,
+    failed: &'a mut Option<std::io::Error>,
+    counted: &'a mut u64,
+}
+
+impl<R: std::io::BufRead> Iterator for Batches<'_, R> {
+    type Item = Vec<u8>;
+
+    fn next(&mut self) -> Option<Vec<u8>> {
+        let mut message = Vec::new();
+        for n in 0..self.size {
+            match self.lines.next() {
+                // Every line ends with a newline, an empty last one too: the server reads a
+                // message's final newline as the end of its last line.
+                Some(Ok(line)) => {
+                    message.extend_from_slice(&line);
+                    message.push(b'\n');
+                    *self.counted += 1;
+                }
+                Some(Err(e)) => {
+                    *self.failed = Some(e);
+                    return None;
+                }
+                None if n == 0 => return None,
+                None => break,
+            }
+        }
+        Some(message)
+    }
 }
 
 /// 128 random bits from the operating system, in hex.

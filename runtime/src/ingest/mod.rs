@@ -276,6 +276,9 @@ pub enum Decoded {
 pub struct LineDecoder {
     schema: Schema,
     buffers: RowBuffers,
+    /// The engine's watermark when the decoder was made: events before it will be rejected
+    /// late (the pipeline keeps their text for the rejects file).
+    pub(crate) watermark: i64,
 }
 
 impl LineDecoder {
@@ -284,6 +287,7 @@ impl LineDecoder {
         LineDecoder {
             schema: Schema::new(program),
             buffers: RowBuffers::default(),
+            watermark: i64::MIN,
         }
     }
 
