@@ -33,6 +33,12 @@ pub struct JetStream {
     name: String,
     /// The input as it is being read: an ordered consumer and the position it is at.
     reader: Mutex<Option<Reader>>,
+    /// The object of the checkpoint last loaded or saved here, deleted once a newer one is
+    /// committed (the store would otherwise keep every snapshot ever taken).
+    snapshot: Mutex<Option<String>>,
+    /// Names this connection's snapshot objects apart from any other writer's, so that one
+    /// refused at its compare-and-set can remove its own.
+    writer: String,
 }
 
 /// An ordered consumer of the input stream (no acknowledgements: the position is in the
@@ -195,6 +201,8 @@ impl Nats {
             snapshots,
             name: lower,
             reader: Mutex::new(None),
+            snapshot: Mutex::new(None),
+            writer: unique(),
         })))
     }
 
@@ -214,6 +222,23 @@ impl Nats {
                 .map_err(|e| transport(&format!("the consumer of unit `{unit}`"), e))?;
         }
         Ok(())
+    }
+
+    /// The names of the snapshots in the store (for checks and tools).
+    pub fn snapshot_objects(&self) -> Result<Vec<String>, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let mut list = s
+                .snapshots
+                .list()
+                .await
+                .map_err(|e| transport("snapshots", e))?;
+            let mut names = Vec::new();
+            while let Some(info) = list.next().await {
+                names.push(info.map_err(|e| transport("snapshots", e))?.name);
+            }
+            Ok(names)
+        })
     }
 
     /// The position of the input stream's last message (0: empty).
@@ -337,15 +362,12 @@ impl Feed {
             let js = jetstream::new(client.clone());
             Ok::<_, Error>((client, js))
         })?;
-        let started = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
         Ok(Feed {
             rt,
             client,
             js,
             subject: format!("{}.in", name.to_lowercase()),
-            run: format!("{started:x}-{}", std::process::id()),
+            run: unique(),
             sent: std::cell::Cell::new(0),
         })
     }
@@ -457,6 +479,14 @@ async fn stored(ack: jetstream::context::PublishAckFuture) -> Result<(), Error> 
         ),
         _ => transport("publish ack", e),
     })
+}
+
+/// A name no other process or connection uses: the time in nanoseconds and the process.
+fn unique() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}-{}", std::process::id())
 }
 
 /// The client options for `url`: its user and password, if it names them.
@@ -608,6 +638,7 @@ impl Checkpoints for Nats {
                 .read_to_end(&mut snapshot)
                 .await
                 .map_err(|e| transport("snapshot", e))?;
+            *s.snapshot.lock().unwrap_or_else(PoisonError::into_inner) = Some(object.to_string());
             Ok(Some((
                 Checkpoint {
                     seq,
@@ -623,7 +654,12 @@ impl Checkpoints for Nats {
     fn save(&mut self, cp: &Checkpoint, revision: Option<u64>) -> Result<u64, Error> {
         let s = &self.0;
         // The snapshot first, under a name of its own; the KV revision is the commit point.
-        let object = format!("snapshot-{}-{}", cp.seq, revision.map_or(0, |r| r + 1));
+        let object = format!(
+            "snapshot-{}-{}-{}",
+            cp.seq,
+            revision.map_or(0, |r| r + 1),
+            s.writer
+        );
         let meta = serde_json::json!({
             "seq": cp.seq,
             "records": cp.records,
@@ -658,6 +694,25 @@ impl Checkpoints for Nats {
                         }
                         _ => transport("checkpoint", e),
                     }),
+            }
+        })
+        .inspect_err(|e| {
+            // Refused, so not committed: the object is ours alone (its name says so). After a
+            // transport error the commit may have happened with its answer lost: it stays.
+            if matches!(e, Error::Fenced(_)) {
+                let _ = s.rt.block_on(s.snapshots.delete(&object));
+            }
+        })
+        .inspect(|_| {
+            // Committed: the previous snapshot is no one's any more. (A server starting just
+            // now may have read the previous checkpoint; its read of the object fails, and it
+            // starts again from this one.)
+            let mut last = s.snapshot.lock().unwrap_or_else(PoisonError::into_inner);
+            if let Some(old) = last.replace(object.clone())
+                && old != object
+                && let Err(e) = s.rt.block_on(s.snapshots.delete(&old))
+            {
+                eprintln!("the old snapshot `{old}` stays in the store: {e}");
             }
         })
     }

@@ -90,4 +90,8 @@ fn over_jetstream_a_worker_killed_anywhere_publishes_every_record_once() {
     assert!(round > 10, "{round} rounds");
     let subjects: Vec<Subject> = want.keys().cloned().collect();
     assert_eq!(published(&server.url, "city", &subjects), want);
+    // Of all the snapshots taken, the store keeps the last checkpoint's only.
+    let nats = Nats::connect(&server.url, "city").expect("connects");
+    let objects = nats.snapshot_objects().expect("lists");
+    assert_eq!(objects.len(), 1, "{objects:?}");
 }
