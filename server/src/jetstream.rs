@@ -36,6 +36,11 @@ pub struct JetStream {
     /// The object of the checkpoint last loaded or saved here, deleted once a newer one is
     /// committed (the store would otherwise keep every snapshot ever taken).
     snapshot: Mutex<Option<String>>,
+    /// Each output subject's last message (sequence and mark) as this connection last saw or
+    /// wrote it: a publish needs it for its expected last sequence, and asking the server
+    /// each time would double the round trips. A stale entry is harmless: the server refuses
+    /// the publish, the entry is dropped, and the worker reads the subject again.
+    last: Mutex<std::collections::HashMap<Subject, (u64, u64)>>,
     /// Names this connection's snapshot objects apart from any other writer's, so that one
     /// refused at its compare-and-set can remove its own.
     writer: String,
@@ -202,6 +207,7 @@ impl Nats {
             name: lower,
             reader: Mutex::new(None),
             snapshot: Mutex::new(None),
+            last: Mutex::default(),
             writer: unique(),
         })))
     }
@@ -565,11 +571,11 @@ impl Input for Nats {
 
 impl Output for Nats {
     fn last(&mut self, subject: &Subject) -> Result<u64, Error> {
-        Ok(self.last_message(subject)?.map_or(0, |(_, mark)| mark))
+        Ok(self.cached_last(subject)?.1)
     }
 
     fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error> {
-        let (seq, mark) = self.last_message(subject)?.unwrap_or((0, 0));
+        let (seq, mark) = self.cached_last(subject)?;
         if message.mark <= mark {
             return Err(Error::Fenced(format!(
                 "{subject:?}: message {} is not after {mark}",
@@ -583,20 +589,59 @@ impl Output for Nats {
             .header(MARK, message.mark.to_string().as_str())
             .message_id(format!("{name}:{}", message.mark))
             .expected_last_subject_sequence(seq);
-        s.rt.block_on(async {
+        let acked = s.rt.block_on(async {
             let ack =
                 s.js.send_publish(name, publish)
                     .await
                     .map_err(|e| transport("publish", e))?;
-            match ack.await {
-                Ok(_) => Ok(()),
-                // Another writer appended since we looked: we are behind.
-                Err(e) if e.to_string().contains("wrong last sequence") => {
-                    Err(Error::Fenced(format!("{subject:?}: {e}")))
-                }
-                Err(e) => Err(transport("publish ack", e)),
+            Ok::<_, Error>(ack.await)
+        });
+        match acked {
+            Ok(Ok(ack)) => {
+                self.remember(subject, Some((ack.sequence, message.mark)));
+                Ok(())
             }
-        })
+            Ok(Err(e)) => {
+                self.remember(subject, None);
+                // Another writer appended since we looked: we are behind.
+                if e.to_string().contains("wrong last sequence") {
+                    Err(Error::Fenced(format!("{subject:?}: {e}")))
+                } else {
+                    Err(transport("publish ack", e))
+                }
+            }
+            Err(e) => {
+                self.remember(subject, None);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Nats {
+    /// The subject's last sequence and mark ((0, 0): none), from the cache if it has them.
+    fn cached_last(&self, subject: &Subject) -> Result<(u64, u64), Error> {
+        let cached = self
+            .0
+            .last
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(subject)
+            .copied();
+        if let Some(last) = cached {
+            return Ok(last);
+        }
+        let last = self.last_message(subject)?.unwrap_or((0, 0));
+        self.remember(subject, Some(last));
+        Ok(last)
+    }
+
+    fn remember(&self, subject: &Subject, last: Option<(u64, u64)>) {
+        let mut cache = self.0.last.lock().unwrap_or_else(PoisonError::into_inner);
+        match last {
+            Some(last) => cache.insert(subject.clone(), last),
+            None => cache.remove(subject),
+        };
     }
 }
 
