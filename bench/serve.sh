@@ -6,7 +6,8 @@
 #
 # Needs a release build (cargo build --release) and nats-server ($NATS_SERVER or on the PATH).
 # Prints the load average, both times and their ratio. The server runs with --tick 0s (a
-# wall-clock tick would make a historical file late) and a checkpoint every 100 messages.
+# wall-clock tick would make a historical file late) and a checkpoint every 100 messages;
+# $SERVE_OPTIONS adds options (`--checkpoint-every 1000`, say).
 set -eu
 events=$1
 batch=${2:-100}
@@ -32,7 +33,7 @@ echo "vigil run:   $(echo "$t1 - $t0" | bc) s, $records records"
 metric() { curl -s "127.0.0.1:$http/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 serve() {
     "$vigil" serve rules/ --nats "$url" --lateness 10s --tick 0s --max-skew 100000d \
-        --lease 1s --listen "127.0.0.1:$http" 2>> "$dir/serve.log" &
+        --lease 1s --listen "127.0.0.1:$http" ${SERVE_OPTIONS:-} 2>> "$dir/serve.log" &
     serve_pid=$!
     until [ -n "$(metric vigil_active)" ]; do sleep 0.05; done
 }
