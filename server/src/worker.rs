@@ -30,6 +30,7 @@ pub struct Worker<I, O, C> {
     /// Each subject's last mark, read once per start and then kept.
     marks: HashMap<Subject, u64>,
     metrics: Arc<Metrics>,
+    upgraded_from: Option<String>,
 }
 
 impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
@@ -45,17 +46,25 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
     ) -> Result<Self, Error> {
         let fingerprint = program.fingerprint.clone();
         let mut engine = Engine::new(program, config);
+        let mut upgraded_from = None;
         let (seq, records, revision) = match checkpoints.load()? {
             Some((cp, revision)) => {
+                // A checkpoint of another version of the rule set goes on with this one as
+                // `vigil run --state` does: state of unchanged rules and every workflow
+                // instance carried over, or a refusal with the reason.
+                engine.restore(&cp.snapshot).map_err(|e| {
+                    Error::State(if cp.fingerprint == fingerprint {
+                        format!("corrupt checkpoint: {e}")
+                    } else {
+                        format!(
+                            "the checkpoint of rule set {} cannot go on with {fingerprint}: {e}",
+                            cp.fingerprint
+                        )
+                    })
+                })?;
                 if cp.fingerprint != fingerprint {
-                    return Err(Error::State(format!(
-                        "the checkpoint belongs to rule set {}, this worker runs {fingerprint}",
-                        cp.fingerprint
-                    )));
+                    upgraded_from = Some(cp.fingerprint);
                 }
-                engine
-                    .restore(&cp.snapshot)
-                    .map_err(|e| Error::State(format!("corrupt checkpoint: {e}")))?;
                 (cp.seq, cp.records, Some(revision))
             }
             None => (0, 0, None),
@@ -72,10 +81,22 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             since: 0,
             marks: HashMap::new(),
             metrics: Arc::default(),
+            upgraded_from,
         };
+        // What the restore itself reported (orphaned instances of states that are gone) is
+        // published before the checkpoint that no longer holds those instances.
+        let restored = worker.engine.take_records();
+        let first = worker.records + 1;
+        worker.publish(&restored)?;
+        worker.deliver(first, &restored)?;
         let cp = worker.checkpoint_value();
         worker.revision = worker.checkpoints.save(&cp, revision)?;
         Ok(worker)
+    }
+
+    /// The rule set of the checkpoint this worker went on from, when it was another.
+    pub fn upgraded_from(&self) -> Option<&str> {
+        self.upgraded_from.as_deref()
     }
 
     /// Counts into `metrics` from now on.

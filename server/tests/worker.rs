@@ -222,3 +222,63 @@ fn ticks_in_the_input_fire_a_deadline_on_a_quiet_feed() {
         "{records:?}"
     );
 }
+
+/// A server started with an edited rule set goes on from the checkpoint of the old one, as
+/// `vigil run --state` does: the workflow instance keeps its timer, the alert says what the
+/// new version says, and an instance whose state is gone is reported as an orphan record
+/// before anything else.
+#[test]
+fn an_edited_rule_set_goes_on_from_the_old_ones_checkpoint() {
+    let ring = |message: &str, state: &str| {
+        let source = format!(
+            "unit desk\nevent Incident {{ case: str }}\nevent Ack {{ case: str }}\n\
+             workflow ring {{\n  start on i: Incident by i.case\n  state {state} {{\n    on Ack -> done\n    after 1m alert desk message \"{message} {{i.case}}\"\n  }}\n  final done\n}}\n"
+        );
+        Arc::new(vigil_compiler::load::compile_sources(&[("ring.vigil", &source)]).expect("rules"))
+    };
+    let input = MemoryInput::default();
+    let output = MemoryOutput::default();
+    let checkpoints = MemoryCheckpoints::default();
+    let start = |program: Arc<vigil_ir::Program>| {
+        Worker::start(
+            program,
+            EngineConfig::default(),
+            input.clone(),
+            output.clone(),
+            checkpoints.clone(),
+            1,
+        )
+    };
+    let v1 = ring("not acknowledged:", "raised");
+    let mut worker = start(v1.clone()).expect("starts");
+    assert_eq!(worker.upgraded_from(), None);
+    input.append(r#"{"type":"Incident","time":"2022-03-01T03:00:00Z","case":"A"}"#);
+    worker.poll(10).expect("polls");
+    drop(worker);
+
+    let v2 = ring("still not acknowledged:", "raised");
+    let mut worker = start(v2.clone()).expect("goes on with the edited rule set");
+    assert_eq!(worker.upgraded_from(), Some(v1.fingerprint.as_str()));
+    input.append(r#"{"type":"$tick","time":"2022-03-01T03:01:00Z"}"#);
+    input.append(r#"{"type":"Incident","time":"2022-03-01T03:02:00Z","case":"B"}"#);
+    worker.poll(10).expect("polls");
+    let records = output.lines(&Subject::Records);
+    assert_eq!(records.len(), 3, "{records:?}");
+    assert!(
+        records[1].contains("still not acknowledged: A"),
+        "{records:?}"
+    );
+    assert!(records[1].contains(&v2.fingerprint), "{records:?}");
+    drop(worker);
+
+    // The state A and B wait in is gone in v3: both are orphans, published as it starts.
+    let v3 = ring("not acknowledged:", "open");
+    let worker = start(v3).expect("goes on");
+    let records = output.lines(&Subject::Records);
+    assert_eq!(records.len(), 5, "{records:?}");
+    for (record, key) in records[3..].iter().zip(["A", "B"]) {
+        assert!(record.contains(r#""kind":"orphan""#), "{records:?}");
+        assert!(record.contains(&format!(r#""key":"{key}""#)), "{records:?}");
+    }
+    drop(worker);
+}

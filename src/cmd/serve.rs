@@ -181,7 +181,13 @@ pub fn run(args: Args) -> ExitCode {
         next_tick: tick.map(|t| Instant::now() + t),
     };
     loop {
-        let Err(e) = live.serve(|position| {
+        let Err(e) = live.serve(|position, upgraded_from| {
+            if let Some(old) = upgraded_from {
+                eprintln!(
+                    "the rule set changed: going on from the checkpoint of {old} with \
+                     {fingerprint} (SPEC §5, as `vigil run --state`)"
+                );
+            }
             eprintln!(
                 "serving rule set {fingerprint} on {shown}: input {name}.in from message {}, \
                  records to {name}.records, units' copies to {name}.unit.<unit>, rejects to \
@@ -222,9 +228,12 @@ struct Live {
 }
 
 impl Live {
-    /// Starts the worker from the last checkpoint (`started` is told where it goes on from)
-    /// and runs it until something fails.
-    fn serve(&mut self, started: impl FnOnce(u64)) -> Result<std::convert::Infallible, Error> {
+    /// Starts the worker from the last checkpoint (`started` is told where it goes on from,
+    /// and the checkpoint's rule set if it was another) and runs it until something fails.
+    fn serve(
+        &mut self,
+        started: impl FnOnce(u64, Option<&str>),
+    ) -> Result<std::convert::Infallible, Error> {
         let nats = &self.nats;
         let mut worker = Worker::start(
             self.program.clone(),
@@ -235,7 +244,7 @@ impl Live {
             self.checkpoint_every,
         )?
         .with_metrics(self.metrics.clone());
-        started(worker.position());
+        started(worker.position(), worker.upgraded_from());
         let mut gauges_at = Instant::now();
         loop {
             // An empty read waited a little for input already.
