@@ -334,6 +334,59 @@ fn the_city_day_published_in_batches_gives_the_records_of_vigil_run_byte_for_byt
     let (records, rejects) = stored(&nats.url, day.records.len(), 60);
     assert_eq!(records, day.records);
     assert_eq!(rejects, day.rejects);
+
+    // A new version is deployed: SIGTERM stops the server after a checkpoint and gives the
+    // lease up, and a server of the edited rule set goes on from there at once (the lease's
+    // 10 s are not waited for).
+    let mut server = _server;
+    let status = Command::new("kill")
+        .args(["-TERM", &server.0.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let exit = loop {
+        if let Some(exit) = server.0.try_wait().expect("status") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit:?}");
+    let edited = dir.join("rules");
+    let copied = Command::new("cp")
+        .arg("-r")
+        .arg(root().join("rules"))
+        .arg(&edited)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    std::fs::write(
+        edited.join("probe.vigil"),
+        "rule deployed_probe {\n  when i: Incident where i.address == \"no such address\"\n  alert command_centre message \"probe\"\n}\n",
+    )
+    .expect("edited");
+    let log = dir.join("edited.log");
+    let _edited = Killed(
+        Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .arg("serve")
+            .arg(&edited)
+            .args(["--nats", &nats.url, "--lateness", "10s", "--tick", "0s"])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("log"))
+            .spawn()
+            .expect("vigil serve starts"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let text = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("serving rule set") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(text.contains("the rule set changed"), "{text}");
+    assert!(text.contains("serving rule set"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -103,6 +103,15 @@ impl Lease {
     }
 }
 
+impl Lease {
+    /// Gives the lease up, so that a standby takes over without waiting for it to expire.
+    pub fn release(self) -> Result<(), Error> {
+        let s = &self.nats.0;
+        s.rt.block_on(self.bucket.delete_expect_revision(KEY, Some(self.revision)))
+            .map_err(|e| transport("lease", e))
+    }
+}
+
 impl Nats {
     /// Waits until this server holds the deployment's lease (`holder` names it in the
     /// bucket), trying every quarter of `ttl`: a standby takes over once the active server

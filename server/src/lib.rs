@@ -16,6 +16,7 @@ pub mod jetstream;
 pub mod log;
 pub mod memory;
 pub mod metrics;
+pub mod stop;
 pub mod testing;
 pub mod worker;
 

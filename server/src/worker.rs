@@ -69,6 +69,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             }
             None => (0, 0, None),
         };
+        let lines = engine.lines();
         let mut worker = Worker {
             engine,
             input,
@@ -83,6 +84,9 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             metrics: Arc::default(),
             upgraded_from,
         };
+        if let Some(old) = worker.upgraded_from.clone() {
+            worker.check_nothing_past_checkpoint(&old, lines)?;
+        }
         // What the restore itself reported (orphaned instances of states that are gone) is
         // published before the checkpoint that no longer holds those instances.
         let restored = worker.engine.take_records();
@@ -92,6 +96,32 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         let cp = worker.checkpoint_value();
         worker.revision = worker.checkpoints.save(&cp, revision)?;
         Ok(worker)
+    }
+
+    /// Before another rule set goes on from a checkpoint: the output must hold nothing the old
+    /// one published past it. Replayed by the new rules, that part of the input would make
+    /// other records under the same numbers, which would be skipped as published: lost.
+    fn check_nothing_past_checkpoint(&mut self, old: &str, lines: u64) -> Result<(), Error> {
+        let mut subjects = vec![Subject::Records];
+        subjects.extend(
+            (self.engine.program().units.iter()).map(|u| Subject::Unit(u.name.to_string())),
+        );
+        for subject in subjects {
+            if self.output.last(&subject)? > self.records {
+                return Err(Error::State(format!(
+                    "rule set {old} published records past its last checkpoint, which another \
+                     rule set cannot go on from: start {old} again and stop it with SIGTERM (it \
+                     checkpoints before it exits), then start the new one"
+                )));
+            }
+        }
+        if self.output.last(&Subject::Rejects)? > lines {
+            return Err(Error::State(format!(
+                "rule set {old} rejected lines past its last checkpoint: start it again and stop \
+                 it with SIGTERM, then start the new one"
+            )));
+        }
+        Ok(())
     }
 
     /// The rule set of the checkpoint this worker went on from, when it was another.

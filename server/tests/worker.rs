@@ -239,24 +239,36 @@ fn an_edited_rule_set_goes_on_from_the_old_ones_checkpoint() {
     let input = MemoryInput::default();
     let output = MemoryOutput::default();
     let checkpoints = MemoryCheckpoints::default();
-    let start = |program: Arc<vigil_ir::Program>| {
+    let start_every = |program: Arc<vigil_ir::Program>, every: u64| {
         Worker::start(
             program,
             EngineConfig::default(),
             input.clone(),
             output.clone(),
             checkpoints.clone(),
-            1,
+            every,
         )
     };
+    let start = |program| start_every(program, 1);
+    // v1 publishes past its last checkpoint and is killed: v2 cannot go on from there (it
+    // would number other records as those), until v1 ran again and checkpointed.
     let v1 = ring("not acknowledged:", "raised");
-    let mut worker = start(v1.clone()).expect("starts");
+    let mut worker = start_every(v1.clone(), 1000).expect("starts");
     assert_eq!(worker.upgraded_from(), None);
     input.append(r#"{"type":"Incident","time":"2022-03-01T03:00:00Z","case":"A"}"#);
     worker.poll(10).expect("polls");
     drop(worker);
-
     let v2 = ring("still not acknowledged:", "raised");
+    let refused = start(v2.clone()).err();
+    assert!(
+        matches!(&refused, Some(Error::State(why)) if why.contains("past its last checkpoint")),
+        "{refused:?}"
+    );
+    let mut worker = start_every(v1.clone(), 1000).expect("starts");
+    worker.poll(10).expect("polls");
+    worker.checkpoint().expect("checkpoints");
+    drop(worker);
+
     let mut worker = start(v2.clone()).expect("goes on with the edited rule set");
     assert_eq!(worker.upgraded_from(), Some(v1.fingerprint.as_str()));
     input.append(r#"{"type":"$tick","time":"2022-03-01T03:01:00Z"}"#);

@@ -18,6 +18,7 @@ use vigil_server::access::{self, Access};
 use vigil_server::http;
 use vigil_server::jetstream::{Feed, Lease, Nats};
 use vigil_server::metrics::Metrics;
+use vigil_server::stop::Stop;
 use vigil_server::{Error, Worker};
 
 #[derive(clap::Args)]
@@ -160,6 +161,11 @@ pub fn run(args: Args) -> ExitCode {
         Err(e) => return super::fail(e),
     };
     metrics.active.set(1);
+    // From now on SIGTERM and SIGINT stop after a checkpoint; a standby just ends.
+    let stop = match Stop::on_signals() {
+        Ok(s) => s,
+        Err(e) => return super::fail(format!("cannot watch for signals: {e}")),
+    };
     let renew_at = Instant::now() + lease_ttl / 3;
     let config = EngineConfig {
         lateness,
@@ -179,9 +185,10 @@ pub fn run(args: Args) -> ExitCode {
         renew_at,
         tick,
         next_tick: tick.map(|t| Instant::now() + t),
+        stop,
     };
     loop {
-        let Err(e) = live.serve(|position, upgraded_from| {
+        let e = match live.serve(|position, upgraded_from| {
             if let Some(old) = upgraded_from {
                 eprintln!(
                     "the rule set changed: going on from the checkpoint of {old} with \
@@ -194,7 +201,16 @@ pub fn run(args: Args) -> ExitCode {
                  {name}.rejects",
                 position + 1
             );
-        });
+        }) {
+            Ok(position) => {
+                eprintln!("stopped after a checkpoint at input message {position}");
+                if let Err(e) = live.lease.release() {
+                    eprintln!("the lease stays until it expires: {e}");
+                }
+                return ExitCode::SUCCESS;
+            }
+            Err(e) => e,
+        };
         match e {
             Error::Fenced(why) => {
                 eprintln!("stopping: {why}");
@@ -204,6 +220,9 @@ pub fn run(args: Args) -> ExitCode {
             // NATS went away or failed a request: what the worker did since its last
             // checkpoint may be half published, so it starts again from there (publishing
             // nothing twice) once NATS answers.
+            Error::Transport(why) if live.stop.requested() => {
+                return super::fail(format!("stopping without a checkpoint: {why}"));
+            }
             Error::Transport(why) => {
                 eprintln!("{why}; going on from the last checkpoint in 1 s");
                 std::thread::sleep(Duration::from_secs(1));
@@ -225,15 +244,14 @@ struct Live {
     renew_at: Instant,
     tick: Option<Duration>,
     next_tick: Option<Instant>,
+    stop: Stop,
 }
 
 impl Live {
     /// Starts the worker from the last checkpoint (`started` is told where it goes on from,
-    /// and the checkpoint's rule set if it was another) and runs it until something fails.
-    fn serve(
-        &mut self,
-        started: impl FnOnce(u64, Option<&str>),
-    ) -> Result<std::convert::Infallible, Error> {
+    /// and the checkpoint's rule set if it was another) and runs it until something fails or
+    /// a stop is asked for: then it checkpoints and returns the input position.
+    fn serve(&mut self, started: impl FnOnce(u64, Option<&str>)) -> Result<u64, Error> {
         let nats = &self.nats;
         let mut worker = Worker::start(
             self.program.clone(),
@@ -247,6 +265,10 @@ impl Live {
         started(worker.position(), worker.upgraded_from());
         let mut gauges_at = Instant::now();
         loop {
+            if self.stop.requested() {
+                worker.checkpoint()?;
+                return Ok(worker.position());
+            }
             // An empty read waited a little for input already.
             worker.poll(256)?;
             if Instant::now() >= self.renew_at {
