@@ -372,6 +372,8 @@ fn the_city_day_published_in_batches_gives_the_records_of_vigil_run_byte_for_byt
             .arg("serve")
             .arg(&edited)
             .args(["--nats", &nats.url, "--lateness", "10s", "--tick", "0s"])
+            // Another lease than the first server's: the bucket takes the new one.
+            .args(["--lease", "2s"])
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("log"))
             .spawn()

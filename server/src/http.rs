@@ -71,7 +71,7 @@ pub fn start(
         .name("vigil-http".into())
         .spawn(move || {
             if let Err(e) = rt.block_on(async { axum::serve(listener, app).await }) {
-                eprintln!("the HTTP server stopped: {e}");
+                tracing::error!(error = %e, "the HTTP server stopped: {e}");
             }
         })
         .map_err(|e| fail("thread", &e))?;

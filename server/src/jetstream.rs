@@ -121,15 +121,40 @@ impl Nats {
         loop {
             // NATS away (restarting, say) is waited for like a lease held by another server.
             let taken = s.rt.block_on(async {
-                let bucket =
-                    s.js.create_key_value(kv::Config {
-                        bucket: format!("{}_LEASE", s.name.to_uppercase()),
-                        max_age: ttl,
-                        history: 1,
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(|e| transport("lease bucket", e))?;
+                let name = format!("{}_LEASE", s.name.to_uppercase());
+                let config = kv::Config {
+                    bucket: name.clone(),
+                    max_age: ttl,
+                    history: 1,
+                    ..Default::default()
+                };
+                let bucket = match s.js.create_key_value(config).await {
+                    Ok(b) => b,
+                    // The bucket exists with another time to live (`--lease` changed): the
+                    // new one holds from now on.
+                    Err(_) => {
+                        let mut stream =
+                            s.js.get_stream(format!("KV_{name}"))
+                                .await
+                                .map_err(|e| transport("lease bucket", e))?;
+                        let mut config = stream
+                            .info()
+                            .await
+                            .map_err(|e| transport("lease bucket", e))?
+                            .config
+                            .clone();
+                        if config.max_age != ttl {
+                            config.max_age = ttl;
+                            config.duplicate_window = config.duplicate_window.min(ttl);
+                            s.js.update_stream(config)
+                                .await
+                                .map_err(|e| transport("lease bucket", e))?;
+                        }
+                        s.js.get_key_value(name)
+                            .await
+                            .map_err(|e| transport("lease bucket", e))?
+                    }
+                };
                 let value = holder.to_string().into_bytes();
                 match bucket.create(KEY, value.into()).await {
                     Ok(revision) => Ok(Some((bucket, revision))),
@@ -147,7 +172,7 @@ impl Nats {
                     });
                 }
                 Ok(None) => {}
-                Err(e) => eprintln!("{e}; trying again"),
+                Err(e) => tracing::warn!(error = %e, "the lease: {e}; trying again"),
             }
             std::thread::sleep(ttl / 4);
         }
@@ -766,7 +791,7 @@ impl Checkpoints for Nats {
                 && old != object
                 && let Err(e) = s.rt.block_on(s.snapshots.delete(&old))
             {
-                eprintln!("the old snapshot `{old}` stays in the store: {e}");
+                tracing::warn!(object = %old, error = %e, "the old snapshot stays in the store: {e}");
             }
         })
     }

@@ -14,6 +14,7 @@ pub mod access;
 pub mod http;
 pub mod jetstream;
 pub mod log;
+pub mod logging;
 pub mod memory;
 pub mod metrics;
 pub mod stop;

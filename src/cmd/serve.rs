@@ -12,11 +12,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tracing::{error, info, warn};
 use vigil_ir::Program;
 use vigil_runtime::EngineConfig;
 use vigil_server::access::{self, Access};
 use vigil_server::http;
 use vigil_server::jetstream::{Feed, Lease, Nats};
+use vigil_server::logging;
 use vigil_server::metrics::Metrics;
 use vigil_server::stop::Stop;
 use vigil_server::{Error, Worker};
@@ -57,6 +59,9 @@ pub struct Args {
     /// standby takes over this long after the active one stopped.
     #[arg(long, value_name = "D", default_value = "10s")]
     lease: String,
+    /// How the log on standard error is written: `text`, or `json` (one object per line).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    log_format: String,
     /// Serve HTTP here: `POST /events` (JSON lines into the input stream; needs
     /// `Authorization: Bearer $VIGIL_HTTP_TOKEN`), `GET /metrics` (Prometheus), `GET /health`.
     #[arg(long, value_name = "ADDR")]
@@ -131,6 +136,10 @@ pub fn run(args: Args) -> ExitCode {
         Ok(s) => s,
         Err(code) => return code,
     };
+    logging::init(match args.log_format.as_str() {
+        "json" => logging::Format::Json,
+        _ => logging::Format::Text,
+    });
     let program = match load(args.bundle.as_deref(), &args.paths) {
         Ok(p) => p,
         Err(code) => return code,
@@ -149,13 +158,13 @@ pub fn run(args: Args) -> ExitCode {
         let token = std::env::var("VIGIL_HTTP_TOKEN").ok();
         match http::start(addr, &args.nats, &args.stream, token, metrics.clone()) {
             Ok(local) => {
-                eprintln!("HTTP on http://{local}: POST /events, GET /metrics, GET /health")
+                info!(%local, "HTTP on http://{local}: POST /events, GET /metrics, GET /health")
             }
             Err(e) => return super::fail(e),
         }
     }
     let holder = format!("{}:{}", hostname(), std::process::id());
-    eprintln!("waiting for the lease of `{}` ({holder})", args.stream);
+    info!(%holder, deployment = %args.stream, "waiting for the lease of `{}`", args.stream);
     let lease = match nats.acquire(&holder, lease_ttl) {
         Ok(l) => l,
         Err(e) => return super::fail(e),
@@ -190,12 +199,16 @@ pub fn run(args: Args) -> ExitCode {
     loop {
         let e = match live.serve(|position, upgraded_from| {
             if let Some(old) = upgraded_from {
-                eprintln!(
+                warn!(
+                    from = old,
+                    ruleset = %fingerprint,
                     "the rule set changed: going on from the checkpoint of {old} with \
                      {fingerprint} (SPEC §5, as `vigil run --state`)"
                 );
             }
-            eprintln!(
+            info!(
+                ruleset = %fingerprint,
+                position,
                 "serving rule set {fingerprint} on {shown}: input {name}.in from message {}, \
                  records to {name}.records, units' copies to {name}.unit.<unit>, rejects to \
                  {name}.rejects",
@@ -203,9 +216,12 @@ pub fn run(args: Args) -> ExitCode {
             );
         }) {
             Ok(position) => {
-                eprintln!("stopped after a checkpoint at input message {position}");
+                info!(
+                    position,
+                    "stopped after a checkpoint at input message {position}"
+                );
                 if let Err(e) = live.lease.release() {
-                    eprintln!("the lease stays until it expires: {e}");
+                    warn!(error = %e, "the lease stays until it expires: {e}");
                 }
                 return ExitCode::SUCCESS;
             }
@@ -213,7 +229,7 @@ pub fn run(args: Args) -> ExitCode {
         };
         match e {
             Error::Fenced(why) => {
-                eprintln!("stopping: {why}");
+                error!(reason = %why, "stopping: another server took over: {why}");
                 return ExitCode::from(3);
             }
             Error::State(why) => return super::fail(why),
@@ -224,7 +240,7 @@ pub fn run(args: Args) -> ExitCode {
                 return super::fail(format!("stopping without a checkpoint: {why}"));
             }
             Error::Transport(why) => {
-                eprintln!("{why}; going on from the last checkpoint in 1 s");
+                warn!(error = %why, "{why}; going on from the last checkpoint in 1 s");
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
