@@ -464,3 +464,197 @@ fn killed_twenty_times_and_nats_once_the_stored_records_are_those_of_one_run() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `vigil` with `args`; its exit status and standard error.
+fn vigil_status(args: &[&std::ffi::OsStr]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Everything the input stream holds, as lines (what `vigil run` replays).
+fn input_lines(url: &str, stream: &str) -> String {
+    use vigil_server::Input;
+    let mut nats = Nats::connect(url, stream).expect("connects");
+    let mut text = String::new();
+    let mut after = 0;
+    loop {
+        let messages = nats.read(after, 1000).expect("reads");
+        let Some(last) = messages.last() else {
+            return text;
+        };
+        after = last.seq;
+        for m in &messages {
+            let payload = m.payload.strip_suffix(b"\n").unwrap_or(&m.payload);
+            text.push_str(std::str::from_utf8(payload).expect("UTF-8"));
+            text.push('\n');
+        }
+    }
+}
+
+/// `vigil serve reload` switches a running server to another rule set at a line of the input:
+/// a rule set with errors is refused and the old one goes on; a server killed after the
+/// reload and started again with the old rule set goes on with the reloaded one; and
+/// `vigil run --rulesets` over the stored input gives the stored records byte for byte.
+#[test]
+fn a_reload_switches_rule_sets_at_its_line_and_vigil_run_replays_it() {
+    let dir = temp_dir("serve-reload");
+    let rules = |name: &str, message: &str, extra: &str| {
+        let path = dir.join(name);
+        std::fs::create_dir_all(&path).expect("dir");
+        std::fs::write(
+            path.join("ring.vigil"),
+            format!(
+                "unit desk\nevent Incident {{ case: str }}\nevent Ack {{ case: str }}\n\
+                 workflow ring {{\n  start on i: Incident by i.case\n  state raised {{\n    \
+                 on Ack -> done\n    after 1m alert desk message \"{message} {{i.case}}\"\n  }}\n  \
+                 final done\n}}\n{extra}"
+            ),
+        )
+        .expect("rules");
+        path
+    };
+    let v1 = rules("v1", "v1 not acknowledged:", "");
+    let v2 = rules(
+        "v2",
+        "v2 not acknowledged:",
+        "unit school\nrule acked {\n  when a: Ack\n  alert school message \"ack {a.case}\"\n}\n",
+    );
+    let broken = rules(
+        "broken",
+        "v3",
+        "rule nothing { when x: Nowhere alert desk }\n",
+    );
+    let nats = NatsServer::start().expect("nats-server");
+    let log = dir.join("serve.log");
+    let start = || {
+        Killed(
+            Command::new(env!("CARGO_BIN_EXE_vigil"))
+                .arg("serve")
+                .arg(&v1)
+                .args(["--nats", &nats.url, "--stream", "ring", "--tick", "0s"])
+                .args(["--checkpoint-every", "1", "--lease", "1s"])
+                .stdout(Stdio::null())
+                .stderr(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(&log)
+                        .expect("log"),
+                )
+                .spawn()
+                .expect("vigil serve starts"),
+        )
+    };
+    let logged = |what: &str, n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.matches(what).count() >= n {
+                return text;
+            }
+            assert!(Instant::now() < deadline, "no `{what}` in:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let server = start();
+    logged("serving rule set", 1);
+    let feed = Feed::connect(&nats.url, "ring").expect("a feed");
+    let publish = |lines: &[&str]| {
+        let payload = format!("{}\n", lines.join("\n")).into_bytes();
+        feed.publish(std::iter::once(payload), || {})
+            .expect("published");
+    };
+    let at = |minute: u32, line: &str| line.replace("MM", &format!("{minute:02}"));
+    publish(&[
+        &at(
+            0,
+            r#"{"type":"Incident","time":"2022-03-01T03:MM:00Z","case":"A"}"#,
+        ),
+        &at(
+            2,
+            r#"{"type":"Incident","time":"2022-03-01T03:MM:00Z","case":"B"}"#,
+        ),
+    ]);
+    let url = nats.url.as_str();
+    let reload = |rules: &Path| {
+        vigil_status(&[
+            "serve".as_ref(),
+            "reload".as_ref(),
+            rules.as_os_str(),
+            "--nats".as_ref(),
+            url.as_ref(),
+            "--stream".as_ref(),
+            "ring".as_ref(),
+        ])
+    };
+    let (ok, stderr) = reload(&broken);
+    assert!(!ok, "{stderr}");
+    assert!(stderr.contains("Nowhere"), "{stderr}");
+    let (ok, stderr) = reload(&v2);
+    assert!(ok, "{stderr}");
+    logged("reloaded: rule set", 1);
+    publish(&[
+        &at(
+            2,
+            r#"{"type":"Ack","time":"2022-03-01T03:MM:30Z","case":"B"}"#,
+        ),
+        &at(
+            4,
+            r#"{"type":"Incident","time":"2022-03-01T03:MM:00Z","case":"C"}"#,
+        ),
+    ]);
+    // Killed, and started again with the old rule set: it goes on with the reloaded one.
+    drop(server);
+    let server = start();
+    let text = logged("serving rule set", 2);
+    assert!(text.contains("which a reload brought in"), "{text}");
+    publish(&[&at(
+        9,
+        r#"{"type":"Ack","time":"2022-03-01T03:MM:00Z","case":"D"}"#,
+    )]);
+
+    // The replay: the stored input through `vigil run`, the reloaded rule set's bundle in a
+    // directory.
+    let events = dir.join("input.jsonl");
+    std::fs::write(&events, input_lines(url, "ring")).expect("input");
+    let bundles = dir.join("bundles");
+    std::fs::create_dir_all(&bundles).expect("dir");
+    let bundle = bundles.join("v2.bundle");
+    vigil(&[
+        "build",
+        v2.to_str().unwrap(),
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    let replay = vigil(&[
+        "run",
+        v1.to_str().unwrap(),
+        "--events",
+        events.to_str().unwrap(),
+        "--rulesets",
+        bundles.to_str().unwrap(),
+    ]);
+    let want: Vec<String> = replay.lines().map(str::to_string).collect();
+    let got = records(url, want.len());
+    assert_eq!(got, want);
+    let text = got.join("\n");
+    for part in [
+        "v1 not acknowledged: A",
+        "v2 not acknowledged: C",
+        "ack B",
+        "ack D",
+    ] {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    // Acknowledged in time; and A's deadline, which fired before the reload, not again.
+    assert!(!text.contains("not acknowledged: B"), "{text}");
+    assert!(!text.contains("v2 not acknowledged: A"), "{text}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

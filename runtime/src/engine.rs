@@ -33,6 +33,8 @@ pub struct EngineConfig {
     /// Reject an event stamped more than this after the latest `$tick` before it (`future`,
     /// SPEC §9 `--max-skew`); `None`: no such check. Before the first tick nothing is judged.
     pub max_skew: Option<i64>,
+    /// Where `$reload` lines find the rule set they name; `None`: they are rejected.
+    pub rulesets: Option<crate::Rulesets>,
 }
 
 /// How an engine evaluates conditions. Both give the same records (tested against each other).
@@ -54,6 +56,7 @@ impl Default for EngineConfig {
             max_keys_per_rule: 1_000_000,
             engine: EngineKind::Jit,
             max_skew: None,
+            rulesets: None,
         }
     }
 }
@@ -297,6 +300,14 @@ pub enum Pushed {
     Blank,
     /// Not accepted: written to the rejects output with this reason.
     Rejected(Reject),
+    /// A `$reload` line: the engine goes on with the rule set it names, whose fingerprint
+    /// this is (or the same one: then nothing changed). Decoders of the old rule set must be
+    /// replaced (`Engine::decoder`).
+    Reloaded(String),
+    /// A `$reload` line whose rule set store did not answer: nothing can be decided about
+    /// it now, and this engine must not go on (a live server starts again from its last
+    /// checkpoint and tries again).
+    Unavailable(String),
 }
 
 impl Engine {
@@ -456,6 +467,18 @@ impl Engine {
                 self.tick(time);
                 Pushed::Accepted
             }
+            Decoded::Reload(fingerprint) => match self.reload_line(&fingerprint) {
+                Ok(()) => Pushed::Reloaded(fingerprint),
+                Err(crate::NotFound::Unavailable(why)) => Pushed::Unavailable(why),
+                Err(crate::NotFound::Missing(detail)) => {
+                    let r = Reject {
+                        kind: RejectKind::Reload,
+                        detail,
+                    };
+                    *self.stats.rejected.entry(r.kind).or_insert(0) += 1;
+                    Pushed::Rejected(r)
+                }
+            },
             Decoded::Rejected(r) => {
                 *self.stats.rejected.entry(r.kind).or_insert(0) += 1;
                 Pushed::Rejected(r)
@@ -1043,6 +1066,28 @@ impl Engine {
 }
 
 impl Engine {
+    /// A `$reload` line: the rule set named by `fingerprint`, found in the configured
+    /// `Rulesets`, replaces this one as `reload` does. Reloading the same rule set does
+    /// nothing, so a reload published twice is harmless.
+    fn reload_line(&mut self, fingerprint: &str) -> Result<(), crate::NotFound> {
+        use crate::NotFound::Missing;
+        if self.program.fingerprint == fingerprint {
+            return Ok(());
+        }
+        let Some(rulesets) = &self.config.rulesets else {
+            return Err(Missing(format!(
+                "rule set {fingerprint}: no rule sets to reload from here (vigil run \
+                 --rulesets DIR with its bundle)"
+            )));
+        };
+        let program = rulesets.find(fingerprint)?;
+        self.reload(program).map_err(|e| {
+            Missing(format!(
+                "rule set {fingerprint} cannot take the state over: {e}"
+            ))
+        })
+    }
+
     /// Replaces the rule set while keeping the state (SPEC §5): windows, partial matches and
     /// suppression of rules whose pattern did not change, and every workflow instance (moved
     /// to the state of the same name, or reported in an orphan record). Records not yet taken

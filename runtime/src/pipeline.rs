@@ -123,6 +123,19 @@ impl Decoding {
         }
     }
 
+    /// Decodes the lines not yet decoded with `decoder`: after a `$reload`, the new rule
+    /// set's (`Engine::decoder`). Lines decoded ahead on another thread cannot be, so that
+    /// returns false: a run that may meet reloads decodes here.
+    pub fn replace_decoder(&mut self, new: LineDecoder) -> bool {
+        match &mut self.source {
+            Source::Thread { .. } => false,
+            Source::Here { decoder, .. } => {
+                *decoder = new;
+                true
+            }
+        }
+    }
+
     /// The next line, `None` at the end of the input. After an error reading the input,
     /// there is nothing more.
     pub fn next_line(&mut self) -> io::Result<Option<DecodedLine>> {
@@ -213,7 +226,8 @@ struct Latest(i64);
 
 fn decoded_line(decoded: Decoded, text: &[u8], len: usize, latest: &mut Latest) -> DecodedLine {
     let keep = match &decoded {
-        Decoded::Rejected(_) => true,
+        // A reload may be refused: then its text goes to the rejects.
+        Decoded::Rejected(_) | Decoded::Reload(_) => true,
         Decoded::Row(row) => {
             let early = row.time < latest.0;
             latest.0 = latest.0.max(row.time);
@@ -320,6 +334,7 @@ mod tests {
                         Decoded::Blank => "blank".to_string(),
                         Decoded::Row(r) => format!("{:?}", r.source),
                         Decoded::Tick(t) => format!("tick {t}"),
+                        Decoded::Reload(f) => format!("reload {f}"),
                         Decoded::Rejected(r) => format!(
                             "{} {}",
                             r.kind.as_str(),

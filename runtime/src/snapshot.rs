@@ -1019,9 +1019,14 @@ impl Engine {
                             );
                         }
                     }
+                    // So are its state's: one already due fired under the old definition
+                    // (one that moves on would have moved the instance out of the state).
                     if !state.is_final {
                         for (i, timer) in state.timers.iter().enumerate() {
                             let due = self.delay_due(inst.entered, timer.delay);
+                            if due <= self.clock.watermark {
+                                continue;
+                            }
                             self.schedule(
                                 due,
                                 wf.origin.order,

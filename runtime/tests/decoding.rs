@@ -30,7 +30,7 @@ fn engine() -> Engine {
 fn reason(line: &str) -> Option<&'static str> {
     match engine().push_line(line.as_bytes()) {
         Pushed::Rejected(r) => Some(r.kind.as_str()),
-        Pushed::Accepted | Pushed::Blank => None,
+        Pushed::Accepted | Pushed::Blank | Pushed::Reloaded(_) | Pushed::Unavailable(_) => None,
     }
 }
 
@@ -53,6 +53,18 @@ fn each_line_gets_the_reason_the_spec_gives_it() {
     let cases: &[(&str, Option<&str>)] = &[
         // not_json: not a JSON object, whatever else it is.
         ("not json", Some("not_json")),
+        // A `$reload` needs `ruleset`, a string; with no rule sets to find it in, it is
+        // refused (`reload`) and the rules go on. Its other members do not matter.
+        (
+            r#"{"type":"$reload","ruleset":"sha256:00"}"#,
+            Some("reload"),
+        ),
+        (
+            r#"{"ruleset":"sha256:00","time":"bad","type":"$reload"}"#,
+            Some("reload"),
+        ),
+        (r#"{"type":"$reload"}"#, Some("missing_field")),
+        (r#"{"type":"$reload","ruleset":5}"#, Some("wrong_type")),
         ("[1, 2]", Some("not_json")),
         ("42", Some("not_json")),
         (r#""E""#, Some("not_json")),

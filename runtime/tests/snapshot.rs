@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use vigil_compiler::load::compile_sources as compile;
-use vigil_runtime::{Engine, EngineConfig, Record};
+use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
 
 pub const RULES: &str = r#"
 timezone "Asia/Shanghai"
@@ -459,4 +459,123 @@ fn a_damaged_snapshot_changes_nothing() {
     }
     other.restore(&bytes).expect("the whole snapshot restores");
     assert_eq!(other.snapshot(), bytes);
+}
+
+/// A `$reload` line in the input switches rule sets at its place, as `Engine::reload` between
+/// the same lines would; one that cannot be carried out is rejected and the old rules go on.
+#[test]
+fn a_reload_line_switches_rule_sets_at_its_place_in_the_input() {
+    let old = program(RULES);
+    let new = program(&RULES.replace("{key}: {count()}", "{key} has {count()}"));
+    let before = [
+        r#"{"type":"Incident","time":"2021-11-25T10:00:00Z","id2":"I1","category":"violence","address":"A"}"#,
+        r#"{"type":"Incident","time":"2021-11-25T10:02:00Z","id2":"x","category":"noise","address":"B"}"#,
+        r#"{"type":"Incident","time":"2021-11-25T10:03:00Z","id2":"y","category":"noise","address":"B"}"#,
+    ];
+    let after = [
+        r#"{"type":"Incident","time":"2021-11-25T10:04:00Z","id2":"z","category":"noise","address":"B"}"#,
+        r#"{"type":"Ack","time":"2021-11-25T10:05:00Z","id2":"I1"}"#,
+    ];
+    let reload = |fp: &str| format!(r#"{{"type":"$reload","ruleset":"{fp}"}}"#);
+    let run = |config: EngineConfig, middle: Option<String>, direct: bool| {
+        let mut e = Engine::new(Arc::clone(&old), config);
+        let mut out = Vec::new();
+        let take = |e: &mut Engine, out: &mut Vec<String>| {
+            let recs = e.take_records();
+            out.extend(recs.iter().map(|r| e.to_json(r)));
+        };
+        for l in before {
+            e.push_line(l.as_bytes());
+        }
+        take(&mut e, &mut out);
+        // A blank line in place of the reload keeps the line numbers.
+        let pushed = e.push_line(middle.as_deref().unwrap_or("").as_bytes());
+        if direct {
+            e.reload(Arc::clone(&new)).expect("reloads");
+        }
+        for l in after {
+            e.push_line(l.as_bytes());
+        }
+        e.advance_to(i64::MAX);
+        take(&mut e, &mut out);
+        (pushed, out, e.program().fingerprint.clone())
+    };
+    let found = Arc::clone(&new);
+    let rulesets = vigil_runtime::Rulesets::new(move |fp| {
+        (fp == found.fingerprint)
+            .then(|| Arc::clone(&found))
+            .ok_or_else(|| vigil_runtime::NotFound::Missing(format!("unknown {fp}")))
+    });
+    let with = EngineConfig {
+        rulesets: Some(rulesets),
+        ..EngineConfig::default()
+    };
+    let (_, reloaded_directly, _) = run(EngineConfig::default(), None, true);
+    let (_, unchanged, _) = run(EngineConfig::default(), None, false);
+    assert_ne!(reloaded_directly, unchanged, "the new message shows");
+    assert!(
+        reloaded_directly
+            .iter()
+            .any(|r| r.contains(r#""message":"B has 3""#))
+    );
+
+    let (pushed, by_line, now) = run(with.clone(), Some(reload(&new.fingerprint)), false);
+    assert_eq!(pushed, Pushed::Reloaded(new.fingerprint.clone()));
+    assert_eq!(now, new.fingerprint);
+    assert_eq!(by_line, reloaded_directly);
+
+    // The same rule set again: nothing changes.
+    let (pushed, same, now) = run(with.clone(), Some(reload(&old.fingerprint)), false);
+    assert_eq!(pushed, Pushed::Reloaded(old.fingerprint.clone()));
+    assert_eq!((same, now), (unchanged.clone(), old.fingerprint.clone()));
+
+    // Refused: unknown here, nowhere to look, or no fingerprint; the old rules go on.
+    let refused = [
+        (with.clone(), reload("sha256:0000"), "reload"),
+        (EngineConfig::default(), reload(&new.fingerprint), "reload"),
+        (with, r#"{"type":"$reload"}"#.to_string(), "missing_field"),
+    ];
+    for (config, line, reason) in refused {
+        let (pushed, out, now) = run(config, Some(line.clone()), false);
+        match pushed {
+            Pushed::Rejected(r) => assert_eq!(r.kind.as_str(), reason, "{line}: {r}"),
+            other => panic!("{line}: {other:?}"),
+        }
+        assert_eq!(
+            (out, now),
+            (unchanged.clone(), old.fingerprint.clone()),
+            "{line}"
+        );
+    }
+}
+
+/// A changed workflow's state timers count from when the state was entered, and one already
+/// due fired under the old definition: after the reload it does not fire again.
+#[test]
+fn a_reload_does_not_fire_again_a_deadline_that_fired_before_it() {
+    let ring = |message: &str| {
+        program(&format!(
+            "unit desk\nevent Incident {{ case: str }}\nevent Ack {{ case: str }}\n\
+             workflow ring {{\n  start on i: Incident by i.case\n  state raised {{\n    \
+             on Ack -> done\n    after 1m alert desk message \"{message} {{i.case}}\"\n    \
+             after 10m alert desk message \"{message} late {{i.case}}\"\n  }}\n  final done\n}}\n"
+        ))
+    };
+    let mut e = Engine::new(ring("v1"), EngineConfig::default());
+    e.push_line(br#"{"type":"Incident","time":"2022-03-01T03:00:00Z","case":"A"}"#);
+    e.push_line(br#"{"type":"Incident","time":"2022-03-01T03:02:00Z","case":"B"}"#);
+    let before: Vec<String> = e.take_records().iter().map(|r| e.to_json(r)).collect();
+    assert_eq!(
+        before.iter().filter(|r| r.contains("v1 A")).count(),
+        1,
+        "{before:?}"
+    );
+    e.reload(ring("v2")).expect("reloads");
+    e.advance_to(i64::MAX);
+    let after: Vec<String> = e.take_records().iter().map(|r| e.to_json(r)).collect();
+    let messages: Vec<&str> = after
+        .iter()
+        .filter_map(|r| r.split("\"message\":\"").nth(1)?.split('"').next())
+        .collect();
+    assert_eq!(messages, ["v2 B", "v2 late A", "v2 late B"], "{after:?}");
 }

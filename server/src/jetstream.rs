@@ -20,6 +20,9 @@ use async_nats::jetstream::{self, kv, object_store, stream};
 use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
+use vigil_ir::Program;
+use vigil_runtime::{NotFound, Rulesets};
+
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
 
 /// A connection to one Vigil deployment's streams, buckets and store, named after `name`.
@@ -44,6 +47,11 @@ pub struct JetStream {
     /// Names this connection's snapshot objects apart from any other writer's, so that one
     /// refused at its compare-and-set can remove its own.
     writer: String,
+}
+
+/// The object a rule set's bundle is stored as.
+fn ruleset_object(fingerprint: &str) -> String {
+    format!("ruleset-{}", fingerprint.replace(':', "-"))
 }
 
 /// An ordered consumer of the input stream (no acknowledgements: the position is in the
@@ -275,9 +283,65 @@ impl Nats {
                 .map_err(|e| transport("snapshots", e))?;
             let mut names = Vec::new();
             while let Some(info) = list.next().await {
-                names.push(info.map_err(|e| transport("snapshots", e))?.name);
+                let name = info.map_err(|e| transport("snapshots", e))?.name;
+                if name.starts_with("snapshot-") {
+                    names.push(name);
+                }
             }
             Ok(names)
+        })
+    }
+
+    /// Stores a rule set's bundle under its fingerprint (beside the snapshots), where the
+    /// `$reload` lines that name it find it: before such a line is published, so that every
+    /// server and every replay of the input can carry it out.
+    pub fn store_ruleset(&self, program: &Program) -> Result<(), Error> {
+        let s = &self.0;
+        let bundle = vigil_ir::bundle::encode(program);
+        s.rt.block_on(async {
+            let mut data: &[u8] = &bundle;
+            s.snapshots
+                .put(ruleset_object(&program.fingerprint).as_str(), &mut data)
+                .await
+                .map(|_| ())
+                .map_err(|e| transport("rule set", e))
+        })
+    }
+
+    /// The bundle of the rule set `fingerprint`, as `store_ruleset` left it.
+    pub fn ruleset_bundle(&self, fingerprint: &str) -> Result<Vec<u8>, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let mut bundle = Vec::new();
+            let mut reader = s
+                .snapshots
+                .get(ruleset_object(fingerprint).as_str())
+                .await
+                .map_err(|e| match e.kind() {
+                    object_store::GetErrorKind::NotFound => Error::State(format!(
+                        "rule set {fingerprint} is not stored (`vigil serve reload` stores it)"
+                    )),
+                    _ => transport("rule set", e),
+                })?;
+            reader
+                .read_to_end(&mut bundle)
+                .await
+                .map_err(|e| transport("rule set", e))?;
+            Ok(bundle)
+        })
+    }
+
+    /// The rule sets stored here, for the engine's `$reload` lines.
+    pub fn rulesets(&self) -> Rulesets {
+        let nats = self.clone();
+        Rulesets::new(move |fingerprint| {
+            let bundle = nats.ruleset_bundle(fingerprint).map_err(|e| match e {
+                Error::State(why) => NotFound::Missing(why),
+                e => NotFound::Unavailable(e.to_string()),
+            })?;
+            vigil_ir::bundle::decode(&bundle)
+                .map(Arc::new)
+                .map_err(|e| NotFound::Missing(format!("the stored bundle of {fingerprint}: {e}")))
         })
     }
 

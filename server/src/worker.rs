@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use vigil_ir::Program;
-use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
+use vigil_runtime::{Engine, EngineConfig, NotFound, Pushed, Record};
 
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
 use crate::metrics::Metrics;
@@ -31,6 +31,7 @@ pub struct Worker<I, O, C> {
     marks: HashMap<Subject, u64>,
     metrics: Arc<Metrics>,
     upgraded_from: Option<String>,
+    reloaded: Option<String>,
 }
 
 impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
@@ -45,9 +46,32 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         every: u64,
     ) -> Result<Self, Error> {
         let fingerprint = program.fingerprint.clone();
+        let loaded = checkpoints.load()?;
+        // A checkpoint of a rule set that a `$reload` line brought in goes on with it: the
+        // input says which rules run from where, not the command line that started us.
+        let mut reloaded = None;
+        let program = match (&loaded, &config.rulesets) {
+            (Some((cp, _)), Some(rulesets)) if cp.fingerprint != fingerprint => {
+                match rulesets.find(&cp.fingerprint) {
+                    Ok(p) => {
+                        reloaded = Some(cp.fingerprint.clone());
+                        p
+                    }
+                    Err(NotFound::Missing(_)) => program,
+                    Err(NotFound::Unavailable(why)) => return Err(Error::Transport(why)),
+                }
+            }
+            _ => program,
+        };
         let mut engine = Engine::new(program, config);
         let mut upgraded_from = None;
-        let (seq, records, revision) = match checkpoints.load()? {
+        let (seq, records, revision) = match loaded {
+            Some((cp, revision)) if reloaded.is_some() => {
+                engine
+                    .restore(&cp.snapshot)
+                    .map_err(|e| Error::State(format!("corrupt checkpoint: {e}")))?;
+                (cp.seq, cp.records, Some(revision))
+            }
             Some((cp, revision)) => {
                 // A checkpoint of another version of the rule set goes on with this one as
                 // `vigil run --state` does: state of unchanged rules and every workflow
@@ -83,6 +107,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             marks: HashMap::new(),
             metrics: Arc::default(),
             upgraded_from,
+            reloaded,
         };
         if let Some(old) = worker.upgraded_from.clone() {
             worker.check_nothing_past_checkpoint(&old, lines)?;
@@ -127,6 +152,12 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
     /// The rule set of the checkpoint this worker went on from, when it was another.
     pub fn upgraded_from(&self) -> Option<&str> {
         self.upgraded_from.as_deref()
+    }
+
+    /// The rule set a `$reload` brought in that the checkpoint this worker went on from
+    /// belongs to, when it is not the one the worker was started with: it runs that one.
+    pub fn kept_reloaded(&self) -> Option<&str> {
+        self.reloaded.as_deref()
     }
 
     /// Counts into `metrics` from now on.
@@ -180,12 +211,16 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         let payload = m.payload.strip_suffix(b"\n").unwrap_or(&m.payload);
         let mut rejects: Vec<(u64, String)> = Vec::new();
         for line in payload.split(|b| *b == b'\n') {
-            if let Pushed::Rejected(r) = self.engine.push_line(line) {
-                let n = self.engine.lines();
-                rejects.push((n, r.json(n, line)));
-                self.metrics.line(Some(r.kind));
-            } else {
-                self.metrics.line(None);
+            match self.engine.push_line(line) {
+                Pushed::Rejected(r) => {
+                    let n = self.engine.lines();
+                    rejects.push((n, r.json(n, line)));
+                    self.metrics.line(Some(r.kind));
+                }
+                // Nothing of this message is published yet: from the checkpoint, the line
+                // is tried again.
+                Pushed::Unavailable(why) => return Err(Error::Transport(why)),
+                Pushed::Accepted | Pushed::Blank | Pushed::Reloaded(_) => self.metrics.line(None),
             }
         }
         let records = self.engine.take_records();

@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use common::{config, reference};
+use common::{config, reference, reference_with};
 use vigil_runtime::EngineConfig;
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput};
 use vigil_server::{Checkpoint, Checkpoints, Error, Subject, Worker};
@@ -293,4 +293,107 @@ fn an_edited_rule_set_goes_on_from_the_old_ones_checkpoint() {
         assert!(record.contains(&format!(r#""key":"{key}""#)), "{records:?}");
     }
     drop(worker);
+}
+
+/// A `$reload` line in the input switches rule sets at its place, for a worker killed
+/// anywhere too: one started again with the old rule set after the reload goes on with the
+/// reloaded one, and everything published equals one engine over the whole input.
+#[test]
+fn a_reload_in_the_input_holds_across_kills_and_restarts() {
+    let rules = |message: &str, extra: &str| {
+        let source = format!(
+            "unit desk\nunit patrol\nevent Incident {{ case: str, street: str }}\n\
+             event Ack {{ case: str }}\n\
+             rule busy {{\n  when i: Incident group by i.street within 10m having count() >= 3\n  \
+             alert desk message \"{message} {{key}}\"\n  suppress for 5m\n}}\n\
+             workflow ring {{\n  start on i: Incident by i.case\n  state raised {{\n    \
+             on Ack -> done\n    after 1m alert patrol message \"{message} {{i.case}}\"\n  }}\n  \
+             final done\n}}\n{extra}"
+        );
+        Arc::new(vigil_compiler::load::compile_sources(&[("ring.vigil", &source)]).expect("rules"))
+    };
+    let v1 = rules("v1", "");
+    let v2 = rules(
+        "v2",
+        "unit school\nrule acked {\n  when a: Ack\n  alert school message \"ack {a.case}\"\n}\n",
+    );
+    let found = v2.clone();
+    let rulesets = vigil_runtime::Rulesets::new(move |fp| {
+        (fp == found.fingerprint)
+            .then(|| found.clone())
+            .ok_or_else(|| vigil_runtime::NotFound::Missing(fp.to_string()))
+    });
+    let config = EngineConfig {
+        rulesets: Some(rulesets),
+        ..config()
+    };
+    let mut rng = Rng(7);
+    let mut lines = Vec::new();
+    for n in 0..1500u64 {
+        let time = 1_646_100_000_000 + n as i64 * 7_000;
+        let case = rng.below(300);
+        let line = if rng.below(3) == 0 {
+            format!(r#"{{"type":"Ack","time":{time},"case":"c{case}"}}"#)
+        } else {
+            let street = rng.below(5);
+            format!(r#"{{"type":"Incident","time":{time},"case":"c{case}","street":"s{street}"}}"#)
+        };
+        lines.push(line);
+        if n == 700 {
+            lines.push(format!(
+                r#"{{"type":"$reload","ruleset":"{}"}}"#,
+                v2.fingerprint
+            ));
+        }
+    }
+    let want = reference_with(&v1, config.clone(), lines.iter().map(String::as_str));
+    let without = reference(&v1, lines.iter().map(String::as_str));
+    assert_ne!(want, without, "the reload changed what is published");
+    assert!(
+        want.contains_key(&Subject::Unit("school".into())),
+        "{:?}",
+        want.keys()
+    );
+    assert!(
+        want[&Subject::Records]
+            .iter()
+            .any(|r| r.contains(&v2.fingerprint)),
+        "records of the new rule set"
+    );
+
+    for seed in [1u64, 2] {
+        let mut rng = Rng(seed);
+        let input = messages(&lines, &mut rng);
+        let output = MemoryOutput::default();
+        let checkpoints = MemoryCheckpoints::default();
+        let every = 1 + rng.below(5);
+        // Always started with the old rule set, as a restart with the same command would be.
+        let start = || {
+            Worker::start(
+                v1.clone(),
+                config.clone(),
+                input.clone(),
+                output.clone(),
+                checkpoints.clone(),
+                every,
+            )
+            .expect("starts")
+        };
+        let mut worker = start();
+        let (mut kills, mut kept) = (0, 0);
+        while worker.poll(1 + rng.below(3) as usize).expect("polls") > 0 {
+            if rng.below(2) == 0 {
+                drop(worker);
+                worker = start();
+                kills += 1;
+                kept += usize::from(worker.kept_reloaded() == Some(v2.fingerprint.as_str()));
+            }
+        }
+        assert!(
+            kills > 10 && kept > 0,
+            "seed {seed}: {kills} kills, {kept} after the reload"
+        );
+        assert_eq!(worker.engine().program().fingerprint, v2.fingerprint);
+        assert_eq!(published(&output), want, "seed {seed}");
+    }
 }

@@ -98,7 +98,7 @@ pub fn run(args: Args) -> ExitCode {
             match pushed {
                 Pushed::Rejected(r) => rejected = Some(r),
                 Pushed::Blank => blank = true,
-                Pushed::Accepted => {}
+                Pushed::Accepted | Pushed::Reloaded(_) | Pushed::Unavailable(_) => {}
             }
         }
     }

@@ -69,6 +69,11 @@ pub struct Args {
     /// meanwhile; the records are the same either way.
     #[arg(long)]
     single_thread: bool,
+    /// Where `$reload` lines (`vigil serve reload`) find the rule set they name: a directory
+    /// of bundles (`vigil build -o DIR/NAME.bundle`), to replay a live server's input with
+    /// its reloads. Without it those lines are rejected (`reload`) and the rules go on.
+    #[arg(long, value_name = "DIR")]
+    rulesets: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -273,7 +278,9 @@ pub fn run(args: Args) -> ExitCode {
         input,
         engine.decoder(),
         engine.lines() + 1,
-        cores > 1 && !args.single_thread && !already_finished,
+        // After a reload the lines are decoded with the new rule set's decoder, so they
+        // cannot be decoded ahead.
+        cores > 1 && !args.single_thread && args.rulesets.is_none() && !already_finished,
         args.max_line_bytes,
     );
     let mut offset = start_offset;
@@ -294,7 +301,16 @@ pub fn run(args: Args) -> ExitCode {
                 break;
             }
         };
-        if let Pushed::Rejected(r) = engine.push_decoded(line.decoded) {
+        let pushed = engine.push_decoded(line.decoded);
+        if let Pushed::Unavailable(why) = pushed {
+            return super::fail(format!("line {}: {why}", engine.lines()));
+        }
+        if let Pushed::Reloaded(_) = pushed
+            && !input.replace_decoder(engine.decoder())
+        {
+            return super::fail("a reload while the input was decoded ahead");
+        }
+        if let Pushed::Rejected(r) = pushed {
             let text = line.rejected_text.as_deref().unwrap_or_default();
             let n = engine.lines();
             if let Err(e) = sinks.reject(n, &r, text, engine.stats().rejected_total()) {
@@ -377,7 +393,15 @@ fn engine(args: &Args, lateness: i64) -> Result<Engine, ExitCode> {
                 .map_err(|e| super::fail(format!("--max-skew {text}: {e}")))?,
         ),
     };
+    let rulesets = match &args.rulesets {
+        None => None,
+        Some(dir) => Some(
+            vigil_runtime::Rulesets::from_dir(dir)
+                .map_err(|e| super::fail(format!("--rulesets: {e}")))?,
+        ),
+    };
     let config = EngineConfig {
+        rulesets,
         max_skew,
         lateness,
         max_keys_per_rule: args.max_keys,

@@ -78,6 +78,31 @@ enum Command {
     /// Publish JSON lines from files into a deployment's input, in order, several lines per
     /// message: a feed from a file, a replay, a test. Needs only a feed's user.
     Publish(PublishArgs),
+    /// Switch a running deployment to another rule set without a restart: its bundle is
+    /// stored beside the checkpoints and a `$reload` line naming it is published into the
+    /// input, so that the active server, a standby that takes over and a replay (`vigil run
+    /// --rulesets DIR`) all switch at the same line. State of unchanged rules and every
+    /// workflow instance is carried over (SPEC §5). A rule set with errors is refused here,
+    /// and one that cannot take the state over is refused by the server (a `reload` reject):
+    /// either way the old rules go on. Needs the server's user.
+    Reload(ReloadArgs),
+}
+
+#[derive(clap::Args)]
+struct ReloadArgs {
+    /// The new rule set: .vigil files and directories (searched recursively).
+    #[arg(required_unless_present = "bundle")]
+    paths: Vec<PathBuf>,
+    /// A bundle (`vigil build`) instead of sources.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    bundle: Option<PathBuf>,
+    /// The NATS server; a user and password in the URL log in (`$VIGIL_NATS_PASSWORD`, when
+    /// set, is the password).
+    #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
+    nats: String,
+    /// The deployment's name, as `--stream` of `vigil serve`.
+    #[arg(long, value_name = "NAME", default_value = "vigil")]
+    stream: String,
 }
 
 #[derive(clap::Args)]
@@ -117,6 +142,7 @@ pub fn run(args: Args) -> ExitCode {
     match args.command {
         Some(Command::NatsConfig(args)) => return nats_config(args),
         Some(Command::Publish(args)) => return publish(args),
+        Some(Command::Reload(args)) => return reload(args),
         None => {}
     }
     let duration = |flag: &str, text: &str| {
@@ -150,9 +176,6 @@ pub fn run(args: Args) -> ExitCode {
         Ok(n) => n,
         Err(e) => return super::fail(format!("{shown}: {e}")),
     };
-    if let Err(e) = nats.unit_consumers(program.units.iter().map(|u| u.name.as_str())) {
-        return super::fail(e);
-    }
     let metrics = Arc::new(Metrics::default());
     if let Some(addr) = &args.listen {
         let token = std::env::var("VIGIL_HTTP_TOKEN").ok();
@@ -179,6 +202,7 @@ pub fn run(args: Args) -> ExitCode {
     let config = EngineConfig {
         lateness,
         max_skew: Some(max_skew),
+        rulesets: Some(nats.rulesets()),
         ..EngineConfig::default()
     };
     let name = args.stream.to_lowercase();
@@ -197,7 +221,15 @@ pub fn run(args: Args) -> ExitCode {
         stop,
     };
     loop {
-        let e = match live.serve(|position, upgraded_from| {
+        let e = match live.serve(|position, upgraded_from, reloaded| {
+            if let Some(kept) = reloaded {
+                warn!(
+                    ruleset = %kept,
+                    given = %fingerprint,
+                    "going on with rule set {kept}, which a reload brought in, rather than the \
+                     {fingerprint} given: deploy another with `vigil serve reload`"
+                );
+            }
             if let Some(old) = upgraded_from {
                 warn!(
                     from = old,
@@ -267,7 +299,10 @@ impl Live {
     /// Starts the worker from the last checkpoint (`started` is told where it goes on from,
     /// and the checkpoint's rule set if it was another) and runs it until something fails or
     /// a stop is asked for: then it checkpoints and returns the input position.
-    fn serve(&mut self, started: impl FnOnce(u64, Option<&str>)) -> Result<u64, Error> {
+    fn serve(
+        &mut self,
+        started: impl FnOnce(u64, Option<&str>, Option<&str>),
+    ) -> Result<u64, Error> {
         let nats = &self.nats;
         let mut worker = Worker::start(
             self.program.clone(),
@@ -278,7 +313,20 @@ impl Live {
             self.checkpoint_every,
         )?
         .with_metrics(self.metrics.clone());
-        started(worker.position(), worker.upgraded_from());
+        started(
+            worker.position(),
+            worker.upgraded_from(),
+            worker.kept_reloaded(),
+        );
+        let mut running = worker.engine().program().fingerprint.clone();
+        nats.unit_consumers(
+            worker
+                .engine()
+                .program()
+                .units
+                .iter()
+                .map(|u| u.name.as_str()),
+        )?;
         let mut gauges_at = Instant::now();
         loop {
             if self.stop.requested() {
@@ -287,6 +335,20 @@ impl Live {
             }
             // An empty read waited a little for input already.
             worker.poll(256)?;
+            let program = worker.engine().program();
+            if program.fingerprint != running {
+                info!(
+                    from = %running,
+                    ruleset = %program.fingerprint,
+                    position = worker.position(),
+                    "reloaded: rule set {} from input message {}",
+                    program.fingerprint,
+                    worker.position()
+                );
+                running = program.fingerprint.clone();
+                // A unit the new rule set brought in gets its consumer.
+                nats.unit_consumers(program.units.iter().map(|u| u.name.as_str()))?;
+            }
             if Instant::now() >= self.renew_at {
                 self.lease.renew()?;
                 self.renew_at = Instant::now() + self.lease_ttl / 3;
@@ -340,6 +402,35 @@ fn load(bundle: Option<&Path>, paths: &[PathBuf]) -> Result<Arc<Program>, ExitCo
     vigil_ir::bundle::decode(&bytes)
         .map(Arc::new)
         .map_err(|e| super::fail(format!("`{}`: {e}", path.display())))
+}
+
+/// `vigil serve reload`: the bundle stored first, then the line that names it, so that no
+/// server ever reads a `$reload` whose rule set is not there yet.
+fn reload(args: ReloadArgs) -> ExitCode {
+    let program = match load(args.bundle.as_deref(), &args.paths) {
+        Ok(p) => p,
+        Err(code) => return code,
+    };
+    let shown = without_password(&args.nats);
+    let nats = match Nats::connect(&args.nats, &args.stream) {
+        Ok(n) => n,
+        Err(e) => return super::fail(format!("{shown}: {e}")),
+    };
+    if let Err(e) = nats.store_ruleset(&program) {
+        return super::fail(format!("{shown}: {e}"));
+    }
+    let fingerprint = &program.fingerprint;
+    let line = format!("{{\"type\":\"$reload\",\"ruleset\":\"{fingerprint}\"}}\n");
+    match nats.publish_input(line.into_bytes()) {
+        Ok(seq) => {
+            eprintln!(
+                "rule set {fingerprint} stored; the reload is input message {seq} of {}.in",
+                args.stream.to_lowercase()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => super::fail(format!("{shown}: {e}")),
+    }
 }
 
 /// `vigil serve nats-config`: the users and permissions of a deployment, with the passwords

@@ -91,7 +91,7 @@ impl Service {
         let mut rejected = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             match engine.push_line(line) {
-                Pushed::Accepted => accepted += 1,
+                Pushed::Accepted | Pushed::Reloaded(_) | Pushed::Unavailable(_) => accepted += 1,
                 Pushed::Blank => blank += 1,
                 Pushed::Rejected(r) => rejected.push(json!({
                     "line": i + 1,

@@ -110,6 +110,17 @@ impl Line<'_, '_> {
                     None => Answer::Rejected(reasons),
                 };
             }
+            // A reload names a rule set by fingerprint; the fuzzed engine has none to find.
+            Some(Json::String(s)) if s == "$reload" => {
+                return match member(&self.top, "ruleset") {
+                    None | Some(Json::Null) => Answer::Rejected(vec![RejectKind::MissingField]),
+                    Some(Json::String(f)) if *f == self.program.fingerprint => {
+                        Answer::Unspecified("a reload of the rule set in force")
+                    }
+                    Some(Json::String(_)) => Answer::Rejected(vec![RejectKind::Reload]),
+                    Some(_) => Answer::Rejected(vec![RejectKind::WrongType]),
+                };
+            }
             Some(Json::String(s)) => self
                 .program
                 .events

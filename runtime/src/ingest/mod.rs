@@ -44,11 +44,14 @@ pub enum RejectKind {
     TooLong = 8,
     /// The event is stamped more than `--max-skew` after the latest `$tick` before it (SPEC §9).
     Future = 9,
+    /// A `$reload` line whose rule set cannot be had or cannot take the state over: the rule
+    /// set before it goes on.
+    Reload = 10,
 }
 
 impl RejectKind {
     /// Every reason, in code order.
-    pub const ALL: [RejectKind; 8] = [
+    pub const ALL: [RejectKind; 9] = [
         RejectKind::NotJson,
         RejectKind::UnknownType,
         RejectKind::MissingField,
@@ -57,6 +60,7 @@ impl RejectKind {
         RejectKind::Late,
         RejectKind::TooLong,
         RejectKind::Future,
+        RejectKind::Reload,
     ];
 
     /// The reason's byte in snapshots.
@@ -85,6 +89,7 @@ impl RejectKind {
             RejectKind::Late => "late",
             RejectKind::TooLong => "too_long",
             RejectKind::Future => "future",
+            RejectKind::Reload => "reload",
         }
     }
 }
@@ -249,11 +254,16 @@ impl Schema {
 /// The `type` of a tick line (SPEC §7).
 const TICK: &str = "$tick";
 
+/// The `type` of a reload line: `{"type":"$reload","ruleset":"sha256:…"}` switches to the rule
+/// set of that fingerprint at this place in the input (`vigil serve reload`).
+const RELOAD: &str = "$reload";
+
 /// A decoded line that is not blank.
 #[derive(Debug)]
 enum Parsed {
     Row(Row),
     Tick(i64),
+    Reload(String),
 }
 
 /// What one input line decoded to.
@@ -265,6 +275,8 @@ pub enum Decoded {
     Row(Row),
     /// `{"type":"$tick","time":T}` (SPEC §7): time `T` was seen, nothing else.
     Tick(i64),
+    /// `{"type":"$reload","ruleset":F}`: go on with the rule set whose fingerprint is `F`.
+    Reload(String),
     /// Not an event of the rule set, and why.
     Rejected(Reject),
 }
@@ -309,6 +321,7 @@ impl LineDecoder {
         match decode(&self.schema, &mut self.buffers, line, line_no) {
             Ok(Parsed::Row(row)) => Decoded::Row(row),
             Ok(Parsed::Tick(time)) => Decoded::Tick(time),
+            Ok(Parsed::Reload(fingerprint)) => Decoded::Reload(fingerprint),
             Err(r) => Decoded::Rejected(r),
         }
     }
@@ -361,6 +374,7 @@ fn general(
         error: None,
         cloud: false,
         tick: false,
+        reload: false,
         hint: 0,
         buffers: std::mem::take(buffers),
     };
@@ -386,6 +400,8 @@ struct Decoder<'s, 'a> {
     cloud: bool,
     /// The line is a `$tick`.
     tick: bool,
+    /// The line is a `$reload`.
+    reload: bool,
     hint: usize,
     /// Row storage until the type is known.
     buffers: RowBuffers,
@@ -449,6 +465,10 @@ impl<'s, 'a> Decoder<'s, 'a> {
                         self.tick = true;
                         return Ok(());
                     }
+                    if name == RELOAD {
+                        self.reload = true;
+                        return Ok(());
+                    }
                     match self.schema.types.get(name) {
                         Some(ty) => {
                             let ty = *ty;
@@ -499,6 +519,21 @@ impl<'s, 'a> Decoder<'s, 'a> {
             name => self.field_value(name)?,
         }
         Ok(())
+    }
+
+    /// The fingerprint a `$reload` line names in `ruleset` (its other members are ignored).
+    fn reload_target(&mut self) -> Result<Parsed, Reject> {
+        let Some((_, start, _)) = self.pending.iter().find(|(k, ..)| k == "ruleset") else {
+            return Err(reject(RejectKind::MissingField, "no `ruleset` field"));
+        };
+        let source = self.sc.source();
+        self.sc = Scanner::new(source);
+        self.sc.pos = *start;
+        if self.sc.next_kind()? != Next::String {
+            return Err(reject(RejectKind::WrongType, "`ruleset` is not a string"));
+        }
+        let fingerprint = self.sc.string(&mut self.scratch)?.to_string();
+        Ok(Parsed::Reload(fingerprint))
     }
 
     fn id_value(&mut self) -> Result<(), Reject> {
@@ -753,6 +788,9 @@ impl<'s, 'a> Decoder<'s, 'a> {
     fn finish(&mut self, line_no: u64) -> Result<Parsed, Reject> {
         if let Some(e) = self.error.take() {
             return Err(e);
+        }
+        if self.reload {
+            return self.reload_target();
         }
         if self.tick {
             return match self.time.take() {

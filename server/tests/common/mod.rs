@@ -19,7 +19,16 @@ pub fn reference<'l>(
     program: &Arc<vigil_ir::Program>,
     lines: impl Iterator<Item = &'l str>,
 ) -> BTreeMap<Subject, Vec<String>> {
-    let mut engine = Engine::new(program.clone(), config());
+    reference_with(program, config(), lines)
+}
+
+/// As `reference`, with these engine options.
+pub fn reference_with<'l>(
+    program: &Arc<vigil_ir::Program>,
+    config: EngineConfig,
+    lines: impl Iterator<Item = &'l str>,
+) -> BTreeMap<Subject, Vec<String>> {
+    let mut engine = Engine::new(program.clone(), config);
     let mut out: BTreeMap<Subject, Vec<String>> = BTreeMap::new();
     for l in lines {
         if let Pushed::Rejected(r) = engine.push_line(l.as_bytes()) {
@@ -36,7 +45,8 @@ pub fn reference<'l>(
                 && !a.shadow
             {
                 for unit in &a.to {
-                    let u = program
+                    let u = engine
+                        .program()
                         .units
                         .iter()
                         .position(|d| d.name == **unit)
