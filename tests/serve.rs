@@ -243,8 +243,18 @@ fn vigil(args: &[&str]) -> String {
 }
 
 fn city_day(dir: &Path) -> CityDay {
-    let mut input = std::fs::read_to_string(root().join("examples/city-1day.jsonl")).expect("day");
-    input.push_str("{\"type\":\"$tick\",\"time\":\"2022-03-03T00:00:00Z\"}\n");
+    city_events(
+        dir,
+        &root().join("examples/city-1day.jsonl"),
+        "2022-03-03T00:00:00Z",
+    )
+}
+
+/// `events` and a tick at `end`, which releases what lateness holds back, with what
+/// `vigil run` makes of them.
+fn city_events(dir: &Path, events: &Path, end: &str) -> CityDay {
+    let mut input = std::fs::read_to_string(events).expect("events");
+    input.push_str(&format!("{{\"type\":\"$tick\",\"time\":\"{end}\"}}\n"));
     let events = dir.join("events.jsonl");
     std::fs::write(&events, &input).expect("written");
     let rejects = dir.join("rejects.jsonl");
@@ -400,7 +410,13 @@ fn the_city_day_published_in_batches_gives_the_records_of_vigil_run_byte_for_byt
 #[test]
 fn killed_twenty_times_and_nats_once_the_stored_records_are_those_of_one_run() {
     let dir = temp_dir("serve-crash");
-    let day = city_day(&dir);
+    // The issue asks for a 200k-event feed: too long for every CI run in a debug build, so
+    // `VIGIL_SERVE_CRASH_EVENTS=city.jsonl` (from `cargo run --release --example city`) runs
+    // the same test over that file (docs/BENCHMARKS.md has the last such run).
+    let day = match std::env::var_os("VIGIL_SERVE_CRASH_EVENTS") {
+        Some(events) => city_events(&dir, Path::new(&events), "2100-01-01T00:00:00Z"),
+        None => city_day(&dir),
+    };
     let mut nats = NatsServer::start().expect("nats-server");
     let log = dir.join("serve.log");
     let options = ["--lease", "1s", "--checkpoint-every", "3"];
@@ -456,7 +472,8 @@ fn killed_twenty_times_and_nats_once_the_stored_records_are_those_of_one_run() {
         }
     }
     assert_eq!(kills, 20);
-    let (records, rejects) = stored(&nats.url, day.records.len(), 120);
+    let secs = 120 + day.lines.len() as u64 / 1000;
+    let (records, rejects) = stored(&nats.url, day.records.len(), secs);
     let log = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(records.len(), day.records.len(), "{log}");
     assert_eq!(records, day.records);
@@ -532,12 +549,15 @@ fn a_reload_switches_rule_sets_at_its_line_and_vigil_run_replays_it() {
     );
     let nats = NatsServer::start().expect("nats-server");
     let log = dir.join("serve.log");
+    let port = free_port();
     let start = || {
         Killed(
             Command::new(env!("CARGO_BIN_EXE_vigil"))
+                .env("VIGIL_HTTP_TOKEN", "s3cret")
                 .arg("serve")
                 .arg(&v1)
                 .args(["--nats", &nats.url, "--stream", "ring", "--tick", "0s"])
+                .args(["--listen", &format!("127.0.0.1:{port}")])
                 .args(["--checkpoint-every", "1", "--lease", "1s"])
                 .stdout(Stdio::null())
                 .stderr(
@@ -599,6 +619,28 @@ fn a_reload_switches_rule_sets_at_its_line_and_vigil_run_replays_it() {
     let (ok, stderr) = reload(&v2);
     assert!(ok, "{stderr}");
     logged("reloaded: rule set", 1);
+    // The same over HTTP, with a bundle: the token is needed, and the body must be a bundle.
+    // (Reloading the rule set in force changes nothing, but the line is in the input.)
+    let bundles = dir.join("bundles");
+    std::fs::create_dir_all(&bundles).expect("dir");
+    let bundle = bundles.join("v2.bundle");
+    vigil(&[
+        "build",
+        v2.to_str().unwrap(),
+        "-o",
+        bundle.to_str().unwrap(),
+    ]);
+    let bytes = std::fs::read(&bundle).expect("bundle");
+    assert_eq!(http(port, "POST /reload", None, &bytes).0, 401);
+    let (status, body) = http(
+        port,
+        "POST /reload",
+        Some("s3cret"),
+        b"{\"not\":\"a bundle\"}",
+    );
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = http(port, "POST /reload", Some("s3cret"), &bytes);
+    assert_eq!(status, 202, "{body}");
     publish(&[
         &at(
             2,
@@ -619,19 +661,12 @@ fn a_reload_switches_rule_sets_at_its_line_and_vigil_run_replays_it() {
         r#"{"type":"Ack","time":"2022-03-01T03:MM:00Z","case":"D"}"#,
     )]);
 
-    // The replay: the stored input through `vigil run`, the reloaded rule set's bundle in a
-    // directory.
+    // The replay: the stored input through `vigil run`, the reloaded rule set's bundle (built
+    // above) in a directory.
     let events = dir.join("input.jsonl");
-    std::fs::write(&events, input_lines(url, "ring")).expect("input");
-    let bundles = dir.join("bundles");
-    std::fs::create_dir_all(&bundles).expect("dir");
-    let bundle = bundles.join("v2.bundle");
-    vigil(&[
-        "build",
-        v2.to_str().unwrap(),
-        "-o",
-        bundle.to_str().unwrap(),
-    ]);
+    let input = input_lines(url, "ring");
+    assert_eq!(input.matches(r#""type":"$reload""#).count(), 2, "{input}");
+    std::fs::write(&events, input).expect("input");
     let replay = vigil(&[
         "run",
         v1.to_str().unwrap(),

@@ -4,6 +4,9 @@
 //!   input stream — the same log producers write to, so HTTP input is stored and replayable —
 //!   and answers `202` with the message's position once the stream holds it. It needs the
 //!   header `Authorization: Bearer <token>`; without a token configured it is off (`403`).
+//! - `POST /reload` with a bundle (`vigil build`) as its body stores the bundle and publishes
+//!   a `$reload` line naming it, as `vigil serve reload` does (same token): `202` with the
+//!   line's position, `422` when the body is not a bundle.
 //! - `GET /metrics`: `Metrics` in the Prometheus (OpenMetrics) text format.
 //! - `GET /health`: `200` while the process runs, saying whether it is the active server.
 //!
@@ -27,6 +30,8 @@ use crate::metrics::Metrics;
 struct Shared {
     js: jetstream::Context,
     subject: String,
+    /// The object store bundles are stored in for `$reload` lines.
+    store: String,
     token: Option<String>,
     metrics: Arc<Metrics>,
 }
@@ -59,11 +64,13 @@ pub fn start(
     let shared = Arc::new(Shared {
         js,
         subject: format!("{}.in", name.to_lowercase()),
+        store: crate::jetstream::ruleset_store(name),
         token: token.filter(|t| !t.is_empty()),
         metrics,
     });
     let app = Router::new()
         .route("/events", post(events))
+        .route("/reload", post(reload))
         .route("/metrics", get(metrics_text))
         .route("/health", get(health))
         .with_state(shared);
@@ -79,28 +86,71 @@ pub fn start(
 }
 
 async fn events(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = refused(&s, &headers, "/events") {
+        return refused;
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return (StatusCode::BAD_REQUEST, "no lines in the body\n").into_response();
+    }
+    stored(&s, body, "the input stream did not store the lines").await
+}
+
+async fn reload(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = refused(&s, &headers, "/reload") {
+        return refused;
+    }
+    let program = match vigil_ir::bundle::decode(&body) {
+        Ok(p) => p,
+        Err(e) => {
+            let why = format!("the body is not a bundle (vigil build -o FILE): {e}\n");
+            return (StatusCode::UNPROCESSABLE_ENTITY, why).into_response();
+        }
+    };
+    let fingerprint = &program.fingerprint;
+    // The bundle first: a server never reads a `$reload` whose rule set is not there yet.
+    let put = async {
+        let store = s.js.get_object_store(&s.store).await?;
+        let mut data: &[u8] = &body;
+        let name = crate::jetstream::ruleset_object(fingerprint);
+        store.put(name.as_str(), &mut data).await?;
+        Ok::<_, async_nats::Error>(())
+    };
+    if let Err(e) = put.await {
+        let why = format!("the bundle was not stored: {e}\n");
+        return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
+    }
+    let line = format!("{{\"type\":\"$reload\",\"ruleset\":\"{fingerprint}\"}}\n");
+    stored(
+        &s,
+        Bytes::from(line),
+        "the input stream did not store the reload",
+    )
+    .await
+}
+
+/// The answer that refuses a request without the configured token (`None`: it has it).
+fn refused(s: &Shared, headers: &HeaderMap, path: &str) -> Option<Response> {
     let Some(token) = &s.token else {
-        return (
-            StatusCode::FORBIDDEN,
-            "POST /events is off: start vigil serve with $VIGIL_HTTP_TOKEN set\n",
-        )
-            .into_response();
+        let why = format!("POST {path} is off: start vigil serve with $VIGIL_HTTP_TOKEN set\n");
+        return Some((StatusCode::FORBIDDEN, why).into_response());
     };
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if !given.is_some_and(|g| same(g.as_bytes(), token.as_bytes())) {
-        return (
+    let valid = given.is_some_and(|g| same(g.as_bytes(), token.as_bytes()));
+    (!valid).then(|| {
+        (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],
             "a valid `Authorization: Bearer <token>` header is needed\n",
         )
-            .into_response();
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return (StatusCode::BAD_REQUEST, "no lines in the body\n").into_response();
-    }
+            .into_response()
+    })
+}
+
+/// Publishes `body` as one input message: `202` with its position once the stream holds it.
+async fn stored(s: &Shared, body: Bytes, failed: &str) -> Response {
     let stored = async {
         let ack = s.js.publish(s.subject.clone(), body).await?;
         Ok::<_, async_nats::Error>(ack.await?.sequence)
@@ -112,11 +162,7 @@ async fn events(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -
             format!("{{\"seq\":{seq}}}\n"),
         )
             .into_response(),
-        Err(e) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("the input stream did not store the lines: {e}\n"),
-        )
-            .into_response(),
+        Err(e) => (StatusCode::SERVICE_UNAVAILABLE, format!("{failed}: {e}\n")).into_response(),
     }
 }
 

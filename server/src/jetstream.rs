@@ -50,8 +50,13 @@ pub struct JetStream {
 }
 
 /// The object a rule set's bundle is stored as.
-fn ruleset_object(fingerprint: &str) -> String {
+pub(crate) fn ruleset_object(fingerprint: &str) -> String {
     format!("ruleset-{}", fingerprint.replace(':', "-"))
+}
+
+/// The object store of deployment `name` that holds its snapshots and rule sets.
+pub(crate) fn ruleset_store(name: &str) -> String {
+    format!("{}_SNAP", name.to_uppercase())
 }
 
 /// An ordered consumer of the input stream (no acknowledgements: the position is in the
@@ -232,7 +237,7 @@ impl Nats {
                 .map_err(|e| transport("checkpoint bucket", e))?;
             let snapshots = js
                 .create_object_store(object_store::Config {
-                    bucket: format!("{upper}_SNAP"),
+                    bucket: ruleset_store(&upper),
                     ..Default::default()
                 })
                 .await

@@ -62,8 +62,9 @@ pub struct Args {
     /// How the log on standard error is written: `text`, or `json` (one object per line).
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
-    /// Serve HTTP here: `POST /events` (JSON lines into the input stream; needs
-    /// `Authorization: Bearer $VIGIL_HTTP_TOKEN`), `GET /metrics` (Prometheus), `GET /health`.
+    /// Serve HTTP here: `POST /events` (JSON lines into the input stream) and `POST /reload`
+    /// (a bundle, as `vigil serve reload`), both needing `Authorization: Bearer
+    /// $VIGIL_HTTP_TOKEN`; `GET /metrics` (Prometheus), `GET /health`.
     #[arg(long, value_name = "ADDR")]
     listen: Option<String>,
 }
@@ -181,7 +182,7 @@ pub fn run(args: Args) -> ExitCode {
         let token = std::env::var("VIGIL_HTTP_TOKEN").ok();
         match http::start(addr, &args.nats, &args.stream, token, metrics.clone()) {
             Ok(local) => {
-                info!(%local, "HTTP on http://{local}: POST /events, GET /metrics, GET /health")
+                info!(%local, "HTTP on http://{local}: POST /events, POST /reload, GET /metrics, GET /health")
             }
             Err(e) => return super::fail(e),
         }
