@@ -7,7 +7,7 @@
 //! with the wall-clock time is published into the input every `--tick`, so deadlines fire on a
 //! quiet feed, and a replay of the stream gives the same records.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,12 +28,8 @@ use vigil_server::{Error, Worker};
 pub struct Args {
     #[command(subcommand)]
     command: Option<Command>,
-    /// Rule set: .vigil files and directories (searched recursively).
-    #[arg(required_unless_present = "bundle")]
-    paths: Vec<PathBuf>,
-    /// Run a bundle (`vigil build`) instead of sources.
-    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
-    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    rules: RuleSet,
     /// The NATS server, with JetStream enabled.
     #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
     nats: String,
@@ -69,6 +65,17 @@ pub struct Args {
     listen: Option<String>,
 }
 
+/// The rule set a command runs: sources or a bundle.
+#[derive(clap::Args)]
+struct RuleSet {
+    /// Rule set: .vigil files and directories (searched recursively).
+    #[arg(required_unless_present = "bundle")]
+    paths: Vec<PathBuf>,
+    /// A bundle (`vigil build`) instead of sources.
+    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
+    bundle: Option<PathBuf>,
+}
+
 #[derive(clap::Subcommand)]
 enum Command {
     /// Write the NATS server's users and permissions for a rule set's deployment: the
@@ -91,12 +98,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ReloadArgs {
-    /// The new rule set: .vigil files and directories (searched recursively).
-    #[arg(required_unless_present = "bundle")]
-    paths: Vec<PathBuf>,
-    /// A bundle (`vigil build`) instead of sources.
-    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
-    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    rules: RuleSet,
     /// The NATS server; a user and password in the URL log in (`$VIGIL_NATS_PASSWORD`, when
     /// set, is the password).
     #[arg(long, value_name = "URL", default_value = "nats://127.0.0.1:4222")]
@@ -125,12 +128,8 @@ struct PublishArgs {
 
 #[derive(clap::Args)]
 struct NatsConfigArgs {
-    /// Rule set: .vigil files and directories (searched recursively).
-    #[arg(required_unless_present = "bundle")]
-    paths: Vec<PathBuf>,
-    /// A bundle (`vigil build`) instead of sources.
-    #[arg(long, value_name = "FILE", conflicts_with = "paths")]
-    bundle: Option<PathBuf>,
+    #[command(flatten)]
+    rules: RuleSet,
     /// The deployment's name, as `--stream` of `vigil serve`.
     #[arg(long, value_name = "NAME", default_value = "vigil")]
     stream: String,
@@ -167,7 +166,7 @@ pub fn run(args: Args) -> ExitCode {
         "json" => logging::Format::Json,
         _ => logging::Format::Text,
     });
-    let program = match load(args.bundle.as_deref(), &args.paths) {
+    let program = match load(&args.rules) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -393,10 +392,10 @@ fn set_gauges(metrics: &Metrics, worker: &Worker<Nats, Nats, Nats>, nats: &Nats)
     }
 }
 
-/// The rule set of `--bundle`, or compiled from `paths`.
-fn load(bundle: Option<&Path>, paths: &[PathBuf]) -> Result<Arc<Program>, ExitCode> {
-    let Some(path) = bundle else {
-        return super::compile(paths);
+/// The rule set of `--bundle`, or compiled from the paths.
+fn load(rules: &RuleSet) -> Result<Arc<Program>, ExitCode> {
+    let Some(path) = &rules.bundle else {
+        return super::compile(&rules.paths);
     };
     let bytes = std::fs::read(path)
         .map_err(|e| super::fail(format!("cannot read `{}`: {e}", path.display())))?;
@@ -408,7 +407,7 @@ fn load(bundle: Option<&Path>, paths: &[PathBuf]) -> Result<Arc<Program>, ExitCo
 /// `vigil serve reload`: the bundle stored first, then the line that names it, so that no
 /// server ever reads a `$reload` whose rule set is not there yet.
 fn reload(args: ReloadArgs) -> ExitCode {
-    let program = match load(args.bundle.as_deref(), &args.paths) {
+    let program = match load(&args.rules) {
         Ok(p) => p,
         Err(code) => return code,
     };
@@ -437,7 +436,7 @@ fn reload(args: ReloadArgs) -> ExitCode {
 /// `vigil serve nats-config`: the users and permissions of a deployment, with the passwords
 /// of the users the file at `--out` already has, fresh random ones for the others.
 fn nats_config(args: NatsConfigArgs) -> ExitCode {
-    let program = match load(args.bundle.as_deref(), &args.paths) {
+    let program = match load(&args.rules) {
         Ok(p) => p,
         Err(code) => return code,
     };
