@@ -11,6 +11,9 @@ use vigil_runtime::{Engine, EngineConfig, NotFound, Pushed, Record};
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
 use crate::metrics::Metrics;
 
+/// What a `$reload` line holds (its `type`); lines without it cannot be one.
+const RELOAD: &[u8] = b"$reload";
+
 /// One engine over one input log.
 pub struct Worker<I, O, C> {
     engine: Engine,
@@ -211,6 +214,12 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         let payload = m.payload.strip_suffix(b"\n").unwrap_or(&m.payload);
         let mut rejects: Vec<(u64, String)> = Vec::new();
         for line in payload.split(|b| *b == b'\n') {
+            // The records before a reload are published before it: they are written with the
+            // rule set that made them, as `vigil run` writes them line by line. (A `type`
+            // spelled with escapes is not seen here; its records go out with the message's.)
+            if line.windows(RELOAD.len()).any(|w| w == RELOAD) {
+                self.flush()?;
+            }
             match self.engine.push_line(line) {
                 Pushed::Rejected(r) => {
                     let n = self.engine.lines();
@@ -223,11 +232,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
                 Pushed::Accepted | Pushed::Blank | Pushed::Reloaded(_) => self.metrics.line(None),
             }
         }
-        let records = self.engine.take_records();
-        self.metrics.records(records.len());
-        let first = self.records + 1;
-        self.publish(&records)?;
-        self.deliver(first, &records)?;
+        self.flush()?;
         self.publish_rejects(&rejects)?;
         self.seq = m.seq;
         self.since += 1;
@@ -235,6 +240,15 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             self.checkpoint()?;
         }
         Ok(())
+    }
+
+    /// Publishes the records made so far, and the units' copies.
+    fn flush(&mut self) -> Result<(), Error> {
+        let records = self.engine.take_records();
+        self.metrics.records(records.len());
+        let first = self.records + 1;
+        self.publish(&records)?;
+        self.deliver(first, &records)
     }
 
     /// The last mark of `subject`, read from the transport the first time.
