@@ -418,6 +418,11 @@ impl Engine {
         }
     }
 
+    /// The options this engine was made with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
     /// The program this engine runs.
     pub fn program(&self) -> &Arc<Program> {
         &self.program

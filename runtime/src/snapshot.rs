@@ -666,6 +666,25 @@ impl Engine {
         Ok(self.lines)
     }
 
+    /// The fingerprint of the rule set a snapshot was taken with, read from its header
+    /// (`None`: not a snapshot this build reads). Nothing else is checked: `restore` is.
+    pub fn snapshot_ruleset(bytes: &[u8]) -> Option<String> {
+        let format = match bytes.get(..8) {
+            Some([m @ .., v]) if m == MAGIC && v.is_ascii_digit() => v - b'0',
+            _ => return None,
+        };
+        if !(OLDEST_FORMAT..=SNAPSHOT_FORMAT).contains(&format) {
+            return None;
+        }
+        let mut d = Dec {
+            b: bytes,
+            pos: 8,
+            format,
+            rows: Vec::new(),
+        };
+        d.str().ok()
+    }
+
     fn read_snapshot(&self, bytes: &[u8]) -> R<ReadSnapshot> {
         let format = match bytes.get(..8) {
             Some([m @ .., v]) if m == MAGIC && v.is_ascii_digit() => v - b'0',

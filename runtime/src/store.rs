@@ -60,6 +60,11 @@ impl Durable {
         }
     }
 
+    /// The rule set of the checkpoint the run resumes from, if any.
+    pub fn ruleset(&self) -> Option<String> {
+        Engine::snapshot_ruleset(&self.resumed.as_ref()?.snapshot)
+    }
+
     /// Where to go on reading the input: the byte offset of the first line not yet read.
     pub fn input_offset(&self) -> u64 {
         self.resumed.as_ref().map_or(0, |c| c.input_offset)

@@ -211,6 +211,18 @@ pub fn run(args: Args) -> ExitCode {
         Ok(d) => d,
         Err(e) => return super::fail(e),
     };
+    // A checkpoint taken after a `$reload` goes on with the rule set the reload brought in,
+    // when `--rulesets` has it: the input decides which rules run, as for `vigil serve`.
+    if let Some(ruleset) = durable.as_ref().and_then(Durable::ruleset)
+        && ruleset != engine.program().fingerprint
+        && let Some(rulesets) = engine.config().rulesets.clone()
+    {
+        match rulesets.find(&ruleset) {
+            Ok(program) => engine = Engine::new(program, engine.config().clone()),
+            Err(vigil_runtime::NotFound::Missing(_)) => {}
+            Err(vigil_runtime::NotFound::Unavailable(e)) => return super::fail(e),
+        }
+    }
     if let Some(d) = &durable
         && let Err(e) = d.restore(&mut engine)
     {
