@@ -6,8 +6,12 @@
 // Test code: a failed unwrap or assertion stops the test right there.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::Command;
+
+use common::ring_rules;
 
 fn vigil(args: &[&std::ffi::OsStr]) -> String {
     let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
@@ -22,29 +26,13 @@ fn vigil(args: &[&std::ffi::OsStr]) -> String {
     String::from_utf8(out.stdout).expect("UTF-8")
 }
 
-fn rules(dir: &Path, name: &str, message: &str, extra: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(&path).expect("dir");
-    std::fs::write(
-        path.join("ring.vigil"),
-        format!(
-            "unit desk\nevent Incident {{ case: str }}\nevent Ack {{ case: str }}\n\
-             workflow ring {{\n  start on i: Incident by i.case\n  state raised {{\n    \
-             on Ack -> done\n    after 1m alert desk message \"{message} {{i.case}}\"\n  }}\n  \
-             final done\n}}\n{extra}"
-        ),
-    )
-    .expect("rules");
-    path
-}
-
 #[test]
 fn a_durable_run_stopped_after_a_reload_goes_on_with_the_reloaded_rules() {
     let dir = std::env::temp_dir().join(format!("vigil-run-reload-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("dir");
-    let v1 = rules(&dir, "v1", "v1 late:", "");
-    let v2 = rules(
+    let v1 = ring_rules(&dir, "v1", "v1 late:", "");
+    let v2 = ring_rules(
         &dir,
         "v2",
         "v2 late:",

@@ -19,6 +19,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::ring_rules;
 use vigil_server::Subject;
 use vigil_server::jetstream::{Feed, Nats};
 use vigil_server::testing::NatsServer;
@@ -521,21 +524,7 @@ fn input_lines(url: &str, stream: &str) -> String {
 #[test]
 fn a_reload_switches_rule_sets_at_its_line_and_vigil_run_replays_it() {
     let dir = temp_dir("serve-reload");
-    let rules = |name: &str, message: &str, extra: &str| {
-        let path = dir.join(name);
-        std::fs::create_dir_all(&path).expect("dir");
-        std::fs::write(
-            path.join("ring.vigil"),
-            format!(
-                "unit desk\nevent Incident {{ case: str }}\nevent Ack {{ case: str }}\n\
-                 workflow ring {{\n  start on i: Incident by i.case\n  state raised {{\n    \
-                 on Ack -> done\n    after 1m alert desk message \"{message} {{i.case}}\"\n  }}\n  \
-                 final done\n}}\n{extra}"
-            ),
-        )
-        .expect("rules");
-        path
-    };
+    let rules = |name: &str, message: &str, extra: &str| ring_rules(&dir, name, message, extra);
     let v1 = rules("v1", "v1 not acknowledged:", "");
     let v2 = rules(
         "v2",

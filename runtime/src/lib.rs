@@ -64,7 +64,7 @@ pub use ingest::{Decoded, LineDecoder, Reject, RejectKind};
 pub use lines::{DEFAULT_MAX_LINE, Line, LineReader};
 pub use record::{AlertRecord, Origin, OrphanRecord, OverflowRecord, Record, TransitionRecord};
 pub use row::{Event, Key, Kind, Layout, Row, RowBuffers, RowBuilder, Source};
-pub use rulesets::{NotFound, Rulesets};
+pub use rulesets::{NotFound, RELOAD, Rulesets, reload_line};
 pub use snapshot::SnapshotError;
 pub use workflow::workdays_due;
 

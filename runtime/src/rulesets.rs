@@ -8,6 +8,15 @@ use std::sync::Arc;
 
 use vigil_ir::Program;
 
+/// The `type` of a reload line.
+pub const RELOAD: &str = "$reload";
+
+/// The input line that switches to the rule set `fingerprint` (SPEC §9 as proposed): what
+/// `vigil serve reload` and `POST /reload` publish.
+pub fn reload_line(fingerprint: &str) -> String {
+    format!("{{\"type\":\"{RELOAD}\",\"ruleset\":\"{fingerprint}\"}}\n")
+}
+
 type Find = dyn Fn(&str) -> Result<Arc<Program>, NotFound> + Send + Sync;
 
 /// Why a rule set was not had.
@@ -70,6 +79,21 @@ impl Rulesets {
             )));
         }
         Ok(program)
+    }
+
+    /// The rule set a checkpoint taken with rule set `saved` goes on with, when a `$reload`
+    /// brought it in (it is here) and it is not `given`, the one the run was started with:
+    /// the input decides which rules run, not the command line. `None`: go on with `given`
+    /// (an upgrade, when `saved` is another). `Err`: the store did not answer.
+    pub fn reloaded(&self, saved: &str, given: &Program) -> Result<Option<Arc<Program>>, String> {
+        if saved == given.fingerprint {
+            return Ok(None);
+        }
+        match self.find(saved) {
+            Ok(program) => Ok(Some(program)),
+            Err(NotFound::Missing(_)) => Ok(None),
+            Err(NotFound::Unavailable(why)) => Err(why),
+        }
     }
 }
 

@@ -119,7 +119,7 @@ async fn reload(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -
         let why = format!("the bundle was not stored: {e}\n");
         return (StatusCode::SERVICE_UNAVAILABLE, why).into_response();
     }
-    let line = format!("{{\"type\":\"$reload\",\"ruleset\":\"{fingerprint}\"}}\n");
+    let line = vigil_runtime::reload_line(fingerprint);
     stored(
         &s,
         Bytes::from(line),

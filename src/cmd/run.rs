@@ -213,14 +213,13 @@ pub fn run(args: Args) -> ExitCode {
     };
     // A checkpoint taken after a `$reload` goes on with the rule set the reload brought in,
     // when `--rulesets` has it: the input decides which rules run, as for `vigil serve`.
-    if let Some(ruleset) = durable.as_ref().and_then(Durable::ruleset)
-        && ruleset != engine.program().fingerprint
-        && let Some(rulesets) = engine.config().rulesets.clone()
+    if let Some(saved) = durable.as_ref().and_then(Durable::ruleset)
+        && let Some(rulesets) = &engine.config().rulesets
     {
-        match rulesets.find(&ruleset) {
-            Ok(program) => engine = Engine::new(program, engine.config().clone()),
-            Err(vigil_runtime::NotFound::Missing(_)) => {}
-            Err(vigil_runtime::NotFound::Unavailable(e)) => return super::fail(e),
+        match rulesets.reloaded(&saved, engine.program()) {
+            Ok(Some(program)) => engine = Engine::new(program, engine.config().clone()),
+            Ok(None) => {}
+            Err(e) => return super::fail(e),
         }
     }
     if let Some(d) = &durable

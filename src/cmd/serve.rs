@@ -420,8 +420,7 @@ fn reload(args: ReloadArgs) -> ExitCode {
         return super::fail(format!("{shown}: {e}"));
     }
     let fingerprint = &program.fingerprint;
-    let line = format!("{{\"type\":\"$reload\",\"ruleset\":\"{fingerprint}\"}}\n");
-    match nats.publish_input(line.into_bytes()) {
+    match nats.publish_input(vigil_runtime::reload_line(fingerprint).into_bytes()) {
         Ok(seq) => {
             eprintln!(
                 "rule set {fingerprint} stored; the reload is input message {seq} of {}.in",

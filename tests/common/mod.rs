@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use vigil_compiler::db::{Database, RuleSet, SourceFile};
@@ -66,4 +66,22 @@ impl Fixture {
 
 pub fn fixtures() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
+}
+
+/// `dir/name/ring.vigil`: a workflow whose 1-minute deadline alerts `desk` with `message` and
+/// the case, then `extra` — the versions of a rule set that reload tests switch between.
+pub fn ring_rules(dir: &Path, name: &str, message: &str, extra: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(&path).expect("dir");
+    std::fs::write(
+        path.join("ring.vigil"),
+        format!(
+            "unit desk\nevent Incident {{ case: str }}\nevent Ack {{ case: str }}\n\
+             workflow ring {{\n  start on i: Incident by i.case\n  state raised {{\n    \
+             on Ack -> done\n    after 1m alert desk message \"{message} {{i.case}}\"\n  }}\n  \
+             final done\n}}\n{extra}"
+        ),
+    )
+    .expect("rules");
+    path
 }

@@ -15,6 +15,7 @@ use vigil_ir::{EventTypeId, Point, Program, Value};
 use crate::json::{Next, Number, Scanner, SyntaxError};
 use crate::lines::Line;
 use crate::row::{Kind, Layout, Row, RowBuffers, RowBuilder, SetElem, Source};
+use crate::rulesets::RELOAD;
 
 /// Why an input line was not accepted. The reason's kind is counted in the run summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,10 +254,6 @@ impl Schema {
 
 /// The `type` of a tick line (SPEC §7).
 const TICK: &str = "$tick";
-
-/// The `type` of a reload line: `{"type":"$reload","ruleset":"sha256:…"}` switches to the rule
-/// set of that fingerprint at this place in the input (`vigil serve reload`).
-const RELOAD: &str = "$reload";
 
 /// A decoded line that is not blank.
 #[derive(Debug)]
