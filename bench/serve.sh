@@ -18,7 +18,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 http=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$nats" -js -a 127.0.0.1 -p "$port" -sd "$dir/store" > "$dir/nats.log" 2>&1 &
 nats_pid=$!
-trap 'kill $nats_pid ${serve_pid:-} 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $nats_pid ${serve_pid:-} 2>/dev/null; wait 2>/dev/null; rm -rf "$dir"' EXIT
 url=nats://127.0.0.1:$port
 lines=$(wc -l < "$events")
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $lines lines, $batch lines per message"

@@ -289,7 +289,22 @@ pub struct Engine {
     pub(crate) derived: VecDeque<Row>,
     pub(crate) lines: u64,
     pub(crate) numbering: Numbering,
+    /// The rule sets reloaded away from, most recent last: a record is written with the rule
+    /// set that made it (its names, its types, its units' reads), and records made before a
+    /// reload may still be pending, or taken but not yet written.
+    pub(crate) retired: Vec<Retired>,
 }
+
+/// What writing a record needs of a rule set the engine no longer runs.
+pub(crate) struct Retired {
+    pub(crate) program: Arc<Program>,
+    pub(crate) tables: Tables,
+    pub(crate) reads: std::collections::HashMap<Arc<str>, crate::redact::Reads>,
+}
+
+/// Rule sets kept for writing after reloads: a caller writes what it took before the next
+/// few reloads, or the records of older ones are written with the newest rule set.
+const RETIRED: usize = 4;
 
 /// The result of pushing one input line.
 #[derive(Debug, Clone, PartialEq)]
@@ -377,6 +392,7 @@ impl Engine {
             decoder: LineDecoder::new(&program),
             stats: Stats::default(),
             records: Vec::new(),
+            retired: Vec::new(),
             fingerprint: Arc::from(program.fingerprint.as_str()),
             names: Names::of(&program),
             rules: program
@@ -1107,7 +1123,16 @@ impl Engine {
             return Err(e);
         }
         let orphans = std::mem::take(&mut fresh.records);
-        *self = fresh;
+        let old = std::mem::replace(self, fresh);
+        self.retired = old.retired;
+        if self.retired.len() == RETIRED {
+            self.retired.remove(0);
+        }
+        self.retired.push(Retired {
+            program: old.program,
+            tables: old.tables,
+            reads: old.reads,
+        });
         self.records = pending;
         self.records.extend(orphans);
         Ok(())

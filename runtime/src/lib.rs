@@ -71,11 +71,7 @@ pub use workflow::workdays_due;
 impl Engine {
     /// A record as one JSON line (no newline), times in the rule set's time zone.
     pub fn to_json(&self, record: &Record) -> String {
-        record::Writer {
-            program: &self.program,
-            tables: &self.tables,
-        }
-        .json(record)
+        self.writer(record.ruleset()).json(record)
     }
 
     /// A value as a rule author writes it: strings quoted, enum values by name, durations
@@ -92,34 +88,49 @@ impl Engine {
         o
     }
 
-    fn writer(&self) -> record::Writer<'_> {
-        record::Writer {
-            program: &self.program,
-            tables: &self.tables,
+    /// What writes the records of rule set `ruleset`: the running one, or one reloaded away
+    /// from whose records may still be written (`Engine::reload`).
+    fn made_by(
+        &self,
+        ruleset: &str,
+    ) -> (
+        &vigil_ir::Program,
+        &interp::Tables,
+        &std::collections::HashMap<std::sync::Arc<str>, redact::Reads>,
+    ) {
+        if *self.fingerprint != *ruleset
+            && let Some(r) = (self.retired.iter().rev()).find(|r| r.program.fingerprint == ruleset)
+        {
+            return (&r.program, &r.tables, &r.reads);
         }
+        (&self.program, &self.tables, &self.reads)
+    }
+
+    fn writer(&self, ruleset: &str) -> record::Writer<'_> {
+        let (program, tables, _) = self.made_by(ruleset);
+        record::Writer { program, tables }
     }
 
     /// Appends a record as one JSON line (no newline) to `out`: for writers that reuse one
     /// buffer.
     pub fn write_json(&self, record: &Record, out: &mut String) {
-        self.writer().write_json(record, out)
+        self.writer(record.ruleset()).write_json(record, out)
     }
 
-    /// An alert as delivered to unit number `unit`: its evidence limited to what the unit sees.
-    pub fn to_json_for_unit(&self, alert: &AlertRecord, unit: u32) -> String {
+    /// An alert as delivered to `unit`: its evidence limited to what the unit sees, as the
+    /// rule set that raised it says. `None` when that rule set has no such unit.
+    pub fn to_json_for_unit(&self, alert: &AlertRecord, unit: &str) -> Option<String> {
         let name = match &alert.origin {
             Origin::Rule(r) => r,
             Origin::Workflow { workflow, .. } => workflow,
         };
-        let redaction = self
-            .reads
+        let (program, tables, reads) = self.made_by(&alert.ruleset);
+        let unit = program.units.iter().position(|u| u.name == unit)?;
+        let unit = u32::try_from(unit).ok()?;
+        let redaction = reads
             .get(name)
-            .map(|r| r.redaction(&self.program, unit))
+            .map(|r| r.redaction(program, unit))
             .unwrap_or_default();
-        record::Writer {
-            program: &self.program,
-            tables: &self.tables,
-        }
-        .alert_for_unit(alert, unit, &redaction)
+        Some(record::Writer { program, tables }.alert_for_unit(alert, unit, &redaction))
     }
 }

@@ -131,6 +131,16 @@ pub struct OrphanRecord {
 }
 
 impl Record {
+    /// The fingerprint of the rule set that made it.
+    pub fn ruleset(&self) -> &Arc<str> {
+        match self {
+            Record::Alert(a) => &a.ruleset,
+            Record::Transition(t) => &t.ruleset,
+            Record::Overflow(o) => &o.ruleset,
+            Record::Orphan(o) => &o.ruleset,
+        }
+    }
+
     /// The record's event time.
     pub fn time(&self) -> i64 {
         match self {

@@ -308,13 +308,7 @@ fn delivered_evidence_carries_only_the_fields_a_unit_sees() {
         full.contains("classified") && full.contains(r#""position":{"lat":22.5,"lon":114.1}"#),
         "{full}"
     );
-    let unit = e
-        .program()
-        .units
-        .iter()
-        .position(|u| u.name == "patrol")
-        .expect("unit") as u32;
-    let delivered = e.to_json_for_unit(alert, unit);
+    let delivered = e.to_json_for_unit(alert, "patrol").expect("a unit");
     assert!(
         !delivered.contains("classified") && !delivered.contains("position"),
         "{delivered}"
@@ -433,14 +427,7 @@ fn a_units_copy_leaves_out_a_key_and_the_message_values_made_of_fields_it_may_no
         Record::Alert(a) => a.clone(),
         other => panic!("{other:?}"),
     };
-    let unit = |name: &str| {
-        e.program()
-            .units
-            .iter()
-            .position(|u| u.name == name)
-            .expect("unit") as u32
-    };
-    let stewards = e.to_json_for_unit(&alert(0), unit("stewards"));
+    let stewards = e.to_json_for_unit(&alert(0), "stewards").expect("a unit");
     assert!(!stewards.contains("9f2c"), "{stewards}");
     assert!(
         stewards.contains(r#""key":null"#) && stewards.contains(r#""redacted":["key","message"]"#),
@@ -448,13 +435,14 @@ fn a_units_copy_leaves_out_a_key_and_the_message_values_made_of_fields_it_may_no
     );
     // SPEC v0.2: only the value it may not see reads `…`; the gate it may see stays.
     assert!(stewards.contains(r#""message":"… at G1""#), "{stewards}");
-    let desk = e.to_json_for_unit(&alert(0), unit("desk"));
+    let desk = e.to_json_for_unit(&alert(0), "desk").expect("a unit");
+    assert_eq!(e.to_json_for_unit(&alert(0), "nobody"), None);
     assert!(
         desk.contains(r#""key":"9f2c""#) && desk.contains("9f2c at G1"),
         "{desk}"
     );
     // A message made only of visible fields is delivered whole.
-    let gate = e.to_json_for_unit(&alert(1), unit("stewards"));
+    let gate = e.to_json_for_unit(&alert(1), "stewards").expect("a unit");
     assert!(
         gate.contains(r#""message":"gate G1""#) && !gate.contains("redacted"),
         "{gate}"
@@ -901,16 +889,10 @@ fn a_key_any_step_shows_is_shown_and_workflow_timer_messages_are_redacted() {
     e.push_line(br#"{"type":"Contact","time":"2021-11-25T19:00:00Z","track":"T1","secret":"s3"}"#);
     e.push_line(br#"{"type":"Contact","time":"2021-11-25T19:20:00Z","track":"T2","secret":"x"}"#);
     let records = e.take_records();
-    let boats = e
-        .program()
-        .units
-        .iter()
-        .position(|u| u.name == "boats")
-        .expect("unit") as u32;
     let copies: Vec<String> = records
         .iter()
         .filter_map(|r| match r {
-            Record::Alert(a) => Some(e.to_json_for_unit(a, boats)),
+            Record::Alert(a) => e.to_json_for_unit(a, "boats"),
             _ => None,
         })
         .collect();

@@ -267,6 +267,61 @@ fn a_reload_keeps_unchanged_state_and_reports_instances_whose_state_is_gone() {
 }
 
 #[test]
+fn records_pending_at_a_reload_are_written_with_the_rule_set_that_made_them() {
+    let old = program(RULES);
+    let lines = [
+        r#"{"type":"Incident","time":"2021-11-25T10:02:00Z","id2":"x","category":"noise","address":"B"}"#,
+        r#"{"type":"Incident","time":"2021-11-25T10:03:00Z","id2":"y","category":"noise","address":"B"}"#,
+        r#"{"type":"Incident","time":"2021-11-25T10:04:00Z","id2":"z","category":"noise","address":"B"}"#,
+    ];
+    let written = |e: &Engine, records: &[Record]| -> Vec<String> {
+        let mut out = Vec::new();
+        for r in records {
+            out.push(e.to_json(r));
+            let mut line = String::new();
+            e.write_json(r, &mut line);
+            out.push(line);
+            if let Record::Alert(a) = r {
+                out.push(e.to_json_for_unit(a, "desk").expect("a unit"));
+            }
+        }
+        out
+    };
+    let mut alone = Engine::new(old.clone(), EngineConfig::default());
+    for l in lines {
+        alone.push_line(l.as_bytes());
+    }
+    let records = alone.take_records();
+    let want = written(&alone, &records);
+    assert!(
+        want.iter()
+            .any(|r| r.contains("+08:00") && r.contains(r#""message":"B: 3""#)),
+        "{want:?}"
+    );
+
+    // The same, with the records still pending when a version in another zone, whose
+    // incidents list their fields in another order, comes in.
+    let new_text = RULES
+        .replace(r#"timezone "Asia/Shanghai""#, r#"timezone "UTC""#)
+        .replace(
+            "event Incident { id2: str, category: Category, address: str }",
+            "event Incident { address: str, category: Category, id2: str }",
+        );
+    let mut e = Engine::new(old, EngineConfig::default());
+    for l in lines {
+        e.push_line(l.as_bytes());
+    }
+    e.reload(program(&new_text)).expect("reloads");
+    let records = e.take_records();
+    assert_eq!(written(&e, &records), want);
+    // What the new rule set makes is written with it.
+    e.push_line(br#"{"type":"Incident","time":"2021-11-25T11:30:00Z","id2":"w","category":"violence","address":"C"}"#);
+    let records = e.take_records();
+    let after = written(&e, &records);
+    assert!(after.iter().any(|r| r.contains("T11:30:00Z")), "{after:?}");
+}
+
+#[test]
 fn a_snapshot_of_another_format_version_is_refused_with_a_reason() {
     let program = program(RULES);
     let engine = Engine::new(program.clone(), EngineConfig::default());

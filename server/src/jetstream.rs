@@ -12,6 +12,7 @@
 //!
 //! The worker is synchronous: each call here runs on a runtime of its own.
 
+use std::future::IntoFuture;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -197,7 +198,12 @@ impl Nats {
     /// log in; `$VIGIL_NATS_PASSWORD`, when set, is the password instead, so that it need not
     /// show in the process list.
     pub fn connect(url: &str, name: &str) -> Result<Nats, Error> {
-        let rt = tokio::runtime::Builder::new_current_thread()
+        // The connection's own thread reads the socket and buffers the input consumer's
+        // messages while the engine works on the last batch: a runtime of the calling thread
+        // would only read while the worker waits on it.
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("vigil-nats")
             .enable_all()
             .build()
             .map_err(|e| transport("runtime", e))?;
@@ -678,46 +684,89 @@ impl Output for Nats {
     }
 
     fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error> {
-        let (seq, mark) = self.cached_last(subject)?;
+        let mut results = self.publish_all(vec![(subject.clone(), message)]);
+        results.pop().unwrap_or(Ok(()))
+    }
+
+    /// All messages are written to the connection before the first acknowledgement is
+    /// awaited: one round trip for the lot, where one each would cost a round trip each.
+    fn publish_all(&mut self, messages: Vec<(Subject, Published)>) -> Vec<Result<(), Error>> {
+        let sent: Vec<_> = messages
+            .into_iter()
+            .map(|(subject, message)| {
+                let mark = message.mark;
+                let ack = self.send_chained(&subject, message);
+                (subject, mark, ack)
+            })
+            .collect();
+        sent.into_iter()
+            .map(|(subject, mark, ack)| {
+                let acked = ack.and_then(|ack| {
+                    self.0
+                        .rt
+                        .block_on(ack.into_future())
+                        .map_err(NotStored::Refused)
+                });
+                match acked {
+                    Ok(ack) => {
+                        self.remember(&subject, Some((ack.sequence, mark)));
+                        Ok(())
+                    }
+                    Err(e) => {
+                        self.remember(&subject, None);
+                        Err(e.into_error(&subject))
+                    }
+                }
+            })
+            .collect()
+    }
+}
+
+/// Why a publish was not stored.
+enum NotStored {
+    /// Before it was sent, or sending failed.
+    Unsent(Error),
+    /// The server's acknowledgement was an error.
+    Refused(jetstream::context::PublishError),
+}
+
+impl NotStored {
+    fn into_error(self, subject: &Subject) -> Error {
+        match self {
+            NotStored::Unsent(e) => e,
+            // Another writer appended since we looked: we are behind.
+            NotStored::Refused(e) if e.to_string().contains("wrong last sequence") => {
+                Error::Fenced(format!("{subject:?}: {e}"))
+            }
+            NotStored::Refused(e) => transport("publish ack", e),
+        }
+    }
+}
+
+impl Nats {
+    /// Sends `message` after the subject's last one (its expected last sequence), without
+    /// waiting for the acknowledgement.
+    fn send_chained(
+        &self,
+        subject: &Subject,
+        message: Published,
+    ) -> Result<jetstream::context::PublishAckFuture, NotStored> {
+        let (seq, mark) = self.cached_last(subject).map_err(NotStored::Unsent)?;
         if message.mark <= mark {
-            return Err(Error::Fenced(format!(
+            return Err(NotStored::Unsent(Error::Fenced(format!(
                 "{subject:?}: message {} is not after {mark}",
                 message.mark
-            )));
+            ))));
         }
         let name = self.subject(subject);
-        let s = &self.0;
         let publish = jetstream::message::PublishMessage::build()
             .payload(message.lines.into())
             .header(MARK, message.mark.to_string().as_str())
             .message_id(format!("{name}:{}", message.mark))
             .expected_last_subject_sequence(seq);
-        let acked = s.rt.block_on(async {
-            let ack =
-                s.js.send_publish(name, publish)
-                    .await
-                    .map_err(|e| transport("publish", e))?;
-            Ok::<_, Error>(ack.await)
-        });
-        match acked {
-            Ok(Ok(ack)) => {
-                self.remember(subject, Some((ack.sequence, message.mark)));
-                Ok(())
-            }
-            Ok(Err(e)) => {
-                self.remember(subject, None);
-                // Another writer appended since we looked: we are behind.
-                if e.to_string().contains("wrong last sequence") {
-                    Err(Error::Fenced(format!("{subject:?}: {e}")))
-                } else {
-                    Err(transport("publish ack", e))
-                }
-            }
-            Err(e) => {
-                self.remember(subject, None);
-                Err(e)
-            }
-        }
+        let s = &self.0;
+        s.rt.block_on(s.js.send_publish(name, publish))
+            .map_err(|e| NotStored::Unsent(transport("publish", e)))
     }
 }
 

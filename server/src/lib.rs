@@ -17,6 +17,7 @@ pub mod log;
 pub mod logging;
 pub mod memory;
 pub mod metrics;
+mod outbox;
 pub mod stop;
 pub mod testing;
 pub mod worker;

@@ -80,6 +80,15 @@ pub trait Output {
     /// Appends `message` to `subject`; a mark not above the subject's last one comes from a
     /// writer that is behind and is refused with `Fenced`.
     fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error>;
+    /// Publishes messages for distinct subjects (at most one each), their results in the same
+    /// order. A transport may send them together and await the acknowledgements together:
+    /// the subjects are independent, only each subject's own messages are chained.
+    fn publish_all(&mut self, messages: Vec<(Subject, Published)>) -> Vec<Result<(), Error>> {
+        messages
+            .into_iter()
+            .map(|(subject, message)| self.publish(&subject, message))
+            .collect()
+    }
 }
 
 /// Where checkpoints live, written by compare-and-set.

@@ -1,15 +1,16 @@
-//! The worker: applies input messages in order, publishes each message's records before it
-//! moves on, and checkpoints every few messages. See the crate documentation for why no
+//! The worker: applies input messages in order, publishes what each batch of them made before
+//! it reads the next batch or checkpoints, and checkpoints every few messages. See the crate documentation for why no
 //! record is lost or repeated.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use vigil_ir::Program;
-use vigil_runtime::{Engine, EngineConfig, Pushed, RELOAD, Record};
+use vigil_runtime::{Decoded, Engine, EngineConfig, Line, Pushed, Record};
 
-use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
+use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Subject};
 use crate::metrics::Metrics;
+use crate::outbox::Outbox;
 
 /// One engine over one input log.
 pub struct Worker<I, O, C> {
@@ -24,11 +25,18 @@ pub struct Worker<I, O, C> {
     /// The revision of our last checkpoint: a save against another one means we were
     /// replaced.
     revision: u64,
-    /// Checkpoint after this many messages.
+    /// Checkpoint after this many messages,
     every: u64,
+    /// or this long after the last checkpoint, with any (zero: never by time).
+    interval: std::time::Duration,
     since: u64,
+    checkpointed_at: std::time::Instant,
     /// Each subject's last mark, read once per start and then kept.
     marks: HashMap<Subject, u64>,
+    /// What the messages applied since the last send made.
+    outbox: Outbox,
+    /// Reads of at least this many bytes are decoded ahead on a second thread.
+    decode_ahead: usize,
     metrics: Arc<Metrics>,
     upgraded_from: Option<String>,
     reloaded: Option<String>,
@@ -90,8 +98,12 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             records,
             revision: 0,
             every: every.max(1),
+            interval: std::time::Duration::ZERO,
             since: 0,
+            checkpointed_at: std::time::Instant::now(),
             marks: HashMap::new(),
+            outbox: Outbox::default(),
+            decode_ahead: DECODE_AHEAD,
             metrics: Arc::default(),
             upgraded_from,
             reloaded: kept,
@@ -105,6 +117,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         let first = worker.records + 1;
         worker.publish(&restored)?;
         worker.deliver(first, &restored)?;
+        worker.send()?;
         let cp = worker.checkpoint_value();
         worker.revision = worker.checkpoints.save(&cp, revision)?;
         Ok(worker)
@@ -147,27 +160,88 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         self.reloaded.as_deref()
     }
 
+    /// Checkpoints also `interval` after the last checkpoint when a message has been applied
+    /// since: on a slow feed, a restart replays at most that much.
+    pub fn with_checkpoint_interval(mut self, interval: std::time::Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// Decodes reads of at least `bytes` bytes ahead on a second thread (0: every read).
+    pub fn with_decode_ahead(mut self, bytes: usize) -> Self {
+        self.decode_ahead = bytes;
+        self
+    }
+
     /// Counts into `metrics` from now on.
     pub fn with_metrics(mut self, metrics: Arc<Metrics>) -> Self {
         self.metrics = metrics;
         self
     }
 
-    /// Applies up to `max` new input messages; returns how many there were.
+    /// Applies up to `max` new input messages and publishes what they made; returns how many
+    /// there were.
     pub fn poll(&mut self, max: usize) -> Result<usize, Error> {
         let messages = self.input.read(self.seq, max)?;
-        for m in &messages {
-            self.apply(m)?;
+        let bytes: usize = messages.iter().map(|m| m.payload.len()).sum();
+        if bytes >= self.decode_ahead {
+            self.apply_decoded_ahead(&messages)?;
+        } else {
+            for m in &messages {
+                self.apply(m, Vec::new())?;
+            }
         }
+        self.send()?;
         Ok(messages.len())
     }
 
-    /// Writes a checkpoint now.
+    /// Applies `messages` while a second thread decodes their lines ahead (decoding needs
+    /// nothing of the engine but its rule set, and is a third to a half of the work). A
+    /// `$reload` line ends the decoding ahead: the lines after it are decoded here, with the
+    /// new rule set.
+    fn apply_decoded_ahead(&mut self, messages: &[Message]) -> Result<(), Error> {
+        let mut decoder = self.engine.decoder();
+        let mut number = self.engine.lines() + 1;
+        std::thread::scope(|scope| {
+            let (send, decoded) = std::sync::mpsc::sync_channel::<Vec<Decoded>>(16);
+            // Not started, the lines are decoded here: `recv` finds the sender gone.
+            let _ = std::thread::Builder::new()
+                .name("vigil-decode".into())
+                .spawn_scoped(scope, move || {
+                    for m in messages {
+                        let mut out = Vec::new();
+                        for line in lines(&m.payload) {
+                            let d = decoder.decode(Line::Bytes(line), number);
+                            number += 1;
+                            let reload = matches!(d, Decoded::Reload(_));
+                            out.push(d);
+                            if reload {
+                                let _ = send.send(out);
+                                return;
+                            }
+                        }
+                        if send.send(out).is_err() {
+                            return;
+                        }
+                    }
+                });
+            // On an error, `decoded` is dropped before the scope waits for the thread, whose
+            // next send then fails and ends it.
+            for m in messages {
+                self.apply(m, decoded.recv().unwrap_or_default())?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Publishes what was applied, then writes a checkpoint.
     pub fn checkpoint(&mut self) -> Result<(), Error> {
+        self.send()?;
         let started = std::time::Instant::now();
         let cp = self.checkpoint_value();
         self.revision = self.checkpoints.save(&cp, Some(self.revision))?;
         self.since = 0;
+        self.checkpointed_at = started;
         self.metrics.checkpoint(started.elapsed().as_secs_f64());
         Ok(())
     }
@@ -191,21 +265,18 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         }
     }
 
-    /// One message: its lines in order (a trailing newline ends the last one, it does not
-    /// start another), then its records, the units' copies and its rejects published, then
-    /// maybe a checkpoint.
-    fn apply(&mut self, m: &Message) -> Result<(), Error> {
-        let payload = m.payload.strip_suffix(b"\n").unwrap_or(&m.payload);
+    /// One message: its lines in order, the first ones as `ahead` decoded them, then its
+    /// records, the units' copies and its rejects put in the outbox; then maybe a
+    /// checkpoint.
+    fn apply(&mut self, m: &Message, ahead: Vec<Decoded>) -> Result<(), Error> {
         let mut rejects: Vec<(u64, String)> = Vec::new();
-        for line in payload.split(|b| *b == b'\n') {
-            // The records before a reload are published before it: they are written with the
-            // rule set that made them, as `vigil run` writes them line by line. (A `type`
-            // spelled with escapes is not seen here; its records go out with the message's.)
-            // (`contains` on bytes is a memchr: most lines have no `$` and cost nothing more.)
-            if line.contains(&b'$') && line.windows(RELOAD.len()).any(|w| w == RELOAD.as_bytes()) {
-                self.flush()?;
-            }
-            match self.engine.push_line(line) {
+        let mut ahead = ahead.into_iter();
+        for line in lines(&m.payload) {
+            let pushed = match ahead.next() {
+                Some(decoded) => self.engine.push_decoded(decoded),
+                None => self.engine.push_line(line),
+            };
+            match pushed {
                 Pushed::Rejected(r) => {
                     let n = self.engine.lines();
                     rejects.push((n, r.json(n, line)));
@@ -221,13 +292,15 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         self.publish_rejects(&rejects)?;
         self.seq = m.seq;
         self.since += 1;
-        if self.since >= self.every {
+        let due = !self.interval.is_zero() && self.checkpointed_at.elapsed() >= self.interval;
+        if self.since >= self.every || due {
             self.checkpoint()?;
         }
         Ok(())
     }
 
-    /// Publishes the records made so far, and the units' copies.
+    /// Puts the records made so far, and the units' copies, in the outbox, written now with
+    /// the rule set that made them.
     fn flush(&mut self) -> Result<(), Error> {
         let records = self.engine.take_records();
         self.metrics.records(records.len());
@@ -236,8 +309,12 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         self.deliver(first, &records)
     }
 
-    /// The last mark of `subject`, read from the transport the first time.
+    /// The last mark of `subject`, pending or published (read from the transport the first
+    /// time).
     fn mark(&mut self, subject: &Subject) -> Result<u64, Error> {
+        if let Some(m) = self.outbox.mark(subject) {
+            return Ok(m);
+        }
         if let Some(m) = self.marks.get(subject) {
             return Ok(*m);
         }
@@ -246,32 +323,34 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         Ok(m)
     }
 
-    /// Publishes one message. Refused because the subject is already at or past `mark`, it
-    /// was published by a worker we replaced, which ran the same input through the same rule
-    /// set: the same lines, so it is done.
-    fn send(&mut self, subject: Subject, mark: u64, lines: String) -> Result<(), Error> {
-        let message = Published {
-            mark,
-            lines: lines.into_bytes(),
-        };
-        match self.output.publish(&subject, message) {
-            Ok(()) => {}
-            Err(Error::Fenced(why)) => {
-                let now = self.output.last(&subject)?;
-                if now < mark {
-                    return Err(Error::Fenced(why));
-                }
-                self.marks.insert(subject, now);
-                return Ok(());
+    /// Publishes the outbox, a round at a time. A message refused because the subject is
+    /// already at or past its mark was published by a worker we replaced, which ran the same
+    /// input through the same rule set: the same lines, so it is done.
+    fn send(&mut self) -> Result<(), Error> {
+        for round in self.outbox.take_rounds() {
+            let marks: Vec<(Subject, u64)> =
+                round.iter().map(|(s, m)| (s.clone(), m.mark)).collect();
+            let results = self.output.publish_all(round);
+            for ((subject, mark), result) in marks.into_iter().zip(results) {
+                let mark = match result {
+                    Ok(()) => mark,
+                    Err(Error::Fenced(why)) => {
+                        let now = self.output.last(&subject)?;
+                        if now < mark {
+                            return Err(Error::Fenced(why));
+                        }
+                        now
+                    }
+                    Err(e) => return Err(e),
+                };
+                self.marks.insert(subject, mark);
             }
-            Err(e) => return Err(e),
         }
-        self.marks.insert(subject, mark);
         Ok(())
     }
 
     /// Each alert's copy for each unit it goes to, cut to what the unit sees (SPEC §2), one
-    /// message per alert and unit marked with the alert's number. Shadow alerts go to nobody.
+    /// line per alert and unit marked with the alert's number. Shadow alerts go to nobody.
     fn deliver(&mut self, first: u64, records: &[Record]) -> Result<(), Error> {
         for (k, r) in records.iter().enumerate() {
             let Record::Alert(a) = r else { continue };
@@ -284,45 +363,33 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
                 if number <= self.mark(&subject)? {
                     continue;
                 }
-                let Some(index) = self
-                    .engine
-                    .program()
-                    .units
-                    .iter()
-                    .position(|u| u.name == **unit)
-                else {
+                let Some(mut line) = self.engine.to_json_for_unit(a, unit) else {
                     continue;
                 };
-                let mut line = self
-                    .engine
-                    .to_json_for_unit(a, u32::try_from(index).unwrap_or(u32::MAX));
                 line.push('\n');
-                self.send(subject, number, line)?;
+                self.outbox.push(&subject, number, &line);
                 self.metrics.alert(a, unit);
             }
         }
         Ok(())
     }
 
-    /// A message's rejected lines, marked with the last one's number.
+    /// A message's rejected lines, each marked with its number.
     fn publish_rejects(&mut self, rejects: &[(u64, String)]) -> Result<(), Error> {
-        let Some((last, _)) = rejects.last() else {
+        if rejects.is_empty() {
             return Ok(());
-        };
+        }
         let done = self.mark(&Subject::Rejects)?;
-        let mut lines = String::new();
-        for (_, json) in rejects.iter().filter(|(n, _)| *n > done) {
-            lines.push_str(json);
-            lines.push('\n');
+        for (n, json) in rejects.iter().filter(|(n, _)| *n > done) {
+            self.outbox
+                .push(&Subject::Rejects, *n, &format!("{json}\n"));
         }
-        if lines.is_empty() {
-            return Ok(());
-        }
-        self.send(Subject::Rejects, *last, lines)
+        Ok(())
     }
 
-    /// Publishes the records the output does not hold yet: after a restart the replay
-    /// produces the same records, and those already published are skipped by their number.
+    /// Puts in the outbox the records the output does not hold yet: after a restart the
+    /// replay produces the same records, and those already published are skipped by their
+    /// number.
     fn publish(&mut self, records: &[Record]) -> Result<(), Error> {
         if records.is_empty() {
             return Ok(());
@@ -330,22 +397,42 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         let first = self.records + 1;
         self.records += records.len() as u64;
         // Read each time: a worker we replaced may still have published since.
-        let have = self.output.last(&Subject::Records)?;
+        let published = self.output.last(&Subject::Records)?;
+        let have = published.max(self.outbox.mark(&Subject::Records).unwrap_or(0));
         if have + 1 < first {
             return Err(Error::State(format!(
                 "the output log holds {have} records, but the checkpoint says {} were published",
                 first - 1
             )));
         }
-        if have >= self.records {
-            return Ok(());
+        let mut line = String::new();
+        for (k, r) in records.iter().enumerate() {
+            let number = first + k as u64;
+            if number <= have {
+                continue;
+            }
+            line.clear();
+            self.engine.write_json(r, &mut line);
+            line.push('\n');
+            self.outbox.push(&Subject::Records, number, &line);
         }
-        let skip = usize::try_from(have + 1 - first).unwrap_or(usize::MAX);
-        let mut lines = String::new();
-        for r in records.iter().skip(skip) {
-            self.engine.write_json(r, &mut lines);
-            lines.push('\n');
-        }
-        self.send(Subject::Records, self.records, lines)
+        Ok(())
     }
+}
+
+/// Bytes of input in one read from which its lines are decoded ahead on a second thread, by
+/// default: for less, starting the thread costs about what it saves.
+const DECODE_AHEAD: usize = 256 * 1024;
+
+/// A message's lines: a trailing newline ends the last one, it does not start another.
+fn lines(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let payload = payload.strip_suffix(b"\n").unwrap_or(payload);
+    let mut start = 0;
+    memchr::memchr_iter(b'\n', payload)
+        .chain([payload.len()])
+        .map(move |end| {
+            let line = payload.get(start..end).unwrap_or_default();
+            start = end + 1;
+            line
+        })
 }

@@ -53,10 +53,15 @@ async fn client(
 }
 
 /// What arrives on `sub` within half a second.
+/// The lines of the messages that arrive (a message holds one or more).
 async fn drain(sub: &mut async_nats::Subscriber) -> Vec<String> {
     let mut out = Vec::new();
     while let Ok(Some(m)) = tokio::time::timeout(Duration::from_millis(500), sub.next()).await {
-        out.push(String::from_utf8_lossy(&m.payload).into_owned());
+        out.extend(
+            String::from_utf8_lossy(&m.payload)
+                .lines()
+                .map(str::to_string),
+        );
     }
     out
 }
@@ -162,7 +167,11 @@ fn each_unit_reads_only_its_own_copies_and_only_the_server_publishes_records() {
         let mut stored = Vec::new();
         while let Some(m) = messages.next().await {
             let m = m.unwrap();
-            stored.push(String::from_utf8_lossy(&m.payload).into_owned());
+            stored.extend(
+                String::from_utf8_lossy(&m.payload)
+                    .lines()
+                    .map(str::to_string),
+            );
             m.ack().await.expect("acknowledges");
         }
         assert_eq!(stored, live);

@@ -16,11 +16,12 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use common::{config, reference, reference_with};
 use vigil_runtime::EngineConfig;
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput};
-use vigil_server::{Checkpoint, Checkpoints, Error, Subject, Worker};
+use vigil_server::{Checkpoint, Checkpoints, Error, Output, Published, Subject, Worker};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -54,6 +55,15 @@ impl Rng {
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         (z ^ (z >> 31)) % n.max(1)
+    }
+}
+
+/// Half the seeds decode every read ahead on a second thread, the others none.
+fn ahead(seed: u64) -> usize {
+    if seed.is_multiple_of(2) {
+        0
+    } else {
+        usize::MAX
     }
 }
 
@@ -99,6 +109,7 @@ fn a_worker_killed_anywhere_publishes_every_record_once_in_order() {
                 every,
             )
             .expect("starts")
+            .with_decode_ahead(ahead(seed))
         };
         let mut worker = start();
         let mut kills = 0;
@@ -116,6 +127,79 @@ fn a_worker_killed_anywhere_publishes_every_record_once_in_order() {
         }
         assert!(kills > 10, "seed {seed}: {kills} kills");
         assert_eq!(published(&output), want, "seed {seed}");
+    }
+}
+
+/// An output that stores `left` more messages, then fails as a transport whose process died:
+/// what was stored of a batch stays, the rest is not stored.
+#[derive(Clone)]
+struct Dying {
+    output: MemoryOutput,
+    left: Arc<AtomicU64>,
+}
+
+impl Output for Dying {
+    fn last(&mut self, subject: &Subject) -> Result<u64, Error> {
+        self.output.last(subject)
+    }
+
+    fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error> {
+        let left = self.left.load(Ordering::SeqCst);
+        if left == 0 {
+            return Err(Error::Transport("died".into()));
+        }
+        self.left.store(left - 1, Ordering::SeqCst);
+        self.output.publish(subject, message)
+    }
+}
+
+#[test]
+fn a_worker_that_dies_half_way_through_publishing_a_batch_publishes_the_rest_once() {
+    let (program, lines) = city();
+    let want = reference(&program, lines.iter().map(String::as_str));
+    for seed in [4u64, 5, 6] {
+        let mut rng = Rng(seed);
+        let input = messages(&lines, &mut rng);
+        let output = Dying {
+            output: MemoryOutput::default(),
+            left: Arc::new(AtomicU64::new(u64::MAX)),
+        };
+        let checkpoints = MemoryCheckpoints::default();
+        let every = 1 + rng.below(9);
+        let start = || loop {
+            // A start publishes what a restore reported, so it may die too.
+            if let Ok(w) = Worker::start(
+                program.clone(),
+                config(),
+                input.clone(),
+                output.clone(),
+                checkpoints.clone(),
+                every,
+            ) {
+                break w.with_decode_ahead(ahead(seed));
+            }
+            output.left.store(u64::MAX, Ordering::SeqCst);
+        };
+        let mut worker = start();
+        let mut deaths = 0;
+        loop {
+            // Batches of many messages, each publishing several subjects: a death a few
+            // messages into a round leaves some subjects published and others not.
+            output.left.store(rng.below(12), Ordering::SeqCst);
+            match worker.poll(5 + rng.below(60) as usize) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(Error::Transport(_)) => {
+                    deaths += 1;
+                    output.left.store(u64::MAX, Ordering::SeqCst);
+                    drop(worker);
+                    worker = start();
+                }
+                Err(e) => panic!("seed {seed}: {e}"),
+            }
+        }
+        assert!(deaths > 10, "seed {seed}: {deaths} deaths");
+        assert_eq!(published(&output.output), want, "seed {seed}");
     }
 }
 
@@ -315,7 +399,9 @@ fn a_reload_in_the_input_holds_across_kills_and_restarts() {
     let v1 = rules("v1", "");
     let v2 = rules(
         "v2",
-        "unit school\nrule acked {\n  when a: Ack\n  alert school message \"ack {a.case}\"\n}\n",
+        "unit school\nrule acked {\n  when a: Ack\n  alert school message \"ack {a.case}\"\n}\n\
+         event Visit { case: str }\n\
+         rule visited {\n  when v: Visit\n  alert school message \"visit {v.case}\"\n}\n",
     );
     let found = v2.clone();
     let rulesets = vigil_runtime::Rulesets::new(move |fp| {
@@ -332,7 +418,11 @@ fn a_reload_in_the_input_holds_across_kills_and_restarts() {
     for n in 0..1500u64 {
         let time = 1_646_100_000_000 + n as i64 * 7_000;
         let case = rng.below(300);
-        let line = if rng.below(3) == 0 {
+        // Visits are a type of the new rule set only: rejected before the reload, and
+        // decoded with the new rule set after it.
+        let line = if rng.below(8) == 0 {
+            format!(r#"{{"type":"Visit","time":{time},"case":"c{case}"}}"#)
+        } else if rng.below(3) == 0 {
             format!(r#"{{"type":"Ack","time":{time},"case":"c{case}"}}"#)
         } else {
             let street = rng.below(5);
@@ -378,6 +468,7 @@ fn a_reload_in_the_input_holds_across_kills_and_restarts() {
                 every,
             )
             .expect("starts")
+            .with_decode_ahead(ahead(seed))
         };
         let mut worker = start();
         let (mut kills, mut kept) = (0, 0);

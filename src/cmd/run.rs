@@ -476,7 +476,7 @@ impl<'d> Sinks<'d> {
 /// The per-unit feeds of `--deliver`.
 struct Delivery<'d> {
     dir: PathBuf,
-    files: BTreeMap<u32, OutputFile>,
+    files: BTreeMap<std::sync::Arc<str>, OutputFile>,
     /// The run's checkpoints, which know the feeds' committed lengths when resuming.
     durable: Option<&'d Durable>,
 }
@@ -498,20 +498,20 @@ impl<'d> Delivery<'d> {
         alert: &vigil_runtime::AlertRecord,
     ) -> std::io::Result<()> {
         for unit in &alert.to {
-            let Some(index) = engine.program().units.iter().position(|u| u.name == **unit) else {
+            // Written with the rule set that raised it (a reload may have changed the units).
+            let Some(mut line) = engine.to_json_for_unit(alert, unit) else {
                 continue;
             };
-            let index = u32::try_from(index).unwrap_or(u32::MAX);
-            if !self.files.contains_key(&index) {
-                let path = self.dir.join(format!("{unit}.jsonl"));
-                let keep = self.durable.and_then(|d| d.committed_len(&path));
-                self.files.insert(index, OutputFile::open(&path, keep)?);
-            }
-            if let Some(f) = self.files.get_mut(&index) {
-                let mut line = engine.to_json_for_unit(alert, index);
-                line.push('\n');
-                f.write_all(line.as_bytes())?;
-            }
+            line.push('\n');
+            let file = match self.files.entry(unit.clone()) {
+                std::collections::btree_map::Entry::Occupied(f) => f.into_mut(),
+                std::collections::btree_map::Entry::Vacant(slot) => {
+                    let path = self.dir.join(format!("{unit}.jsonl"));
+                    let keep = self.durable.and_then(|d| d.committed_len(&path));
+                    slot.insert(OutputFile::open(&path, keep)?)
+                }
+            };
+            file.write_all(line.as_bytes())?;
         }
         Ok(())
     }

@@ -48,9 +48,14 @@ pub struct Args {
     /// the stored stream decides the same.
     #[arg(long, value_name = "D", default_value = "1m")]
     max_skew: String,
-    /// Write a checkpoint after this many input messages.
-    #[arg(long, value_name = "N", default_value = "100")]
+    /// Write a checkpoint after this many input messages, or after `--checkpoint-interval`
+    /// with any, whichever comes first: a restarted server replays the input since.
+    #[arg(long, value_name = "N", default_value = "1000")]
     checkpoint_every: u64,
+    /// Write a checkpoint at least this often while input arrives (`0s`: after
+    /// `--checkpoint-every` messages only).
+    #[arg(long, value_name = "D", default_value = "1s")]
+    checkpoint_interval: String,
     /// The lease's time to live: one server of the deployment is active and renews it; a
     /// standby takes over this long after the active one stopped.
     #[arg(long, value_name = "D", default_value = "10s")]
@@ -158,9 +163,12 @@ pub fn run(args: Args) -> ExitCode {
         (Ok(_), Ok(_), Ok(_)) => return super::fail("--lease must be longer than zero"),
         (Err(code), _, _) | (_, Err(code), _) | (_, _, Err(code)) => return code,
     };
-    let max_skew = match duration("max-skew", &args.max_skew) {
-        Ok(s) => s,
-        Err(code) => return code,
+    let (max_skew, checkpoint_interval) = match (
+        duration("max-skew", &args.max_skew),
+        duration("checkpoint-interval", &args.checkpoint_interval),
+    ) {
+        (Ok(s), Ok(c)) => (s, Duration::from_millis(c.unsigned_abs())),
+        (Err(code), _) | (_, Err(code)) => return code,
     };
     logging::init(match args.log_format.as_str() {
         "json" => logging::Format::Json,
@@ -213,6 +221,7 @@ pub fn run(args: Args) -> ExitCode {
         nats,
         metrics,
         checkpoint_every: args.checkpoint_every,
+        checkpoint_interval,
         lease,
         lease_ttl,
         renew_at,
@@ -287,6 +296,7 @@ struct Live {
     nats: Nats,
     metrics: Arc<Metrics>,
     checkpoint_every: u64,
+    checkpoint_interval: Duration,
     lease: Lease,
     lease_ttl: Duration,
     renew_at: Instant,
@@ -312,6 +322,7 @@ impl Live {
             nats.clone(),
             self.checkpoint_every,
         )?
+        .with_checkpoint_interval(self.checkpoint_interval)
         .with_metrics(self.metrics.clone());
         started(
             worker.position(),

@@ -45,15 +45,13 @@ pub fn reference_with<'l>(
                 && !a.shadow
             {
                 for unit in &a.to {
-                    let u = engine
-                        .program()
-                        .units
-                        .iter()
-                        .position(|d| d.name == **unit)
-                        .expect("a unit of the program");
                     out.entry(Subject::Unit(unit.to_string()))
                         .or_default()
-                        .push(engine.to_json_for_unit(a, u32::try_from(u).unwrap_or(u32::MAX)));
+                        .push(
+                            engine
+                                .to_json_for_unit(a, unit)
+                                .expect("a unit of the program"),
+                        );
                 }
             }
         }
