@@ -699,6 +699,29 @@ impl Engine {
     pub fn live_instances(&self) -> usize {
         self.workflows.iter().map(|w| w.instances.len()).sum()
     }
+
+    /// How many live instances each workflow has in each state, in declaration order; states
+    /// with none are left out.
+    pub fn instances_by_state(&self) -> Vec<(&str, &str, usize)> {
+        let mut out = Vec::new();
+        for (w, live) in self.workflows.iter_enumerated() {
+            let Some(def) = self.program.workflows.get(w) else {
+                continue;
+            };
+            let mut counts = vec![0usize; def.states.len()];
+            for instance in live.instances.values() {
+                if let Some(c) = counts.get_mut(vigil_ir::id::Id::index(instance.state)) {
+                    *c += 1;
+                }
+            }
+            for ((_, state), n) in def.states.iter_enumerated().zip(counts) {
+                if n > 0 {
+                    out.push((def.name.as_str(), state.name.as_str(), n));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The end of the `n`-th working day after the day of `entered` (local), as the instant of the

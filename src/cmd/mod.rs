@@ -8,6 +8,7 @@ pub mod explain;
 pub mod explain_workflow;
 pub mod fmt;
 pub mod graph;
+mod report;
 pub mod run;
 pub mod serve;
 pub mod source;

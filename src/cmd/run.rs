@@ -32,6 +32,11 @@ pub struct Args {
     /// Also write each unit's alerts to DIR/<unit>.jsonl, evidence limited by its `sees`.
     #[arg(long, value_name = "DIR")]
     deliver: Option<PathBuf>,
+    /// At the end, write one self-contained HTML page (no network needed) here: alerts per
+    /// rule over time, alerts per rule and unit, rejected lines by reason, open workflow
+    /// instances by state.
+    #[arg(long, value_name = "FILE.html", conflicts_with = "state")]
+    report: Option<PathBuf>,
     /// How long to wait for out-of-order events, such as `5s` (default: none).
     #[arg(long, default_value = "0s")]
     lateness: String,
@@ -94,6 +99,8 @@ struct Sinks<'d> {
     out_file: Option<OutputFile>,
     rejects: Option<OutputFile>,
     delivery: Option<Delivery<'d>>,
+    /// What `--report` draws, gathered as records are written.
+    tally: Option<super::report::Tally>,
     live: bool,
     /// One record's JSON, reused from record to record.
     line: String,
@@ -119,6 +126,9 @@ impl Sinks<'_> {
                 Some(o) => o.write_all(self.line.as_bytes())?,
                 None => self.out.write_all(self.line.as_bytes())?,
             }
+        }
+        if let Some(t) = self.tally.as_mut() {
+            records.iter().for_each(|r| t.add(r));
         }
         if let Some(d) = self.delivery.as_mut() {
             for r in records {
@@ -385,6 +395,11 @@ pub fn run(args: Args) -> ExitCode {
         started.elapsed().as_secs_f64(),
         args.rejects.is_some(),
     );
+    if let (Some(path), Some(tally)) = (&args.report, &sinks.tally)
+        && let Err(e) = super::report::write(path, tally, &engine, &args.events)
+    {
+        return super::fail(e);
+    }
     // The process ends here: freeing every window group and partial match one by one would
     // only delay the exit (5% of a W2 run); the operating system takes the memory back at once.
     std::mem::forget(engine);
@@ -461,6 +476,10 @@ impl<'d> Sinks<'d> {
                 .as_deref()
                 .map(|dir| Delivery::new(dir, durable))
                 .transpose()?,
+            tally: args
+                .report
+                .as_ref()
+                .map(|_| super::report::Tally::default()),
             live,
             line: String::new(),
             records: Vec::new(),
