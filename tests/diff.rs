@@ -17,6 +17,8 @@ use std::process::{Command, Output};
 use std::sync::Arc;
 
 use proptest::prelude::*;
+mod browser;
+
 use serde_json::Value as Json;
 use vigil_compiler::db::{Database, RuleSet, SourceFile, program, ruleset_diagnostics};
 use vigil_diff::witness::{self, Search, SearchConfig, Site};
@@ -673,4 +675,115 @@ fn replay_diff_agrees_with_running_both_versions() {
     );
     assert!(differing >= 3, "{replay}");
     assert_eq!(replay["differs"], true);
+}
+
+/// `vigil diff --events F --format html` in a real browser: for every rule or workflow whose
+/// output differs, the bars drawn per hour add up, old and new, to what each version alone
+/// writes; every changed item and every changed condition is shown, with the witnesses.
+#[test]
+fn the_html_diff_draws_in_a_browser_what_each_version_writes() {
+    let dir = temp_dir("page");
+    let events = dir.join("events.jsonl");
+    std::fs::write(&events, stream(3000)).expect("write events");
+    let old = "tests/fixtures/diff/several_changes/old";
+    let new = "tests/fixtures/diff/several_changes/new";
+    let events_arg = events.to_str().expect("utf-8");
+    let page = vigil(&["diff", old, new, "--events", events_arg, "--format", "html"]);
+    assert_eq!(
+        page.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&page.stderr)
+    );
+    let file = dir.join("diff.html");
+    std::fs::write(&file, &page.stdout).expect("write the page");
+    let report: Json = serde_json::from_str(&stdout(&vigil(&[
+        "diff", old, new, "--events", events_arg, "--format", "json",
+    ])))
+    .expect("json");
+
+    let dom = browser::browse(&file, &["--dump-dom"]);
+
+    // The outputs that differ, each drawn hour by hour.
+    let (a, b) = (run_alone(old, &events), run_alone(new, &events));
+    let mut drawn = BTreeMap::new();
+    let mut rest = dom.as_str();
+    while let Some(at) = rest.find("<section class=\"output\"") {
+        rest = &rest[at..];
+        let end = rest.find("</section>").expect("a closed section");
+        let section = &rest[..end];
+        let attrs = browser::attributes(&section[8..section.find('>').unwrap()]);
+        let prefix = if attrs["data-kind"] == "alerts" {
+            "alert"
+        } else {
+            "transition"
+        };
+        let owner = format!("{prefix}|{}", attrs["data-name"]);
+        let sum = |class: &str| -> usize {
+            (browser::elements(section, "rect", class).iter())
+                .map(|r| r["data-count"].parse::<usize>().expect("a count"))
+                .sum()
+        };
+        let (x, y) = (
+            a.get(&owner).cloned().unwrap_or_default(),
+            b.get(&owner).cloned().unwrap_or_default(),
+        );
+        assert_eq!(
+            (sum("old-bar"), sum("new-bar")),
+            (x.len(), y.len()),
+            "{owner}"
+        );
+        assert_eq!(attrs["data-old"], x.len().to_string(), "{owner}");
+        drawn.insert(owner, (minus(&x, &y), minus(&y, &x)));
+        rest = &rest[end..];
+    }
+    let differing: BTreeMap<String, (usize, usize)> = (a.keys().chain(b.keys()))
+        .map(|owner| {
+            let (x, y) = (
+                a.get(owner).cloned().unwrap_or_default(),
+                b.get(owner).cloned().unwrap_or_default(),
+            );
+            (owner.clone(), (minus(&x, &y), minus(&y, &x)))
+        })
+        .filter(|(_, (only_old, only_new))| only_old + only_new > 0)
+        .collect();
+    assert!(differing.len() >= 3, "{differing:?}");
+    assert_eq!(drawn, differing);
+
+    // Every changed item, and every changed condition with its witnesses.
+    let items: Vec<String> = browser::elements(&dom, "section", "item")
+        .iter()
+        .map(|i| i["data-name"].clone())
+        .collect();
+    let want: Vec<String> = (report["items"].as_array().expect("items").iter())
+        .map(|i| i["name"].as_str().expect("a name").to_string())
+        .collect();
+    assert_eq!(items, want);
+    let witnesses: Vec<usize> = browser::elements(&dom, "section", "condition")
+        .iter()
+        .map(|c| c["data-witnesses"].parse().expect("a count"))
+        .collect();
+    let want: Vec<usize> = (report["conditions"].as_array().expect("conditions").iter())
+        .map(|c| c["witnesses"].as_array().expect("witnesses").len())
+        .collect();
+    assert_eq!(witnesses, want);
+    assert!(want.iter().any(|n| *n > 0), "{report}");
+
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("diff-page.png");
+    let _ = std::fs::remove_file(&shot);
+    browser::browse(
+        &file,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1300,2000",
+            "--hide-scrollbars",
+        ],
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -44,6 +44,9 @@ pub struct Outputs {
     pub only_new: Vec<Sample>,
     pub only_old_total: usize,
     pub only_new_total: usize,
+    /// How many each version produced per hour of event time, local to the rule set's zone
+    /// (`2022-06-13T10`), the hours in order; hours in which neither produced any are left out.
+    pub hours: Vec<(String, usize, usize)>,
 }
 
 /// An alert or a transition that only one version produced.
@@ -217,7 +220,25 @@ pub fn replay(old: &Program, new: &Program, path: &Path, lateness: i64) -> Resul
                 })
                 .collect()
         };
+        let mut hours: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+        for (side, records) in [(0, &olds), (1, &news)] {
+            for r in records {
+                let hour = r
+                    .get("time")
+                    .and_then(Json::as_str)
+                    .and_then(|t| t.get(..13));
+                let counts = hours
+                    .entry(hour.unwrap_or_default().to_string())
+                    .or_default();
+                if side == 0 {
+                    counts.0 += 1;
+                } else {
+                    counts.1 += 1;
+                }
+            }
+        }
         let out = Outputs {
+            hours: hours.into_iter().map(|(h, (a, b))| (h, a, b)).collect(),
             kind,
             name,
             old: olds.len(),

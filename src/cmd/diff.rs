@@ -37,6 +37,9 @@ enum Format {
     Markdown,
     /// For tools; the layout is stable.
     Json,
+    /// One self-contained page for a browser (no network): the JSON report, drawn by the
+    /// page's script, with each rule's alerts per hour under both versions as a chart.
+    Html,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -107,6 +110,7 @@ pub fn run(args: Args) -> ExitCode {
         }
         Format::Markdown => render::markdown(&doc),
         Format::Json => render::json(&doc),
+        Format::Html => render::html_page(&doc),
     };
     let mut out = std::io::stdout().lock();
     if out

@@ -737,8 +737,18 @@ fn outputs_json(o: &Outputs) -> Json {
         "only_new": o.only_new_total,
         "only_old_sample": sample(&o.only_old),
         "only_new_sample": sample(&o.only_new),
+        "hours": o.hours.iter().map(|(hour, old, new)| json!({"hour": hour, "old": old, "new": new})).collect::<Vec<_>>(),
     })
 }
+
+/// The page of `--format html`: the JSON report inside it, drawn by its own script.
+pub fn html_page(doc: &Doc<'_>) -> String {
+    // Inside a <script> element only `</` could end it early: JSON allows `<\/`.
+    let report = json(doc).replace("</", "<\\/");
+    PAGE.replace("/*REPORT*/null", report.trim_end())
+}
+
+const PAGE: &str = include_str!("page.html");
 
 pub fn json(doc: &Doc<'_>) -> String {
     let r = doc.report;
