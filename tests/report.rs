@@ -131,22 +131,7 @@ fn the_run_report_draws_in_a_browser_what_the_run_wrote() {
     assert_eq!(bars.iter().map(count).sum::<u64>(), open);
 
     // A picture for people: kept where CI keeps its artifacts.
-    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-city.png");
-    let _ = std::fs::remove_file(&shot);
-    browse(
-        &page,
-        &[
-            &format!("--screenshot={}", shot.display()),
-            "--window-size=1300,1600",
-            "--hide-scrollbars",
-        ],
-    );
-    let png = std::fs::read(&shot).expect("a screenshot");
-    assert!(
-        png.starts_with(b"\x89PNG") && png.len() > 10_000,
-        "{} bytes",
-        png.len()
-    );
+    browser::screenshot(&page, "report-city.png", "1300,1600");
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -9,6 +9,9 @@ pub mod explain_workflow;
 pub mod fmt;
 pub mod graph;
 mod report;
+
+/// The script helpers shared by the HTML pages (`--report`, `diff --format html`).
+const PAGE_JS: &str = include_str!("page.js");
 pub mod run;
 pub mod serve;
 pub mod source;

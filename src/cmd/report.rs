@@ -111,7 +111,9 @@ pub fn write(path: &Path, tally: &Tally, engine: &Engine, events: &str) -> Resul
     let figures = tally.figures(engine, events).to_string();
     // Inside a <script> element only `</` could end it early: JSON allows `<\/`.
     let figures = figures.replace("</", "<\\/");
-    let page = PAGE.replace("/*FIGURES*/null", &figures);
+    let page = PAGE
+        .replace("/*PAGE_JS*/", super::PAGE_JS)
+        .replace("/*FIGURES*/null", &figures);
     std::fs::write(path, page).map_err(|e| format!("cannot write `{}`: {e}", path.display()))
 }
 

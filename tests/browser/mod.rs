@@ -6,7 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 pub fn chromium() -> String {
@@ -73,4 +73,25 @@ pub fn attributes(text: &str) -> BTreeMap<String, String> {
         rest = rest[eq + 2 + value_end + 1..].trim_start();
     }
     out
+}
+
+/// A screenshot of the page at `size` (`width,height`), kept in the target directory as `name`
+/// for a person to look at; checked to be a PNG with something drawn.
+pub fn screenshot(page: &Path, name: &str, size: &str) {
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_file(&shot);
+    browse(
+        page,
+        &[
+            &format!("--screenshot={}", shot.display()),
+            &format!("--window-size={size}"),
+            "--hide-scrollbars",
+        ],
+    );
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 10_000,
+        "{} bytes",
+        png.len()
+    );
 }

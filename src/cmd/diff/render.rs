@@ -745,7 +745,8 @@ fn outputs_json(o: &Outputs) -> Json {
 pub fn html_page(doc: &Doc<'_>) -> String {
     // Inside a <script> element only `</` could end it early: JSON allows `<\/`.
     let report = json(doc).replace("</", "<\\/");
-    PAGE.replace("/*REPORT*/null", report.trim_end())
+    PAGE.replace("/*PAGE_JS*/", crate::cmd::PAGE_JS)
+        .replace("/*REPORT*/null", report.trim_end())
 }
 
 const PAGE: &str = include_str!("page.html");
