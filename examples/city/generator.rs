@@ -3101,6 +3101,46 @@ impl<'a> Gen<'a> {
                 "两次调解不成，依法处罚并告知诉讼途径".into(),
             );
         }
+        // An appraisal not delivered within 15 working days (in spans of a month). Its own
+        // stream, so that the situations above stay as they were.
+        if day % 5 == 2 {
+            let mut rng = self.rng(D_POLICE_MEDIATION, 20_000 + day);
+            let t = self.office_time(&mut rng, day);
+            let requested = t + rng.range(1, 3) * HOUR;
+            let due = self.calendar.due(requested, 15);
+            if self.fits(due) {
+                let case = self.mediation_case(t);
+                let age = rng.range(18, 70);
+                self.accepted(&mut rng, t, &case, None, age, false);
+                self.out.event(
+                    J::new("AppraisalRequested", requested, Stamp::Rfc3339)
+                        .str("case_id", &case)
+                        .str("kind", "伤情鉴定"),
+                );
+                self.plant_transition(
+                    "police_mediation",
+                    "appraisal",
+                    &case,
+                    requested,
+                    "委托伤情鉴定".into(),
+                );
+                self.plant_workflow_alert(
+                    "police_mediation",
+                    "appraisal",
+                    &case,
+                    due,
+                    "鉴定超过15个工作日未出具意见".into(),
+                );
+                let delivered = due + rng.range(4, 48) * HOUR;
+                self.out.event(
+                    J::new("AppraisalDelivered", delivered, Stamp::Rfc3339).str("case_id", &case),
+                );
+                // Then mediated in time, as an ordinary case.
+                let s = delivered + rng.range(2, 20) * HOUR;
+                self.session(s, &case, true);
+                self.performance(s + rng.range(1, 5) * DAY, &case, true);
+            }
+        }
     }
 
     /// Ordinary cases: an agreement at the first or second session, an appraisal first, a
