@@ -2992,6 +2992,17 @@ impl<'a> Gen<'a> {
         );
     }
 
+    /// An appraisal requested at `requested` and delivered at `delivered`.
+    fn appraisal(&mut self, case: &str, kind: &str, requested: i64, delivered: i64) {
+        self.out.event(
+            J::new("AppraisalRequested", requested, Stamp::Rfc3339)
+                .str("case_id", case)
+                .str("kind", kind),
+        );
+        self.out
+            .event(J::new("AppraisalDelivered", delivered, Stamp::Rfc3339).str("case_id", case));
+    }
+
     fn performance(&mut self, t: i64, case: &str, performed: bool) {
         self.out.event(
             J::new("AgreementPerformance", t, Stamp::Rfc3339)
@@ -3112,11 +3123,6 @@ impl<'a> Gen<'a> {
                 let case = self.mediation_case(t);
                 let age = rng.range(18, 70);
                 self.accepted(&mut rng, t, &case, None, age, false);
-                self.out.event(
-                    J::new("AppraisalRequested", requested, Stamp::Rfc3339)
-                        .str("case_id", &case)
-                        .str("kind", "伤情鉴定"),
-                );
                 self.plant_transition(
                     "police_mediation",
                     "appraisal",
@@ -3132,9 +3138,7 @@ impl<'a> Gen<'a> {
                     "鉴定超过15个工作日未出具意见".into(),
                 );
                 let delivered = due + rng.range(4, 48) * HOUR;
-                self.out.event(
-                    J::new("AppraisalDelivered", delivered, Stamp::Rfc3339).str("case_id", &case),
-                );
+                self.appraisal(&case, "伤情鉴定", requested, delivered);
                 // Then mediated in time, as an ordinary case.
                 let s = delivered + rng.range(2, 20) * HOUR;
                 self.session(s, &case, true);
@@ -3176,15 +3180,9 @@ impl<'a> Gen<'a> {
                 self.performance(s2 + rng.range(1, 5) * DAY, &case, true);
             } else if r < 0.9 {
                 let a = t + rng.range(1, 3) * HOUR;
-                self.out.event(
-                    J::new("AppraisalRequested", a, Stamp::Rfc3339)
-                        .str("case_id", &case)
-                        .str("kind", rng.pick(&["伤情鉴定", "价格认定"])),
-                );
+                let kind = rng.pick(&["伤情鉴定", "价格认定"]);
                 let delivered = a + rng.range(2, 8) * DAY;
-                self.out.event(
-                    J::new("AppraisalDelivered", delivered, Stamp::Rfc3339).str("case_id", &case),
-                );
+                self.appraisal(&case, kind, a, delivered);
                 let s = delivered + rng.range(2, 20) * HOUR;
                 self.session(s, &case, true);
                 self.performance(s + rng.range(1, 5) * DAY, &case, true);
