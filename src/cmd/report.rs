@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::{Value as Json, json};
 use vigil_runtime::{Engine, Origin, Record};
@@ -20,12 +21,12 @@ const DAY: i64 = 24 * HOUR;
 /// What the run's records add up to, gathered as they are written.
 #[derive(Debug, Default)]
 pub struct Tally {
-    /// Each rule's (or workflow's) alerts by event time, in milliseconds.
-    alerts: BTreeMap<String, Vec<i64>>,
+    /// Each rule's (or workflow's) alerts per hour of event time (hours since the epoch).
+    alerts: BTreeMap<Arc<str>, BTreeMap<i64, u64>>,
     /// Alerts delivered to each unit, by rule or workflow.
-    units: BTreeMap<(String, String), u64>,
+    units: BTreeMap<(Arc<str>, Arc<str>), u64>,
     /// Shadow alerts, by rule: recorded, delivered to nobody.
-    shadow: BTreeMap<String, u64>,
+    shadow: BTreeMap<Arc<str>, u64>,
     transitions: u64,
 }
 
@@ -34,19 +35,20 @@ impl Tally {
         match record {
             Record::Alert(a) => {
                 let origin = match &a.origin {
-                    Origin::Rule(r) => r.to_string(),
-                    Origin::Workflow { workflow, .. } => workflow.to_string(),
+                    Origin::Rule(r) => r,
+                    Origin::Workflow { workflow, .. } => workflow,
                 };
                 if a.shadow {
-                    *self.shadow.entry(origin).or_default() += 1;
+                    *self.shadow.entry(origin.clone()).or_default() += 1;
                     return;
                 }
                 for unit in &a.to {
                     *(self.units)
-                        .entry((origin.clone(), unit.to_string()))
+                        .entry((origin.clone(), unit.clone()))
                         .or_default() += 1;
                 }
-                self.alerts.entry(origin).or_default().push(a.time);
+                let hours = self.alerts.entry(origin.clone()).or_default();
+                *hours.entry(a.time.div_euclid(HOUR)).or_default() += 1;
             }
             Record::Transition(_) => self.transitions += 1,
             Record::Overflow(_) | Record::Orphan(_) => {}
@@ -57,12 +59,17 @@ impl Tally {
     fn figures(&self, engine: &Engine, events: &str) -> Json {
         let program = engine.program();
         let zone = program.time_zone();
-        let times = self.alerts.values().flatten();
-        let (first, last) = (times.clone().min(), times.max());
-        let (step, buckets) = match (first, last) {
-            (Some(f), Some(l)) if (l - f) / HOUR > MAX_HOURS => (DAY, (f / DAY, l / DAY)),
-            (Some(f), Some(l)) => (HOUR, (f.div_euclid(HOUR), l.div_euclid(HOUR))),
-            _ => (HOUR, (0, -1)),
+        let hours = self.alerts.values().flat_map(BTreeMap::keys);
+        let (first, last) = (hours.clone().min(), hours.max());
+        let step = match (first, last) {
+            (Some(f), Some(l)) if l - f > MAX_HOURS => DAY,
+            _ => HOUR,
+        };
+        // The chart's bar holding an hour.
+        let bucket = |hour: i64| (hour * HOUR).div_euclid(step);
+        let (first, last) = match (first, last) {
+            (Some(f), Some(l)) => (bucket(*f), bucket(*l)),
+            _ => (0, -1),
         };
         let label = |bucket: i64| {
             let at = jiff::Timestamp::from_millisecond(bucket * step).unwrap_or_default();
@@ -73,14 +80,14 @@ impl Tally {
                 format!("{} {:02}:{:02}", local.date(), local.hour(), local.minute())
             }
         };
-        let labels: Vec<String> = (buckets.0..=buckets.1).map(label).collect();
-        let mut alerts: Vec<(&String, Vec<u64>)> = (self.alerts.iter())
-            .map(|(name, times)| {
+        let labels: Vec<String> = (first..=last).map(label).collect();
+        let mut alerts: Vec<(&Arc<str>, Vec<u64>)> = (self.alerts.iter())
+            .map(|(name, hours)| {
                 let mut counts = vec![0u64; labels.len()];
-                for t in times {
-                    let i = usize::try_from(t.div_euclid(step) - buckets.0).unwrap_or(0);
+                for (hour, n) in hours {
+                    let i = usize::try_from(bucket(*hour) - first).unwrap_or(0);
                     if let Some(c) = counts.get_mut(i) {
-                        *c += 1;
+                        *c += n;
                     }
                 }
                 (name, counts)
