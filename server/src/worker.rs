@@ -1,6 +1,6 @@
-//! The worker: applies input messages in order, publishes what each batch of them made before
-//! it reads the next batch or checkpoints, and checkpoints every few messages. See the crate documentation for why no
-//! record is lost or repeated.
+//! The worker: applies input messages in order, a read at a time, publishes what a read made
+//! before the next read or a checkpoint, and checkpoints every few messages. See the crate
+//! documentation for why no record is lost or repeated.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -299,8 +299,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         Ok(())
     }
 
-    /// Puts the records made so far, and the units' copies, in the outbox, written now with
-    /// the rule set that made them.
+    /// Puts the records made so far, and the units' copies, in the outbox.
     fn flush(&mut self) -> Result<(), Error> {
         let records = self.engine.take_records();
         self.metrics.records(records.len());
