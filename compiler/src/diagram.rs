@@ -181,6 +181,7 @@ fn actions_label(actions: &[Action]) -> String {
                 let to: Vec<String> = al.to.iter().map(expr_text).collect();
                 format!("alert {}", to.join(", "))
             }
+            Action::Emit(e) if e.each.is_some() => format!("emit each {}", e.ty.name),
             Action::Emit(e) => format!("emit {}", e.ty.name),
             Action::Start(w, _) => format!("start {}", w.name),
             Action::Set(s) => format!("set {}", s.name.name),
@@ -310,7 +311,12 @@ impl Diagram {
         match a {
             Action::Emit(e) => {
                 events.insert(e.ty.name.to_string());
-                self.edge(me.to_string(), node_id("e", &e.ty.name), "emits", true);
+                let label = if e.each.is_some() {
+                    "emits each"
+                } else {
+                    "emits"
+                };
+                self.edge(me.to_string(), node_id("e", &e.ty.name), label, true);
             }
             Action::Start(w, _) => {
                 self.edge(me.to_string(), node_id("w", &w.name), "starts", true);

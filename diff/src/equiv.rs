@@ -199,6 +199,7 @@ pub(crate) fn expr_eq(a: Side<'_>, x: ExprId, b: Side<'_>, y: ExprId) -> bool {
             _ => false,
         },
         (Node::Param(i), Node::Param(j)) => i == j,
+        (Node::Element, Node::Element) => true,
         _ => false,
     }
 }
@@ -313,13 +314,21 @@ fn actions_eq(a: Side<'_>, xs: &[Action], b: Side<'_>, ys: &[Action]) -> bool {
                 Action::Emit {
                     event: e1,
                     fields: f1,
+                    each: s1,
                 },
                 Action::Emit {
                     event: e2,
                     fields: f2,
+                    each: s2,
                 },
             ) => {
+                let each = match (s1, s2) {
+                    (None, None) => true,
+                    (Some(x), Some(y)) => expr_eq(a, *x, b, *y),
+                    _ => false,
+                };
                 event_name(a.program, *e1) == event_name(b.program, *e2)
+                    && each
                     && f1.len() == f2.len()
                     && f1.iter().zip(f2).all(|(x, y)| expr_eq(a, *x, b, *y))
             }

@@ -63,7 +63,12 @@ fn action_text(a: &Action) -> String {
                 .iter()
                 .map(|f| format!("{}: {}", f.name.name, expr_text(&f.value)))
                 .collect();
-            format!("emit {} {{ {} }}", e.ty.name, fields.join(", "))
+            let each = e
+                .each
+                .as_ref()
+                .map(|each| format!(" for {} in {}", each.name.name, expr_text(&each.set)))
+                .unwrap_or_default();
+            format!("emit {} {{ {} }}{each}", e.ty.name, fields.join(", "))
         }
         Action::Start(w, _) => format!("start {}", w.name),
         Action::Set(s) => format!("set {} = {}", s.name.name, expr_text(&s.value)),
@@ -140,6 +145,9 @@ pub(super) fn item_names(item: &ast::Item, out: &mut BTreeSet<SmolStr>) {
                 }
                 Action::Emit(em) => {
                     out.insert(em.ty.name.clone());
+                    if let Some(each) = &em.each {
+                        exprs::names(&each.set, out);
+                    }
                     for f in &em.fields {
                         exprs::names(&f.value, out);
                     }

@@ -384,6 +384,7 @@ fn unsupported(arena: &ExprArena, root: ExprId) -> Option<&'static str> {
                 Some("it reads the workflow instance's history")
             }
             Node::Param(_) => Some("it reads a function parameter"),
+            Node::Element => Some("it reads the element an `emit` is for"),
             _ => None,
         })
 }
@@ -1250,6 +1251,7 @@ fn window_unsupported(loc: &Located<'_>, roots: &[ExprId]) -> Option<&'static st
                     Some("it reads a workflow's history")
                 }
                 Node::Param(_) => Some("it reads a function parameter"),
+                Node::Element => Some("it reads the element an `emit` is for"),
                 _ => None,
             })
     })

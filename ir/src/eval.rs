@@ -35,6 +35,10 @@ pub trait Inputs {
     fn visits(&self, i: u32) -> Value;
     /// In a workflow: the value of variable number `i`.
     fn var(&self, i: u32) -> Value;
+    /// In the fields of `emit ... for x in set`: the element `x`.
+    fn element(&self) -> Value {
+        Value::Absent
+    }
     /// The rule set's calendar, for `workday` (none: Monday to Friday).
     fn calendar(&self) -> Option<&crate::CalendarDef> {
         None
@@ -110,6 +114,7 @@ pub fn eval(arena: &ExprArena, id: ExprId, inputs: &impl Inputs) -> Result<Value
         Node::From => inputs.from(),
         Node::Visits(i) => inputs.visits(*i),
         Node::Var(i) => inputs.var(*i),
+        Node::Element => inputs.element(),
         // Parameters are inlined away before a program exists.
         Node::Param(_) => Value::Absent,
     })

@@ -229,6 +229,8 @@ pub enum Node {
     /// Parameter `i` of a `fn` whose body is checked on its own; never in a program, since
     /// calls are inlined.
     Param(u32),
+    /// In the fields of `emit ... for x in set`: the element `x` the event is emitted for.
+    Element,
 }
 
 /// The expressions of one rule, workflow or test.
@@ -321,7 +323,8 @@ impl ExprArena {
             | Node::From
             | Node::Visits(_)
             | Node::Var(_)
-            | Node::Param(_) => Vec::new(),
+            | Node::Param(_)
+            | Node::Element => Vec::new(),
         }
     }
 

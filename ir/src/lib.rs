@@ -275,6 +275,10 @@ pub enum Action {
         /// A value for every field slot of the event type (`Const(Absent)` for omitted
         /// optional fields).
         fields: Vec<ExprId>,
+        /// `for x in set`: the set; one event is emitted per element, in the set's order, with
+        /// `Node::Element` reading it. An absent set emits nothing.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        each: Option<ExprId>,
     },
     Start {
         workflow: WorkflowId,

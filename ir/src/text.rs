@@ -399,7 +399,11 @@ fn write_action(o: &mut String, cx: &Ctx<'_>, a: &Action) {
             let _ = write!(o, "set {name} = ");
             cx.expr(o, *value);
         }
-        Action::Emit { event, fields } => {
+        Action::Emit {
+            event,
+            fields,
+            each,
+        } => {
             let _ = write!(o, "emit {} {{ ", event_name(cx.program, *event));
             for (i, f) in fields.iter().enumerate() {
                 if i > 0 {
@@ -409,6 +413,10 @@ fn write_action(o: &mut String, cx: &Ctx<'_>, a: &Action) {
                 cx.expr(o, *f);
             }
             o.push_str(" }");
+            if let Some(set) = each {
+                o.push_str(" for (element) in ");
+                cx.expr(o, *set);
+            }
         }
         Action::Start { workflow } => {
             let name = cx
@@ -527,6 +535,7 @@ impl<'a> Ctx<'a> {
             Node::Param(i) => {
                 let _ = write!(o, "(param {i})");
             }
+            Node::Element => o.push_str("(element)"),
             Node::InList {
                 value,
                 list,

@@ -199,12 +199,19 @@ impl Cx<'_> {
                         arena.template(m)?;
                     }
                 }
-                Action::Emit { event, fields } => {
+                Action::Emit {
+                    event,
+                    fields,
+                    each,
+                } => {
                     if self.fields_of(*event)? != fields.len() {
                         return Err(format!("an `emit` of event type {event}: its fields"));
                     }
                     for f in fields {
                         arena.id(*f)?;
+                    }
+                    if let Some(set) = each {
+                        arena.id(*set)?;
                     }
                 }
                 Action::Set { var, value } => {

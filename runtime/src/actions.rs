@@ -83,16 +83,35 @@ impl Engine {
                 // A shadow rule only writes its alerts: it must not change what other rules
                 // and workflows see.
                 ir::Action::Emit { .. } | ir::Action::Start { .. } if ac.shadow => {}
-                ir::Action::Emit { event, fields } => {
-                    let mut values = Vec::with_capacity(fields.len());
-                    for f in fields {
-                        match self.value(arena, *f, ctx) {
-                            Some(v) => values.push(v),
-                            None => return,
+                ir::Action::Emit {
+                    event,
+                    fields,
+                    each: None,
+                } => {
+                    if !self.emit(*event, fields, arena, ctx, &ac) {
+                        return;
+                    }
+                }
+                ir::Action::Emit {
+                    event,
+                    fields,
+                    each: Some(set),
+                } => {
+                    let set = match self.value(arena, *set, ctx) {
+                        Some(Value::Set(set)) => set,
+                        // An absent set has no elements to emit for.
+                        Some(_) => continue,
+                        None => return,
+                    };
+                    for element in &set.items {
+                        let ctx = Ctx {
+                            element: Some(element),
+                            ..*ctx
+                        };
+                        if !self.emit(*event, fields, arena, &ctx, &ac) {
+                            return;
                         }
                     }
-                    let row = self.derived_row(*event, ac.time, values, &ac.producer);
-                    self.derived.push_back(row);
                 }
                 ir::Action::Start { workflow } => {
                     if let Some(trigger) = ac.trigger {
@@ -101,6 +120,28 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Queues one derived event. `false` when a field fails to evaluate (an overflow): the
+    /// firing's remaining actions do not run.
+    fn emit(
+        &mut self,
+        event: ir::EventTypeId,
+        fields: &[ir::ExprId],
+        arena: &ExprArena,
+        ctx: &Ctx<'_>,
+        ac: &ActionContext<'_>,
+    ) -> bool {
+        let mut values = Vec::with_capacity(fields.len());
+        for f in fields {
+            match self.value(arena, *f, ctx) {
+                Some(v) => values.push(v),
+                None => return false,
+            }
+        }
+        let row = self.derived_row(event, ac.time, values, &ac.producer);
+        self.derived.push_back(row);
+        true
     }
 
     /// The units an alert goes to: each once, in the order written, a set's members in

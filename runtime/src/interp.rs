@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     pub visits: &'a [u32],
     /// In a workflow: the instance's variables, by number.
     pub vars: &'a [Value],
+    /// In the fields of `emit ... for x in set`: the element being emitted for.
+    pub element: Option<&'a Value>,
 }
 
 /// Each regex pattern of the rule set, compiled once, for the interpreter and the JIT's code.
@@ -247,6 +249,10 @@ impl Inputs for Reader<'_, '_> {
             .get(i as usize)
             .cloned()
             .unwrap_or(Value::Absent)
+    }
+
+    fn element(&self) -> Value {
+        self.ctx.element.cloned().unwrap_or(Value::Absent)
     }
 
     fn tz(&self) -> &jiff::tz::TimeZone {

@@ -54,6 +54,11 @@ impl Env {
         self.bindings.push((name, b));
     }
 
+    /// Ends the scope of the binding pushed last.
+    pub fn pop(&mut self) {
+        self.bindings.pop();
+    }
+
     pub(crate) fn lookup(&self, name: &str) -> Option<&Binding> {
         self.bindings
             .iter()

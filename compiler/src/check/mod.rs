@@ -412,6 +412,49 @@ pub(crate) fn severity(cx: &mut expr::ExprCx<'_>, s: &ast::Expr) -> Option<ir::S
 
 fn emit(cx: &mut expr::ExprCx<'_>, e: &ast::EmitAction) -> Option<ir::Action> {
     use crate::diagnostics::*;
+    // `for x in set`: the set is read in the firing's scope; `x` is visible in the fields only.
+    let each = e.each.as_ref().map(|each| {
+        let set = cx.check(&each.set, None);
+        let elem = match &set.ty {
+            Ty::Set(elem) => Some((**elem).clone()),
+            Ty::Error => None,
+            other => {
+                cx.report(TypeMismatch {
+                    span: each.set.span,
+                    expected: "a set".into(),
+                    found: other.described(),
+                    help: Some("`emit ... for x in s` emits one event per element of `s`".into()),
+                });
+                None
+            }
+        };
+        let elem = elem.unwrap_or(Ty::Error);
+        let element = cx
+            .arena
+            .push(ir::Node::Element, elem.clone(), each.name.span);
+        cx.env.push_value(
+            each.name.name.clone(),
+            expr::Binding::Value(expr::Typed {
+                id: element,
+                ty: elem,
+                optional: false,
+            }),
+        );
+        set.id
+    });
+    let action = emit_fields(cx, e, each);
+    if each.is_some() {
+        cx.env.pop();
+    }
+    action
+}
+
+fn emit_fields(
+    cx: &mut expr::ExprCx<'_>,
+    e: &ast::EmitAction,
+    each: Option<ir::ExprId>,
+) -> Option<ir::Action> {
+    use crate::diagnostics::*;
     let Some(sig) = cx.scope.events.get(&e.ty.name).cloned() else {
         let help = did_you_mean(&e.ty.name, cx.scope.events.keys().map(|k| k.as_str()));
         cx.report(UnknownEvent {
@@ -450,6 +493,7 @@ fn emit(cx: &mut expr::ExprCx<'_>, e: &ast::EmitAction) -> Option<ir::Action> {
     Some(ir::Action::Emit {
         event: sig.index,
         fields: ids,
+        each,
     })
 }
 

@@ -296,9 +296,18 @@ impl Printer {
                     .iter()
                     .map(|f| format!("{}: {}", f.name.name, expr(&f.value)))
                     .collect();
-                let one = format!("emit {} {{ {} }}", e.ty.name, fields.join(", "));
+                let each = e
+                    .each
+                    .as_ref()
+                    .map(|each| format!(" for {} in {}", each.name.name, expr(&each.set)))
+                    .unwrap_or_default();
+                let one = format!("emit {} {{ {} }}{each}", e.ty.name, fields.join(", "));
                 if fields.is_empty() {
-                    self.line(indent, e.span.start, format!("emit {} {{}}", e.ty.name));
+                    self.line(
+                        indent,
+                        e.span.start,
+                        format!("emit {} {{}}{each}", e.ty.name),
+                    );
                 } else if width(&one) + indent * INDENT <= WIDTH {
                     self.line(indent, e.span.start, one);
                 } else {
@@ -310,7 +319,7 @@ impl Printer {
                             format!("{}: {},", f.name.name, expr(&f.value)),
                         );
                     }
-                    self.close(indent, e.span);
+                    self.line(indent, e.span.end.saturating_sub(1), format!("}}{each}"));
                 }
             }
         }

@@ -237,7 +237,12 @@ fn after_exprs(a: &ast::AfterClause, f: &mut dyn FnMut(&ast::Expr)) {
 
 fn action_exprs(a: &ast::Action, f: &mut dyn FnMut(&ast::Expr)) {
     match a {
-        ast::Action::Emit(e) => e.fields.iter().for_each(|fi| f(&fi.value)),
+        ast::Action::Emit(e) => {
+            if let Some(each) = &e.each {
+                f(&each.set);
+            }
+            e.fields.iter().for_each(|fi| f(&fi.value));
+        }
         ast::Action::Set(s) => f(&s.value),
         ast::Action::Alert(_) | ast::Action::Start(..) => {}
     }

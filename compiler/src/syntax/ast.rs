@@ -280,7 +280,15 @@ pub struct AlertAction {
 pub struct EmitAction {
     pub ty: Ident,
     pub fields: Vec<FieldInit>,
+    /// `for name in set`: one event per element, `name` bound to it in the fields.
+    pub each: Option<EmitEach>,
     pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EmitEach {
+    pub name: Ident,
+    pub set: Expr,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -1074,9 +1074,23 @@ fn action(pair: P<'_>) -> Action {
         Rule::emit_action => {
             let mut it = inner(pair);
             let ty = it.next().map(ident).unwrap_or_else(missing_ident);
+            let mut fields = Vec::new();
+            let mut each = None;
+            for p in it {
+                if p.as_rule() == Rule::emit_each {
+                    let mut e = inner(p);
+                    each = Some(EmitEach {
+                        name: e.next().map(ident).unwrap_or_else(missing_ident),
+                        set: e.next().map(build_expr).unwrap_or_else(missing_expr),
+                    });
+                } else {
+                    fields.push(field_init(p));
+                }
+            }
             Action::Emit(EmitAction {
                 ty,
-                fields: it.map(field_init).collect(),
+                fields,
+                each,
                 span: sp,
             })
         }

@@ -759,7 +759,8 @@ impl Gen<'_, '_> {
             | Node::From
             | Node::Visits(_)
             | Node::Var(_)
-            | Node::Param(_) => Err(Unsupported),
+            | Node::Param(_)
+            | Node::Element => Err(Unsupported),
         }
     }
 
