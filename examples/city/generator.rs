@@ -375,6 +375,8 @@ const D_POLICE_MEDIATION: u64 = 13;
 const D_PEOPLE_MEDIATION: u64 = 14;
 const D_MALFORMED: u64 = 15;
 const D_DISORDER: u64 = 16;
+const D_WARNINGS: u64 = 17;
+const D_TRANSFERS: u64 = 18;
 
 /// Relative activity by local hour: quiet nights, morning and evening rush hours.
 const ACTIVITY: [f64; 24] = [
@@ -1055,6 +1057,7 @@ impl<'a> Gen<'a> {
         for day in 0..self.days {
             self.plant_repeated_addresses(day);
             self.plant_fraud(day);
+            self.plant_transfers(day);
             self.plant_violent(day);
             self.plant_missing(day);
             self.plant_maritime(day);
@@ -1140,6 +1143,7 @@ impl<'a> Gen<'a> {
 
     fn plant_fraud(&mut self, day: u32) {
         let mut rng = self.rng(D_FRAUD, day);
+        let mut warn = self.rng(D_WARNINGS, day);
         let d0 = self.day_start(day);
         // Each flagged number reaches at most one elderly resident a day, so no number works
         // through a list (caller_targets_elderly) by accident; the last one is the background's.
@@ -1158,11 +1162,12 @@ impl<'a> Gen<'a> {
         let id = self.call_id(t);
         self.call(&mut rng, t, &id, number(0), &callee, age, dur);
         self.plant_alert(
-            "long_call_to_elderly_medium",
+            "long_call_medium",
             Some(&callee),
             t,
             format!("{}岁居民与涉诈号码通话{}分钟", age, dur / 60),
         );
+        self.dissuade(&mut warn, &callee, t, false);
 
         // A call reported while it goes on: medium at 40 minutes, high at 65, and at its end
         // (90 minutes, suppressed); or one report of a 90-minute call.
@@ -1191,36 +1196,47 @@ impl<'a> Gen<'a> {
                 90 * 60,
             );
             self.plant_alert(
-                "long_call_to_elderly_medium",
+                "long_call_medium",
                 Some(&callee),
                 t,
                 "冒充公检法诈骗电话进行中（40分钟）".into(),
             );
             self.plant_alert(
-                "long_call_to_elderly_high",
+                "long_call_high",
                 Some(&callee),
                 t + 25 * MIN,
                 "同一通话持续超过60分钟，升级为高风险（90分钟时的报告被抑制）".into(),
             );
+            // Dissuaded at the callback, the resident stayed on the line: a new case at 65.
+            self.dissuade(&mut warn, &callee, t, false);
+            self.dissuade(&mut warn, &callee, t + 25 * MIN, true);
         } else {
             self.call(&mut rng, t, &id, number(1), &callee, age, 90 * 60);
             self.plant_alert(
-                "long_call_to_elderly_high",
+                "long_call_high",
                 Some(&callee),
                 t,
                 "涉诈号码与老年人通话90分钟".into(),
             );
+            self.dissuade(&mut warn, &callee, t, true);
         }
 
         // A fraud confirmed after a callback: the stop-payment workflow.
         self.plant_stop_payment(&mut rng, day, number(2));
 
-        // Near-miss: a flagged number, an elderly resident, 29 minutes 59 seconds.
+        // A flagged number, an elderly resident, 29 minutes 59 seconds: not long, but a flagged
+        // number is low risk (an SMS) on its own.
         let t = d0 + rng.range(8 * 3600, 20 * 3600) * SEC;
         let callee = Self::mobile(&mut rng);
         let age = Self::elderly_age(&mut rng);
         let id = self.call_id(t);
         self.call(&mut rng, t, &id, number(3), &callee, age, 30 * 60 - 1);
+        self.plant_alert(
+            "flagged_number_contact",
+            Some(&callee),
+            t,
+            "涉诈号码来电29分59秒：低风险，发送预警短信".into(),
+        );
 
         // A new number working through elderly residents: 3 within the hour (a 4th after the
         // alert starts a new group).
@@ -1351,6 +1367,233 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The centre's answer to a warning at medium or high risk when all goes to plan: the
+    /// resident answers the callback within 5 minutes and, at high risk, the community police
+    /// are at the door within half an hour (`fraud_dissuasion`, nothing to plant).
+    fn dissuade(&mut self, rng: &mut Rng, resident: &str, warned: i64, high: bool) {
+        let answered = warned + rng.range(30, 270) * SEC;
+        self.callback(rng, resident, answered, true);
+        if high {
+            let visit = answered + rng.range(8, 25) * MIN;
+            self.home_visit(rng, resident, visit, true);
+        }
+    }
+
+    fn callback(&mut self, rng: &mut Rng, resident: &str, at: i64, answered: bool) {
+        self.out.event(
+            J::new("CallbackAttempt", at, Stamp::Rfc3339)
+                .str("resident", resident)
+                .str(
+                    "operator",
+                    &format!("反诈中心 {}", rng.pick(&["陈警官", "林警官", "黄警官"])),
+                )
+                .bool("answered", answered),
+        );
+    }
+
+    fn home_visit(&mut self, rng: &mut Rng, resident: &str, at: i64, dissuaded: bool) {
+        self.out.event(
+            J::new("HomeVisit", at, Stamp::Rfc3339)
+                .str("resident", resident)
+                .str(
+                    "officer",
+                    &format!(
+                        "社区民警 {}",
+                        rng.pick(&["张伟", "李娜", "王强", "刘芳", "陈杰"])
+                    ),
+                )
+                .bool("dissuaded", dissuaded),
+        );
+    }
+
+    fn family_consent(&mut self, rng: &mut Rng, resident: &str, at: i64) {
+        let (relative, relation) = rng.pick(&[
+            ("王女士", "女儿"),
+            ("李先生", "儿子"),
+            ("赵女士", "儿媳"),
+            ("周先生", "女婿"),
+        ]);
+        self.out.event(
+            J::new("FamilyConsent", at, Stamp::Rfc3339)
+                .str("resident", resident)
+                .str("relative", relative)
+                .str("relation", relation),
+        );
+    }
+
+    /// Unusual transfers held by the banks (the third trigger), and the ways a warning can go:
+    /// a late callback, a missed redial, a resident who never answers, a late visit, a family
+    /// agreeing to suspend the line, a visit that does not dissuade.
+    fn plant_transfers(&mut self, day: u32) {
+        let mut rng = self.rng(D_TRANSFERS, day);
+        let d0 = self.day_start(day);
+        let transfer = |g: &mut Self, rng: &mut Rng, t: i64, age: i64, amount: f64, new: bool| {
+            let holder = Self::mobile(rng);
+            let (bank, _) = rng.pick(BANKS);
+            g.out.event(
+                J::new("UnusualTransfer", t, Stamp::Rfc3339)
+                    .str("transfer_id", &format!("TR{}{}", ymd(t), rng.digits(8)))
+                    .str("account", &format!("62{}", rng.digits(17)))
+                    .str("bank", bank)
+                    .str("holder_phone", &holder)
+                    .int("holder_age", age)
+                    .float("amount", amount, 1)
+                    .str("payee_account", &format!("62{}", rng.digits(17)))
+                    .bool("new_payee", new),
+            );
+            holder
+        };
+        // Medium risk: a younger holder, 10,000 to 49,999 yuan to a new payee; answered.
+        let t = d0 + rng.range(9 * 3600, 20 * 3600) * SEC;
+        let amount = rng.range(10_000, 50_000) as f64;
+        let age = rng.range(25, 60);
+        let holder = transfer(self, &mut rng, t, age, amount, true);
+        self.plant_alert(
+            "unusual_transfer",
+            Some(&holder),
+            t,
+            format!("向新收款人转账{amount}元：中风险"),
+        );
+        self.dissuade(&mut rng, &holder, t, false);
+        // Near-misses: a large sum to a payee paid before; 9,999 yuan to a new one.
+        let t = d0 + rng.range(9 * 3600, 20 * 3600) * SEC;
+        let age = Self::elderly_age(&mut rng);
+        transfer(self, &mut rng, t, age, 80_000.0, false);
+        let t = d0 + rng.range(9 * 3600, 20 * 3600) * SEC;
+        let age = Self::elderly_age(&mut rng);
+        transfer(self, &mut rng, t, age, 9_999.0, true);
+
+        // An elderly holder: high risk, a call and a visit, each way it can go by day.
+        let t = d0 + rng.range(9 * 3600, 18 * 3600) * SEC;
+        let age = Self::elderly_age(&mut rng);
+        let amount = rng.range(12_000, 200_000) as f64;
+        let holder = transfer(self, &mut rng, t, age, amount, true);
+        self.plant_alert(
+            "unusual_transfer",
+            Some(&holder),
+            t,
+            format!("{age}岁储户向新收款人转账{amount}元：高风险"),
+        );
+        let h = holder.as_str();
+        let mut variant = day % 7;
+        if variant == 6 && !self.fits(t + 25 * HOUR) {
+            variant = 5;
+        }
+        match variant {
+            0 => {
+                // Nobody calls for 7 minutes.
+                self.plant_workflow_alert(
+                    "fraud_dissuasion",
+                    "calling",
+                    h,
+                    t + 5 * MIN,
+                    "预警5分钟无人回拨".into(),
+                );
+                self.callback(&mut rng, h, t + 7 * MIN, true);
+                self.home_visit(&mut rng, h, t + 25 * MIN, true);
+            }
+            1 => {
+                // Unanswered at 2 minutes, redialled only at 8.
+                self.callback(&mut rng, h, t + 2 * MIN, false);
+                self.plant_workflow_alert(
+                    "fraud_dissuasion",
+                    "redialling",
+                    h,
+                    t + 7 * MIN,
+                    "未接通5分钟未重拨".into(),
+                );
+                self.callback(&mut rng, h, t + 8 * MIN, true);
+                self.home_visit(&mut rng, h, t + 30 * MIN, true);
+            }
+            2 => {
+                // Three calls unanswered: the police go to the door.
+                for m in [1, 3, 5] {
+                    self.callback(&mut rng, h, t + m * MIN, false);
+                }
+                self.plant_transition(
+                    "fraud_dissuasion",
+                    "visiting",
+                    h,
+                    t + 5 * MIN,
+                    "三次回拨未接通，转上门".into(),
+                );
+                self.home_visit(&mut rng, h, t + 22 * MIN, true);
+            }
+            3 => {
+                // Answered, but the visit comes after 40 minutes.
+                self.callback(&mut rng, h, t + MIN, true);
+                self.plant_workflow_alert(
+                    "fraud_dissuasion",
+                    "visiting",
+                    h,
+                    t + 31 * MIN,
+                    "上门劝阻30分钟未到位".into(),
+                );
+                self.home_visit(&mut rng, h, t + 41 * MIN, true);
+            }
+            4 => {
+                // Still on the fraudsters' line: the daughter agrees to suspend it.
+                self.callback(&mut rng, h, t + MIN, false);
+                self.family_consent(&mut rng, h, t + 4 * MIN);
+                self.plant_transition(
+                    "fraud_dissuasion",
+                    "suspended",
+                    h,
+                    t + 4 * MIN,
+                    "家属同意保护性停机".into(),
+                );
+                self.home_visit(&mut rng, h, t + 20 * MIN, true);
+                self.plant_transition(
+                    "fraud_dissuasion",
+                    "dissuaded",
+                    h,
+                    t + 20 * MIN,
+                    "停机后上门劝阻成功".into(),
+                );
+                self.plant_workflow_alert(
+                    "fraud_dissuasion",
+                    "suspended",
+                    h,
+                    t + 20 * MIN,
+                    "劝阻成功，通知运营商恢复通话".into(),
+                );
+            }
+            5 => {
+                // The visit does not dissuade; the family agrees an hour later.
+                self.callback(&mut rng, h, t + MIN, true);
+                self.home_visit(&mut rng, h, t + 15 * MIN, false);
+                self.plant_transition(
+                    "fraud_dissuasion",
+                    "seeking_consent",
+                    h,
+                    t + 15 * MIN,
+                    "上门未能劝阻，联系家属".into(),
+                );
+                self.family_consent(&mut rng, h, t + 60 * MIN);
+                self.home_visit(&mut rng, h, t + 80 * MIN, true);
+                self.plant_workflow_alert(
+                    "fraud_dissuasion",
+                    "suspended",
+                    h,
+                    t + 80 * MIN,
+                    "停机后上门劝阻成功，通知运营商恢复通话".into(),
+                );
+            }
+            _ => {
+                // The visit does not dissuade, and no relative agrees within a day.
+                self.callback(&mut rng, h, t + MIN, true);
+                self.home_visit(&mut rng, h, t + 15 * MIN, false);
+                self.plant_transition(
+                    "fraud_dissuasion",
+                    "unresolved",
+                    h,
+                    t + 15 * MIN + 24 * HOUR,
+                    "24小时未获家属同意，报所领导".into(),
+                );
+            }
+        }
+    }
+
     fn plant_stop_payment(&mut self, rng: &mut Rng, day: u32, number: &str) {
         let d0 = self.day_start(day);
         let t = d0 + rng.range(9 * 3600, 16 * 3600) * SEC;
@@ -1366,18 +1609,64 @@ impl<'a> Gen<'a> {
         };
         let dur = rng.range(12 * 60, 28 * 60);
         self.call(rng, t, &id, &caller, &callee, age, dur);
+        if day.is_multiple_of(2) {
+            self.plant_alert(
+                "flagged_number_contact",
+                Some(&callee),
+                t,
+                "涉诈号码来电（未满30分钟）：发送预警短信".into(),
+            );
+        }
         let verdict = t + rng.range(40, 360) * MIN;
         let account = format!("62{}", rng.digits(17));
         let (bank, code) = rng.pick(BANKS);
         let case = format!("SZFZ-2022-{:05}", 10_000 + self.id("fraud_case"));
+        // Every third day the victim gave several cards: each gets its own stop-payment, which
+        // its bank confirms and a freeze follows.
+        let mut more = self.rng(D_WARNINGS, 10_000 + day);
+        let others: Vec<String> = (0..if day.is_multiple_of(3) {
+            more.range(1, 5)
+        } else {
+            0
+        })
+            .map(|_| format!("62{}", more.digits(17)))
+            .collect();
+        let mut accounts = format!("[\"{account}\"");
+        for a in &others {
+            accounts.push_str(&format!(",\"{a}\""));
+        }
+        accounts.push(']');
         self.out.event(
             J::new("FraudVerdict", verdict, Stamp::Rfc3339)
                 .str("call_id", &id)
                 .str("case_id", &case)
                 .bool("confirmed", true)
-                .str("account", &account)
+                .raw("accounts", &accounts)
                 .str("bank", bank),
         );
+        for a in &others {
+            self.plant_transition(
+                "emergency_stop_payment",
+                "requested",
+                a,
+                verdict,
+                format!("一案{}张银行卡：逐卡发起止付", others.len() + 1),
+            );
+            let confirmed = verdict + more.range(10, 90) * MIN;
+            self.out.event(
+                J::new("StopPaymentConfirmed", confirmed, Stamp::Rfc3339)
+                    .str("account", a)
+                    .str("bank_ref", &format!("{code}-ZF-{}", more.digits(6))),
+            );
+            self.plant_transition(
+                "emergency_stop_payment",
+                "receive_only",
+                a,
+                confirmed,
+                "该卡银行确认止付".into(),
+            );
+            self.freeze(&mut more, a, confirmed);
+        }
         self.plant_alert(
             "confirmed_fraud_call",
             Some(&id),
@@ -1549,7 +1838,9 @@ impl<'a> Gen<'a> {
                 t += rng.range(3, 9) * MIN;
             }
         }
-        // Flagged numbers calling younger people, some for a long time.
+        // Flagged numbers calling younger people, some for a long time: each call is a
+        // trigger of its own (an SMS, or a callback and at 60 minutes a visit).
+        let mut warn = self.rng(D_WARNINGS, 20_000 + day);
         for _ in 0..5 {
             let t = time_in(&mut rng, d0, 8, 22, &CALL_ACTIVITY);
             let caller = rng.pick(FRAUD_NUMBERS);
@@ -1558,6 +1849,18 @@ impl<'a> Gen<'a> {
             let dur = rng.range(60, 70 * 60);
             let id = self.call_id(t);
             self.call(&mut rng, t, &id, caller, &callee, age, dur);
+            let (rule, what) = match dur {
+                ..1800 => (
+                    "flagged_number_contact",
+                    "涉诈号码联系青年居民：发送预警短信",
+                ),
+                1800..3600 => ("long_call_medium", "涉诈号码与青年居民长时间通话"),
+                _ => ("long_call_high", "涉诈号码与青年居民超长通话"),
+            };
+            self.plant_alert(rule, Some(&callee), t, what.into());
+            if dur >= 1800 {
+                self.dissuade(&mut warn, &callee, t, dur >= 3600);
+            }
         }
         // Verdicts on elderly residents' calls: not a fraud, or a fraud with no money sent.
         for (i, (t, id)) in elderly_calls.iter().take(2).enumerate() {
@@ -1568,10 +1871,10 @@ impl<'a> Gen<'a> {
                 .str("case_id", &case);
             let j = if i == 0 {
                 j.bool("confirmed", false)
-                    .str("account", &format!("62{}", rng.digits(17)))
+                    .raw("accounts", &format!("[\"62{}\"]", rng.digits(17)))
                     .str("bank", rng.pick(BANKS).0)
             } else {
-                j.bool("confirmed", true).null("account")
+                j.bool("confirmed", true).null("accounts")
             };
             self.out.event(j);
         }
