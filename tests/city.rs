@@ -242,7 +242,7 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
 
     // Every event type of the domains the generator plays appears (the derived PreventiveLead
     // and FraudWarning come from the rules).
-    assert_eq!(summary.events.len(), 40, "{:?}", summary.events.keys());
+    assert_eq!(summary.events.len(), 44, "{:?}", summary.events.keys());
     // Every malformed line is rejected, none of the others.
     assert_eq!(
         stats.rejected_total(),
@@ -270,6 +270,9 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
         "busy_district_daily_surge",
         "unidentified_radar_contact",
         "restricted_zone_entry",
+        "watch_not_relieved",
+        "watch_double_shift",
+        "radar_contact_interception",
         "watchlist_plate_hit",
         "skipped_inspection",
         "crowd_density_high",

@@ -377,6 +377,7 @@ const D_MALFORMED: u64 = 15;
 const D_DISORDER: u64 = 16;
 const D_WARNINGS: u64 = 17;
 const D_TRANSFERS: u64 = 18;
+const D_WATCH: u64 = 19;
 
 /// Relative activity by local hour: quiet nights, morning and evening rush hours.
 const ACTIVITY: [f64; 24] = [
@@ -837,6 +838,10 @@ const GUARDS: &[&str] = &[
 /// Radar watch areas inside `coastal_watch`: (track prefix, lat range, lon range).
 type Range = (f64, f64);
 
+/// The coastal stations that keep a watch, and the four crews of each (DOMAIN: 6-hour shifts).
+const WATCH_STATIONS: &[&str] = &["大鹏海防站", "蛇口海防站"];
+const CREWS: &[&str] = &["一班", "二班", "三班", "四班"];
+
 const WATCH_AREAS: &[(&str, Range, Range)] = &[
     ("SZB", (22.45, 22.50), (113.90, 114.00)),
     ("MRS", (22.46, 22.54), (114.30, 114.48)),
@@ -1077,6 +1082,7 @@ impl<'a> Gen<'a> {
         self.missing_background(day);
         self.ais(day);
         self.radar(day);
+        self.watch(day);
         self.checkpoints(day);
         self.venue(day);
         self.schools(day);
@@ -2670,7 +2676,9 @@ impl<'a> Gen<'a> {
                 "未授权渔船驶入大亚湾核电站禁航区约15分钟".into(),
             );
         }
-        // Unidentified radar contacts: identified too late, or never.
+        // Unidentified radar contacts: a boat is sent after the alert and finds a vessel it
+        // identifies, or one it boards; some days the dispatch or the arrival is late.
+        let mut boats = self.rng(D_RADAR, 20_000 + day);
         for i in 0..2 {
             let (prefix, lat, lon) = rng.pick(WATCH_AREAS);
             let t = d0 + rng.range(0, 23 * 3600) * SEC + rng.range(0, 1000);
@@ -2691,16 +2699,126 @@ impl<'a> Gen<'a> {
                 t + 15 * MIN,
                 "雷达目标15分钟未识别".into(),
             );
-            if (day + i).is_multiple_of(2) {
-                self.out.event(
-                    J::new(
-                        "VesselIdentified",
-                        t + rng.range(18, 35) * MIN,
-                        Stamp::EpochMs,
-                    )
-                    .str("track", &track)
+            let alerted = t + 15 * MIN;
+            self.interception(&mut boats, day, i, &track, alerted);
+        }
+    }
+
+    /// What follows an unidentified contact's alert (`radar_contact_interception`): by day, a
+    /// dispatch 15 minutes late (variant 0) or an arrival over 45 minutes (1) besides the
+    /// usual dispatch within 10 and arrival within 45; then identified (even `day + i`) or
+    /// boarded.
+    fn interception(&mut self, rng: &mut Rng, day: u32, i: u32, track: &str, alerted: i64) {
+        let variant = if i == 0 { day % 4 } else { 3 };
+        let dispatched = if variant == 0 {
+            self.plant_workflow_alert(
+                "radar_contact_interception",
+                "awaiting_dispatch",
+                track,
+                alerted + 10 * MIN,
+                "告警10分钟未派艇".into(),
+            );
+            alerted + 15 * MIN
+        } else {
+            alerted + rng.range(2, 9) * MIN
+        };
+        let boat = format!("海巡 03{}", rng.range(10, 19));
+        let crew = CREWS[(day as usize + i as usize) % CREWS.len()];
+        self.out.event(
+            J::new("PatrolDispatched", dispatched, Stamp::Rfc3339)
+                .str("track", track)
+                .str("boat", &boat)
+                .str("crew", crew),
+        );
+        let on_scene = if variant == 1 {
+            self.plant_workflow_alert(
+                "radar_contact_interception",
+                "en_route",
+                track,
+                dispatched + 45 * MIN,
+                "巡逻艇45分钟未抵达目标".into(),
+            );
+            dispatched + 55 * MIN
+        } else {
+            dispatched + rng.range(15, 40) * MIN
+        };
+        self.out.event(
+            J::new("PatrolOnScene", on_scene, Stamp::Rfc3339)
+                .str("track", track)
+                .str("boat", &boat),
+        );
+        let done = on_scene + rng.range(5, 50) * MIN;
+        if (day + i).is_multiple_of(2) {
+            self.out.event(
+                J::new("VesselIdentified", done, Stamp::EpochMs)
+                    .str("track", track)
                     .str("mmsi", &format!("4125{}", rng.digits(5))),
+            );
+        } else {
+            self.out.event(
+                J::new("VesselIntercepted", done, Stamp::Rfc3339)
+                    .str("track", track)
+                    .str("boat", &boat)
+                    .str(
+                        "outcome",
+                        rng.pick(&["无证渔船，移交海警", "关闭AIS的货船，核查后放行"]),
+                    ),
+            );
+            self.plant_transition(
+                "radar_contact_interception",
+                "intercepted",
+                track,
+                done,
+                "巡逻艇拦截登临".into(),
+            );
+            self.plant_workflow_alert(
+                "radar_contact_interception",
+                "on_scene",
+                track,
+                done,
+                "拦截结果报指挥中心".into(),
+            );
+        }
+    }
+
+    /// The coastal stations' watch: four handovers a day, four crews in turn. Planted: a
+    /// relief 40 minutes late (every fifth day, at one station) and a crew kept on for a
+    /// second shift (every fifth day, two days later, at the other).
+    fn watch(&mut self, day: u32) {
+        let mut rng = self.rng(D_WATCH, day);
+        let d0 = self.day_start(day);
+        for (s, station) in WATCH_STATIONS.iter().enumerate() {
+            let mut previous: Option<i64> = None;
+            for k in 0..4_i64 {
+                let shift = i64::from(day) * 4 + k;
+                let mut at = d0 + k * 6 * HOUR + rng.range(0, 8 * 60) * SEC;
+                let mut crew = CREWS[(shift as usize + s) % CREWS.len()];
+                if s == 0 && day % 5 == 2 && k == 2 {
+                    // 40 minutes late: the morning crew's watch is uncovered from 6h15m on.
+                    let from = previous.unwrap_or(at);
+                    at = d0 + k * 6 * HOUR + 40 * MIN;
+                    self.plant_alert(
+                        "watch_not_relieved",
+                        Some(station),
+                        from + 6 * HOUR + 15 * MIN,
+                        "交接班迟到40分钟".into(),
+                    );
+                }
+                if s == 1 && day % 5 == 4 && k == 1 {
+                    crew = CREWS[(shift as usize - 1 + s) % CREWS.len()];
+                    self.plant_alert(
+                        "watch_double_shift",
+                        Some(station),
+                        at,
+                        "同一班组连续值守两个班次".into(),
+                    );
+                }
+                self.out.event(
+                    J::new("WatchHandover", at, Stamp::Rfc3339)
+                        .str("station", station)
+                        .str("crew", crew),
                 );
+                previous = Some(at);
             }
         }
     }

@@ -221,7 +221,7 @@ impl Drop for RulesCopy {
     }
 }
 
-const EVENTS: &str = r#"{"type":"CallRecord","time":"2022-06-13T10:00:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":5400}
+const EVENTS: &str = r#"{"type":"CallRecord","time":"2022-06-13T10:00:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":300}
 {"type":"CheckpointPass","time":"2022-06-13T10:01:00+08:00","plate":"粤B8K2X7","checkpoint":"梅林查报站","vehicle_class":"car"}
 {"type":"CheckpointPass","time":"2022-06-13T10:02:00+08:00","plate":"粤B0TEST1","checkpoint":"梅林查报站"
 {"type":"CheckpointPass","time":"2022-06-13T10:03:00+08:00","plate":"粤B0TEST1","checkpoint":"南头查报站","vehicle_class":"car"}
@@ -285,7 +285,7 @@ async fn scenario() {
 
     let (event, record, id) = alerts.next().await;
     assert_eq!(event, "alert");
-    assert_eq!(record["rule"], "long_call_to_elderly_high");
+    assert_eq!(record["rule"], "flagged_number_contact");
     assert_eq!(record["key"], "+8613800000000");
     assert_eq!(id.as_deref(), record["id"].as_str());
     let (event, record, _) = alerts.next().await;
@@ -332,11 +332,11 @@ async fn scenario() {
     assert_eq!(reply.json["lists"]["watchlist_plates"], 6, "{}", reply.json);
     assert_eq!(reply.json["lists"]["fraud_numbers"], 6, "{}", reply.json);
 
-    // An array of events: the newly watched plate alerts; the same long call again is still
-    // suppressed for its callee (state survived the reload).
+    // An array of events: the newly watched plate alerts; the flagged number calling again is
+    // still suppressed for its callee (state survived the reload).
     let batch = r#"[
       {"type":"CheckpointPass","time":"2022-06-13T10:30:00+08:00","plate":"粤B0TEST1","checkpoint":"皇岗路北卡口","vehicle_class":"car"},
-      {"type":"CallRecord","time":"2022-06-13T10:40:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":6000}
+      {"type":"CallRecord","time":"2022-06-13T10:40:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":360}
     ]"#;
     let reply = request(
         addr,
@@ -384,6 +384,10 @@ async fn scenario() {
     );
     std::fs::remove_file(&broken).expect("remove");
     let before = request(addr, "GET", "/health", None, b"").await.json["ruleset"].clone();
+    let library = vigil_compiler::load::compile_paths(std::slice::from_ref(&rules.0))
+        .expect("the library compiles")
+        .rules
+        .len();
     std::fs::write(
         rules.0.join("extra.vigil"),
         "rule test_plate_seen {\n  when c: CheckpointPass where c.plate == \"粤B0TEST2\"\n  alert checkpoint_desk message \"{c.plate} at {c.checkpoint}\"\n}\n",
@@ -393,12 +397,13 @@ async fn scenario() {
     assert_eq!(reply.status, 200, "{}", reply.json);
     assert_eq!(reply.json["previous"], before, "{}", reply.json);
     assert_ne!(reply.json["ruleset"], before, "{}", reply.json);
-    assert_eq!(reply.json["rules"], 19, "{}", reply.json);
+    assert_eq!(reply.json["rules"], library + 1, "{}", reply.json);
     assert_eq!(reply.json["records"], 0, "{}", reply.json);
 
-    // The new rule runs; the long call's suppression survived the reload.
+    // The new rule runs; the flagged number's suppression (a day per resident) survived the
+    // reload.
     let after = r#"{"type":"CheckpointPass","time":"2022-06-13T10:45:00+08:00","plate":"粤B0TEST2","checkpoint":"南头查报站","vehicle_class":"car"}
-{"type":"CallRecord","time":"2022-06-13T10:50:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":6600}
+{"type":"CallRecord","time":"2022-06-13T10:50:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":420}
 "#;
     let reply = request(addr, "POST", "/events", None, after.as_bytes()).await;
     assert_eq!(reply.status, 200, "{}", reply.json);
