@@ -467,7 +467,9 @@ fn killed_twenty_times_and_nats_once_the_stored_records_are_those_of_one_run() {
             drop(server);
             server = serve_city(&nats.url, &options, &log);
             kills += 1;
-            let deadline = Instant::now() + Duration::from_secs(20);
+            // A liveness bound, not a speed goal: on a loaded 2-core machine (CI building
+            // beside the tests) a debug server's restore once took over 20 s.
+            let deadline = Instant::now() + Duration::from_secs(60);
             while serving(&log) <= kills {
                 assert!(Instant::now() < deadline, "no server took over");
                 std::thread::sleep(Duration::from_millis(50));
