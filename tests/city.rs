@@ -96,6 +96,11 @@ const ESCALATIONS: &[&str] = &[
     "lapsed",
     "second_level_response",
     "follow_up_overdue",
+    // A short-let guest still unverified after the grace period; a call for help without
+    // mutual aid at three minutes; a drone whose pilot was not found.
+    "unverified",
+    "police_requested",
+    "untraced",
 ];
 
 struct Outcome {
@@ -240,9 +245,9 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
         println!("FALSE POSITIVE {}", r.json);
     }
 
-    // Every event type of the domains the generator plays appears (the derived PreventiveLead
-    // and FraudWarning come from the rules).
-    assert_eq!(summary.events.len(), 44, "{:?}", summary.events.keys());
+    // Every event type of the domains the generator plays appears (the derived PreventiveLead,
+    // FraudWarning and NoFlyIntrusion come from the rules).
+    assert_eq!(summary.events.len(), 75, "{:?}", summary.events.keys());
     // Every malformed line is rejected, none of the others.
     assert_eq!(
         stats.rejected_total(),
@@ -289,6 +294,16 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
         "violent_incident_response",
         "police_mediation",
         "people_mediation",
+        "short_let_identity_check",
+        "lodging_watchlist_hit",
+        "outlet_repeated_seizures",
+        "parcel_seizure_handover",
+        "peak_duty_post_unstaffed",
+        "station_suspicious_item",
+        "no_fly_drone_response",
+        "cii_attack_response",
+        "cii_attack_source_sweep",
+        "volunteer_help_call",
     ] {
         assert!(
             planted

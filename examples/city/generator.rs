@@ -919,6 +919,8 @@ struct Gen<'a> {
     truck_plates: HashSet<String>,
     /// Counters for identifiers.
     next_id: HashMap<&'static str, u64>,
+    /// Parcel seizures so far, by outlet (`rules/logistics/seizures.vigil` counts them).
+    outlet_seizures: HashMap<String, Vec<i64>>,
 }
 
 impl<'a> Gen<'a> {
@@ -946,6 +948,7 @@ impl<'a> Gen<'a> {
             addresses: HashMap::new(),
             truck_plates: HashSet::new(),
             next_id: HashMap::new(),
+            outlet_seizures: HashMap::new(),
         }
     }
 
@@ -1071,6 +1074,12 @@ impl<'a> Gen<'a> {
             self.plant_schools(day);
             self.plant_police_mediation(day);
             self.plant_people_mediation(day);
+            self.plant_lodging(day);
+            self.plant_seizures(day);
+            self.plant_transport(day);
+            self.plant_drones(day);
+            self.plant_cyber(day);
+            self.plant_help_calls(day);
         }
     }
 
@@ -1088,6 +1097,12 @@ impl<'a> Gen<'a> {
         self.schools(day);
         self.police_mediation_background(day);
         self.people_mediation_background(day);
+        self.lodging(day);
+        self.seizures(day);
+        self.transport(day);
+        self.drones(day);
+        self.cyber(day);
+        self.help_calls(day);
         self.malformed(day);
     }
 
@@ -3843,5 +3858,1998 @@ impl<'a> Gen<'a> {
             ),
         );
         self.out.malformed(t8, String::new());
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Six more domains: lodging, parcel seizures, transport hubs, drones, cyber defence, the
+// volunteer platform (`rules/{special_trades,logistics,transport,drones,cyber,volunteers}/`).
+//
+// Each has its own random streams (planted: `10_000 + day`, background: `day`) and draws its
+// arrival disorder from them too, so the older domains' lines are the same as before.
+
+const D_LODGING: u64 = 20;
+const D_LOGISTICS: u64 = 21;
+const D_TRANSPORT: u64 = 22;
+const D_DRONES: u64 = 23;
+const D_CYBER: u64 = 24;
+const D_VOLUNTEERS: u64 = 25;
+
+/// The lines of a list file of `rules/` (comments and blank lines left out).
+fn list_file(text: &'static str) -> Vec<&'static str> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .collect()
+}
+
+/// `rules/special_trades/lists/lodging_watchlist.txt`.
+fn lodging_watchlist() -> Vec<&'static str> {
+    list_file(include_str!(
+        "../../rules/special_trades/lists/lodging_watchlist.txt"
+    ))
+}
+
+/// `rules/drones/lists/event_airspace_days.txt`: the days of the Shenzhen Bay event airspace.
+fn event_airspace_days() -> Vec<&'static str> {
+    list_file(include_str!(
+        "../../rules/drones/lists/event_airspace_days.txt"
+    ))
+}
+
+/// `YYYY-MM-DD` of the local day of `ms`.
+fn iso_date(ms: i64) -> String {
+    let d = ymd(ms);
+    format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..])
+}
+
+const NAMES: &[&str] = &[
+    "王磊", "刘洋", "陈杰", "张伟", "李娜", "黄强", "周涛", "吴刚", "赵敏", "孙丽", "许峰", "钟明",
+    "何静", "刘畅", "林芳", "邓华", "郑凯", "马骏",
+];
+
+/// Check-ins by local hour: afternoons and evenings.
+const CHECKIN_ACTIVITY: [f64; 24] = [
+    0.5, 0.3, 0.15, 0.08, 0.05, 0.05, 0.08, 0.15, 0.3, 0.4, 0.6, 0.9, 1.2, 1.4, 1.6, 1.6, 1.5, 1.5,
+    1.6, 1.7, 1.6, 1.4, 1.1, 0.8,
+];
+
+/// Lodging premises: (premises id, name, kind, address, station).
+const LODGINGS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "LG-FT-00211",
+        "华强北商务酒店",
+        "hotel",
+        "福田区华强北街道振华路118号",
+        "华强北派出所",
+    ),
+    (
+        "LG-FT-00342",
+        "会展中心酒店",
+        "hotel",
+        "福田区福田街道福华三路96号",
+        "福田派出所",
+    ),
+    (
+        "LG-LH-00017",
+        "东门步行街酒店",
+        "hotel",
+        "罗湖区东门街道解放路2001号",
+        "东门派出所",
+    ),
+    (
+        "LG-NS-00156",
+        "科技园假日酒店",
+        "hotel",
+        "南山区粤海街道科苑路15号",
+        "粤海派出所",
+    ),
+    (
+        "LG-BA-00388",
+        "西乡商务酒店",
+        "hotel",
+        "宝安区西乡街道宝民二路168号",
+        "西乡派出所",
+    ),
+    (
+        "LG-LG-00420",
+        "龙城广场酒店",
+        "hotel",
+        "龙岗区龙城街道龙翔大道312号",
+        "龙城派出所",
+    ),
+    (
+        "LG-YT-00031",
+        "沙头角海景酒店",
+        "hotel",
+        "盐田区沙头角街道海景二路22号",
+        "沙头角派出所",
+    ),
+    (
+        "WYF-DP-00107",
+        "大鹏所城民宿",
+        "homestay",
+        "大鹏新区大鹏街道鹏飞路66号",
+        "大鹏派出所",
+    ),
+    (
+        "WYF-LG-00456",
+        "布吉大芬民宿",
+        "homestay",
+        "龙岗区布吉街道大芬村老围东9号",
+        "布吉派出所",
+    ),
+    (
+        "WYF-NS-00271",
+        "南头古城民宿",
+        "homestay",
+        "南山区南头街道中山东街41号",
+        "南头派出所",
+    ),
+    (
+        "WYF-NS-00302",
+        "蛇口海上世界民宿",
+        "homestay",
+        "南山区招商街道望海路59号",
+        "蛇口派出所",
+    ),
+    (
+        "WYF-FT-01932",
+        "福田口岸悦居公寓",
+        "short_let",
+        "福田区福田街道福民路88号",
+        "福田派出所",
+    ),
+    (
+        "WYF-BA-00761",
+        "新安公园旁公寓",
+        "short_let",
+        "宝安区新安街道创业二路102号",
+        "新安派出所",
+    ),
+    (
+        "WYF-LH-00912",
+        "民治地铁站旁公寓",
+        "short_let",
+        "龙华区民治街道民康路112号",
+        "民治派出所",
+    ),
+    (
+        "WYF-FT-02210",
+        "香蜜湖公寓",
+        "short_let",
+        "福田区香蜜湖街道侨香路288号",
+        "香蜜湖派出所",
+    ),
+    (
+        "WYF-LH-00913",
+        "大浪商业中心公寓",
+        "short_let",
+        "龙华区大浪街道华繁路296号",
+        "大浪派出所",
+    ),
+    (
+        "WYF-PS-00088",
+        "坪山中心公寓",
+        "short_let",
+        "坪山区坪山街道东纵路210号",
+        "坪山派出所",
+    ),
+    (
+        "WYF-GM-00054",
+        "光明大街公寓",
+        "short_let",
+        "光明区光明街道光明大街35号",
+        "光明派出所",
+    ),
+    (
+        "WYF-LH-01201",
+        "翠竹路公寓",
+        "short_let",
+        "罗湖区翠竹街道翠竹路1066号",
+        "翠竹派出所",
+    ),
+];
+
+/// Delivery companies: (name, waybill prefix).
+const CARRIERS: &[(&str, &str)] = &[
+    ("顺丰速运", "SF14"),
+    ("中通快递", "ZT73"),
+    ("圆通速递", "YT66"),
+    ("韵达快递", "YD43"),
+    ("申通快递", "STO77"),
+    ("京东物流", "JD00"),
+    ("极兔速递", "JT30"),
+    ("中国邮政EMS", "EMS11"),
+];
+
+/// Prohibited items found in parcels, by frequency.
+const PROHIBITED_ITEMS: &[(&str, u32)] = &[
+    ("controlled_knife", 30),
+    ("imitation_gun", 14),
+    ("flammable_chemical", 20),
+    ("wildlife_product", 8),
+    ("toxic_chemical", 5),
+    ("ammunition", 5),
+    ("drugs", 12),
+    ("explosive", 3),
+];
+
+/// Duty posts at transport hubs: (post, hub, hub kind, shift code, officers required). Post
+/// names are unique in the city: `rules/transport/stations.vigil` keys the posts by name, and a
+/// sign-on names the post only.
+const POSTS: &[(&str, &str, &str, &str, i64)] = &[
+    ("口岸联检大厅出口岗", "地铁1号线罗湖站", "metro", "LHK", 2),
+    ("十一号线换乘通道岗", "地铁车公庙站", "metro", "CGM", 2),
+    ("D出口安检岗", "地铁会展中心站", "metro", "HZZX", 1),
+    ("三号线换乘大厅岗", "地铁老街站", "metro", "LJ", 2),
+    ("五号线站厅岗", "地铁深圳北站", "metro", "SZBM", 2),
+    ("进站口1号岗", "深圳火车站", "rail", "SZZ-JZ1", 3),
+    ("出站口东侧岗", "深圳火车站", "rail", "SZZ-CZD", 2),
+    ("西广场岗", "深圳北站", "rail", "SZB-XGC", 2),
+    ("东广场进站岗", "深圳北站", "rail", "SZB-DGC", 2),
+    ("福田站候车厅岗", "福田站", "rail", "FTZ-HC", 1),
+    ("公交总站岗", "福田交通枢纽", "bus", "FTSN", 1),
+    ("长途售票厅岗", "银湖汽车站", "bus", "YH", 1),
+];
+
+/// Hubs where suspicious items are reported: (hub, kind, places).
+const ITEM_HUBS: &[(&str, &str, &[&str])] = &[
+    (
+        "地铁车公庙站",
+        "metro",
+        &["11号线站台中部", "换乘通道", "A出口扶梯旁"],
+    ),
+    (
+        "地铁会展中心站",
+        "metro",
+        &["D出口扶梯旁", "站厅安检区", "1号线站台"],
+    ),
+    (
+        "地铁老街站",
+        "metro",
+        &["换乘大厅", "B出口安检区", "3号线站台"],
+    ),
+    (
+        "深圳火车站",
+        "rail",
+        &["2号候车室", "售票厅", "进站口安检区"],
+    ),
+    (
+        "深圳北站",
+        "rail",
+        &["东广场候车厅", "西广场出站口", "B2层出租车场"],
+    ),
+    ("福田交通枢纽", "bus", &["公交总站候车区", "长途售票厅"]),
+];
+
+/// Critical information infrastructure on the monitoring platform: (id, name, operator).
+const CII_SYSTEMS: &[(&str, &str, &str)] = &[
+    (
+        "CII-WATER-0003",
+        "水务集团供水调度系统",
+        "深圳市水务（集团）有限公司",
+    ),
+    (
+        "CII-METRO-0011",
+        "地铁综合监控系统",
+        "深圳市地铁集团有限公司",
+    ),
+    (
+        "CII-POWER-0002",
+        "供电局配网自动化主站",
+        "深圳供电局有限公司",
+    ),
+    (
+        "CII-GAS-0001",
+        "燃气集团SCADA系统",
+        "深圳市燃气集团股份有限公司",
+    ),
+    ("CII-HOSP-0007", "市人民医院HIS系统", "深圳市人民医院"),
+    (
+        "CII-PORT-0002",
+        "盐田港码头操作系统",
+        "盐田国际集装箱码头有限公司",
+    ),
+    ("CII-BANK-0004", "农商银行网上银行系统", "深圳农村商业银行"),
+    (
+        "CII-AIR-0001",
+        "宝安机场航班信息系统",
+        "深圳市机场（集团）有限公司",
+    ),
+    (
+        "CII-GOV-0012",
+        "政务服务统一身份认证平台",
+        "深圳市政务服务数据管理局",
+    ),
+];
+
+/// Ordinary monitored systems (not critical infrastructure).
+const SME_SYSTEMS: &[(&str, &str, &str)] = &[
+    ("SME-0192-WEB", "某电商企业官网", "深圳某电子商务有限公司"),
+    ("SME-0288-WEB", "某物流企业官网", "深圳某物流有限公司"),
+    ("SME-0315-OA", "某科技公司办公系统", "深圳某科技有限公司"),
+    (
+        "SME-0407-WEB",
+        "某连锁酒店预订网站",
+        "深圳某酒店管理有限公司",
+    ),
+];
+
+const LOW_ATTACKS: &[&str] = &["端口扫描", "弱口令探测", "目录遍历扫描"];
+const MEDIUM_ATTACKS: &[&str] = &["漏洞探测", "异常登录", "Web扫描"];
+const HIGH_ATTACKS: &[&str] = &["SQL注入", "暴力破解", "DDoS", "钓鱼邮件", "WebShell上传"];
+const CRITICAL_ATTACKS: &[&str] = &["勒索病毒", "异常外联", "网页篡改"];
+
+/// What callers on the volunteer platform report.
+const HELP_KINDS: &[&str] = &["纠纷", "可疑人员", "突发疾病", "老人走失", "盗窃", "求助"];
+
+/// An arrival `delay` after its time, for the lines of the domains above.
+impl Out<'_> {
+    fn event_delayed(&mut self, j: J, delay: i64) {
+        let (ty, time) = (j.ty, j.time);
+        if time < self.start || time >= self.end {
+            return;
+        }
+        *self.summary.events.entry(ty).or_insert(0) += 1;
+        self.seq += 1;
+        self.heap
+            .push(Reverse((time + delay, self.seq, Some(time), j.line())));
+    }
+}
+
+impl Gen<'_> {
+    /// An event of the domains below: about 4% arrive up to `MAX_DISORDER_MS` late, the delay
+    /// drawn from the domain's own stream (also for events outside the span, so that the
+    /// stream does not depend on where the span ends).
+    fn emit(&mut self, rng: &mut Rng, j: J) {
+        let delay = if rng.chance(0.04) {
+            rng.range(1, MAX_DISORDER_MS + 1)
+        } else {
+            0
+        };
+        self.out.event_delayed(j, delay);
+    }
+
+    fn officer(rng: &mut Rng) -> &'static str {
+        rng.pick(NAMES)
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Lodging (`rules/special_trades/lodging.vigil`)
+
+    /// A guest's hashed identity number that is not on the lodging watchlist.
+    fn guest_ref(rng: &mut Rng, watchlist: &[&str]) -> String {
+        loop {
+            let g = rng.hex(16);
+            if !watchlist.contains(&g.as_str()) {
+                return g;
+            }
+        }
+    }
+
+    /// A registration at premises `p` (index into `LODGINGS`); returns the check-in id.
+    fn checkin(&mut self, rng: &mut Rng, t: i64, p: usize, guest: &str, verified: bool) -> String {
+        let (premises_id, name, kind, address, station) = LODGINGS[p];
+        let n = self.id("checkin");
+        let prefix = if kind == "hotel" { "LG" } else { "WYF" };
+        let id = format!("{prefix}-{}-{:06}", ymd(t), n % 1_000_000);
+        let room = if kind == "hotel" {
+            format!("{}{:02}", rng.range(2, 22), rng.range(1, 30))
+        } else if rng.chance(0.3) {
+            format!(
+                "{}-{}{:02}",
+                rng.pick(&["A", "B"]),
+                rng.range(3, 33),
+                rng.range(1, 12)
+            )
+        } else {
+            format!("{}{:02}", rng.range(2, 33), rng.range(1, 12))
+        };
+        self.emit(
+            rng,
+            J::new("GuestCheckIn", t, Stamp::Rfc3339)
+                .str("checkin_id", &id)
+                .str("premises_id", premises_id)
+                .str("premises_name", name)
+                .str("premises_kind", kind)
+                .str("address", address)
+                .str("station", station)
+                .str("room", &room)
+                .str("guest_ref", guest)
+                .bool("id_verified", verified),
+        );
+        id
+    }
+
+    fn id_verified(&mut self, rng: &mut Rng, t: i64, checkin: &str) {
+        let method = rng.pick(&["平台App人脸核验", "房东现场核验", "自助终端补录核验"]);
+        self.emit(
+            rng,
+            J::new("GuestIdVerified", t, Stamp::Rfc3339)
+                .str("checkin_id", checkin)
+                .str("method", method),
+        );
+    }
+
+    fn premises_inspected(&mut self, rng: &mut Rng, t: i64, checkin: &str) {
+        let officer = format!("社区民警 {}", Self::officer(rng));
+        let finding = rng.pick(&[
+            "住客身份已核实",
+            "住客身份已核实，责令经营者落实人证核验",
+            "住客已退房，经营者未落实人证核验，依法处理",
+        ]);
+        self.emit(
+            rng,
+            J::new("PremisesInspected", t, Stamp::Rfc3339)
+                .str("checkin_id", checkin)
+                .str("officer", &officer)
+                .str("finding", finding),
+        );
+    }
+
+    fn hit_reviewed(&mut self, rng: &mut Rng, t: i64, checkin: &str, confirmed: bool) {
+        let reviewer = format!("研判岗 {}", Self::officer(rng));
+        self.emit(
+            rng,
+            J::new("LodgingHitReviewed", t, Stamp::Rfc3339)
+                .str("checkin_id", checkin)
+                .str("reviewer", &reviewer)
+                .bool("confirmed", confirmed),
+        );
+    }
+
+    fn hit_disposed(&mut self, rng: &mut Rng, t: i64, checkin: &str, p: usize, outcome: &str) {
+        let officer = format!("{} 巡逻组 {}", LODGINGS[p].4, Self::officer(rng));
+        self.emit(
+            rng,
+            J::new("LodgingHitDisposed", t, Stamp::Rfc3339)
+                .str("checkin_id", checkin)
+                .str("officer", &officer)
+                .str("outcome", outcome),
+        );
+    }
+
+    /// Planted, every day: a homestay or short-let guest let in without the identity check and
+    /// still unverified two hours later (`short_let_identity_check` enters `unverified`), then
+    /// by turns inspected by the community police within the day, verified late in the app,
+    /// or not inspected within 24 hours (the leader's alert) and inspected after it; and a
+    /// guest matching the watchlist (`lodging_watchlist_hit`), by turns confirmed and detained,
+    /// not confirmed, reviewed late, disposed of late after the guest left, or gone before the
+    /// officers came.
+    fn plant_lodging(&mut self, day: u32) {
+        const WF: &str = "short_let_identity_check";
+        const HIT: &str = "lodging_watchlist_hit";
+        let mut rng = self.rng(D_LODGING, 10_000 + day);
+        let d0 = self.day_start(day);
+        let watchlist = lodging_watchlist();
+        let self_service: Vec<usize> = (0..LODGINGS.len())
+            .filter(|p| LODGINGS[*p].2 != "hotel")
+            .collect();
+        // The unverified guest.
+        let p = self_service[(day as usize * 5) % self_service.len()];
+        let t = d0 + rng.range(13 * 3600, 23 * 3600) * SEC;
+        let guest = Self::guest_ref(&mut rng, &watchlist);
+        let id = self.checkin(&mut rng, t, p, &guest, false);
+        let late = t + 2 * HOUR;
+        self.plant_transition(
+            WF,
+            "unverified",
+            &id,
+            late,
+            "网约房住客入住2小时未人证核验".into(),
+        );
+        match day % 3 {
+            0 => {
+                let at = late + rng.range(3 * 60, 20 * 60) * MIN;
+                self.premises_inspected(&mut rng, at, &id);
+                self.plant_transition(WF, "inspected", &id, at, "社区民警24小时内上门核查".into());
+            }
+            1 => {
+                let at = late + rng.range(10, 180) * MIN;
+                self.id_verified(&mut rng, at, &id);
+                self.plant_transition(WF, "verified", &id, at, "超过2小时后补录人证核验".into());
+            }
+            _ => {
+                let overdue = late + 24 * HOUR;
+                self.plant_workflow_alert(
+                    WF,
+                    "unverified",
+                    &id,
+                    overdue,
+                    "住客未核验24小时未上门核查，告知所领导".into(),
+                );
+                let at = overdue + rng.range(60, 360) * MIN;
+                self.premises_inspected(&mut rng, at, &id);
+                self.plant_transition(WF, "inspected", &id, at, "逾期后上门核查".into());
+            }
+        }
+
+        // The watchlist hit, at any kind of premises, the guest verified at the desk.
+        let p = (day as usize * 7 + 3) % LODGINGS.len();
+        let t = d0 + rng.range(10 * 3600, 23 * 3600 + 1800) * SEC;
+        let person = watchlist[day as usize % watchlist.len()];
+        let id = self.checkin(&mut rng, t, p, person, true);
+        self.plant_transition(HIT, "warned", &id, t, "住客命中在逃人员库".into());
+        let variant = day % 5;
+        let reviewed = if variant == 2 {
+            self.plant_workflow_alert(
+                HIT,
+                "warned",
+                &id,
+                t + 5 * MIN,
+                "比对预警5分钟未复核".into(),
+            );
+            t + rng.range(6 * 60, 12 * 60) * SEC
+        } else {
+            t + rng.range(60, 270) * SEC
+        };
+        if variant == 1 {
+            self.hit_reviewed(&mut rng, reviewed, &id, false);
+            self.plant_transition(HIT, "false_match", &id, reviewed, "人工复核排除".into());
+            return;
+        }
+        self.hit_reviewed(&mut rng, reviewed, &id, true);
+        self.plant_transition(HIT, "confirmed", &id, reviewed, "复核确认为在逃人员".into());
+        match variant {
+            3 => {
+                self.plant_workflow_alert(
+                    HIT,
+                    "confirmed",
+                    &id,
+                    reviewed + 30 * MIN,
+                    "确认后30分钟未处置".into(),
+                );
+                let at = reviewed + rng.range(35, 60) * MIN;
+                self.hit_disposed(&mut rng, at, &id, p, "left_premises");
+                self.plant_transition(HIT, "left_premises", &id, at, "到场时人员已离开".into());
+            }
+            4 => {
+                let at = reviewed + rng.range(8, 28) * MIN;
+                self.hit_disposed(&mut rng, at, &id, p, "left_premises");
+                self.plant_transition(HIT, "left_premises", &id, at, "到场时人员已离开".into());
+            }
+            _ => {
+                let at = reviewed + rng.range(8, 28) * MIN;
+                self.hit_disposed(&mut rng, at, &id, p, "detained");
+                self.plant_transition(HIT, "detained", &id, at, "30分钟内到场抓获".into());
+            }
+        }
+    }
+
+    /// Ordinary registrations: hotel guests verified at the front desk (a few without, which
+    /// the hotel system refuses and the loop ignores), homestay and short-let guests verified
+    /// at check-in or in the app within 2 hours (one a day just before the 2 hours), nobody on
+    /// the watchlist.
+    fn lodging(&mut self, day: u32) {
+        let mut rng = self.rng(D_LODGING, day);
+        let d0 = self.day_start(day);
+        let watchlist = lodging_watchlist();
+        let mut near_miss = true;
+        for _ in 0..rng.range(8, 15) {
+            let t = time_in(&mut rng, d0, 0, 24, &CHECKIN_ACTIVITY);
+            let p = rng.below(LODGINGS.len() as u64) as usize;
+            let guest = Self::guest_ref(&mut rng, &watchlist);
+            if LODGINGS[p].2 == "hotel" {
+                let verified = !rng.chance(0.03);
+                self.checkin(&mut rng, t, p, &guest, verified);
+                continue;
+            }
+            let verified = rng.chance(0.55);
+            let id = self.checkin(&mut rng, t, p, &guest, verified);
+            if !verified {
+                let after = if std::mem::take(&mut near_miss) {
+                    rng.range(110 * 60, 119 * 60)
+                } else {
+                    rng.range(2 * 60, 90 * 60)
+                };
+                self.id_verified(&mut rng, t + after * SEC, &id);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Parcel seizures (`rules/logistics/seizures.vigil`)
+
+    /// The outlet of carrier `c` in `area` (station, street office): (carrier, outlet name, the
+    /// station that seizes there).
+    fn outlet(c: usize, area: (&'static str, &'static str)) -> (usize, String, &'static str) {
+        let (station, _) = area;
+        let place = station.trim_end_matches("派出所");
+        (c, format!("{}{place}网点", CARRIERS[c].0), station)
+    }
+
+    /// Every (station, street office) of `DISTRICTS`.
+    fn areas() -> Vec<(&'static str, &'static str)> {
+        DISTRICTS
+            .iter()
+            .flat_map(|d| d.areas.iter().map(|a| (a.0, a.1)))
+            .collect()
+    }
+
+    /// Seizures at `outlet` from 30 days before `from` to 30 days after `until` (inclusive).
+    fn outlet_near(&self, outlet: &str, from: i64, until: i64) -> usize {
+        self.outlet_seizures.get(outlet).map_or(0, |v| {
+            v.iter()
+                .filter(|x| **x >= from - 30 * DAY && **x <= until + 30 * DAY)
+                .count()
+        })
+    }
+
+    /// An outlet where a seizure at `t` keeps every 30-day window at two seizures at most (no
+    /// `outlet_repeated_seizures`): at most one other seizure there within 30 days either side.
+    fn quiet_outlet(&self, rng: &mut Rng, t: i64) -> (usize, String, &'static str) {
+        let areas = Self::areas();
+        let mut last = Self::outlet(0, areas[0]);
+        for _ in 0..500 {
+            let c = rng.below(CARRIERS.len() as u64) as usize;
+            last = Self::outlet(c, rng.pick(&areas));
+            if self.outlet_near(&last.1, t, t) <= 1 {
+                break;
+            }
+        }
+        last
+    }
+
+    /// A seizure; returns its id.
+    fn seizure(
+        &mut self,
+        rng: &mut Rng,
+        t: i64,
+        (c, outlet, station): &(usize, String, &'static str),
+        item: &str,
+        criminal: bool,
+    ) -> String {
+        let n = self.id("seizure");
+        let d = ymd(t);
+        let id = format!("JDCH-{}-{}-{:03}", &d[..4], &d[4..], n % 1000);
+        let (carrier, prefix) = CARRIERS[*c];
+        let waybill = format!("{prefix}{}", rng.digits(15 - prefix.len().min(5)));
+        let mut j = J::new("ParcelSeized", t, Stamp::Rfc3339)
+            .str("seizure_id", &id)
+            .str("waybill", &waybill)
+            .str("carrier", carrier)
+            .str("outlet", outlet)
+            .str("item_category", item)
+            .str("station", station)
+            .bool("criminal_case", criminal);
+        if rng.chance(0.7) {
+            j = j.str("sender_ref", &rng.hex(16));
+        }
+        self.emit(rng, j);
+        self.outlet_seizures
+            .entry(outlet.clone())
+            .or_default()
+            .push(t);
+        id
+    }
+
+    fn parcel_event(&mut self, rng: &mut Rng, ty: &'static str, t: i64, id: &str) {
+        let year = &ymd(t)[..4];
+        let n = rng.range(100, 999);
+        let j = J::new(ty, t, Stamp::Rfc3339).str("seizure_id", id);
+        let j = match ty {
+            "ParcelCaseHandedOver" => {
+                j.str("transfer_no", &format!("深公（治）移字〔{year}〕{n}号"))
+            }
+            "ParcelCriminalCaseOpened" => {
+                j.str("case_no", &format!("深公（刑）立字〔{year}〕{n}号"))
+            }
+            "PostalCaseFiled" => j.str("postal_case_no", &format!("深邮管立〔{year}〕{n}号")),
+            "PostalCaseDeclined" => j.str(
+                "reason",
+                rng.pick(&[
+                    "属林业主管部门管辖",
+                    "经查寄件人为个人，移交应急管理部门",
+                    "证据不足，退回补充调查",
+                ]),
+            ),
+            _ => j
+                .str("decision_no", &format!("深邮管罚〔{year}〕{n}号"))
+                .int("fine_yuan", rng.range(3, 31) * 1000),
+        };
+        self.emit(rng, j);
+    }
+
+    /// The postal administration's part after a hand-over at `handed`: filed within the five
+    /// working days and decided within 90 days of filing, or declined (before or after
+    /// filing). Returns the time it filed, if it did.
+    fn postal_follow_up(&mut self, rng: &mut Rng, id: &str, handed: i64) -> Option<i64> {
+        let due = self.calendar.due(handed, 5);
+        // Whole seconds from an hour after the hand-over to two hours before the deadline.
+        let within = (due - handed) / SEC - 2 * 3600;
+        if rng.chance(0.12) {
+            let at = handed + rng.range(3600, within) * SEC;
+            self.parcel_event(rng, "PostalCaseDeclined", at, id);
+            return None;
+        }
+        let filed = handed + rng.range(3600, within) * SEC;
+        self.parcel_event(rng, "PostalCaseFiled", filed, id);
+        if rng.chance(0.1) {
+            let at = filed + rng.range(3, 20) * DAY + rng.range(0, 8 * 3600) * SEC;
+            self.parcel_event(rng, "PostalCaseDeclined", at, id);
+        } else {
+            let at = filed + rng.range(7, 60) * DAY + rng.range(0, 8 * 3600) * SEC;
+            self.parcel_event(rng, "PostalPenaltyDecided", at, id);
+        }
+        Some(filed)
+    }
+
+    fn office_hours(rng: &mut Rng, d0: i64) -> i64 {
+        d0 + rng.range(9 * 3600, 18 * 3600) * SEC
+    }
+
+    /// Planted: by turns a seizure handed over after the three days (the station's reminder),
+    /// a hand-over the postal administration leaves unanswered for five working days (the
+    /// reminder, then its filing and decision), a case it declines and returns; every fifth day
+    /// a criminal case opened on a seized parcel (no hand-over); every tenth day an outlet
+    /// where three seizures fall within a few days (`outlet_repeated_seizures`).
+    fn plant_seizures(&mut self, day: u32) {
+        const WF: &str = "parcel_seizure_handover";
+        let mut rng = self.rng(D_LOGISTICS, 10_000 + day);
+        let d0 = self.day_start(day);
+        let t = Self::office_hours(&mut rng, d0);
+        let outlet = self.quiet_outlet(&mut rng, t);
+        let item = rng.pick(&["controlled_knife", "imitation_gun", "flammable_chemical"]);
+        let id = self.seizure(&mut rng, t, &outlet, item, false);
+        match day % 3 {
+            0 => {
+                self.plant_workflow_alert(WF, "seized", &id, t + 3 * DAY, "查获满3日未移交".into());
+                let handed = t + 3 * DAY + rng.range(2 * 60, 20 * 60) * MIN;
+                self.parcel_event(&mut rng, "ParcelCaseHandedOver", handed, &id);
+                self.plant_transition(
+                    WF,
+                    "handed_over",
+                    &id,
+                    handed,
+                    "逾期移交邮政管理部门".into(),
+                );
+                self.postal_follow_up(&mut rng, &id, handed);
+            }
+            1 => {
+                let handed = t + rng.range(4 * 60, 30 * 60) * MIN;
+                self.parcel_event(&mut rng, "ParcelCaseHandedOver", handed, &id);
+                self.plant_transition(WF, "handed_over", &id, handed, "3日内移交".into());
+                let due = self.calendar.due(handed, 5);
+                self.plant_workflow_alert(
+                    WF,
+                    "handed_over",
+                    &id,
+                    due,
+                    "邮政管理部门5个工作日未反馈立案".into(),
+                );
+                let filed = due + rng.range(1, 3) * DAY + rng.range(9 * 3600, 17 * 3600) * SEC;
+                self.parcel_event(&mut rng, "PostalCaseFiled", filed, &id);
+                self.plant_transition(WF, "filed", &id, filed, "催办后立案".into());
+                let decided = filed + rng.range(5, 20) * DAY;
+                self.parcel_event(&mut rng, "PostalPenaltyDecided", decided, &id);
+                self.plant_transition(WF, "decided", &id, decided, "作出处罚决定".into());
+            }
+            _ => {
+                let handed = t + rng.range(4 * 60, 48 * 60) * MIN;
+                self.parcel_event(&mut rng, "ParcelCaseHandedOver", handed, &id);
+                let due = self.calendar.due(handed, 5);
+                let declined = handed + rng.range(3600, (due - handed) / SEC - 3600) * SEC;
+                self.parcel_event(&mut rng, "PostalCaseDeclined", declined, &id);
+                self.plant_transition(WF, "returned", &id, declined, "邮政管理部门退回案件".into());
+            }
+        }
+        if day % 5 == 4 {
+            let t = Self::office_hours(&mut rng, d0);
+            let outlet = self.quiet_outlet(&mut rng, t);
+            let item = rng.pick(&["ammunition", "imitation_gun", "toxic_chemical"]);
+            let id = self.seizure(&mut rng, t, &outlet, item, false);
+            let at = t + rng.range(6 * 60, 60 * 60) * MIN;
+            self.parcel_event(&mut rng, "ParcelCriminalCaseOpened", at, &id);
+            self.plant_transition(
+                WF,
+                "criminal_case",
+                &id,
+                at,
+                "鉴定为枪支弹药部件，转刑事立案".into(),
+            );
+        }
+        // In a 90-day span: a filed case left undecided for 90 days.
+        if day == 1 {
+            let t = Self::office_hours(&mut rng, d0);
+            let handed = t + rng.range(4 * 60, 30 * 60) * MIN;
+            let filed = handed + rng.range(2, 4) * DAY;
+            if self.fits(filed + 90 * DAY) {
+                let outlet = self.quiet_outlet(&mut rng, t);
+                let id = self.seizure(&mut rng, t, &outlet, "controlled_knife", false);
+                self.parcel_event(&mut rng, "ParcelCaseHandedOver", handed, &id);
+                self.parcel_event(&mut rng, "PostalCaseFiled", filed, &id);
+                self.plant_workflow_alert(
+                    WF,
+                    "filed",
+                    &id,
+                    filed + 90 * DAY,
+                    "立案满90日未作出处罚决定".into(),
+                );
+            }
+        }
+        if day % 10 == 1 {
+            let (second, third) = (rng.range(1, 4), rng.range(1, 5));
+            let t1 = Self::office_hours(&mut rng, d0);
+            let t2 = Self::office_hours(&mut rng, d0 + second * DAY);
+            let t3 = Self::office_hours(&mut rng, d0 + (second + third) * DAY);
+            if self.fits(t3) {
+                let areas = Self::areas();
+                let mut outlet = Self::outlet(0, areas[0]);
+                for _ in 0..500 {
+                    let c = rng.below(CARRIERS.len() as u64) as usize;
+                    outlet = Self::outlet(c, rng.pick(&areas));
+                    if self.outlet_near(&outlet.1, t1, t3) == 0 {
+                        break;
+                    }
+                }
+                for (k, at) in [t1, t2, t3].into_iter().enumerate() {
+                    let item = weighted(&mut rng, PROHIBITED_ITEMS);
+                    let criminal = matches!(item, "drugs" | "ammunition" | "explosive");
+                    let id = self.seizure(&mut rng, at, &outlet, item, criminal);
+                    if !criminal {
+                        let handed = at + rng.range(3 * 60, 40 * 60) * MIN;
+                        self.parcel_event(&mut rng, "ParcelCaseHandedOver", handed, &id);
+                        self.postal_follow_up(&mut rng, &id, handed);
+                    }
+                    if k == 2 {
+                        self.plant_alert(
+                            "outlet_repeated_seizures",
+                            Some(&outlet.1),
+                            at,
+                            "同一收寄网点数日内三次被查获违禁物品".into(),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ordinary seizures (none to three a day, at outlets that never reach three in 30 days):
+    /// drugs, ammunition and explosives as criminal cases on the spot; the others handed over
+    /// within three days (or turned into a criminal case), filed within five working days and
+    /// decided, or declined and returned.
+    fn seizures(&mut self, day: u32) {
+        let mut rng = self.rng(D_LOGISTICS, day);
+        let d0 = self.day_start(day);
+        for _ in 0..rng.poisson(1.2).min(3) {
+            let t = d0 + rng.range(8 * 3600, 21 * 3600) * SEC;
+            let outlet = self.quiet_outlet(&mut rng, t);
+            let item = weighted(&mut rng, PROHIBITED_ITEMS);
+            let criminal = matches!(item, "drugs" | "ammunition" | "explosive") && rng.chance(0.85);
+            let id = self.seizure(&mut rng, t, &outlet, item, criminal);
+            if criminal {
+                continue;
+            }
+            if rng.chance(0.08) {
+                let at = t + rng.range(6 * 60, 60 * 60) * MIN;
+                self.parcel_event(&mut rng, "ParcelCriminalCaseOpened", at, &id);
+                continue;
+            }
+            // Within three days, one a week just before the end of the third.
+            let handed = if day % 7 == 3 {
+                t + 3 * DAY - rng.range(10, 50) * MIN
+            } else {
+                t + rng.range(2 * 60, 60 * 60) * MIN
+            };
+            self.parcel_event(&mut rng, "ParcelCaseHandedOver", handed, &id);
+            self.postal_follow_up(&mut rng, &id, handed);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Transport hubs (`rules/transport/stations.vigil`)
+
+    /// The peak shift left unstaffed on `day`: (post, morning).
+    fn unstaffed_post(day: u32) -> (usize, bool) {
+        ((day as usize * 5) % POSTS.len(), day.is_multiple_of(2))
+    }
+
+    fn shift_started(
+        &mut self,
+        rng: &mut Rng,
+        t: i64,
+        post: usize,
+        tag: &str,
+        peak: bool,
+        on_post: i64,
+    ) {
+        let (name, hub, kind, code, required) = POSTS[post];
+        let prefix = if kind == "rail" { "TL" } else { "GJ" };
+        let shift = format!("{prefix}-{}-{code}-{tag}", &ymd(t)[4..]);
+        self.emit(
+            rng,
+            J::new("DutyShiftStarted", t, Stamp::Rfc3339)
+                .str("post", name)
+                .str("hub", hub)
+                .str("hub_kind", kind)
+                .str("shift_id", &shift)
+                .bool("peak", peak)
+                .int("required_officers", if peak { required } else { 1 })
+                .int("officers_on_post", on_post),
+        );
+    }
+
+    fn sign_on(&mut self, rng: &mut Rng, t: i64, post: usize) {
+        let officer = format!(
+            "{} {}",
+            rng.pick(&["民警", "民警", "辅警"]),
+            Self::officer(rng)
+        );
+        self.emit(
+            rng,
+            J::new("PostSignOn", t, Stamp::Rfc3339)
+                .str("post", POSTS[post].0)
+                .str("officer", &officer),
+        );
+    }
+
+    fn item_event(&mut self, rng: &mut Rng, ty: &'static str, t: i64, report: &str) {
+        let j = J::new(ty, t, Stamp::Rfc3339).str("report_id", report);
+        let j = match ty {
+            "SuspiciousItemOnScene" => {
+                let officer = format!("{} {}", rng.pick(&["民警", "辅警"]), Self::officer(rng));
+                j.str("officer", &officer)
+            }
+            "SuspiciousItemClaimed" => j.str("owner_ref", &rng.hex(16)),
+            _ => j,
+        };
+        self.emit(rng, j);
+    }
+
+    /// A suspicious item reported at hub `h`; returns the report id.
+    fn item_reported(&mut self, rng: &mut Rng, t: i64, h: usize) -> String {
+        let (hub, kind, places) = ITEM_HUBS[h];
+        let n = self.id("suspicious_item");
+        let id = format!("KY-{}-{:04}", ymd(t), n % 10_000);
+        let reporter = rng.pick(&[
+            "站务员 林芳",
+            "乘客",
+            "视频研判",
+            "安检员 邓华",
+            "保洁员 陈姨",
+        ]);
+        let location = rng.pick(places);
+        self.emit(
+            rng,
+            J::new("SuspiciousItemReported", t, Stamp::Rfc3339)
+                .str("report_id", &id)
+                .str("hub", hub)
+                .str("hub_kind", kind)
+                .str("location", location)
+                .str("reporter", reporter),
+        );
+        id
+    }
+
+    /// Planted, every day: one peak shift that starts with nobody on the post and nobody
+    /// signed on 10 minutes later (`peak_duty_post_unstaffed`; the first officer comes 11 to
+    /// 25 minutes after the start, or on every fourth day never); and a suspicious item, by
+    /// turns reached after more than 5 minutes, cordoned off for over 30 minutes and found
+    /// harmless, or cordoned off and found hazardous (investigation).
+    fn plant_transport(&mut self, day: u32) {
+        const WF: &str = "station_suspicious_item";
+        let mut rng = self.rng(D_TRANSPORT, 10_000 + day);
+        let d0 = self.day_start(day);
+        let (post, morning) = Self::unstaffed_post(day);
+        let start = d0
+            + if morning {
+                7 * HOUR + 30 * MIN
+            } else {
+                17 * HOUR + 30 * MIN
+            };
+        self.shift_started(
+            &mut rng,
+            start,
+            post,
+            if morning { "AM" } else { "PM" },
+            true,
+            0,
+        );
+        if day % 4 != 3 {
+            let first = start + rng.range(11 * 60, 25 * 60) * SEC;
+            self.sign_on(&mut rng, first, post);
+        }
+        self.plant_alert(
+            "peak_duty_post_unstaffed",
+            Some(POSTS[post].0),
+            start + 10 * MIN,
+            "高峰勤务开始10分钟岗位无人签到".into(),
+        );
+
+        let h = (day as usize * 5 + 1) % ITEM_HUBS.len();
+        let t = time_in(&mut rng, d0, 7, 22, &ACTIVITY);
+        let id = self.item_reported(&mut rng, t, h);
+        match day % 3 {
+            0 => {
+                let on_scene = t + rng.range(6 * 60, 10 * 60) * SEC;
+                self.item_event(&mut rng, "SuspiciousItemOnScene", on_scene, &id);
+                self.plant_workflow_alert(
+                    WF,
+                    "reported",
+                    &id,
+                    t + 5 * MIN,
+                    "可疑物品报告5分钟民警未到场".into(),
+                );
+                let at = on_scene + rng.range(2 * 60, 6 * 60) * SEC;
+                self.emit(
+                    &mut rng,
+                    J::new("SuspiciousItemAssessed", at, Stamp::Rfc3339)
+                        .str("report_id", &id)
+                        .bool("dangerous", false),
+                );
+                self.plant_transition(WF, "closed", &id, at, "现场研判无危险".into());
+            }
+            variant => {
+                let on_scene = t + rng.range(90, 270) * SEC;
+                self.item_event(&mut rng, "SuspiciousItemOnScene", on_scene, &id);
+                let assessed = on_scene + rng.range(60, 240) * SEC;
+                self.emit(
+                    &mut rng,
+                    J::new("SuspiciousItemAssessed", assessed, Stamp::Rfc3339)
+                        .str("report_id", &id)
+                        .bool("dangerous", true),
+                );
+                self.plant_transition(
+                    WF,
+                    "cordoned",
+                    &id,
+                    assessed,
+                    "研判为危险物品，警戒疏散".into(),
+                );
+                if variant == 1 {
+                    let cleared = assessed + rng.range(35, 70) * MIN;
+                    self.plant_workflow_alert(
+                        WF,
+                        "cordoned",
+                        &id,
+                        assessed + 30 * MIN,
+                        "警戒持续30分钟".into(),
+                    );
+                    self.emit(
+                        &mut rng,
+                        J::new("SuspiciousItemCleared", cleared, Stamp::Rfc3339)
+                            .str("report_id", &id)
+                            .bool("hazardous", false),
+                    );
+                    self.plant_transition(
+                        WF,
+                        "closed",
+                        &id,
+                        cleared,
+                        "排爆确认无害，恢复运营".into(),
+                    );
+                } else {
+                    let cleared = assessed + rng.range(12 * 60, 29 * 60) * SEC;
+                    self.emit(
+                        &mut rng,
+                        J::new("SuspiciousItemCleared", cleared, Stamp::Rfc3339)
+                            .str("report_id", &id)
+                            .bool("hazardous", true),
+                    );
+                    self.plant_transition(
+                        WF,
+                        "investigation",
+                        &id,
+                        cleared,
+                        "排爆确认为危险物品，刑侦立案".into(),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The duty posts' peak shifts (07:30 and 17:30) with officers signed on before the start,
+    /// or the first within 10 minutes of it (one a day between 9 and 10 minutes); midday
+    /// off-peak shifts at the rail and bus posts, some unstaffed; one to three suspicious items
+    /// a day, claimed, found harmless, or cordoned off and cleared within half an hour.
+    fn transport(&mut self, day: u32) {
+        let mut rng = self.rng(D_TRANSPORT, day);
+        let d0 = self.day_start(day);
+        let planted = Self::unstaffed_post(day);
+        let near_miss = (day as usize * 3 + 2) % POSTS.len();
+        for (post, &(_, _, kind, _, required)) in POSTS.iter().enumerate() {
+            for (morning, tag) in [(true, "AM"), (false, "PM")] {
+                if (post, morning) == planted {
+                    continue;
+                }
+                let start = d0
+                    + if morning {
+                        7 * HOUR + 30 * MIN
+                    } else {
+                        17 * HOUR + 30 * MIN
+                    };
+                if rng.chance(0.55) {
+                    // Signed on before the shift began.
+                    let early = rng.range(1, required + 1);
+                    for _ in 0..early {
+                        let at = start - rng.range(60, 15 * 60) * SEC;
+                        self.sign_on(&mut rng, at, post);
+                    }
+                    self.shift_started(&mut rng, start, post, tag, true, early);
+                    for _ in early..required {
+                        let at = start + rng.range(30, 20 * 60) * SEC;
+                        self.sign_on(&mut rng, at, post);
+                    }
+                } else {
+                    self.shift_started(&mut rng, start, post, tag, true, 0);
+                    let first = if post == near_miss && morning {
+                        start + rng.range(9 * 60, 9 * 60 + 55) * SEC
+                    } else {
+                        start + rng.range(30, 9 * 60) * SEC
+                    };
+                    self.sign_on(&mut rng, first, post);
+                    for _ in 1..required {
+                        let at = first + rng.range(30, 10 * 60) * SEC;
+                        self.sign_on(&mut rng, at, post);
+                    }
+                }
+            }
+            if kind != "metro" {
+                // Off-peak: left to the patrols when nobody comes.
+                let start = d0 + 13 * HOUR;
+                let staffed = rng.chance(0.5);
+                if staffed {
+                    let at = start - rng.range(60, 10 * 60) * SEC;
+                    self.sign_on(&mut rng, at, post);
+                }
+                self.shift_started(&mut rng, start, post, "MID", false, i64::from(staffed));
+            }
+        }
+
+        for _ in 0..rng.range(1, 4) {
+            let h = rng.below(ITEM_HUBS.len() as u64) as usize;
+            let t = time_in(&mut rng, d0, 6, 23, &ACTIVITY);
+            let id = self.item_reported(&mut rng, t, h);
+            let r = rng.f64();
+            if r < 0.3 {
+                let at = t + rng.range(40, 4 * 60) * SEC;
+                self.item_event(&mut rng, "SuspiciousItemClaimed", at, &id);
+                continue;
+            }
+            let on_scene = t + rng.range(60, 4 * 60 + 50) * SEC;
+            self.item_event(&mut rng, "SuspiciousItemOnScene", on_scene, &id);
+            let at = on_scene + rng.range(60, 5 * 60) * SEC;
+            if r < 0.5 {
+                self.item_event(&mut rng, "SuspiciousItemClaimed", at, &id);
+            } else if r < 0.9 {
+                self.emit(
+                    &mut rng,
+                    J::new("SuspiciousItemAssessed", at, Stamp::Rfc3339)
+                        .str("report_id", &id)
+                        .bool("dangerous", false),
+                );
+            } else {
+                self.emit(
+                    &mut rng,
+                    J::new("SuspiciousItemAssessed", at, Stamp::Rfc3339)
+                        .str("report_id", &id)
+                        .bool("dangerous", true),
+                );
+                let cleared = at + rng.range(10 * 60, 28 * 60) * SEC;
+                self.emit(
+                    &mut rng,
+                    J::new("SuspiciousItemCleared", cleared, Stamp::Rfc3339)
+                        .str("report_id", &id)
+                        .bool("hazardous", false),
+                );
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Drones (`rules/drones/no_fly.vigil`)
+
+    fn drone_serial(rng: &mut Rng) -> String {
+        const ALNUM: &[u8] = b"0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+        let tail: String = (0..12)
+            .map(|_| char::from(ALNUM[rng.below(ALNUM.len() as u64) as usize]))
+            .collect();
+        format!("1581F{tail}")
+    }
+
+    /// A drone track from `t0`: a report a second for `dense_s` seconds while it flies a few
+    /// metres a second from (`lat`, `lon`), then, hovering, one every 20 to 40 seconds until
+    /// `until` (if later). Returns the time of the last report.
+    #[allow(clippy::too_many_arguments)]
+    fn drone_track(
+        &mut self,
+        rng: &mut Rng,
+        track: &str,
+        t0: i64,
+        dense_s: i64,
+        until: i64,
+        (lat, lon): (f64, f64),
+        approved: bool,
+        serial: Option<&str>,
+    ) -> i64 {
+        let (mut lat, mut lon) = (lat, lon);
+        let (dlat, dlon) = (rng.uniform(-4e-5, 4e-5), rng.uniform(-4e-5, 4e-5));
+        let mut alt = rng.range(40, 140);
+        let pilot = (
+            lat + rng.uniform(-0.004, 0.004),
+            lon + rng.uniform(-0.004, 0.004),
+        );
+        let mut t = t0;
+        let mut last = t0;
+        while t < t0 + dense_s * SEC || t <= until {
+            let mut j = J::new("DroneDetected", t, Stamp::EpochMs)
+                .str("track_id", track)
+                .point("position", lat, lon)
+                .int("altitude_m", alt)
+                .bool("approved_flight", approved);
+            if let Some(s) = serial {
+                j = j.str("serial", s).point("pilot_position", pilot.0, pilot.1);
+            }
+            self.emit(rng, j);
+            last = t;
+            // Flying while reported every second, then hovering.
+            let step = if t - t0 < dense_s * SEC {
+                lat += dlat;
+                lon += dlon;
+                SEC + rng.range(-50, 50)
+            } else {
+                rng.range(20, 41) * SEC
+            };
+            lat += rng.uniform(-1e-5, 1e-5);
+            lon += rng.uniform(-1e-5, 1e-5);
+            alt = (alt + rng.range(-2, 3)).clamp(20, 160);
+            t += step;
+        }
+        last
+    }
+
+    fn drone_lost(&mut self, rng: &mut Rng, t: i64, track: &str) {
+        self.emit(
+            rng,
+            J::new("DroneTrackLost", t, Stamp::EpochMs).str("track_id", track),
+        );
+    }
+
+    fn drone_verified(&mut self, rng: &mut Rng, t: i64, track: &str, airport: bool, genuine: bool) {
+        let officer = if airport {
+            format!("机场分局 民警 {}", Self::officer(rng))
+        } else {
+            format!("无人机管控处置队 队员 {}", Self::officer(rng))
+        };
+        self.emit(
+            rng,
+            J::new("DroneVerified", t, Stamp::Rfc3339)
+                .str("track_id", track)
+                .str("officer", &officer)
+                .bool("genuine", genuine),
+        );
+    }
+
+    fn drone_disposed(&mut self, rng: &mut Rng, t: i64, track: &str, method: &str, found: bool) {
+        self.emit(
+            rng,
+            J::new("DroneDisposed", t, Stamp::Rfc3339)
+                .str("track_id", track)
+                .str("method", method)
+                .bool("pilot_found", found),
+        );
+    }
+
+    /// Planted, every day: an unapproved drone in the airport's clearance zone
+    /// (`no_fly_drone_response`), by turns verified and forced down with its pilot found,
+    /// found to be a kite or a bird, verified late and disposed of late, lost before anyone
+    /// verified it, or driven off with the pilot not found (both `untraced`); on the days of
+    /// the event airspace list, a drone over the Shenzhen Bay Sports Centre verified and its
+    /// pilot stopped.
+    fn plant_drones(&mut self, day: u32) {
+        const WF: &str = "no_fly_drone_response";
+        let mut rng = self.rng(D_DRONES, 10_000 + day);
+        let d0 = self.day_start(day);
+        let t0 = d0 + rng.range(8 * 3600, 20 * 3600) * SEC;
+        let track = format!("UAV-BA-{}-{:03}", &ymd(t0)[4..], 900 + day % 100);
+        let position = (rng.uniform(22.60, 22.68), rng.uniform(113.78, 113.84));
+        let serial = (!day.is_multiple_of(4)).then(|| Self::drone_serial(&mut rng));
+        let dense = rng.range(20, 61);
+        self.plant_transition(
+            WF,
+            "detected",
+            &track,
+            t0,
+            "无人机闯入机场净空保护区".into(),
+        );
+        let variant = day % 5;
+        // When the detection ends, and what ends the response.
+        let verified = if variant == 2 {
+            self.plant_workflow_alert(WF, "detected", &track, t0 + 5 * MIN, "5分钟未核实".into());
+            t0 + rng.range(6 * 60, 9 * 60) * SEC
+        } else {
+            t0 + rng.range(60, 4 * 60 + 30) * SEC
+        };
+        match variant {
+            1 => {
+                self.drone_track(
+                    &mut rng,
+                    &track,
+                    t0,
+                    dense,
+                    verified,
+                    position,
+                    false,
+                    serial.as_deref(),
+                );
+                self.drone_verified(&mut rng, verified, &track, true, false);
+                self.plant_transition(WF, "false_target", &track, verified, "核实为风筝".into());
+                let lost = verified + rng.range(30, 300) * SEC;
+                self.drone_lost(&mut rng, lost, &track);
+            }
+            3 => {
+                let lost = verified;
+                let last = self.drone_track(
+                    &mut rng,
+                    &track,
+                    t0,
+                    dense,
+                    lost - 30 * SEC,
+                    position,
+                    false,
+                    serial.as_deref(),
+                );
+                self.drone_lost(&mut rng, lost.max(last + SEC), &track);
+                self.plant_transition(
+                    WF,
+                    "untraced",
+                    &track,
+                    lost.max(last + SEC),
+                    "核实前目标消失".into(),
+                );
+            }
+            _ => {
+                let disposed = if variant == 2 {
+                    self.plant_workflow_alert(
+                        WF,
+                        "verified",
+                        &track,
+                        verified + 15 * MIN,
+                        "核实后15分钟未处置".into(),
+                    );
+                    verified + rng.range(17 * 60, 25 * 60) * SEC
+                } else {
+                    verified + rng.range(3 * 60, 13 * 60) * SEC
+                };
+                self.drone_track(
+                    &mut rng,
+                    &track,
+                    t0,
+                    dense,
+                    disposed - 5 * SEC,
+                    position,
+                    false,
+                    serial.as_deref(),
+                );
+                self.drone_verified(&mut rng, verified, &track, true, true);
+                self.plant_transition(
+                    WF,
+                    "verified",
+                    &track,
+                    verified,
+                    "核实为未经批准的飞行".into(),
+                );
+                let found = variant != 4;
+                let method = if found {
+                    "forced_landing"
+                } else {
+                    "driven_off"
+                };
+                self.drone_disposed(&mut rng, disposed, &track, method, found);
+                self.plant_transition(
+                    WF,
+                    if found { "disposed" } else { "untraced" },
+                    &track,
+                    disposed,
+                    if found {
+                        "迫降并查获飞手".into()
+                    } else {
+                        "驱离，飞手未查获".into()
+                    },
+                );
+                let lost = disposed + rng.range(5, 60) * SEC;
+                self.drone_lost(&mut rng, lost, &track);
+            }
+        }
+
+        // The event airspace, on its days only.
+        let date = iso_date(d0);
+        if event_airspace_days().contains(&date.as_str()) {
+            let t0 = d0 + 19 * HOUR + rng.range(0, 3600) * SEC;
+            let track = format!("UAV-SZW-{}-{:03}", &ymd(t0)[4..], 900 + day % 100);
+            let position = (rng.uniform(22.508, 22.527), rng.uniform(113.935, 113.955));
+            let verified = t0 + rng.range(60, 4 * 60) * SEC;
+            let disposed = verified + rng.range(3 * 60, 12 * 60) * SEC;
+            self.drone_track(
+                &mut rng,
+                &track,
+                t0,
+                40,
+                disposed - 5 * SEC,
+                position,
+                false,
+                None,
+            );
+            self.plant_transition(
+                WF,
+                "detected",
+                &track,
+                t0,
+                "大型活动临时管控空域内无人机".into(),
+            );
+            self.drone_verified(&mut rng, verified, &track, false, true);
+            self.plant_transition(
+                WF,
+                "verified",
+                &track,
+                verified,
+                "核实为未经批准的飞行".into(),
+            );
+            self.drone_disposed(&mut rng, disposed, &track, "pilot_stopped", true);
+            self.plant_transition(
+                WF,
+                "disposed",
+                &track,
+                disposed,
+                "查获飞手，责令降落".into(),
+            );
+        }
+    }
+
+    /// Short tracks (20 to 60 seconds, then lost): approved inspection flights inside the
+    /// airport's clearance zone, hobby flights over the city, one just outside the zone's
+    /// eastern edge, and over the Shenzhen Bay Sports Centre on days without an event.
+    fn drones(&mut self, day: u32) {
+        let mut rng = self.rng(D_DRONES, day);
+        let d0 = self.day_start(day);
+        let event_day = event_airspace_days().contains(&iso_date(d0).as_str());
+        let places: &[(&str, f64, f64, f64, f64)] = &[
+            // (area code, lat range, lon range), the last two inside the airport's zone.
+            ("FT", 22.530, 22.560, 114.040, 114.070),
+            ("LH", 22.540, 22.560, 114.100, 114.130),
+            ("DMS", 22.590, 22.600, 114.290, 114.310),
+            ("XX", 22.575, 22.600, 113.878, 113.890),
+            ("SZW", 22.508, 22.527, 113.935, 113.955),
+            ("BA", 22.600, 22.680, 113.780, 113.840),
+            ("BA", 22.620, 22.700, 113.760, 113.800),
+        ];
+        for i in 0..rng.range(2, 5) {
+            let k = rng.below(places.len() as u64) as usize;
+            let (code, la0, la1, lo0, lo1) = places[k];
+            if code == "SZW" && event_day {
+                continue;
+            }
+            let approved = code == "BA" || rng.chance(0.3);
+            let t0 = d0 + rng.range(7 * 3600, 19 * 3600) * SEC;
+            let track = format!("UAV-{code}-{}-{:03}", &ymd(t0)[4..], i + 1);
+            let serial = rng.chance(0.7).then(|| Self::drone_serial(&mut rng));
+            let dense = rng.range(20, 61);
+            let position = (rng.uniform(la0, la1), rng.uniform(lo0, lo1));
+            let last = self.drone_track(
+                &mut rng,
+                &track,
+                t0,
+                dense,
+                t0,
+                position,
+                approved,
+                serial.as_deref(),
+            );
+            let lost = last + rng.range(5, 30) * SEC;
+            self.drone_lost(&mut rng, lost, &track);
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // Cyber defence (`rules/cyber/critical_systems.vigil`; the monitoring platform sends
+    // CloudEvents)
+
+    /// A public address of an attacker; never in 91.0.0.0/8, which the planted campaigns use.
+    fn attacker_ip(rng: &mut Rng) -> String {
+        let first = rng.pick(&[45, 58, 61, 103, 114, 117, 121, 185, 193, 203, 222]);
+        format!(
+            "{first}.{}.{}.{}",
+            rng.range(0, 256),
+            rng.range(0, 256),
+            rng.range(1, 255)
+        )
+    }
+
+    /// An attack alert on `system`; returns the alert id.
+    #[allow(clippy::too_many_arguments)]
+    fn cyber_alert(
+        &mut self,
+        rng: &mut Rng,
+        t: i64,
+        (system_id, name, operator): (&str, &str, &str),
+        cii: bool,
+        level: &str,
+        attack: &str,
+        source: Option<&str>,
+    ) -> String {
+        let n = self.id("cyber_alert");
+        let id = format!("WA-{}-{:05}", ymd(t), n % 100_000);
+        let mut j = J::cloud(
+            "CyberAttackAlert",
+            t,
+            &format!("nsm-{}", rng.hex(12)),
+            "/nsm/city-platform",
+        )
+        .str("alert_id", &id)
+        .str("system_id", system_id)
+        .str("system_name", name)
+        .str("operator_org", operator)
+        .bool("critical_infrastructure", cii)
+        .str("threat_level", level)
+        .str("attack_type", attack);
+        if let Some(ip) = source {
+            j = j.str("source_ip", ip);
+        }
+        self.emit(rng, j);
+        id
+    }
+
+    fn cyber_event(&mut self, rng: &mut Rng, ty: &'static str, t: i64, id: &str) {
+        let j = J::new(ty, t, Stamp::Rfc3339).str("alert_id", id);
+        let j = match ty {
+            "CyberAlertAcknowledged" => {
+                j.str("analyst", &format!("网安值班 {}", Self::officer(rng)))
+            }
+            _ => j.str(
+                "reason",
+                rng.pick(&[
+                    "运营者授权的漏洞扫描",
+                    "误报：业务流量峰值",
+                    "邮件网关已拦截，无用户点击",
+                ]),
+            ),
+        };
+        self.emit(rng, j);
+    }
+
+    fn operator_report(&mut self, rng: &mut Rng, t: i64, id: &str, confirmed: bool) {
+        let summary = if confirmed {
+            rng.pick(&[
+                "已确认遭受攻击，受影响主机已断网隔离",
+                "运维账号遭暴力破解，已封禁来源并重置口令",
+                "服务器被植入恶意程序，已隔离取证",
+            ])
+        } else {
+            rng.pick(&["经核查为正常业务流量", "经核查为本单位授权的安全测试"])
+        };
+        self.emit(
+            rng,
+            J::new("OperatorIncidentReport", t, Stamp::Rfc3339)
+                .str("alert_id", id)
+                .bool("confirmed", confirmed)
+                .str("summary", summary),
+        );
+    }
+
+    fn incident_update(&mut self, rng: &mut Rng, t: i64, id: &str, contained: bool) {
+        let summary = if contained {
+            rng.pick(&[
+                "系统恢复运行，已提取样本溯源",
+                "攻击已阻断，未发现数据外泄",
+                "已加固，持续监测无异常",
+            ])
+        } else {
+            rng.pick(&[
+                "已清除恶意程序，正在从备份恢复",
+                "正在排查横向移动痕迹",
+                "已封堵攻击源，正在恢复业务",
+            ])
+        };
+        self.emit(
+            rng,
+            J::new("CyberIncidentUpdate", t, Stamp::Rfc3339)
+                .str("alert_id", id)
+                .bool("contained", contained)
+                .str("summary", summary),
+        );
+    }
+
+    /// Progress reports from `from` (the confirmed report) at most 3 h 50 min apart, the last
+    /// saying the incident is contained; returns its time.
+    fn containment(&mut self, rng: &mut Rng, id: &str, from: i64) -> i64 {
+        let mut at = from;
+        let updates = rng.range(1, 4);
+        for k in 0..updates {
+            at += rng.range(40 * 60, 3 * 3600 + 50 * 60) * SEC;
+            self.incident_update(rng, at, id, k + 1 == updates);
+        }
+        at
+    }
+
+    /// Planted, every day: a serious alert on a critical system, by turns acknowledged after
+    /// 15 minutes, reported by the operator after the hour, left without a progress report
+    /// for four hours, and both acknowledged late and reported late; then contained. Every
+    /// third day a source probing three critical systems within the hour
+    /// (`cii_attack_source_sweep`).
+    fn plant_cyber(&mut self, day: u32) {
+        const WF: &str = "cii_attack_response";
+        let mut rng = self.rng(D_CYBER, 10_000 + day);
+        let d0 = self.day_start(day);
+        let system = CII_SYSTEMS[(day as usize * 2 + 1) % CII_SYSTEMS.len()];
+        let t = d0 + rng.range(0, 20 * 3600) * SEC;
+        let (level, attack) = if day.is_multiple_of(2) {
+            ("critical", rng.pick(CRITICAL_ATTACKS))
+        } else {
+            ("high", rng.pick(HIGH_ATTACKS))
+        };
+        let source = rng.chance(0.6).then(|| Self::attacker_ip(&mut rng));
+        let id = self.cyber_alert(&mut rng, t, system, true, level, attack, source.as_deref());
+        let variant = day % 4;
+        let ack = if variant == 0 || variant == 3 {
+            self.plant_workflow_alert(WF, "raised", &id, t + 15 * MIN, "告警15分钟未签收".into());
+            t + rng.range(17 * 60, 40 * 60) * SEC
+        } else {
+            t + rng.range(3 * 60, 10 * 60) * SEC
+        };
+        self.cyber_event(&mut rng, "CyberAlertAcknowledged", ack, &id);
+        let reported = if variant == 1 || variant == 3 {
+            self.plant_workflow_alert(WF, "notified", &id, t + HOUR, "运营者1小时内未报告".into());
+            t + rng.range(65 * 60, 100 * 60) * SEC
+        } else {
+            ack + rng.range(10 * 60, 20 * 60) * SEC
+        };
+        self.operator_report(&mut rng, reported, &id, true);
+        self.plant_transition(
+            WF,
+            "containment",
+            &id,
+            reported,
+            "运营者报告确认事件".into(),
+        );
+        let contained = if variant == 2 {
+            let update = reported + rng.range(60 * 60, 3 * 3600) * SEC;
+            self.incident_update(&mut rng, update, &id, false);
+            self.plant_workflow_alert(
+                WF,
+                "containment",
+                &id,
+                update + 4 * HOUR,
+                "4小时未续报".into(),
+            );
+            let at = update + 4 * HOUR + rng.range(20 * 60, 90 * 60) * SEC;
+            self.incident_update(&mut rng, at, &id, true);
+            at
+        } else {
+            self.containment(&mut rng, &id, reported)
+        };
+        self.plant_transition(WF, "contained", &id, contained, "处置完毕".into());
+
+        if day % 3 == 1 {
+            let ip = format!("91.240.{}.{}", 100 + day % 150, rng.range(2, 254));
+            let mut at = d0 + rng.range(3600, 22 * 3600) * SEC;
+            let first = (day as usize * 3) % CII_SYSTEMS.len();
+            for k in 0..3 {
+                let system = CII_SYSTEMS[(first + k * 2) % CII_SYSTEMS.len()];
+                self.cyber_alert(&mut rng, at, system, true, "medium", "漏洞探测", Some(&ip));
+                if k == 2 {
+                    self.plant_alert(
+                        "cii_attack_source_sweep",
+                        Some(&ip),
+                        at,
+                        "同一攻击源1小时内探测3个关键信息基础设施".into(),
+                    );
+                } else {
+                    at += rng.range(5 * 60, 25 * 60) * SEC;
+                }
+            }
+        }
+    }
+
+    /// The platform's background: port scans (low) on every kind of system, one scanner
+    /// sweeping all critical systems at low level; medium probes from distinct sources, a
+    /// source probing two critical systems and a company's site within the hour, another
+    /// probing three critical systems over more than an hour; serious alerts on companies'
+    /// systems (no response of this rule set); one to two serious alerts on critical systems
+    /// handled in time: dismissed by the desk, reported by the operator before the desk
+    /// acknowledged, or acknowledged within 15 minutes (one a day at 14 minutes) and reported
+    /// within the hour as a false alarm or a real incident, contained through progress reports
+    /// under four hours apart.
+    fn cyber(&mut self, day: u32) {
+        let mut rng = self.rng(D_CYBER, day);
+        let d0 = self.day_start(day);
+        let any = |rng: &mut Rng| -> ((&'static str, &'static str, &'static str), bool) {
+            if rng.chance(0.5) {
+                (rng.pick(CII_SYSTEMS), true)
+            } else {
+                (rng.pick(SME_SYSTEMS), false)
+            }
+        };
+        for _ in 0..rng.range(6, 12) {
+            let t = d0 + rng.range(0, 24 * 3600) * SEC;
+            let (system, cii) = any(&mut rng);
+            let source = rng.chance(0.8).then(|| Self::attacker_ip(&mut rng));
+            let attack = rng.pick(LOW_ATTACKS);
+            self.cyber_alert(&mut rng, t, system, cii, "low", attack, source.as_deref());
+        }
+        let scanner = Self::attacker_ip(&mut rng);
+        let mut t = d0 + rng.range(0, 22 * 3600) * SEC;
+        for system in CII_SYSTEMS {
+            self.cyber_alert(
+                &mut rng,
+                t,
+                *system,
+                true,
+                "low",
+                "端口扫描",
+                Some(&scanner),
+            );
+            t += rng.range(60, 200) * SEC;
+        }
+        for _ in 0..rng.range(2, 5) {
+            let t = d0 + rng.range(0, 24 * 3600) * SEC;
+            let (system, cii) = any(&mut rng);
+            let source = rng.chance(0.8).then(|| Self::attacker_ip(&mut rng));
+            let attack = rng.pick(MEDIUM_ATTACKS);
+            self.cyber_alert(
+                &mut rng,
+                t,
+                system,
+                cii,
+                "medium",
+                attack,
+                source.as_deref(),
+            );
+        }
+        // Near misses of a campaign.
+        let ip = Self::attacker_ip(&mut rng);
+        let t = d0 + rng.range(0, 22 * 3600) * SEC;
+        let k = rng.below(CII_SYSTEMS.len() as u64) as usize;
+        for (i, at) in [t, t + rng.range(5, 25) * MIN, t + rng.range(30, 55) * MIN]
+            .into_iter()
+            .enumerate()
+        {
+            let (system, cii) = if i == 1 {
+                (rng.pick(SME_SYSTEMS), false)
+            } else {
+                (CII_SYSTEMS[(k + i) % CII_SYSTEMS.len()], true)
+            };
+            self.cyber_alert(&mut rng, at, system, cii, "medium", "漏洞探测", Some(&ip));
+        }
+        if day.is_multiple_of(2) {
+            let ip = Self::attacker_ip(&mut rng);
+            let t = d0 + rng.range(0, 21 * 3600) * SEC;
+            let k = rng.below(CII_SYSTEMS.len() as u64) as usize;
+            for (i, at) in [t, t + 35 * MIN, t + 100 * MIN].into_iter().enumerate() {
+                let system = CII_SYSTEMS[(k + i) % CII_SYSTEMS.len()];
+                self.cyber_alert(&mut rng, at, system, true, "medium", "异常登录", Some(&ip));
+            }
+        }
+        for _ in 0..rng.range(0, 3) {
+            let t = d0 + rng.range(0, 24 * 3600) * SEC;
+            let level = rng.pick(&["high", "critical"]);
+            let attack = rng.pick(if level == "high" {
+                HIGH_ATTACKS
+            } else {
+                CRITICAL_ATTACKS
+            });
+            let source = rng.chance(0.6).then(|| Self::attacker_ip(&mut rng));
+            let system = rng.pick(SME_SYSTEMS);
+            self.cyber_alert(&mut rng, t, system, false, level, attack, source.as_deref());
+        }
+        for i in 0..rng.range(1, 3) {
+            let t = d0 + rng.range(0, 20 * 3600) * SEC;
+            let level = rng.pick(&["high", "critical"]);
+            let attack = rng.pick(if level == "high" {
+                HIGH_ATTACKS
+            } else {
+                CRITICAL_ATTACKS
+            });
+            let source = rng.chance(0.6).then(|| Self::attacker_ip(&mut rng));
+            let system = rng.pick(CII_SYSTEMS);
+            let id = self.cyber_alert(&mut rng, t, system, true, level, attack, source.as_deref());
+            let r = rng.f64();
+            if r < 0.15 {
+                let at = t + rng.range(3 * 60, 14 * 60) * SEC;
+                self.cyber_event(&mut rng, "CyberAlertDismissed", at, &id);
+                continue;
+            }
+            if r < 0.3 {
+                let at = t + rng.range(4 * 60, 13 * 60) * SEC;
+                self.operator_report(&mut rng, at, &id, true);
+                self.containment(&mut rng, &id, at);
+                continue;
+            }
+            let ack = if i == 0 {
+                t + rng.range(14 * 60, 14 * 60 + 50) * SEC
+            } else {
+                t + rng.range(2 * 60, 13 * 60) * SEC
+            };
+            self.cyber_event(&mut rng, "CyberAlertAcknowledged", ack, &id);
+            let at = t + rng.range(20 * 60, 58 * 60) * SEC;
+            if r < 0.45 {
+                self.operator_report(&mut rng, at, &id, false);
+            } else if r < 0.55 {
+                self.cyber_event(&mut rng, "CyberAlertDismissed", at, &id);
+            } else {
+                self.operator_report(&mut rng, at, &id, true);
+                self.containment(&mut rng, &id, at);
+            }
+        }
+    }
+
+    // -----------------------------------------------------------------------------------------
+    // The volunteer platform (`rules/volunteers/help_calls.vigil`)
+
+    /// A caller's address, station and community grid.
+    fn help_place(rng: &mut Rng) -> (String, &'static str, String) {
+        let district = &DISTRICTS[rng.below(DISTRICTS.len() as u64) as usize];
+        let (station, street, roads) = rng.pick(district.areas);
+        let place = rng.pick(&[
+            "便利店",
+            "小区东门",
+            "菜市场",
+            "公交站",
+            "城中村巷口",
+            "商场",
+        ]);
+        let address = format!(
+            "{}{}{}{}号{}",
+            district.name,
+            street,
+            rng.pick(roads),
+            rng.range(1, 400),
+            place
+        );
+        let grid = format!(
+            "{}社区第{}网格",
+            street.trim_end_matches("街道"),
+            rng.range(1, 9)
+        );
+        (address, station, grid)
+    }
+
+    /// A call for help; returns its id.
+    fn help_call(&mut self, rng: &mut Rng, t: i64) -> String {
+        let n = self.id("help_call");
+        let id = format!("PA-{}-{:04}", ymd(t), n % 10_000);
+        let (address, station, grid) = Self::help_place(rng);
+        let kind = rng.pick(HELP_KINDS);
+        self.emit(
+            rng,
+            J::new("HelpCall", t, Stamp::Rfc3339)
+                .str("call_id", &id)
+                .str("address", &address)
+                .str("station", station)
+                .str("grid", &grid)
+                .str("kind", kind),
+        );
+        id
+    }
+
+    fn volunteer_arrived(&mut self, rng: &mut Rng, t: i64, call: &str, tier: &str) {
+        let volunteer = format!("V-{:06}", rng.range(1, 40_000));
+        self.emit(
+            rng,
+            J::new("VolunteerArrived", t, Stamp::Rfc3339)
+                .str("call_id", call)
+                .str("volunteer_id", &volunteer)
+                .str("tier", tier),
+        );
+    }
+
+    fn help_call_closed(&mut self, rng: &mut Rng, t: i64, call: &str, resolved: bool) {
+        let j = J::new(
+            if resolved {
+                "HelpCallResolved"
+            } else {
+                "HelpCallCancelled"
+            },
+            t,
+            Stamp::Rfc3339,
+        )
+        .str("call_id", call);
+        let j = if resolved {
+            j.str(
+                "outcome",
+                rng.pick(&[
+                    "双方已劝开，调解完毕",
+                    "已送医",
+                    "可疑人员已离开，无异常",
+                    "已协助找回",
+                ]),
+            )
+        } else {
+            j.str(
+                "reason",
+                rng.pick(&["误触", "已自行解决", "当事人已由家属接走"]),
+            )
+        };
+        self.emit(rng, j);
+    }
+
+    /// Planted, every day: a call, by turns with the caller's own unit arriving after the
+    /// minute (the duty desk's alert) and mutual aid in time; with self-rescue in time but no
+    /// mutual aid at three minutes (`police_requested`), resolved by the police; and with
+    /// nobody at all (both), a volunteer arriving after the hand-over, then withdrawn.
+    fn plant_help_calls(&mut self, day: u32) {
+        const WF: &str = "volunteer_help_call";
+        let mut rng = self.rng(D_VOLUNTEERS, 10_000 + day);
+        let d0 = self.day_start(day);
+        let t = time_in(&mut rng, d0, 0, 24, &ACTIVITY);
+        let id = self.help_call(&mut rng, t);
+        match day % 3 {
+            0 => {
+                let own = t + rng.range(65, 110) * SEC;
+                self.volunteer_arrived(&mut rng, own, &id, "self_rescue");
+                self.plant_workflow_alert(WF, "open", &id, t + MIN, "1分钟内无自救力量到场".into());
+                let mutual = t + rng.range(115, 170) * SEC;
+                self.volunteer_arrived(&mut rng, mutual, &id, "mutual_aid");
+                let at = t + rng.range(8, 30) * MIN;
+                self.help_call_closed(&mut rng, at, &id, true);
+                self.plant_transition(WF, "resolved", &id, at, "处置完毕".into());
+            }
+            1 => {
+                let own = t + rng.range(20, 50) * SEC;
+                self.volunteer_arrived(&mut rng, own, &id, "self_rescue");
+                self.plant_transition(
+                    WF,
+                    "police_requested",
+                    &id,
+                    t + 3 * MIN,
+                    "3分钟内无互救力量，转派警".into(),
+                );
+                let at = t + rng.range(10, 30) * MIN;
+                self.help_call_closed(&mut rng, at, &id, true);
+                self.plant_transition(WF, "resolved", &id, at, "民警到场处置完毕".into());
+            }
+            _ => {
+                self.plant_workflow_alert(WF, "open", &id, t + MIN, "1分钟内无自救力量到场".into());
+                self.plant_transition(
+                    WF,
+                    "police_requested",
+                    &id,
+                    t + 3 * MIN,
+                    "3分钟内无人到场，转派警".into(),
+                );
+                let late = t + rng.range(4 * 60, 6 * 60) * SEC;
+                self.volunteer_arrived(&mut rng, late, &id, "mutual_aid");
+                let at = t + rng.range(8, 20) * MIN;
+                self.help_call_closed(&mut rng, at, &id, false);
+                self.plant_transition(WF, "cancelled", &id, at, "呼救人撤销".into());
+            }
+        }
+    }
+
+    /// Calls answered in time: the caller's own unit within the minute (one a day at 55 to 59
+    /// seconds), one or two volunteers within three minutes (one a day at 2 min 50 s), then
+    /// resolved or withdrawn; calls withdrawn before anyone came (误触).
+    fn help_calls(&mut self, day: u32) {
+        let mut rng = self.rng(D_VOLUNTEERS, day);
+        let d0 = self.day_start(day);
+        for i in 0..rng.range(5, 10) {
+            let t = time_in(&mut rng, d0, 0, 24, &ACTIVITY);
+            let id = self.help_call(&mut rng, t);
+            if rng.chance(0.15) {
+                let at = t + rng.range(10, 50) * SEC;
+                self.help_call_closed(&mut rng, at, &id, false);
+                continue;
+            }
+            let own = t + if i == 0 {
+                rng.range(55, 59)
+            } else {
+                rng.range(15, 55)
+            } * SEC;
+            self.volunteer_arrived(&mut rng, own, &id, "self_rescue");
+            let mutual = t + if i == 1 {
+                rng.range(170, 178)
+            } else {
+                rng.range(60, 170)
+            } * SEC;
+            self.volunteer_arrived(&mut rng, mutual, &id, "mutual_aid");
+            if rng.chance(0.4) {
+                let more = mutual + rng.range(10, 120) * SEC;
+                let tier = rng.pick(&["self_rescue", "mutual_aid"]);
+                self.volunteer_arrived(&mut rng, more, &id, tier);
+            }
+            let resolved = rng.chance(0.85);
+            let at = mutual + rng.range(3 * 60, 40 * 60) * SEC;
+            self.help_call_closed(&mut rng, at, &id, resolved);
+        }
     }
 }
