@@ -247,7 +247,7 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
 
     // Every event type of the domains the generator plays appears (the derived PreventiveLead,
     // FraudWarning and NoFlyIntrusion come from the rules).
-    assert_eq!(summary.events.len(), 75, "{:?}", summary.events.keys());
+    assert_eq!(summary.events.len(), 81, "{:?}", summary.events.keys());
     // Every malformed line is rejected, none of the others.
     assert_eq!(
         stats.rejected_total(),
@@ -275,6 +275,10 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
         "busy_district_daily_surge",
         "unidentified_radar_contact",
         "restricted_zone_entry",
+        "plate_hit_disposal",
+        "guard_post_unstaffed",
+        "dispute_intake",
+        "joint_mediation_visit",
         "watch_not_relieved",
         "watch_double_shift",
         "radar_contact_interception",

@@ -1066,6 +1066,7 @@ impl<'a> Gen<'a> {
             self.plant_repeated_addresses(day);
             self.plant_fraud(day);
             self.plant_transfers(day);
+            self.plant_dispute_referrals(day);
             self.plant_violent(day);
             self.plant_missing(day);
             self.plant_maritime(day);
@@ -1092,6 +1093,7 @@ impl<'a> Gen<'a> {
         self.ais(day);
         self.radar(day);
         self.watch(day);
+        self.guard_posts(day);
         self.checkpoints(day);
         self.venue(day);
         self.schools(day);
@@ -1973,6 +1975,22 @@ impl<'a> Gen<'a> {
         station: &str,
         district: Option<&str>,
     ) {
+        self.incident_line(t, id, category, address, station, district);
+        if category == "dispute" {
+            self.dispose_dispute(t, id);
+        }
+    }
+
+    /// An incident line alone (a planted dispute writes its own report).
+    fn incident_line(
+        &mut self,
+        t: i64,
+        id: &str,
+        category: &str,
+        address: &str,
+        station: &str,
+        district: Option<&str>,
+    ) {
         let j = J::new("Incident", t, Stamp::Rfc3339)
             .str("incident_id", id)
             .str("category", category)
@@ -1983,6 +2001,28 @@ impl<'a> Gen<'a> {
             None => j,
         };
         self.out.event(j);
+    }
+
+    /// The officers' report on a 110 dispute (`dispute_intake`), within 20 minutes to 3 hours:
+    /// most settled on the spot, some taken into the station's mediation, a few no dispute.
+    /// Drawn from a stream of the incident's own, so other domains' lines stay as they are.
+    fn dispose_dispute(&mut self, t: i64, id: &str) {
+        let tag = id.bytes().fold(2_166_136_261_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(16_777_619)
+        });
+        let mut rng = Rng::stream(self.seed, D_DISPUTES, tag);
+        let at = t + rng.range(20, 180) * MIN;
+        let j = J::new("DisputeDisposed", at, Stamp::Rfc3339).str("incident_id", id);
+        let r = rng.f64();
+        let j = if r < 0.75 {
+            j.str("outcome", "settled_on_site")
+        } else if r < 0.9 {
+            j.str("outcome", "police_mediation")
+                .str("case_id", &format!("治调-{}", rng.digits(6)))
+        } else {
+            j.str("outcome", "no_dispute")
+        };
+        self.emit(&mut rng, j);
     }
 
     /// The dispatch of an ordinary incident: acknowledged, a patrol on scene, cleared.
@@ -3063,6 +3103,7 @@ impl<'a> Gen<'a> {
                 inner_at,
                 format!("布控车辆进入市区（{inner}）"),
             );
+            self.work_hits(day, i, plate, t, inner_at);
         }
         // A goods vehicle that skips the inspection point.
         let plate = self.truck_plate(&mut rng);
@@ -3645,22 +3686,45 @@ impl<'a> Gen<'a> {
     }
 
     fn applied(&mut self, rng: &mut Rng, t: i64, case: &str) {
+        let source = rng.pick(&[
+            "application",
+            "application",
+            "committee_initiative",
+            "police_referral",
+            "court_referral",
+        ]);
         self.out.event(
             J::new("PeopleMediationApplied", t, Stamp::Rfc3339)
                 .str("case_id", case)
                 .str("committee", rng.pick(COMMITTEES))
-                .str(
-                    "source",
-                    rng.pick(&[
-                        "application",
-                        "application",
-                        "committee_initiative",
-                        "police_referral",
-                        "court_referral",
-                    ]),
-                )
+                .str("source", source)
                 .str("summary", rng.pick(PEOPLE_DISPUTES)),
         );
+        if source == "police_referral" {
+            self.joint_visit(t, case);
+        }
+    }
+
+    /// The four parties of a police-referred case's joint visit (`joint_mediation_visit`), each
+    /// within 1 to 6 days of the referral, from a stream of the case's own.
+    fn joint_visit(&mut self, referred: i64, case: &str) {
+        let tag = case.bytes().fold(2_166_136_261_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(16_777_619)
+        });
+        let mut rng = Rng::stream(self.seed, D_JOINT_VISITS, tag);
+        for (party, person) in [
+            ("station_officer", "派出所社区民警"),
+            ("street_duty_leader", "街道驻所值班领导"),
+            ("lawyer", "驻所律师"),
+            ("workstation", "社区工作站"),
+        ] {
+            let at = referred + rng.range(24, 144) * HOUR;
+            let j = J::new("JointVisitAttended", at, Stamp::Rfc3339)
+                .str("case_id", case)
+                .str("party", party)
+                .str("person", person);
+            self.emit(&mut rng, j);
+        }
     }
 
     fn people_event(&mut self, ty: &'static str, t: i64, case: &str) {
@@ -3874,6 +3938,10 @@ const D_TRANSPORT: u64 = 22;
 const D_DRONES: u64 = 23;
 const D_CYBER: u64 = 24;
 const D_VOLUNTEERS: u64 = 25;
+const D_DISPUTES: u64 = 26;
+const D_JOINT_VISITS: u64 = 27;
+const D_PLATE_HITS: u64 = 28;
+const D_GUARD_POSTS: u64 = 29;
 
 /// The lines of a list file of `rules/` (comments and blank lines left out).
 fn list_file(text: &'static str) -> Vec<&'static str> {
@@ -5850,6 +5918,210 @@ impl Gen<'_> {
             let resolved = rng.chance(0.85);
             let at = mutual + rng.range(3 * 60, 40 * 60) * SEC;
             self.help_call_closed(&mut rng, at, &id, resolved);
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// The desk and the officers after a watchlist plate's two hits (`plate_hit_disposal`):
+    /// at the entry checkpoint the hit is verified and the driver checked and released before
+    /// the vehicle reaches the city; at the inner checkpoint it is verified and the vehicle
+    /// stopped. By day, one of them goes otherwise: a verification after 7 minutes, a disposal
+    /// after 35, or a misread plate.
+    fn work_hits(&mut self, day: u32, i: usize, plate: &str, entry: i64, inner: i64) {
+        let mut rng = self.rng(D_PLATE_HITS, day * 2 + i as u32);
+        let variant = if i == 0 { day % 4 } else { 3 };
+        for (n, hit) in [entry, inner].into_iter().enumerate() {
+            let late_check = variant == 0 && n == 0;
+            let verified = if late_check {
+                self.plant_workflow_alert(
+                    "plate_hit_disposal",
+                    "verifying",
+                    plate,
+                    hit + 5 * MIN,
+                    "布控预警5分钟未核查".into(),
+                );
+                hit + 7 * MIN
+            } else {
+                hit + rng.range(40, 240) * SEC
+            };
+            let misread = variant == 2 && n == 0;
+            let j = J::new("HitVerified", verified, Stamp::Rfc3339)
+                .str("plate", plate)
+                .str(
+                    "officer",
+                    &format!("查报站 {}", rng.pick(&["王警官", "赵警官", "孙警官"])),
+                )
+                .bool("confirmed", !misread);
+            self.emit(&mut rng, j);
+            if misread {
+                self.plant_transition(
+                    "plate_hit_disposal",
+                    "misread",
+                    plate,
+                    verified,
+                    "图像核查为误识别".into(),
+                );
+                continue;
+            }
+            let late_disposal = variant == 1 && n == 1;
+            let disposed = if late_disposal {
+                self.plant_workflow_alert(
+                    "plate_hit_disposal",
+                    "disposing",
+                    plate,
+                    verified + 30 * MIN,
+                    "核查属实30分钟未处置".into(),
+                );
+                verified + 35 * MIN
+            } else if n == 0 {
+                // Before the vehicle reaches the inner checkpoint, 20 minutes on at the least.
+                verified + rng.range(3, 12) * MIN
+            } else {
+                verified + rng.range(5, 25) * MIN
+            };
+            let outcome = if n == 0 {
+                "查报站盘查，核查后放行并通报"
+            } else {
+                "市区卡口拦截，驾驶人带回核查"
+            };
+            let j = J::new("HitDisposed", disposed, Stamp::Rfc3339)
+                .str("plate", plate)
+                .str(
+                    "officer",
+                    &format!("交警 {}", rng.pick(&["李警官", "周警官"])),
+                )
+                .str("outcome", outcome);
+            self.emit(&mut rng, j);
+        }
+    }
+
+    /// The schools' peak-hour guard posts (`guard_post_unstaffed`) on school days: the platform
+    /// opens the morning and afternoon peaks with the guards signed on so far; where none is
+    /// yet, one signs on within 9 minutes. Planted every other school day: a post nobody takes.
+    fn guard_posts(&mut self, day: u32) {
+        let d0 = self.day_start(day);
+        if !self.calendar.is_workday(local_day(d0)) {
+            return;
+        }
+        let mut rng = self.rng(D_GUARD_POSTS, day);
+        let empty = day
+            .is_multiple_of(2)
+            .then(|| (rng.below(SCHOOLS.len() as u64) as usize, rng.below(2)));
+        for (k, (period, open)) in [
+            ("早高峰", 7 * HOUR + 20 * MIN),
+            ("晚高峰", 16 * HOUR + 20 * MIN),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            for (n, school) in SCHOOLS.iter().enumerate() {
+                let at = d0 + open + rng.range(0, 60) * SEC;
+                let unstaffed = empty == Some((n, k as u64));
+                let on_post = if unstaffed || rng.chance(0.12) {
+                    0
+                } else {
+                    rng.range(1, 4)
+                };
+                let j = J::new("PeakPeriodStarted", at, Stamp::Rfc3339)
+                    .str("school", school)
+                    .str("period", period)
+                    .int("guards_on_post", on_post);
+                self.emit(&mut rng, j);
+                if unstaffed {
+                    self.plant_alert(
+                        "guard_post_unstaffed",
+                        Some(school),
+                        at + 10 * MIN,
+                        format!("{period}护学岗无人到岗"),
+                    );
+                } else if on_post == 0 {
+                    let j = J::new(
+                        "GuardPostSignOn",
+                        at + rng.range(60, 540) * SEC,
+                        Stamp::Rfc3339,
+                    )
+                    .str("school", school)
+                    .str(
+                        "guard",
+                        &format!("保安 {}", rng.pick(&["周师傅", "吴师傅", "郑师傅"])),
+                    );
+                    self.emit(&mut rng, j);
+                }
+            }
+        }
+    }
+
+    /// 110 disputes the officers refer to people's mediation (`dispute_intake` opens the case;
+    /// its joint visit and mediation follow), every third day; and a dispute whose report comes
+    /// after a day (every fifth).
+    fn plant_dispute_referrals(&mut self, day: u32) {
+        let mut rng = self.rng(D_DISPUTES, 10_000 + day);
+        let d0 = self.day_start(day);
+        if day.is_multiple_of(3) {
+            let t = d0 + rng.range(9 * 3600, 21 * 3600) * SEC;
+            let d = rng.below(DISTRICTS.len() as u64) as usize;
+            // A fresh address and no district: a planted dispute must not make a repeat
+            // address or a district's surge.
+            let (address, station) = self.fresh_address(&mut rng, d, t);
+            let id = format!("JJ{}{}", ymd(t), rng.digits(6));
+            self.incident_line(t, &id, "dispute", &address, station, None);
+            let referred = t + rng.range(60, 300) * MIN;
+            let case = format!("RMTJ-JJ-{}-{}", ymd(t), rng.digits(4));
+            let j = J::new("DisputeDisposed", referred, Stamp::Rfc3339)
+                .str("incident_id", &id)
+                .str("outcome", "people_mediation")
+                .str("case_id", &case)
+                .str("committee", rng.pick(COMMITTEES));
+            self.emit(&mut rng, j);
+            self.plant_transition(
+                "dispute_intake",
+                "referred",
+                &id,
+                referred,
+                "110纠纷警情转人民调解".into(),
+            );
+            self.plant_transition(
+                "joint_mediation_visit",
+                "inviting",
+                &case,
+                referred,
+                "转调解后约请联合走访".into(),
+            );
+            self.joint_visit(referred, &case);
+            // Settled within the month; the follow-up visit finds it performed.
+            let agreed = referred + rng.range(8, 25) * DAY;
+            let j =
+                J::new("PeopleMediationAgreement", agreed, Stamp::Rfc3339).str("case_id", &case);
+            self.emit(&mut rng, j);
+            let j = J::new(
+                "FollowUpVisit",
+                agreed + rng.range(5, 25) * DAY,
+                Stamp::Rfc3339,
+            )
+            .str("case_id", &case)
+            .bool("performed", true);
+            self.emit(&mut rng, j);
+        }
+        if day % 5 == 1 {
+            let t = d0 + rng.range(8 * 3600, 20 * 3600) * SEC;
+            let d = rng.below(DISTRICTS.len() as u64) as usize;
+            // A fresh address and no district: a planted dispute must not make a repeat
+            // address or a district's surge.
+            let (address, station) = self.fresh_address(&mut rng, d, t);
+            let id = format!("JJ{}{}", ymd(t), rng.digits(6));
+            self.incident_line(t, &id, "dispute", &address, station, None);
+            self.plant_workflow_alert(
+                "dispute_intake",
+                "open",
+                &id,
+                t + 24 * HOUR,
+                "纠纷警情24小时未反馈处置".into(),
+            );
+            let j = J::new("DisputeDisposed", t + 26 * HOUR, Stamp::Rfc3339)
+                .str("incident_id", &id)
+                .str("outcome", "settled_on_site");
+            self.emit(&mut rng, j);
         }
     }
 }

@@ -225,6 +225,7 @@ const EVENTS: &str = r#"{"type":"CallRecord","time":"2022-06-13T10:00:00+08:00",
 {"type":"CheckpointPass","time":"2022-06-13T10:01:00+08:00","plate":"粤B8K2X7","checkpoint":"梅林查报站","vehicle_class":"car"}
 {"type":"CheckpointPass","time":"2022-06-13T10:02:00+08:00","plate":"粤B0TEST1","checkpoint":"梅林查报站"
 {"type":"CheckpointPass","time":"2022-06-13T10:03:00+08:00","plate":"粤B0TEST1","checkpoint":"南头查报站","vehicle_class":"car"}
+{"type":"HitVerified","time":"2022-06-13T10:03:30+08:00","plate":"粤B8K2X7","officer":"查报站 王警官","confirmed":false}
 "#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -267,7 +268,8 @@ async fn scenario() {
 
     let mut alerts = Events::open(addr).await;
 
-    // JSON Lines: two alerts, a rejected line, a plate not (yet) watched.
+    // JSON Lines: two alerts, a rejected line, a plate not (yet) watched, and the desk finding
+    // the watched plate's hit a misread (its disposal case starts and ends).
     let reply = request(
         addr,
         "POST",
@@ -277,11 +279,11 @@ async fn scenario() {
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
-    assert_eq!(reply.json["accepted"], 3, "{}", reply.json);
-    assert_eq!(reply.json["records"], 2, "{}", reply.json);
+    assert_eq!(reply.json["accepted"], 4, "{}", reply.json);
+    assert_eq!(reply.json["records"], 4, "{}", reply.json);
     assert_eq!(reply.json["rejected"][0]["line"], 3);
     assert_eq!(reply.json["rejected"][0]["reason"], "not_json");
-    assert_eq!(reply.json["watermark"], "2022-06-13T02:03:00Z");
+    assert_eq!(reply.json["watermark"], "2022-06-13T02:03:30Z");
 
     let (event, record, id) = alerts.next().await;
     assert_eq!(event, "alert");
@@ -293,6 +295,12 @@ async fn scenario() {
     assert_eq!(record["rule"], "watchlist_plate_hit");
     assert_eq!(record["key"], "粤B8K2X7");
     assert_eq!(record["time"], "2022-06-13T10:01:00+08:00");
+    for to in ["verifying", "misread"] {
+        let (event, record, _) = alerts.next().await;
+        assert_eq!(event, "transition");
+        assert_eq!(record["workflow"], "plate_hit_disposal");
+        assert_eq!(record["to"], to);
+    }
 
     // One JSON object (pretty-printed): the stop-payment workflow starts.
     let request_json = r#"{
@@ -336,6 +344,7 @@ async fn scenario() {
     // still suppressed for its callee (state survived the reload).
     let batch = r#"[
       {"type":"CheckpointPass","time":"2022-06-13T10:30:00+08:00","plate":"粤B0TEST1","checkpoint":"皇岗路北卡口","vehicle_class":"car"},
+      {"type":"HitVerified","time":"2022-06-13T10:31:00+08:00","plate":"粤B0TEST1","officer":"查报站 王警官","confirmed":false},
       {"type":"CallRecord","time":"2022-06-13T10:40:00+08:00","call_id":"C1","caller":"+8617000000001","callee":"+8613800000000","callee_age":72,"duration":360}
     ]"#;
     let reply = request(
@@ -347,11 +356,15 @@ async fn scenario() {
     )
     .await;
     assert_eq!(reply.status, 200, "{}", reply.json);
-    assert_eq!(reply.json["accepted"], 2, "{}", reply.json);
-    assert_eq!(reply.json["records"], 1, "{}", reply.json);
+    assert_eq!(reply.json["accepted"], 3, "{}", reply.json);
+    assert_eq!(reply.json["records"], 3, "{}", reply.json);
     let (_, record, _) = alerts.next().await;
     assert_eq!(record["rule"], "watchlist_plate_hit");
     assert_eq!(record["key"], "粤B0TEST1");
+    for to in ["verifying", "misread"] {
+        let (_, record, _) = alerts.next().await;
+        assert_eq!(record["to"], to);
+    }
 
     // A body whose every line is rejected is a bad request.
     let reply = request(
@@ -414,11 +427,11 @@ async fn scenario() {
     assert_eq!(record["ruleset"], reply_ruleset(addr).await);
 
     let health = request(addr, "GET", "/health", None, b"").await;
-    assert_eq!(health.json["accepted"], 8, "{}", health.json);
+    assert_eq!(health.json["accepted"], 10, "{}", health.json);
     assert_eq!(health.json["rejected"], 2, "{}", health.json);
     assert_eq!(health.json["alerts"], 5, "{}", health.json);
     assert_eq!(health.json["suppressed"], 2, "{}", health.json);
-    assert_eq!(health.json["transitions"], 1, "{}", health.json);
+    assert_eq!(health.json["transitions"], 5, "{}", health.json);
     assert_eq!(health.json["workflow_instances"], 1, "{}", health.json);
     assert_eq!(health.json["subscribers"], 1, "{}", health.json);
     assert_eq!(health.json["watermark"], "2022-06-13T02:50:00Z");
