@@ -275,6 +275,7 @@ fn thirty_days_every_planted_situation_is_found_and_nothing_else() {
         "busy_district_daily_surge",
         "unidentified_radar_contact",
         "restricted_zone_entry",
+        "important_incident_unacknowledged",
         "plate_hit_disposal",
         "guard_post_unstaffed",
         "dispute_intake",

@@ -1094,6 +1094,7 @@ impl<'a> Gen<'a> {
         self.radar(day);
         self.watch(day);
         self.guard_posts(day);
+        self.priority_incidents(day);
         self.checkpoints(day);
         self.venue(day);
         self.schools(day);
@@ -3942,6 +3943,7 @@ const D_DISPUTES: u64 = 26;
 const D_JOINT_VISITS: u64 = 27;
 const D_PLATE_HITS: u64 = 28;
 const D_GUARD_POSTS: u64 = 29;
+const D_PRIORITY: u64 = 30;
 
 /// The lines of a list file of `rules/` (comments and blank lines left out).
 fn list_file(text: &'static str) -> Vec<&'static str> {
@@ -6121,6 +6123,46 @@ impl Gen<'_> {
             let j = J::new("DisputeDisposed", t + 26 * HOUR, Stamp::Rfc3339)
                 .str("incident_id", &id)
                 .str("outcome", "settled_on_site");
+            self.emit(&mut rng, j);
+        }
+    }
+}
+
+impl Gen<'_> {
+    /// Priority-1 incidents (serious road accidents on the trunk roads), acknowledged within 4
+    /// to 18 seconds (`important_incident_unacknowledged`); planted, one a day acknowledged
+    /// only after 25 to 60 seconds.
+    fn priority_incidents(&mut self, day: u32) {
+        let mut rng = self.rng(D_PRIORITY, day);
+        let d0 = self.day_start(day);
+        let n = rng.range(4, 9);
+        for k in 0..n {
+            let t = time_in(&mut rng, d0, 0, 24, &INCIDENT_ACTIVITY);
+            let d = rng.below(DISTRICTS.len() as u64) as usize;
+            let (address, station) = Self::address(&mut rng, &DISTRICTS[d]);
+            let id = format!("SZ{}P{:03}", ymd(t), k);
+            let j = J::new("Incident", t, Stamp::Rfc3339)
+                .str("incident_id", &id)
+                .str("category", "traffic_accident")
+                .str("address", &address)
+                .str("station", station)
+                .int("priority", 1);
+            self.emit(&mut rng, j);
+            let late = k == 0;
+            let ack = if late {
+                self.plant_alert(
+                    "important_incident_unacknowledged",
+                    Some(&id),
+                    t + 20 * SEC,
+                    "一级警情20秒未确认".into(),
+                );
+                t + rng.range(25, 61) * SEC
+            } else {
+                t + rng.range(4, 19) * SEC
+            };
+            let j = J::new("Acknowledged", ack, Stamp::Rfc3339)
+                .str("incident_id", &id)
+                .str("dispatcher", &format!("接警员{:03}", rng.range(1, 60)));
             self.emit(&mut rng, j);
         }
     }
