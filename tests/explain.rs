@@ -47,6 +47,15 @@ fn single_event_rules_show_each_clause_with_its_operands() {
     insta::assert_snapshot!("single_summary", explain("fraud_call", None));
 }
 
+/// An inlined `fn` of several clauses reads as its call, once, with the values its body reads
+/// (its parts all carry the call's span, so they would print as the call three times).
+#[test]
+fn an_inlined_fn_is_one_clause_with_the_values_it_reads() {
+    let out = explain("risky_long_call", Some(3));
+    insta::assert_snapshot!("inlined_fn", out);
+    assert_eq!(out.matches("risky(c.caller)").count(), 1, "{out}");
+}
+
 #[test]
 fn window_rules_show_the_window_its_aggregates_and_having() {
     insta::assert_snapshot!(

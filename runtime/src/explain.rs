@@ -70,23 +70,54 @@ pub(crate) fn clause(arena: &ExprArena, id: ExprId, ctx: &Ctx<'_>, tables: &Tabl
         Node::Unary(UnOp::Not, a) => parts.push(*a),
         _ => {}
     }
+    // An inlined `fn`'s body carries its call's span throughout: its parts would all read as
+    // the call. The call is one clause, with the values its body reads.
+    let inlined = parts.iter().any(|p| arena.span(*p) == arena.span(id));
+    if inlined {
+        parts.clear();
+    }
     let parts: Vec<ClauseValue> = parts
         .into_iter()
         .map(|p| clause(arena, p, ctx, tables))
         .collect();
-    let operands = if parts.is_empty() {
-        variable_operands(arena, id)
+    let operands = if !parts.is_empty() {
+        Vec::new()
+    } else {
+        let mut operands = Vec::new();
+        if inlined {
+            inlined_operands(arena, id, &mut operands);
+        } else {
+            operands = variable_operands(arena, id);
+        }
+        operands
             .into_iter()
             .map(|e| (e, eval(arena, e, ctx, tables).unwrap_or(Value::Absent)))
             .collect()
-    } else {
-        Vec::new()
     };
     ClauseValue {
         expr: id,
         value,
         parts,
         operands,
+    }
+}
+
+/// The values an inlined `fn` body reads, each once, in order: the operands (the call's
+/// arguments, which keep their own spans) of the nodes that carry the call's span.
+fn inlined_operands(arena: &ExprArena, id: ExprId, out: &mut Vec<ExprId>) {
+    let call = arena.span(id);
+    for e in variable_operands(arena, id)
+        .into_iter()
+        .chain(match arena.node(id) {
+            Node::And(a, b) | Node::Or(a, b) => vec![*a, *b],
+            _ => Vec::new(),
+        })
+    {
+        if arena.span(e) == call {
+            inlined_operands(arena, e, out);
+        } else if !out.contains(&e) {
+            out.push(e);
+        }
     }
 }
 
