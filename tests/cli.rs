@@ -399,6 +399,25 @@ fn library_counts() -> (usize, usize) {
     (count(" rules"), count(" workflows"))
 }
 
+/// `vigil build --emit placement` prints where each unit would run over key groups.
+#[test]
+fn build_emits_the_placement() {
+    let o = vigil(&["build", "rules", "--emit", "placement"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let (rules, workflows) = library_counts();
+    assert!(
+        out.starts_with(&format!("placement of {} units:", rules + workflows)),
+        "{out}"
+    );
+    assert!(out.contains("workflow preventive_lead"), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("workflow emergency_stop_payment") && l.contains("global")),
+        "{out}"
+    );
+}
+
 #[test]
 fn a_bundle_runs_without_the_sources_and_gives_the_same_records() {
     let dir = temp_dir("bundle");

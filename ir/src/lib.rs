@@ -12,6 +12,7 @@ pub mod id;
 pub mod impossible;
 pub mod maps;
 pub mod ops;
+pub mod placement;
 mod span;
 pub mod text;
 pub mod time;

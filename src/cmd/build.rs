@@ -24,6 +24,9 @@ enum Emit {
     /// The program as canonical text: what the runtime sees, and what snapshot identities
     /// are digests of.
     Ir,
+    /// Where each rule and workflow would run in a run split over key groups: the key each
+    /// event type it consumes is routed by, or why it needs the one global group.
+    Placement,
 }
 
 pub fn run(args: Args) -> ExitCode {
@@ -34,6 +37,9 @@ pub fn run(args: Args) -> ExitCode {
     let bytes = match args.emit {
         Emit::Bundle => vigil_ir::bundle::encode(&program),
         Emit::Ir => vigil_ir::text::program(&program).into_bytes(),
+        Emit::Placement => {
+            vigil_ir::placement::text(&program, &vigil_ir::placement::place(&program)).into_bytes()
+        }
     };
     match (&args.out, args.emit) {
         (Some(path), _) => {
@@ -52,11 +58,11 @@ pub fn run(args: Args) -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        (None, Emit::Ir) => {
+        (None, Emit::Ir | Emit::Placement) => {
             use std::io::Write;
             match std::io::stdout().lock().write_all(&bytes) {
                 Ok(()) => ExitCode::SUCCESS,
-                Err(e) => super::fail(format!("cannot write the IR: {e}")),
+                Err(e) => super::fail(format!("cannot write to standard output: {e}")),
             }
         }
         (None, Emit::Bundle) => super::fail("a bundle needs an output file: `-o FILE`"),
