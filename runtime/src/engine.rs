@@ -293,6 +293,9 @@ pub struct Engine {
     /// set that made it (its names, its types, its units' reads), and records made before a
     /// reload may still be pending, or taken but not yet written.
     pub(crate) retired: Vec<Retired>,
+    /// In a run split over key groups: the partition and this engine's part of it
+    /// (`partition.rs`).
+    pub(crate) partition: Option<(Arc<crate::partition::Partition>, crate::partition::Target)>,
 }
 
 /// What writing a record needs of a rule set the engine no longer runs.
@@ -365,6 +368,7 @@ impl Engine {
                 c
             }),
             explain: None,
+            partition: None,
             arena_owner: program
                 .rules
                 .iter_enumerated()
@@ -741,6 +745,15 @@ impl Engine {
         // One reference to the program for the whole event, none per rule.
         let program = Arc::clone(&self.program);
         for &(c, gated) in &consumers {
+            if self.partition.is_some() {
+                let unit = match c {
+                    Consumer::Rule(r) => vigil_ir::placement::UnitRef::Rule(r),
+                    Consumer::Workflow(w) => vigil_ir::placement::UnitRef::Workflow(w),
+                };
+                if !self.owns(unit, &event) {
+                    continue;
+                }
+            }
             match c {
                 Consumer::Rule(r) => {
                     let before = self.fire_count;

@@ -44,6 +44,7 @@ mod jit;
 mod json;
 mod lines;
 mod observe;
+pub mod partition;
 pub mod pipeline;
 mod plan;
 mod record;

@@ -429,13 +429,17 @@ fn zone_dir() -> &'static std::path::Path {
     })
 }
 
-/// Records (JSON) and error counts of `case` in one engine.
-pub fn run(case: &Case, kind: EngineKind) -> Result<(Vec<String>, String), String> {
+/// The program of `case`: its rules over the generator's schema.
+pub fn program(case: &Case) -> Result<Arc<vigil_ir::Program>, String> {
     let schema_path = zone_dir().join("schema.vigil");
     let schema_name = schema_path.to_string_lossy().into_owned();
-    let program = compile(&[(schema_name.as_str(), SCHEMA), ("rules.vigil", &case.rules)])?;
+    compile(&[(schema_name.as_str(), SCHEMA), ("rules.vigil", &case.rules)]).map(Arc::new)
+}
+
+/// Records (JSON) and error counts of `case` in one engine.
+pub fn run(case: &Case, kind: EngineKind) -> Result<(Vec<String>, String), String> {
     let mut engine = Engine::new(
-        Arc::new(program),
+        program(case)?,
         EngineConfig {
             engine: kind,
             ..EngineConfig::default()

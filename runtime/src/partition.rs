@@ -1,0 +1,231 @@
+//! A run split over key groups (issue 23, phase 1; SCALEOUT.md §3.3–3.5): which engine
+//! processes an input event for each unit that consumes it, by the unit's placement.
+//!
+//! The router sends each accepted event, with its line number, to every target that some
+//! consumer's key puts it in ([`Router::route`]); each target's engine then lets a consumer
+//! process the event only where the same function puts it ([`Engine::set_partition`]). Derived
+//! events stay in the engine that made them: placement only keeps a chain keyed where its
+//! consumer's key is its producer's.
+
+use std::sync::Arc;
+
+use vigil_ir::placement::{Home, Key, Placement, UnitRef, place};
+use vigil_ir::{ExprArena, Program, Value};
+
+use crate::engine::Engine;
+use crate::interp::{Ctx, Tables, eval};
+use crate::row::{Row, Source};
+
+/// Where a unit processes an event: one of the key groups, or the global group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Target {
+    /// Key group `g` of the partition's groups.
+    Group(u32),
+    /// The one global group.
+    Global,
+}
+
+/// The placement of a program over `groups` key groups. Shared by the router and the group
+/// engines; each computes keys with its own tables.
+pub struct Partition {
+    program: Arc<Program>,
+    placement: Placement,
+    groups: u32,
+}
+
+/// The router's side: routes input events by the partition, with tables of its own.
+pub struct Router {
+    partition: Arc<Partition>,
+    tables: Tables,
+}
+
+impl Router {
+    /// A router for `partition`.
+    pub fn new(partition: Arc<Partition>) -> Router {
+        let tables = Tables::new(&partition.program);
+        Router { partition, tables }
+    }
+
+    /// Every target input event `row` of line `line` must reach: one per consumer, each once,
+    /// in order.
+    pub fn route(&self, row: &Row, line: u64) -> Vec<Target> {
+        let p = &self.partition;
+        let mut targets: Vec<Target> = p
+            .consumers(row.ty)
+            .map(|u| p.target(u, row, line, &self.tables))
+            .collect();
+        targets.sort_unstable();
+        targets.dedup();
+        targets
+    }
+}
+
+impl Partition {
+    /// `groups` is at least one.
+    pub fn new(program: Arc<Program>, groups: u32) -> Partition {
+        let placement = place(&program);
+        Partition {
+            program,
+            placement,
+            groups: groups.max(1),
+        }
+    }
+
+    /// How many key groups (the global group besides).
+    pub fn groups(&self) -> u32 {
+        self.groups
+    }
+
+    /// Where each unit runs.
+    pub fn placement(&self) -> &Placement {
+        &self.placement
+    }
+
+    /// Where `unit` processes input event `row` of line `line`. A keyed unit goes by its key's
+    /// group; a unit that runs anywhere, or an event whose key is absent (which the unit skips
+    /// and counts), by its line, so that exactly one engine sees it.
+    pub(crate) fn target(&self, unit: UnitRef, row: &Row, line: u64, tables: &Tables) -> Target {
+        let by_line = Target::Group(u32::try_from(line % u64::from(self.groups)).unwrap_or(0));
+        match self.placement.home(unit) {
+            Some(Home::Global(_)) => Target::Global,
+            Some(Home::Keyed(keys)) => match keys.iter().find(|k| k.event == row.ty) {
+                Some(k) => match self.key(k, row, tables) {
+                    Some(v) => Target::Group(group_of(&v, self.groups)),
+                    None => by_line,
+                },
+                None => by_line,
+            },
+            Some(Home::Anywhere) | None => by_line,
+        }
+    }
+
+    /// The units that consume events of type `ty`.
+    fn consumers(&self, ty: vigil_ir::EventTypeId) -> impl Iterator<Item = UnitRef> + '_ {
+        let p = &self.program;
+        let rules = p
+            .rules
+            .iter_enumerated()
+            .filter(move |(_, r)| r.pattern.event_types().contains(&ty))
+            .map(|(r, _)| UnitRef::Rule(r));
+        let workflows = p
+            .workflows
+            .iter_enumerated()
+            .filter(move |(_, w)| consumes(w, ty))
+            .map(|(w, _)| UnitRef::Workflow(w));
+        rules.chain(workflows)
+    }
+
+    /// The value of key `k` for `row` (in the key's slot); `None` when absent or in error.
+    fn key(&self, k: &Key, row: &Row, tables: &Tables) -> Option<Value> {
+        let arena = self.arena(k.owner)?;
+        let mut slots: Vec<Option<&Row>> = vec![None; usize::from(k.slot) + 1];
+        if let Some(s) = slots.get_mut(usize::from(k.slot)) {
+            *s = Some(row);
+        }
+        let ctx = Ctx {
+            slots: &slots,
+            ..Ctx::default()
+        };
+        match eval(arena, k.expr, &ctx, tables) {
+            Ok(Value::Absent) | Err(_) => None,
+            Ok(v) => Some(v),
+        }
+    }
+
+    fn arena(&self, u: UnitRef) -> Option<&ExprArena> {
+        match u {
+            UnitRef::Rule(r) => self.program.rules.get(r).map(|r| &r.exprs),
+            UnitRef::Workflow(w) => self.program.workflows.get(w).map(|w| &w.exprs),
+        }
+    }
+}
+
+/// Whether workflow `w` consumes events of type `ty`: its start, or a transition's trigger.
+fn consumes(w: &vigil_ir::Workflow, ty: vigil_ir::EventTypeId) -> bool {
+    w.start.event == ty
+        || w.states.iter().any(|s| {
+            s.transitions.iter().any(|t| match t {
+                vigil_ir::Transition::On { trigger, .. } => trigger.event == ty,
+                vigil_ir::Transition::Await { items, .. } => items.iter().any(|i| i.event == ty),
+            })
+        })
+}
+
+/// The key group of a key value: FNV-1a over a tagged encoding of the value, modulo `groups`.
+/// Stable across runs, machines and versions, since workers and routers of different builds
+/// must agree.
+pub fn group_of(v: &Value, groups: u32) -> u32 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    fn walk(v: &Value, eat: &mut dyn FnMut(&[u8])) {
+        match v {
+            Value::Absent => eat(&[0]),
+            Value::Bool(b) => eat(&[1, u8::from(*b)]),
+            Value::Int(i) => {
+                eat(&[2]);
+                eat(&i.to_le_bytes());
+            }
+            Value::Float(f) => {
+                eat(&[3]);
+                eat(&f.to_bits().to_le_bytes());
+            }
+            Value::Str(s) => {
+                eat(&[4]);
+                eat(s.as_bytes());
+            }
+            Value::Time(t) => {
+                eat(&[5]);
+                eat(&t.to_le_bytes());
+            }
+            Value::Duration(d) => {
+                eat(&[6]);
+                eat(&d.to_le_bytes());
+            }
+            Value::Point(p) => {
+                eat(&[7]);
+                eat(&p.lat.to_bits().to_le_bytes());
+                eat(&p.lon.to_bits().to_le_bytes());
+            }
+            Value::Enum(e) => {
+                eat(&[8]);
+                eat(&e.to_le_bytes());
+            }
+            Value::Unit(u) => {
+                eat(&[9]);
+                eat(&u.to_le_bytes());
+            }
+            Value::Set(s) => {
+                eat(&[10]);
+                for item in &s.items {
+                    walk(item, eat);
+                }
+            }
+        }
+    }
+    walk(v, &mut eat);
+    u32::try_from(h % u64::from(groups.max(1))).unwrap_or(0)
+}
+
+impl Engine {
+    /// Makes this engine the one for `target` of `partition`: of each input event, a consumer
+    /// processes only what the partition puts in `target`. `None` (the default) processes all.
+    pub fn set_partition(&mut self, partition: Option<(Arc<Partition>, Target)>) {
+        self.partition = partition;
+    }
+
+    /// Whether this engine's consumer `unit` processes `row`: derived events always (they stay
+    /// in the engine that made them), input events where the partition puts them.
+    pub(crate) fn owns(&self, unit: UnitRef, row: &Row) -> bool {
+        match (&self.partition, &row.source) {
+            (Some((p, target)), Source::Line(line)) => {
+                p.target(unit, row, *line, &self.tables) == *target
+            }
+            _ => true,
+        }
+    }
+}

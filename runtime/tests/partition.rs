@@ -1,0 +1,218 @@
+//! A run split over key groups without a broker (issue 23, phase 1): a router decodes each
+//! line once, decides lateness on the global watermark, and hands each accepted event, with
+//! its line number, to every group its consumers' keys put it in; one engine per group (and
+//! one global) processes what the partition gives it and moves to the global watermark after
+//! every line. The records of all engines together must be those of one engine: the same
+//! records, and in the same order for each rule or workflow and key.
+
+// Test code: a failed unwrap, index or assertion stops the test right there. (The workspace
+// denies them outside tests; clippy.toml covers `#[test]` functions, not a test crate's helpers.)
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use vigil_ir::Program;
+use vigil_runtime::partition::{Partition, Router, Target};
+use vigil_runtime::{Decoded, Engine, EngineConfig, Line, LineDecoder};
+
+#[allow(dead_code)]
+#[path = "support/differential.rs"]
+mod support;
+
+const LATENESS: i64 = 10_000;
+
+fn config() -> EngineConfig {
+    EngineConfig {
+        lateness: LATENESS,
+        ..EngineConfig::default()
+    }
+}
+
+fn library() -> Arc<Program> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    vigil_compiler::load::compile_paths(&[root.join("rules")]).expect("the library compiles")
+}
+
+fn city_day() -> Vec<String> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    std::fs::read_to_string(root.join("examples/city-1day.jsonl"))
+        .expect("the bundled day")
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// One engine over every line: its records as JSON lines.
+fn single(program: &Arc<Program>, lines: &[String]) -> Vec<String> {
+    let mut e = Engine::new(program.clone(), config());
+    let mut out = Vec::new();
+    for l in lines {
+        e.push_line(l.as_bytes());
+        out.extend(e.take_records().iter().map(|r| e.to_json(r)));
+    }
+    e.finish();
+    out.extend(e.take_records().iter().map(|r| e.to_json(r)));
+    out
+}
+
+/// A router and one engine per target; the records of each target in its order.
+fn split(program: &Arc<Program>, lines: &[String], groups: u32) -> BTreeMap<Target, Vec<String>> {
+    let partition = Arc::new(Partition::new(program.clone(), groups));
+    let router = Router::new(partition.clone());
+    let targets: Vec<Target> = (0..groups)
+        .map(Target::Group)
+        .chain([Target::Global])
+        .collect();
+    let mut engines: BTreeMap<Target, Engine> = targets
+        .iter()
+        .map(|t| {
+            let mut e = Engine::new(program.clone(), config());
+            e.set_partition(Some((partition.clone(), *t)));
+            (*t, e)
+        })
+        .collect();
+    let mut out: BTreeMap<Target, Vec<String>> = BTreeMap::new();
+    let mut decoder = LineDecoder::new(program);
+    let (mut watermark, mut max_seen) = (i64::MIN, None::<i64>);
+    for (i, l) in lines.iter().enumerate() {
+        let n = i as u64 + 1;
+        let Decoded::Row(row) = decoder.decode(Line::Bytes(l.as_bytes()), n) else {
+            continue;
+        };
+        // Lateness on the global watermark: the router's decision alone.
+        if row.time < watermark {
+            continue;
+        }
+        let max = max_seen.map_or(row.time, |m| m.max(row.time));
+        max_seen = Some(max);
+        watermark = watermark.max(max - LATENESS);
+        for t in router.route(&row, n) {
+            engines
+                .get_mut(&t)
+                .unwrap()
+                .push_row(row.clone())
+                .expect("never late in a group");
+        }
+        for (t, e) in &mut engines {
+            e.advance_to(watermark);
+            let records = e.take_records();
+            out.entry(*t)
+                .or_default()
+                .extend(records.iter().map(|r| e.to_json(r)));
+        }
+    }
+    for (t, e) in &mut engines {
+        if let Some(max) = max_seen {
+            e.advance_to(max);
+        }
+        let records = e.take_records();
+        out.entry(*t)
+            .or_default()
+            .extend(records.iter().map(|r| e.to_json(r)));
+    }
+    out
+}
+
+/// The record's rule or workflow and key: the records of one must keep their order.
+fn stream_of(json: &str) -> String {
+    let v: serde_json::Value = serde_json::from_str(json).expect("a record is JSON");
+    let origin = v
+        .get("rule")
+        .or_else(|| v.get("workflow"))
+        .map_or(String::new(), |o| o.to_string());
+    format!(
+        "{origin} {}",
+        v.get("key").map_or(String::new(), |k| k.to_string())
+    )
+}
+
+fn per_stream<'a>(records: impl Iterator<Item = &'a String>) -> BTreeMap<String, Vec<&'a String>> {
+    let mut streams: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+    for r in records {
+        streams.entry(stream_of(r)).or_default().push(r);
+    }
+    streams
+}
+
+#[test]
+fn the_city_day_split_over_key_groups_gives_the_records_of_one_engine() {
+    let program = library();
+    let lines = city_day();
+    let one = single(&program, &lines);
+    assert!(one.len() > 200, "{} records", one.len());
+    let mut sorted_one = one.clone();
+    sorted_one.sort();
+    for groups in [1, 2, 3, 7] {
+        let parts = split(&program, &lines, groups);
+        let mut all: Vec<String> = parts.values().flatten().cloned().collect();
+        all.sort();
+        assert_eq!(all.len(), sorted_one.len(), "G = {groups}: record count");
+        assert!(all == sorted_one, "G = {groups}: the records differ");
+        // Each rule's or workflow's records for one key keep their order.
+        let want = per_stream(one.iter());
+        let mut got: BTreeMap<String, Vec<&String>> = BTreeMap::new();
+        for records in parts.values() {
+            for (stream, rs) in per_stream(records.iter()) {
+                got.entry(stream).or_default().extend(rs);
+            }
+        }
+        assert_eq!(got, want, "G = {groups}: the order within a stream");
+        if groups > 1 {
+            // The work is spread: more than one key group made records.
+            let busy = parts
+                .iter()
+                .filter(|(t, r)| matches!(t, Target::Group(_)) && !r.is_empty())
+                .count();
+            assert!(busy > 1, "G = {groups}: {busy} busy groups");
+        }
+    }
+}
+
+/// Random rule sets of the JIT's differential generator (single events, windows by a key and
+/// sequences by another, absences among them), split over 2 and 3 groups: the same records as
+/// one engine. Chains, suppression and workflows are the library's, over the city day above.
+#[test]
+fn random_rule_sets_split_over_key_groups_give_the_records_of_one_engine() {
+    use proptest::strategy::{Strategy, ValueTree};
+    use proptest::test_runner::{Config, TestRunner};
+    let mut runner = TestRunner::new(Config {
+        cases: 96,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let mut checked = 0;
+    for _ in 0..96 {
+        let case = support::case()
+            .new_tree(&mut runner)
+            .expect("a case")
+            .current();
+        let Ok(program) = support::program(&case) else {
+            continue;
+        };
+        let mut one = single(&program, &case.events);
+        one.sort();
+        for groups in [2, 3] {
+            let mut all: Vec<String> = split(&program, &case.events, groups)
+                .into_values()
+                .flatten()
+                .collect();
+            all.sort();
+            assert!(
+                all == one,
+                "G = {groups}: the records differ\n{}\n--- one engine\n{}\n--- split\n{}",
+                support::fixture(&case),
+                one.join("\n"),
+                all.join("\n")
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked > 48, "{checked} cases compiled");
+}
