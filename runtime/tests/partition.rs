@@ -49,6 +49,30 @@ fn city_day() -> Vec<String> {
         .collect()
 }
 
+/// The counters of a unit's work, which summed over the group engines must equal one
+/// engine's (input counters are the router's: an event sent to two groups is accepted twice).
+fn work(stats: &vigil_runtime::Stats) -> [u64; 7] {
+    [
+        stats.alerts,
+        stats.shadow_alerts,
+        stats.suppressed,
+        stats.transitions,
+        stats.derived,
+        stats.key_absent,
+        stats.duplicate_starts,
+    ]
+}
+
+/// One engine's counters over every line.
+fn single_work(program: &Arc<Program>, lines: &[String]) -> [u64; 7] {
+    let mut e = Engine::new(program.clone(), config());
+    for l in lines {
+        e.push_line(l.as_bytes());
+    }
+    e.finish();
+    work(e.stats())
+}
+
 /// One engine over every line: its records as JSON lines.
 fn single(program: &Arc<Program>, lines: &[String]) -> Vec<String> {
     let mut e = Engine::new(program.clone(), config());
@@ -62,8 +86,13 @@ fn single(program: &Arc<Program>, lines: &[String]) -> Vec<String> {
     out
 }
 
-/// A router and one engine per target; the records of each target in its order.
-fn split(program: &Arc<Program>, lines: &[String], groups: u32) -> BTreeMap<Target, Vec<String>> {
+/// A router and one engine per target: the records of each target in its order, and the
+/// group engines' counters summed.
+fn split_with_work(
+    program: &Arc<Program>,
+    lines: &[String],
+    groups: u32,
+) -> (BTreeMap<Target, Vec<String>>, [u64; 7]) {
     let partition = Arc::new(Partition::new(program.clone(), groups));
     let router = Router::new(partition.clone());
     let targets: Vec<Target> = (0..groups)
@@ -117,7 +146,13 @@ fn split(program: &Arc<Program>, lines: &[String], groups: u32) -> BTreeMap<Targ
             .or_default()
             .extend(records.iter().map(|r| e.to_json(r)));
     }
-    out
+    let mut sum = [0; 7];
+    for e in engines.values() {
+        for (s, w) in sum.iter_mut().zip(work(e.stats())) {
+            *s += w;
+        }
+    }
+    (out, sum)
 }
 
 /// The record's rule or workflow and key: the records of one must keep their order.
@@ -149,8 +184,13 @@ fn the_city_day_split_over_key_groups_gives_the_records_of_one_engine() {
     assert!(one.len() > 200, "{} records", one.len());
     let mut sorted_one = one.clone();
     sorted_one.sort();
+    let one_work = single_work(&program, &lines);
     for groups in [1, 2, 3, 7] {
-        let parts = split(&program, &lines, groups);
+        let (parts, work) = split_with_work(&program, &lines, groups);
+        assert_eq!(
+            work, one_work,
+            "G = {groups}: alerts, shadow, suppressed, transitions, derived, key absent, duplicate starts"
+        );
         let mut all: Vec<String> = parts.values().flatten().cloned().collect();
         all.sort();
         assert_eq!(all.len(), sorted_one.len(), "G = {groups}: record count");
@@ -198,11 +238,11 @@ fn random_rule_sets_split_over_key_groups_give_the_records_of_one_engine() {
         };
         let mut one = single(&program, &case.events);
         one.sort();
+        let one_work = single_work(&program, &case.events);
         for groups in [2, 3] {
-            let mut all: Vec<String> = split(&program, &case.events, groups)
-                .into_values()
-                .flatten()
-                .collect();
+            let (parts, work) = split_with_work(&program, &case.events, groups);
+            assert_eq!(work, one_work, "G = {groups}\n{}", support::fixture(&case));
+            let mut all: Vec<String> = parts.into_values().flatten().collect();
             all.sort();
             assert!(
                 all == one,
