@@ -93,6 +93,18 @@ fn split_with_work(
     lines: &[String],
     groups: u32,
 ) -> (BTreeMap<Target, Vec<String>>, [u64; 7]) {
+    split_crashing(program, lines, groups, None)
+}
+
+/// `split_with_work`; with `crash_every: Some(k)`, a group's engine is replaced after every
+/// k-th line (shifted by group) by a new one restored from its snapshot, as a worker that
+/// takes a group over from its checkpoint would.
+fn split_crashing(
+    program: &Arc<Program>,
+    lines: &[String],
+    groups: u32,
+    crash_every: Option<u64>,
+) -> (BTreeMap<Target, Vec<String>>, [u64; 7]) {
     let partition = Arc::new(Partition::new(program.clone(), groups));
     let router = Router::new(partition.clone());
     let targets: Vec<Target> = (0..groups)
@@ -129,12 +141,22 @@ fn split_with_work(
                 .push_row(row.clone())
                 .expect("never late in a group");
         }
-        for (t, e) in &mut engines {
+        for (k, (t, e)) in engines.iter_mut().enumerate() {
             e.advance_to(watermark);
             let records = e.take_records();
             out.entry(*t)
                 .or_default()
                 .extend(records.iter().map(|r| e.to_json(r)));
+            if let Some(every) = crash_every
+                && (n + k as u64 * 131) % every == 0
+            {
+                let snapshot = e.snapshot();
+                let mut fresh = Engine::new(program.clone(), config());
+                fresh.set_partition(Some((partition.clone(), *t)));
+                fresh.restore(&snapshot).expect("restores");
+                assert!(fresh.take_records().is_empty(), "no orphans");
+                *e = fresh;
+            }
         }
     }
     for (t, e) in &mut engines {
@@ -204,6 +226,14 @@ fn the_city_day_split_over_key_groups_gives_the_records_of_one_engine() {
             }
         }
         assert_eq!(got, want, "G = {groups}: the order within a stream");
+        if groups == 3 {
+            // Group engines replaced from their snapshots every 997 lines or so.
+            let (crashed, crashed_work) = split_crashing(&program, &lines, groups, Some(997));
+            let mut all: Vec<String> = crashed.values().flatten().cloned().collect();
+            all.sort();
+            assert!(all == sorted_one, "G = 3, restored: the records differ");
+            assert_eq!(crashed_work, one_work, "G = 3, restored: the counters");
+        }
         if groups > 1 {
             // The work is spread: more than one key group made records.
             let busy = parts
