@@ -148,7 +148,7 @@ fn split_crashing(
                 .or_default()
                 .extend(records.iter().map(|r| e.to_json(r)));
             if let Some(every) = crash_every
-                && (n + k as u64 * 131) % every == 0
+                && (n + k as u64 * 131).is_multiple_of(every)
             {
                 let snapshot = e.snapshot();
                 let mut fresh = Engine::new(program.clone(), config());
