@@ -785,6 +785,11 @@ impl Engine {
         passed: &mut Vec<(u32, Consumer)>,
     ) {
         let rule = probe.rule;
+        // In a split run, a rule another engine processes this event for is not evaluated
+        // here: that is its engine's work.
+        if self.partition.is_some() && !self.owns(vigil_ir::placement::UnitRef::Rule(rule), row) {
+            return;
+        }
         if tests.iter().all(|t| self.conjunct(plan, t, row, jit_row)) {
             passed.push((probe.order, Consumer::Rule(rule)));
         } else {

@@ -51,8 +51,9 @@ fn city_day() -> Vec<String> {
 
 /// The counters of a unit's work, which summed over the group engines must equal one
 /// engine's (input counters are the router's: an event sent to two groups is accepted twice).
-fn work(stats: &vigil_runtime::Stats) -> [u64; 7] {
+fn work(stats: &vigil_runtime::Stats) -> [u64; 8] {
     [
+        stats.eval_errors.values().sum(),
         stats.alerts,
         stats.shadow_alerts,
         stats.suppressed,
@@ -64,7 +65,7 @@ fn work(stats: &vigil_runtime::Stats) -> [u64; 7] {
 }
 
 /// One engine's counters over every line.
-fn single_work(program: &Arc<Program>, lines: &[String]) -> [u64; 7] {
+fn single_work(program: &Arc<Program>, lines: &[String]) -> [u64; 8] {
     let mut e = Engine::new(program.clone(), config());
     for l in lines {
         e.push_line(l.as_bytes());
@@ -92,7 +93,7 @@ fn split_with_work(
     program: &Arc<Program>,
     lines: &[String],
     groups: u32,
-) -> (BTreeMap<Target, Vec<String>>, [u64; 7]) {
+) -> (BTreeMap<Target, Vec<String>>, [u64; 8]) {
     split_crashing(program, lines, groups, None)
 }
 
@@ -104,7 +105,7 @@ fn split_crashing(
     lines: &[String],
     groups: u32,
     crash_every: Option<u64>,
-) -> (BTreeMap<Target, Vec<String>>, [u64; 7]) {
+) -> (BTreeMap<Target, Vec<String>>, [u64; 8]) {
     let partition = Arc::new(Partition::new(program.clone(), groups));
     let router = Router::new(partition.clone());
     let targets: Vec<Target> = (0..groups)
@@ -168,7 +169,7 @@ fn split_crashing(
             .or_default()
             .extend(records.iter().map(|r| e.to_json(r)));
     }
-    let mut sum = [0; 7];
+    let mut sum = [0; 8];
     for e in engines.values() {
         for (s, w) in sum.iter_mut().zip(work(e.stats())) {
             *s += w;
@@ -211,7 +212,7 @@ fn the_city_day_split_over_key_groups_gives_the_records_of_one_engine() {
         let (parts, work) = split_with_work(&program, &lines, groups);
         assert_eq!(
             work, one_work,
-            "G = {groups}: alerts, shadow, suppressed, transitions, derived, key absent, duplicate starts"
+            "G = {groups}: eval errors, alerts, shadow, suppressed, transitions, derived, key absent, duplicate starts"
         );
         let mut all: Vec<String> = parts.values().flatten().cloned().collect();
         all.sort();
@@ -285,4 +286,49 @@ fn random_rule_sets_split_over_key_groups_give_the_records_of_one_engine() {
         checked += 1;
     }
     assert!(checked > 48, "{checked} cases compiled");
+}
+
+/// A condition that fails to evaluate (a division by zero) is counted once, by the engine that
+/// runs the rule, though the event also goes to another group for another rule's key.
+#[test]
+fn an_evaluation_error_is_counted_once_over_the_groups() {
+    let program = Arc::new(
+        vigil_compiler::load::compile_sources(&[(
+            "rules.vigil",
+            r#"
+unit desk
+event E { a: str, b: str, n: int }
+rule by_a {
+  when e: E where 10 / e.n > 1
+    group by e.a within 1h having count() >= 1
+  alert desk
+}
+rule by_b {
+  when e: E group by e.b within 1h having count() >= 2
+  alert desk
+}
+"#,
+        )])
+        .expect("compiles"),
+    );
+    let lines: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"type":"E","time":"2022-01-01T00:{:02}:00Z","a":"a{}","b":"b{}","n":{}}}"#,
+                i,
+                i % 5,
+                i % 3,
+                i % 4
+            )
+        })
+        .collect();
+    let one = single_work(&program, &lines);
+    assert_eq!(
+        one[0], 10,
+        "one engine: a division by zero in every fourth event"
+    );
+    for groups in [2, 3, 7] {
+        let (_, work) = split_with_work(&program, &lines, groups);
+        assert_eq!(work, one, "G = {groups}");
+    }
 }
