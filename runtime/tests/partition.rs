@@ -332,3 +332,122 @@ rule by_b {
         assert_eq!(work, one, "G = {groups}");
     }
 }
+
+/// The events of one test block (`TestStep`s) through one engine, or through a router and an
+/// engine per target: the records, sorted, and the counters.
+fn test_block(
+    program: &Arc<Program>,
+    test: &vigil_ir::TestCase,
+    groups: Option<u32>,
+) -> (Vec<String>, [u64; 8]) {
+    use vigil_ir::TestStep;
+    use vigil_runtime::Source;
+    let config = EngineConfig {
+        lateness: test.lateness,
+        ..EngineConfig::default()
+    };
+    let partition = groups.map(|g| Arc::new(Partition::new(program.clone(), g)));
+    let router = partition.clone().map(Router::new);
+    let targets: Vec<Option<Target>> = match groups {
+        None => vec![None],
+        Some(g) => (0..g)
+            .map(|i| Some(Target::Group(i)))
+            .chain([Some(Target::Global)])
+            .collect(),
+    };
+    let mut engines: Vec<(Option<Target>, Engine)> = targets
+        .into_iter()
+        .map(|t| {
+            let mut e = Engine::new(program.clone(), config.clone());
+            if let (Some(p), Some(t)) = (&partition, t) {
+                e.set_partition(Some((p.clone(), t)));
+            }
+            (t, e)
+        })
+        .collect();
+    let mut records = Vec::new();
+    let (mut watermark, mut max_seen) = (i64::MIN, None::<i64>);
+    for step in &test.steps {
+        match step {
+            TestStep::Event {
+                event,
+                time,
+                fields,
+                line,
+            } => {
+                let row =
+                    engines[0]
+                        .1
+                        .make_row(*event, *time, fields, Source::Line(u64::from(*line)));
+                if row.time < watermark {
+                    continue;
+                }
+                let max = max_seen.map_or(row.time, |m| m.max(row.time));
+                max_seen = Some(max);
+                watermark = watermark.max(max - test.lateness);
+                let to: Vec<Option<Target>> = match &router {
+                    None => vec![None],
+                    Some(r) => r
+                        .route(&row, u64::from(*line))
+                        .into_iter()
+                        .map(Some)
+                        .collect(),
+                };
+                for (t, e) in &mut engines {
+                    if to.contains(t) {
+                        e.push_row(row.clone()).expect("never late in a group");
+                    }
+                }
+            }
+            TestStep::AdvanceBy(d) => {
+                watermark = watermark.max(max_seen.unwrap_or(watermark).saturating_add(*d));
+            }
+            TestStep::AdvanceTo(t) => watermark = watermark.max(*t),
+        }
+        for (_, e) in &mut engines {
+            e.advance_to(watermark);
+            let taken = e.take_records();
+            records.extend(taken.iter().map(|r| e.to_json(r)));
+        }
+    }
+    let mut sum = [0; 8];
+    for (_, e) in &mut engines {
+        if let Some(max) = max_seen {
+            e.advance_to(max);
+        }
+        let taken = e.take_records();
+        records.extend(taken.iter().map(|r| e.to_json(r)));
+        for (s, w) in sum.iter_mut().zip(work(e.stats())) {
+            *s += w;
+        }
+    }
+    records.sort();
+    (records, sum)
+}
+
+/// Every test block of the library and of the semantics suite (chains, suppression,
+/// workflows, timers, `emit ... for`), split over 3 and 7 groups: the records and counters of
+/// one engine.
+#[test]
+fn every_test_block_of_the_library_and_the_semantics_suite_splits_alike() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut blocks = 0;
+    for set in ["rules", "tests/semantics"] {
+        let program = Arc::new(
+            vigil_compiler::load::compile_paths(&[root.join(set)]).expect("the rule set compiles"),
+        );
+        for test in &program.tests {
+            let one = test_block(&program, test, None);
+            for groups in [3, 7] {
+                let split = test_block(&program, test, Some(groups));
+                assert_eq!(
+                    split, one,
+                    "{set}: test \"{}\" over {groups} groups",
+                    test.name
+                );
+            }
+            blocks += 1;
+        }
+    }
+    assert!(blocks > 150, "{blocks} test blocks");
+}
