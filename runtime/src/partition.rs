@@ -33,17 +33,135 @@ pub struct Partition {
     groups: u32,
 }
 
-/// The router's side: routes input events by the partition, with tables of its own.
+/// The router's side (SCALEOUT.md §3.3): numbers and decodes the input lines, rejects what is
+/// not an event, decides lateness on the global watermark, and says which targets must process
+/// each accepted event. It holds the run's only watermark: every target moves to it after each
+/// line (`Engine::advance_to`), and to `end` at the end of the input.
 pub struct Router {
     partition: Arc<Partition>,
     tables: Tables,
+    decoder: crate::ingest::LineDecoder,
+    lateness: i64,
+    lines: u64,
+    watermark: i64,
+    max_seen: Option<i64>,
+    /// Accepted events, and rejected lines by reason: the run's input counters.
+    pub accepted: u64,
+    /// Rejected lines by reason.
+    pub rejected: std::collections::BTreeMap<crate::ingest::RejectKind, u64>,
+}
+
+/// What the router made of one input line.
+#[derive(Debug)]
+pub enum Routed {
+    /// A blank line: counted, nothing else.
+    Blank,
+    /// Not accepted; the router writes its reject record, no target sees it.
+    Rejected(crate::ingest::Reject),
+    /// An accepted event and the targets that must process it (none, when nothing consumes
+    /// its type).
+    Event {
+        /// The event, its line number in its source.
+        row: Row,
+        /// Each target once, in order.
+        targets: Vec<Target>,
+    },
+    /// A `$tick`: only the watermark moves.
+    Tick,
 }
 
 impl Router {
-    /// A router for `partition`.
-    pub fn new(partition: Arc<Partition>) -> Router {
+    /// A router for `partition` over input with `lateness` (milliseconds).
+    pub fn new(partition: Arc<Partition>, lateness: i64) -> Router {
         let tables = Tables::new(&partition.program);
-        Router { partition, tables }
+        let decoder = crate::ingest::LineDecoder::new(&partition.program);
+        Router {
+            partition,
+            tables,
+            decoder,
+            lateness,
+            lines: 0,
+            watermark: i64::MIN,
+            max_seen: None,
+            accepted: 0,
+            rejected: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// The next input line, numbered by the running count of lines.
+    pub fn push(&mut self, line: crate::lines::Line<'_>) -> Routed {
+        self.lines += 1;
+        match self.decoder.decode(line, self.lines) {
+            crate::ingest::Decoded::Blank => Routed::Blank,
+            crate::ingest::Decoded::Row(row) => self.push_row(row),
+            crate::ingest::Decoded::Tick(time) => {
+                self.seen(time);
+                Routed::Tick
+            }
+            crate::ingest::Decoded::Reload(_) => self.reject(
+                crate::ingest::RejectKind::Reload,
+                "a run split over key groups does not reload rule sets yet".into(),
+            ),
+            crate::ingest::Decoded::Rejected(r) => {
+                *self.rejected.entry(r.kind).or_insert(0) += 1;
+                Routed::Rejected(r)
+            }
+        }
+    }
+
+    /// An event decoded elsewhere (a test block's), numbered by its own source line: late on
+    /// the global watermark, or routed.
+    pub fn push_row(&mut self, row: Row) -> Routed {
+        if row.time < self.watermark {
+            return self.reject(
+                crate::ingest::RejectKind::Late,
+                format!(
+                    "time {} is before the watermark {}",
+                    vigil_ir::time::format_time(row.time, &self.tables.tz),
+                    vigil_ir::time::format_time(self.watermark, &self.tables.tz)
+                ),
+            );
+        }
+        self.accepted += 1;
+        self.seen(row.time);
+        let line = match row.source {
+            Source::Line(n) => n,
+            Source::Derived(_) => self.lines,
+        };
+        let targets = self.route(&row, line);
+        Routed::Event { row, targets }
+    }
+
+    /// Moves the global watermark to `to` (never back), as `advance D` in a test block.
+    pub fn advance_to(&mut self, to: i64) {
+        self.watermark = self.watermark.max(to);
+    }
+
+    fn reject(&mut self, kind: crate::ingest::RejectKind, detail: String) -> Routed {
+        *self.rejected.entry(kind).or_insert(0) += 1;
+        Routed::Rejected(crate::ingest::Reject { kind, detail })
+    }
+
+    fn seen(&mut self, time: i64) {
+        let max = self.max_seen.map_or(time, |m| m.max(time));
+        self.max_seen = Some(max);
+        self.watermark = self.watermark.max(max.saturating_sub(self.lateness));
+    }
+
+    /// Lines pushed so far.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// The global watermark after the last line: where every target moves.
+    pub fn watermark(&self) -> i64 {
+        self.watermark
+    }
+
+    /// Where every target's watermark goes at the end of the input (`Engine::finish`): the
+    /// greatest event time seen.
+    pub fn end(&self) -> Option<i64> {
+        self.max_seen
     }
 
     /// Every target input event `row` of line `line` must reach: one per consumer, each once,

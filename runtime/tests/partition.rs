@@ -19,8 +19,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use vigil_ir::Program;
-use vigil_runtime::partition::{Partition, Router, Target};
-use vigil_runtime::{Decoded, Engine, EngineConfig, Line, LineDecoder};
+use vigil_runtime::partition::{Partition, Routed, Router, Target};
+use vigil_runtime::{Engine, EngineConfig, Line};
 
 #[allow(dead_code)]
 #[path = "support/differential.rs"]
@@ -107,43 +107,27 @@ fn split_crashing(
     crash_every: Option<u64>,
 ) -> (BTreeMap<Target, Vec<String>>, [u64; 8]) {
     let partition = Arc::new(Partition::new(program.clone(), groups));
-    let router = Router::new(partition.clone());
-    let targets: Vec<Target> = (0..groups)
+    let mut router = Router::new(partition.clone(), LATENESS);
+    let mut engines: BTreeMap<Target, Engine> = (0..groups)
         .map(Target::Group)
         .chain([Target::Global])
-        .collect();
-    let mut engines: BTreeMap<Target, Engine> = targets
-        .iter()
         .map(|t| {
             let mut e = Engine::new(program.clone(), config());
-            e.set_partition(Some((partition.clone(), *t)));
-            (*t, e)
+            e.set_partition(Some((partition.clone(), t)));
+            (t, e)
         })
         .collect();
     let mut out: BTreeMap<Target, Vec<String>> = BTreeMap::new();
-    let mut decoder = LineDecoder::new(program);
-    let (mut watermark, mut max_seen) = (i64::MIN, None::<i64>);
-    for (i, l) in lines.iter().enumerate() {
-        let n = i as u64 + 1;
-        let Decoded::Row(row) = decoder.decode(Line::Bytes(l.as_bytes()), n) else {
-            continue;
-        };
-        // Lateness on the global watermark: the router's decision alone.
-        if row.time < watermark {
-            continue;
+    for l in lines {
+        if let Routed::Event { row, targets } = router.push(Line::Bytes(l.as_bytes())) {
+            for t in targets {
+                let e = engines.get_mut(&t).unwrap();
+                e.push_row(row.clone()).expect("never late in a group");
+            }
         }
-        let max = max_seen.map_or(row.time, |m| m.max(row.time));
-        max_seen = Some(max);
-        watermark = watermark.max(max - LATENESS);
-        for t in router.route(&row, n) {
-            engines
-                .get_mut(&t)
-                .unwrap()
-                .push_row(row.clone())
-                .expect("never late in a group");
-        }
+        let n = router.lines();
         for (k, (t, e)) in engines.iter_mut().enumerate() {
-            e.advance_to(watermark);
+            e.advance_to(router.watermark());
             let records = e.take_records();
             out.entry(*t)
                 .or_default()
@@ -160,17 +144,15 @@ fn split_crashing(
             }
         }
     }
+    let mut sum = [0; 8];
     for (t, e) in &mut engines {
-        if let Some(max) = max_seen {
-            e.advance_to(max);
+        if let Some(end) = router.end() {
+            e.advance_to(end);
         }
         let records = e.take_records();
         out.entry(*t)
             .or_default()
             .extend(records.iter().map(|r| e.to_json(r)));
-    }
-    let mut sum = [0; 8];
-    for e in engines.values() {
         for (s, w) in sum.iter_mut().zip(work(e.stats())) {
             *s += w;
         }
@@ -346,27 +328,28 @@ fn test_block(
         lateness: test.lateness,
         ..EngineConfig::default()
     };
-    let partition = groups.map(|g| Arc::new(Partition::new(program.clone(), g)));
-    let router = partition.clone().map(Router::new);
+    let partition = Arc::new(Partition::new(program.clone(), groups.unwrap_or(1)));
+    let mut router = Router::new(partition.clone(), test.lateness);
+    // One engine (`None`) takes every accepted event.
     let targets: Vec<Option<Target>> = match groups {
         None => vec![None],
         Some(g) => (0..g)
-            .map(|i| Some(Target::Group(i)))
-            .chain([Some(Target::Global)])
+            .map(Target::Group)
+            .chain([Target::Global])
+            .map(Some)
             .collect(),
     };
     let mut engines: Vec<(Option<Target>, Engine)> = targets
         .into_iter()
         .map(|t| {
             let mut e = Engine::new(program.clone(), config.clone());
-            if let (Some(p), Some(t)) = (&partition, t) {
-                e.set_partition(Some((p.clone(), t)));
+            if let Some(t) = t {
+                e.set_partition(Some((partition.clone(), t)));
             }
             (t, e)
         })
         .collect();
     let mut records = Vec::new();
-    let (mut watermark, mut max_seen) = (i64::MIN, None::<i64>);
     for step in &test.steps {
         match step {
             TestStep::Event {
@@ -375,45 +358,33 @@ fn test_block(
                 fields,
                 line,
             } => {
-                let row =
-                    engines[0]
-                        .1
-                        .make_row(*event, *time, fields, Source::Line(u64::from(*line)));
-                if row.time < watermark {
+                let source = Source::Line(u64::from(*line));
+                let row = engines[0].1.make_row(*event, *time, fields, source);
+                let Routed::Event { row, targets } = router.push_row(row) else {
                     continue;
-                }
-                let max = max_seen.map_or(row.time, |m| m.max(row.time));
-                max_seen = Some(max);
-                watermark = watermark.max(max - test.lateness);
-                let to: Vec<Option<Target>> = match &router {
-                    None => vec![None],
-                    Some(r) => r
-                        .route(&row, u64::from(*line))
-                        .into_iter()
-                        .map(Some)
-                        .collect(),
                 };
                 for (t, e) in &mut engines {
-                    if to.contains(t) {
+                    if t.is_none_or(|t| targets.contains(&t)) {
                         e.push_row(row.clone()).expect("never late in a group");
                     }
                 }
             }
             TestStep::AdvanceBy(d) => {
-                watermark = watermark.max(max_seen.unwrap_or(watermark).saturating_add(*d));
+                let base = router.end().unwrap_or(router.watermark());
+                router.advance_to(base.saturating_add(*d));
             }
-            TestStep::AdvanceTo(t) => watermark = watermark.max(*t),
+            TestStep::AdvanceTo(t) => router.advance_to(*t),
         }
         for (_, e) in &mut engines {
-            e.advance_to(watermark);
+            e.advance_to(router.watermark());
             let taken = e.take_records();
             records.extend(taken.iter().map(|r| e.to_json(r)));
         }
     }
     let mut sum = [0; 8];
     for (_, e) in &mut engines {
-        if let Some(max) = max_seen {
-            e.advance_to(max);
+        if let Some(end) = router.end() {
+            e.advance_to(end);
         }
         let taken = e.take_records();
         records.extend(taken.iter().map(|r| e.to_json(r)));
@@ -450,4 +421,32 @@ fn every_test_block_of_the_library_and_the_semantics_suite_splits_alike() {
         }
     }
     assert!(blocks > 150, "{blocks} test blocks");
+}
+
+/// The router's input counters are one engine's: every line numbered, rejected for the same
+/// reasons (lateness on the global watermark included), every other event accepted once.
+#[test]
+fn the_router_accepts_and_rejects_the_lines_one_engine_does() {
+    let program = library();
+    let lines = city_day();
+    let mut one = Engine::new(program.clone(), config());
+    let mut router = Router::new(Arc::new(Partition::new(program.clone(), 3)), LATENESS);
+    for l in &lines {
+        let by_one = one.push_line(l.as_bytes());
+        let routed = router.push(Line::Bytes(l.as_bytes()));
+        match (by_one, routed) {
+            (vigil_runtime::Pushed::Rejected(a), Routed::Rejected(b)) => assert_eq!(a, b),
+            (vigil_runtime::Pushed::Rejected(a), other) => panic!("{a:?} against {other:?}"),
+            (_, Routed::Rejected(b)) => panic!("the router rejected {b:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!(router.lines(), one.lines());
+    assert_eq!(router.accepted, one.stats().accepted);
+    assert_eq!(router.rejected, one.stats().rejected);
+    assert!(
+        router.rejected.values().sum::<u64>() >= 5,
+        "{:?}",
+        router.rejected
+    );
 }
