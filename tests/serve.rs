@@ -471,7 +471,11 @@ fn killed_twenty_times_and_nats_once_the_stored_records_are_those_of_one_run() {
             // beside the tests) a debug server's restore once took over 20 s.
             let deadline = Instant::now() + Duration::from_secs(60);
             while serving(&log) <= kills {
-                assert!(Instant::now() < deadline, "no server took over");
+                assert!(
+                    Instant::now() < deadline,
+                    "no server took over after kill {kills}:\n{}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
