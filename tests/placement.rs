@@ -12,8 +12,8 @@
 )]
 
 use vigil_compiler::load::{compile_paths, compile_sources};
-use vigil_ir::placement::{Home, Reason, UnitRef, place, text};
 use vigil_ir::Program;
+use vigil_ir::placement::{Home, Reason, UnitRef, place, text};
 
 const EVENTS: &str = r#"
 unit desk
