@@ -13,7 +13,7 @@
 
 use vigil_compiler::load::{compile_paths, compile_sources};
 use vigil_ir::Program;
-use vigil_ir::placement::{Home, Reason, UnitRef, place, text};
+use vigil_ir::placement::{Home, Reason, UnitRef, identity, place, text};
 
 const EVENTS: &str = r#"
 unit desk
@@ -172,4 +172,21 @@ fn the_rules_library_placement() {
     let p = compile_paths(&[std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules")])
         .expect("the library compiles");
     insta::assert_snapshot!(text(&p, &place(&p)));
+}
+
+/// A deployment's identity follows where events are processed: another key or another group
+/// count changes it; another threshold or message does not.
+#[test]
+fn the_identity_changes_with_placement_and_group_count_only() {
+    let rules = |key: &str, minutes: u32, message: &str| {
+        program(&format!(
+            "rule r {{\n  when c: Call where c.minutes > {minutes}\n  alert desk message \"{message}\"\n  suppress by c.{key} for 1h\n}}\n"
+        ))
+    };
+    let id = |p: &Program, g: u32| identity(p, &place(p), g);
+    let base = rules("callee", 30, "a");
+    assert_eq!(id(&base, 4), id(&rules("callee", 45, "b"), 4));
+    assert_ne!(id(&base, 4), id(&rules("caller", 30, "a"), 4));
+    assert_ne!(id(&base, 4), id(&base, 5));
+    assert!(id(&base, 4).starts_with("sha256:"));
 }

@@ -487,6 +487,23 @@ fn producer_value(
     }
 }
 
+/// The identity of a split deployment: the placement (which units are keyed by what, which
+/// are global) and the group count, as `sha256:<hex>`. Workers and routers of one deployment
+/// must agree on it; it changes with anything that changes where an event is processed, and
+/// not with a rule's condition or message.
+pub fn identity(p: &Program, placement: &Placement, groups: u32) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(text(p, placement).as_bytes());
+    h.update(format!("\ngroups {groups}\n").as_bytes());
+    let digest: [u8; 32] = h.finalize().into();
+    let mut out = String::from("sha256:");
+    for b in digest {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 /// The placement as text (`vigil build --emit placement`).
 pub fn text(p: &Program, placement: &Placement) -> String {
     let name = |u: UnitRef| match u {

@@ -189,6 +189,12 @@ impl Partition {
         }
     }
 
+    /// The deployment's identity: its placement and group count (`placement::identity`). A
+    /// worker or router with another refuses to join.
+    pub fn identity(&self) -> String {
+        vigil_ir::placement::identity(&self.program, &self.placement, self.groups)
+    }
+
     /// How many key groups (the global group besides).
     pub fn groups(&self) -> u32 {
         self.groups
