@@ -255,7 +255,7 @@ pub struct Engine {
     pub(crate) program: Arc<Program>,
     pub(crate) tables: Tables,
     pub(crate) config: EngineConfig,
-    decoder: LineDecoder,
+    pub(crate) decoder: LineDecoder,
     pub(crate) stats: Stats,
     pub(crate) records: Vec<Record>,
     pub(crate) fingerprint: Arc<str>,

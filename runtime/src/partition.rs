@@ -353,3 +353,129 @@ impl Engine {
         }
     }
 }
+
+/// What the router sends one target for a run of input lines (SCALEOUT.md §3.3): the events it
+/// must process, each with its line number, and the global watermark after the last line. A
+/// batch without events is a marker: it moves an idle target's watermark, so that no target
+/// holds time back and none needs a wall clock.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Batch {
+    /// The last input line the batch covers, with events or not.
+    pub last_line: u64,
+    /// The global watermark after `last_line`.
+    pub watermark: i64,
+    /// The events, in input order: each line's number and bytes.
+    pub events: Vec<(u64, Vec<u8>)>,
+}
+
+impl Batch {
+    /// As one message: `$batch <last line> <watermark>`, then `<line>\t<json>` per event.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = format!("$batch {} {}\n", self.last_line, self.watermark).into_bytes();
+        for (n, line) in &self.events {
+            out.extend_from_slice(n.to_string().as_bytes());
+            out.push(b'\t');
+            out.extend_from_slice(line);
+            out.push(b'\n');
+        }
+        out
+    }
+
+    /// Reads what `encode` wrote; a message that is not a batch is an error, with the reason.
+    pub fn decode(bytes: &[u8]) -> Result<Batch, String> {
+        let mut lines = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+        let head = lines.next().ok_or("an empty message")?;
+        let head = std::str::from_utf8(head).map_err(|_| "a header that is not UTF-8")?;
+        let mut words = head.split(' ');
+        let (Some("$batch"), Some(last), Some(w), None) =
+            (words.next(), words.next(), words.next(), words.next())
+        else {
+            return Err(format!("not a batch header: {head:?}"));
+        };
+        let last_line = last
+            .parse()
+            .map_err(|_| format!("a bad line number: {last:?}"))?;
+        let watermark = w.parse().map_err(|_| format!("a bad watermark: {w:?}"))?;
+        let mut events = Vec::new();
+        for line in lines {
+            let tab = line
+                .iter()
+                .position(|b| *b == b'\t')
+                .ok_or("an event without its line number")?;
+            let (n, json) = line.split_at(tab);
+            let n = std::str::from_utf8(n)
+                .ok()
+                .and_then(|n| n.parse().ok())
+                .ok_or("a bad event line number")?;
+            events.push((n, json.get(1..).unwrap_or_default().to_vec()));
+        }
+        Ok(Batch {
+            last_line,
+            watermark,
+            events,
+        })
+    }
+}
+
+impl Router {
+    /// Routes a run of input lines (one input message, say) into one batch per target of the
+    /// partition, markers included, and the lines it rejected with their numbers.
+    #[allow(clippy::type_complexity)]
+    pub fn batches<'l>(
+        &mut self,
+        lines: impl IntoIterator<Item = &'l [u8]>,
+    ) -> (Vec<(Target, Batch)>, Vec<(u64, crate::ingest::Reject)>) {
+        let groups = self.partition.groups;
+        let mut batches: Vec<(Target, Batch)> = (0..groups)
+            .map(Target::Group)
+            .chain([Target::Global])
+            .map(|t| {
+                (
+                    t,
+                    Batch {
+                        last_line: 0,
+                        watermark: 0,
+                        events: Vec::new(),
+                    },
+                )
+            })
+            .collect();
+        let mut rejects = Vec::new();
+        for line in lines {
+            match self.push(crate::lines::Line::Bytes(line)) {
+                Routed::Event { targets, .. } => {
+                    for (t, b) in &mut batches {
+                        if targets.contains(t) {
+                            b.events.push((self.lines, line.to_vec()));
+                        }
+                    }
+                }
+                Routed::Rejected(r) => rejects.push((self.lines, r)),
+                Routed::Blank | Routed::Tick => {}
+            }
+        }
+        for (_, b) in &mut batches {
+            b.last_line = self.lines;
+            b.watermark = self.watermark;
+        }
+        (batches, rejects)
+    }
+}
+
+impl Engine {
+    /// Applies a batch from the router: each event as its own input line, then the global
+    /// watermark. The engine's line count becomes the batch's last line, so a snapshot says
+    /// where in the input it stands. A line the router accepted is never rejected here (the
+    /// group's watermark trails the router's); one that is would be counted, as in a run.
+    pub fn push_batch(&mut self, batch: &Batch) {
+        for (n, line) in &batch.events {
+            if let crate::ingest::Decoded::Row(row) =
+                self.decoder.decode(crate::lines::Line::Bytes(line), *n)
+            {
+                let _ = self.push_row(row);
+            }
+        }
+        self.lines = self.lines.max(batch.last_line);
+        self.advance_to(batch.watermark);
+    }
+}

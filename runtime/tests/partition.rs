@@ -450,3 +450,48 @@ fn the_router_accepts_and_rejects_the_lines_one_engine_does() {
         router.rejected
     );
 }
+
+/// The router's batches, one per target per input message of 7 lines (markers for targets
+/// without events), through bytes and back, applied by the group engines: one engine's records.
+#[test]
+fn batches_through_bytes_give_the_records_of_one_engine() {
+    use vigil_runtime::partition::Batch;
+    let program = library();
+    let lines = city_day();
+    let mut one = single(&program, &lines);
+    one.sort();
+    let partition = Arc::new(Partition::new(program.clone(), 3));
+    let mut router = Router::new(partition.clone(), LATENESS);
+    let mut engines: BTreeMap<Target, Engine> = BTreeMap::new();
+    let mut records = Vec::new();
+    let (mut markers, mut rejects) = (0, 0);
+    for message in lines.chunks(7) {
+        let (batches, rejected) = router.batches(message.iter().map(|l| l.as_bytes()));
+        rejects += rejected.len();
+        for (t, batch) in batches {
+            markers += usize::from(batch.events.is_empty());
+            let bytes = batch.encode();
+            let back = Batch::decode(&bytes).expect("a batch");
+            assert_eq!(back, batch);
+            let e = engines.entry(t).or_insert_with(|| {
+                let mut e = Engine::new(program.clone(), config());
+                e.set_partition(Some((partition.clone(), t)));
+                e
+            });
+            e.push_batch(&back);
+            assert_eq!(e.lines(), router.lines());
+            let taken = e.take_records();
+            records.extend(taken.iter().map(|r| e.to_json(r)));
+        }
+    }
+    for e in engines.values_mut() {
+        e.advance_to(router.end().expect("events"));
+        let taken = e.take_records();
+        records.extend(taken.iter().map(|r| e.to_json(r)));
+    }
+    records.sort();
+    assert!(records == one, "the records differ");
+    assert!(markers > 0, "some target had a message without events");
+    assert_eq!(rejects as u64, router.rejected.values().sum::<u64>());
+    assert!(Batch::decode(b"{\"type\":\"Call\"}\n").is_err());
+}
