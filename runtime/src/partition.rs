@@ -51,6 +51,21 @@ pub struct Router {
     pub rejected: std::collections::BTreeMap<crate::ingest::RejectKind, u64>,
 }
 
+/// A router's state between two input lines (`Router::state`, `Router::resume`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RouterState {
+    /// Lines routed so far.
+    pub lines: u64,
+    /// The global watermark.
+    pub watermark: i64,
+    /// The greatest event time seen.
+    pub max_seen: Option<i64>,
+    /// Accepted events so far.
+    pub accepted: u64,
+    /// Rejected lines by reason (`late`, `not_json`...).
+    pub rejected: std::collections::BTreeMap<String, u64>,
+}
+
 /// What the router made of one input line.
 #[derive(Debug)]
 pub enum Routed {
@@ -151,6 +166,42 @@ impl Router {
     /// Lines pushed so far.
     pub fn lines(&self) -> u64 {
         self.lines
+    }
+
+    /// What a router restarted after a crash needs to go on as if it had not stopped: to be
+    /// saved with the input position it belongs to.
+    pub fn state(&self) -> RouterState {
+        RouterState {
+            lines: self.lines,
+            watermark: self.watermark,
+            max_seen: self.max_seen,
+            accepted: self.accepted,
+            rejected: self
+                .rejected
+                .iter()
+                .map(|(k, n)| (k.as_str().to_string(), *n))
+                .collect(),
+        }
+    }
+
+    /// A router for `partition` that goes on from `state`.
+    pub fn resume(partition: Arc<Partition>, lateness: i64, state: &RouterState) -> Router {
+        let mut r = Router::new(partition, lateness);
+        r.lines = state.lines;
+        r.watermark = state.watermark;
+        r.max_seen = state.max_seen;
+        r.accepted = state.accepted;
+        r.rejected = state
+            .rejected
+            .iter()
+            .filter_map(|(k, n)| {
+                let kind = crate::ingest::RejectKind::ALL
+                    .into_iter()
+                    .find(|r| r.as_str() == k)?;
+                Some((kind, *n))
+            })
+            .collect();
+        r
     }
 
     /// The global watermark after the last line: where every target moves.

@@ -495,3 +495,35 @@ fn batches_through_bytes_give_the_records_of_one_engine() {
     assert_eq!(rejects as u64, router.rejected.values().sum::<u64>());
     assert!(Batch::decode(b"{\"type\":\"Call\"}\n").is_err());
 }
+
+/// A router stopped anywhere and resumed from its state (through JSON, as a checkpoint would
+/// keep it) routes the rest of the input as one that never stopped.
+#[test]
+fn a_router_resumed_from_its_state_routes_as_one_that_never_stopped() {
+    use vigil_runtime::partition::RouterState;
+    let program = library();
+    let lines = city_day();
+    let partition = Arc::new(Partition::new(program.clone(), 3));
+    let route_all = |router: &mut Router, lines: &[String]| {
+        lines
+            .chunks(50)
+            .map(|m| {
+                let (batches, rejects) = router.batches(m.iter().map(|l| l.as_bytes()));
+                let rejects: Vec<u64> = rejects.iter().map(|(n, _)| *n).collect();
+                (batches, rejects)
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut whole = Router::new(partition.clone(), LATENESS);
+    let want = route_all(&mut whole, &lines);
+    for stop in [50, 3_200, 9_950] {
+        let mut first = Router::new(partition.clone(), LATENESS);
+        let mut got = route_all(&mut first, &lines[..stop]);
+        let json = serde_json::to_string(&first.state()).expect("serialises");
+        let state: RouterState = serde_json::from_str(&json).expect("reads back");
+        let mut second = Router::resume(partition.clone(), LATENESS, &state);
+        got.extend(route_all(&mut second, &lines[stop..]));
+        assert!(got == want, "stopped after line {stop}");
+        assert_eq!(second.state(), whole.state(), "stopped after line {stop}");
+    }
+}
