@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use crate::id::Id as _;
 use crate::{Action, EventTypeId, ExprArena, ExprId, Node, Pattern, Program, RuleId, WorkflowId};
 
 /// A rule or a workflow.
@@ -66,11 +67,18 @@ pub enum Reason {
 pub struct Placement {
     /// Rules, then workflows, in declaration order.
     pub units: Vec<(UnitRef, Home)>,
+    /// How many of `units` are rules: a workflow's place is after them.
+    rules: usize,
 }
 
 impl Placement {
+    /// Where `unit` runs; asked for every consumer of every event in a split run.
     pub fn home(&self, unit: UnitRef) -> Option<&Home> {
-        self.units.iter().find(|(u, _)| *u == unit).map(|(_, h)| h)
+        let i = match unit {
+            UnitRef::Rule(r) => r.index(),
+            UnitRef::Workflow(w) => self.rules + w.index(),
+        };
+        self.units.get(i).map(|(_, h)| h)
     }
 }
 
@@ -173,6 +181,7 @@ pub fn place(p: &Program) -> Placement {
         }
     }
     Placement {
+        rules: p.rules.len(),
         units: units
             .into_iter()
             .map(|u| {
@@ -403,6 +412,11 @@ fn handed_on(p: &Program, u: UnitRef) -> Vec<Handed> {
             Action::Alert { .. } | Action::Set { .. } => None,
         })
         .collect()
+}
+
+/// Every unit that consumes `event`, in declaration order (rules, then workflows).
+pub fn consuming(p: &Program, event: EventTypeId) -> Vec<UnitRef> {
+    consumers(p, event).into_iter().map(|(u, _)| u).collect()
 }
 
 /// Every unit that consumes `event`, with its key on it (`None`: it keeps no state).

@@ -557,14 +557,11 @@ impl Engine {
         }
         if row.time < self.clock.watermark {
             *self.stats.rejected.entry(RejectKind::Late).or_insert(0) += 1;
-            return Err(Reject {
-                kind: RejectKind::Late,
-                detail: format!(
-                    "time {} is before the watermark {}",
-                    vigil_ir::time::format_time(row.time, &self.tables.tz),
-                    vigil_ir::time::format_time(self.clock.watermark, &self.tables.tz)
-                ),
-            });
+            return Err(Reject::late(
+                row.time,
+                self.clock.watermark,
+                &self.tables.tz,
+            ));
         }
         self.stats.accepted += 1;
         self.clock.arrivals += 1;
@@ -745,7 +742,8 @@ impl Engine {
         // One reference to the program for the whole event, none per rule.
         let program = Arc::clone(&self.program);
         for &(c, gated) in &consumers {
-            if self.partition.is_some() {
+            // A gated rule passed `probe`, which already asked whether it is this engine's.
+            if self.partition.is_some() && !gated {
                 let unit = match c {
                     Consumer::Rule(r) => vigil_ir::placement::UnitRef::Rule(r),
                     Consumer::Workflow(w) => vigil_ir::placement::UnitRef::Workflow(w),

@@ -9,7 +9,7 @@
 
 use std::sync::Arc;
 
-use vigil_ir::placement::{Home, Key, Placement, UnitRef, place};
+use vigil_ir::placement::{Home, Key, Placement, UnitRef, consuming, place};
 use vigil_ir::{ExprArena, Program, Value};
 
 use crate::engine::Engine;
@@ -31,6 +31,8 @@ pub struct Partition {
     program: Arc<Program>,
     placement: Placement,
     groups: u32,
+    /// For each event type, the units that consume it (the router asks for every event).
+    consumers: Vec<Vec<UnitRef>>,
 }
 
 /// The router's side (SCALEOUT.md §3.3): numbers and decodes the input lines, rejects what is
@@ -128,14 +130,9 @@ impl Router {
     /// the global watermark, or routed.
     pub fn push_row(&mut self, row: Row) -> Routed {
         if row.time < self.watermark {
-            return self.reject(
-                crate::ingest::RejectKind::Late,
-                format!(
-                    "time {} is before the watermark {}",
-                    vigil_ir::time::format_time(row.time, &self.tables.tz),
-                    vigil_ir::time::format_time(self.watermark, &self.tables.tz)
-                ),
-            );
+            let r = crate::ingest::Reject::late(row.time, self.watermark, &self.tables.tz);
+            *self.rejected.entry(r.kind).or_insert(0) += 1;
+            return Routed::Rejected(r);
         }
         self.accepted += 1;
         self.seen(row.time);
@@ -233,10 +230,14 @@ impl Partition {
     /// `groups` is at least one.
     pub fn new(program: Arc<Program>, groups: u32) -> Partition {
         let placement = place(&program);
+        let consumers = (0..program.events.len())
+            .map(|t| consuming(&program, t as vigil_ir::EventTypeId))
+            .collect();
         Partition {
             program,
             placement,
             groups: groups.max(1),
+            consumers,
         }
     }
 
@@ -276,29 +277,31 @@ impl Partition {
 
     /// The units that consume events of type `ty`.
     fn consumers(&self, ty: vigil_ir::EventTypeId) -> impl Iterator<Item = UnitRef> + '_ {
-        let p = &self.program;
-        let rules = p
-            .rules
-            .iter_enumerated()
-            .filter(move |(_, r)| r.pattern.event_types().contains(&ty))
-            .map(|(r, _)| UnitRef::Rule(r));
-        let workflows = p
-            .workflows
-            .iter_enumerated()
-            .filter(move |(_, w)| consumes(w, ty))
-            .map(|(w, _)| UnitRef::Workflow(w));
-        rules.chain(workflows)
+        self.consumers
+            .get(ty as usize)
+            .into_iter()
+            .flatten()
+            .copied()
     }
 
     /// The value of key `k` for `row` (in the key's slot); `None` when absent or in error.
     fn key(&self, k: &Key, row: &Row, tables: &Tables) -> Option<Value> {
         let arena = self.arena(k.owner)?;
-        let mut slots: Vec<Option<&Row>> = vec![None; usize::from(k.slot) + 1];
-        if let Some(s) = slots.get_mut(usize::from(k.slot)) {
-            *s = Some(row);
-        }
+        // A key reads its event in its slot: a sequence step's, a transition's (1), else 0;
+        // a sequence of more than 8 steps is the only one that allocates.
+        let slot = usize::from(k.slot);
+        let mut few: [Option<&Row>; 8] = [None; 8];
+        let mut many: Vec<Option<&Row>> = Vec::new();
+        let slots: &mut [Option<&Row>] = match few.get_mut(..=slot) {
+            Some(s) => s,
+            None => {
+                many.resize(slot + 1, None);
+                &mut many
+            }
+        };
+        *slots.get_mut(slot)? = Some(row);
         let ctx = Ctx {
-            slots: &slots,
+            slots,
             ..Ctx::default()
         };
         match eval(arena, k.expr, &ctx, tables) {
@@ -313,17 +316,6 @@ impl Partition {
             UnitRef::Workflow(w) => self.program.workflows.get(w).map(|w| &w.exprs),
         }
     }
-}
-
-/// Whether workflow `w` consumes events of type `ty`: its start, or a transition's trigger.
-fn consumes(w: &vigil_ir::Workflow, ty: vigil_ir::EventTypeId) -> bool {
-    w.start.event == ty
-        || w.states.iter().any(|s| {
-            s.transitions.iter().any(|t| match t {
-                vigil_ir::Transition::On { trigger, .. } => trigger.event == ty,
-                vigil_ir::Transition::Await { items, .. } => items.iter().any(|i| i.event == ty),
-            })
-        })
 }
 
 /// The key group of a key value: FNV-1a over a tagged encoding of the value, modulo `groups`.

@@ -96,6 +96,19 @@ impl RejectKind {
 }
 
 impl Reject {
+    /// An event at `time` older than the watermark (SPEC §7): the one wording of the engine's
+    /// and a split run's router.
+    pub(crate) fn late(time: i64, watermark: i64, tz: &jiff::tz::TimeZone) -> Reject {
+        Reject {
+            kind: RejectKind::Late,
+            detail: format!(
+                "time {} is before the watermark {}",
+                vigil_ir::time::format_time(time, tz),
+                vigil_ir::time::format_time(watermark, tz)
+            ),
+        }
+    }
+
     /// The reject as one JSON line (no newline), as `--rejects` files and the live server's
     /// rejects subject hold it: `{"line":N,"reason":"...","detail":"...","text":"..."}`.
     pub fn json(&self, line: u64, text: &[u8]) -> String {
