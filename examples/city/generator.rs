@@ -278,6 +278,15 @@ impl Rng {
     }
 
     /// A generator for one domain and day of a run.
+    /// A stream of its own for one thing (an incident, a case), named by its id: what it
+    /// draws does not depend on how many other things came before.
+    fn of(seed: u64, domain: u64, id: &str) -> Rng {
+        let tag = id.bytes().fold(2_166_136_261_u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(16_777_619)
+        });
+        Rng::stream(seed, domain, tag)
+    }
+
     fn stream(seed: u64, domain: u64, day: u32) -> Rng {
         let mut r = Rng(seed ^ domain.wrapping_mul(0xA076_1D64_78BD_642F));
         let a = r.next_u64();
@@ -2008,10 +2017,7 @@ impl<'a> Gen<'a> {
     /// most settled on the spot, some taken into the station's mediation, a few no dispute.
     /// Drawn from a stream of the incident's own, so other domains' lines stay as they are.
     fn dispose_dispute(&mut self, t: i64, id: &str) {
-        let tag = id.bytes().fold(2_166_136_261_u32, |h, b| {
-            (h ^ u32::from(b)).wrapping_mul(16_777_619)
-        });
-        let mut rng = Rng::stream(self.seed, D_DISPUTES, tag);
+        let mut rng = Rng::of(self.seed, D_DISPUTES, id);
         let at = t + rng.range(20, 180) * MIN;
         let j = J::new("DisputeDisposed", at, Stamp::Rfc3339).str("incident_id", id);
         let r = rng.f64();
@@ -3709,10 +3715,7 @@ impl<'a> Gen<'a> {
     /// The four parties of a police-referred case's joint visit (`joint_mediation_visit`), each
     /// within 1 to 6 days of the referral, from a stream of the case's own.
     fn joint_visit(&mut self, referred: i64, case: &str) {
-        let tag = case.bytes().fold(2_166_136_261_u32, |h, b| {
-            (h ^ u32::from(b)).wrapping_mul(16_777_619)
-        });
-        let mut rng = Rng::stream(self.seed, D_JOINT_VISITS, tag);
+        let mut rng = Rng::of(self.seed, D_JOINT_VISITS, case);
         for (party, person) in [
             ("station_officer", "派出所社区民警"),
             ("street_duty_leader", "街道驻所值班领导"),
