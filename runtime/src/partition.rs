@@ -25,6 +25,23 @@ pub enum Target {
     Global,
 }
 
+impl Target {
+    /// The target's name in subjects and keys: the group's number, or `global`.
+    pub fn name(&self) -> String {
+        match self {
+            Target::Group(g) => g.to_string(),
+            Target::Global => "global".into(),
+        }
+    }
+
+    /// Every target of `groups` key groups: the groups in order, then the global group.
+    pub fn all(groups: u32) -> impl Iterator<Item = Target> {
+        (0..groups.max(1))
+            .map(Target::Group)
+            .chain([Target::Global])
+    }
+}
+
 /// The placement of a program over `groups` key groups. Shared by the router and the group
 /// engines; each computes keys with its own tables.
 pub struct Partition {
@@ -247,6 +264,11 @@ impl Partition {
         vigil_ir::placement::identity(&self.program, &self.placement, self.groups)
     }
 
+    /// The rule set.
+    pub fn program(&self) -> &Arc<Program> {
+        &self.program
+    }
+
     /// How many key groups (the global group besides).
     pub fn groups(&self) -> u32 {
         self.groups
@@ -424,6 +446,28 @@ impl Batch {
         out
     }
 
+    /// Reads a message of batches one after the other, as `encode`d batches concatenated
+    /// (a transport may join a target's batches of several input messages into one message).
+    pub fn decode_all(bytes: &[u8]) -> Result<Vec<Batch>, String> {
+        let mut starts: Vec<usize> = Vec::new();
+        let mut at = 0;
+        for line in bytes.split_inclusive(|b| *b == b'\n') {
+            if line.starts_with(b"$batch ") {
+                starts.push(at);
+            }
+            at += line.len();
+        }
+        if starts.first() != Some(&0) {
+            return Err("a message that does not start with a batch header".into());
+        }
+        let ends = starts.iter().skip(1).copied().chain([bytes.len()]);
+        starts
+            .iter()
+            .zip(ends)
+            .map(|(&from, to)| Batch::decode(bytes.get(from..to).unwrap_or_default()))
+            .collect()
+    }
+
     /// Reads what `encode` wrote; a message that is not a batch is an error, with the reason.
     pub fn decode(bytes: &[u8]) -> Result<Batch, String> {
         let mut lines = bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty());
@@ -462,16 +506,17 @@ impl Batch {
 
 impl Router {
     /// Routes a run of input lines (one input message, say) into one batch per target of the
-    /// partition, markers included, and the lines it rejected with their numbers.
+    /// partition, markers included, and the lines it rejected with their numbers and bytes.
     #[allow(clippy::type_complexity)]
     pub fn batches<'l>(
         &mut self,
         lines: impl IntoIterator<Item = &'l [u8]>,
-    ) -> (Vec<(Target, Batch)>, Vec<(u64, crate::ingest::Reject)>) {
+    ) -> (
+        Vec<(Target, Batch)>,
+        Vec<(u64, crate::ingest::Reject, &'l [u8])>,
+    ) {
         let groups = self.partition.groups;
-        let mut batches: Vec<(Target, Batch)> = (0..groups)
-            .map(Target::Group)
-            .chain([Target::Global])
+        let mut batches: Vec<(Target, Batch)> = Target::all(groups)
             .map(|t| {
                 (
                     t,
@@ -493,7 +538,7 @@ impl Router {
                         }
                     }
                 }
-                Routed::Rejected(r) => rejects.push((self.lines, r)),
+                Routed::Rejected(r) => rejects.push((self.lines, r, line)),
                 Routed::Blank | Routed::Tick => {}
             }
         }

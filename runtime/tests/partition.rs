@@ -473,6 +473,9 @@ fn batches_through_bytes_give_the_records_of_one_engine() {
             let bytes = batch.encode();
             let back = Batch::decode(&bytes).expect("a batch");
             assert_eq!(back, batch);
+            let twice = [bytes.clone(), bytes.clone()].concat();
+            let both = Batch::decode_all(&twice).expect("two batches");
+            assert_eq!(both, vec![batch.clone(), batch.clone()]);
             let e = engines.entry(t).or_insert_with(|| {
                 let mut e = Engine::new(program.clone(), config());
                 e.set_partition(Some((partition.clone(), t)));
@@ -509,7 +512,7 @@ fn a_router_resumed_from_its_state_routes_as_one_that_never_stopped() {
             .chunks(50)
             .map(|m| {
                 let (batches, rejects) = router.batches(m.iter().map(|l| l.as_bytes()));
-                let rejects: Vec<u64> = rejects.iter().map(|(n, _)| *n).collect();
+                let rejects: Vec<u64> = rejects.iter().map(|(n, _, _)| *n).collect();
                 (batches, rejects)
             })
             .collect::<Vec<_>>()

@@ -22,14 +22,43 @@ use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 
 use vigil_ir::Program;
+use vigil_runtime::partition::Target;
 use vigil_runtime::{NotFound, Rulesets};
 
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
+
+/// What a connection works as: the one worker of a whole run, or a part of a run split over
+/// key groups (issue 23).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Role {
+    /// One engine over the input: checkpoint `worker`, records on `<name>.records`.
+    Whole,
+    /// The router: reads the input, publishes batches on `<name>.kg.<target>` and rejects;
+    /// checkpoint `router`.
+    Router,
+    /// The worker of one target: reads `<name>.kg.<target>` from `<NAME>_KG`, publishes
+    /// records on `<name>.records.<target>` and units' copies on
+    /// `<name>.unit.<unit>.<target>`; checkpoint `group-<target>`.
+    Group(Target),
+}
+
+impl Role {
+    /// The key of this role's checkpoint (and of its lease, in a split run).
+    pub fn key(&self) -> String {
+        match self {
+            Role::Whole => KEY.into(),
+            Role::Router => "router".into(),
+            Role::Group(t) => format!("group-{}", t.name()),
+        }
+    }
+}
 
 /// A connection to one Vigil deployment's streams, buckets and store, named after `name`.
 pub struct JetStream {
     rt: tokio::runtime::Runtime,
     js: jetstream::Context,
+    role: Role,
+    /// What this role reads: the input stream, or the router's batches (`<NAME>_KG`).
     input: stream::Stream,
     output: stream::Stream,
     checkpoints: kv::Store,
@@ -73,6 +102,8 @@ pub struct Nats(Arc<JetStream>);
 
 const MARK: &str = "Vigil-Mark";
 const KEY: &str = "worker";
+/// The key under which a split run's identity is recorded, beside the checkpoints.
+const PLACEMENT: &str = "placement";
 
 fn transport(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Transport(format!("{what}: {e}"))
@@ -82,6 +113,7 @@ fn transport(what: &str, e: impl std::fmt::Display) -> Error {
 pub struct Lease {
     nats: Nats,
     bucket: kv::Store,
+    key: String,
     holder: String,
     revision: u64,
 }
@@ -97,12 +129,12 @@ impl Lease {
         self.revision = s.rt.block_on(async {
             match self
                 .bucket
-                .update(KEY, value.clone().into(), self.revision)
+                .update(&self.key, value.clone().into(), self.revision)
                 .await
             {
                 Ok(revision) => Ok(revision),
                 Err(e) if e.kind() == kv::UpdateErrorKind::WrongLastRevision => {
-                    match self.bucket.create(KEY, value.into()).await {
+                    match self.bucket.create(&self.key, value.into()).await {
                         Ok(revision) => Ok(revision),
                         Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Err(
                             Error::Fenced("the lease expired and another server took it".into()),
@@ -121,8 +153,11 @@ impl Lease {
     /// Gives the lease up, so that a standby takes over without waiting for it to expire.
     pub fn release(self) -> Result<(), Error> {
         let s = &self.nats.0;
-        s.rt.block_on(self.bucket.delete_expect_revision(KEY, Some(self.revision)))
-            .map_err(|e| transport("lease", e))
+        s.rt.block_on(
+            self.bucket
+                .delete_expect_revision(&self.key, Some(self.revision)),
+        )
+        .map_err(|e| transport("lease", e))
     }
 }
 
@@ -131,64 +166,96 @@ impl Nats {
     /// bucket), trying every quarter of `ttl`: a standby takes over once the active server
     /// stopped renewing.
     pub fn acquire(&self, holder: &str, ttl: std::time::Duration) -> Result<Lease, Error> {
-        let s = &self.0;
         loop {
             // NATS away (restarting, say) is waited for like a lease held by another server.
-            let taken = s.rt.block_on(async {
-                let name = format!("{}_LEASE", s.name.to_uppercase());
-                let config = kv::Config {
-                    bucket: name.clone(),
-                    max_age: ttl,
-                    history: 1,
-                    ..Default::default()
-                };
-                let bucket = match s.js.create_key_value(config).await {
-                    Ok(b) => b,
-                    // The bucket exists with another time to live (`--lease` changed): the
-                    // new one holds from now on.
-                    Err(_) => {
-                        let mut stream =
-                            s.js.get_stream(format!("KV_{name}"))
-                                .await
-                                .map_err(|e| transport("lease bucket", e))?;
-                        let mut config = stream
-                            .info()
-                            .await
-                            .map_err(|e| transport("lease bucket", e))?
-                            .config
-                            .clone();
-                        if config.max_age != ttl {
-                            config.max_age = ttl;
-                            config.duplicate_window = config.duplicate_window.min(ttl);
-                            s.js.update_stream(config)
-                                .await
-                                .map_err(|e| transport("lease bucket", e))?;
-                        }
-                        s.js.get_key_value(name)
-                            .await
-                            .map_err(|e| transport("lease bucket", e))?
-                    }
-                };
-                let value = holder.to_string().into_bytes();
-                match bucket.create(KEY, value.into()).await {
-                    Ok(revision) => Ok(Some((bucket, revision))),
-                    Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(None),
-                    Err(e) => Err(transport("lease", e)),
-                }
-            });
-            match taken {
-                Ok(Some((bucket, revision))) => {
-                    return Ok(Lease {
-                        nats: self.clone(),
-                        bucket,
-                        holder: holder.to_string(),
-                        revision,
-                    });
-                }
+            match self.try_acquire(KEY, holder, ttl) {
+                Ok(Some(lease)) => return Ok(lease),
                 Ok(None) => {}
                 Err(e) => tracing::warn!(error = %e, "the lease: {e}; trying again"),
             }
             std::thread::sleep(ttl / 4);
+        }
+    }
+
+    /// The lease `key` if nobody holds it now (`None`: another server does).
+    pub fn try_acquire(
+        &self,
+        key: &str,
+        holder: &str,
+        ttl: std::time::Duration,
+    ) -> Result<Option<Lease>, Error> {
+        let s = &self.0;
+        let taken = s.rt.block_on(async {
+            let bucket = self.lease_bucket(ttl).await?;
+            let value = holder.to_string().into_bytes();
+            match bucket.create(key, value.into()).await {
+                Ok(revision) => Ok(Some((bucket, revision))),
+                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(None),
+                Err(e) => Err(transport("lease", e)),
+            }
+        })?;
+        Ok(taken.map(|(bucket, revision)| Lease {
+            nats: self.clone(),
+            bucket,
+            key: key.to_string(),
+            holder: holder.to_string(),
+            revision,
+        }))
+    }
+
+    /// The keys of the leases held now whose names start with `prefix`.
+    pub fn leases(&self, prefix: &str, ttl: std::time::Duration) -> Result<Vec<String>, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let bucket = self.lease_bucket(ttl).await?;
+            let mut keys = bucket.keys().await.map_err(|e| transport("leases", e))?;
+            let mut out = Vec::new();
+            while let Some(key) = keys.next().await {
+                let key = key.map_err(|e| transport("leases", e))?;
+                if key.starts_with(prefix) {
+                    out.push(key);
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// The bucket of the deployment's leases, whose entries live `ttl` unless renewed.
+    async fn lease_bucket(&self, ttl: std::time::Duration) -> Result<kv::Store, Error> {
+        let s = &self.0;
+        let name = format!("{}_LEASE", s.name.to_uppercase());
+        let config = kv::Config {
+            bucket: name.clone(),
+            max_age: ttl,
+            history: 1,
+            ..Default::default()
+        };
+        match s.js.create_key_value(config).await {
+            Ok(b) => Ok(b),
+            // The bucket exists with another time to live (`--lease` changed): the new one
+            // holds from now on.
+            Err(_) => {
+                let mut stream =
+                    s.js.get_stream(format!("KV_{name}"))
+                        .await
+                        .map_err(|e| transport("lease bucket", e))?;
+                let mut config = stream
+                    .info()
+                    .await
+                    .map_err(|e| transport("lease bucket", e))?
+                    .config
+                    .clone();
+                if config.max_age != ttl {
+                    config.max_age = ttl;
+                    config.duplicate_window = config.duplicate_window.min(ttl);
+                    s.js.update_stream(config)
+                        .await
+                        .map_err(|e| transport("lease bucket", e))?;
+                }
+                s.js.get_key_value(name)
+                    .await
+                    .map_err(|e| transport("lease bucket", e))
+            }
         }
     }
 
@@ -198,6 +265,11 @@ impl Nats {
     /// log in; `$VIGIL_NATS_PASSWORD`, when set, is the password instead, so that it need not
     /// show in the process list.
     pub fn connect(url: &str, name: &str) -> Result<Nats, Error> {
+        Nats::connect_as(url, name, Role::Whole)
+    }
+
+    /// Connects as `role` of a run split over key groups (`connect` is `Role::Whole`).
+    pub fn connect_as(url: &str, name: &str, role: Role) -> Result<Nats, Error> {
         // The connection's own thread reads the socket and buffers the input consumer's
         // messages while the engine works on the last batch: a runtime of the calling thread
         // would only read while the worker waits on it.
@@ -222,18 +294,44 @@ impl Nats {
                 })
                 .await
                 .map_err(|e| transport("input stream", e))?;
-            let output = js
-                .get_or_create_stream(stream::Config {
+            // A split run's subjects (`<name>.records.<target>`, `<name>.unit.<u>.<target>`)
+            // are in the same stream, added to one made before they existed.
+            let output = with_subjects(
+                &js,
+                stream::Config {
                     name: format!("{upper}_OUT"),
                     subjects: vec![
                         format!("{lower}.records"),
                         format!("{lower}.rejects"),
                         format!("{lower}.unit.*"),
+                        format!("{lower}.records.*"),
+                        format!("{lower}.unit.*.*"),
                     ],
+                    ..Default::default()
+                },
+            )
+            .await
+            .map_err(|e| transport("output stream", e))?;
+            let input = match role {
+                Role::Group(_) => js
+                    .get_or_create_stream(stream::Config {
+                        name: format!("{upper}_KG"),
+                        subjects: vec![format!("{lower}.kg.*")],
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| transport("key group stream", e))?,
+                Role::Whole | Role::Router => input,
+            };
+            if role == Role::Router {
+                js.get_or_create_stream(stream::Config {
+                    name: format!("{upper}_KG"),
+                    subjects: vec![format!("{lower}.kg.*")],
                     ..Default::default()
                 })
                 .await
-                .map_err(|e| transport("output stream", e))?;
+                .map_err(|e| transport("key group stream", e))?;
+            }
             let checkpoints = js
                 .create_key_value(kv::Config {
                     bucket: format!("{upper}_CKPT"),
@@ -253,6 +351,7 @@ impl Nats {
         Ok(Nats(Arc::new(JetStream {
             rt,
             js,
+            role,
             input,
             output,
             checkpoints,
@@ -273,7 +372,11 @@ impl Nats {
         for unit in units {
             let config = jetstream::consumer::pull::Config {
                 durable_name: Some(unit.to_string()),
-                filter_subject: self.subject(&Subject::Unit(unit.to_string())),
+                // In a split run, the unit's copies from every target.
+                filter_subject: match s.role {
+                    Role::Group(_) => format!("{}.unit.{unit}.*", s.name),
+                    _ => self.subject(&Subject::Unit(unit.to_string())),
+                },
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
                 ..Default::default()
             };
@@ -356,9 +459,20 @@ impl Nats {
         })
     }
 
-    /// The position of the input stream's last message (0: empty).
+    /// The position of the last message this role reads (0: none): the input stream's, or
+    /// for a target of a split run, its batches'.
     pub fn input_last(&self) -> Result<u64, Error> {
         let s = &self.0;
+        if let Role::Group(t) = &s.role {
+            let name = self.subject(&Subject::Route(*t));
+            return s.rt.block_on(async {
+                match s.input.get_last_raw_message_by_subject(&name).await {
+                    Ok(m) => Ok(m.sequence),
+                    Err(e) if e.kind() == stream::LastRawMessageErrorKind::NoMessageFound => Ok(0),
+                    Err(e) => Err(transport("last message", e)),
+                }
+            });
+        }
         s.rt.block_on(async {
             let mut input = s.input.clone();
             let info = input
@@ -366,6 +480,60 @@ impl Nats {
                 .await
                 .map_err(|e| transport("input stream", e))?;
             Ok(info.state.last_sequence)
+        })
+    }
+
+    /// Checks that the deployment runs as this server would, and records it the first time:
+    /// with `identity` (`Partition::identity`), split over key groups with that rule set,
+    /// placement and group count; without, one engine. A server of another kind or placement
+    /// would group keys otherwise than the state it finds, so it refuses to join.
+    pub fn join(&self, identity: Option<&str>) -> Result<(), Error> {
+        let s = &self.0;
+        let kind = |key: &'static str| async move {
+            match s.checkpoints.entry(key).await {
+                Ok(Some(e)) if e.operation == kv::Operation::Put => Ok(Some(e.value)),
+                Ok(_) => Ok(None),
+                Err(e) => Err(transport("checkpoint", e)),
+            }
+        };
+        s.rt.block_on(async {
+            let Some(identity) = identity else {
+                return match kind(PLACEMENT).await? {
+                    Some(p) => Err(Error::State(format!(
+                        "deployment `{}` runs split over key groups ({}): start `vigil serve \
+                         --groups N` with its group count",
+                        s.name,
+                        String::from_utf8_lossy(&p)
+                    ))),
+                    None => Ok(()),
+                };
+            };
+            if kind(KEY).await?.is_some() {
+                return Err(Error::State(format!(
+                    "deployment `{}` runs one engine (it has the checkpoint `{KEY}`): a run \
+                     split over key groups needs a deployment of its own (--stream)",
+                    s.name
+                )));
+            }
+            let value = identity.to_string().into_bytes();
+            match s.checkpoints.create(PLACEMENT, value.into()).await {
+                Ok(_) => Ok(()),
+                Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => {
+                    let have = kind(PLACEMENT).await?.unwrap_or_default();
+                    if have == identity.as_bytes() {
+                        Ok(())
+                    } else {
+                        Err(Error::State(format!(
+                            "deployment `{}` runs as {}, not {identity}: a server with another \
+                             rule set, placement or group count refuses to join (start a new \
+                             deployment with --stream)",
+                            s.name,
+                            String::from_utf8_lossy(&have)
+                        )))
+                    }
+                }
+                Err(e) => Err(transport("checkpoint", e)),
+            }
         })
     }
 
@@ -385,10 +553,13 @@ impl Nats {
 
     fn subject(&self, subject: &Subject) -> String {
         let name = &self.0.name;
-        match subject {
-            Subject::Records => format!("{name}.records"),
-            Subject::Rejects => format!("{name}.rejects"),
-            Subject::Unit(u) => format!("{name}.unit.{u}"),
+        match (subject, &self.0.role) {
+            (Subject::Records, Role::Group(t)) => format!("{name}.records.{}", t.name()),
+            (Subject::Records, _) => format!("{name}.records"),
+            (Subject::Rejects, _) => format!("{name}.rejects"),
+            (Subject::Unit(u), Role::Group(t)) => format!("{name}.unit.{u}.{}", t.name()),
+            (Subject::Unit(u), _) => format!("{name}.unit.{u}"),
+            (Subject::Route(t), _) => format!("{name}.kg.{}", t.name()),
         }
     }
 
@@ -596,6 +767,38 @@ async fn stored(ack: jetstream::context::PublishAckFuture) -> Result<(), Error> 
     })
 }
 
+/// The stream of `config`, created, or given the subjects of `config` it lacks.
+async fn with_subjects(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<stream::Stream, String> {
+    let mut existing = match js.get_stream(&config.name).await {
+        Ok(s) => s,
+        Err(_) => {
+            return js
+                .get_or_create_stream(config)
+                .await
+                .map_err(|e| e.to_string());
+        }
+    };
+    let mut now = existing
+        .info()
+        .await
+        .map_err(|e| e.to_string())?
+        .config
+        .clone();
+    let missing: Vec<String> = (config.subjects.iter())
+        .filter(|s| !now.subjects.contains(s))
+        .cloned()
+        .collect();
+    if missing.is_empty() {
+        return Ok(existing);
+    }
+    now.subjects.extend(missing);
+    js.update_stream(now).await.map_err(|e| e.to_string())?;
+    js.get_stream(&config.name).await.map_err(|e| e.to_string())
+}
+
 /// A name no other process or connection uses: the time in nanoseconds and the process.
 fn unique() -> String {
     let nanos = std::time::SystemTime::now()
@@ -629,10 +832,15 @@ impl Input for Nats {
             let r = match reader.take() {
                 Some(r) if r.at == after => reader.insert(r),
                 _ => {
+                    let filter_subject = match &s.role {
+                        Role::Group(t) => self.subject(&Subject::Route(*t)),
+                        Role::Whole | Role::Router => String::new(),
+                    };
                     let config = pull::OrderedConfig {
                         deliver_policy: DeliverPolicy::ByStartSequence {
                             start_sequence: after + 1,
                         },
+                        filter_subject,
                         ..Default::default()
                     };
                     let consumer = s
@@ -803,7 +1011,7 @@ impl Checkpoints for Nats {
         s.rt.block_on(async {
             let Some(entry) = s
                 .checkpoints
-                .entry(KEY)
+                .entry(s.role.key())
                 .await
                 .map_err(|e| transport("checkpoint", e))?
             else {
@@ -873,7 +1081,7 @@ impl Checkpoints for Nats {
             match revision {
                 None => s
                     .checkpoints
-                    .create(KEY, meta.into())
+                    .create(s.role.key(), meta.into())
                     .await
                     .map_err(|e| match e.kind() {
                         kv::CreateErrorKind::AlreadyExists => {
@@ -883,7 +1091,7 @@ impl Checkpoints for Nats {
                     }),
                 Some(r) => s
                     .checkpoints
-                    .update(KEY, meta.into(), r)
+                    .update(s.role.key(), meta.into(), r)
                     .await
                     .map_err(|e| match e.kind() {
                         kv::UpdateErrorKind::WrongLastRevision => {

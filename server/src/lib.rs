@@ -18,9 +18,12 @@ pub mod logging;
 pub mod memory;
 pub mod metrics;
 mod outbox;
+mod publisher;
+pub mod router;
 pub mod stop;
 pub mod testing;
 pub mod worker;
 
 pub use log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Published, Subject};
+pub use router::RouterWorker;
 pub use worker::Worker;

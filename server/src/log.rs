@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use vigil_runtime::partition::Target;
+
 /// One input message: its position in the log and its payload, one or more JSON lines
 /// (producers may batch; each line is numbered by its running count, as `vigil run` would).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +22,9 @@ pub enum Subject {
     Unit(String),
     /// Rejected input lines with their line number and reason (`vigil.rejects`).
     Rejects,
+    /// In a run split over key groups, the router's batches for one target (`vigil.kg.<g>`),
+    /// each message marked with the last input message it covers.
+    Route(Target),
 }
 
 /// One message for a subject: JSON lines, and its *mark*, which grows along the subject:

@@ -41,8 +41,8 @@ impl Input for MemoryInput {
     }
 }
 
-/// A subject's last mark and its lines.
-type Log = (u64, Vec<String>);
+/// A subject's last mark, its lines, and its messages with their marks.
+type Log = (u64, Vec<String>, Vec<Message>);
 
 /// Output subjects of JSON lines, each refusing a message whose mark is not above its last.
 #[derive(Debug, Clone, Default)]
@@ -55,8 +55,17 @@ impl MemoryOutput {
     pub fn lines(&self, subject: &Subject) -> Vec<String> {
         lock(&self.subjects)
             .get(subject)
-            .map(|(_, l)| l.clone())
+            .map(|(_, l, _)| l.clone())
             .unwrap_or_default()
+    }
+
+    /// `subject` read as an input log, each message at the position of its mark (a split
+    /// run's target reads the router's batches so).
+    pub fn input(&self, subject: Subject) -> MemorySubject {
+        MemorySubject {
+            output: self.clone(),
+            subject,
+        }
     }
 
     /// The subjects that have messages.
@@ -67,12 +76,12 @@ impl MemoryOutput {
 
 impl Output for MemoryOutput {
     fn last(&mut self, subject: &Subject) -> Result<u64, Error> {
-        Ok(lock(&self.subjects).get(subject).map_or(0, |(m, _)| *m))
+        Ok(lock(&self.subjects).get(subject).map_or(0, |(m, _, _)| *m))
     }
 
     fn publish(&mut self, subject: &Subject, message: Published) -> Result<(), Error> {
         let mut subjects = lock(&self.subjects);
-        let (mark, lines) = subjects.entry(subject.clone()).or_default();
+        let (mark, lines, messages) = subjects.entry(subject.clone()).or_default();
         if message.mark <= *mark {
             return Err(Error::Fenced(format!(
                 "{subject:?}: message {} is not after {mark}",
@@ -80,12 +89,38 @@ impl Output for MemoryOutput {
             )));
         }
         *mark = message.mark;
+        messages.push(Message {
+            seq: message.mark,
+            payload: message.lines.clone(),
+        });
         lines.extend(
             String::from_utf8_lossy(&message.lines)
                 .lines()
                 .map(str::to_string),
         );
         Ok(())
+    }
+}
+
+/// One subject of a `MemoryOutput` as an input log.
+#[derive(Debug, Clone)]
+pub struct MemorySubject {
+    output: MemoryOutput,
+    subject: Subject,
+}
+
+impl Input for MemorySubject {
+    fn read(&mut self, after: u64, max: usize) -> Result<Vec<Message>, Error> {
+        let subjects = lock(&self.output.subjects);
+        let Some((_, _, messages)) = subjects.get(&self.subject) else {
+            return Ok(Vec::new());
+        };
+        Ok(messages
+            .iter()
+            .filter(|m| m.seq > after)
+            .take(max)
+            .cloned()
+            .collect())
     }
 }
 

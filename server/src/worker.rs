@@ -2,21 +2,21 @@
 //! before the next read or a checkpoint, and checkpoints every few messages. See the crate
 //! documentation for why no record is lost or repeated.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use vigil_ir::Program;
+use vigil_runtime::partition::{Batch, Partition, Target};
 use vigil_runtime::{Decoded, Engine, EngineConfig, Line, Pushed, Record};
 
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Subject};
 use crate::metrics::Metrics;
-use crate::outbox::Outbox;
+use crate::publisher::Publisher;
 
 /// One engine over one input log.
 pub struct Worker<I, O, C> {
     engine: Engine,
     input: I,
-    output: O,
+    out: Publisher<O>,
     checkpoints: C,
     /// The last input message applied.
     seq: u64,
@@ -31,15 +31,14 @@ pub struct Worker<I, O, C> {
     interval: std::time::Duration,
     since: u64,
     checkpointed_at: std::time::Instant,
-    /// Each subject's last mark, read once per start and then kept.
-    marks: HashMap<Subject, u64>,
-    /// What the messages applied since the last send made.
-    outbox: Outbox,
     /// Reads of at least this many bytes are decoded ahead on a second thread.
     decode_ahead: usize,
     metrics: Arc<Metrics>,
     upgraded_from: Option<String>,
     reloaded: Option<String>,
+    /// In a run split over key groups, the deployment's identity (`Partition::identity`):
+    /// the input is the router's batches, and checkpoints are of this placement.
+    identity: Option<String>,
 }
 
 impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
@@ -89,10 +88,73 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             None => (0, 0, None),
         };
         let lines = engine.lines();
+        let worker = Worker::begin(engine, input, output, checkpoints, every, (seq, records));
         let mut worker = Worker {
+            upgraded_from,
+            reloaded: kept,
+            ..worker
+        };
+        if let Some(old) = worker.upgraded_from.clone() {
+            worker.check_nothing_past_checkpoint(&old, lines)?;
+        }
+        worker.claim(revision)
+    }
+
+    /// The worker of one target of a run split over key groups: its input is the router's
+    /// batches for `target` (`Subject::Route`), its checkpoints those of the target alone. A
+    /// checkpoint of another placement or group count is refused: its keys were grouped
+    /// otherwise.
+    pub fn start_group(
+        partition: Arc<Partition>,
+        target: Target,
+        config: EngineConfig,
+        input: I,
+        output: O,
+        mut checkpoints: C,
+        every: u64,
+    ) -> Result<Self, Error> {
+        let identity = partition.identity();
+        let mut engine = Engine::new(partition.program().clone(), config);
+        engine.set_partition(Some((partition, target)));
+        let loaded = checkpoints.load()?;
+        let (at, revision) = match loaded {
+            Some((cp, revision)) => {
+                if cp.fingerprint != identity {
+                    return Err(Error::State(format!(
+                        "the checkpoint of group {} belongs to deployment {}, not {identity}: \
+                         another rule set, placement or group count needs a deployment of its \
+                         own (--stream)",
+                        target.name(),
+                        cp.fingerprint
+                    )));
+                }
+                engine
+                    .restore(&cp.snapshot)
+                    .map_err(|e| Error::State(format!("corrupt checkpoint: {e}")))?;
+                ((cp.seq, cp.records), Some(revision))
+            }
+            None => ((0, 0), None),
+        };
+        let worker = Worker::begin(engine, input, output, checkpoints, every, at);
+        Worker {
+            identity: Some(identity),
+            ..worker
+        }
+        .claim(revision)
+    }
+
+    fn begin(
+        engine: Engine,
+        input: I,
+        output: O,
+        checkpoints: C,
+        every: u64,
+        (seq, records): (u64, u64),
+    ) -> Self {
+        Worker {
             engine,
             input,
-            output,
+            out: Publisher::new(output),
             checkpoints,
             seq,
             records,
@@ -101,26 +163,26 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             interval: std::time::Duration::ZERO,
             since: 0,
             checkpointed_at: std::time::Instant::now(),
-            marks: HashMap::new(),
-            outbox: Outbox::default(),
             decode_ahead: DECODE_AHEAD,
             metrics: Arc::default(),
-            upgraded_from,
-            reloaded: kept,
-        };
-        if let Some(old) = worker.upgraded_from.clone() {
-            worker.check_nothing_past_checkpoint(&old, lines)?;
+            upgraded_from: None,
+            reloaded: None,
+            identity: None,
         }
-        // What the restore itself reported (orphaned instances of states that are gone) is
-        // published before the checkpoint that no longer holds those instances.
-        let restored = worker.engine.take_records();
-        let first = worker.records + 1;
-        worker.publish(&restored)?;
-        worker.deliver(first, &restored)?;
-        worker.send()?;
-        let cp = worker.checkpoint_value();
-        worker.revision = worker.checkpoints.save(&cp, revision)?;
-        Ok(worker)
+    }
+
+    /// Publishes what the restore itself reported (orphaned instances of states that are
+    /// gone) before the checkpoint that no longer holds those instances, and writes that
+    /// checkpoint over `revision`: a worker that held it before can no longer save.
+    fn claim(mut self, revision: Option<u64>) -> Result<Self, Error> {
+        let restored = self.engine.take_records();
+        let first = self.records + 1;
+        self.publish(&restored)?;
+        self.deliver(first, &restored)?;
+        self.out.send()?;
+        let cp = self.checkpoint_value();
+        self.revision = self.checkpoints.save(&cp, revision)?;
+        Ok(self)
     }
 
     /// Before another rule set goes on from a checkpoint: the output must hold nothing the old
@@ -132,7 +194,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             (self.engine.program().units.iter()).map(|u| Subject::Unit(u.name.to_string())),
         );
         for subject in subjects {
-            if self.output.last(&subject)? > self.records {
+            if self.out.output.last(&subject)? > self.records {
                 return Err(Error::State(format!(
                     "rule set {old} published records past its last checkpoint, which another \
                      rule set cannot go on from: start {old} again and stop it with SIGTERM (it \
@@ -140,7 +202,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
                 )));
             }
         }
-        if self.output.last(&Subject::Rejects)? > lines {
+        if self.out.output.last(&Subject::Rejects)? > lines {
             return Err(Error::State(format!(
                 "rule set {old} rejected lines past its last checkpoint: start it again and stop \
                  it with SIGTERM, then start the new one"
@@ -184,14 +246,18 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
     pub fn poll(&mut self, max: usize) -> Result<usize, Error> {
         let messages = self.input.read(self.seq, max)?;
         let bytes: usize = messages.iter().map(|m| m.payload.len()).sum();
-        if bytes >= self.decode_ahead {
+        if self.identity.is_some() {
+            for m in &messages {
+                self.apply_batches(m)?;
+            }
+        } else if bytes >= self.decode_ahead {
             self.apply_decoded_ahead(&messages)?;
         } else {
             for m in &messages {
                 self.apply(m, Vec::new())?;
             }
         }
-        self.send()?;
+        self.out.send()?;
         Ok(messages.len())
     }
 
@@ -236,7 +302,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
 
     /// Publishes what was applied, then writes a checkpoint.
     pub fn checkpoint(&mut self) -> Result<(), Error> {
-        self.send()?;
+        self.out.send()?;
         let started = std::time::Instant::now();
         let cp = self.checkpoint_value();
         self.revision = self.checkpoints.save(&cp, Some(self.revision))?;
@@ -260,7 +326,8 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         Checkpoint {
             seq: self.seq,
             records: self.records,
-            fingerprint: self.engine.program().fingerprint.clone(),
+            fingerprint: (self.identity.clone())
+                .unwrap_or_else(|| self.engine.program().fingerprint.clone()),
             snapshot: self.engine.snapshot(),
         }
     }
@@ -290,7 +357,27 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         }
         self.flush()?;
         self.publish_rejects(&rejects)?;
-        self.seq = m.seq;
+        self.applied(m.seq)
+    }
+
+    /// One message of the router's batches for this worker's target: each batch's events and
+    /// then its watermark (`Engine::push_batch`), then their records in the outbox.
+    fn apply_batches(&mut self, m: &Message) -> Result<(), Error> {
+        let batches = Batch::decode_all(&m.payload)
+            .map_err(|e| Error::State(format!("message {} of the router: {e}", m.seq)))?;
+        for batch in &batches {
+            self.engine.push_batch(batch);
+            for _ in &batch.events {
+                self.metrics.line(None);
+            }
+        }
+        self.flush()?;
+        self.applied(m.seq)
+    }
+
+    /// Message `seq` is applied: maybe a checkpoint is due.
+    fn applied(&mut self, seq: u64) -> Result<(), Error> {
+        self.seq = seq;
         self.since += 1;
         let due = !self.interval.is_zero() && self.checkpointed_at.elapsed() >= self.interval;
         if self.since >= self.every || due {
@@ -308,46 +395,6 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         self.deliver(first, &records)
     }
 
-    /// The last mark of `subject`, pending or published (read from the transport the first
-    /// time).
-    fn mark(&mut self, subject: &Subject) -> Result<u64, Error> {
-        if let Some(m) = self.outbox.mark(subject) {
-            return Ok(m);
-        }
-        if let Some(m) = self.marks.get(subject) {
-            return Ok(*m);
-        }
-        let m = self.output.last(subject)?;
-        self.marks.insert(subject.clone(), m);
-        Ok(m)
-    }
-
-    /// Publishes the outbox, a round at a time. A message refused because the subject is
-    /// already at or past its mark was published by a worker we replaced, which ran the same
-    /// input through the same rule set: the same lines, so it is done.
-    fn send(&mut self) -> Result<(), Error> {
-        for round in self.outbox.take_rounds() {
-            let marks: Vec<(Subject, u64)> =
-                round.iter().map(|(s, m)| (s.clone(), m.mark)).collect();
-            let results = self.output.publish_all(round);
-            for ((subject, mark), result) in marks.into_iter().zip(results) {
-                let mark = match result {
-                    Ok(()) => mark,
-                    Err(Error::Fenced(why)) => {
-                        let now = self.output.last(&subject)?;
-                        if now < mark {
-                            return Err(Error::Fenced(why));
-                        }
-                        now
-                    }
-                    Err(e) => return Err(e),
-                };
-                self.marks.insert(subject, mark);
-            }
-        }
-        Ok(())
-    }
-
     /// Each alert's copy for each unit it goes to, cut to what the unit sees (SPEC §2), one
     /// line per alert and unit marked with the alert's number. Shadow alerts go to nobody.
     fn deliver(&mut self, first: u64, records: &[Record]) -> Result<(), Error> {
@@ -359,14 +406,14 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             let number = first + k as u64;
             for unit in &a.to {
                 let subject = Subject::Unit(unit.to_string());
-                if number <= self.mark(&subject)? {
+                if number <= self.out.mark(&subject)? {
                     continue;
                 }
                 let Some(mut line) = self.engine.to_json_for_unit(a, unit) else {
                     continue;
                 };
                 line.push('\n');
-                self.outbox.push(&subject, number, &line);
+                self.out.outbox.push(&subject, number, &line);
                 self.metrics.alert(a, unit);
             }
         }
@@ -378,9 +425,10 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         if rejects.is_empty() {
             return Ok(());
         }
-        let done = self.mark(&Subject::Rejects)?;
+        let done = self.out.mark(&Subject::Rejects)?;
         for (n, json) in rejects.iter().filter(|(n, _)| *n > done) {
-            self.outbox
+            self.out
+                .outbox
                 .push(&Subject::Rejects, *n, &format!("{json}\n"));
         }
         Ok(())
@@ -396,8 +444,8 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         let first = self.records + 1;
         self.records += records.len() as u64;
         // Read each time: a worker we replaced may still have published since.
-        let published = self.output.last(&Subject::Records)?;
-        let have = published.max(self.outbox.mark(&Subject::Records).unwrap_or(0));
+        let published = self.out.output.last(&Subject::Records)?;
+        let have = published.max(self.out.outbox.mark(&Subject::Records).unwrap_or(0));
         if have + 1 < first {
             return Err(Error::State(format!(
                 "the output log holds {have} records, but the checkpoint says {} were published",
@@ -413,7 +461,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             line.clear();
             self.engine.write_json(r, &mut line);
             line.push('\n');
-            self.outbox.push(&Subject::Records, number, &line);
+            self.out.outbox.push(&Subject::Records, number, &line);
         }
         Ok(())
     }
@@ -424,7 +472,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
 const DECODE_AHEAD: usize = 256 * 1024;
 
 /// A message's lines: a trailing newline ends the last one, it does not start another.
-fn lines(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
+pub(crate) fn lines(payload: &[u8]) -> impl Iterator<Item = &[u8]> {
     let payload = payload.strip_suffix(b"\n").unwrap_or(payload);
     let mut start = 0;
     memchr::memchr_iter(b'\n', payload)
