@@ -690,3 +690,187 @@ fn a_reload_switches_rule_sets_at_its_line_and_vigil_run_replays_it() {
     drop(server);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A server of the city's rule set split over `groups` key groups, in the background.
+fn serve_split(url: &str, groups: &str, log: &Path) -> Killed {
+    let options = [
+        "--groups",
+        groups,
+        "--lease",
+        "2s",
+        "--checkpoint-every",
+        "3",
+    ];
+    serve_city(url, &options, log)
+}
+
+/// Every record the targets of a split run stored, each target's after the other's, once
+/// they hold `n` lines (within `secs`).
+fn stored_split(url: &str, groups: u32, n: usize, secs: u64) -> Vec<String> {
+    use vigil_runtime::partition::Target;
+    use vigil_server::jetstream::Role;
+    let mut readers: Vec<Nats> = Target::all(groups)
+        .map(|t| Nats::connect_as(url, "vigil", Role::Group(t)).expect("connects"))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let got: Vec<String> = (readers.iter_mut())
+            .flat_map(|r| r.lines(&Subject::Records).expect("reads"))
+            .collect();
+        if got.len() >= n || Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Issue 23: the bundled day through a run split over 3 key groups, served by 3 servers of
+/// which one is killed with SIGKILL (and started again) 10 times at seeded moments while a feed
+/// publishes, and nats-server killed and restarted once. The records stored over all targets
+/// are those of one `vigil run` (as a multiset: each target publishes in its own order), and
+/// the rejects are the same lines in the same order. Then the server holding the router is
+/// stopped (SIGSTOP) past its lease: another takes the router over, and once resumed the stale
+/// one exits with status 3 without publishing anything twice. A server started with another
+/// group count refuses to join.
+#[test]
+fn three_servers_split_over_three_groups_killed_ten_times_store_the_records_of_one_run() {
+    let dir = temp_dir("serve-split");
+    let day = city_day(&dir);
+    let mut nats = NatsServer::start().expect("nats-server");
+    let log = dir.join("split.log");
+    let mut servers: Vec<Killed> = (0..3).map(|_| serve_split(&nats.url, "3", &log)).collect();
+    Nats::connect(&nats.url, "vigil").expect("connects");
+    let feed = Feed::connect(&nats.url, "vigil").expect("a feed");
+    let mut random = 0x5eed_0023_u64;
+    let mut below = |n: u64| {
+        random = random
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (random >> 33) % n
+    };
+    let chunks: Vec<&[String]> = day.lines.chunks(day.lines.len() / 24 + 1).collect();
+    let mut kills = 0;
+    for (i, chunk) in chunks.iter().enumerate() {
+        let messages = chunk.chunks(1 + below(60) as usize).map(|m| {
+            let mut payload = m.join("\n").into_bytes();
+            payload.push(b'\n');
+            payload
+        });
+        feed.publish(messages, || {})
+            .unwrap_or_else(|e| panic!("chunk {i}: {e:?}"));
+        std::thread::sleep(Duration::from_millis(100 + below(400)));
+        // A server that lost a part while NATS was away exits (status 3): a supervisor would
+        // start it again, and so does this test.
+        for s in &mut servers {
+            if s.0.try_wait().expect("status").is_some() {
+                *s = serve_split(&nats.url, "3", &log);
+            }
+        }
+        if i == chunks.len() / 2 {
+            nats.crash_and_restart().expect("nats-server restarts");
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Nats::connect(&nats.url, "vigil")
+                .and_then(|n| n.input_last())
+                .is_err()
+            {
+                assert!(Instant::now() < deadline, "JetStream did not come back");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        } else if i % 2 == 1 && kills < 10 {
+            let k = below(3) as usize;
+            servers[k] = serve_split(&nats.url, "3", &log);
+            kills += 1;
+        }
+    }
+    assert_eq!(kills, 10);
+    let mut want = day.records.clone();
+    want.sort();
+    let secs = 120;
+    let mut got = stored_split(&nats.url, 3, want.len(), secs);
+    got.sort();
+    let text = || std::fs::read_to_string(&log).unwrap_or_default();
+    assert_eq!(got.len(), want.len(), "{}", text());
+    assert!(got == want, "the records differ from vigil run's");
+    let mut reader = Nats::connect(&nats.url, "vigil").expect("connects");
+    assert_eq!(reader.lines(&Subject::Rejects).expect("reads"), day.rejects);
+
+    // The router's server stopped past its lease: another takes the router over; resumed, the
+    // stale server finds it taken and exits with status 3.
+    let lease = Duration::from_secs(2);
+    let holder = reader
+        .holder("router", lease)
+        .expect("reads")
+        .expect("held");
+    let pid: u32 = holder.rsplit(':').next().unwrap().parse().expect("a pid");
+    let stale = servers
+        .iter()
+        .position(|s| s.0.id() == pid)
+        .expect("one of ours");
+    let signal = |sig: &str| {
+        let status = Command::new("kill")
+            .args([sig, &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+    };
+    signal("-STOP");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let now = reader.holder("router", lease).expect("reads");
+        if now.as_ref().is_some_and(|h| *h != holder) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "nobody took the router over");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Input routed by the new holder while the stale one sleeps.
+    let tick = "{\"type\":\"$tick\",\"time\":\"2022-03-03T00:00:01Z\"}\n";
+    feed.publish([tick.as_bytes().to_vec()], || {})
+        .expect("published");
+    std::thread::sleep(Duration::from_secs(1));
+    signal("-CONT");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let exit = loop {
+        if let Some(exit) = servers[stale].0.try_wait().expect("status") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "the stale server goes on");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(exit.code(), Some(3), "{}", text());
+    let taken = text().matches("serving router").count();
+    assert!(
+        taken >= 2,
+        "the router was taken over: {taken} starts\n{}",
+        text()
+    );
+    let mut after = stored_split(&nats.url, 3, 0, 0);
+    after.sort();
+    assert!(
+        after == want,
+        "records changed after the stale server resumed"
+    );
+    assert_eq!(reader.lines(&Subject::Rejects).expect("reads"), day.rejects);
+
+    // Another group count is another placement: refused.
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(root())
+        .args(["serve", "rules/", "--groups", "4", "--nats", &nats.url])
+        .args(["--lateness", "10s", "--tick", "0s"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("refuses to join"), "{stderr}");
+    // So is a server of one engine on a split deployment.
+    let out = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .current_dir(root())
+        .args(["serve", "rules/", "--nats", &nats.url, "--tick", "0s"])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(stderr.contains("split over key groups"), "{stderr}");
+    drop(servers);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -106,6 +106,8 @@ impl Access {
             ],
             subscribe: vec![
                 format!("{name}.unit.{unit}"),
+                // A run split over key groups: the copies of each target.
+                format!("{name}.unit.{unit}.*"),
                 format!("{}.>", Access::inbox_prefix(&c.user)),
             ],
         });

@@ -61,6 +61,8 @@ pub struct JetStream {
     /// What this role reads: the input stream, or the router's batches (`<NAME>_KG`).
     input: stream::Stream,
     output: stream::Stream,
+    /// The router's batches (`<NAME>_KG`), where a router publishes them.
+    routes: Option<stream::Stream>,
     checkpoints: kv::Store,
     snapshots: object_store::ObjectStore,
     name: String,
@@ -220,6 +222,16 @@ impl Nats {
         })
     }
 
+    /// Who holds the lease `key` now, as its holder wrote itself (`host:pid`).
+    pub fn holder(&self, key: &str, ttl: std::time::Duration) -> Result<Option<String>, Error> {
+        let s = &self.0;
+        s.rt.block_on(async {
+            let bucket = self.lease_bucket(ttl).await?;
+            let entry = bucket.get(key).await.map_err(|e| transport("lease", e))?;
+            Ok(entry.map(|v| String::from_utf8_lossy(&v).into_owned()))
+        })
+    }
+
     /// The bucket of the deployment's leases, whose entries live `ttl` unless renewed.
     async fn lease_bucket(&self, ttl: std::time::Duration) -> Result<kv::Store, Error> {
         let s = &self.0;
@@ -280,7 +292,7 @@ impl Nats {
             .build()
             .map_err(|e| transport("runtime", e))?;
         let (upper, lower) = (name.to_uppercase(), name.to_lowercase());
-        let (js, input, output, checkpoints, snapshots) = rt.block_on(async {
+        let (js, input, output, routes, checkpoints, snapshots) = rt.block_on(async {
             let client = login(url)?
                 .connect(url)
                 .await
@@ -323,15 +335,18 @@ impl Nats {
                     .map_err(|e| transport("key group stream", e))?,
                 Role::Whole | Role::Router => input,
             };
-            if role == Role::Router {
-                js.get_or_create_stream(stream::Config {
-                    name: format!("{upper}_KG"),
-                    subjects: vec![format!("{lower}.kg.*")],
-                    ..Default::default()
-                })
-                .await
-                .map_err(|e| transport("key group stream", e))?;
-            }
+            let routes = match role {
+                Role::Router => Some(
+                    js.get_or_create_stream(stream::Config {
+                        name: format!("{upper}_KG"),
+                        subjects: vec![format!("{lower}.kg.*")],
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(|e| transport("key group stream", e))?,
+                ),
+                Role::Whole | Role::Group(_) => None,
+            };
             let checkpoints = js
                 .create_key_value(kv::Config {
                     bucket: format!("{upper}_CKPT"),
@@ -346,7 +361,7 @@ impl Nats {
                 })
                 .await
                 .map_err(|e| transport("snapshot store", e))?;
-            Ok::<_, Error>((js, input, output, checkpoints, snapshots))
+            Ok::<_, Error>((js, input, output, routes, checkpoints, snapshots))
         })?;
         Ok(Nats(Arc::new(JetStream {
             rt,
@@ -354,6 +369,7 @@ impl Nats {
             role,
             input,
             output,
+            routes,
             checkpoints,
             snapshots,
             name: lower,
@@ -572,7 +588,11 @@ impl Nats {
             let mut out = Vec::new();
             let mut seq = 1;
             loop {
-                match s.output.get_first_raw_message_by_subject(&name, seq).await {
+                match self
+                    .stream_of(subject)
+                    .get_first_raw_message_by_subject(&name, seq)
+                    .await
+                {
                     Ok(m) => {
                         out.extend(
                             String::from_utf8_lossy(&m.payload)
@@ -589,12 +609,25 @@ impl Nats {
         })
     }
 
+    /// The stream `subject` is stored in.
+    fn stream_of(&self, subject: &Subject) -> &stream::Stream {
+        let s = &self.0;
+        match (subject, &s.routes) {
+            (Subject::Route(_), Some(routes)) => routes,
+            _ => &s.output,
+        }
+    }
+
     /// The subject's last message: its sequence and mark.
     fn last_message(&self, subject: &Subject) -> Result<Option<(u64, u64)>, Error> {
         let s = &self.0;
         let name = self.subject(subject);
         s.rt.block_on(async {
-            match s.output.get_last_raw_message_by_subject(&name).await {
+            match self
+                .stream_of(subject)
+                .get_last_raw_message_by_subject(&name)
+                .await
+            {
                 Ok(m) => {
                     let mark = m
                         .headers

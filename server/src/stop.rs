@@ -37,6 +37,11 @@ impl Stop {
         Ok(stop)
     }
 
+    /// Asks for a stop, as a signal would (a server giving up one of its parts).
+    pub fn ask(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
     pub fn requested(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }

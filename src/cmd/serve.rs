@@ -23,6 +23,8 @@ use vigil_server::metrics::Metrics;
 use vigil_server::stop::Stop;
 use vigil_server::{Error, Worker};
 
+mod split;
+
 #[derive(clap::Args)]
 #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
@@ -63,6 +65,13 @@ pub struct Args {
     /// How the log on standard error is written: `text`, or `json` (one object per line).
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     log_format: String,
+    /// Split the run over this many key groups, with any number of servers sharing the
+    /// router and the groups (each server started with the same N and rule set). Records go
+    /// to name.records.<group>, units' copies to name.unit.<unit>.<group>. Every server of a
+    /// deployment must be started with the same N: another N is another placement of the
+    /// keys, and needs a deployment of its own (--stream).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    groups: Option<u32>,
     /// Serve HTTP here: `POST /events` (JSON lines into the input stream) and `POST /reload`
     /// (a bundle, as `vigil serve reload`), both needing `Authorization: Bearer
     /// $VIGIL_HTTP_TOKEN`; `GET /metrics` (Prometheus), `GET /health`.
@@ -195,6 +204,31 @@ pub fn run(args: Args) -> ExitCode {
         }
     }
     let holder = format!("{}:{}", hostname(), std::process::id());
+    if let Some(groups) = args.groups {
+        let stop = match Stop::on_signals() {
+            Ok(s) => s,
+            Err(e) => return super::fail(format!("cannot watch for signals: {e}")),
+        };
+        let split = split::Split {
+            partition: Arc::new(vigil_runtime::partition::Partition::new(program, groups)),
+            config: EngineConfig {
+                lateness,
+                ..EngineConfig::default()
+            },
+            url: args.nats.clone(),
+            stream: args.stream.clone(),
+            checkpoint_every: args.checkpoint_every,
+            checkpoint_interval,
+            lease_ttl,
+            tick: (tick > 0).then(|| Duration::from_millis(tick.unsigned_abs())),
+            metrics,
+            holder,
+        };
+        return split::serve(split, &nats, &stop);
+    }
+    if let Err(e) = nats.join(None) {
+        return super::fail(e);
+    }
     info!(%holder, deployment = %args.stream, "waiting for the lease of `{}`", args.stream);
     let lease = match nats.acquire(&holder, lease_ttl) {
         Ok(l) => l,
