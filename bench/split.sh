@@ -46,6 +46,9 @@ lines=$(wc -l < "$dir/events.jsonl")
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg); $keys keys, $lines lines, G = $groups, $servers servers"
 "$vigil" build bench/split/ -o "$dir/rules.bundle" 2> /dev/null
 
+# Checkpoints are whole snapshots: over a million keys, one a second (the default) is most of
+# the work; $CHECKPOINTS sets them (see docs/BENCHMARKS.md).
+CHECKPOINTS=${CHECKPOINTS:---checkpoint-every 10000 --checkpoint-interval 60s}
 now() { date +%s.%N; }
 /usr/bin/time -f "%e %M" -o "$dir/run.time" "$vigil" run --bundle "$dir/rules.bundle" \
     --events "$dir/events.jsonl" > "$dir/run.jsonl" 2> /dev/null
@@ -58,12 +61,12 @@ echo "vigil run:          $run_s s, $(echo "$lines / $run_s" | bc) events/s, pea
 
 metric() { curl -s "127.0.0.1:$1/metrics" | awk -v m="$2" '$1 == m { print $2 }'; }
 hwm() { awk '/VmHWM/ { print int($2 / 1024) }' "/proc/$1/status"; }
-# measure NAME HTTP-PORTS...: publishes the input into deployment NAME and waits until the
-# servers listening on the ports stored every record.
+# measure STREAM LABEL HTTP-PORTS...: publishes the input into deployment STREAM and waits
+# until the servers listening on the ports stored every record.
 measure() {
-    name=$1; shift
+    stream=$1; name=$2; shift 2
     t0=$(now)
-    "$vigil" serve publish "$dir/events.jsonl" --nats "$url" --stream "$name" --batch 100 2> /dev/null
+    "$vigil" serve publish "$dir/events.jsonl" --nats "$url" --stream "$stream" --batch 100 2> /dev/null
     t1=$(now)
     while :; do
         sum=0
@@ -83,12 +86,12 @@ measure() {
 # One server.
 http=$(free)
 "$vigil" serve --bundle "$dir/rules.bundle" --nats "$url" --stream one \
-    --tick 0s --max-skew 100000d --lease 2s --checkpoint-every 1000 \
+    --tick 0s --max-skew 100000d --lease 2s $CHECKPOINTS \
     --listen "127.0.0.1:$http" 2> "$dir/one.log" &
 one=$!
 pids="$pids $one"
 until [ -n "$(metric "$http" vigil_active)" ]; do sleep 0.05; done
-measure "one vigil serve" "$http"
+measure one "one vigil serve" "$http"
 echo "  peak RSS $(hwm "$one") MiB"
 kill "$one"
 
@@ -98,7 +101,7 @@ split_pids=""
 for k in $(seq "$servers"); do
     p=$(free)
     "$vigil" serve --bundle "$dir/rules.bundle" --nats "$url" --stream split \
-        --groups "$groups" --tick 0s --lease 2s --checkpoint-every 1000 \
+        --groups "$groups" --tick 0s --lease 2s $CHECKPOINTS \
         --listen "127.0.0.1:$p" 2> "$dir/split-$k.log" &
     split_pids="$split_pids $!"
     pids="$pids $!"
@@ -113,7 +116,7 @@ while :; do
     [ $((serving - given)) -ge "$parts" ] && [ "$given" = "${last_given:-x}" ] && break
     last_given=$given
 done
-measure "$servers servers, --groups $groups" $ports
+measure split "$servers servers, --groups $groups" $ports
 for pid in $split_pids; do
     held=$(grep -h "holder=[^ ]*:$pid " "$dir"/split-*.log | grep -c "serving " || true)
     echo "  server $pid: peak RSS $(hwm "$pid") MiB, $held parts started"
