@@ -545,15 +545,7 @@ impl Engine {
             && row.time > tick.saturating_add(skew)
         {
             *self.stats.rejected.entry(RejectKind::Future).or_insert(0) += 1;
-            return Err(Reject {
-                kind: RejectKind::Future,
-                detail: format!(
-                    "time {} is more than {} after the tick at {}",
-                    vigil_ir::time::format_time(row.time, &self.tables.tz),
-                    vigil_ir::time::format_duration(skew),
-                    vigil_ir::time::format_time(tick, &self.tables.tz)
-                ),
-            });
+            return Err(Reject::future(row.time, skew, tick, &self.tables.tz));
         }
         if row.time < self.clock.watermark {
             *self.stats.rejected.entry(RejectKind::Late).or_insert(0) += 1;

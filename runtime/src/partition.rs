@@ -64,6 +64,9 @@ pub struct Router {
     lines: u64,
     watermark: i64,
     max_seen: Option<i64>,
+    /// `--max-skew`: an event more than this after the latest `$tick` is rejected `future`.
+    max_skew: Option<i64>,
+    last_tick: Option<i64>,
     /// Accepted events, and rejected lines by reason: the run's input counters.
     pub accepted: u64,
     /// Rejected lines by reason.
@@ -79,6 +82,9 @@ pub struct RouterState {
     pub watermark: i64,
     /// The greatest event time seen.
     pub max_seen: Option<i64>,
+    /// The time of the latest `$tick`.
+    #[serde(default)]
+    pub last_tick: Option<i64>,
     /// Accepted events so far.
     pub accepted: u64,
     /// Rejected lines by reason (`late`, `not_json`...).
@@ -117,6 +123,8 @@ impl Router {
             lines: 0,
             watermark: i64::MIN,
             max_seen: None,
+            max_skew: None,
+            last_tick: None,
             accepted: 0,
             rejected: std::collections::BTreeMap::new(),
         }
@@ -129,6 +137,7 @@ impl Router {
             crate::ingest::Decoded::Blank => Routed::Blank,
             crate::ingest::Decoded::Row(row) => self.push_row(row),
             crate::ingest::Decoded::Tick(time) => {
+                self.last_tick = Some(time);
                 self.seen(time);
                 Routed::Tick
             }
@@ -146,6 +155,13 @@ impl Router {
     /// An event decoded elsewhere (a test block's), numbered by its own source line: late on
     /// the global watermark, or routed.
     pub fn push_row(&mut self, row: Row) -> Routed {
+        if let (Some(skew), Some(tick)) = (self.max_skew, self.last_tick)
+            && row.time > tick.saturating_add(skew)
+        {
+            let r = crate::ingest::Reject::future(row.time, skew, tick, &self.tables.tz);
+            *self.rejected.entry(r.kind).or_insert(0) += 1;
+            return Routed::Rejected(r);
+        }
         if row.time < self.watermark {
             let r = crate::ingest::Reject::late(row.time, self.watermark, &self.tables.tz);
             *self.rejected.entry(r.kind).or_insert(0) += 1;
@@ -159,6 +175,13 @@ impl Router {
         };
         let targets = self.route(&row, line);
         Routed::Event { row, targets }
+    }
+
+    /// Rejects an event stamped more than `skew` after the latest `$tick` before it
+    /// (`future`), as an engine with `EngineConfig::max_skew` does.
+    pub fn with_max_skew(mut self, skew: Option<i64>) -> Router {
+        self.max_skew = skew;
+        self
     }
 
     /// Moves the global watermark to `to` (never back), as `advance D` in a test block.
@@ -189,6 +212,7 @@ impl Router {
             lines: self.lines,
             watermark: self.watermark,
             max_seen: self.max_seen,
+            last_tick: self.last_tick,
             accepted: self.accepted,
             rejected: self
                 .rejected
@@ -204,6 +228,7 @@ impl Router {
         r.lines = state.lines;
         r.watermark = state.watermark;
         r.max_seen = state.max_seen;
+        r.last_tick = state.last_tick;
         r.accepted = state.accepted;
         r.rejected = state
             .rejected

@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 use vigil_ir::Program;
 use vigil_runtime::partition::{Partition, Routed, Router, Target};
-use vigil_runtime::{Engine, EngineConfig, Line};
+use vigil_runtime::{Engine, EngineConfig, Line, RejectKind};
 
 #[allow(dead_code)]
 #[path = "support/differential.rs"]
@@ -428,9 +428,40 @@ fn every_test_block_of_the_library_and_the_semantics_suite_splits_alike() {
 #[test]
 fn the_router_accepts_and_rejects_the_lines_one_engine_does() {
     let program = library();
-    let lines = city_day();
-    let mut one = Engine::new(program.clone(), config());
-    let mut router = Router::new(Arc::new(Partition::new(program.clone(), 3)), LATENESS);
+    let mut lines = city_day();
+    // `--max-skew 1m`: a tick at the day's last time, then copies of some lines an hour past
+    // it (`future`) and one 30 s past it (accepted).
+    let time_of = |line: &str| -> Option<i64> {
+        line.split("\"time\":")
+            .nth(1)
+            .and_then(|t| t.split(',').next())
+            .and_then(|t| t.parse().ok())
+    };
+    let last = lines
+        .iter()
+        .filter_map(|l| time_of(l))
+        .max()
+        .expect("times");
+    let timed: Vec<String> = (lines.iter())
+        .filter(|l| time_of(l).is_some())
+        .take(4)
+        .cloned()
+        .collect();
+    lines.push(format!("{{\"type\":\"$tick\",\"time\":{last}}}"));
+    for (k, line) in timed.iter().enumerate() {
+        let to = last + if k == 3 { 30_000 } else { 3_600_000 };
+        let time = time_of(line).expect("a time");
+        lines.push(line.replacen(&time.to_string(), &to.to_string(), 1));
+    }
+    let mut one = Engine::new(
+        program.clone(),
+        EngineConfig {
+            max_skew: Some(60_000),
+            ..config()
+        },
+    );
+    let mut router = Router::new(Arc::new(Partition::new(program.clone(), 3)), LATENESS)
+        .with_max_skew(Some(60_000));
     for l in &lines {
         let by_one = one.push_line(l.as_bytes());
         let routed = router.push(Line::Bytes(l.as_bytes()));
@@ -449,6 +480,7 @@ fn the_router_accepts_and_rejects_the_lines_one_engine_does() {
         "{:?}",
         router.rejected
     );
+    assert_eq!(router.rejected.get(&RejectKind::Future), Some(&3));
 }
 
 /// The router's batches, one per target per input message of 7 lines (markers for targets

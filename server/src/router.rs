@@ -35,12 +35,12 @@ pub struct RouterWorker<I, O, C> {
 }
 
 impl<I: Input, O: Output, C: Checkpoints> RouterWorker<I, O, C> {
-    /// A router that goes on from its last checkpoint (or from the start of the input) and
-    /// claims it. A checkpoint of another deployment identity (rule set, placement, group
+    /// A router with `lateness` and `--max-skew` that goes on from its last checkpoint (or
+    /// from the start of the input) and claims it. A checkpoint of another deployment identity (rule set, placement, group
     /// count) is refused.
     pub fn start(
         partition: Arc<Partition>,
-        lateness: i64,
+        (lateness, max_skew): (i64, Option<i64>),
         input: I,
         output: O,
         mut checkpoints: C,
@@ -60,12 +60,16 @@ impl<I: Input, O: Output, C: Checkpoints> RouterWorker<I, O, C> {
                 let state: RouterState = serde_json::from_slice(&cp.snapshot)
                     .map_err(|e| Error::State(format!("corrupt router checkpoint: {e}")))?;
                 (
-                    Router::resume(partition, lateness, &state),
+                    Router::resume(partition, lateness, &state).with_max_skew(max_skew),
                     cp.seq,
                     Some(revision),
                 )
             }
-            None => (Router::new(partition, lateness), 0, None),
+            None => (
+                Router::new(partition, lateness).with_max_skew(max_skew),
+                0,
+                None,
+            ),
         };
         let mut worker = RouterWorker {
             router,

@@ -75,7 +75,7 @@ fn router_and_groups_killed_anywhere_publish_the_records_of_one_worker() {
         let start_router = || {
             RouterWorker::start(
                 partition.clone(),
-                10_000,
+                (10_000, None),
                 input.clone(),
                 routes.clone(),
                 router_checkpoints.clone(),
@@ -195,7 +195,7 @@ fn a_checkpoint_of_another_group_count_is_refused() {
     let four = Arc::new(Partition::new(program.clone(), 4));
     let mut router = RouterWorker::start(
         three.clone(),
-        10_000,
+        (10_000, None),
         input.clone(),
         routes.clone(),
         router_checkpoints.clone(),
@@ -218,7 +218,7 @@ fn a_checkpoint_of_another_group_count_is_refused() {
 
     let refused = RouterWorker::start(
         four.clone(),
-        10_000,
+        (10_000, None),
         input,
         routes.clone(),
         router_checkpoints,

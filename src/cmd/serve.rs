@@ -213,6 +213,7 @@ pub fn run(args: Args) -> ExitCode {
             partition: Arc::new(vigil_runtime::partition::Partition::new(program, groups)),
             config: EngineConfig {
                 lateness,
+                max_skew: Some(max_skew),
                 ..EngineConfig::default()
             },
             url: args.nats.clone(),

@@ -109,6 +109,20 @@ impl Reject {
         }
     }
 
+    /// An event at `time` more than `skew` after the latest tick, at `tick` (`--max-skew`):
+    /// the one wording of the engine's and a split run's router.
+    pub(crate) fn future(time: i64, skew: i64, tick: i64, tz: &jiff::tz::TimeZone) -> Reject {
+        Reject {
+            kind: RejectKind::Future,
+            detail: format!(
+                "time {} is more than {} after the tick at {}",
+                vigil_ir::time::format_time(time, tz),
+                vigil_ir::time::format_duration(skew),
+                vigil_ir::time::format_time(tick, tz)
+            ),
+        }
+    }
+
     /// The reject as one JSON line (no newline), as `--rejects` files and the live server's
     /// rejects subject hold it: `{"line":N,"reason":"...","detail":"...","text":"..."}`.
     pub fn json(&self, line: u64, text: &[u8]) -> String {

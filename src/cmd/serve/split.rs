@@ -236,7 +236,7 @@ fn work(
         Role::Router => Part::Router(Box::new(
             RouterWorker::start(
                 split.partition.clone(),
-                split.config.lateness,
+                (split.config.lateness, split.config.max_skew),
                 nats.clone(),
                 nats.clone(),
                 nats.clone(),
