@@ -114,6 +114,11 @@ pub(super) fn serve(split: Split, nats: &Nats, stop: &Stop) -> ExitCode {
                 Err(_) => return lost(running, &Error::State("a part's thread panicked".into())),
             }
         }
+        // `vigil_active` counts the parts this server works on.
+        split
+            .metrics
+            .active
+            .set(i64::try_from(running.len()).unwrap_or(i64::MAX));
         let servers = nats.leases("member-", ttl).map_or(1, |m| m.len().max(1));
         let share = parts.len().div_ceil(servers);
         if running.len() > share {
