@@ -145,10 +145,22 @@ impl Engine {
     /// Offers an event to the instance `key`'s current state: the first matching transition
     /// (in source order) is taken; an `await` it only partly fills lets later ones try too.
     fn offer(&mut self, w: WorkflowId, wf: &ir::Workflow, key: &Key, event: &Event) {
-        let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
+        let Some(at) = self.workflows[w].instances.get(key).map(|i| i.state) else {
             return;
         };
-        let Some(state) = wf.states.get(inst.state) else {
+        let Some(state) = wf.states.get(at) else {
+            return;
+        };
+        // An event the state has no transition for leaves it as it is; the copy below (the
+        // guards read the instance while the engine is borrowed) is only made for one it has.
+        let consumes = state.transitions.iter().any(|t| match t {
+            Transition::On { trigger, .. } => trigger.event == event.ty,
+            Transition::Await { items, .. } => items.iter().any(|i| i.event == event.ty),
+        });
+        if !consumes {
+            return;
+        }
+        let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
             return;
         };
         let from_name = state.name.clone();
@@ -372,12 +384,12 @@ impl Engine {
         time: i64,
     ) {
         let Of { w, wf, key } = of;
-        let Some(inst) = self.workflows[w].instances.get(key).cloned() else {
+        let Some(state) = self.workflows[w].instances.get(key).map(|i| i.state) else {
             return;
         };
         // Every other way out of the state being left was not taken (for coverage).
         if self.observed()
-            && let Some(s) = wf.states.get(inst.state)
+            && let Some(s) = wf.states.get(state)
         {
             let taken = match &cause {
                 Cause::WorkflowTimer(_) => None,
@@ -397,13 +409,13 @@ impl Engine {
             };
             for i in 0..s.transitions.len() + s.timers.len() {
                 if Some(i) != taken {
-                    self.observe(|o| o.transition(w, inst.state, i, false));
+                    self.observe(|o| o.transition(w, state, i, false));
                 }
             }
         }
         let from = wf
             .states
-            .get(inst.state)
+            .get(state)
             .map_or("", |s| s.name.as_str())
             .to_string();
         let to = wf
@@ -416,7 +428,13 @@ impl Engine {
             Cause::Event(e) => Some(*e),
             Cause::Timer(..) | Cause::WorkflowTimer(_) => None,
         };
-        self.workflow_actions(of, &inst, (&from, &from), cause_event, actions, time);
+        // The instance as the actions read it: a copy, since they may change it (`set`). Most
+        // transitions have none, and copying an instance is a few allocations.
+        if !actions.is_empty()
+            && let Some(inst) = self.workflows[w].instances.get(key).cloned()
+        {
+            self.workflow_actions(of, &inst, (&from, &from), cause_event, actions, time);
+        }
         self.enter(of, target, Some(&from), cause_event, time);
     }
 
@@ -453,7 +471,7 @@ impl Engine {
                     Transition::On { .. } => Vec::new(),
                 })
                 .collect();
-            inst.clone()
+            (!state.on_enter.is_empty()).then(|| inst.clone())
         };
         if !state.is_final {
             for (i, timer) in state.timers.iter().enumerate() {
@@ -472,7 +490,9 @@ impl Engine {
         }
         let from = from.unwrap_or("");
         let names = (state.name.as_str(), from);
-        self.workflow_actions(of, &inst, names, cause, &state.on_enter, time);
+        if let Some(inst) = &inst {
+            self.workflow_actions(of, inst, names, cause, &state.on_enter, time);
+        }
         if state.is_final {
             self.workflows[w].instances.remove(key);
         }
