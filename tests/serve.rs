@@ -734,6 +734,8 @@ fn stored_split(url: &str, groups: u32, n: usize, secs: u64) -> Vec<String> {
 /// group count refuses to join.
 #[test]
 fn three_servers_split_over_three_groups_killed_ten_times_store_the_records_of_one_run() {
+    use vigil_runtime::partition::Target;
+    use vigil_server::jetstream::Role;
     let dir = temp_dir("serve-split");
     let day = city_day(&dir);
     let mut nats = NatsServer::start().expect("nats-server");
@@ -797,6 +799,37 @@ fn three_servers_split_over_three_groups_killed_ten_times_store_the_records_of_o
     assert!(got == want, "the records differ from vigil run's");
     let mut reader = Nats::connect(&nats.url, "vigil").expect("connects");
     assert_eq!(reader.lines(&Subject::Rejects).expect("reads"), day.rejects);
+    // Each unit's copies, over the targets' subjects: one per alert addressed to it.
+    let mut units: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for record in &want {
+        let r: serde_json::Value = serde_json::from_str(record).expect("JSON");
+        if r["kind"] != "alert" || r["shadow"] == true {
+            continue;
+        }
+        for unit in r["to"].as_array().expect("to") {
+            let id = r["id"].as_str().expect("id").to_string();
+            units
+                .entry(unit.as_str().expect("a unit").into())
+                .or_default()
+                .push(id);
+        }
+    }
+    assert!(units.len() > 10, "{:?}", units.keys());
+    for (unit, mut ids) in units {
+        let mut copies: Vec<String> = Target::all(3)
+            .flat_map(|t| {
+                let mut r = Nats::connect_as(&nats.url, "vigil", Role::Group(t)).expect("connects");
+                r.lines(&Subject::Unit(unit.clone())).expect("reads")
+            })
+            .map(|line| {
+                let copy: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+                copy["id"].as_str().expect("id").to_string()
+            })
+            .collect();
+        copies.sort();
+        ids.sort();
+        assert_eq!(copies, ids, "unit {unit}");
+    }
 
     // The router's server stopped past its lease: another takes the router over; resumed, the
     // stale server finds it taken and exits with status 3.
