@@ -405,6 +405,40 @@ fn the_city_day_published_in_batches_gives_the_records_of_vigil_run_byte_for_byt
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A seeded source of numbers below `n` (a linear congruential generator): the crash tests'
+/// message sizes, pauses and victims.
+fn seeded(seed: u64) -> impl FnMut(u64) -> u64 {
+    let mut random = seed;
+    move |n| {
+        random = random
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (random >> 33) % n
+    }
+}
+
+/// `lines` as messages of `size` lines each, every line ending with a newline.
+fn payloads(lines: &[String], size: usize) -> impl Iterator<Item = Vec<u8>> + '_ {
+    lines.chunks(size).map(|m| {
+        let mut payload = m.join("\n").into_bytes();
+        payload.push(b'\n');
+        payload
+    })
+}
+
+/// Kills nats-server and starts it again on its store; returns once JetStream answers.
+fn crash_nats(nats: &mut NatsServer) {
+    nats.crash_and_restart().expect("nats-server restarts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while Nats::connect(&nats.url, "vigil")
+        .and_then(|n| n.input_last())
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "JetStream did not come back");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// The crash test, at the size of the bundled day: the active server killed with
 /// SIGKILL 20 times at random moments while a feed publishes, each time replaced by a fresh
 /// one that takes the lease over, and nats-server itself killed and restarted once (file
@@ -435,35 +469,16 @@ fn killed_twenty_times_and_nats_once_the_stored_records_are_those_of_one_run() {
     };
     let feed = Feed::connect(&nats.url, "vigil").expect("a feed");
 
-    let mut random = 0x5eed_u64;
-    let mut below = |n: u64| {
-        random = random
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (random >> 33) % n
-    };
+    let mut below = seeded(0x5eed);
     let chunks: Vec<&[String]> = day.lines.chunks(day.lines.len() / 40 + 1).collect();
     let mut kills = 0;
     for (i, chunk) in chunks.iter().enumerate() {
-        let messages = chunk.chunks(1 + below(60) as usize).map(|m| {
-            let mut payload = m.join("\n").into_bytes();
-            payload.push(b'\n');
-            payload
-        });
-        feed.publish(messages, || {})
+        feed.publish(payloads(chunk, 1 + below(60) as usize), || {})
             .unwrap_or_else(|e| panic!("chunk {i}: {e:?}"));
         std::thread::sleep(Duration::from_millis(50 + below(250)));
         if i == chunks.len() / 2 {
-            nats.crash_and_restart().expect("nats-server restarts");
             // The feed goes on once JetStream answers again and the feed reconnected.
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Nats::connect(&nats.url, "vigil")
-                .and_then(|n| n.input_last())
-                .is_err()
-            {
-                assert!(Instant::now() < deadline, "JetStream did not come back");
-                std::thread::sleep(Duration::from_millis(100));
-            }
+            crash_nats(&mut nats);
             std::thread::sleep(Duration::from_secs(2));
         } else if kills < 20 {
             // Killed while it works; its successor waits out the lease, then goes on.
@@ -743,22 +758,11 @@ fn three_servers_split_over_three_groups_killed_ten_times_store_the_records_of_o
     let mut servers: Vec<Killed> = (0..3).map(|_| serve_split(&nats.url, "3", &log)).collect();
     Nats::connect(&nats.url, "vigil").expect("connects");
     let feed = Feed::connect(&nats.url, "vigil").expect("a feed");
-    let mut random = 0x5eed_0023_u64;
-    let mut below = |n: u64| {
-        random = random
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        (random >> 33) % n
-    };
+    let mut below = seeded(0x5eed_0023);
     let chunks: Vec<&[String]> = day.lines.chunks(day.lines.len() / 30 + 1).collect();
     let mut kills = 0;
     for (i, chunk) in chunks.iter().enumerate() {
-        let messages = chunk.chunks(1 + below(60) as usize).map(|m| {
-            let mut payload = m.join("\n").into_bytes();
-            payload.push(b'\n');
-            payload
-        });
-        feed.publish(messages, || {})
+        feed.publish(payloads(chunk, 1 + below(60) as usize), || {})
             .unwrap_or_else(|e| panic!("chunk {i}: {e:?}"));
         std::thread::sleep(Duration::from_millis(100 + below(400)));
         // A server that lost a part while NATS was away exits (status 3): a supervisor would
@@ -769,15 +773,7 @@ fn three_servers_split_over_three_groups_killed_ten_times_store_the_records_of_o
             }
         }
         if i == chunks.len() / 2 {
-            nats.crash_and_restart().expect("nats-server restarts");
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while Nats::connect(&nats.url, "vigil")
-                .and_then(|n| n.input_last())
-                .is_err()
-            {
-                assert!(Instant::now() < deadline, "JetStream did not come back");
-                std::thread::sleep(Duration::from_millis(100));
-            }
+            crash_nats(&mut nats);
         } else if i == chunks.len() * 3 / 4 {
             // One server lost for good: the other two take its parts over.
             servers.remove(below(3) as usize);

@@ -11,6 +11,7 @@
 //! headers).
 
 pub mod access;
+mod cadence;
 pub mod http;
 pub mod jetstream;
 pub mod log;

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 
 use vigil_runtime::partition::{Partition, Router, RouterState};
 
+use crate::cadence::Cadence;
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Subject};
 use crate::metrics::Metrics;
 use crate::publisher::Publisher;
@@ -26,11 +27,8 @@ pub struct RouterWorker<I, O, C> {
     /// The last input message routed.
     seq: u64,
     revision: u64,
-    /// Checkpoint after this many messages, or `interval` after the last checkpoint.
-    every: u64,
-    interval: Duration,
-    since: u64,
-    checkpointed_at: Instant,
+    /// When a checkpoint is due.
+    cadence: Cadence,
     metrics: Arc<Metrics>,
 }
 
@@ -79,10 +77,7 @@ impl<I: Input, O: Output, C: Checkpoints> RouterWorker<I, O, C> {
             checkpoints,
             seq,
             revision: 0,
-            every: every.max(1),
-            interval: Duration::ZERO,
-            since: 0,
-            checkpointed_at: Instant::now(),
+            cadence: Cadence::new(every),
             metrics: Arc::default(),
         };
         let cp = worker.checkpoint_value();
@@ -93,7 +88,7 @@ impl<I: Input, O: Output, C: Checkpoints> RouterWorker<I, O, C> {
     /// Checkpoints also `interval` after the last checkpoint when a message has been routed
     /// since.
     pub fn with_checkpoint_interval(mut self, interval: Duration) -> Self {
-        self.interval = interval;
+        self.cadence.interval = interval;
         self
     }
 
@@ -130,8 +125,7 @@ impl<I: Input, O: Output, C: Checkpoints> RouterWorker<I, O, C> {
         let started = Instant::now();
         let cp = self.checkpoint_value();
         self.revision = self.checkpoints.save(&cp, Some(self.revision))?;
-        self.since = 0;
-        self.checkpointed_at = started;
+        self.cadence.checkpointed(started);
         self.metrics.checkpoint(started.elapsed().as_secs_f64());
         Ok(())
     }
@@ -170,9 +164,7 @@ impl<I: Input, O: Output, C: Checkpoints> RouterWorker<I, O, C> {
             self.out.push_new(&Subject::Rejects, n, &json)?;
         }
         self.seq = m.seq;
-        self.since += 1;
-        let due = !self.interval.is_zero() && self.checkpointed_at.elapsed() >= self.interval;
-        if self.since >= self.every || due {
+        if self.cadence.applied() {
             self.checkpoint()?;
         }
         Ok(())

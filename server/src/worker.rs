@@ -8,6 +8,7 @@ use vigil_ir::Program;
 use vigil_runtime::partition::{Batch, Partition, Target};
 use vigil_runtime::{Decoded, Engine, EngineConfig, Line, Pushed, Record};
 
+use crate::cadence::Cadence;
 use crate::log::{Checkpoint, Checkpoints, Error, Input, Message, Output, Subject};
 use crate::metrics::Metrics;
 use crate::publisher::Publisher;
@@ -25,12 +26,8 @@ pub struct Worker<I, O, C> {
     /// The revision of our last checkpoint: a save against another one means we were
     /// replaced.
     revision: u64,
-    /// Checkpoint after this many messages,
-    every: u64,
-    /// or this long after the last checkpoint, with any (zero: never by time).
-    interval: std::time::Duration,
-    since: u64,
-    checkpointed_at: std::time::Instant,
+    /// When a checkpoint is due.
+    cadence: Cadence,
     /// Reads of at least this many bytes are decoded ahead on a second thread.
     decode_ahead: usize,
     metrics: Arc<Metrics>,
@@ -159,10 +156,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
             seq,
             records,
             revision: 0,
-            every: every.max(1),
-            interval: std::time::Duration::ZERO,
-            since: 0,
-            checkpointed_at: std::time::Instant::now(),
+            cadence: Cadence::new(every),
             decode_ahead: DECODE_AHEAD,
             metrics: Arc::default(),
             upgraded_from: None,
@@ -225,7 +219,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
     /// Checkpoints also `interval` after the last checkpoint when a message has been applied
     /// since: on a slow feed, a restart replays at most that much.
     pub fn with_checkpoint_interval(mut self, interval: std::time::Duration) -> Self {
-        self.interval = interval;
+        self.cadence.interval = interval;
         self
     }
 
@@ -306,8 +300,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         let started = std::time::Instant::now();
         let cp = self.checkpoint_value();
         self.revision = self.checkpoints.save(&cp, Some(self.revision))?;
-        self.since = 0;
-        self.checkpointed_at = started;
+        self.cadence.checkpointed(started);
         self.metrics.checkpoint(started.elapsed().as_secs_f64());
         Ok(())
     }
@@ -378,9 +371,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
     /// Message `seq` is applied: maybe a checkpoint is due.
     fn applied(&mut self, seq: u64) -> Result<(), Error> {
         self.seq = seq;
-        self.since += 1;
-        let due = !self.interval.is_zero() && self.checkpointed_at.elapsed() >= self.interval;
-        if self.since >= self.every || due {
+        if self.cadence.applied() {
             self.checkpoint()?;
         }
         Ok(())

@@ -14,17 +14,12 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
-use common::{config, reference};
+use common::{Rng, config, reference, root};
 use vigil_runtime::partition::{Partition, Target};
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput, MemorySubject};
 use vigil_server::{Error, RouterWorker, Subject, Worker};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// The bundled day and a tick past its end, which releases what lateness holds back.
 fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
@@ -33,19 +28,6 @@ fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
     lines.push(r#"{"type":"$tick","time":"2022-03-03T00:00:00Z"}"#.into());
     (program, lines)
-}
-
-/// SplitMix64: a deterministic source of batch sizes, turns and kill points.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n.max(1)
-    }
 }
 
 type Group = Worker<MemorySubject, MemoryOutput, MemoryCheckpoints>;

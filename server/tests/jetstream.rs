@@ -17,16 +17,11 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
-use common::{config, reference};
+use common::{config, reference, root};
 use vigil_server::jetstream::Nats;
 use vigil_server::testing::NatsServer;
 use vigil_server::{Error, Subject, Worker};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 /// Each subject's lines as the output stream holds them, read with a fresh connection.
 fn published(url: &str, name: &str, subjects: &[Subject]) -> BTreeMap<Subject, Vec<String>> {

@@ -14,18 +14,13 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{config, reference, reference_with};
+use common::{Rng, config, reference, reference_with, root};
 use vigil_runtime::EngineConfig;
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput};
 use vigil_server::{Checkpoint, Checkpoints, Error, Output, Published, Subject, Worker};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
     let program = vigil_compiler::load::compile_paths(&[root().join("rules")]).expect("rules");
@@ -43,19 +38,6 @@ fn published(output: &MemoryOutput) -> BTreeMap<Subject, Vec<String>> {
             (s, lines)
         })
         .collect()
-}
-
-/// SplitMix64: a deterministic source of batch sizes and kill points.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n.max(1)
-    }
 }
 
 /// Half the seeds decode every read ahead on a second thread, the others none.

@@ -1,6 +1,7 @@
 //! What the server's tests compare with: one engine over every line, as a live run has it.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use vigil_runtime::{Engine, EngineConfig, Pushed, Record};
@@ -57,4 +58,25 @@ pub fn reference_with<'l>(
         }
     }
     out
+}
+
+/// The project's root, where `rules/` and `examples/` are.
+#[allow(dead_code)] // Not every test crate reads files.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// SplitMix64: a deterministic source of batch sizes, turns and kill points.
+#[allow(dead_code)] // Not every test crate kills workers at random.
+pub struct Rng(pub u64);
+
+#[allow(dead_code)]
+impl Rng {
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)) % n.max(1)
+    }
 }
