@@ -20,7 +20,7 @@ profile() { # name, vigil arguments...
 profile city run rules/ --events examples/city-1day.jsonl --lateness 10s --out "$tmp/city.out"
 gen=../shared/bench/gen.py
 if [ -f "$gen" ]; then
-  for w in W1:10 W1:1000 W2:20 W3:1; do
+  for w in W1:10 W1:1000 W2:20 W3:1 W4:100 W5:1; do
     name=${w%%:*}-${w##*:}
     python3 "$gen" --workload "${w%%:*}" --events 20000 --rules "${w##*:}" --seed 1 --out "$tmp/$name"
     profile "$name" run "$tmp/$name/vigil" --events "$tmp/$name/events.jsonl" --out "$tmp/$name.out"
