@@ -827,6 +827,15 @@ fn three_servers_split_over_three_groups_killed_ten_times_store_the_records_of_o
         assert_eq!(copies, ids, "unit {unit}");
     }
 
+    // Each target's batches before its checkpoint were purged: the stream keeps a few.
+    let mut routes = Nats::connect_as(&nats.url, "vigil", Role::Router).expect("connects");
+    for t in Target::all(3) {
+        let kept = (routes.lines(&Subject::Route(t)).expect("reads").iter())
+            .filter(|l| l.starts_with("$batch "))
+            .count();
+        assert!(kept < 100, "{kept} batches of {} kept", t.name());
+    }
+
     // The router's server stopped past its lease: another takes the router over; resumed, the
     // stale server finds it taken and exits with status 3.
     let lease = Duration::from_secs(2);

@@ -1152,6 +1152,26 @@ impl Checkpoints for Nats {
             {
                 tracing::warn!(object = %old, error = %e, "the old snapshot stays in the store: {e}");
             }
+            // A target's batches before its checkpoint are read by nobody again (a worker
+            // that starts loads this checkpoint or a later one, or is fenced at its first
+            // save). The one at the checkpoint stays: a router going on from an older
+            // checkpoint of its own reads the subject's last mark there, and skips what it
+            // routes again.
+            if let Role::Group(t) = &s.role
+                && cp.seq > 1
+            {
+                let subject = self.subject(&Subject::Route(*t));
+                let purged = s.rt.block_on(async {
+                    s.input
+                        .purge()
+                        .filter(subject.as_str())
+                        .sequence(cp.seq)
+                        .await
+                });
+                if let Err(e) = purged {
+                    tracing::warn!(%subject, error = %e, "the batches before the checkpoint stay: {e}");
+                }
+            }
         })
     }
 }
