@@ -255,9 +255,35 @@ fn local(ms: i64, tz: &jiff::tz::TimeZone) -> Result<jiff::civil::DateTime, Eval
     Ok(tz.to_datetime(ts))
 }
 
+/// The mean Earth radius in metres that `distance` measures with.
+pub const EARTH_RADIUS: f64 = 6_371_008.8;
+
+/// `haversine(p, q) <op> limit` for an ordering `op` (`<`, `<=`, `>`, `>=`), without the
+/// trigonometry when the latitudes alone decide: the great-circle distance is at least the arc
+/// between the two latitudes (`hav(d) = hav(Δφ) + cos φ1 cos φ2 hav(Δλ)`, the cosines not
+/// negative for latitudes within ±90°). Past the limit by a margin far above the rounding of
+/// either computation, the haversine is past it too, so the answer is always the full
+/// computation's.
+pub fn distance_compares(p: Point, q: Point, op: BinOp, limit: f64) -> bool {
+    let valid = p.lat.abs() <= 90.0 && q.lat.abs() <= 90.0;
+    let bound = EARTH_RADIUS * (q.lat - p.lat).to_radians().abs();
+    if valid && bound > limit * (1.0 + 1e-9) + 1e-6 {
+        return matches!(op, BinOp::Gt | BinOp::Ge | BinOp::Ne);
+    }
+    let d = haversine(p, q);
+    match op {
+        BinOp::Lt => d < limit,
+        BinOp::Le => d <= limit,
+        BinOp::Gt => d > limit,
+        BinOp::Ge => d >= limit,
+        BinOp::Eq => d == limit,
+        _ => d != limit,
+    }
+}
+
 /// Great-circle distance in metres on the mean Earth sphere.
 pub fn haversine(p: Point, q: Point) -> f64 {
-    const R: f64 = 6_371_008.8;
+    const R: f64 = EARTH_RADIUS;
     let (la1, la2) = (p.lat.to_radians(), q.lat.to_radians());
     let dla = la2 - la1;
     let dlo = (q.lon - p.lon).to_radians();
@@ -404,6 +430,60 @@ mod tests {
         assert!(!compare(BinOp::Ne, &Value::Absent, &Value::Int(1)));
         let cmp = Value::Bool(compare(BinOp::Eq, &Value::Absent, &Value::Int(1)));
         assert_eq!(unary(UnOp::Not, &cmp), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn a_distance_compared_by_latitude_first_is_the_haversine_compared() {
+        // Points over a region as wide as a province, some exactly at the limit, and
+        // latitudes out of range (where the shortcut does not hold and is not taken).
+        let mut seed = 0x5eed_u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let ops = [BinOp::Lt, BinOp::Le, BinOp::Gt, BinOp::Ge];
+        let mut shortcut = 0;
+        for k in 0..20_000 {
+            let spread = if k % 10 == 0 { 200.0 } else { 3.0 };
+            let p = Point {
+                lat: 24.0 + spread * (next() - 0.5),
+                lon: 119.0 + 3.0 * next(),
+            };
+            let q = Point {
+                lat: 24.0 + 3.0 * (next() - 0.5),
+                lon: 119.0 + 3.0 * next(),
+            };
+            let d = haversine(p, q);
+            let limits = [
+                0.0,
+                459.0,
+                14_508.0,
+                200_000.0 * next(),
+                d,
+                d.next_up(),
+                d.next_down(),
+            ];
+            for limit in limits {
+                for op in ops {
+                    let want = match op {
+                        BinOp::Lt => d < limit,
+                        BinOp::Le => d <= limit,
+                        BinOp::Gt => d > limit,
+                        _ => d >= limit,
+                    };
+                    assert_eq!(
+                        distance_compares(p, q, op, limit),
+                        want,
+                        "{p:?} {q:?} {op:?} {limit}"
+                    );
+                }
+                let bound = EARTH_RADIUS * (q.lat - p.lat).to_radians().abs();
+                shortcut += usize::from(bound > limit * (1.0 + 1e-9) + 1e-6);
+            }
+        }
+        assert!(shortcut > 10_000, "the latitudes decided {shortcut} times");
     }
 
     #[test]

@@ -418,6 +418,19 @@ impl TimeWriter {
         out.push_str(std::str::from_utf8(text).unwrap_or_default());
     }
 
+    /// The milliseconds since local midnight at `ms` (`None` outside the times the zone can
+    /// tell): what `hour` and `minute` read, without a civil date when the zone's offset over
+    /// the span is remembered.
+    pub fn local_ms_of_day(&self, ms: i64) -> Option<i64> {
+        let (start, end, offset) = self.span.get();
+        let offset = if start <= ms && ms < end {
+            offset
+        } else {
+            self.look_up(ms)?
+        };
+        Some((ms + i64::from(offset) * 1000).rem_euclid(86_400_000))
+    }
+
     /// The zone's offset at `ms`, remembering the span it holds over (from the transition
     /// before `ms` to the one after); `None` outside the times the zone can tell.
     fn look_up(&self, ms: i64) -> Option<i32> {
@@ -727,6 +740,15 @@ mod tests {
                     let mut got = String::new();
                     w.write(&mut got, t);
                     assert_eq!(got, format_time(t, &tz), "{t} in {z}");
+                    // The local time of day that `hour` and `minute` read, the same way.
+                    let local = tz.to_datetime(jiff::Timestamp::from_millisecond(t).expect("t"));
+                    let of_day = w.local_ms_of_day(t).expect("in range");
+                    assert_eq!(of_day / 3_600_000, i64::from(local.hour()), "{t} in {z}");
+                    assert_eq!(
+                        of_day / 60_000 % 60,
+                        i64::from(local.minute()),
+                        "{t} in {z}"
+                    );
                 }
                 ms += 1_037_001; // about every 17 minutes, at varying milliseconds
                 back = (back + 7_919_000) % 86_400_000;

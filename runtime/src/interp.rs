@@ -40,7 +40,7 @@ pub struct Tables {
     pub map_index: Vec<MapIndex>,
     /// The lists again, hashed, for the compiled code's lookups.
     pub list_index: Vec<ListIndex>,
-    pub zones: Vec<ZoneDef>,
+    pub zones: Vec<Zone>,
     pub regexes: Regexes,
     pub tz: jiff::tz::TimeZone,
     /// The rule set's calendar, for `workday`.
@@ -52,6 +52,50 @@ pub struct Tables {
     /// The rules' and workflows' snapshot identities, computed at the first snapshot or
     /// restore (printing and hashing every rule costs about 1 ms per 1,000 rules).
     pub identities: std::sync::OnceLock<crate::snapshot::Identities>,
+}
+
+/// A zone with each polygon's bounding box: a point outside the box is outside the polygon,
+/// which ray casting finds only after visiting every edge. (The same answer: outside the box's
+/// latitudes no edge straddles the point's; beside its longitudes every crossing lies on one
+/// side, an even number of them. Only within rounding of the box's edge could ray casting
+/// itself count otherwise, and there the box is right.)
+pub struct Zone {
+    def: ZoneDef,
+    /// `(min lon, max lon, min lat, max lat)` of each polygon's exterior.
+    boxes: Vec<(f64, f64, f64, f64)>,
+}
+
+impl Zone {
+    fn new(def: &ZoneDef) -> Zone {
+        let boxes = (def.polygons.iter())
+            .map(|poly| {
+                poly.exterior.iter().fold(
+                    (
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                        f64::INFINITY,
+                        f64::NEG_INFINITY,
+                    ),
+                    |(x0, x1, y0, y1), &(x, y)| (x0.min(x), x1.max(x), y0.min(y), y1.max(y)),
+                )
+            })
+            .collect();
+        Zone {
+            def: def.clone(),
+            boxes,
+        }
+    }
+
+    /// `ZoneDef::contains`, with the boxes first.
+    pub fn contains(&self, p: Point) -> bool {
+        let outside = |&(x0, x1, y0, y1): &(f64, f64, f64, f64)| {
+            p.lon < x0 || p.lon > x1 || p.lat < y0 || p.lat > y1
+        };
+        if self.boxes.iter().all(outside) {
+            return false;
+        }
+        self.def.contains(p)
+    }
 }
 
 impl Tables {
@@ -82,7 +126,7 @@ impl Tables {
             lists,
             map_index: maps.iter().map(|m| MapIndex::new(m)).collect(),
             maps,
-            zones: program.zones.clone(),
+            zones: program.zones.iter().map(Zone::new).collect(),
             regexes,
             tz: program.time_zone(),
             calendar: program.calendar.clone(),
@@ -262,4 +306,42 @@ impl Inputs for Reader<'_, '_> {
 
 fn slot_row<'a>(ctx: &Ctx<'a>, slot: u8) -> Option<&'a Row> {
     ctx.slots.get(slot as usize).copied().flatten()
+}
+
+#[cfg(test)]
+mod zone_tests {
+    use super::Zone;
+    use vigil_ir::{Point, Polygon, ZoneDef};
+
+    /// The boxes change no answer: points in, around and far from a concave polygon with a
+    /// hole, and a second polygon elsewhere.
+    #[test]
+    fn a_zone_with_boxes_answers_as_its_polygons() {
+        let def = ZoneDef {
+            name: "harbour".into(),
+            polygons: vec![
+                Polygon {
+                    exterior: vec![(0.0, 0.0), (4.0, 0.0), (4.0, 4.0), (2.0, 1.0), (0.0, 4.0)],
+                    holes: vec![vec![(1.0, 0.5), (3.0, 0.5), (2.0, 0.8)]],
+                },
+                Polygon {
+                    exterior: vec![(10.0, 10.0), (11.0, 10.0), (10.5, 11.0)],
+                    holes: vec![],
+                },
+            ],
+        };
+        let zone = Zone::new(&def);
+        let mut inside = 0;
+        for i in -20..=240 {
+            for j in -20..=240 {
+                let p = Point {
+                    lat: f64::from(j) * 0.05,
+                    lon: f64::from(i) * 0.05,
+                };
+                assert_eq!(zone.contains(p), def.contains(p), "{p:?}");
+                inside += usize::from(def.contains(p));
+            }
+        }
+        assert!(inside > 1000, "{inside} points inside");
+    }
 }

@@ -6,7 +6,7 @@
 //! row's text or a constant of the compiled code, both valid UTF-8.
 
 use rustc_hash::FxHashSet;
-use vigil_ir::{Point, ops};
+use vigil_ir::{BinOp, Point, ops};
 
 use crate::interp::Tables;
 
@@ -116,6 +116,35 @@ pub(crate) extern "C" fn within(tables: *const Tables, zone: u64, lat: f64, lon:
     )
 }
 
+/// `distance(p, q) <op> limit` for `op` 0 `<`, 1 `<=`, 2 `>`, 3 `>=` (`ops::distance_compares`:
+/// most far points are judged by their latitudes alone).
+pub(crate) extern "C" fn distance_cmp(
+    lat1: f64,
+    lon1: f64,
+    lat2: f64,
+    lon2: f64,
+    limit: f64,
+    op: i64,
+) -> i8 {
+    let op = match op {
+        0 => BinOp::Lt,
+        1 => BinOp::Le,
+        2 => BinOp::Gt,
+        _ => BinOp::Ge,
+    };
+    let (p, q) = (
+        Point {
+            lat: lat1,
+            lon: lon1,
+        },
+        Point {
+            lat: lat2,
+            lon: lon2,
+        },
+    );
+    i8::from(ops::distance_compares(p, q, op, limit))
+}
+
 pub(crate) extern "C" fn distance(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
     ops::haversine(
         Point {
@@ -146,14 +175,26 @@ fn clock(tables: *const Tables, f: vigil_ir::Builtin, t: i64) -> i64 {
     }
 }
 
-/// The local hour of `t`, or -1 when `t` is out of range.
+/// The local hour of `t`, or -1 when `t` is out of range. From the zone's offset over a
+/// remembered span (`TimeWriter`): a rule set that asks the hour in many rules asks it of
+/// times close together.
 pub(crate) extern "C" fn hour(tables: *const Tables, t: i64) -> i64 {
-    clock(tables, vigil_ir::Builtin::Hour, t)
+    // SAFETY: as for `str_in_list`.
+    let times = unsafe { &(*tables).times };
+    match times.local_ms_of_day(t) {
+        Some(ms) if jiff::Timestamp::from_millisecond(t).is_ok() => ms / 3_600_000,
+        _ => clock(tables, vigil_ir::Builtin::Hour, t),
+    }
 }
 
-/// The local minute of the hour of `t`, or -1 when `t` is out of range.
+/// The local minute of the hour of `t`, or -1 when `t` is out of range (as `hour`).
 pub(crate) extern "C" fn minute(tables: *const Tables, t: i64) -> i64 {
-    clock(tables, vigil_ir::Builtin::Minute, t)
+    // SAFETY: as for `str_in_list`.
+    let times = unsafe { &(*tables).times };
+    match times.local_ms_of_day(t) {
+        Some(ms) if jiff::Timestamp::from_millisecond(t).is_ok() => ms / 60_000 % 60,
+        _ => clock(tables, vigil_ir::Builtin::Minute, t),
+    }
 }
 
 /// 1 when the local date of `t` is a working day of the rule set's calendar, else 0; -1 when

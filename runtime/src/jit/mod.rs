@@ -156,6 +156,7 @@ struct Helpers {
     matches: FuncId,
     within: FuncId,
     distance: FuncId,
+    distance_cmp: FuncId,
     fmod: FuncId,
     hour: FuncId,
     weekday: FuncId,
@@ -271,7 +272,7 @@ fn compile_run(
         .finish(settings::Flags::new(flags))
         .map_err(|e| e.to_string())?;
     let mut jb = JITBuilder::with_isa(isa, default_libcall_names());
-    let symbols: [(&str, *const u8); 28] = [
+    let symbols: [(&str, *const u8); 29] = [
         ("vigil_str_eq", helpers::str_eq as *const u8),
         ("vigil_str_cmp", helpers::str_cmp as *const u8),
         ("vigil_str_contains", helpers::str_contains as *const u8),
@@ -288,6 +289,7 @@ fn compile_run(
         ("vigil_matches", helpers::matches as *const u8),
         ("vigil_within", helpers::within as *const u8),
         ("vigil_distance", helpers::distance as *const u8),
+        ("vigil_distance_cmp", helpers::distance_cmp as *const u8),
         ("vigil_fmod", helpers::fmod as *const u8),
         ("vigil_hour", helpers::hour as *const u8),
         ("vigil_weekday", helpers::weekday as *const u8),
@@ -338,6 +340,11 @@ fn compile_run(
         matches: declare("vigil_matches", &[ptr, ptr, i64t], i8t)?,
         within: declare("vigil_within", &[ptr, i64t, f64t, f64t], i8t)?,
         distance: declare("vigil_distance", &[f64t, f64t, f64t, f64t], f64t)?,
+        distance_cmp: declare(
+            "vigil_distance_cmp",
+            &[f64t, f64t, f64t, f64t, f64t, i64t],
+            i8t,
+        )?,
         fmod: declare("vigil_fmod", &[f64t, f64t], f64t)?,
         hour: declare("vigil_hour", &[ptr, i64t], i64t)?,
         weekday: declare("vigil_weekday", &[ptr, i64t], i64t)?,
@@ -698,6 +705,9 @@ impl Gen<'_, '_> {
             }
             Node::Unary(UnOp::Neg, a) => self.negate(a),
             Node::Binary(op, a, b) => {
+                if let Some(judged) = self.distance_compared(op, a, b)? {
+                    return Ok(judged);
+                }
                 let x = self.expr(a)?;
                 let y = self.expr(b)?;
                 if op.is_comparison() {
@@ -1179,6 +1189,47 @@ impl Gen<'_, '_> {
             Parts::Bool(v) | Parts::Word(v) | Parts::Float(v) => vec![v],
             Parts::Str(a, b) | Parts::Point(a, b) => vec![a, b],
         }
+    }
+
+    /// `distance(p, q) <op> limit`, an ordering, in one helper call that skips the
+    /// trigonometry for points whose latitudes alone decide (`ops::distance_compares`); `None`
+    /// for any other comparison.
+    fn distance_compared(&mut self, op: BinOp, a: ExprId, b: ExprId) -> R<Option<Jv>> {
+        let code = match op {
+            BinOp::Lt => 0,
+            BinOp::Le => 1,
+            BinOp::Gt => 2,
+            BinOp::Ge => 3,
+            _ => return Ok(None),
+        };
+        let Node::Call(Builtin::Distance, args) = self.arena.node(a).clone() else {
+            return Ok(None);
+        };
+        let [p, q] = args.as_slice() else {
+            return Ok(None);
+        };
+        let (p, q, limit) = (self.expr(*p)?, self.expr(*q)?, self.expr(b)?);
+        let (Parts::Point(a1, a2), Parts::Point(b1, b2), Parts::Float(l)) =
+            (p.parts, q.parts, limit.parts)
+        else {
+            return Err(Unsupported);
+        };
+        let code = self.b.ins().iconst(types::I64, code);
+        let r = self.call(self.helpers.distance_cmp, &[a1, a2, b1, b2, l, code]);
+        let absent = self.either(p.absent, q.absent);
+        let absent = self.either(absent, limit.absent);
+        // As `compare`: an absent operand makes the comparison false.
+        let v = match absent {
+            Some(a) => {
+                let present = self.not(a);
+                self.b.ins().band(r, present)
+            }
+            None => r,
+        };
+        Ok(Some(Jv {
+            parts: Parts::Bool(v),
+            absent: None,
+        }))
     }
 
     fn compare(&mut self, op: BinOp, x: Jv, y: Jv) -> R<Jv> {
