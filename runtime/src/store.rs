@@ -284,6 +284,9 @@ impl InputPrint {
     }
 }
 
+/// redb's page cache for the checkpoint store.
+const CACHE_BYTES: usize = 1 << 20;
+
 /// A checkpoint store in a directory.
 pub struct Store {
     db: Database,
@@ -320,7 +323,12 @@ impl Store {
         if !path.exists() {
             create_atomically(dir, &path)?;
         }
-        let db = Database::create(&path)
+        // The store holds one checkpoint, read once at start: redb's page cache (1 GiB by
+        // default) would only keep each checkpoint's pages after it is written, tens of MB of a
+        // run's memory for nothing.
+        let db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
             .map_err(|e| format!("cannot open `{}`: {e}", path.display()))?;
         Ok(Store { db })
     }
