@@ -16,16 +16,14 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::{Rng, config, reference, root};
+use common::{Rng, config, reference};
 use vigil_runtime::partition::{Partition, Target};
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput, MemorySubject};
 use vigil_server::{Error, RouterWorker, Subject, Worker};
 
 /// The bundled day and a tick past its end, which releases what lateness holds back.
-fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
-    let program = vigil_compiler::load::compile_paths(&[root().join("rules")]).expect("rules");
-    let text = std::fs::read_to_string(root().join("examples/city-1day.jsonl")).expect("sample");
-    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+fn city_ended() -> (Arc<vigil_ir::Program>, Vec<String>) {
+    let (program, mut lines) = common::city();
     lines.push(r#"{"type":"$tick","time":"2022-03-03T00:00:00Z"}"#.into());
     (program, lines)
 }
@@ -42,7 +40,7 @@ struct Part {
 
 #[test]
 fn router_and_groups_killed_anywhere_publish_the_records_of_one_worker() {
-    let (program, lines) = city();
+    let (program, lines) = city_ended();
     let want = reference(&program, lines.iter().map(String::as_str));
     for (seed, groups) in [(1u64, 1u32), (2, 3), (3, 7)] {
         let mut rng = Rng(seed);
@@ -165,7 +163,7 @@ fn router_and_groups_killed_anywhere_publish_the_records_of_one_worker() {
 /// target's worker: its keys were grouped otherwise.
 #[test]
 fn a_checkpoint_of_another_group_count_is_refused() {
-    let (program, lines) = city();
+    let (program, lines) = city_ended();
     let input = MemoryInput::default();
     for m in lines.chunks(100).take(5) {
         input.append(m.join("\n"));

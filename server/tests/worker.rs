@@ -17,16 +17,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use common::{Rng, config, reference, reference_with, root};
+use common::{Rng, city, config, reference, reference_with};
 use vigil_runtime::EngineConfig;
 use vigil_server::memory::{MemoryCheckpoints, MemoryInput, MemoryOutput};
 use vigil_server::{Checkpoint, Checkpoints, Error, Output, Published, Subject, Worker};
-
-fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
-    let program = vigil_compiler::load::compile_paths(&[root().join("rules")]).expect("rules");
-    let text = std::fs::read_to_string(root().join("examples/city-1day.jsonl")).expect("sample");
-    (program, text.lines().map(str::to_string).collect())
-}
 
 /// Every subject's lines as the transport holds them.
 fn published(output: &MemoryOutput) -> BTreeMap<Subject, Vec<String>> {

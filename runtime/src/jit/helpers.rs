@@ -132,30 +132,16 @@ pub(crate) extern "C" fn distance_cmp(
         2 => BinOp::Gt,
         _ => BinOp::Ge,
     };
-    let (p, q) = (
-        Point {
-            lat: lat1,
-            lon: lon1,
-        },
-        Point {
-            lat: lat2,
-            lon: lon2,
-        },
-    );
+    let (p, q) = (point(lat1, lon1), point(lat2, lon2));
     i8::from(ops::distance_compares(p, q, op, limit))
 }
 
 pub(crate) extern "C" fn distance(lat1: f64, lon1: f64, lat2: f64, lon2: f64) -> f64 {
-    ops::haversine(
-        Point {
-            lat: lat1,
-            lon: lon1,
-        },
-        Point {
-            lat: lat2,
-            lon: lon2,
-        },
-    )
+    ops::haversine(point(lat1, lon1), point(lat2, lon2))
+}
+
+fn point(lat: f64, lon: f64) -> Point {
+    Point { lat, lon }
 }
 
 pub(crate) extern "C" fn fmod(x: f64, y: f64) -> f64 {

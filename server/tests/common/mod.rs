@@ -80,3 +80,11 @@ impl Rng {
         (z ^ (z >> 31)) % n.max(1)
     }
 }
+
+/// The rules library and the bundled day's lines.
+#[allow(dead_code)] // Not every test crate runs the city.
+pub fn city() -> (Arc<vigil_ir::Program>, Vec<String>) {
+    let program = vigil_compiler::load::compile_paths(&[root().join("rules")]).expect("rules");
+    let text = std::fs::read_to_string(root().join("examples/city-1day.jsonl")).expect("sample");
+    (program, text.lines().map(str::to_string).collect())
+}
