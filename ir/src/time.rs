@@ -422,6 +422,9 @@ impl TimeWriter {
     /// tell): what `hour` and `minute` read, without a civil date when the zone's offset over
     /// the span is remembered.
     pub fn local_ms_of_day(&self, ms: i64) -> Option<i64> {
+        // A remembered span may reach past what a timestamp can be (a zone without
+        // transitions spans all of `i64`).
+        jiff::Timestamp::from_millisecond(ms).ok()?;
         let (start, end, offset) = self.span.get();
         let offset = if start <= ms && ms < end {
             offset
@@ -767,6 +770,11 @@ mod tests {
             w.write(&mut got, t);
             assert_eq!(got, format_time(t, w.zone()), "{t}");
         }
+        // Past what a timestamp can be, no time of day, even from a span that reaches it.
+        let utc = TimeWriter::new(TimeZone::UTC);
+        assert_eq!(utc.local_ms_of_day(3_600_000), Some(3_600_000));
+        assert_eq!(utc.local_ms_of_day(i64::MAX), None);
+        assert_eq!(utc.local_ms_of_day(i64::MIN), None);
     }
 
     #[test]

@@ -324,19 +324,9 @@ impl Nats {
             )
             .await
             .map_err(|e| transport("output stream", e))?;
-            let input = match role {
-                Role::Group(_) => js
-                    .get_or_create_stream(stream::Config {
-                        name: format!("{upper}_KG"),
-                        subjects: vec![format!("{lower}.kg.*")],
-                        ..Default::default()
-                    })
-                    .await
-                    .map_err(|e| transport("key group stream", e))?,
-                Role::Whole | Role::Router => input,
-            };
+            // The router's batches: read by a target's worker, written by the router.
             let routes = match role {
-                Role::Router => Some(
+                Role::Router | Role::Group(_) => Some(
                     js.get_or_create_stream(stream::Config {
                         name: format!("{upper}_KG"),
                         subjects: vec![format!("{lower}.kg.*")],
@@ -345,7 +335,11 @@ impl Nats {
                     .await
                     .map_err(|e| transport("key group stream", e))?,
                 ),
-                Role::Whole | Role::Group(_) => None,
+                Role::Whole => None,
+            };
+            let (input, routes) = match (&role, routes) {
+                (Role::Group(_), Some(kg)) => (kg, None),
+                (_, routes) => (input, routes),
             };
             let checkpoints = js
                 .create_key_value(kv::Config {

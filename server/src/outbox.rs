@@ -18,19 +18,20 @@ pub struct Outbox {
 
 impl Outbox {
     /// Adds `line` (with its newline) marked `mark` after what `subject` has pending.
-    pub fn push(&mut self, subject: &Subject, mark: u64, line: &str) {
+    pub fn push(&mut self, subject: &Subject, mark: u64, line: impl AsRef<[u8]>) {
+        let line = line.as_ref();
         let messages = match self.subjects.get_mut(subject) {
             Some(m) => m,
             None => self.subjects.entry(subject.clone()).or_default(),
         };
         match messages.last_mut() {
             Some(last) if last.lines.len() + line.len() <= MESSAGE_BYTES => {
-                last.lines.extend_from_slice(line.as_bytes());
+                last.lines.extend_from_slice(line);
                 last.mark = mark;
             }
             _ => messages.push(Published {
                 mark,
-                lines: line.as_bytes().to_vec(),
+                lines: line.to_vec(),
             }),
         }
     }

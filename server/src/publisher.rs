@@ -43,7 +43,7 @@ impl<O: Output> Publisher<O> {
         &mut self,
         subject: &Subject,
         mark: u64,
-        line: &str,
+        line: impl AsRef<[u8]>,
     ) -> Result<(), Error> {
         if mark > self.mark(subject)? {
             self.outbox.push(subject, mark, line);

@@ -143,20 +143,19 @@ impl<I: Input, O: Output, C: Checkpoints> RouterWorker<I, O, C> {
     /// One input message: a batch for each target it gave events or moved the watermark of
     /// (an idle target gets a marker only when time moved), and its rejects.
     fn apply(&mut self, m: &Message) -> Result<(), Error> {
-        let before = self.router.watermark();
+        let (before, read) = (self.router.watermark(), self.router.lines());
         let (batches, rejects) = self.router.batches(lines(&m.payload));
         for (target, batch) in batches {
             if batch.events.is_empty() && batch.watermark == before {
                 continue;
             }
-            for _ in &batch.events {
-                self.metrics.line(None);
-            }
-            let bytes = batch.encode();
-            // Events are accepted JSON, so UTF-8; a batch that were not would be refused by
-            // the group worker's decoder rather than sent altered.
-            let text = String::from_utf8_lossy(&bytes);
-            self.out.push_new(&Subject::Route(target), m.seq, &text)?;
+            self.out
+                .push_new(&Subject::Route(target), m.seq, batch.encode())?;
+        }
+        // Each input line counted once, here: the targets' workers count records.
+        let accepted = (self.router.lines() - read).saturating_sub(rejects.len() as u64);
+        for _ in 0..accepted {
+            self.metrics.line(None);
         }
         for (n, reject, line) in rejects {
             self.metrics.line(Some(reject.kind));

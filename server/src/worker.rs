@@ -358,11 +358,9 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
     fn apply_batches(&mut self, m: &Message) -> Result<(), Error> {
         let batches = Batch::decode_all(&m.payload)
             .map_err(|e| Error::State(format!("message {} of the router: {e}", m.seq)))?;
+        // Input lines are the router's to count.
         for batch in &batches {
             self.engine.push_batch(batch);
-            for _ in &batch.events {
-                self.metrics.line(None);
-            }
         }
         self.flush()?;
         self.applied(m.seq)
@@ -420,7 +418,7 @@ impl<I: Input, O: Output, C: Checkpoints> Worker<I, O, C> {
         for (n, json) in rejects.iter().filter(|(n, _)| *n > done) {
             self.out
                 .outbox
-                .push(&Subject::Rejects, *n, &format!("{json}\n"));
+                .push(&Subject::Rejects, *n, format!("{json}\n"));
         }
         Ok(())
     }

@@ -168,8 +168,8 @@ pub(crate) extern "C" fn hour(tables: *const Tables, t: i64) -> i64 {
     // SAFETY: as for `str_in_list`.
     let times = unsafe { &(*tables).times };
     match times.local_ms_of_day(t) {
-        Some(ms) if jiff::Timestamp::from_millisecond(t).is_ok() => ms / 3_600_000,
-        _ => clock(tables, vigil_ir::Builtin::Hour, t),
+        Some(ms) => ms / 3_600_000,
+        None => clock(tables, vigil_ir::Builtin::Hour, t),
     }
 }
 
@@ -178,8 +178,8 @@ pub(crate) extern "C" fn minute(tables: *const Tables, t: i64) -> i64 {
     // SAFETY: as for `str_in_list`.
     let times = unsafe { &(*tables).times };
     match times.local_ms_of_day(t) {
-        Some(ms) if jiff::Timestamp::from_millisecond(t).is_ok() => ms / 60_000 % 60,
-        _ => clock(tables, vigil_ir::Builtin::Minute, t),
+        Some(ms) => ms / 60_000 % 60,
+        None => clock(tables, vigil_ir::Builtin::Minute, t),
     }
 }
 

@@ -216,7 +216,7 @@ fn run_part(split: &Split, role: &Role, mut lease: Lease, quit: &Stop) -> Result
             Err(Error::Transport(why)) if !quit.requested() => {
                 warn!(part = %role.key(), error = %why, "{why}; going on from the last checkpoint in 1 s");
                 std::thread::sleep(Duration::from_secs(1));
-                renew_at = Instant::now().min(renew_at);
+                renew_at = Instant::now();
             }
             Err(e) => return Err(e),
         }
@@ -233,10 +233,7 @@ fn work(
     quit: &Stop,
 ) -> Result<(), Error> {
     let nats = Nats::connect_as(&split.url, &split.stream, role.clone())?;
-    if Instant::now() >= *renew_at {
-        lease.renew()?;
-        *renew_at = Instant::now() + split.lease_ttl / 3;
-    }
+    renew_if_due(lease, renew_at, split.lease_ttl)?;
     let mut part = match role {
         Role::Router => Part::Router(Box::new(
             RouterWorker::start(
@@ -284,10 +281,7 @@ fn work(
             return Ok(());
         }
         part.poll(256)?;
-        if Instant::now() >= *renew_at {
-            lease.renew()?;
-            *renew_at = Instant::now() + split.lease_ttl / 3;
-        }
+        renew_if_due(lease, renew_at, split.lease_ttl)?;
         // The router's server ticks the input: every part sees the same ticks on replay.
         if let (Part::Router(_), Some(at), Some(every)) = (&part, next_tick, split.tick)
             && Instant::now() >= at
@@ -298,6 +292,15 @@ fn work(
             next_tick = Some((at + every).max(Instant::now()));
         }
     }
+}
+
+/// Renews `lease` when `renew_at` has come, a third of its time to live before it expires.
+fn renew_if_due(lease: &mut Lease, renew_at: &mut Instant, ttl: Duration) -> Result<(), Error> {
+    if Instant::now() >= *renew_at {
+        lease.renew()?;
+        *renew_at = Instant::now() + ttl / 3;
+    }
+    Ok(())
 }
 
 /// The worker of a part.
